@@ -1,0 +1,190 @@
+"""The one registry of error codes: code, CLI exit code, HTTP status, English log text,
+Chinese screen text and what to do.
+
+Every error the product can show (CLI, screen, API body) is a `KioskError` carrying one of
+these codes. Codes and exit codes are a contract: never renumber, only add. Families:
+
+    E-CLI  usage            E-CFG  configuration     E-NET  network / hall server unreachable
+    E-SRV  malformed reply  E-AUTH credentials       E-API  hall server API errors
+    E-QUE  queue rules      E-APP  applications      E-VAL  validation
+    E-STO  local store      E-PRV  provisioning      E-IDC  ID card reader
+    E-SC   smartcard        E-PRN  printer           E-SCN  scanner     E-VOI voice
+    E-HW   hardware common
+
+Exit codes: 0 ok, 1 unexpected, 2 usage; then each family owns a decade so scripts can test
+`$? -ge 40 && $? -lt 50` for "ID card problem".
+This module needs nothing beyond the standard library: the server imports it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    exit_code: int
+    http_status: int
+    en: str
+    zh: str
+    hint: str = ""
+
+
+REGISTRY: dict[str, ErrorCode] = {}
+
+
+def define(
+    code: str, exit_code: int, en: str, zh: str, hint: str = "", http_status: int = 500
+) -> ErrorCode:
+    """Register a code once; a duplicate code is a programming error found at import."""
+    if code in REGISTRY:
+        raise RuntimeError(f"error code {code} defined twice")
+    entry = ErrorCode(code, exit_code, http_status, en, zh, hint)
+    REGISTRY[code] = entry
+    return entry
+
+
+class KioskError(Exception):
+    """An expected failure with a stable code. `detail` adds specifics (English, redacted)."""
+
+    def __init__(self, code: ErrorCode | str, detail: str = "", *, retry_after: float | None = None):
+        self.error = code if isinstance(code, ErrorCode) else REGISTRY[code]
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(self.message)
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    @property
+    def exit_code(self) -> int:
+        return self.error.exit_code
+
+    @property
+    def message(self) -> str:
+        return f"{self.error.en}: {self.detail}" if self.detail else self.error.en
+
+    @property
+    def screen_text(self) -> str:
+        return self.error.zh
+
+    def to_json(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.error.hint:
+            body["hint"] = self.error.hint
+        return {"error": body}
+
+
+# --- general ---------------------------------------------------------------------------------
+UNEXPECTED = define("E-GEN-01", 1, "Unexpected internal error", "系统内部错误，请联系工作人员",
+                    "See the log for the traceback and report it")
+USAGE = define("E-CLI-01", 2, "Invalid command line", "命令参数有误", "Run with --help",
+               http_status=400)
+
+# --- configuration (E-CFG) -------------------------------------------------------------------
+CONFIG_INVALID = define("E-CFG-01", 3, "Configuration is invalid", "终端配置有误，请联系技术人员",
+                        "Fix the values listed above in the named file or environment variable")
+CONFIG_UNREADABLE = define("E-CFG-02", 3, "Configuration file cannot be read",
+                           "终端配置文件无法读取，请联系技术人员",
+                           "Check the file is valid TOML and readable")
+NOT_PROVISIONED = define("E-CFG-03", 3, "This kiosk is not enrolled with a hall server",
+                         "终端尚未完成注册，请联系技术人员",
+                         "Run `kiosk provision --server URL --code CODE --name NAME`")
+
+# --- network / hall server (E-NET, E-SRV) ----------------------------------------------------
+SERVER_UNREACHABLE = define("E-NET-01", 4, "Hall server unreachable", "网络暂时不可用",
+                            "Check the network and that `kiosk serve` is running; data is kept locally")
+SERVER_TIMEOUT = define("E-NET-02", 4, "Hall server did not answer in time", "服务器响应超时",
+                        "Retry later; submissions are kept in the outbox")
+SERVER_BUSY = define("E-NET-03", 4, "Hall server is busy", "服务器繁忙，请稍后再试",
+                     "Retry after the time the server asked for", http_status=429)
+SERVER_ERROR = define("E-SRV-01", 5, "Hall server failed", "服务器出现故障",
+                      "See the hall server's log", http_status=500)
+SERVER_REPLY_INVALID = define("E-SRV-02", 5, "Hall server sent a malformed reply",
+                              "服务器返回的数据有误",
+                              "Check the kiosk and server versions are compatible")
+TLS_ERROR = define("E-NET-04", 4, "TLS certificate of the hall server could not be verified",
+                   "服务器证书校验失败", "Give the private CA with --ca-bundle, or fix the certificate")
+
+# --- credentials (E-AUTH) --------------------------------------------------------------------
+AUTH_MISSING = define("E-AUTH-01", 7, "Credentials missing, unknown or revoked", "终端凭证无效",
+                      "Re-enrol the kiosk with `kiosk provision`", http_status=401)
+AUTH_FORBIDDEN = define("E-AUTH-02", 7, "This device's role may not do that", "无权执行此操作",
+                        "Use a device enrolled with the right role", http_status=403)
+ENROLL_CODE_INVALID = define("E-AUTH-03", 7, "Enrolment code is invalid, used or expired",
+                             "注册码无效或已过期", "Ask for a new code: `kiosk admin enroll-code`",
+                             http_status=401)
+ENROLL_CODE_LOCKED = define("E-AUTH-04", 7, "Too many wrong enrolment codes; try again later",
+                            "注册尝试次数过多", "Wait, then use a fresh code", http_status=429)
+
+# --- API (E-API) -----------------------------------------------------------------------------
+NOT_FOUND = define("E-API-01", 6, "Not found", "未找到相关信息", "Check the code or number",
+                   http_status=404)
+VALIDATION = define("E-API-02", 8, "Request is invalid", "提交的信息有误", "Correct the fields named",
+                    http_status=422)
+IDEMPOTENCY_CONFLICT = define("E-API-03", 8, "Idempotency-Key reused with a different body",
+                              "重复提交的内容不一致",
+                              "Use a new key for a new request", http_status=422)
+RATE_LIMITED = define("E-API-04", 8, "Too many requests", "操作过于频繁，请稍后再试",
+                      "Wait for Retry-After seconds", http_status=429)
+IDEMPOTENCY_KEY_MISSING = define("E-API-05", 8, "Idempotency-Key header is required",
+                                 "缺少请求标识", "Send a client-generated UUID as Idempotency-Key",
+                                 http_status=400)
+
+# --- queue (E-QUE) ---------------------------------------------------------------------------
+SERVICE_UNKNOWN = define("E-QUE-01", 6, "No such queue service", "没有该业务", "List services first",
+                         http_status=404)
+SERVICE_CLOSED = define("E-QUE-02", 8, "This service is not taking tickets now",
+                        "该业务当前不可取号", "Try during opening hours", http_status=409)
+DAILY_CAP_REACHED = define("E-QUE-03", 8, "No tickets left today for this service",
+                           "今日号源已取完", "Come back tomorrow or book an appointment",
+                           http_status=409)
+HOLDER_LIMIT_REACHED = define("E-QUE-04", 8, "This ID has reached today's ticket limit",
+                              "该证件今日取号次数已达上限",
+                              "Each ID may take a limited number of tickets a day", http_status=409)
+APPOINTMENT_INVALID = define("E-QUE-05", 8, "Appointment not found or not for today",
+                             "未找到今日有效预约", "Check the appointment code", http_status=404)
+NOTHING_WAITING = define("E-QUE-06", 6, "No ticket waiting for this counter", "当前无人等候",
+                         http_status=404)
+
+# --- applications and forms (E-APP, E-VAL) ---------------------------------------------------
+FORM_UNKNOWN = define("E-APP-01", 6, "No such form", "没有该表单", http_status=404)
+APPLICATION_UNKNOWN = define("E-APP-02", 6, "No such application", "未查询到该办件",
+                             "Check the application number", http_status=404)
+FIELD_INVALID = define("E-VAL-01", 8, "A field is invalid", "填写内容有误", "Correct the field",
+                       http_status=422)
+
+# --- local store (E-STO) ---------------------------------------------------------------------
+STORE_FAILED = define("E-STO-01", 9, "Local store failed", "本地数据存储故障",
+                      "Run `kiosk doctor`; check disk space")
+STORE_TOO_NEW = define("E-STO-02", 9, "Local store is newer than this software",
+                       "本地数据版本过新", "Install the newer kiosk version again")
+DISK_FULL = define("E-STO-03", 9, "Disk is full", "存储空间不足", "Free disk space on the kiosk")
+SQLITE_UNSUPPORTED = define("E-STO-04", 9, "SQLite lacks a feature the kiosk needs",
+                            "本地数据库版本不支持", "Use Python linked with SQLite ≥ 3.35 with FTS5")
+
+# --- provisioning (E-PRV) --------------------------------------------------------------------
+ALREADY_PROVISIONED = define("E-PRV-01", 14, "This kiosk is already enrolled",
+                             "终端已注册", "Pass --replace to replace its identity")
+
+# --- hardware (E-HW, E-IDC, E-SC, E-PRN, E-SCN, E-VOI) ---------------------------------------
+# Exit codes: E-HW 30-39, E-IDC 40-49, E-SC 50-59, E-PRN 60-69, E-SCN 70-79, E-VOI 80-89.
+# Hardware families add their codes in the sections below.
+DEVICE_TARGET_INVALID = define("E-HW-01", 30, "Device target string is invalid",
+                               "设备配置有误", "See docs/hardware.md for target strings")
+DRIVER_UNAVAILABLE = define("E-HW-02", 31, "A library this driver needs is not installed",
+                            "设备驱动不可用", "Install what the message names")
+
+# --- E-IDC: ID card reader ---
+
+# --- E-SC: smartcards ---
+
+# --- E-PRN: printer ---
+PRINTER_UNAVAILABLE = define("E-PRN-01", 60, "Printer is not available", "打印机不可用",
+                             "Check the printer's power and cable; the number is shown on screen")
+
+# --- E-SCN: scanner ---
+
+# --- E-VOI: voice ---

@@ -1,0 +1,190 @@
+"""One validated configuration spec (Kolibri's options.py is the model).
+
+Layers, later wins: `config/default.toml` (every key, with its default) → the site file
+(`$KIOSK_HOME/site.toml`, or `--config`/`KIOSK_CONFIG`) → environment variables
+`KIOSK_<SECTION>_<KEY>` (e.g. KIOSK_PRINTER_TARGET) → explicit overrides (CLI flags).
+Every bad value is reported with the source that set it, then the caller exits non-zero
+(KioskError E-CFG-01 whose detail lists them all).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kiosk.errors import CONFIG_INVALID, CONFIG_UNREADABLE, KioskError
+from kiosk.paths import config_dir, kiosk_home
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class HallSettings(Section):
+    name: str = Field(description="Hall name printed on tickets and shown on screens")
+    timezone: str = Field(description="IANA zone; 'today' and local midnight are the hall's")
+    public_url: str = Field(description="Base URL printed in ticket QR codes (blank: server URL)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class ServerSettings(Section):
+    url: str = Field(description="Hall server base URL the kiosk talks to")
+    host: str = Field(description="Address `kiosk serve` listens on")
+    port: int = Field(ge=0, le=65535, description="Port `kiosk serve` listens on")
+    data_dir: str = Field(description="Hall server data dir (SQLite file); blank: KIOSK_HOME/server")
+    db_url: str = Field(description="SQLAlchemy URL (postgresql+psycopg://…); blank: SQLite")
+    ca_bundle: str = Field(description="Private CA bundle for the hall server's TLS; blank: system")
+    enroll_attempts: int = Field(ge=1, le=100, description="Wrong enrolment codes before lock-out")
+    lookup_rate_per_minute: int = Field(ge=1, description="Personal-data lookups per device/min")
+
+
+class NetworkSettings(Section):
+    connect_timeout: float = Field(gt=0, le=30, description="Seconds to open a connection")
+    read_timeout: float = Field(gt=0, le=120, description="Seconds to wait for a reply")
+    get_retry_budget: float = Field(ge=0, le=10, description="Seconds GETs may spend retrying")
+
+
+class KioskSettings(Section):
+    language: str = Field(pattern=r"^(zh_CN|en)$", description="Start-up language")
+    idle_timeout: float = Field(gt=5, description="Seconds without a touch before 'still there?'")
+    elderly_idle_timeout: float = Field(gt=5, description="The same in elderly mode")
+    priority_age: int = Field(ge=0, le=120, description="Age from which priority is offered")
+    holder_daily_limit: int = Field(ge=0, description="Real-name tickets per ID per day (0: none)")
+
+
+class PrinterSettings(Section):
+    target: str = Field(description="file:/path, sim, usb:VID:PID, serial:/dev/…, tcp:host:port")
+
+
+class DevicesSettings(Section):
+    idcard: str = Field(description="ID card reader: sim, serial:/dev/…, usb:0400:c35a")
+    scanner: str = Field(description="QR scanner: sim, serial:/dev/…, evdev:/dev/input/…")
+    voice: str = Field(description="Speech: espeak, sim, none")
+    smartcard: str = Field(description="PC/SC reader name, or blank for the first one")
+
+
+class UiSettings(Section):
+    width: int = Field(ge=320, description="Window width (portrait 1080)")
+    height: int = Field(ge=320, description="Window height (portrait 1920)")
+    fullscreen: bool = Field(description="Fullscreen lockdown")
+    font: str = Field(description="Path of a Simplified-Chinese font; blank: search known paths")
+
+
+class LogSettings(Section):
+    level: str = Field(pattern=r"^(debug|info|warning|error)$", description="Log level")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hall: HallSettings
+    server: ServerSettings
+    network: NetworkSettings
+    kiosk: KioskSettings
+    printer: PrinterSettings
+    devices: DevicesSettings
+    ui: UiSettings
+    log: LogSettings
+
+
+SECTIONS: dict[str, type[Section]] = {
+    name: field.annotation  # type: ignore[misc]
+    for name, field in Settings.model_fields.items()
+}
+ENV_PREFIX = "KIOSK_"
+_NOT_SETTINGS = {"KIOSK_HOME", "KIOSK_CONFIG", "KIOSK_TEST_PG_URL"}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
+
+
+def _env_layer(environ: dict[str, str], problems: list[str]) -> dict[str, dict[str, str]]:
+    layer: dict[str, dict[str, str]] = {}
+    for var, value in environ.items():
+        if not var.startswith(ENV_PREFIX) or var in _NOT_SETTINGS:
+            continue
+        rest = var[len(ENV_PREFIX):].lower()
+        section = next((s for s in SECTIONS if rest.startswith(s + "_")), None)
+        key = rest[len(section) + 1:] if section else ""
+        if not section or key not in SECTIONS[section].model_fields:
+            problems.append(f"{var}: unknown setting (environment)")
+            continue
+        layer.setdefault(section, {})[key] = value
+    return layer
+
+
+def load_settings(
+    site_file: Path | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    problems: list[str] = []
+    merged: dict[str, dict[str, Any]] = {}
+    source: dict[tuple[str, str], str] = {}
+
+    def apply(layer: dict[str, Any], name: str) -> None:
+        for section, values in layer.items():
+            if section not in SECTIONS or not isinstance(values, dict):
+                problems.append(f"[{section}]: unknown section ({name})")
+                continue
+            for key, value in values.items():
+                merged.setdefault(section, {})[key] = value
+                source[(section, key)] = name
+
+    default_path = config_dir() / "default.toml"
+    apply(_read_toml(default_path), str(default_path))
+    if site_file is None:
+        site_env = environ.get("KIOSK_CONFIG")
+        site_file = Path(site_env) if site_env else kiosk_home() / "site.toml"
+        if not site_env and not site_file.exists():
+            site_file = None
+    if site_file is not None:
+        apply(_read_toml(site_file), str(site_file))
+    apply(_env_layer(environ, problems), "environment")
+    if overrides:
+        apply({s: {k: v for k, v in kv.items() if v is not None} for s, kv in overrides.items()},
+              "command line")
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(str(p) for p in err["loc"])
+            where = source.get(loc[:2], "default.toml") if len(loc) >= 2 else "config"
+            key = ".".join(loc)
+            if len(loc) >= 2 and loc[0] in SECTIONS:
+                var = f"{ENV_PREFIX}{loc[0].upper()}_{loc[1].upper()}"
+                key = f"{key} ({var})"
+            problems.append(f"{key}: {err['msg']} (from {where})")
+        settings = None
+    if problems:
+        raise KioskError(CONFIG_INVALID, "; ".join(problems))
+    return settings  # type: ignore[return-value]
+
+
+def describe_spec() -> list[dict[str, str]]:
+    """Every setting with its env var and help, for `kiosk config spec` and docs."""
+    rows = []
+    for section, model in SECTIONS.items():
+        for key, field in model.model_fields.items():
+            rows.append({"key": f"{section}.{key}", "env": f"{ENV_PREFIX}{section.upper()}_{key.upper()}",
+                         "type": getattr(field.annotation, "__name__", str(field.annotation)),
+                         "help": field.description or ""})
+    return rows

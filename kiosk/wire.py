@@ -1,0 +1,266 @@
+"""API v1 wire models, shared by the hall server and the kiosk's HTTP client.
+
+Needs nothing beyond pydantic, so a terminal never pulls the server stack and the server never
+pulls the UI stack. Replies are parsed with `extra="ignore"` so an older kiosk keeps working
+against a newer server that added fields; requests forbid unknown fields so a typo is a 422.
+The catalog item model is also the JSON Schema of `kiosk admin import-catalog`
+(docs/catalog.schema.json is generated from it; a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+
+Role = Literal["kiosk", "counter", "admin"]
+
+APPLICATION_STATUSES: dict[str, str] = {
+    "submitted": "已提交",
+    "pending_acceptance": "待受理",
+    "accepted": "已受理",
+    "correction_requested": "补齐补正",
+    "under_review": "审核中",
+    "suspended": "特殊程序/挂起",
+    "approved": "办结(准予)",
+    "rejected": "办结(不予许可)",
+    "not_accepted": "不予受理",
+    "returned": "退件",
+    "ready_for_pickup": "待领取",
+    "delivered": "已送达",
+}
+ApplicationStatus = Literal[
+    "submitted", "pending_acceptance", "accepted", "correction_requested", "under_review",
+    "suspended", "approved", "rejected", "not_accepted", "returned", "ready_for_pickup",
+    "delivered",
+]
+
+EVALUATION_LEVELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors ----------------------------------------------------------------------------------
+class ErrorDetail(Reply):
+    code: str
+    message: str
+    hint: str | None = None
+
+
+class ErrorBody(Reply):
+    error: ErrorDetail
+
+
+# --- health and devices ----------------------------------------------------------------------
+class Health(Reply):
+    status: Literal["ok"]
+    version: str
+    hall: str
+    time: datetime  # server time (aware, UTC) so kiosks can detect clock skew
+    timezone: str | None = None
+
+
+class EnrollRequest(Request):
+    code: str = Field(min_length=4, max_length=64)
+    name: str = Field(min_length=1, max_length=64)
+    location: str | None = Field(default=None, max_length=200)
+
+
+class EnrollResponse(Reply):
+    device_id: str
+    token: str
+    role: Role
+    hall: str | None = None
+    hall_key: str | None = None  # hex key for holder hashes; delivered to kiosk-role devices
+
+
+# --- catalog ---------------------------------------------------------------------------------
+class Material(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    form: Literal["原件", "复印件", "电子", "原件和复印件"] = "原件"
+    copies: int = Field(default=1, ge=0)
+    required: bool = True
+    note: str = ""
+
+
+class Fee(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    charged: bool = False
+    amount: str = ""  # e.g. "80元/件"
+    basis: str = ""
+
+
+class Situation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    materials: list[str] = Field(default_factory=list)  # extra material names for this branch
+
+
+class Faq(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str
+    a: str
+
+
+class CatalogItemIn(BaseModel):
+    """One service item (事项) as imported from JSON Lines; every guide element (办事指南要素)."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    title: str = Field(min_length=1, max_length=200)
+    title_en: str = ""
+    department: str = Field(min_length=1)
+    department_en: str = ""
+    item_type: Literal[
+        "行政许可", "行政给付", "行政确认", "行政裁决", "行政奖励", "行政征收", "其他行政权力", "公共服务"
+    ] = "公共服务"
+    handling_type: Literal["即办件", "承诺件"] = "承诺件"
+    audience: list[Literal["个人", "法人"]] = Field(default_factory=lambda: ["个人"])
+    life_events: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    legal_basis: str = ""
+    conditions: list[str] = Field(default_factory=list)
+    materials: list[Material] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    situations: list[Situation] = Field(default_factory=list)
+    legal_days: int = Field(default=0, ge=0)
+    promised_days: int = Field(default=0, ge=0)
+    fee: Fee = Field(default_factory=Fee)
+    location: str = ""
+    hours: str = ""
+    phone: str = ""
+    complaint_phone: str = ""
+    visits: int = Field(default=1, ge=0, le=5)
+    online_url: str = ""
+    faq: list[Faq] = Field(default_factory=list)
+    forms: list[str] = Field(default_factory=list)
+    queue_service: str | None = None  # queue service code to take a ticket for this item
+    popularity: int = Field(default=0, ge=0)
+
+
+class SearchHelpers(Reply):
+    """Precomputed on the server (pypinyin) so the kiosk needs no pinyin library."""
+
+    title_pinyin: str = ""  # "ying ye zhi zhao"
+    title_initials: str = ""  # "yyzz"
+    alias_pinyin: list[str] = Field(default_factory=list)
+    alias_initials: list[str] = Field(default_factory=list)
+
+
+class CatalogItem(CatalogItemIn):
+    model_config = ConfigDict(extra="ignore")
+    search: SearchHelpers = Field(default_factory=SearchHelpers)
+    updated_at: datetime | None = None
+
+
+class CatalogChanges(Reply):
+    items: list[CatalogItem]
+    deleted: list[str]
+    cursor: str
+    more: bool
+
+
+# --- queue -----------------------------------------------------------------------------------
+class QueueService(Reply):
+    code: str
+    name: str
+    name_en: str = ""
+    prefix: str
+    waiting: int
+    open: bool
+    category: str = ""
+    daily_cap: int | None = None
+    issued_today: int = 0
+
+
+class QueueServices(Reply):
+    services: list[QueueService]
+
+
+PriorityReason = Literal["elderly", "disabled", "pregnant", "military", "other"]
+
+
+class TicketRequest(Request):
+    service: str
+    holder: str | None = Field(default=None, max_length=128)  # hall-keyed hash of the ID number
+    priority: PriorityReason | None = None
+    appointment: str | None = Field(default=None, max_length=64)
+    issued_at: datetime | None = None  # offline tickets: when the kiosk issued it
+    offline_number: str | None = Field(default=None, max_length=32)  # number printed offline
+
+
+class Ticket(Reply):
+    id: str
+    number: str
+    service: str
+    people_ahead: int
+    issued_at: datetime
+    url: str
+    service_name: str = ""
+    service_name_en: str = ""
+    priority: str | None = None
+    status: str = "waiting"
+    counter: str | None = None
+    called_at: datetime | None = None
+
+
+class CallNextRequest(Request):
+    services: list[str] | None = None  # which services this counter serves; None = all
+
+
+# --- applications ----------------------------------------------------------------------------
+class ApplicationRequest(Request):
+    form: str
+    fields: dict[str, object]
+    item: str | None = None
+    holder: str | None = Field(default=None, max_length=128)
+
+
+class ApplicationCreated(Reply):
+    number: str
+    status: ApplicationStatus
+
+
+class HistoryEntry(Reply):
+    status: ApplicationStatus
+    at: datetime
+    note: str = ""
+
+
+class Application(Reply):
+    number: str
+    item: str
+    status: ApplicationStatus
+    history: list[HistoryEntry]
+    promised_by: date | None = None
+    as_of: datetime
+    item_title: str = ""
+
+
+class ApplicationList(Reply):
+    applications: list[Application]
+
+
+# --- evaluations -----------------------------------------------------------------------------
+class EvaluationRequest(Request):
+    subject: str = Field(min_length=1, max_length=64)  # ticket id or application number
+    level: int = Field(ge=1, le=5)
+    reasons: list[str] = Field(default_factory=list)
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class EvaluationCreated(Reply):
+    id: str
+    subject: str
+    level: int
