@@ -155,6 +155,32 @@ APPLICATION_UNKNOWN = define("E-APP-02", 6, "No such application", "未查询到
                              "Check the application number", http_status=404)
 FIELD_INVALID = define("E-VAL-01", 8, "A field is invalid", "填写内容有误", "Correct the field",
                        http_status=422)
+# Per-field codes (kiosk/validators.py, kiosk/forms.py): a FieldError carries one of these with a
+# message naming the field's own limits; E-VAL-01 wraps them when a whole form is refused.
+FIELD_REQUIRED = define("E-VAL-02", 8, "Required field is empty", "此项为必填项", http_status=422)
+FIELD_LENGTH = define("E-VAL-03", 8, "Field is too long or too short", "填写长度不符合要求",
+                      http_status=422)
+FIELD_FORMAT = define("E-VAL-04", 8, "Field has the wrong format", "填写格式不正确",
+                      http_status=422)
+ID_NUMBER_INVALID = define("E-VAL-05", 8, "ID number is malformed", "身份证号码格式不正确",
+                           "18 characters: region, birth date, sequence, check digit",
+                           http_status=422)
+ID_CHECK_DIGIT = define("E-VAL-06", 8, "ID number check digit is wrong", "身份证号码校验位不正确",
+                        "Re-check the number; read the card instead of typing", http_status=422)
+PHONE_INVALID = define("E-VAL-07", 8, "Phone number is invalid", "电话号码格式不正确",
+                       http_status=422)
+POSTAL_CODE_INVALID = define("E-VAL-08", 8, "Postal code is invalid", "邮政编码应为6位数字",
+                             http_status=422)
+DATE_INVALID = define("E-VAL-09", 8, "Date is invalid", "日期不正确", "Use YYYY-MM-DD",
+                      http_status=422)
+NUMBER_INVALID = define("E-VAL-10", 8, "Number is invalid or out of range", "数值不正确",
+                        http_status=422)
+CHOICE_INVALID = define("E-VAL-11", 8, "Value is not one of the choices", "请选择列表中的选项",
+                        http_status=422)
+FIELD_UNKNOWN = define("E-VAL-12", 8, "Field is not part of this form", "表单中没有此项",
+                       http_status=422)
+EMAIL_INVALID = define("E-VAL-13", 8, "Email address is invalid", "电子邮箱格式不正确",
+                       http_status=422)
 
 # --- local store (E-STO) ---------------------------------------------------------------------
 STORE_FAILED = define("E-STO-01", 9, "Local store failed", "本地数据存储故障",
@@ -169,6 +195,14 @@ SQLITE_UNSUPPORTED = define("E-STO-04", 9, "SQLite lacks a feature the kiosk nee
 ALREADY_PROVISIONED = define("E-PRV-01", 14, "This kiosk is already enrolled",
                              "终端已注册", "Pass --replace to replace its identity")
 
+# --- touch UI (E-UI) -------------------------------------------------------------------------
+FONT_MISSING = define("E-UI-01", 15, "No Simplified-Chinese font found for the screens",
+                      "终端字体缺失，请联系技术人员",
+                      "Install fonts-wqy-microhei or set ui.font (KIOSK_UI_FONT) to such a font")
+UI_START_FAILED = define("E-UI-02", 15, "The touch UI could not start",
+                         "触摸屏界面无法启动，请联系技术人员",
+                         "Check the display/OpenGL (Mesa) setup; see the log for details")
+
 # --- hardware (E-HW, E-IDC, E-SC, E-PRN, E-SCN, E-VOI) ---------------------------------------
 # Exit codes: E-HW 30-39, E-IDC 40-49, E-SC 50-59, E-PRN 60-69, E-SCN 70-79, E-VOI 80-89.
 # Hardware families add their codes in the sections below.
@@ -178,13 +212,93 @@ DRIVER_UNAVAILABLE = define("E-HW-02", 31, "A library this driver needs is not i
                             "设备驱动不可用", "Install what the message names")
 
 # --- E-IDC: ID card reader ---
+# One exit code per fault a technician must tell apart; the reader's SW3 byte is in `detail`.
+IDC_NO_CARD = define("E-IDC-01", 40, "No ID card was placed on the reader in time",
+                     "请将身份证放在读卡区", "Place the card flat on the reader's marked area")
+IDC_TIMEOUT = define("E-IDC-02", 41, "ID card reader did not answer in time",
+                     "身份证读卡器无响应，请联系工作人员",
+                     "Check the reader's cable, power and baud rate; retest with "
+                     "`kiosk idcard read --reader TARGET`")
+IDC_CHECKSUM = define("E-IDC-03", 42, "ID card reader data failed its checksum",
+                      "读卡数据校验失败，请重新放置证件",
+                      "Retry; if it persists check the cable and the baud rate")
+IDC_CARD_LIFTED = define("E-IDC-04", 43, "The card left the reader during the read",
+                         "读卡时证件被移开，请重新放置并保持不动",
+                         "Ask the citizen to keep the card still until the read completes")
+IDC_SAM_UNAUTHORISED = define("E-IDC-05", 44, "The reader's security module (SAM) is not "
+                              "authorised", "身份证读卡模块未授权，请联系工作人员",
+                              "The SAM must be authorised by its issuer; replace the reader")
+IDC_UNKNOWN_CARD = define("E-IDC-06", 45, "Card type not recognised",
+                          "无法识别该证件，请使用居民身份证或居住证",
+                          "Supported: resident ID card, HK/Macau/Taiwan residence permit, "
+                          "foreign permanent resident card (2017 and 2023)")
+IDC_READER_FAULT = define("E-IDC-07", 46, "The ID card reader reported a fault",
+                          "身份证读卡器故障，请联系工作人员",
+                          "Power-cycle the reader and retest; the status byte is in the message")
+IDC_AUTH_FAILED = define("E-IDC-08", 47, "The card failed authentication with the reader",
+                         "证件认证失败，请重新放置证件",
+                         "Retry; a card that always fails may be damaged: refer to a counter")
+IDC_PROTOCOL = define("E-IDC-09", 48, "The ID card reader sent a malformed reply",
+                      "身份证读卡器通信异常，请联系工作人员",
+                      "Check the reader speaks GA 467 (SAM protocol) and the target string")
+IDC_READER_UNAVAILABLE = define("E-IDC-10", 49, "The ID card reader cannot be opened",
+                                "身份证读卡器未连接，请联系工作人员",
+                                "Check the cable, the target string and device permissions "
+                                "(docs/hardware-idcard.md, udev rules)")
 
 # --- E-SC: smartcards ---
+SC_SERVICE_UNAVAILABLE = define("E-SC-01", 50, "PC/SC service (pcscd) is not available",
+                                "智能卡服务不可用，请联系工作人员",
+                                "Start pcscd (`systemctl start pcscd`) and check its socket")
+SC_NO_READER = define("E-SC-02", 51, "No smartcard reader found", "未检测到读卡器",
+                      "Plug in a PC/SC (CCID) reader; `kiosk smartcard list` shows what pcscd sees")
+SC_READER_UNKNOWN = define("E-SC-03", 52, "No smartcard reader with that name",
+                           "读卡器配置有误，请联系工作人员",
+                           "Use a name from `kiosk smartcard list`")
+SC_NO_CARD = define("E-SC-04", 53, "No card was presented in time", "请将卡片放在读卡区",
+                    "Present the card to the reader")
+SC_CARD_ERROR = define("E-SC-05", 54, "Communication with the card failed",
+                       "读卡失败，请重新放置卡片", "Retry; the card may have been removed")
+SC_APDU_FAILED = define("E-SC-06", 55, "The card refused the command",
+                        "卡片不支持此操作", "The status word is in the message")
+SC_CARD_UNSUPPORTED = define("E-SC-07", 56, "No card profile matches this card",
+                             "不支持该卡片", "Add a profile to config/card_profiles.toml")
+SC_PROFILE_INVALID = define("E-SC-08", 57, "Card profile file is invalid",
+                            "读卡配置有误，请联系工作人员",
+                            "Fix the named entry in config/card_profiles.toml")
 
 # --- E-PRN: printer ---
 PRINTER_UNAVAILABLE = define("E-PRN-01", 60, "Printer is not available", "打印机不可用",
                              "Check the printer's power and cable; the number is shown on screen")
+PRINTER_PAPER_OUT = define("E-PRN-02", 61, "Printer is out of paper", "打印机缺纸，请联系工作人员",
+                           "Load a new paper roll; the number is shown on screen")
+PRINTER_COVER_OPEN = define("E-PRN-03", 62, "Printer cover is open", "打印机舱盖未关闭",
+                            "Close the printer cover")
+PRINTER_OFFLINE = define("E-PRN-04", 63, "Printer is offline or does not answer",
+                         "打印机无响应，请联系工作人员",
+                         "Check power, cable and target; `kiosk printer status` shows the cause")
+PRINTER_PAPER_LOW = define("E-PRN-05", 64, "Printer paper is running low", "打印纸即将用完",
+                           "Replace the paper roll soon (printing still works)")
+PRINTER_WRITE_FAILED = define("E-PRN-06", 65, "Sending data to the printer failed",
+                              "打印失败，请联系工作人员",
+                              "Check the cable or network link; run `kiosk printer test`")
+PRINTER_ERROR = define("E-PRN-07", 66, "Printer reports a mechanical or cutter error",
+                       "打印机故障，请联系工作人员",
+                       "Clear the paper jam or cutter, then power-cycle the printer")
 
 # --- E-SCN: scanner ---
+SCANNER_UNAVAILABLE = define("E-SCN-01", 70, "Scanner is not available", "扫码器不可用",
+                             "Check the scanner's cable and target string")
+SCAN_UNDECODABLE = define("E-SCN-02", 71, "Scanned code is neither UTF-8 nor GB18030 text",
+                          "无法识别该二维码", "Scan a code issued by the hall; check the scanner's encoding")
+SCAN_INCOMPLETE = define("E-SCN-03", 72, "Scan was cut off before its end marker",
+                         "扫码不完整，请重新扫码",
+                         "Scan again; if it repeats, check the scanner's suffix (CR/LF) setting")
+SCANNER_FAILED = define("E-SCN-04", 73, "Reading from the scanner failed", "扫码器故障",
+                        "Check the cable; the device may have been unplugged")
 
 # --- E-VOI: voice ---
+VOICE_UNAVAILABLE = define("E-VOI-01", 80, "Voice output is not available", "语音播报不可用",
+                           "Install espeak-ng (apt) or set the voice target to `none`")
+VOICE_FAILED = define("E-VOI-02", 81, "Speech synthesis failed", "语音播报失败",
+                      "Run `kiosk voice say 测试 --voice espeak` and read the error")

@@ -81,6 +81,7 @@ class EnrollResponse(Reply):
     role: Role
     hall: str | None = None
     hall_key: str | None = None  # hex key for holder hashes; delivered to kiosk-role devices
+    tag: str | None = None  # short unique kiosk tag for offline ticket numbers (A-K3-017)
 
 
 # --- catalog ---------------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""`kiosk run` (the touch UI) and `kiosk demo` (hall server + kiosk UI on simulators)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import threading
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the touch UI of an enrolled kiosk")
+    p.add_argument("--screenshot", type=Path, help="save the home screen to this PNG")
+    p.add_argument("--exit-after-screenshot", action="store_true")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("demo", help="hall server with the demo catalog + kiosk UI on simulators")
+    p.add_argument("--port", type=int, default=None, help="hall server port (default from config)")
+    p.add_argument("--home", type=Path, default=None, help="demo state folder")
+    p.add_argument("--screenshot", type=Path, default=None,
+                   help="where the headless run saves the home screen")
+    p.add_argument("--exit-after-screenshot", action="store_true",
+                   help="stop after the screenshot instead of serving until interrupted")
+    p.set_defaults(handler=_demo)
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _run(args: argparse.Namespace) -> None:
+    from kiosk.core import KioskCore
+    from screens.app import run_kiosk
+
+    core = KioskCore.open()
+    core.start_background()
+    try:
+        run_kiosk(core, screenshot_path=args.screenshot,
+                  exit_after_screenshot=args.exit_after_screenshot)
+    finally:
+        core.close()
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from hall_server.admin import create_enroll_code
+    from hall_server.runner import start_in_thread
+    from kiosk.core import KioskCore
+    from kiosk.paths import kiosk_home
+    from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.settings import load_settings
+
+    home = (args.home or kiosk_home() / "demo").resolve()
+    server_dir, kiosk_dir = home / "server", home / "kiosk"
+    kiosk_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    port = args.port if args.port is not None else load_settings().server.port
+    settings = load_settings(overrides={"printer": {"target": f"sim?file={kiosk_dir / 'printer.bin'}"}})
+    server = start_in_thread(settings, data_dir=server_dir, demo=True, port=port)
+    print(f"hall server: {server.url}", flush=True)
+    try:
+        code = create_enroll_code(settings, role="kiosk", data_dir=server_dir)
+        provision(settings, kiosk_dir, ProvisionRequest(server=server.url, code=code,
+                                                        name="DEMO-K1", location="demo",
+                                                        replace=True))
+        core = KioskCore(settings, kiosk_dir)
+        core.start_background()
+        try:
+            _run_demo_ui(core, args, home)
+        finally:
+            core.close()
+    finally:
+        server.stop()
+
+
+def _run_demo_ui(core, args: argparse.Namespace, home: Path) -> None:
+    from screens.app import run_kiosk
+
+    if has_display() and not args.screenshot:
+        run_kiosk(core)
+        return
+    shot = (args.screenshot or home / "home.png").resolve()
+    run_kiosk(core, screenshot_path=shot, exit_after_screenshot=True)
+    print(f"home screen: {shot}", flush=True)
+    if args.exit_after_screenshot:
+        return
+    print("serving until interrupted (Ctrl-C)", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()

@@ -1,0 +1,328 @@
+"""The app core the screens and the CLI share: one object per running kiosk.
+
+It owns the local store, the outbox, the syncer thread and the device I/O thread. Screens
+call its use cases (through `run_async` for anything that may wait) and receive events via
+listeners, called from worker threads; the UI marshals them onto its own thread. Nothing here
+imports Kivy, and the network is reached only through `offline_cache`.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from kiosk import errors, wire
+from kiosk.credentials import Credentials, load_credentials
+from kiosk.errors import KioskError
+from kiosk.paths import config_dir, kiosk_home
+from kiosk.settings import Settings, load_settings
+from kiosk.views import ItemSummary, ProgressView, ServiceView, SubmissionView, TicketView
+from offline_cache.catalog import Catalog
+from offline_cache.client import HallClient
+from offline_cache.connectivity import Connectivity
+from offline_cache.crypto import Sealer, load_device_secret
+from offline_cache.outbox import TRANSIENT, Outbox
+from offline_cache.services import ServiceCache
+from offline_cache.store import LocalStore
+from offline_cache.sync import Syncer
+
+log = logging.getLogger(__name__)
+Listener = Callable[[str, dict[str, Any]], None]
+
+
+class KioskCore:
+    minutes_per_ticket = 4  # rough estimate shown as 预计等候; the server may refine it later
+
+    def __init__(self, settings: Settings, home: Path | None = None) -> None:
+        self.settings = settings
+        self.home = home or kiosk_home()
+        self.store = LocalStore(self.home / "kiosk.db")
+        secret = load_device_secret(self.home)
+        self.outbox = Outbox(self.store, Sealer(secret, "outbox"), self.home / "outbox.lock")
+        self.progress_sealer = Sealer(secret, "progress")
+        self.catalog = Catalog(self.store)
+        self.services = ServiceCache(self.store)
+        self._listeners: list[Listener] = []
+        self.connectivity = Connectivity(
+            on_change=lambda state: self.emit("connectivity", {"state": state}))
+        self.credentials: Credentials | None = load_credentials(self.home, required=False)
+        self.client: HallClient | None = None
+        self.syncer: Syncer | None = None
+        net = settings.network
+        self.fast_path_timeout = (net.connect_timeout, min(net.read_timeout, 3.0))
+        if self.credentials:
+            self.client = HallClient(
+                self.credentials.server_url, self.credentials.token,
+                connect_timeout=net.connect_timeout, read_timeout=net.read_timeout,
+                get_retry_budget=net.get_retry_budget,
+                ca_bundle=self.credentials.ca_bundle or settings.server.ca_bundle or None,
+                device_id=self.credentials.device_id)
+            self.syncer = Syncer(self.client, self.outbox, self.catalog, self.services,
+                                 self.connectivity)
+        from kiosk.tickets import apply_ticket_reply
+
+        self.outbox.appliers["ticket"] = apply_ticket_reply
+        self.outbox.appliers["application"] = self._apply_application_reply
+        self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
+        self._devices = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devices")
+        self._forms: dict[str, Any] | None = None
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, home: Path | None = None) -> KioskCore:
+        return cls(settings or load_settings(), home)
+
+    def start_background(self, interval: float = 1.0) -> None:
+        """Start the syncer thread (the running kiosk; the CLI syncs in the foreground)."""
+        if self.syncer:
+            self.syncer.start(interval)
+
+    def close(self) -> None:
+        if self.syncer:
+            self.syncer.stop()
+        self._work.shutdown(wait=True, cancel_futures=True)
+        self._devices.shutdown(wait=True, cancel_futures=True)
+        if self.client:
+            self.client.close()
+        self.store.close()
+
+    # --- events and async ----------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def emit(self, event: str, payload: dict[str, Any]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event, payload)
+            except Exception:
+                log.exception("listener failed for %s", event)
+
+    def run_async(self, fn: Callable[..., Any], *args: Any,
+                  on_done: Callable[[Any, BaseException | None], None] | None = None,
+                  **kwargs: Any) -> Future:
+        future = self._work.submit(fn, *args, **kwargs)
+        if on_done:
+            future.add_done_callback(
+                lambda f: on_done(None if f.exception() else f.result(), f.exception()))
+        return future
+
+    def syncer_wake(self) -> None:
+        if self.syncer:
+            self.syncer.wake()
+
+    # --- identity --------------------------------------------------------------------------------
+    @property
+    def hall_name(self) -> str:
+        return self.settings.hall.name
+
+    def hall_key(self) -> str:
+        if not self.credentials or not self.credentials.hall_key:
+            raise KioskError(errors.NOT_PROVISIONED, "no hall key: enrol the kiosk first")
+        return self.credentials.hall_key
+
+    def kiosk_tag(self) -> str:
+        if not self.credentials:
+            raise KioskError(errors.NOT_PROVISIONED, "no kiosk tag")
+        return self.credentials.kiosk_tag
+
+    def public_base_url(self) -> str:
+        if self.settings.hall.public_url:
+            return self.settings.hall.public_url.rstrip("/")
+        return (self.credentials.server_url if self.credentials else self.settings.server.url).rstrip("/")
+
+    # --- queue -----------------------------------------------------------------------------------
+    def list_services(self) -> list[ServiceView]:
+        return self.services.all()
+
+    def take_ticket(self, service_code: str, *, id_card: dict[str, Any] | None = None,
+                    priority: str | None = None, appointment: str | None = None,
+                    print_slip: bool = True) -> TicketView:
+        from kiosk.tickets import take_ticket
+
+        return take_ticket(self, service_code, id_card=id_card, priority=priority,
+                           appointment=appointment, print_slip=print_slip)
+
+    def print_ticket(self, ticket: TicketView) -> TicketView:
+        """Print on the device thread; a printer fault never loses the ticket (it's stored)."""
+        from dataclasses import replace
+
+        try:
+            self._devices.submit(self._print_ticket, ticket).result(timeout=15)
+            return replace(ticket, printed=True)
+        except KioskError as exc:
+            log.warning("ticket %s not printed: %s", ticket.number, exc.code)
+            return replace(ticket, printed=False, print_error=exc.code)
+        except Exception as exc:  # a driver bug must not take the ticket with it
+            log.exception("printer failed")
+            return replace(ticket, printed=False, print_error=errors.PRINTER_UNAVAILABLE.code
+                           if not isinstance(exc, KioskError) else exc.code)
+
+    def _print_ticket(self, ticket: TicketView) -> None:
+        from hardware.printer import TicketSlip, open_printer
+
+        slip = TicketSlip(
+            hall_name=self.hall_name, number=ticket.number, service_name=ticket.service_name,
+            service_name_en=ticket.service_name_en, people_ahead=ticket.people_ahead,
+            issued_at=ticket.issued_at[:16].replace("T", " "), url=ticket.url,
+            offline=ticket.offline, priority_label="优先" if ticket.priority else "",
+            footer="请留意叫号，过号需重新取号")
+        with open_printer(self.settings.printer.target) as printer:
+            printer.print_ticket(slip)
+
+    # --- guide -----------------------------------------------------------------------------------
+    def search(self, query: str, *, limit: int = 20, department: str | None = None,
+               life_event: str | None = None, audience: str | None = None) -> list[ItemSummary]:
+        return self.catalog.search(query, limit=limit, department=department,
+                                   life_event=life_event, audience=audience)
+
+    def get_item(self, code: str) -> dict[str, Any]:
+        item = self.catalog.get(code)
+        if item is None:
+            raise KioskError(errors.NOT_FOUND, f"item {code}")
+        return item
+
+    def departments(self) -> list[str]:
+        return self.catalog.departments()
+
+    def life_events(self) -> list[str]:
+        return self.catalog.life_events()
+
+    def print_checklist(self, code: str) -> None:
+        item = self.get_item(code)
+
+        def _print() -> None:
+            from hardware.printer import open_printer, render_checklist
+
+            with open_printer(self.settings.printer.target) as printer:
+                printer.write(render_checklist(item, guide_url=f"{self.public_base_url()}/guide/{code}"))
+
+        self._devices.submit(_print).result(timeout=15)
+
+    # --- forms and applications -----------------------------------------------------------------
+    def forms(self) -> dict[str, Any]:
+        if self._forms is None:
+            from kiosk.forms import load_forms
+
+            self._forms = load_forms()
+        return self._forms
+
+    def validate_form(self, form_code: str, fields: dict[str, Any]) -> dict[str, Any]:
+        from kiosk.forms import validate_fields
+
+        form = self.forms().get(form_code)
+        if form is None:
+            raise KioskError(errors.FORM_UNKNOWN, form_code)
+        return validate_fields(form, fields)
+
+    def submit_application(self, form_code: str, fields: dict[str, Any], *,
+                           item: str | None = None, id_card: dict[str, Any] | None = None,
+                           print_receipt: bool = False) -> SubmissionView:
+        problems = self.validate_form(form_code, fields)
+        if problems:
+            first = next(iter(problems.items()))
+            raise KioskError(errors.FIELD_INVALID, f"{first[0]}: {getattr(first[1], 'en', first[1])}")
+        holder = None
+        if id_card and id_card.get("id_number"):
+            from kiosk.holder import holder_hash
+
+            holder = holder_hash(self.hall_key(), id_card["id_number"])
+        body = wire.ApplicationRequest(form=form_code, fields=fields, item=item,
+                                       holder=holder).model_dump(mode="json", exclude_none=True)
+        view = self._submit("application", body, subject=item)
+        if print_receipt and view.number:
+            self._print_receipt(view, item)
+        return view
+
+    def _print_receipt(self, view: SubmissionView, item: str | None) -> None:
+        def _print() -> None:
+            from hardware.printer import open_printer, render_receipt
+
+            with open_printer(self.settings.printer.target) as printer:
+                printer.write(render_receipt(number=view.number, item_title=item or "",
+                                             status=view.status, url=view.receipt_url or ""))
+
+        try:
+            self._devices.submit(_print).result(timeout=15)
+        except Exception:
+            log.exception("receipt not printed")
+
+    def _apply_application_reply(self, conn: Any, key: str, reply: dict[str, Any]) -> None:
+        conn.execute("UPDATE submission SET number = ? WHERE key = ?", (reply.get("number"), key))
+
+    # --- evaluations -----------------------------------------------------------------------------
+    def evaluation_reasons(self, level: int) -> list[dict[str, Any]]:
+        path = config_dir() / "evaluation_reasons.toml"
+        if not path.exists():
+            return []
+        with path.open("rb") as fh:
+            reasons = tomllib.load(fh).get("reason", [])
+        return [r for r in reasons if r.get("level") == level]
+
+    def rate(self, subject: str, level: int, reasons: list[str],
+             comment: str | None = None) -> SubmissionView:
+        body = wire.EvaluationRequest(subject=subject, level=level, reasons=reasons,
+                                      comment=comment).model_dump(mode="json", exclude_none=True)
+        return self._submit("evaluation", body, subject=subject)
+
+    def _submit(self, kind: str, body: dict[str, Any], subject: str | None) -> SubmissionView:
+        """Durable first (outbox + submission row in one transaction), then a bounded attempt."""
+        from offline_cache.outbox import now_iso
+
+        key = str(uuid.uuid4())
+        with self.store.transaction() as conn:
+            self.outbox.enqueue(conn, key=key, kind=kind, stream=kind, body=body)
+            conn.execute("INSERT INTO submission(key, kind, subject, created_at) VALUES (?,?,?,?)",
+                         (key, kind, subject, now_iso()))
+        if self.client is not None and self.connectivity.state != "offline":
+            try:
+                reply = self.outbox.send_now(self.client, key, timeout=self.fast_path_timeout)
+                self.connectivity.success()
+                number = reply.get("number")
+                url = f"{self.public_base_url()}/a/{number}" if number else None
+                return SubmissionView(local_id=key, number=number, status=reply.get(
+                    "status", "submitted"), receipt_url=url)
+            except KioskError as exc:
+                if exc.code not in TRANSIENT:
+                    if exc.code in {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code}:
+                        return SubmissionView(local_id=key, number=None, status="queued")
+                    return SubmissionView(local_id=key, number=None, status="refused",
+                                          error=exc.code)
+                self.connectivity.failure(exc.code)
+        self.syncer_wake()
+        return SubmissionView(local_id=key, number=None, status="queued")
+
+    # --- progress --------------------------------------------------------------------------------
+    def progress(self, number: str) -> ProgressView:
+        from kiosk.progress import progress
+
+        return progress(self, number)
+
+    def progress_by_id_card(self, id_number: str) -> list[ProgressView]:
+        from kiosk.progress import progress_by_id_card
+
+        return progress_by_id_card(self, id_number)
+
+    # --- devices ---------------------------------------------------------------------------------
+    def read_id_card(self, timeout: float = 10.0) -> dict[str, Any]:
+        def _read() -> dict[str, Any]:
+            from hardware.idcard import open_idcard_reader
+
+            with open_idcard_reader(self.settings.devices.idcard) as reader:
+                return reader.read_card(timeout).to_json()
+
+        return self._devices.submit(_read).result(timeout=timeout + 5)
+
+    def call_staff(self, reason: str = "") -> None:
+        """Raises a request the hall can see (sent with the heartbeat; see provisioning)."""
+        log.info("call-staff requested: %s", reason or "-")
+        self.emit("call_staff", {"reason": reason})
+
+    # --- sync ------------------------------------------------------------------------------------
+    def sync_once(self, *, pull_catalog: bool = True):
+        if self.syncer is None:
+            raise KioskError(errors.NOT_PROVISIONED, "kiosk sync needs an enrolled kiosk")
+        return self.syncer.sync_once(pull_catalog=pull_catalog)

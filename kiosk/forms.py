@@ -1,0 +1,493 @@
+"""Form definitions (`config/forms/<CODE>.toml`): loading, validating filled-in fields, filling
+fields from an ID card read. The format is documented in docs/forms.md.
+
+Standard library only (tomllib): the kiosk and the hall server both import this module.
+A broken form file is a KioskError naming the file and every problem in it (E-CFG-02 when the
+file cannot be read or parsed, E-CFG-01 when its content is wrong) — never a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import (
+    CHOICE_INVALID,
+    CONFIG_INVALID,
+    CONFIG_UNREADABLE,
+    FIELD_FORMAT,
+    FIELD_INVALID,
+    FIELD_LENGTH,
+    FIELD_REQUIRED,
+    FIELD_UNKNOWN,
+    NUMBER_INVALID,
+    KioskError,
+)
+from kiosk.validators import (
+    FieldError,
+    normalize_id_number,
+    validate_date,
+    validate_email,
+    validate_id_number,
+    validate_phone,
+    validate_postal_code,
+)
+
+__all__ = [
+    "CARD_FIELDS",
+    "FIELD_TYPES",
+    "Choice",
+    "FieldDef",
+    "FieldError",
+    "FormDef",
+    "fill_from_card",
+    "load_forms",
+    "parse_form",
+    "personal_keys",
+    "require_valid",
+    "validate_fields",
+]
+
+FIELD_TYPES = (
+    "text", "chinese_text", "id_number", "phone", "postal_code", "date", "number", "choice",
+    "email", "textarea",
+)  # fmt: skip
+# Keys of the ID card read (hardware's JSON shape) a field may be filled from.
+CARD_FIELDS = (
+    "name", "id_number", "gender", "nation", "birth", "address", "authority", "valid_from",
+    "valid_to",
+)  # fmt: skip
+# Holding these without `personal = true` would put them in clear in logs and at rest.
+_MUST_BE_PERSONAL_TYPES = {"id_number", "phone"}
+_MUST_BE_PERSONAL_CARD = {"name", "id_number", "address", "birth"}
+# Upper bounds when a form sets no max_length, so no field takes unbounded input.
+DEFAULT_MAX_LENGTH = {"text": 200, "chinese_text": 100, "textarea": 2000}
+_ABSOLUTE_MAX_LENGTH = 10_000
+
+_CODE_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# Han characters (basic, Ext A, Ext B–F and the compatibility block) plus the middle dot used
+# in transliterated names (阿卜杜·热合曼).
+_CHINESE_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f·]+$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_NEWLINE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+_YMD8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+_FORM_KEYS = {"code", "title", "title_en", "items", "fields"}
+_FIELD_KEYS = {
+    "key", "label", "label_en", "type", "required", "max_length", "min_length", "min", "max",
+    "pattern", "choices", "from_card", "personal", "help", "help_en",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    key: str
+    label: str
+    type: str
+    label_en: str = ""
+    required: bool = False
+    max_length: int | None = None
+    min_length: int | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    choices: tuple[Choice, ...] = ()
+    from_card: str | None = None
+    personal: bool = False
+    help: str = ""
+    help_en: str = ""
+
+    @property
+    def name_en(self) -> str:
+        return self.label_en or self.key
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "label": self.label}
+        if self.label_en:
+            out["label_en"] = self.label_en
+        out["type"] = self.type
+        out["required"] = self.required
+        for name in ("max_length", "min_length", "min", "max", "pattern", "from_card"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.choices:
+            out["choices"] = [
+                {"value": c.value, "label": c.label, "label_en": c.label_en} for c in self.choices
+            ]
+        out["personal"] = self.personal
+        if self.help:
+            out["help"] = self.help
+        if self.help_en:
+            out["help_en"] = self.help_en
+        return out
+
+
+@dataclass(frozen=True)
+class FormDef:
+    code: str
+    title: str
+    title_en: str
+    items: tuple[str, ...]
+    fields: tuple[FieldDef, ...]
+    # The file it came from, for error messages; not part of the definition.
+    source: str = dataclasses.field(default="", compare=False)
+
+    def field(self, key: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The same shape as the TOML file; `parse_form(form.to_dict())` gives the form back."""
+        return {
+            "code": self.code,
+            "title": self.title,
+            "title_en": self.title_en,
+            "items": list(self.items),
+            "fields": [f.to_dict() for f in self.fields],
+        }
+
+
+# --- loading ---------------------------------------------------------------------------------
+def load_forms(directory: Path | None = None) -> dict[str, FormDef]:
+    """Every `<CODE>.toml` in `directory` (default: config/forms), keyed by form code."""
+    if directory is None:
+        from kiosk.paths import config_dir
+
+        directory = config_dir() / "forms"
+    if not directory.is_dir():
+        raise KioskError(CONFIG_UNREADABLE, f"{directory}: forms directory does not exist")
+    forms: dict[str, FormDef] = {}
+    for path in sorted(directory.glob("*.toml")):
+        form = parse_form(_read_toml(path), source=str(path))
+        if form.code != path.stem:
+            raise KioskError(
+                CONFIG_INVALID, f"{path}: code {form.code!r} must match the file name {path.stem!r}"
+            )
+        forms[form.code] = form
+    return forms
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise KioskError(CONFIG_UNREADABLE, f"{path}: not valid TOML: {exc}") from exc
+
+
+def parse_form(data: Mapping[str, Any], source: str = "<form>") -> FormDef:
+    """Build a FormDef from a TOML/JSON mapping, reporting every problem at once (E-CFG-01)."""
+    problems: list[str] = []
+    for key in sorted(set(data) - _FORM_KEYS):
+        problems.append(f"unknown key {key!r}")
+    code = data.get("code")
+    if not isinstance(code, str) or not _CODE_RE.match(code):
+        problems.append("code must be letters, digits, '.', '_' or '-'")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.append("title must be a non-empty string")
+    title_en = data.get("title_en", "")
+    if not isinstance(title_en, str):
+        problems.append("title_en must be a string")
+    items = data.get("items", [])
+    if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+        problems.append("items must be a list of catalog item codes")
+        items = []
+    raw_fields = data.get("fields")
+    fields: list[FieldDef] = []
+    if not isinstance(raw_fields, list) or not raw_fields:
+        problems.append("fields must be a non-empty array of tables ([[fields]])")
+    else:
+        seen: set[str] = set()
+        for index, raw in enumerate(raw_fields, start=1):
+            where = f"field {index}"
+            if isinstance(raw, Mapping) and isinstance(raw.get("key"), str):
+                where = f"field {index} ({raw['key']})"
+                if raw["key"] in seen:
+                    problems.append(f"{where}: duplicate key")
+                seen.add(raw["key"])
+            parsed = _parse_field(raw, where, problems)
+            if parsed is not None:
+                fields.append(parsed)
+    if problems:
+        raise KioskError(CONFIG_INVALID, f"{source}: " + "; ".join(problems))
+    return FormDef(
+        code=code, title=title, title_en=title_en, items=tuple(items), fields=tuple(fields),
+        source=source,
+    )  # fmt: skip
+
+
+def _parse_field(raw: Any, where: str, problems: list[str]) -> FieldDef | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: must be a table")
+        return None
+    before = len(problems)
+    for key in sorted(set(raw) - _FIELD_KEYS):
+        problems.append(f"{where}: unknown key {key!r}")
+    key = raw.get("key")
+    if not isinstance(key, str) or not _KEY_RE.match(key):
+        problems.append(f"{where}: key must be lower-case letters, digits and '_'")
+    label = raw.get("label")
+    if not isinstance(label, str) or not label.strip():
+        problems.append(f"{where}: label must be a non-empty string")
+    ftype = raw.get("type")
+    if ftype not in FIELD_TYPES:
+        problems.append(f"{where}: type must be one of {', '.join(FIELD_TYPES)}")
+    for name in ("label_en", "help", "help_en"):
+        if not isinstance(raw.get(name, ""), str):
+            problems.append(f"{where}: {name} must be a string")
+    for name in ("required", "personal"):
+        if not isinstance(raw.get(name, False), bool):
+            problems.append(f"{where}: {name} must be true or false")
+    lengths = {}
+    for name in ("min_length", "max_length"):
+        value = raw.get(name)
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= _ABSOLUTE_MAX_LENGTH
+        ):
+            problems.append(f"{where}: {name} must be an integer 0..{_ABSOLUTE_MAX_LENGTH}")
+        else:
+            lengths[name] = value
+    if (lengths.get("min_length") or 0) > (lengths.get("max_length") or _ABSOLUTE_MAX_LENGTH):
+        problems.append(f"{where}: min_length is greater than max_length")
+    bounds = {}
+    for name in ("min", "max"):
+        value = raw.get(name)
+        if value is None:
+            continue
+        if ftype != "number":
+            problems.append(f"{where}: {name} only applies to type number")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{where}: {name} must be a number")
+        else:
+            bounds[name] = value
+    if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+        problems.append(f"{where}: min is greater than max")
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            problems.append(f"{where}: pattern is not a valid regular expression ({exc})")
+    choices = _parse_choices(raw.get("choices"), ftype, where, problems)
+    from_card = raw.get("from_card")
+    if from_card is not None and from_card not in CARD_FIELDS:
+        problems.append(f"{where}: from_card must be one of {', '.join(CARD_FIELDS)}")
+    personal = raw.get("personal", False)
+    if personal is not True and (
+        ftype in _MUST_BE_PERSONAL_TYPES or from_card in _MUST_BE_PERSONAL_CARD
+    ):
+        problems.append(f"{where}: holds personal data, so it needs personal = true")
+    if len(problems) > before:
+        return None
+    return FieldDef(
+        key=key, label=label, type=ftype, label_en=raw.get("label_en", ""),
+        required=raw.get("required", False), max_length=raw.get("max_length"),
+        min_length=raw.get("min_length"), min=raw.get("min"), max=raw.get("max"),
+        pattern=pattern, choices=choices, from_card=from_card, personal=personal,
+        help=raw.get("help", ""), help_en=raw.get("help_en", ""),
+    )  # fmt: skip
+
+
+def _parse_choices(raw: Any, ftype: Any, where: str, problems: list[str]) -> tuple[Choice, ...]:
+    if ftype != "choice":
+        if raw is not None:
+            problems.append(f"{where}: choices only apply to type choice")
+        return ()
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"{where}: a choice field needs a non-empty choices list")
+        return ()
+    out: list[Choice] = []
+    for index, item in enumerate(raw, start=1):
+        if (
+            not isinstance(item, Mapping)
+            or set(item) - {"value", "label", "label_en"}
+            or not isinstance(item.get("value"), str)
+            or not item["value"]
+            or not isinstance(item.get("label"), str)
+            or not isinstance(item.get("label_en", ""), str)
+        ):
+            problems.append(f"{where}: choice {index} must be {{value, label, label_en}} strings")
+            continue
+        out.append(Choice(item["value"], item["label"], item.get("label_en", "")))
+    values = [c.value for c in out]
+    if len(set(values)) != len(values):
+        problems.append(f"{where}: choice values must be unique")
+    return tuple(out)
+
+
+# --- validating ------------------------------------------------------------------------------
+def validate_fields(form: FormDef, fields: Mapping[str, Any]) -> dict[str, FieldError]:
+    """Errors by field key (empty when all is well). Unknown keys are refused too."""
+    errors: dict[str, FieldError] = {}
+    for fdef in form.fields:
+        error = _validate_one(fdef, fields.get(fdef.key))
+        if error is not None:
+            errors[fdef.key] = error
+    known = {f.key for f in form.fields}
+    for key in fields:
+        if key not in known:
+            errors[str(key)] = FieldError.of(
+                FIELD_UNKNOWN, f"表单中没有此项：{key}", f"{key!s} is not a field of {form.code}"
+            )
+    return errors
+
+
+def require_valid(form: FormDef, fields: Mapping[str, Any]) -> None:
+    """Raise E-VAL-01 naming each bad field and its code (never the values) if any is bad."""
+    errors = validate_fields(form, fields)
+    if errors:
+        detail = "; ".join(f"{key}: {err.code} {err.en}" for key, err in errors.items())
+        raise KioskError(FIELD_INVALID, f"{form.code}: {detail}")
+
+
+def _validate_one(f: FieldDef, value: Any) -> FieldError | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if f.required:
+            return FieldError.of(FIELD_REQUIRED, f"请填写{f.label}", f"{f.name_en} is required")
+        return None
+    if f.type == "number":
+        return _validate_number(f, value)
+    if not isinstance(value, str):
+        return FieldError.of(FIELD_FORMAT, f"{f.label}应为文字", f"{f.name_en} must be text")
+    text = value.strip()
+    error = _check_length(f, text)
+    if error is None:
+        error = _check_type(f, text)
+    if error is None and f.pattern is not None and not re.fullmatch(f.pattern, text):
+        error = FieldError.of(
+            FIELD_FORMAT, f"{f.label}格式不正确", f"{f.name_en} does not match the expected format"
+        )
+    return error
+
+
+def _check_length(f: FieldDef, text: str) -> FieldError | None:
+    longest = f.max_length or DEFAULT_MAX_LENGTH.get(f.type, _ABSOLUTE_MAX_LENGTH)
+    if len(text) > longest:
+        return FieldError.of(
+            FIELD_LENGTH, f"{f.label}最多{longest}个字", f"{f.name_en} is longer than {longest}"
+        )
+    if f.min_length is not None and len(text) < f.min_length:
+        return FieldError.of(
+            FIELD_LENGTH,
+            f"{f.label}至少{f.min_length}个字",
+            f"{f.name_en} is shorter than {f.min_length}",
+        )
+    return None
+
+
+def _check_type(f: FieldDef, text: str) -> FieldError | None:
+    if f.type == "text" and _CONTROL_RE.search(text):
+        return FieldError.of(
+            FIELD_FORMAT, f"{f.label}含有无效字符", f"{f.name_en} has control characters"
+        )
+    if f.type == "textarea" and _CONTROL_EXCEPT_NEWLINE_RE.search(text):
+        return FieldError.of(
+            FIELD_FORMAT, f"{f.label}含有无效字符", f"{f.name_en} has control characters"
+        )
+    if f.type == "chinese_text" and not _CHINESE_RE.match(text):
+        return FieldError.of(
+            FIELD_FORMAT, f"{f.label}请填写汉字", f"{f.name_en} must be Chinese characters"
+        )
+    if f.type == "choice" and text not in {c.value for c in f.choices}:
+        return FieldError.of(
+            CHOICE_INVALID, f"{f.label}请从列表中选择", f"{f.name_en} is not one of the choices"
+        )
+    checker = _TYPE_CHECKERS.get(f.type)
+    return checker(text) if checker else None
+
+
+_TYPE_CHECKERS = {
+    "id_number": validate_id_number,
+    "phone": validate_phone,
+    "postal_code": validate_postal_code,
+    "date": validate_date,
+    "email": validate_email,
+}
+
+
+def _validate_number(f: FieldDef, value: Any) -> FieldError | None:
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and _NUMBER_RE.match(value.strip()):
+        number = float(value.strip())
+    if number is None or number != number or number in (float("inf"), float("-inf")):
+        return FieldError.of(NUMBER_INVALID, f"{f.label}应为数字", f"{f.name_en} must be a number")
+    if f.min is not None and number < f.min:
+        return FieldError.of(
+            NUMBER_INVALID, f"{f.label}不能小于{f.min:g}", f"{f.name_en} is below {f.min:g}"
+        )
+    if f.max is not None and number > f.max:
+        return FieldError.of(
+            NUMBER_INVALID, f"{f.label}不能大于{f.max:g}", f"{f.name_en} is above {f.max:g}"
+        )
+    return None
+
+
+# --- ID card and personal data ---------------------------------------------------------------
+def fill_from_card(form: FormDef, card: Mapping[str, Any]) -> dict[str, str]:
+    """Values for the fields that name a `from_card` source, from one ID card read.
+
+    `card` is the reader's JSON shape: strings, with gender/nation as {"code", "label"} and
+    dates as YYYYMMDD or YYYY-MM-DD ("长期" for a card valid for life). Missing or unusable
+    values are left out, so the citizen types them instead.
+    """
+    out: dict[str, str] = {}
+    for f in form.fields:
+        if f.from_card is None:
+            continue
+        value = _card_value(f, card.get(f.from_card))
+        if value:
+            out[f.key] = value
+    return out
+
+
+def _card_value(f: FieldDef, raw: Any) -> str | None:
+    code = label = None
+    if isinstance(raw, Mapping):
+        code = str(raw.get("code", "")).strip() or None
+        label = str(raw.get("label", "")).strip() or None
+    elif isinstance(raw, str):
+        label = raw.strip() or None
+    if label is None and code is None:
+        return None
+    if f.type == "choice":
+        for choice in f.choices:
+            if choice.value in (code, label) or choice.label == label:
+                return choice.value
+        return None
+    if label is None:
+        return None
+    if f.from_card in ("birth", "valid_from", "valid_to"):
+        match = _YMD8_RE.match(label)
+        if match:
+            label = "-".join(match.groups())
+        if f.type == "date" and validate_date(label) is not None:
+            return None  # "长期" cannot go in a date field
+    if f.from_card == "id_number":
+        label = normalize_id_number(label)
+    return label
+
+
+def personal_keys(form: FormDef) -> set[str]:
+    """Keys whose values are personal data: encrypted at rest on the kiosk, masked in logs."""
+    return {f.key for f in form.fields if f.personal}

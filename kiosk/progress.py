@@ -1,0 +1,112 @@
+"""Progress queries (办件进度): from the server when it answers, else from the local cache,
+always with the record's age. Cached records are sealed (they can carry personal data)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from kiosk import errors, wire
+from kiosk.errors import KioskError
+from kiosk.holder import holder_hash
+from kiosk.views import ProgressView
+from offline_cache.outbox import TRANSIENT, now_iso
+
+if TYPE_CHECKING:
+    from kiosk.core import KioskCore
+
+FINAL = {"approved", "rejected", "not_accepted", "returned", "delivered"}
+STALE_AFTER_MIN = 30
+DUE_SOON_DAYS = 2
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Mon–Fri days from start (exclusive) to end (inclusive); negative when end is past."""
+    sign = 1 if end >= start else -1
+    lo, hi = (start, end) if sign > 0 else (end, start)
+    days, d = 0, lo
+    while d < hi:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            days += 1
+    return sign * days
+
+
+def to_view(app: wire.Application, fetched_at: datetime, today: date) -> ProgressView:
+    left = state = None
+    if app.status in FINAL:
+        state = "done"
+    elif app.promised_by:
+        left = working_days_between(today, app.promised_by)
+        state = "overdue" if left < 0 else "due_soon" if left <= DUE_SOON_DAYS else "on_time"
+    age = max(0, int((datetime.now(UTC) - fetched_at).total_seconds() // 60))
+    return ProgressView(
+        number=app.number, item=app.item, item_title=app.item_title, status=app.status,
+        status_label=wire.APPLICATION_STATUSES[app.status],
+        history=[h.model_dump(mode="json") for h in app.history],
+        promised_by=app.promised_by.isoformat() if app.promised_by else None,
+        working_days_left=left, deadline_state=state, as_of=app.as_of.isoformat(),
+        age_minutes=age, stale=age >= STALE_AFTER_MIN)
+
+
+def _cache(core: KioskCore, app: wire.Application, holder: str | None) -> None:
+    sealed = core.progress_sealer.seal(app.model_dump_json().encode(), aad=app.number)
+    with core.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO progress_cache(number, holder, doc, as_of, fetched_at) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(number) DO UPDATE SET doc = excluded.doc, as_of = excluded.as_of, "
+            "fetched_at = excluded.fetched_at, holder = COALESCE(excluded.holder, holder)",
+            (app.number, holder, sealed, app.as_of.isoformat(), now_iso()))
+
+
+def _cached(core: KioskCore, where: str, param: str) -> list[tuple[wire.Application, datetime]]:
+    rows = core.store.query(f"SELECT * FROM progress_cache WHERE {where} = ?", (param,))
+    out = []
+    for r in rows:
+        app = wire.Application.model_validate(
+            json.loads(core.progress_sealer.open(r["doc"], aad=r["number"])))
+        out.append((app, datetime.fromisoformat(r["fetched_at"])))
+    return out
+
+
+def _today(core: KioskCore) -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(core.settings.hall.timezone)).date()
+
+
+def progress(core: KioskCore, number: str) -> ProgressView:
+    number = number.strip().upper()
+    if core.client is not None and core.connectivity.state != "offline":
+        try:
+            app = core.client.get_application(number)
+            _cache(core, app, None)
+            return to_view(app, datetime.now(UTC), _today(core))
+        except KioskError as exc:
+            if exc.code not in TRANSIENT:
+                raise
+            core.connectivity.failure(exc.code)
+    cached = _cached(core, "number", number)
+    if not cached:
+        raise KioskError(errors.APPLICATION_UNKNOWN if core.client else errors.SERVER_UNREACHABLE,
+                         "not in the local cache")
+    app, fetched = cached[0]
+    return to_view(app, fetched, _today(core))
+
+
+def progress_by_id_card(core: KioskCore, id_number: str) -> list[ProgressView]:
+    holder = holder_hash(core.hall_key(), id_number)
+    if core.client is not None and core.connectivity.state != "offline":
+        try:
+            apps = core.client.applications_by_holder(holder).applications
+            for app in apps:
+                _cache(core, app, holder)
+            return [to_view(a, datetime.now(UTC), _today(core)) for a in apps]
+        except KioskError as exc:
+            if exc.code not in TRANSIENT:
+                raise
+            core.connectivity.failure(exc.code)
+    return [to_view(a, f, _today(core)) for a, f in _cached(core, "holder", holder)]
+
+

@@ -1,0 +1,202 @@
+"""The kiosk's only HTTP client of the hall server (API v1).
+
+- One `requests.Session`, short connect/read timeouts.
+- Transport retries (urllib3) only for GETs and only within a small time budget: retrying
+  submissions is the outbox's job, with its idempotency keys.
+- Every reply is validated against `kiosk.wire`; a malformed reply is E-SRV-02, never a crash.
+- Every failure becomes a KioskError with a registry code, so callers decide by code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from kiosk import errors, wire
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+
+class _BudgetRetry(Retry):
+    """urllib3 Retry that also stops once a wall-clock budget is spent."""
+
+    budget: float = 2.0
+    started: float | None = None
+
+    def increment(self, *args: Any, **kwargs: Any) -> Retry:
+        new = super().increment(*args, **kwargs)
+        started = self.started if self.started is not None else time.monotonic()
+        new.started = started  # type: ignore[attr-defined]
+        new.budget = self.budget  # type: ignore[attr-defined]
+        if time.monotonic() - started > self.budget:
+            raise kwargs.get("error") or requests.exceptions.RetryError("retry budget spent")
+        return new
+
+
+class HallClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        connect_timeout: float = 1.5,
+        read_timeout: float = 5.0,
+        get_retry_budget: float = 2.0,
+        ca_bundle: str | None = None,
+        device_id: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.device_id = device_id
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = requests.Session()
+        if ca_bundle:
+            self.session.verify = ca_bundle
+        retry = _BudgetRetry(
+            total=3, connect=3, read=2, status=2, backoff_factor=0.2,
+            status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}),
+            raise_on_status=False, respect_retry_after_header=False,
+        )
+        retry.budget = get_retry_budget
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        self.session.headers["User-Agent"] = "hall-kiosk"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        key: str | None = None,
+        auth: bool = True,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
+        headers = {}
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if key:
+            headers["Idempotency-Key"] = key
+        url = f"{self.base_url}{wire.API_PREFIX}{path}"
+        try:
+            resp = self.session.request(method, url, json=json, params=params, headers=headers,
+                                        timeout=timeout or self.timeout)
+        except requests.exceptions.SSLError as exc:
+            raise KioskError(errors.TLS_ERROR, str(exc)) from exc
+        except requests.exceptions.ConnectTimeout as exc:  # nothing reached the server
+            raise KioskError(errors.SERVER_UNREACHABLE, f"{method} {path}: connect timeout") from exc
+        except requests.exceptions.Timeout as exc:  # sent; the server may have acted on it
+            raise KioskError(errors.SERVER_TIMEOUT, f"{method} {path}") from exc
+        except requests.exceptions.RequestException as exc:
+            raise KioskError(errors.SERVER_UNREACHABLE, f"{method} {path}: {type(exc).__name__}") from exc
+        if resp.status_code >= 400:
+            raise self._error_from(resp, method, path)
+        return resp
+
+    @staticmethod
+    def _error_from(resp: requests.Response, method: str, path: str) -> KioskError:
+        retry_after = None
+        if "Retry-After" in resp.headers:
+            try:
+                retry_after = float(resp.headers["Retry-After"])
+            except ValueError:
+                retry_after = None
+        code, message = None, ""
+        try:
+            body = wire.ErrorBody.model_validate(resp.json())
+            code, message = body.error.code, body.error.message
+        except (ValueError, ValidationError):
+            pass
+        status = resp.status_code
+        if status == 401:
+            entry = errors.REGISTRY.get(code or "", errors.AUTH_MISSING)
+        elif status == 403:
+            entry = errors.AUTH_FORBIDDEN
+        elif status == 429:
+            entry = errors.REGISTRY.get(code or "", errors.SERVER_BUSY)
+        elif status >= 500:
+            entry = errors.SERVER_ERROR
+        elif code in errors.REGISTRY:
+            entry = errors.REGISTRY[code]
+        else:
+            entry = errors.VALIDATION if status == 422 else errors.SERVER_REPLY_INVALID
+        detail = f"{method} {path} → {status}" + (f": {message}" if message else "")
+        err = KioskError(entry, detail, retry_after=retry_after)
+        err.http_status = status  # type: ignore[attr-defined]
+        return err
+
+    @staticmethod
+    def _parse(resp: requests.Response, model: type[M]) -> M:
+        try:
+            return model.model_validate(resp.json())
+        except (ValueError, ValidationError) as exc:
+            log.warning("malformed reply for %s: %s", resp.url, str(exc)[:300])
+            raise KioskError(errors.SERVER_REPLY_INVALID, f"{resp.request.method} {resp.url}") from exc
+
+    # --- API v1 ------------------------------------------------------------------------------
+    def health(self, timeout: tuple[float, float] | None = None) -> wire.Health:
+        return self._parse(self._request("GET", "/health", auth=False, timeout=timeout), wire.Health)
+
+    def enroll(self, code: str, name: str, location: str | None = None) -> wire.EnrollResponse:
+        body = wire.EnrollRequest(code=code, name=name, location=location).model_dump(exclude_none=True)
+        resp = self._request("POST", "/devices/enroll", json=body, auth=False)
+        return self._parse(resp, wire.EnrollResponse)
+
+    def catalog_changes(self, since: str | None, limit: int = 500) -> wire.CatalogChanges:
+        params: dict[str, Any] = {"limit": limit}
+        if since:
+            params["since"] = since
+        return self._parse(self._request("GET", "/catalog/changes", params=params),
+                           wire.CatalogChanges)
+
+    def queue_services(self) -> wire.QueueServices:
+        return self._parse(self._request("GET", "/queue/services"), wire.QueueServices)
+
+    def post_ticket(self, body: dict[str, Any], key: str,
+                    timeout: tuple[float, float] | None = None) -> wire.Ticket:
+        resp = self._request("POST", "/queue/tickets", json=body, key=key, timeout=timeout)
+        return self._parse(resp, wire.Ticket)
+
+    def post_application(self, body: dict[str, Any], key: str,
+                         timeout: tuple[float, float] | None = None) -> wire.ApplicationCreated:
+        resp = self._request("POST", "/applications", json=body, key=key, timeout=timeout)
+        return self._parse(resp, wire.ApplicationCreated)
+
+    def post_evaluation(self, body: dict[str, Any], key: str,
+                        timeout: tuple[float, float] | None = None) -> wire.EvaluationCreated:
+        resp = self._request("POST", "/evaluations", json=body, key=key, timeout=timeout)
+        return self._parse(resp, wire.EvaluationCreated)
+
+    def get_application(self, number: str) -> wire.Application:
+        return self._parse(self._request("GET", f"/applications/{number}"), wire.Application)
+
+    def applications_by_holder(self, holder: str) -> wire.ApplicationList:
+        resp = self._request("GET", "/applications", params={"holder": holder})
+        return self._parse(resp, wire.ApplicationList)
+
+    def push_batch(self, records: list[dict[str, Any]],
+                   timeout: tuple[float, float] | None = None) -> list[dict[str, Any]]:
+        """POST /sync/push: each record keeps its own key and gets its own result."""
+        resp = self._request("POST", "/sync/push", json={"records": records}, timeout=timeout)
+        try:
+            results = resp.json()["results"]
+            if not isinstance(results, list) or not all(
+                isinstance(r, dict) and "key" in r and "status" in r for r in results
+            ):
+                raise ValueError("results malformed")
+            return results
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KioskError(errors.SERVER_REPLY_INVALID, "POST /sync/push") from exc

@@ -1,0 +1,183 @@
+"""The kiosk's local store: one SQLite file in KIOSK_HOME, the source of truth for screens.
+
+Durability (FIELD_NOTES §5): WAL with synchronous=FULL — NORMAL lost confirmed rows under a
+simulated power cut. The schema is versioned with `PRAGMA user_version` and migrated forward
+at open; a store newer than this software is refused (E-STO-02) rather than damaged.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from kiosk.errors import DISK_FULL, SQLITE_UNSUPPORTED, STORE_FAILED, STORE_TOO_NEW, KioskError
+
+log = logging.getLogger(__name__)
+
+MIN_SQLITE = (3, 35, 0)  # RETURNING, ON CONFLICT DO UPDATE
+
+# Each entry migrates from version i to i+1. Never edit a released step: add one.
+MIGRATIONS: list[str] = [
+    # 0 → 1
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE catalog_item (
+        code TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        title_en TEXT NOT NULL DEFAULT '',
+        department TEXT NOT NULL,
+        audience TEXT NOT NULL DEFAULT '',
+        life_events TEXT NOT NULL DEFAULT '',
+        handling_type TEXT NOT NULL DEFAULT '',
+        promised_days INTEGER NOT NULL DEFAULT 0,
+        popularity INTEGER NOT NULL DEFAULT 0,
+        title_pinyin TEXT NOT NULL DEFAULT '',
+        title_initials TEXT NOT NULL DEFAULT '',
+        alias_text TEXT NOT NULL DEFAULT '',
+        alias_pinyin TEXT NOT NULL DEFAULT '',
+        alias_initials TEXT NOT NULL DEFAULT '',
+        body_text TEXT NOT NULL DEFAULT '',
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX catalog_item_department ON catalog_item(department);
+    CREATE TABLE queue_service (
+        code TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        refreshed_at TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'refused')),
+        body BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL DEFAULT 0,
+        sent_at TEXT,
+        result TEXT,
+        error_code TEXT,
+        error_message TEXT
+    );
+    CREATE INDEX outbox_work ON outbox(state, stream, seq);
+    CREATE TABLE ticket (
+        key TEXT PRIMARY KEY REFERENCES outbox(key),
+        service TEXT NOT NULL,
+        business_date TEXT NOT NULL,
+        number TEXT,
+        offline INTEGER NOT NULL DEFAULT 0,
+        server_id TEXT,
+        people_ahead INTEGER,
+        url TEXT,
+        issued_at TEXT NOT NULL,
+        holder TEXT,
+        priority TEXT
+    );
+    CREATE UNIQUE INDEX ticket_number ON ticket(business_date, number);
+    CREATE INDEX ticket_holder ON ticket(holder, business_date);
+    CREATE TABLE submission (
+        key TEXT PRIMARY KEY REFERENCES outbox(key),
+        kind TEXT NOT NULL,
+        subject TEXT,
+        number TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE progress_cache (
+        number TEXT PRIMARY KEY,
+        holder TEXT,
+        doc BLOB NOT NULL,
+        as_of TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+    );
+    CREATE INDEX progress_holder ON progress_cache(holder);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def check_sqlite() -> None:
+    """The features the store relies on, checked once at start with a clear error."""
+    version = tuple(int(p) for p in sqlite3.sqlite_version.split("."))
+    if version < MIN_SQLITE:
+        raise KioskError(SQLITE_UNSUPPORTED, f"SQLite {sqlite3.sqlite_version} < 3.35.0")
+
+
+class LocalStore:
+    """A thread-safe wrapper: one connection, one lock. Writers are few and short."""
+
+    def __init__(self, path: Path) -> None:
+        check_sqlite()
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        except sqlite3.Error as exc:
+            raise KioskError(STORE_FAILED, f"{path}: {exc}") from exc
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        self._lock = threading.RLock()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        current = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if current > SCHEMA_VERSION:
+            raise KioskError(STORE_TOO_NEW, f"store v{current}, software knows v{SCHEMA_VERSION}")
+        for version in range(current, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in _split_sql(MIGRATIONS[version]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {version + 1}")
+            log.info("local store migrated to v%d", version + 1)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT under the store lock; a full disk becomes E-STO-03."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if "disk" in str(exc).lower() or "full" in str(exc).lower():
+                    raise KioskError(DISK_FULL, str(exc)) from exc
+                raise KioskError(STORE_FAILED, str(exc)) from exc
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self.conn.execute(sql, params)
+            cols = [c[0] for c in cur.description] if cur.description else []
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]  # type: ignore[misc]
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else default
+
+    def set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def integrity_ok(self) -> bool:
+        return self.query("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

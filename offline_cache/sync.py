@@ -1,0 +1,119 @@
+"""One sync pass (CLI `kiosk sync`) and the background syncer thread the running kiosk uses.
+
+Order: health (connectivity + clock skew) → push the outbox → pull queue services → pull the
+catalog changes feed. Every step is safe to interrupt and resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kiosk.errors import KioskError
+from offline_cache.catalog import Catalog
+from offline_cache.client import HallClient
+from offline_cache.connectivity import Connectivity
+from offline_cache.outbox import Outbox
+from offline_cache.services import ServiceCache
+
+log = logging.getLogger(__name__)
+SERVER_TIME_META = "last_server_time"
+
+
+@dataclass
+class SyncResult:
+    pushed: int = 0
+    pulled: int = 0
+    pending: int = 0
+    refused: int = 0
+    state: str = "offline"
+    error: str | None = None
+    paused: str | None = None
+    per_stream: dict[str, Any] = field(default_factory=dict)
+    clock_skew_s: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pushed": self.pushed, "pulled": self.pulled, "pending": self.pending,
+                "refused": self.refused, "state": self.state, "error": self.error,
+                "paused": self.paused, "streams": self.per_stream,
+                "clock_skew_s": self.clock_skew_s}
+
+
+class Syncer:
+    def __init__(self, client: HallClient, outbox: Outbox, catalog: Catalog,
+                 services: ServiceCache, connectivity: Connectivity) -> None:
+        self.client = client
+        self.outbox = outbox
+        self.catalog = catalog
+        self.services = services
+        self.connectivity = connectivity
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.catalog_interval = 60.0
+        self._last_catalog = 0.0
+
+    def probe(self) -> float | None:
+        """Health check; returns the clock skew (kiosk − server, seconds) when reachable."""
+        try:
+            health = self.client.health(timeout=(0.5, 1.0))
+        except KioskError as exc:
+            self.connectivity.failure(exc.code)
+            return None
+        self.connectivity.success()
+        server_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=UTC)
+        with self.outbox.store.transaction() as conn:
+            self.outbox.store.set_meta(conn, SERVER_TIME_META, server_time.isoformat())
+        return (datetime.now(UTC) - server_time).total_seconds()
+
+    def sync_once(self, *, pull_catalog: bool = True) -> SyncResult:
+        result = SyncResult()
+        result.clock_skew_s = self.probe()
+        if result.clock_skew_s is not None:
+            try:
+                report = self.outbox.drain(self.client, wait_lock=True)
+                result.pushed, result.paused = report.pushed, report.paused
+                result.error = report.error
+                self.services.pull(self.client)
+                if pull_catalog:
+                    result.pulled = self.catalog.pull(self.client)
+                    self._last_catalog = time.monotonic()
+            except KioskError as exc:
+                result.error = exc.code
+                self.connectivity.failure(exc.code)
+        counts = self.outbox.counts()
+        result.pending = counts["pending"] + counts["sending"]
+        result.refused = counts["refused"]
+        result.paused = result.paused or self.outbox.paused()
+        result.per_stream = self.outbox.per_stream()
+        result.state = self.connectivity.state
+        return result
+
+    # --- background thread ---------------------------------------------------------------------
+    def start(self, interval: float = 1.0) -> None:
+        self._thread = threading.Thread(target=self._run, args=(interval,), name="syncer",
+                                        daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                due = time.monotonic() - self._last_catalog > self.catalog_interval
+                self.sync_once(pull_catalog=due)
+            except Exception:  # the syncer must outlive any one bad pass
+                log.exception("sync pass failed")
+            self._wake.wait(interval)
+            self._wake.clear()
