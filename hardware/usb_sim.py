@@ -41,7 +41,7 @@ class SimEndpoint:
         return bool(self.address & 0x80)
 
 
-@dataclass
+@dataclass(eq=False)  # identity matters: pyusb keeps per-device state
 class SimUsbDevice:
     """One device with one configuration and one interface holding `endpoints`.
 
@@ -64,8 +64,9 @@ class SimUsbDevice:
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
-        self._in: dict[int, bytearray] = {ep.address: bytearray() for ep in self.endpoints
-                                          if ep.is_in}
+        self._in: dict[int, bytearray] = {
+            ep.address: bytearray() for ep in self.endpoints if ep.is_in
+        }
         self._strings = {1: self.manufacturer, 2: self.product, 3: self.serial_number}
 
     def feed(self, endpoint: int, data: bytes) -> None:
@@ -86,8 +87,9 @@ class SimUsbDevice:
     # --- used by the backend ---
     def _check(self) -> None:
         if not self.connected:
-            raise usb.core.USBError("No such device (it may have been disconnected)", -4,
-                                    errno.ENODEV)
+            raise usb.core.USBError(
+                "No such device (it may have been disconnected)", -4, errno.ENODEV
+            )
 
     def _write(self, endpoint: int, data: bytes) -> int:
         self._check()
@@ -134,41 +136,70 @@ class SimUsbBackend(usb.backend.IBackend):
 
     def get_device_descriptor(self, dev: SimUsbDevice):
         return SimpleNamespace(
-            bLength=18, bDescriptorType=1, bcdUSB=0x0200, bDeviceClass=0, bDeviceSubClass=0,
-            bDeviceProtocol=0, bMaxPacketSize0=64, idVendor=dev.vid, idProduct=dev.pid,
-            bcdDevice=0x0100, iManufacturer=1, iProduct=2, iSerialNumber=3,
-            bNumConfigurations=1, address=dev.address, bus=dev.bus, port_number=1,
-            port_numbers=(1,), speed=3,
+            bLength=18,
+            bDescriptorType=1,
+            bcdUSB=0x0200,
+            bDeviceClass=0,
+            bDeviceSubClass=0,
+            bDeviceProtocol=0,
+            bMaxPacketSize0=64,
+            idVendor=dev.vid,
+            idProduct=dev.pid,
+            bcdDevice=0x0100,
+            iManufacturer=1,
+            iProduct=2,
+            iSerialNumber=3,
+            bNumConfigurations=1,
+            address=dev.address,
+            bus=dev.bus,
+            port_number=1,
+            port_numbers=(1,),
+            speed=3,
         )
 
     def get_configuration_descriptor(self, dev: SimUsbDevice, config: int):
         if config != 0:
             raise IndexError("configuration index out of range")
         return SimpleNamespace(
-            bLength=9, bDescriptorType=2, wTotalLength=9 + 9 + 7 * len(dev.endpoints),
-            bNumInterfaces=1, bConfigurationValue=1, iConfiguration=0, bmAttributes=0x80,
-            bMaxPower=50, extra_descriptors=[],
+            bLength=9,
+            bDescriptorType=2,
+            wTotalLength=9 + 9 + 7 * len(dev.endpoints),
+            bNumInterfaces=1,
+            bConfigurationValue=1,
+            iConfiguration=0,
+            bmAttributes=0x80,
+            bMaxPower=50,
+            extra_descriptors=[],
         )
 
     def get_interface_descriptor(self, dev: SimUsbDevice, intf: int, alt: int, config: int):
         if config != 0 or intf != 0 or alt != 0:
             raise IndexError("interface index out of range")
         return SimpleNamespace(
-            bLength=9, bDescriptorType=4, bInterfaceNumber=0, bAlternateSetting=0,
-            bNumEndpoints=len(dev.endpoints), bInterfaceClass=dev.interface_class,
+            bLength=9,
+            bDescriptorType=4,
+            bInterfaceNumber=0,
+            bAlternateSetting=0,
+            bNumEndpoints=len(dev.endpoints),
+            bInterfaceClass=dev.interface_class,
             bInterfaceSubClass=1 if dev.interface_class == 0x07 else 0,
-            bInterfaceProtocol=2 if dev.interface_class == 0x07 else 0, iInterface=0,
+            bInterfaceProtocol=2 if dev.interface_class == 0x07 else 0,
+            iInterface=0,
             extra_descriptors=[],
         )
 
-    def get_endpoint_descriptor(self, dev: SimUsbDevice, ep: int, intf: int, alt: int,
-                                config: int):
+    def get_endpoint_descriptor(self, dev: SimUsbDevice, ep: int, intf: int, alt: int, config: int):
         self.get_interface_descriptor(dev, intf, alt, config)
         endpoint = dev.endpoints[ep]
         return SimpleNamespace(
-            bLength=7, bDescriptorType=5, bEndpointAddress=endpoint.address,
-            bmAttributes=endpoint.transfer, wMaxPacketSize=endpoint.max_packet,
-            bInterval=1 if endpoint.transfer == INTERRUPT else 0, bRefresh=0, bSynchAddress=0,
+            bLength=7,
+            bDescriptorType=5,
+            bEndpointAddress=endpoint.address,
+            bmAttributes=endpoint.transfer,
+            wMaxPacketSize=endpoint.max_packet,
+            bInterval=1 if endpoint.transfer == INTERRUPT else 0,
+            bRefresh=0,
+            bSynchAddress=0,
             extra_descriptors=[],
         )
 
@@ -207,15 +238,17 @@ class SimUsbBackend(usb.backend.IBackend):
 
     intr_read = bulk_read
 
-    def ctrl_transfer(self, dev_handle: SimUsbDevice, bmRequestType, bRequest, wValue, wIndex,
-                      data, timeout) -> int:
+    def ctrl_transfer(
+        self, dev_handle: SimUsbDevice, bmRequestType, bRequest, wValue, wIndex, data, timeout
+    ) -> int:
         dev_handle._check()
         if bmRequestType & 0x80 and bRequest == 0x06 and wValue >> 8 == 3:  # GET_DESCRIPTOR str
             desc = dev_handle._string_descriptor(wValue & 0xFF)[: len(data)]
             data[: len(desc)] = type(data)(data.typecode, desc)
             return len(desc)
-        raise usb.core.USBError("Pipe error (request not supported by the simulator)", -9,
-                                errno.EPIPE)
+        raise usb.core.USBError(
+            "Pipe error (request not supported by the simulator)", -9, errno.EPIPE
+        )
 
     def clear_halt(self, dev_handle, ep) -> None:
         pass

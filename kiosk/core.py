@@ -192,13 +192,22 @@ class KioskCore:
         return self.catalog.life_events()
 
     def print_checklist(self, code: str) -> None:
+        """The one-time checklist of materials (一次性告知单) for an item."""
         item = self.get_item(code)
 
         def _print() -> None:
-            from hardware.printer import open_printer, render_checklist
+            from hardware.printer import ChecklistSlip, MaterialLine, open_printer
 
+            slip = ChecklistSlip(
+                hall_name=self.hall_name, item_title=item["title"], item_code=code,
+                materials=[MaterialLine(name=m["name"], form=m["form"], copies=m["copies"],
+                                        required=m["required"], note=m.get("note", ""))
+                           for m in item.get("materials", [])],
+                place=item.get("location", ""), hours=item.get("hours", ""),
+                phone=item.get("phone", ""), guide_url=f"{self.public_base_url()}/guide/{code}",
+                printed_at=_local_now(self.settings.hall.timezone))
             with open_printer(self.settings.printer.target) as printer:
-                printer.write(render_checklist(item, guide_url=f"{self.public_base_url()}/guide/{code}"))
+                printer.print_checklist(slip)
 
         self._devices.submit(_print).result(timeout=15)
 
@@ -238,16 +247,20 @@ class KioskCore:
         return view
 
     def _print_receipt(self, view: SubmissionView, item: str | None) -> None:
-        def _print() -> None:
-            from hardware.printer import open_printer, render_receipt
+        title = (self.catalog.get(item) or {}).get("title", "") if item else ""
 
+        def _print() -> None:
+            from hardware.printer import ReceiptSlip, open_printer
+
+            slip = ReceiptSlip(hall_name=self.hall_name, application_number=view.number or "",
+                               item_title=title, submitted_at=_local_now(self.settings.hall.timezone),
+                               status="已提交", url=view.receipt_url or "")
             with open_printer(self.settings.printer.target) as printer:
-                printer.write(render_receipt(number=view.number, item_title=item or "",
-                                             status=view.status, url=view.receipt_url or ""))
+                printer.print_receipt(slip)
 
         try:
             self._devices.submit(_print).result(timeout=15)
-        except Exception:
+        except Exception:  # the application is filed; a missing receipt must not undo that
             log.exception("receipt not printed")
 
     def _apply_application_reply(self, conn: Any, key: str, reply: dict[str, Any]) -> None:
@@ -326,3 +339,10 @@ class KioskCore:
         if self.syncer is None:
             raise KioskError(errors.NOT_PROVISIONED, "kiosk sync needs an enrolled kiosk")
         return self.syncer.sync_once(pull_catalog=pull_catalog)
+
+
+def _local_now(tz: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")

@@ -9,7 +9,7 @@ these codes. Codes and exit codes are a contract: never renumber, only add. Fami
     E-QUE  queue rules      E-APP  applications      E-VAL  validation
     E-STO  local store      E-PRV  provisioning      E-IDC  ID card reader
     E-SC   smartcard        E-PRN  printer           E-SCN  scanner     E-VOI voice
-    E-HW   hardware common
+    E-HW   hardware common  E-IMP  hall server data imports
 
 Exit codes: 0 ok, 1 unexpected, 2 usage; then each family owns a decade so scripts can test
 `$? -ge 40 && $? -lt 50` for "ID card problem".
@@ -107,6 +107,10 @@ SERVER_REPLY_INVALID = define("E-SRV-02", 5, "Hall server sent a malformed reply
                               "Check the kiosk and server versions are compatible")
 TLS_ERROR = define("E-NET-04", 4, "TLS certificate of the hall server could not be verified",
                    "服务器证书校验失败", "Give the private CA with --ca-bundle, or fix the certificate")
+DATABASE_UNAVAILABLE = define("E-SRV-03", 5, "Hall server database is unavailable",
+                              "服务器数据库暂时不可用",
+                              "Check the database (--db URL / data dir) is reachable and writable",
+                              http_status=503)
 
 # --- credentials (E-AUTH) --------------------------------------------------------------------
 AUTH_MISSING = define("E-AUTH-01", 7, "Credentials missing, unknown or revoked", "终端凭证无效",
@@ -132,6 +136,8 @@ RATE_LIMITED = define("E-API-04", 8, "Too many requests", "操作过于频繁，
 IDEMPOTENCY_KEY_MISSING = define("E-API-05", 8, "Idempotency-Key header is required",
                                  "缺少请求标识", "Send a client-generated UUID as Idempotency-Key",
                                  http_status=400)
+METHOD_NOT_ALLOWED = define("E-API-06", 6, "Method not allowed on this route", "请求方式有误",
+                            "See docs/api.md for the route's method", http_status=405)
 
 # --- queue (E-QUE) ---------------------------------------------------------------------------
 SERVICE_UNKNOWN = define("E-QUE-01", 6, "No such queue service", "没有该业务", "List services first",
@@ -148,6 +154,16 @@ APPOINTMENT_INVALID = define("E-QUE-05", 8, "Appointment not found or not for to
                              "未找到今日有效预约", "Check the appointment code", http_status=404)
 NOTHING_WAITING = define("E-QUE-06", 6, "No ticket waiting for this counter", "当前无人等候",
                          http_status=404)
+OFFLINE_NUMBER_TAKEN = define("E-QUE-07", 8, "Offline ticket number already used that day",
+                              "离线票号重复", "Each kiosk must put its own id in offline numbers",
+                              http_status=409)
+
+# --- hall server data imports (E-IMP) --------------------------------------------------------
+CATALOG_INVALID = define("E-IMP-01", 8, "Catalog file has invalid lines; nothing was imported",
+                         "事项目录文件有误", "Fix the lines listed (see docs/catalog.schema.json)",
+                         http_status=422)
+SERVICES_INVALID = define("E-IMP-02", 8, "Queue services file is invalid; nothing was imported",
+                          "取号业务配置有误", "Fix the entries listed", http_status=422)
 
 # --- applications and forms (E-APP, E-VAL) ---------------------------------------------------
 FORM_UNKNOWN = define("E-APP-01", 6, "No such form", "没有该表单", http_status=404)

@@ -153,7 +153,8 @@ def load_settings(
     apply(_read_toml(default_path), str(default_path))
     if site_file is None:
         site_env = environ.get("KIOSK_CONFIG")
-        site_file = Path(site_env) if site_env else kiosk_home() / "site.toml"
+        home = Path(environ["KIOSK_HOME"]) if environ.get("KIOSK_HOME") else kiosk_home()
+        site_file = Path(site_env) if site_env else home / "site.toml"
         if not site_env and not site_file.exists():
             site_file = None
     if site_file is not None:

@@ -10,7 +10,7 @@ The catalog item model is also the JSON Schema of `kiosk admin import-catalog`
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -251,6 +251,14 @@ class Application(Reply):
 
 class ApplicationList(Reply):
     applications: list[Application]
+    as_of: datetime | None = None
+
+
+class ApplicationStatusChange(Request):
+    """PATCH /applications/{number}/status (counter or admin role)."""
+
+    status: ApplicationStatus
+    note: str = Field(default="", max_length=500)
 
 
 # --- evaluations -----------------------------------------------------------------------------
@@ -265,3 +273,58 @@ class EvaluationCreated(Reply):
     id: str
     subject: str
     level: int
+
+
+# --- offline sync (batch push) ---------------------------------------------------------------
+SYNC_BATCH_MAX = 500
+SyncKind = Literal["ticket", "application", "evaluation"]
+
+
+class SyncRecord(Request):
+    """One queued submission; `key` is its Idempotency-Key, `body` the single route's body.
+    `kind` is a plain string so one unknown kind fails only its own record."""
+
+    key: str = Field(min_length=1, max_length=128)
+    kind: str = Field(min_length=1, max_length=32)
+    body: dict[str, Any]
+
+
+class SyncPushRequest(Request):
+    records: list[SyncRecord] = Field(max_length=SYNC_BATCH_MAX)
+
+
+class SyncResult(Reply):
+    key: str
+    status: int  # 201 created, 200 replayed, 4xx refused (body is then an ErrorBody)
+    body: dict[str, Any]
+
+
+class SyncPushResponse(Reply):
+    results: list[SyncResult]
+
+
+# --- administration --------------------------------------------------------------------------
+class EnrollCodeRequest(Request):
+    role: Role = "kiosk"
+    expires: str = Field(default="24h", pattern=r"^\s*\d+\s*[smhd]?\s*$")
+
+
+class EnrollCode(Reply):
+    code: str
+    role: Role
+    expires_at: datetime
+
+
+class DeviceRecord(Reply):
+    id: str
+    name: str
+    role: Role
+    tag: str | None = None
+    location: str | None = None
+    created_at: datetime | None = None
+    last_seen: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class DeviceList(Reply):
+    devices: list[DeviceRecord]

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 from kiosk import errors, wire
@@ -31,13 +32,15 @@ class _BudgetRetry(Retry):
     budget: float = 2.0
     started: float | None = None
 
-    def increment(self, *args: Any, **kwargs: Any) -> Retry:
-        new = super().increment(*args, **kwargs)
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None
+                  ) -> Retry:
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
         started = self.started if self.started is not None else time.monotonic()
         new.started = started  # type: ignore[attr-defined]
         new.budget = self.budget  # type: ignore[attr-defined]
-        if time.monotonic() - started > self.budget:
-            raise kwargs.get("error") or requests.exceptions.RetryError("retry budget spent")
+        if time.monotonic() - started > self.budget:  # out of time: fail like "retries spent"
+            raise MaxRetryError(_pool, url or "", error)
         return new
 
 

@@ -1,0 +1,129 @@
+"""Administration as plain functions: what `kiosk admin …` runs, usable in-process too.
+
+Every function takes the settings plus `data_dir` / `db_url` (the same choice `kiosk serve`
+makes), brings the schema up to date first (so a fresh data dir just works), and closes the
+database when done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from kiosk.errors import DATABASE_UNAVAILABLE, KioskError
+from kiosk.wire import CatalogItemIn
+from hall_server import devices
+from hall_server.db import Database, resolve_db_url
+from hall_server.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+def open_database(settings: Any, *, data_dir: str | Path | None = None,
+                  db_url: str | None = None, migrate: bool = True) -> Database:
+    """The hall database (SQLite in the data dir unless a URL is given), migrated to head."""
+    database = Database(resolve_db_url(settings, data_dir=data_dir, db_url=db_url))
+    if migrate:
+        try:
+            upgrade(database)
+        except OperationalError as exc:
+            database.dispose()
+            raise KioskError(DATABASE_UNAVAILABLE,
+                             f"{database.describe()}: {type(exc.orig).__name__}") from exc
+    return database
+
+
+@contextlib.contextmanager
+def database_for(settings: Any, data_dir: str | Path | None,
+                 db_url: str | None) -> Iterator[Database]:
+    database = open_database(settings, data_dir=data_dir, db_url=db_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def migrate(settings: Any, *, data_dir: str | Path | None = None,
+            db_url: str | None = None) -> dict:
+    database = Database(resolve_db_url(settings, data_dir=data_dir, db_url=db_url))
+    try:
+        result = upgrade(database)
+    except OperationalError as exc:
+        raise KioskError(DATABASE_UNAVAILABLE,
+                         f"{database.describe()}: {type(exc.orig).__name__}") from exc
+    finally:
+        database.dispose()
+    return {"database": database.describe(), "from": result["from"], "to": result["to"]}
+
+
+def new_enroll_code(settings: Any, role: str = "kiosk", expires: str = "24h",
+                    data_dir: str | Path | None = None, db_url: str | None = None) -> dict:
+    """{"code", "role", "expires_at"} for a one-time enrolment code."""
+    with database_for(settings, data_dir, db_url) as database, database.write() as conn:
+        return devices.create_enroll_code(conn, role=role,
+                                          expires=devices.parse_duration(expires),
+                                          now=datetime.now(UTC))
+
+
+def create_enroll_code(settings: Any, role: str = "kiosk", expires: str = "24h",
+                       data_dir: str | Path | None = None, db_url: str | None = None) -> str:
+    """Just the code (XXXX-XXXX-XXXX), for in-process callers such as `kiosk demo`."""
+    return new_enroll_code(settings, role, expires, data_dir, db_url)["code"]
+
+
+def import_catalog_file(settings: Any, path: str | Path, *, data_dir: str | Path | None = None,
+                        db_url: str | None = None) -> dict:
+    from hall_server.catalog_import import import_catalog
+
+    with database_for(settings, data_dir, db_url) as database:
+        return import_catalog(database, Path(path))
+
+
+def import_services_file(settings: Any, path: str | Path, *, data_dir: str | Path | None = None,
+                         db_url: str | None = None) -> dict:
+    from hall_server.services_import import import_services
+
+    with database_for(settings, data_dir, db_url) as database:
+        return import_services(database, Path(path))
+
+
+def list_devices(settings: Any, *, data_dir: str | Path | None = None,
+                 db_url: str | None = None) -> list[dict]:
+    with database_for(settings, data_dir, db_url) as database, database.read() as conn:
+        return devices.list_devices(conn)
+
+
+def revoke_device(settings: Any, ident: str, *, data_dir: str | Path | None = None,
+                  db_url: str | None = None) -> list[dict]:
+    """Revoke by device id or name (every active device of that name)."""
+    with database_for(settings, data_dir, db_url) as database, database.write() as conn:
+        return devices.revoke(conn, ident, datetime.now(UTC))
+
+
+def load_demo_data(settings: Any, *, data_dir: str | Path | None = None,
+                   db_url: str | None = None, demo_dir: Path | None = None) -> dict:
+    from hall_server.demo import load_demo
+    from hall_server.keys import ensure_hall_key
+
+    with database_for(settings, data_dir, db_url) as database:
+        return load_demo(database, settings, hall_key=ensure_hall_key(database),
+                         demo_dir=demo_dir)
+
+
+def catalog_schema() -> dict:
+    """The JSON Schema of one catalog line (docs/catalog.schema.json is this, pretty-printed)."""
+    schema = CatalogItemIn.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://hall-kiosk.example/catalog.schema.json"
+    schema["description"] = (
+        "One service item (事项) per line of the JSON Lines file read by "
+        "`kiosk admin import-catalog`. Generated from kiosk.wire.CatalogItemIn; "
+        "regenerate with `kiosk admin catalog-schema --output docs/catalog.schema.json`."
+    )
+    return schema

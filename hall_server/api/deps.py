@@ -1,0 +1,88 @@
+"""Request dependencies: the hall context, the calling device and its role, the base URL."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hall_server.context import HallContext
+from hall_server.devices import Device, authenticate, touch
+from kiosk.errors import AUTH_FORBIDDEN, AUTH_MISSING, RATE_LIMITED, KioskError
+
+log = logging.getLogger(__name__)
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="device token",
+    description="The token a device received from POST /api/v1/devices/enroll",
+)
+SEEN_EVERY = 60.0  # seconds between last_seen writes per device (keeps reads write-free)
+
+
+def get_ctx(request: Request) -> HallContext:
+    return request.app.state.ctx
+
+
+def current_device(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> Device:
+    if creds is None or not creds.credentials:
+        raise KioskError(AUTH_MISSING, "no bearer token")
+    ctx = get_ctx(request)
+    with ctx.database.read() as conn:
+        device = authenticate(conn, creds.credentials)
+    if device is None:
+        raise KioskError(AUTH_MISSING)
+    now = time.monotonic()
+    seen = ctx.last_seen_written
+    if now - seen.get(device.id, -SEEN_EVERY) >= SEEN_EVERY:
+        seen[device.id] = now
+        with ctx.database.write() as conn:
+            touch(conn, device.id, ctx.now())
+    return device
+
+
+def require(*roles: str):
+    """A dependency admitting the given roles (admin is always admitted)."""
+    allowed = frozenset(roles) | {"admin"}
+    needs = " or ".join(sorted(allowed))
+
+    def dependency(device: Annotated[Device, Depends(current_device)]) -> Device:
+        if device.role not in allowed:
+            raise KioskError(AUTH_FORBIDDEN, f"needs role {needs}")
+        return device
+
+    return dependency
+
+
+def limit_lookups(request: Request, device: Device) -> None:
+    """Personal-data lookups per device per minute (server.lookup_rate_per_minute)."""
+    wait = get_ctx(request).lookup_limit.hit(device.id)
+    if wait is not None:
+        raise KioskError(RATE_LIMITED, "lookups per minute exceeded", retry_after=wait)
+
+
+def base_url(request: Request) -> str:
+    """hall.public_url when set (what printed QR codes point to), else this request's URL."""
+    public = get_ctx(request).settings.hall.public_url
+    return (public or str(request.base_url)).rstrip("/")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# Parameter types the routes use (Annotated, so defaults stay plain).
+AnyDevice = Annotated[Device, Depends(current_device)]
+KioskDevice = Annotated[Device, Depends(require("kiosk"))]
+KioskOrCounter = Annotated[Device, Depends(require("kiosk", "counter"))]
+CounterDevice = Annotated[Device, Depends(require("counter"))]
+AdminDevice = Annotated[Device, Depends(require("admin"))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="client-generated UUID, unique per device"),
+]

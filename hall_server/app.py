@@ -1,0 +1,51 @@
+"""The FastAPI application of the hall server (API v1 under /api/v1, OpenAPI at /openapi.json).
+
+Endpoints are plain `def` functions: they run in the thread pool, and SQLite writes queue on
+the database's write lock (see hall_server.db), PostgreSQL ones on row locks.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from hall_server import http_errors
+from hall_server.api import applications, catalog, evaluations, public, queue, sync, system
+from hall_server.clock import Clock
+from hall_server.context import HallContext
+from hall_server.db import Database
+from hall_server.keys import ensure_hall_key
+from kiosk import __version__
+from kiosk.wire import API_PREFIX
+
+log = logging.getLogger(__name__)
+
+
+def build_context(settings: Any, database: Database, *, clock: Clock | None = None,
+                  reasons_path: Path | None = None) -> HallContext:
+    """Needs a migrated database (it reads or creates the hall key)."""
+    return HallContext(
+        settings=settings, database=database, clock=clock or Clock(),
+        hall_key=ensure_hall_key(database), version=__version__, reasons_path=reasons_path,
+    )
+
+
+def create_app(ctx: HallContext) -> FastAPI:
+    app = FastAPI(
+        title="Hall server API",
+        version=ctx.version,
+        description="API v1 of the government service hall server (政务服务中心). "
+        "Every error body is {\"error\": {\"code\", \"message\"}}; see docs/api.md.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    http_errors.install(app)
+    for module in (system, catalog, queue, applications, evaluations, sync):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(public.router)
+    return app

@@ -1,0 +1,82 @@
+"""The catalog feed: items by change sequence number, tombstones, an opaque cursor.
+
+The cursor encodes the server's own sequence number (never a kiosk clock). Sequence numbers
+come from a counter row bumped inside the importing transaction; the row lock is held until
+commit, so imports commit in sequence order and a reader never skips past an uncommitted one.
+Item JSON (with its search helpers) is stored ready to send, so the feed only concatenates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from sqlalchemy import Connection, select
+
+from hall_server.schema import catalog_items
+from kiosk.errors import NOT_FOUND, VALIDATION, KioskError
+
+CATALOG_SEQ = "catalog"
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 2000
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"c1:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        version, seq = text.split(":", 1)
+        if version != "c1" or not seq.isdigit():
+            raise ValueError(text)
+        return int(seq)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise KioskError(VALIDATION, "since: not a cursor this server issued") from None
+
+
+def changes_json(conn: Connection, since: str | None, limit: int) -> str:
+    """The `CatalogChanges` reply, as JSON text."""
+    start = decode_cursor(since)
+    rows = conn.execute(
+        select(catalog_items.c.code, catalog_items.c.seq, catalog_items.c.deleted,
+               catalog_items.c.data)
+        .where(catalog_items.c.seq > start)
+        .order_by(catalog_items.c.seq)
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [r.data for r in rows if not r.deleted]
+    deleted = [r.code for r in rows if r.deleted]
+    cursor = encode_cursor(rows[-1].seq if rows else start)
+    return (
+        '{"items":[' + ",".join(items) + '],"deleted":'
+        + json.dumps(deleted, ensure_ascii=False)
+        + ',"cursor":' + json.dumps(cursor) + ',"more":' + ("true" if more else "false") + "}"
+    )
+
+
+def item_json(conn: Connection, code: str) -> str:
+    row = conn.execute(
+        select(catalog_items.c.data).where(
+            catalog_items.c.code == code, catalog_items.c.deleted.is_(False)
+        )
+    ).first()
+    if row is None:
+        raise KioskError(NOT_FOUND, "no such catalog item")
+    return row.data
+
+
+def item_summary(conn: Connection, code: str) -> dict | None:
+    """title and promised_days of a live item (for applications), or None."""
+    row = conn.execute(
+        select(catalog_items.c.data).where(
+            catalog_items.c.code == code, catalog_items.c.deleted.is_(False)
+        )
+    ).first()
+    return json.loads(row.data) if row else None

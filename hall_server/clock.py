@@ -1,0 +1,52 @@
+"""The server's idea of "now", injectable so tests can cross the hall's midnight.
+
+Every timestamp the server writes comes from here (aware UTC); the hall's business date is
+derived from it in the hall's time zone, never from the host's local zone.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+class Clock:
+    """Wall clock (aware UTC)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SettableClock(Clock):
+    """A clock a test can set or advance; it does not move on its own."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._now = (start or datetime.now(UTC)).astimezone(UTC)
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("SettableClock.set needs an aware datetime")
+        with self._lock:
+            self._now = when.astimezone(UTC)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
+
+def business_date(when: datetime, zone: ZoneInfo) -> date:
+    """The hall's calendar date at `when`: counters reset at the hall's local midnight."""
+    return when.astimezone(zone).date()
+
+
+def as_utc(when: datetime) -> datetime:
+    """Aware UTC; naive values (SQLite hands them back naive) are taken as UTC."""
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)

@@ -1,0 +1,68 @@
+"""Everything a request needs, built once per server: settings, database, clock, limits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hall_server.clock import Clock, business_date
+from hall_server.db import Database
+from hall_server.evaluations import load_reasons
+from hall_server.ratelimit import SlidingWindow
+
+log = logging.getLogger(__name__)
+
+ENROLL_WINDOW_SECONDS = 15 * 60  # wrong enrolment codes are counted per address over this
+
+
+@dataclass
+class HallContext:
+    settings: Any  # kiosk.settings.Settings
+    database: Database
+    clock: Clock
+    hall_key: str
+    version: str
+    reasons_path: Path | None = None
+    zone: ZoneInfo = field(init=False)
+    reasons: dict[str, int] | None = field(init=False)
+    lookup_limit: SlidingWindow = field(init=False)
+    enroll_failures: SlidingWindow = field(init=False)
+    last_seen_written: dict[str, float] = field(init=False, default_factory=dict)
+    _forms: Any = field(init=False, default=None)
+    _forms_loaded: bool = field(init=False, default=False)
+    _forms_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.zone = ZoneInfo(self.settings.hall.timezone)
+        self.reasons = load_reasons(self.reasons_path)
+        self.lookup_limit = SlidingWindow(self.settings.server.lookup_rate_per_minute, 60.0)
+        self.enroll_failures = SlidingWindow(
+            self.settings.server.enroll_attempts, ENROLL_WINDOW_SECONDS
+        )
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self, when: datetime | None = None) -> date:
+        return business_date(when or self.clock.now(), self.zone)
+
+    def forms(self) -> tuple[Any, Any] | None:
+        """(load_forms() result, validate_fields) once kiosk.forms exists; None until then."""
+        with self._forms_lock:
+            if not self._forms_loaded:
+                self._forms_loaded = True
+                try:
+                    from kiosk import forms as forms_module
+                except ModuleNotFoundError as exc:
+                    if exc.name != "kiosk.forms":  # the module exists but is broken: say so
+                        raise
+                    log.warning("kiosk.forms is not available: application forms are not validated")
+                    self._forms = None
+                else:
+                    self._forms = (forms_module.load_forms(), forms_module.validate_fields)
+            return self._forms

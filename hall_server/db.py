@@ -1,0 +1,136 @@
+"""Database access: one engine, write and read transactions, SQLite and PostgreSQL.
+
+SQLite (the default, a file in the data dir) runs in WAL mode with synchronous=FULL (no
+confirmed ticket lost on a power cut, FIELD_NOTES §5) and a busy timeout. SQLite has one
+writer at a time; threads that all try `BEGIN IMMEDIATE` at once sleep-and-retry inside
+SQLite and the tail latency explodes, so writes in this process queue on one Python lock
+first and then take the database lock ("one writer beats many"). PostgreSQL needs no such
+lock: counters there are atomic upserts with row locks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+
+log = logging.getLogger(__name__)
+
+SQLITE_FILE = "hall.sqlite3"
+
+
+def resolve_db_url(settings: Any, *, data_dir: str | Path | None = None,
+                   db_url: str | None = None) -> str:
+    """`--db URL` wins, then `server.db_url`, else a SQLite file in the data dir
+    (`--data-dir`, `server.data_dir`, or KIOSK_HOME/server)."""
+    url = db_url or settings.server.db_url
+    if url:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    return f"sqlite:///{resolve_data_dir(settings, data_dir) / SQLITE_FILE}"
+
+
+def resolve_data_dir(settings: Any, data_dir: str | Path | None = None) -> Path:
+    if data_dir:
+        path = Path(data_dir)
+    elif settings.server.data_dir:
+        path = Path(settings.server.data_dir)
+    else:
+        from kiosk.paths import kiosk_home
+
+        path = kiosk_home() / "server"
+    path = path.expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+class Database:
+    """The engine plus the transaction discipline every module uses."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = create_engine(
+                url,
+                pool_size=8,
+                max_overflow=48,
+                pool_timeout=60,
+                connect_args={"timeout": 30, "check_same_thread": False},
+                hide_parameters=True,  # SQL errors must not put personal data in logs
+            )
+            _sqlite_events(self.engine)
+            self.write_lock: threading.Lock | None = threading.Lock()
+        else:
+            self.engine = create_engine(
+                url, pool_size=8, max_overflow=48, pool_timeout=60, pool_pre_ping=True,
+                hide_parameters=True,
+            )
+            self.write_lock = None
+        self.dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        lock = self.write_lock or contextlib.nullcontext()
+        with lock, self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def insert(self, table: Any) -> Any:
+        """The dialect's INSERT (with on_conflict_do_update / do_nothing)."""
+        return self.dialect_insert(table)
+
+    def take_seqs(self, conn: Connection, name: str, count: int) -> range:
+        """`count` numbers from the named counter. The counter row stays locked until the
+        transaction ends, so holders of numbers commit in number order."""
+        from hall_server.schema import counters
+
+        stmt = self.insert(counters).values(name=name, n=count)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"], set_={"n": counters.c.n + count}
+        ).returning(counters.c.n)
+        last = conn.execute(stmt).scalar_one()
+        return range(last - count + 1, last + 1)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def describe(self) -> str:
+        """The URL without a password, for logs and `kiosk admin` output."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+
+def _sqlite_events(engine: Engine) -> None:
+    # pysqlite's own transaction handling cannot do BEGIN IMMEDIATE or reliable SAVEPOINTs;
+    # the SQLAlchemy-documented recipe: driver autocommit, and we emit BEGIN ourselves.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+

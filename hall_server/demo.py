@@ -1,0 +1,155 @@
+"""`kiosk serve --demo`: load the sample hall (config/demo/, fictional data) idempotently.
+
+- catalog.jsonl → the catalog (a re-import of an unchanged file changes nothing);
+- queue_services.toml → queue services;
+- applications.jsonl → demo applications in every status, holder hashes computed from the
+  fictional ID numbers with this hall's key; an application number already present is left
+  as it is;
+- a few appointments for the hall's current business day: codes YY<yyyymmdd>01 … 05.
+A missing file is skipped with a warning; a bad application line is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from kiosk.holder import holder_hash
+from kiosk.wire import APPLICATION_STATUSES
+from hall_server.applications import insert_application
+from hall_server.catalog import item_summary
+from hall_server.clock import Clock, as_utc, business_date
+from hall_server.db import Database
+from hall_server.schema import applications, appointments, queue_services
+
+log = logging.getLogger(__name__)
+
+DEMO_APPOINTMENTS = 5
+
+
+def demo_dir_default() -> Path:
+    from kiosk.paths import config_dir
+
+    return config_dir() / "demo"
+
+
+def appointment_code(day: date, index: int) -> str:
+    return f"YY{day:%Y%m%d}{index:02d}"
+
+
+def _parse_time(value: Any, fallback: datetime) -> datetime:
+    if isinstance(value, str) and value:
+        parsed = datetime.fromisoformat(value)
+        return as_utc(parsed)
+    return fallback
+
+
+def _load_applications(database: Database, path: Path, hall_key: str,
+                       now: datetime) -> tuple[dict, list[str]]:
+    added, kept, bad = 0, 0, []
+    holders: list[str] = []
+    with path.open(encoding="utf-8-sig") as fh:
+        lines = list(enumerate(fh, start=1))
+    with database.write() as conn:
+        existing = set(conn.execute(select(applications.c.number)).scalars())
+        for number_line, raw in lines:
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw)
+                number, status = str(entry["number"]), str(entry["status"])
+                if status not in APPLICATION_STATUSES:
+                    raise ValueError(f"status {status!r}")
+                id_number = entry.get("holder_id_number")
+                holder = holder_hash(hall_key, id_number) if id_number else None
+                if holder and holder not in holders:
+                    holders.append(holder)
+                if number in existing:
+                    kept += 1
+                    continue
+                submitted = _parse_time(entry.get("submitted_at"), now)
+                history = [
+                    (str(h["status"]), _parse_time(h.get("at"), submitted), str(h.get("note", "")))
+                    for h in entry.get("history") or []
+                ] or [(status, submitted, "")]
+                if any(s not in APPLICATION_STATUSES for s, _, _ in history):
+                    raise ValueError("history has an unknown status")
+                item = str(entry.get("item") or entry.get("form") or "")
+                summary = item_summary(conn, item)
+                promised = entry.get("promised_by")
+                insert_application(
+                    conn, number=number, form=str(entry.get("form") or item), item=item,
+                    item_title=(summary or {}).get("title", "") or str(entry.get("item_title", "")),
+                    holder=holder, fields=entry.get("fields") or {}, status=status,
+                    submitted_at=submitted,
+                    promised=date.fromisoformat(promised) if promised else None,
+                    device_id=None, history=history,
+                )
+                existing.add(number)
+                added += 1
+            except (ValueError, KeyError, TypeError) as exc:  # report it, keep the rest
+                bad.append(f"line {number_line}: {type(exc).__name__}: {exc}")
+    for problem in bad:
+        log.warning("demo application skipped, %s: %s", path.name, problem)
+    return {"added": added, "kept": kept, "skipped": bad}, holders
+
+
+def _seed_appointments(database: Database, zone: ZoneInfo, now: datetime,
+                       holders: list[str]) -> list[str]:
+    day = business_date(now, zone)
+    codes: list[str] = []
+    with database.write() as conn:
+        services = list(conn.execute(
+            select(queue_services.c.code).where(queue_services.c.open.is_(True))
+            .order_by(queue_services.c.sort, queue_services.c.code)
+        ).scalars())
+        if not services:
+            return codes
+        for i in range(1, DEMO_APPOINTMENTS + 1):
+            code = appointment_code(day, i)
+            stmt = database.insert(appointments).values(
+                code=code, service=services[(i - 1) % len(services)], business_date=day,
+                holder=holders[i - 1] if i - 1 < len(holders) else None, status="booked",
+                created_at=now,
+            ).on_conflict_do_nothing(index_elements=["code"])
+            conn.execute(stmt)
+            codes.append(code)
+    return codes
+
+
+def load_demo(database: Database, settings: Any, *, hall_key: str, clock: Clock | None = None,
+              demo_dir: Path | None = None) -> dict:
+    """Load the demo hall into a migrated database; safe to run again. Returns a summary."""
+    from hall_server.catalog_import import import_catalog
+    from hall_server.services_import import import_services
+
+    clock = clock or Clock()
+    folder = demo_dir or demo_dir_default()
+    summary: dict[str, Any] = {"demo_dir": str(folder)}
+    catalog_file = folder / "catalog.jsonl"
+    services_file = folder / "queue_services.toml"
+    apps_file = folder / "applications.jsonl"
+    if catalog_file.is_file():
+        summary["catalog"] = import_catalog(database, catalog_file, clock=clock)
+    else:
+        log.warning("demo: no %s, catalog not loaded", catalog_file)
+    if services_file.is_file():
+        summary["services"] = import_services(database, services_file, clock=clock)
+    else:
+        log.warning("demo: no %s, queue services not loaded", services_file)
+    holders: list[str] = []
+    if apps_file.is_file():
+        summary["applications"], holders = _load_applications(
+            database, apps_file, hall_key, clock.now())
+    else:
+        log.warning("demo: no %s, applications not loaded", apps_file)
+    summary["appointments"] = _seed_appointments(
+        database, ZoneInfo(settings.hall.timezone), clock.now(), holders)
+    log.info("demo hall loaded from %s", folder)
+    return summary

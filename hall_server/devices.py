@@ -1,0 +1,165 @@
+"""Devices and their credentials: one-time enrolment codes, bearer tokens, revocation.
+
+Codes and tokens are stored only as SHA-256 hashes, so a copy of the database lets nobody
+enrol or act as a device. A code is 12 characters of Crockford base32 (60 bits), typed as
+XXXX-XXXX-XXXX; case, dashes and spaces do not matter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, or_, select, update
+
+from hall_server.clock import as_utc
+from hall_server.db import Database
+from hall_server.schema import devices, enroll_codes
+from kiosk.errors import ENROLL_CODE_INVALID, NOT_FOUND, USAGE, KioskError
+
+log = logging.getLogger(__name__)
+
+ROLES = ("kiosk", "counter", "admin")
+DEVICE_TAG_SEQ = "device_tag"
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    name: str
+    role: str
+    tag: str | None = None
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalize_code(code: str) -> str:
+    return re.sub(r"[\s-]", "", code).upper()
+
+
+def parse_duration(text: str) -> timedelta:
+    """'24h', '30m', '7d', '90s' (a bare number is hours)."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise KioskError(USAGE, f"expiry {text!r}: use a number with s, m, h or d, e.g. 24h")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "hours"}
+    return timedelta(**{unit[match.group(2)]: int(match.group(1))})
+
+
+def create_enroll_code(conn: Connection, *, role: str, expires: timedelta, now: datetime) -> dict:
+    if role not in ROLES:
+        raise KioskError(USAGE, f"role {role!r}: use one of {', '.join(ROLES)}")
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    expires_at = now + expires
+    conn.execute(
+        enroll_codes.insert().values(
+            code_hash=sha256_hex(raw), role=role, created_at=now, expires_at=expires_at
+        )
+    )
+    log.info("enrolment code created for role %s, expires %s", role, expires_at.isoformat())
+    code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+    return {"code": code, "role": role, "expires_at": expires_at.isoformat()}
+
+
+def enroll(conn: Connection, database: Database, *, code: str, name: str,
+           location: str | None, now: datetime) -> tuple[Device, str]:
+    """Spend a code (atomically: an UPDATE that only matches an unused, unexpired code) and
+    create the device. Returns the device and its clear token (shown once, stored hashed)."""
+    code_hash = sha256_hex(normalize_code(code))
+    row = conn.execute(
+        select(enroll_codes.c.role).where(enroll_codes.c.code_hash == code_hash)
+    ).first()
+    device_id = str(uuid.uuid4())
+    spent = conn.execute(
+        update(enroll_codes)
+        .where(
+            enroll_codes.c.code_hash == code_hash,
+            enroll_codes.c.used_at.is_(None),
+            enroll_codes.c.expires_at > now,
+        )
+        .values(used_at=now, device_id=device_id)
+    )
+    if row is None or spent.rowcount != 1:
+        raise KioskError(ENROLL_CODE_INVALID)
+    token = secrets.token_urlsafe(32)
+    tag = None
+    if row.role == "kiosk":
+        tag = f"K{database.take_seqs(conn, DEVICE_TAG_SEQ, 1)[0]}"
+    conn.execute(
+        devices.insert().values(
+            id=device_id,
+            name=name,
+            role=row.role,
+            tag=tag,
+            location=location,
+            token_hash=sha256_hex(token),
+            created_at=now,
+            last_seen=now,
+        )
+    )
+    log.info("device %s enrolled as %s", device_id, row.role)
+    return Device(device_id, name, row.role, tag), token
+
+
+def authenticate(conn: Connection, token: str) -> Device | None:
+    row = conn.execute(
+        select(devices.c.id, devices.c.name, devices.c.role, devices.c.tag).where(
+            devices.c.token_hash == sha256_hex(token), devices.c.revoked_at.is_(None)
+        )
+    ).first()
+    return Device(row.id, row.name, row.role, row.tag) if row else None
+
+
+def touch(conn: Connection, device_id: str, now: datetime) -> None:
+    conn.execute(update(devices).where(devices.c.id == device_id).values(last_seen=now))
+
+
+def _device_dict(row) -> dict:
+    def iso(value: datetime | None) -> str | None:
+        return as_utc(value).isoformat() if value else None
+
+    return {
+        "id": row.id,
+        "name": row.name,
+        "role": row.role,
+        "tag": row.tag,
+        "location": row.location,
+        "created_at": iso(row.created_at),
+        "last_seen": iso(row.last_seen),
+        "revoked_at": iso(row.revoked_at),
+    }
+
+
+def list_devices(conn: Connection) -> list[dict]:
+    rows = conn.execute(select(devices).order_by(devices.c.created_at, devices.c.name))
+    return [_device_dict(r) for r in rows]
+
+
+def revoke(conn: Connection, ident: str, now: datetime, *, by_name: bool = True) -> list[dict]:
+    """Revoke by id, or (by_name) every active device of that name. Twice is harmless."""
+    match = devices.c.id == ident
+    if by_name:
+        match = or_(match, (devices.c.name == ident) & devices.c.revoked_at.is_(None))
+    rows = conn.execute(select(devices).where(match)).all()
+    if not rows:
+        raise KioskError(NOT_FOUND, "no such device")
+    ids = [r.id for r in rows]
+    conn.execute(
+        update(devices)
+        .where(devices.c.id.in_(ids), devices.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    log.info("revoked device(s) %s", ", ".join(ids))
+    return [
+        _device_dict(r)
+        for r in conn.execute(select(devices).where(devices.c.id.in_(ids)))
+    ]

@@ -1,0 +1,337 @@
+"""The queue: ticket issue, live position, call-next, services.
+
+Numbering: the service prefix + a daily counter (A001, A002 …). The counter is one row per
+(service, business date) bumped with an atomic upsert (`… ON CONFLICT DO UPDATE SET n = n + 1
+RETURNING n`), so no two tickets get one number, and a new business date (the hall's local
+midnight) starts at 1 again. Ticket ids are permanent UUIDs; numbers repeat day to day.
+
+Call order (the priority rule, also what `people_ahead` predicts):
+- within a service, waiting tickets of the business day are in arrival order (issued_at);
+- priority tickets (绿色通道 reasons, and appointment check-ins) are called before normal ones,
+  but after PRIORITY_RUN priority calls in a row the longest-waiting normal ticket is called
+  next, so normal tickets are never starved (NovoSGA #431/#222);
+- `people_ahead` is a snapshot: tickets that arrive later (priority ones) may still pass.
+Offline tickets (numbered by a kiosk during an outage, e.g. A-K3-017) keep their number and
+their original issue time; they are accepted even past the daily cap or after closing,
+because the citizen already holds the paper.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hall_server.clock import as_utc, business_date
+from hall_server.db import Database
+from hall_server.schema import appointments, holder_days, queue_services, service_days, tickets
+from kiosk.errors import (
+    APPOINTMENT_INVALID,
+    DAILY_CAP_REACHED,
+    HOLDER_LIMIT_REACHED,
+    NOT_FOUND,
+    NOTHING_WAITING,
+    OFFLINE_NUMBER_TAKEN,
+    SERVICE_CLOSED,
+    SERVICE_UNKNOWN,
+    VALIDATION,
+    KioskError,
+)
+from kiosk.wire import TicketRequest
+
+log = logging.getLogger(__name__)
+
+PRIORITY_RUN = 3  # priority calls in a row before a waiting normal ticket gets its turn
+WAITING, CALLED, SERVED, EXPIRED = "waiting", "called", "served", "expired"
+APPOINTMENT_PRIORITY = "appointment"
+
+
+def ticket_url(base_url: str, ticket_id: str) -> str:
+    return f"{base_url.rstrip('/')}/t/{ticket_id}"
+
+
+def _service(conn: Connection, code: str) -> Any:
+    row = conn.execute(select(queue_services).where(queue_services.c.code == code)).first()
+    if row is None:
+        raise KioskError(SERVICE_UNKNOWN, code)
+    return row
+
+
+def _bump_day(conn: Connection, database: Database, service: str, day: date,
+              *, offline: bool) -> int:
+    """Atomically count one ticket for (service, day); returns the online counter value."""
+    column = "offline" if offline else "n"
+    stmt = database.insert(service_days).values(
+        service=service, business_date=day, n=0 if offline else 1, offline=1 if offline else 0,
+        priority_run=0,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["service", "business_date"],
+        set_={column: service_days.c[column] + 1},
+    ).returning(service_days.c.n)
+    return conn.execute(stmt).scalar_one()
+
+
+def _bump_holder(conn: Connection, database: Database, holder: str, day: date) -> int:
+    stmt = database.insert(holder_days).values(holder=holder, business_date=day, n=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["holder", "business_date"], set_={"n": holder_days.c.n + 1}
+    ).returning(holder_days.c.n)
+    return conn.execute(stmt).scalar_one()
+
+
+def _check_in(conn: Connection, req: TicketRequest, day: date, ticket_id: str) -> None:
+    appt = conn.execute(
+        select(appointments).where(appointments.c.code == req.appointment)
+    ).first()
+    if appt is None or appt.business_date != day or appt.service != req.service:
+        raise KioskError(APPOINTMENT_INVALID)
+    if appt.holder and req.holder and appt.holder != req.holder:
+        raise KioskError(APPOINTMENT_INVALID, "booked for another person")
+    done = conn.execute(
+        update(appointments)
+        .where(appointments.c.code == req.appointment, appointments.c.status == "booked")
+        .values(status="checked_in", ticket_id=ticket_id)
+    )
+    if done.rowcount != 1:
+        raise KioskError(APPOINTMENT_INVALID, "already checked in")
+
+
+def issue_ticket(conn: Connection, database: Database, req: TicketRequest, *, device_id: str,
+                 now: datetime, zone: ZoneInfo, holder_limit: int, base_url: str) -> dict:
+    """Issue one ticket inside the caller's write transaction; raises KioskError on a rule."""
+    service = _service(conn, req.service)
+    offline = req.offline_number is not None
+    issued_at = now
+    if offline:
+        if "-" not in req.offline_number:  # online numbers (A017) never contain one
+            raise KioskError(VALIDATION, "offline_number must contain '-' (e.g. A-K3-017)")
+        if req.issued_at is not None:
+            issued_at = min(as_utc(req.issued_at), now)
+    day = business_date(issued_at, zone)
+    if not offline and not service.open:
+        raise KioskError(SERVICE_CLOSED, req.service)
+    ticket_id = str(uuid.uuid4())
+    if req.appointment:
+        _check_in(conn, req, day, ticket_id)
+    if req.holder and holder_limit > 0:
+        count = _bump_holder(conn, database, req.holder, day)
+        if count > holder_limit and not offline:
+            raise KioskError(HOLDER_LIMIT_REACHED)
+    n = _bump_day(conn, database, req.service, day, offline=offline)
+    if offline:
+        number = req.offline_number
+    else:
+        if service.daily_cap and n > service.daily_cap and not req.appointment:
+            raise KioskError(DAILY_CAP_REACHED, req.service)
+        number = f"{service.prefix}{n:03d}"
+    priority = req.priority or (APPOINTMENT_PRIORITY if req.appointment else None)
+    values = dict(
+        id=ticket_id, number=number, service=req.service, business_date=day,
+        seq=None if offline else n, priority=priority, holder=req.holder,
+        appointment=req.appointment, device_id=device_id, issued_at=issued_at,
+        offline=offline, status=WAITING,
+    )
+    if offline:  # a kiosk could resend another ticket under a used number: refuse that one
+        try:
+            with conn.begin_nested():
+                pk = conn.execute(tickets.insert().values(**values)).inserted_primary_key[0]
+        except IntegrityError:
+            raise KioskError(OFFLINE_NUMBER_TAKEN, number) from None
+    else:
+        pk = conn.execute(tickets.insert().values(**values)).inserted_primary_key[0]
+    ahead = people_ahead(conn, service=req.service, day=day, pk=pk, issued_at=issued_at,
+                         priority=priority is not None)
+    log.info("ticket %s %s issued%s", number, ticket_id, " (offline)" if offline else "")
+    return _ticket_dict(values, service, ahead, base_url)
+
+
+def _ahead_of_priority(p_before: int, normals: int, run: int) -> int:
+    """Calls before a priority ticket with `p_before` priority tickets ahead of it."""
+    ahead = p_before
+    for _ in range(p_before + 1):
+        if run >= PRIORITY_RUN and normals > 0:  # a normal ticket's turn comes first
+            normals -= 1
+            ahead += 1
+            run = 0
+        run += 1
+    return ahead
+
+
+def _ahead_of_normal(n_before: int, priorities: int, run: int) -> int:
+    """Calls before a normal ticket with `n_before` normal tickets ahead of it."""
+    ahead = n_before
+    for _ in range(n_before + 1):
+        burst = min(max(PRIORITY_RUN - run, 0), priorities)
+        ahead += burst
+        priorities -= burst
+        run = 0  # then a normal ticket (one ahead, or this one) is called
+    return ahead
+
+
+def people_ahead(conn: Connection, *, service: str, day: date, pk: int, issued_at: datetime,
+                 priority: bool) -> int:
+    t = tickets.c
+    before = or_(t.issued_at < issued_at, and_(t.issued_at == issued_at, t.pk < pk))
+    is_prio = t.priority.is_not(None)
+    row = conn.execute(
+        select(
+            func.coalesce(func.sum(case((and_(is_prio, before), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((is_prio, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(~is_prio, before), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((~is_prio, 1), else_=0)), 0),
+        ).where(t.service == service, t.business_date == day, t.status == WAITING, t.pk != pk)
+    ).one()
+    p_before, p_all, n_before, n_all = (int(v) for v in row)
+    run = conn.execute(
+        select(service_days.c.priority_run).where(
+            service_days.c.service == service, service_days.c.business_date == day
+        )
+    ).scalar_one_or_none() or 0
+    if priority:
+        return _ahead_of_priority(p_before, n_all, run)
+    return _ahead_of_normal(n_before, p_all, run)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value else None
+
+
+def _ticket_dict(row: Any, service: Any, ahead: int, base_url: str,
+                 status: str | None = None) -> dict:
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    return {
+        "id": get("id"),
+        "number": get("number"),
+        "service": get("service"),
+        "people_ahead": ahead,
+        "issued_at": _iso(get("issued_at")),
+        "url": ticket_url(base_url, get("id")),
+        "service_name": service.name,
+        "service_name_en": service.name_en,
+        "priority": get("priority"),
+        "status": status or get("status"),
+        "counter": get("counter"),
+        "called_at": _iso(get("called_at")),
+    }
+
+
+def get_ticket(conn: Connection, ticket_id: str, *, today: date, base_url: str) -> dict:
+    row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+    if row is None:
+        raise KioskError(NOT_FOUND, "no such ticket")
+    service = _service(conn, row.service)
+    status, ahead = row.status, 0
+    if status == WAITING and row.business_date < today:
+        status = EXPIRED
+    elif status == WAITING:
+        ahead = people_ahead(conn, service=row.service, day=row.business_date, pk=row.pk,
+                             issued_at=row.issued_at, priority=row.priority is not None)
+    return _ticket_dict(row, service, ahead, base_url, status)
+
+
+def _next_in_service(conn: Connection, service: str, day: date, run: int) -> Any:
+    t = tickets.c
+    base = select(tickets).where(t.service == service, t.business_date == day,
+                                 t.status == WAITING).order_by(t.issued_at, t.pk).limit(1)
+    prio = conn.execute(base.where(t.priority.is_not(None))).first()
+    if prio is not None and run < PRIORITY_RUN:
+        return prio
+    normal = conn.execute(base.where(t.priority.is_(None))).first()
+    return normal if normal is not None else prio
+
+
+def _services_of_counter(conn: Connection, counter: str) -> list[str]:
+    """The services whose `counters` list names this counter; every service if none does."""
+    rows = conn.execute(select(queue_services.c.code, queue_services.c.counters)).all()
+    mine = [r.code for r in rows if counter in json.loads(r.counters or "[]")]
+    return sorted(mine or [r.code for r in rows])
+
+
+def call_next(conn: Connection, database: Database, *, counter: str,
+              services: list[str] | None, now: datetime, zone: ZoneInfo, base_url: str) -> dict:
+    """Call the next ticket for a counter; the ticket it called before is marked served.
+    Across several services: a priority candidate first, then the longest waiting."""
+    day = business_date(now, zone)
+    if services:
+        for code in services:
+            _service(conn, code)
+        codes = sorted(set(services))
+    else:
+        codes = _services_of_counter(conn, counter)
+    # Make sure each day row exists, then lock them in one order (no deadlock between
+    # counters on PostgreSQL; SQLite is serialised by the write lock already).
+    for code in codes:
+        stmt = database.insert(service_days).values(
+            service=code, business_date=day, n=0, offline=0, priority_run=0
+        ).on_conflict_do_nothing(index_elements=["service", "business_date"])
+        conn.execute(stmt)
+    runs = {
+        r.service: r.priority_run
+        for r in conn.execute(
+            select(service_days.c.service, service_days.c.priority_run)
+            .where(service_days.c.service.in_(codes), service_days.c.business_date == day)
+            .order_by(service_days.c.service)
+            .with_for_update()
+        )
+    }
+    candidates = [c for c in (_next_in_service(conn, code, day, runs.get(code, 0))
+                              for code in codes) if c is not None]
+    if not candidates:
+        raise KioskError(NOTHING_WAITING, counter)
+    chosen = min(candidates, key=lambda r: (r.priority is None, as_utc(r.issued_at), r.pk))
+    conn.execute(
+        update(tickets)
+        .where(tickets.c.counter == counter, tickets.c.status == CALLED)
+        .values(status=SERVED)
+    )
+    conn.execute(
+        update(tickets).where(tickets.c.pk == chosen.pk)
+        .values(status=CALLED, counter=counter, called_at=now)
+    )
+    new_run = runs.get(chosen.service, 0) + 1 if chosen.priority is not None else 0
+    conn.execute(
+        update(service_days)
+        .where(service_days.c.service == chosen.service, service_days.c.business_date == day)
+        .values(priority_run=new_run)
+    )
+    log.info("counter %s called %s", counter, chosen.number)
+    row = conn.execute(select(tickets).where(tickets.c.pk == chosen.pk)).one()
+    return _ticket_dict(row, _service(conn, chosen.service), 0, base_url)
+
+
+def list_services(conn: Connection, day: date) -> list[dict]:
+    waiting = dict(
+        conn.execute(
+            select(tickets.c.service, func.count())
+            .where(tickets.c.business_date == day, tickets.c.status == WAITING)
+            .group_by(tickets.c.service)
+        ).all()
+    )
+    issued = {
+        r.service: r.n + r.offline
+        for r in conn.execute(select(service_days).where(service_days.c.business_date == day))
+    }
+    rows = conn.execute(
+        select(queue_services).order_by(queue_services.c.sort, queue_services.c.code)
+    )
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "name_en": r.name_en,
+            "prefix": r.prefix,
+            "waiting": int(waiting.get(r.code, 0)),
+            "open": bool(r.open),
+            "category": r.category,
+            "daily_cap": r.daily_cap,
+            "issued_today": int(issued.get(r.code, 0)),
+        }
+        for r in rows
+    ]

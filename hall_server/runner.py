@@ -1,0 +1,167 @@
+"""Running the hall server: `kiosk serve` (blocking) and `start_in_thread` (in-process, for
+`kiosk demo` beside the touch UI, and for fast tests).
+
+The listening socket is bound before uvicorn starts, so `--port 0` yields a known free port
+to print ("serving on http://HOST:PORT"), and a restart can take the same port again.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from kiosk.errors import SERVER_UNREACHABLE, USAGE, KioskError
+from hall_server.admin import open_database
+from hall_server.app import build_context, create_app
+from hall_server.clock import Clock
+from hall_server.context import HallContext
+from hall_server.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedServer:
+    host: str
+    port: int
+    url: str
+    ctx: HallContext
+    server: uvicorn.Server
+    sock: socket.socket
+    demo: dict | None = None
+
+    @property
+    def database(self) -> Database:
+        return self.ctx.database
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise KioskError(USAGE, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def prepare(settings: Any, *, data_dir: str | Path | None = None, db_url: str | None = None,
+            demo: bool = False, host: str | None = None, port: int | None = None,
+            clock: Clock | None = None, reasons_path: Path | None = None,
+            demo_dir: Path | None = None) -> PreparedServer:
+    """Open and migrate the database, load the demo if asked, bind the socket."""
+    database = open_database(settings, data_dir=data_dir, db_url=db_url)
+    try:
+        ctx = build_context(settings, database, clock=clock, reasons_path=reasons_path)
+        summary = None
+        if demo:
+            from hall_server.demo import load_demo
+
+            summary = load_demo(database, settings, hall_key=ctx.hall_key, clock=ctx.clock,
+                                demo_dir=demo_dir)
+        app = create_app(ctx)
+        host = host or settings.server.host
+        sock = _bind(host, settings.server.port if port is None else port)
+    except BaseException:
+        database.dispose()
+        raise
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=5,
+        server_header=False,
+    )
+    return PreparedServer(host, bound_port, _url(host, bound_port), ctx,
+                          uvicorn.Server(config), sock, summary)
+
+
+def serve(prepared: PreparedServer) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn's handlers); then close the database."""
+    log.info("hall server %s listening on %s (database %s)", prepared.ctx.version, prepared.url,
+             prepared.database.describe())
+    try:
+        prepared.server.run(sockets=[prepared.sock])
+    finally:
+        prepared.sock.close()
+        prepared.database.dispose()
+
+
+class RunningServer:
+    """A server running in a background thread of this process."""
+
+    def __init__(self, prepared: PreparedServer) -> None:
+        self._prepared = prepared
+        self.url = prepared.url
+        self.port = prepared.port
+        self._thread = threading.Thread(
+            target=prepared.server.run, kwargs={"sockets": [prepared.sock]},
+            name=f"hall-server-{prepared.port}", daemon=True,
+        )
+
+    @property
+    def ctx(self) -> HallContext:
+        return self._prepared.ctx
+
+    @property
+    def database(self) -> Database:
+        return self._prepared.database
+
+    @property
+    def clock(self) -> Clock:
+        return self._prepared.ctx.clock
+
+    @property
+    def demo(self) -> dict | None:
+        return self._prepared.demo
+
+    def _start(self, timeout: float) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._prepared.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise KioskError(SERVER_UNREACHABLE, f"hall server did not start on {self.url}")
+            time.sleep(0.01)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and close the database; safe to call twice."""
+        self._prepared.server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._prepared.sock.close()
+        self._prepared.database.dispose()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_in_thread(settings: Any, *, data_dir: str | Path | None = None,
+                    db_url: str | None = None, demo: bool = False, port: int = 0,
+                    host: str = "127.0.0.1", clock: Clock | None = None,
+                    reasons_path: Path | None = None, demo_dir: Path | None = None,
+                    start_timeout: float = 15.0) -> RunningServer:
+    """Start the hall server in a daemon thread; returns once it accepts connections."""
+    running = RunningServer(prepare(
+        settings, data_dir=data_dir, db_url=db_url, demo=demo, host=host, port=port,
+        clock=clock, reasons_path=reasons_path, demo_dir=demo_dir,
+    ))
+    running._start(start_timeout)
+    return running

@@ -1,0 +1,211 @@
+"""Tables of the hall server (SQLAlchemy Core: the request path stays lean).
+
+The Alembic migrations in `hall_server/migrations/versions/` create exactly these tables; a test
+compares a migrated database with this metadata so the two cannot drift apart.
+Timestamps are written as aware UTC; business dates are the hall's local calendar dates.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+TS = DateTime(timezone=True)
+
+hall_settings = Table(
+    "hall_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Named monotonic sequences (the catalog's change cursor). Bumped with a row lock, so
+# transactions that take numbers commit in number order and a feed reader never skips one.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(64), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("tag", String(16), unique=True),  # K1, K2 …: kiosks put it in offline numbers
+    Column("location", String(200)),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("last_seen", TS),
+    Column("revoked_at", TS),
+)
+
+enroll_codes = Table(
+    "enroll_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("used_at", TS),
+    Column("device_id", String(36)),
+)
+
+catalog_items = Table(
+    "catalog_items",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("deleted", Boolean, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("data", Text, nullable=False),  # CatalogItem JSON incl. search helpers
+    Column("updated_at", TS, nullable=False),
+)
+
+queue_services = Table(
+    "queue_services",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("prefix", String(8), nullable=False, unique=True),
+    Column("category", String(100), nullable=False),
+    Column("daily_cap", Integer),  # NULL: no cap
+    Column("open", Boolean, nullable=False),
+    Column("counters", Text, nullable=False),  # JSON list of counters (窗口) that call it
+    Column("sort", Integer, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# One row per service and business date: the number counter (reset by the date in the key),
+# offline tickets accepted, and the current run of priority calls (the anti-starvation rule).
+service_days = Table(
+    "service_days",
+    metadata,
+    Column("service", String(32), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("offline", Integer, nullable=False),
+    Column("priority_run", Integer, nullable=False),
+)
+
+# Real-name tickets per holder hash per business date (the anti-scalper limit), as an atomic
+# counter so two kiosks cannot both pass the check.
+holder_days = Table(
+    "holder_days",
+    metadata,
+    Column("holder", String(128), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("number", String(32), nullable=False),
+    Column("service", String(32), ForeignKey("queue_services.code"), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("seq", Integer),  # the daily counter value; NULL for offline-issued numbers
+    Column("priority", String(16)),
+    Column("holder", String(128)),
+    Column("appointment", String(64)),
+    Column("device_id", String(36)),
+    Column("issued_at", TS, nullable=False),
+    Column("offline", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("counter", String(32)),
+    Column("called_at", TS),
+    UniqueConstraint("business_date", "number"),
+    Index("ix_tickets_queue", "service", "business_date", "status", "issued_at"),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("service", String(32), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("holder", String(128)),
+    Column("status", String(16), nullable=False),  # booked, checked_in
+    Column("ticket_id", String(36)),
+    Column("created_at", TS, nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("number", String(40), primary_key=True),
+    Column("form", String(64), nullable=False),
+    Column("item", String(64), nullable=False),
+    Column("item_title", String(200), nullable=False),
+    Column("holder", String(128), index=True),
+    Column("fields", Text, nullable=False),  # personal data: never logged
+    Column("status", String(32), nullable=False),
+    Column("device_id", String(36)),
+    Column("submitted_at", TS, nullable=False),
+    Column("promised_by", Date),
+    Column("updated_at", TS, nullable=False),
+)
+
+application_history = Table(
+    "application_history",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("number", String(40), ForeignKey("applications.number"), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("subject", String(64), nullable=False, index=True),
+    Column("subject_kind", String(16), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("comment", Text),
+    Column("device_id", String(36)),
+    Column("created_at", TS, nullable=False),
+)
+
+# Keys are unique per device forever: the UNIQUE constraint is the guarantee, not a lookup.
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(36), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("response", Text),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("device_id", "key"),
+)

@@ -1,0 +1,147 @@
+"""Submissions that carry an Idempotency-Key: tickets, applications, evaluations — one at a
+time (their own routes) or in batches (`POST /sync/push`, the kiosk outbox's route).
+
+A batch is one transaction with a savepoint per record: each record keeps its own key and
+gets its own result, and one refused record does not fail the others (a poisoned record
+must never jam a kiosk's outbox).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from hall_server import idempotency
+from hall_server.applications import create_application
+from hall_server.context import HallContext
+from hall_server.devices import Device
+from hall_server.evaluations import create_evaluation
+from hall_server.queue import issue_ticket
+from kiosk.errors import (
+    AUTH_FORBIDDEN,
+    IDEMPOTENCY_CONFLICT,
+    UNEXPECTED,
+    VALIDATION,
+    KioskError,
+)
+from kiosk.wire import ApplicationRequest, EvaluationRequest, SyncRecord, TicketRequest
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[HallContext, Connection, Any, Device, str], dict]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type[BaseModel]
+    roles: frozenset[str]
+    work: Work
+
+
+def _ticket(ctx: HallContext, conn: Connection, req: TicketRequest, device: Device,
+            base_url: str) -> dict:
+    return issue_ticket(
+        conn, ctx.database, req, device_id=device.id, now=ctx.now(), zone=ctx.zone,
+        holder_limit=ctx.settings.kiosk.holder_daily_limit, base_url=base_url,
+    )
+
+
+def _application(ctx: HallContext, conn: Connection, req: ApplicationRequest, device: Device,
+                 base_url: str) -> dict:
+    now = ctx.now()
+    return create_application(conn, req, device_id=device.id, now=now, today=ctx.today(now),
+                              forms=ctx.forms())
+
+
+def _evaluation(ctx: HallContext, conn: Connection, req: EvaluationRequest, device: Device,
+                base_url: str) -> dict:
+    return create_evaluation(conn, req, device_id=device.id, now=ctx.now(), reasons=ctx.reasons)
+
+
+KINDS: dict[str, Kind] = {
+    "ticket": Kind("ticket", TicketRequest, frozenset({"kiosk", "admin"}), _ticket),
+    "application": Kind("application", ApplicationRequest, frozenset({"kiosk", "admin"}),
+                        _application),
+    "evaluation": Kind("evaluation", EvaluationRequest,
+                       frozenset({"kiosk", "counter", "admin"}), _evaluation),
+}
+
+
+def submit(ctx: HallContext, kind_name: str, body: BaseModel, device: Device, key: str,
+           base_url: str) -> tuple[int, dict]:
+    """One submission through its own route: (201, reply) first, (200, same reply) after."""
+    kind = KINDS[kind_name]
+    return idempotency.run_once(
+        ctx.database, device_id=device.id, key=idempotency.check_key(key), kind=kind.name,
+        hashed=idempotency.body_hash(kind.name, body), now=ctx.now,
+        work=lambda conn: kind.work(ctx, conn, body, device, base_url),
+    )
+
+
+def _error(record: SyncRecord, exc: KioskError) -> dict:
+    return {"key": record.key, "status": exc.error.http_status, "body": exc.to_json()}
+
+
+def _one(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device,
+         base_url: str) -> dict:
+    kind = KINDS.get(record.kind)
+    if kind is None:
+        return _error(record, KioskError(VALIDATION, f"kind {record.kind!r}: use one of "
+                                         + ", ".join(KINDS)))
+    if device.role not in kind.roles:
+        return _error(record, KioskError(AUTH_FORBIDDEN, f"{device.role} may not submit "
+                                         f"{kind.name}"))
+    try:
+        body = kind.model.model_validate(record.body)
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                           for e in exc.errors()[:5])
+        return _error(record, KioskError(VALIDATION, detail))
+    hashed = idempotency.body_hash(kind.name, body)
+    try:
+        with conn.begin_nested():
+            status, reply = idempotency.run_in_transaction(
+                conn, device_id=device.id, key=record.key, kind=kind.name, hashed=hashed,
+                now=ctx.now(), work=lambda c: kind.work(ctx, c, body, device, base_url),
+            )
+        return {"key": record.key, "status": status, "body": reply}
+    except idempotency.KeyTaken:  # a concurrent request committed this key (PostgreSQL)
+        row = idempotency.find(conn, device.id, record.key)
+        if row is None:
+            return _error(record, KioskError(IDEMPOTENCY_CONFLICT, "key in use concurrently"))
+        try:
+            status, reply = idempotency.replay(row, kind.name, hashed)
+        except KioskError as exc:
+            return _error(record, exc)
+        return {"key": record.key, "status": status, "body": reply}
+    except KioskError as exc:
+        return _error(record, exc)
+    except DBAPIError as exc:
+        if isinstance(exc, IntegrityError):
+            log.exception("record %s broke a constraint", record.key)
+            return _error(record, KioskError(UNEXPECTED, "constraint"))
+        raise  # the database itself failed: fail the batch, the kiosk retries it whole
+    except Exception:  # a bug must not jam the kiosk's outbox: fail this record only
+        log.exception("record %s failed", record.key)
+        return _error(record, KioskError(UNEXPECTED))
+
+
+def push(ctx: HallContext, records: list[SyncRecord], device: Device,
+         base_url: str) -> list[dict]:
+    """Apply a batch in one transaction, one savepoint per record; results in input order."""
+    if not records:
+        return []
+    with ctx.database.write() as conn:
+        results = [_one(ctx, conn, record, device, base_url) for record in records]
+    created = sum(1 for r in results if r["status"] == 201)
+    log.info("sync push: %d records, %d created, %d replayed, %d refused", len(results),
+             created, sum(1 for r in results if r["status"] == 200),
+             sum(1 for r in results if r["status"] >= 400))
+    return results

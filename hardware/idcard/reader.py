@@ -1,0 +1,412 @@
+"""The ID card reader driver: find → select → read over any transport, plus the target
+strings that pick a transport.
+
+    serial:/dev/ttyUSB0?baud=115200      serial (any pyserial URL after "serial:")
+    usb:0400:c35a[?style=split|single|hid|auto]
+    sim[:resident|resident_elderly|hkmt|foreign2017|foreign2023][?fault=…&transport=…]
+
+Options: serial `baud`, `probe=0|1` (try the fallback speeds, default 1); usb `style`,
+`ep_out`, `ep_body`, `ep_in`; sim `fault` (lifted, checksum, sam_unauthorised, unknown_type,
+slow, nocard), `transport` (pty, usb-split, usb-single, hid), `delay` (slow fault seconds),
+`pace=1` (wire-speed replies), `auto_remove` / `auto_place` (seconds; a simulated citizen);
+all: `reply_timeout` (seconds added to each command's wire time).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from hardware.base import DeviceStatus, StatusReport
+from hardware.idcard import codec
+from hardware.idcard.model import IdCard
+from hardware.idcard.textblock import parse_text_block
+from hardware.idcard.transport import SerialTransport, Transport
+from hardware.target_string import TargetString, parse_target
+from kiosk.errors import (
+    IDC_CARD_LIFTED,
+    IDC_CHECKSUM,
+    IDC_NO_CARD,
+    IDC_TIMEOUT,
+    KioskError,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BAUDS = (115200, 57600, 38400, 19200, 9600)
+POLL_INTERVAL = 0.25  # vendor manuals ask for ≥ 0.3 s between finds; the wire adds the rest
+_SHORT_REPLY = 32  # bytes to budget for status / find / select replies
+_READ_REPLY = 1295
+_READ_FP_REPLY = 2321
+
+
+class IdCardReader:
+    """A GA 467 reader behind `transport`. Not opened on construction: call open() or use
+    it as a context manager. Not thread-safe: one owner (the device I/O thread) uses it."""
+
+    def __init__(self, transport: Transport, *, target: str, bauds: tuple[int, ...] = (),
+                 reply_timeout: float | None = None, poll_interval: float = POLL_INTERVAL,
+                 read_appended_address: bool = True,
+                 on_close: Callable[[], None] | None = None, simulator: Any = None) -> None:
+        self.transport = transport
+        self.target = target
+        self.bauds = bauds or (DEFAULT_BAUDS if transport.has_baud else ())
+        self.poll_interval = poll_interval
+        self.read_appended_address = read_appended_address
+        self._extra_timeout = reply_timeout
+        self._on_close = on_close
+        self.simulator = simulator  # the IdCardSimulator behind a `sim` target, else None
+        self._parser = codec.FrameParser()
+        self.baud: int | None = None
+        self.is_open = False
+
+    # --- lifecycle ---
+    def open(self) -> None:
+        if self.is_open:
+            return
+        try:
+            self.transport.open()
+            self.is_open = True
+            self._probe()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            self.transport.close()
+        finally:
+            self.is_open = False
+            if self._on_close is not None:
+                self._on_close()
+
+    def __enter__(self) -> IdCardReader:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _probe(self) -> None:
+        """Find the speed the reader answers at (any well-formed reply counts: a SAM that is
+        not authorised still proves the link works)."""
+        if not self.bauds:
+            self._transact(codec.cmd_sam_status(), "SAM status")
+            return
+        for baud in self.bauds:
+            self.transport.set_baud(baud)
+            try:
+                self._transact(codec.cmd_sam_status(), "SAM status", baud=baud)
+            except KioskError as exc:
+                if exc.code == IDC_TIMEOUT.code:
+                    log.info("no answer at %d baud on %s", baud, self.transport.description)
+                    continue
+                raise
+            self.baud = baud
+            return
+        raise KioskError(IDC_TIMEOUT, f"{self.transport.description}: no answer at "
+                         f"{'/'.join(str(b) for b in self.bauds)} baud")
+
+    # --- one exchange ---
+    def _timeout(self, reply_bytes: int, baud: int | None = None) -> float:
+        base = 0.5 if reply_bytes <= _SHORT_REPLY else 2.0  # the SAM's own time to answer
+        if self._extra_timeout is not None:
+            base = self._extra_timeout
+        baud = baud or self.baud
+        wire = reply_bytes * 10 / baud if baud else 0.0
+        return base + 1.5 * wire
+
+    def _transact(self, request: bytes, what: str, *, reply_bytes: int = _SHORT_REPLY,
+                  baud: int | None = None) -> codec.Reply:
+        """Send one command, return its reply (any SW3); E-IDC-02 / -03 / -09 on link errors."""
+        self.transport.flush_input()
+        self._parser.reset()
+        self.transport.write(request)
+        timeout = self._timeout(reply_bytes, baud)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise KioskError(IDC_TIMEOUT, f"{what}: no reply within {timeout:.2f} s from "
+                                 f"{self.transport.description}")
+            frames = self._parser.feed(self.transport.read_some(remaining))
+            if frames:
+                return codec.parse_reply(frames[0])
+
+    def command(self, request: bytes, what: str, *, reply_bytes: int = _SHORT_REPLY,
+                retries: int = 1) -> codec.Reply:
+        """_transact, retried on a checksum error (line noise)."""
+        attempt = 0
+        while True:
+            try:
+                return self._transact(request, what, reply_bytes=reply_bytes)
+            except KioskError as exc:
+                if exc.code != IDC_CHECKSUM.code or attempt >= retries:
+                    raise
+                attempt += 1
+                log.warning("%s: checksum error, retrying", what)
+
+    # --- card operations ---
+    def card_present(self) -> bool:
+        """One find-card: True when a card that was not read yet is in the field."""
+        reply = self.command(codec.cmd_find_card(), "find card")
+        if reply.sw3 == codec.SW_CARD_FOUND or reply.sw3 == codec.SW_OK:
+            return True
+        if reply.sw3 == codec.SW_NO_CARD:
+            return False
+        raise codec.status_error(reply.sw3, "find card")
+
+    def read_card(self, timeout: float = 5.0, *, fingerprints: bool = False) -> IdCard:
+        """Wait up to `timeout` s for a card, then read it. E-IDC-01 when none comes."""
+        deadline = time.monotonic() + timeout
+        while not self.card_present():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise KioskError(IDC_NO_CARD, f"no card within {timeout:g} s")
+            time.sleep(min(self.poll_interval, remaining))
+        return self.read_present_card(fingerprints=fingerprints)
+
+    def read_present_card(self, *, fingerprints: bool = False) -> IdCard:
+        """Select and read the card the last find-card saw."""
+        codec.check_reply(self.command(codec.cmd_select_card(), "select card"), "select card")
+        reply = self.command(codec.cmd_read(fingerprints=fingerprints), "read card",
+                             reply_bytes=_READ_FP_REPLY if fingerprints else _READ_REPLY)
+        if reply.sw3 == codec.SW_NO_CARD:  # some readers say "no card" when it was lifted
+            raise KioskError(IDC_CARD_LIFTED, "SW3=0x80 during read")
+        codec.check_reply(reply, "read card")
+        data = codec.parse_read_data(reply.data, fingerprints=fingerprints)
+        card = parse_text_block(data.text)
+        card = replace(card, photo=data.photo, fingerprints=data.fingerprints)
+        if card.kind == "resident_id" and self.read_appended_address:
+            card = replace(card, appended_address=self._appended_address())
+        log.info("read %s card (id number valid: %s)", card.kind, card.id_number_valid)
+        return card
+
+    def _appended_address(self) -> str:
+        reply = self.command(codec.cmd_read_appended_address(), "read appended address",
+                             reply_bytes=90)
+        if reply.sw3 == codec.SW_NO_ITEM:
+            return ""
+        codec.check_reply(reply, "read appended address")
+        try:
+            return reply.data.decode("utf-16-le").rstrip(" \x00")
+        except UnicodeDecodeError:
+            raise KioskError(codec.IDC_PROTOCOL, "appended address is not UCS-2") from None
+
+    def wait_removed(self, timeout: float) -> bool:
+        """After a read: True once the card has left the field, False if still there after
+        `timeout` s. Find-card cannot tell (it fails for a read card that stays), so this
+        probes with the appended-address read, which works only while the card stays."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.command(codec.cmd_read_appended_address(), "presence probe",
+                                 reply_bytes=90)
+            if reply.sw3 not in (codec.SW_OK, codec.SW_NO_ITEM):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(self.poll_interval, remaining))
+
+    # --- SAM ---
+    def sam_id(self) -> str:
+        """The SAM's 16-byte id as upper-case hex (vendors format it differently)."""
+        reply = codec.check_reply(self.command(codec.cmd_sam_id(), "SAM id"), "SAM id")
+        return reply.data.hex().upper()
+
+    def reset_sam(self) -> None:
+        codec.check_reply(self.command(codec.cmd_reset_sam(), "reset SAM"), "reset SAM")
+
+    def status(self) -> StatusReport:
+        """OK when the SAM answers its status command with 0x90; never raises."""
+        opened_here = not self.is_open
+        try:
+            if opened_here:
+                self.open()
+            reply = self.command(codec.cmd_sam_status(), "SAM status")
+            if reply.sw3 == codec.SW_OK:
+                speed = f" at {self.baud} baud" if self.baud else ""
+                return StatusReport(DeviceStatus.OK,
+                                    f"SAM ready on {self.transport.description}{speed}")
+            error = codec.status_error(reply.sw3, "SAM status")
+            return StatusReport(DeviceStatus.FAULT, error.message, error.code)
+        except KioskError as exc:
+            return StatusReport(DeviceStatus.FAULT, exc.message, exc.code)
+        finally:
+            if opened_here and self.is_open:
+                self.close()
+
+
+# --- target strings ---------------------------------------------------------------------------
+def open_idcard_reader(spec: str, *, usb_backend: Any = None) -> IdCardReader:
+    """Build (not open) a reader for a target string; E-HW-01 names what is wrong.
+    `usb_backend` is a pyusb backend for usb: targets (tests and simulators use
+    hardware.usb_sim)."""
+    target = parse_target(spec, family="idcard")
+    if target.scheme == "serial":
+        return _serial_reader(target)
+    if target.scheme == "usb":
+        return _usb_reader(target, usb_backend)
+    if target.scheme == "sim":
+        return _sim_reader(target)
+    raise target.fail("scheme must be serial, usb or sim")
+
+
+def _common(target: TargetString) -> dict[str, Any]:
+    timeout = target.options.get("reply_timeout")
+    return {"reply_timeout": None if timeout is None else
+            target.number("reply_timeout", 0.5, 0.05, 60.0)}
+
+
+def _serial_reader(target: TargetString) -> IdCardReader:
+    target.allow({"baud", "probe", "reply_timeout"})
+    if not target.rest:
+        raise target.fail("give a port, e.g. serial:/dev/ttyUSB0")
+    baud = target.integer("baud", 115200, 1200, 921600)
+    if "baud" in target.options and baud not in codec.BAUD_INDEX:
+        raise target.fail(f"baud must be one of {sorted(codec.BAUD_INDEX)}")
+    probe = target.choice("probe", ("0", "1"), "1") == "1"
+    bauds = (baud, *(b for b in DEFAULT_BAUDS if b != baud)) if probe else (baud,)
+    return IdCardReader(SerialTransport(target.rest, baud), target=target.raw, bauds=bauds,
+                        **_common(target))
+
+
+def _usb_ids(target: TargetString) -> tuple[int, int]:
+    parts = target.rest.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        vid, pid = (int(p, 16) for p in parts)
+        if not (0 <= vid <= 0xFFFF and 0 <= pid <= 0xFFFF):
+            raise ValueError
+    except ValueError:
+        raise target.fail("give vendor:product in hex, e.g. usb:0400:c35a") from None
+    return vid, pid
+
+
+def _usb_reader(target: TargetString, backend: Any) -> IdCardReader:
+    from hardware.idcard.usb_transport import STYLES, UsbTransport
+
+    target.allow({"style", "ep_out", "ep_body", "ep_in", "reply_timeout"})
+    vid, pid = _usb_ids(target)
+    style = target.choice("style", STYLES, "auto") or "auto"
+    ep_in: tuple[int, ...] = ()
+    if "ep_in" in target.options:
+        try:
+            ep_in = tuple(int(p, 0) for p in target.options["ep_in"].split(","))
+        except ValueError:
+            raise target.fail("ep_in must be endpoint numbers, e.g. 0x81,0x85") from None
+    transport = UsbTransport(vid, pid, style=style, ep_out=_endpoint(target, "ep_out"),
+                             ep_body=_endpoint(target, "ep_body"), ep_in=ep_in,
+                             backend=backend)
+    return IdCardReader(transport, target=target.raw, **_common(target))
+
+
+def _endpoint(target: TargetString, name: str) -> int | None:
+    return target.integer(name, 0, 0x01, 0x0F) if name in target.options else None
+
+
+SIM_TRANSPORTS = ("pty", "usb-split", "usb-single", "hid")
+
+
+def _sim_reader(target: TargetString) -> IdCardReader:
+    from hardware.idcard.simulator import FAULTS, IdCardSimulator, card_for
+
+    target.allow({"fault", "transport", "delay", "pace", "auto_remove", "auto_place",
+                  "reply_timeout"})
+    try:
+        card = card_for(target.rest or None)
+    except ValueError as exc:
+        raise target.fail(str(exc)) from None
+    fault = target.choice("fault", FAULTS, None)
+    sim = IdCardSimulator(
+        card, fault=fault, slow_delay=target.number("delay", 3.0, 0.0, 60.0),
+        auto_remove=target.number("auto_remove", -1, 0.0, 3600.0)
+        if "auto_remove" in target.options else None,
+        auto_place=target.number("auto_place", -1, 0.0, 3600.0)
+        if "auto_place" in target.options else None,
+    )
+    transport_name = target.choice("transport", SIM_TRANSPORTS, "pty")
+    pace = target.choice("pace", ("0", "1"), "0") == "1"
+    if transport_name == "pty":
+        transport: Transport = _SimPtyTransport(sim, pace=pace)
+        bauds: tuple[int, ...] = (115200,)
+    else:
+        transport = _SimUsbTransport(sim, style=transport_name.removeprefix("usb-"))
+        bauds = ()
+    return IdCardReader(transport, target=target.raw, bauds=bauds, simulator=sim,
+                        **_common(target))
+
+
+class _SimPtyTransport(SerialTransport):
+    """The real serial transport on the pty of an in-process simulator it starts and stops."""
+
+    def __init__(self, sim: Any, *, pace: bool) -> None:
+        super().__init__("(simulator pty)", 115200)
+        from hardware.idcard.simulator import PtySimulator
+
+        self._server = PtySimulator(sim, pace=pace)
+
+    def open(self) -> None:
+        self.port = self._server.start()
+        self.description = f"simulator on {self.port}"
+        try:
+            super().open()
+        except BaseException:
+            self._server.stop()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._server.stop()
+
+
+class _SimUsbTransport:
+    """The real USB transport over hardware.usb_sim serving an in-process simulator."""
+
+    has_baud = False
+
+    def __init__(self, sim: Any, *, style: str) -> None:
+        from hardware.idcard.usb_transport import UsbTransport, import_usb
+
+        import_usb()  # E-HW-02 naming what to install, before usb_sim needs pyusb
+        from hardware.idcard.simulator import UsbSimulator
+        from hardware.usb_sim import SimUsbBackend
+
+        vid, pid = (0x2B8B, 0x2721) if style == "hid" else (0x0400, 0xC35A)
+        self._server = UsbSimulator(sim, style=style, vid=vid, pid=pid)
+        self._usb = UsbTransport(vid, pid, style="auto",
+                                 backend=SimUsbBackend([self._server.device]))
+        self.description = f"simulator on {self._usb.description}"
+
+    def open(self) -> None:
+        self._server.start()
+        try:
+            self._usb.open()
+        except BaseException:
+            self._server.stop()
+            raise
+        self.description = f"simulator on {self._usb.description}"
+
+    def close(self) -> None:
+        try:
+            self._usb.close()
+        finally:
+            self._server.stop()
+
+    def write(self, data: bytes) -> None:
+        self._usb.write(data)
+
+    def read_some(self, timeout: float) -> bytes:
+        return self._usb.read_some(timeout)
+
+    def flush_input(self) -> None:
+        self._usb.flush_input()
+
+    def set_baud(self, baud: int) -> None:
+        self._usb.set_baud(baud)

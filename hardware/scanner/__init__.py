@@ -1,0 +1,19 @@
+"""QR / barcode scanners: serial (USB-CDC) mode, keyboard-wedge mode through evdev, and a
+simulator with the field's faults, chosen by a target string."""
+
+from hardware.scanner.decode import decode_payload
+from hardware.scanner.device import Scanner
+from hardware.scanner.framing import Framer
+from hardware.scanner.sim import SimScanner
+from hardware.scanner.targets import open_scanner
+from hardware.scanner.wedge import WedgeAssembler, assemble_keys
+
+__all__ = [
+    "Framer",
+    "Scanner",
+    "SimScanner",
+    "WedgeAssembler",
+    "assemble_keys",
+    "decode_payload",
+    "open_scanner",
+]

@@ -1,0 +1,153 @@
+"""`kiosk serve` and `kiosk admin …`: the hall server's command line.
+
+Handlers import `hall_server` only when they run, so the kiosk side never loads FastAPI or
+SQLAlchemy. Every admin command takes the same `--data-dir DIR | --db URL` as `serve`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from kiosk.cli import Human, add_json_flag
+
+
+def _db_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--data-dir", metavar="DIR", default=None,
+                       help="server data dir holding the SQLite file (default KIOSK_HOME/server)")
+    group.add_argument("--db", metavar="URL", default=None,
+                       help="database URL, e.g. postgresql+psycopg://user@host/db")
+
+
+def _settings(**server: Any):
+    from kiosk.settings import load_settings
+
+    return load_settings(overrides={"server": server} if server else None)
+
+
+def _where(args: argparse.Namespace) -> dict[str, Any]:
+    return {"data_dir": args.data_dir, "db_url": args.db}
+
+
+# --- serve -----------------------------------------------------------------------------------
+def _serve(args: argparse.Namespace) -> None:
+    from hall_server.runner import prepare, serve
+
+    settings = _settings(host=args.host, port=args.port)
+    prepared = prepare(settings, demo=args.demo, host=args.host, port=args.port, **_where(args))
+    # Tests and scripts read this exact line to learn the port (`--port 0` picks a free one).
+    print(f"serving on {prepared.url}", flush=True)
+    serve(prepared)
+
+
+# --- admin -----------------------------------------------------------------------------------
+def _enroll_code(args: argparse.Namespace) -> Human:
+    from hall_server.admin import new_enroll_code
+
+    result = new_enroll_code(_settings(), args.role, args.expires, **_where(args))
+    return Human(f"{result['code']}  (role {result['role']}, expires {result['expires_at']})",
+                 result)
+
+
+def _import_catalog(args: argparse.Namespace) -> Human:
+    from hall_server.admin import import_catalog_file
+
+    r = import_catalog_file(_settings(), args.file, **_where(args))
+    text = (f"imported {r['items']} items: {r['added']} added, {r['changed']} changed, "
+            f"{r['unchanged']} unchanged, {r['deleted']} deleted")
+    return Human(text, r)
+
+
+def _import_services(args: argparse.Namespace) -> Human:
+    from hall_server.admin import import_services_file
+
+    r = import_services_file(_settings(), args.file, **_where(args))
+    closed = f"; closed {', '.join(r['closed'])}" if r["closed"] else ""
+    return Human(f"imported {r['services']} queue services: {r['added']} added, "
+                 f"{r['updated']} updated{closed}", r)
+
+
+def _migrate(args: argparse.Namespace) -> Human:
+    from hall_server.admin import migrate
+
+    r = migrate(_settings(), **_where(args))
+    if r["from"] == r["to"]:
+        return Human(f"{r['database']}: already at revision {r['to']}", r)
+    return Human(f"{r['database']}: migrated from {r['from'] or 'empty'} to {r['to']}", r)
+
+
+def _devices(args: argparse.Namespace) -> Human:
+    from hall_server.admin import list_devices
+
+    rows = list_devices(_settings(), **_where(args))
+    lines = [f"{'ID':36}  {'NAME':16} {'ROLE':8} {'TAG':5} {'LAST SEEN':25} STATE"]
+    for d in rows:
+        state = "revoked" if d["revoked_at"] else "active"
+        lines.append(f"{d['id']:36}  {d['name'][:16]:16} {d['role']:8} {d['tag'] or '-':5} "
+                     f"{d['last_seen'] or '-':25} {state}")
+    return Human("\n".join(lines) if rows else "no devices enrolled", {"devices": rows})
+
+
+def _revoke(args: argparse.Namespace) -> Human:
+    from hall_server.admin import revoke_device
+
+    rows = revoke_device(_settings(), args.device, **_where(args))
+    names = ", ".join(f"{d['name']} ({d['id']})" for d in rows)
+    return Human(f"revoked {names}", {"revoked": rows})
+
+
+def _load_demo(args: argparse.Namespace) -> Human:
+    from hall_server.admin import load_demo_data
+
+    r = load_demo_data(_settings(), **_where(args))
+    return Human(json.dumps(r, ensure_ascii=False, indent=2), r)
+
+
+def _catalog_schema(args: argparse.Namespace) -> Human | dict:
+    from hall_server.admin import catalog_schema
+
+    text = json.dumps(catalog_schema(), ensure_ascii=False, indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        return Human(f"wrote {args.output}", {"written": str(args.output)})
+    return Human(text.rstrip("\n"), json.loads(text))
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="run the hall server (API v1)")
+    serve.add_argument("--host", default=None, help="address to listen on (server.host)")
+    serve.add_argument("--port", type=int, default=None,
+                       help="port (server.port); 0 picks a free one")
+    _db_args(serve)
+    serve.add_argument("--demo", action="store_true",
+                       help="load the sample hall (config/demo) before serving")
+    serve.set_defaults(handler=_serve)
+
+    admin = subparsers.add_parser("admin", help="hall server administration")
+    sub = admin.add_subparsers(dest="admin_command", metavar="ADMIN_COMMAND")
+    sub.required = True
+
+    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, help=help_text)
+        _db_args(parser)
+        add_json_flag(parser)
+        parser.set_defaults(handler=handler)
+        return parser
+
+    p = command("enroll-code", _enroll_code, "create a one-time device enrolment code")
+    p.add_argument("--role", choices=["kiosk", "counter", "admin"], default="kiosk")
+    p.add_argument("--expires", default="24h", help="validity, e.g. 30m, 24h, 7d (default 24h)")
+    p = command("import-catalog", _import_catalog, "import the catalog from JSON Lines")
+    p.add_argument("file", metavar="FILE")
+    p = command("import-services", _import_services, "import queue services from TOML")
+    p.add_argument("file", metavar="FILE")
+    command("migrate", _migrate, "bring the database schema up to date")
+    command("devices", _devices, "list enrolled devices")
+    p = command("revoke", _revoke, "revoke a device (by id, or every active one of a name)")
+    p.add_argument("device", metavar="DEVICE")
+    command("load-demo", _load_demo, "load the sample hall (config/demo) into the database")
+    p = command("catalog-schema", _catalog_schema, "print the catalog line JSON Schema")
+    p.add_argument("--output", metavar="FILE", default=None, help="write it to FILE instead")

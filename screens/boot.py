@@ -1,0 +1,92 @@
+"""Everything that must happen before Kivy is imported, in one place.
+
+Kivy reads its environment variables when `kivy` is first imported (it checks that they exist,
+not their value) and its window size when the window module is imported, so this module never
+imports Kivy at module level and `prepare()` must run first. Order matters:
+
+1. `prepare_environment()` — env vars (no argv parsing, no ~/.kivy, no file log, Python
+   logging, the offscreen SDL driver when there is no display).
+2. `configure_kivy()` — kivy.config: window size and fullscreen, kiosk lockdown switches.
+3. `register_fonts()` — the Simplified-Chinese default font, before any widget exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from screens.fonts import find_cjk_font, find_fallback_font
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UiOptions:
+    width: int = 1080
+    height: int = 1920
+    fullscreen: bool = False
+    font: str = ""  # ui.font; blank: search the known paths
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class _DropMtdevNoise(logging.Filter):
+    """Kivy probes libmtdev at import and logs a traceback when it is missing; the kiosk uses
+    the mouse provider only (a touch screen appears as one), so that probe is irrelevant."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Input: MTDev is not supported")
+
+
+def prepare_environment(kivy_home: Path) -> None:
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("kivy").addFilter(_DropMtdevNoise())
+    os.environ["KIVY_NO_ARGS"] = "1"  # our CLI owns argv
+    os.environ["KIVY_HOME"] = str(kivy_home)  # else Kivy writes ~/.kivy
+    os.environ["KIVY_NO_FILELOG"] = "1"  # our logging (with redaction) is the only log
+    os.environ["KIVY_NO_CONSOLELOG"] = "1"
+    os.environ["KIVY_LOG_MODE"] = "PYTHON"
+    if not has_display():
+        # Real OpenGL through Mesa's llvmpipe, no X server needed (`dummy` cannot draw).
+        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+
+
+def configure_kivy(options: UiOptions) -> None:
+    from kivy.config import Config  # first Kivy import: the environment is set by now
+
+    Config.set("graphics", "width", str(options.width))
+    Config.set("graphics", "height", str(options.height))
+    Config.set("graphics", "fullscreen", "auto" if options.fullscreen else "0")
+    Config.set("graphics", "borderless", "1" if options.fullscreen else "0")
+    Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "show_cursor", "0" if options.fullscreen else "1")
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "pause_on_minimize", "0")
+    Config.set("kivy", "keyboard_mode", "system")  # our own on-screen keyboards, never Kivy's
+    Config.set("kivy", "log_enable", "0")
+    # Only the mouse provider (touch screens appear as one), without the red multitouch dots.
+    for name, _value in list(Config.items("input")):
+        Config.remove_option("input", name)
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def register_fonts(options: UiOptions) -> tuple[Path, Path | None]:
+    """Make the CJK font Kivy's default (`Roboto` is the name every widget asks for)."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    main = find_cjk_font(options.font)
+    fallback = find_fallback_font()
+    LabelBase.register(DEFAULT_FONT, str(main))
+    LabelBase.register("KioskFallback", str(fallback or main))
+    log.info("screen font %s (fallback %s)", main, fallback)
+    return main, fallback
+
+
+def prepare(kivy_home: Path, options: UiOptions) -> tuple[Path, Path | None]:
+    prepare_environment(kivy_home)
+    configure_kivy(options)
+    return register_fonts(options)

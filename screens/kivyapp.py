@@ -1,0 +1,133 @@
+"""The Kivy App: builds the shell and the screens, wires the clock, and locks the kiosk down.
+
+Deliberately thin (Electrum's 1,500-line App class is the warning): flows live in the
+view-models, layout in the .kv files. Import only after `screens.boot.prepare()`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.properties import ObjectProperty
+
+from screens.theme import Theme
+from screens.viewmodels import build_session
+from screens.viewmodels.session import Session
+from screens.views.base import load_kv
+
+log = logging.getLogger(__name__)
+
+# screen name → "module:Class" of its Kivy screen
+SCREEN_CLASSES = {
+    "home": "screens.views.home:HomeScreen",
+    "services": "screens.views.services:ServicesScreen",
+    "ticket": "screens.views.ticket:TicketScreen",
+}
+
+
+def _post(fn: Callable[..., None], *args: Any) -> None:
+    """Run fn(*args) on the UI thread at the next frame (callable from any thread)."""
+    Clock.schedule_once(lambda _dt: fn(*args), 0)
+
+
+class KioskApp(App):
+    title = "政务服务自助终端"
+    use_kivy_settings = False
+    theme = ObjectProperty(None)
+
+    def __init__(self, core: Any, *, session_overrides: dict[str, Any]) -> None:
+        super().__init__()
+        self.core = core
+        self.theme = Theme()
+        self.session: Session = build_session(core, _post, **session_overrides)
+        self.shell: Any = None
+        self._on_started: list[Callable[[], None]] = []
+        self._ticker: Any = None
+
+    # --- building ------------------------------------------------------------------------------
+    def build(self) -> Any:
+        load_kv(str(Path(__file__).parent / "widgets" / "common.kv"))
+        from screens.views.shell import Shell
+        from screens.widgets.common import KButton  # noqa: F401 - registers the kv classes
+        from screens.widgets.rows import Rows  # noqa: F401
+
+        self.shell = Shell(self.session)
+        for name, vm in self.session.screens.items():
+            module_name, _, class_name = SCREEN_CLASSES[name].partition(":")
+            screen_cls = getattr(importlib.import_module(module_name), class_name)
+            self.shell.add_screen(screen_cls(vm))
+        self.session.subscribe(self._session_changed)
+        self._session_changed(self.session.view)
+        return self.shell
+
+    def _session_changed(self, view: dict[str, Any]) -> None:
+        if (self.theme.scale > 1.0) != view["elderly"]:
+            self.theme.use(view["elderly"])
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def on_start(self) -> None:
+        Window.bind(on_request_close=self._refuse_close)
+        Window.bind(on_keyboard=self._swallow_key)
+        Window.bind(on_touch_down=self._activity)
+        self._ticker = Clock.schedule_interval(lambda _dt: self.session.tick(), 1.0)
+        for callback in self._on_started:
+            callback()
+
+    def on_stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+
+    def when_started(self, callback: Callable[[], None]) -> None:
+        self._on_started.append(callback)
+
+    # --- lockdown ------------------------------------------------------------------------------
+    def open_settings(self, *_args: Any) -> bool:
+        return False  # no Kivy settings panel (F1) on a public terminal
+
+    def _refuse_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        return True  # window close / Alt+F4 are ignored; a technician stops the service
+
+    def _swallow_key(self, *_args: Any) -> bool:
+        # No keyboard shortcut does anything (Esc, F1, …); the screens are driven by touch and
+        # keyboard-wedge scanners are read by the hardware layer, never through key events.
+        return True
+
+    def _activity(self, *_args: Any) -> None:
+        self.session.user_activity()
+
+    # --- frames and screenshots ----------------------------------------------------------------
+    def after_frames(self, frames: int, callback: Callable[[], None]) -> None:
+        """Call back once `frames` more frames were drawn (the screen shows current state)."""
+        remaining = [frames]
+
+        def flipped(*_args: Any) -> None:
+            remaining[0] -= 1
+            if remaining[0] <= 0:
+                Window.unbind(on_flip=flipped)
+                Clock.schedule_once(lambda _dt: callback(), 0)
+            else:
+                Window.canvas.ask_update()
+
+        Window.bind(on_flip=flipped)
+        Window.canvas.ask_update()
+
+    def save_screenshot(self, path: Path) -> Path:
+        """The window's pixels as a PNG at exactly `path` (Window.screenshot adds a counter)."""
+        from kivy.graphics.opengl import GL_RGB, GL_UNSIGNED_BYTE, glReadPixels
+        from PIL import Image
+
+        width, height = Window.size
+        pixels = glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = Image.frombytes("RGB", (width, height), pixels).transpose(
+            Image.Transpose.FLIP_TOP_BOTTOM)
+        image.save(path)
+        return path

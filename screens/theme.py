@@ -1,0 +1,77 @@
+"""Colours and text scale every .kv file reads as `app.theme.*`; elderly mode swaps them.
+
+Elderly mode (适老化): text and buttons about 1.3× larger and a high-contrast palette (white
+and yellow on black), as the MIIT elderly-friendly guidelines ask.
+"""
+
+from __future__ import annotations
+
+from kivy.event import EventDispatcher
+from kivy.properties import ColorProperty, NumericProperty
+
+STANDARD = {
+    "scale": 1.0,
+    "bg": (0.96, 0.97, 0.98, 1),
+    "fg": (0.10, 0.12, 0.16, 1),
+    "muted": (0.38, 0.42, 0.48, 1),
+    "bar": (0.11, 0.35, 0.65, 1),
+    "bar_fg": (1, 1, 1, 1),
+    "card": (1, 1, 1, 1),
+    "accent": (0.11, 0.42, 0.80, 1),
+    "accent_fg": (1, 1, 1, 1),
+    "tile_queue": (0.86, 0.27, 0.22, 1),
+    "tile_guide": (0.11, 0.50, 0.80, 1),
+    "tile_forms": (0.15, 0.58, 0.38, 1),
+    "tile_progress": (0.90, 0.56, 0.10, 1),
+    "ok": (0.13, 0.55, 0.30, 1),
+    "warn": (0.85, 0.45, 0.05, 1),
+    "danger": (0.80, 0.15, 0.15, 1),
+    "banner": (1.0, 0.93, 0.75, 1),
+    "disabled": (0.78, 0.80, 0.83, 1),
+}
+ELDERLY = STANDARD | {
+    "scale": 1.3,
+    "bg": (0, 0, 0, 1),
+    "fg": (1, 1, 1, 1),
+    "muted": (1, 0.92, 0.35, 1),
+    "bar": (0.08, 0.08, 0.08, 1),
+    "bar_fg": (1, 0.92, 0.35, 1),
+    "card": (0.13, 0.13, 0.13, 1),
+    "accent": (1, 0.85, 0.0, 1),
+    "accent_fg": (0, 0, 0, 1),
+    "tile_queue": (0.75, 0.10, 0.10, 1),
+    "tile_guide": (0.0, 0.30, 0.65, 1),
+    "tile_forms": (0.0, 0.42, 0.22, 1),
+    "tile_progress": (0.65, 0.35, 0.0, 1),
+    "banner": (1, 0.92, 0.35, 1),
+    "disabled": (0.3, 0.3, 0.3, 1),
+}
+
+
+class Theme(EventDispatcher):
+    scale = NumericProperty(1.0)
+    bg = ColorProperty(STANDARD["bg"])
+    fg = ColorProperty(STANDARD["fg"])
+    muted = ColorProperty(STANDARD["muted"])
+    bar = ColorProperty(STANDARD["bar"])
+    bar_fg = ColorProperty(STANDARD["bar_fg"])
+    card = ColorProperty(STANDARD["card"])
+    accent = ColorProperty(STANDARD["accent"])
+    accent_fg = ColorProperty(STANDARD["accent_fg"])
+    tile_queue = ColorProperty(STANDARD["tile_queue"])
+    tile_guide = ColorProperty(STANDARD["tile_guide"])
+    tile_forms = ColorProperty(STANDARD["tile_forms"])
+    tile_progress = ColorProperty(STANDARD["tile_progress"])
+    ok = ColorProperty(STANDARD["ok"])
+    warn = ColorProperty(STANDARD["warn"])
+    danger = ColorProperty(STANDARD["danger"])
+    banner = ColorProperty(STANDARD["banner"])
+    disabled = ColorProperty(STANDARD["disabled"])
+
+    def use(self, elderly: bool) -> None:
+        for name, value in (ELDERLY if elderly else STANDARD).items():
+            setattr(self, name, value)
+
+    def fs(self, base: float) -> float:
+        """A font size scaled for the current mode (kv: `app.theme.scale * 40` binds)."""
+        return base * self.scale

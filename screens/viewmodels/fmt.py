@@ -1,0 +1,66 @@
+"""Formatting shared by the view-models: language picks, times, error texts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from kiosk.errors import REGISTRY, KioskError
+from screens.i18n import _, is_english
+
+log = logging.getLogger(__name__)
+
+
+def pick(zh: str, en: str | None) -> str:
+    """The English variant of a data value when the screen is in English and one exists."""
+    return en if is_english() and en else zh
+
+
+def clock_time(iso: str) -> str:
+    """HH:MM of an ISO 8601 time (the hall's local time as the core gives it)."""
+    try:
+        return datetime.fromisoformat(iso).strftime("%H:%M")
+    except (TypeError, ValueError):
+        return ""
+
+
+def local_datetime(iso: str, timezone: str) -> str:
+    """YYYY-MM-DD HH:MM in the hall's zone of an ISO 8601 time (UTC from the API)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except (TypeError, ValueError):
+        return str(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(timezone))
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def date_text(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def error_text(error: BaseException) -> tuple[str, str]:
+    """(screen text in the current language, technician code) for a failed call."""
+    if isinstance(error, KioskError):
+        text = error.error.en if is_english() else error.error.zh
+        return text, error.code
+    log.error("unexpected error in a UI call", exc_info=error)
+    unexpected = REGISTRY["E-GEN-01"]
+    return (unexpected.en if is_english() else unexpected.zh), unexpected.code
+
+
+def code_text(code: str | None) -> str:
+    """Screen text of a registry code carried as a string (e.g. TicketView.print_error)."""
+    if not code:
+        return ""
+    entry = REGISTRY.get(code)
+    if entry is None:
+        return _("设备故障") + f" ({code})"
+    return (entry.en if is_english() else entry.zh) + f" ({code})"

@@ -1,0 +1,436 @@
+"""自助填单: pick a form, place the ID card (its fields fill themselves), type the rest with
+the on-screen keyboard (pinyin for Chinese, digits for numbers), validation next to each
+field, review, submit (through the outbox) → application number + receipt QR / print."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from kiosk.forms import fill_from_card
+from kiosk.redact import mask_id_number, mask_name, mask_phone
+from screens.i18n import _, is_english
+from screens.viewmodels.base import ViewModel
+from screens.viewmodels.fmt import error_text, pick
+from screens.viewmodels.keyboard import Keyboard
+
+log = logging.getLogger(__name__)
+
+KEYBOARD_FOR_TYPE = {
+    "chinese_text": "pinyin",
+    "text": "pinyin",
+    "textarea": "pinyin",
+    "email": "abc",
+    "id_number": "idcard",
+    "phone": "digits",
+    "postal_code": "digits",
+    "number": "digits",
+    "date": "digits",
+}
+CARD_TIMEOUT = 15.0
+FIELDS_PER_PAGE = 5
+
+
+def format_date_digits(text: str) -> str:
+    """Digits typed on the pad shown as a date: 20240105 → 2024-01-05."""
+    digits = re.sub(r"\D", "", text)[:8]
+    if len(digits) > 6:
+        return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    if len(digits) > 4:
+        return f"{digits[:4]}-{digits[4:]}"
+    return digits
+
+
+def masked(field: Any, value: str) -> str:
+    """How a value shows on a screen others may see."""
+    if not value:
+        return ""
+    if field.type == "id_number" or field.from_card == "id_number":
+        return mask_id_number(value)
+    if field.from_card == "name":
+        return mask_name(value)
+    if field.type == "phone":
+        return mask_phone(value)
+    if field.from_card == "address":
+        return value[:6] + "****" if len(value) > 6 else "****"
+    return value
+
+
+class FormsViewModel(ViewModel):
+    """The list of forms."""
+
+    screen = "forms"
+
+    def reset(self) -> None:
+        self.forms: list[Any] = []  # kiosk.forms.FormDef
+        self.error = ""
+        self.page = 0
+
+    def enter(self, **params: Any) -> None:
+        if not self.forms:
+            self.bridge.call(self.core.forms, on_done=self._loaded)
+        self.refresh()
+
+    def _loaded(self, forms: Any, error: BaseException | None) -> None:
+        if error is not None:
+            text, code = error_text(error)
+            self.error = f"{text} ({code})"
+        else:
+            self.forms = sorted((forms or {}).values(), key=lambda f: f.code)
+        self.refresh()
+
+    def pick(self, key: str) -> None:
+        self.session.go("form", form=key)
+
+    def next_page(self) -> None:
+        self.page += 1
+        self.refresh()
+
+    def prev_page(self) -> None:
+        self.page = max(0, self.page - 1)
+        self.refresh()
+
+    def render(self) -> dict[str, Any]:
+        from screens.viewmodels.guide import page_of
+
+        rows = [{"key": f.code, "title": pick(f.title, f.title_en),
+                 "detail": _("{n} 项").format(n=len(f.fields))} for f in self.forms]
+        shown, page, pages = page_of(rows, self.page, self.session.page_size)
+        return {
+            "title": _("请选择要填写的表单"),
+            "rows": shown,
+            "status": "" if self.forms or self.error else _("正在加载…"),
+            "error": self.error,
+            "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
+            "has_prev": page > 0,
+            "has_next": page + 1 < pages,
+            "prev": _("上一页"),
+            "next": _("下一页"),
+        }
+
+
+class FormViewModel(ViewModel):
+    """Filling one form."""
+
+    screen = "form"
+
+    def reset(self) -> None:
+        self.form: Any = None  # kiosk.forms.FormDef
+        self.item: str | None = None
+        self.step = "card"  # card | fill | review | done
+        self.card: dict[str, Any] | None = None
+        self.values: dict[str, str] = {}
+        self.errors: dict[str, Any] = {}  # key → FieldError
+        self.touched: set[str] = set()
+        self.editing: str | None = None
+        self.keyboard = Keyboard("pinyin", on_change=self._typed, on_done=self.next_field)
+        self.page = 0
+        self.busy = False
+        self.reading_card = False
+        self.print_receipt = True
+        self.submission: Any = None  # kiosk.views.SubmissionView
+        self.message = ""
+
+    def enter(self, **params: Any) -> None:
+        code = params.get("form")
+        if code and (self.form is None or self.form.code != code):
+            self.reset()
+            self.item = params.get("item")
+            self.bridge.call(self.core.forms, on_done=lambda f, e: self._got_forms(code, f, e))
+        self.refresh()
+
+    def _got_forms(self, code: str, forms: Any, error: BaseException | None) -> None:
+        if error is not None:
+            text, err = error_text(error)
+            self.message = f"{text} ({err})"
+        elif code not in (forms or {}):
+            self.message = _("没有该表单")
+        else:
+            self.form = forms[code]
+            if not any(f.from_card for f in self.form.fields):
+                self.step = "fill"  # nothing on this form comes from a card
+        self.refresh()
+
+    # --- ID card -----------------------------------------------------------------------------
+    def read_card(self) -> None:
+        if self.busy or self.form is None:
+            return
+        self.busy, self.reading_card, self.message = True, True, ""
+        self.refresh()
+        self.bridge.call(self.core.read_id_card, CARD_TIMEOUT, on_done=self._card_read)
+
+    def card_placed(self, card: dict[str, Any]) -> None:
+        if self.step == "card" and self.form is not None:
+            self.busy = True
+            self._card_read(card, None)
+
+    def _card_read(self, card: Any, error: BaseException | None) -> None:
+        self.busy = self.reading_card = False
+        if error is not None or not card:
+            if error is not None:
+                text, code = error_text(error)
+                self.message = f"{text} ({code})"
+            else:
+                self.message = _("未能读取身份证，请重新放置")
+            self.refresh()
+            return
+        self.card = dict(card)
+        self.session.card_accepted()
+        filled = fill_from_card(self.form, self.card)
+        self.values.update(filled)
+        self.touched.update(filled)
+        self.step, self.message = "fill", _("已从身份证读取 {n} 项信息").format(n=len(filled))
+        self._validate()
+        self._edit_first_empty()
+        self.refresh()
+
+    def skip_card(self) -> None:
+        if self.form is None:
+            return
+        self.step, self.message = "fill", ""
+        self._edit_first_empty()
+        self.refresh()
+
+    # --- editing -----------------------------------------------------------------------------
+    def edit(self, key: str) -> None:
+        """A field row was tapped: edit it with the keyboard (or choices) it needs."""
+        field = self.form.field(key) if self.form else None
+        if field is None:
+            return
+        self._leave_field()
+        self.editing = key
+        self.keyboard = Keyboard(KEYBOARD_FOR_TYPE.get(field.type, "pinyin"),
+                                 on_change=self._typed, on_done=self.next_field,
+                                 max_length=field.max_length or 200,
+                                 switchable=field.type in ("text", "textarea", "chinese_text"))
+        self.keyboard.set_text(self.values.get(key, ""))
+        index = [f.key for f in self.form.fields].index(key)
+        self.page = index // FIELDS_PER_PAGE
+        self.refresh()
+
+    def press(self, value: str) -> None:
+        self.keyboard.press(value)
+
+    def choose(self, index: int) -> None:
+        self.keyboard.choose(index)
+
+    def next_candidates(self) -> None:
+        self.keyboard.next_candidates()
+
+    def prev_candidates(self) -> None:
+        self.keyboard.prev_candidates()
+
+    def choose_option(self, value: str) -> None:
+        """A choice field's option was tapped."""
+        if self.editing is None:
+            return
+        self.values[self.editing] = value
+        self.next_field()
+
+    def _typed(self, text: str) -> None:
+        if self.editing is None or self.form is None:
+            return
+        field = self.form.field(self.editing)
+        if field is not None and field.type == "date":
+            text = format_date_digits(text)
+            self.keyboard.set_text(text)
+        self.values[self.editing] = text
+        self.errors.pop(self.editing, None)
+        self.refresh()
+
+    def next_field(self) -> None:
+        if self.form is None:
+            return
+        keys = [f.key for f in self.form.fields]
+        current = self.editing
+        self._leave_field()
+        if current is None:
+            self._edit_first_empty()
+        else:
+            following = keys[keys.index(current) + 1:]
+            self.editing = None
+            nxt = next((k for k in following if not self.values.get(k)), None)
+            if nxt:
+                self.edit(nxt)
+                return
+        self.refresh()
+
+    def _leave_field(self) -> None:
+        if self.editing is not None:
+            self.keyboard.commit_composition(notify=False)
+            self.values[self.editing] = self.keyboard.text.strip()
+            if not self.values[self.editing]:
+                self.values.pop(self.editing)
+            self.touched.add(self.editing)
+            self._validate()
+
+    def _edit_first_empty(self) -> None:
+        if self.form is None:
+            return
+        first = next((f.key for f in self.form.fields if not self.values.get(f.key)), None)
+        if first:
+            self.edit(first)
+
+    def _validate(self) -> None:
+        try:
+            problems = self.core.validate_form(self.form.code, dict(self.values))
+        except Exception as exc:  # a broken form definition: say so, keep the citizen's input
+            text, code = error_text(exc)
+            self.message = f"{text} ({code})"
+            return
+        self.errors = dict(problems)
+
+    def next_page(self) -> None:
+        self.page += 1
+        self.refresh()
+
+    def prev_page(self) -> None:
+        self.page = max(0, self.page - 1)
+        self.refresh()
+
+    # --- review and submit -------------------------------------------------------------------
+    def review(self) -> None:
+        if self.form is None:
+            return
+        self._leave_field()
+        self.editing = None
+        self.touched.update(f.key for f in self.form.fields)
+        self._validate()
+        if self.errors:
+            first = next(f.key for f in self.form.fields if f.key in self.errors)
+            self.page = [f.key for f in self.form.fields].index(first) // FIELDS_PER_PAGE
+            self.message = _("还有 {n} 项需要修改，请查看红色提示").format(n=len(self.errors))
+        else:
+            self.step, self.message = "review", ""
+        self.refresh()
+
+    def back_to_fill(self) -> None:
+        self.step = "fill"
+        self.refresh()
+
+    def toggle_print(self) -> None:
+        self.print_receipt = not self.print_receipt
+        self.refresh()
+
+    def submit(self) -> None:
+        if self.busy or self.form is None or self.step != "review":
+            return
+        self.busy, self.message = True, _("正在提交…")
+        self.refresh()
+        self.bridge.call(self.core.submit_application, self.form.code, dict(self.values),
+                         item=self.item, id_card=self.card, print_receipt=self.print_receipt,
+                         on_done=self._submitted)
+
+    def _submitted(self, result: Any, error: BaseException | None) -> None:
+        self.busy = False
+        if error is not None:
+            text, code = error_text(error)
+            self.message = f"{text} ({code})"
+        elif result.status == "refused":
+            self.message = _("申请未被受理（{code}），请咨询工作人员").format(code=result.error or "")
+        else:
+            self.submission, self.step, self.message = result, "done", ""
+        self.refresh()
+
+    def rate(self) -> None:
+        if self.submission is not None and self.submission.number:
+            self.session.go("evaluation", subject=self.submission.number,
+                            subject_label=self.submission.number)
+
+    def done(self) -> None:
+        self.session.exit()
+
+    # --- rendering ---------------------------------------------------------------------------
+    def _error_text(self, key: str) -> str:
+        err = self.errors.get(key)
+        if err is None or key not in self.touched:
+            return ""
+        return err.en if is_english() else err.zh
+
+    def render(self) -> dict[str, Any]:
+        form = self.form
+        base = {
+            "title": pick(form.title, form.title_en) if form else _("自助填单"),
+            "step": self.step,
+            "card_prompt": _("请将身份证放在感应区，自动填写姓名、证件号码等信息"),
+            "card_keep": _("办理完成前请勿取走身份证"),
+            "read_card": _("读取身份证"),
+            "skip_card": _("不刷证，手动填写"),
+            "busy": self.busy,
+            "status": (_("正在读取身份证…") if self.reading_card
+                       else _("正在加载…") if form is None and not self.message else ""),
+            "message": self.message,
+            "review_button": _("检查并提交"),
+            "back_to_fill": _("返回修改"),
+            "submit": _("确认提交"),
+            "print_toggle": (_("☑ 打印回执") if self.print_receipt else _("☐ 打印回执")),
+            "review_title": _("请核对您填写的信息"),
+            "done_title": _("提交成功"),
+            "rate": _("评价服务"),
+            "done": _("完成"),
+            "qr_hint": _("扫码查看办理进度"),
+        }
+        if form is None:
+            return base | {"rows": [], "editing": "", "editing_label": "", "keyboard": {},
+                           "choices": [], "review_rows": [], "number": "", "qr": "",
+                           "done_note": "", "page_text": "", "has_prev": False,
+                           "has_next": False, "prev": "", "next": ""}
+        en = is_english()
+        rows = []
+        for f in form.fields:
+            value = self.values.get(f.key, "")
+            if f.key == self.editing:
+                value = self.keyboard.text
+                comp = self.keyboard.render()["composition"]
+                shown = value + (f" [{comp}]" if comp else "") + "|"
+            else:
+                shown = masked(f, value)
+            label = (f.label_en or f.label) if en else f.label
+            rows.append({"key": f.key, "title": label + (" *" if f.required else ""),
+                         "detail": shown, "error": self._error_text(f.key),
+                         "active": f.key == self.editing})
+        from screens.viewmodels.guide import page_of
+
+        shown_rows, page, pages = page_of(rows, self.page, FIELDS_PER_PAGE)
+        self.page = page
+        editing_field = form.field(self.editing) if self.editing else None
+        choices = []
+        if editing_field is not None and editing_field.type == "choice":
+            choices = [{"key": c.value, "title": (c.label_en or c.label) if en else c.label,
+                        "active": self.values.get(editing_field.key) == c.value}
+                       for c in editing_field.choices]
+        review_rows = [{"title": (f.label_en or f.label) if en else f.label,
+                        "detail": self._display_value(f)} for f in form.fields]
+        sub = self.submission
+        done_note = ""
+        if sub is not None and sub.status == "queued":
+            done_note = _("网络暂时中断：申请已保存在本机（登记号 {id}），联网后自动提交。").format(
+                id=sub.local_id[:8].upper())
+        return base | {
+            "rows": shown_rows,
+            "editing": self.editing or "",
+            "editing_label": ((editing_field.label_en or editing_field.label) if en
+                              else editing_field.label) if editing_field else "",
+            "keyboard": self.keyboard.render() if editing_field is not None and not choices
+            else {},
+            "choices": choices,
+            "review_rows": review_rows,
+            "number": (_("受理编号：{v}").format(v=sub.number) if sub is not None and sub.number
+                       else ""),
+            "qr": (sub.receipt_url or "") if sub is not None else "",
+            "done_note": done_note,
+            "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
+            "has_prev": page > 0,
+            "has_next": page + 1 < pages,
+            "prev": _("上一页"),
+            "next": _("下一页"),
+        }
+
+    def _display_value(self, f: Any) -> str:
+        value = self.values.get(f.key, "")
+        if f.type == "choice":
+            choice = next((c for c in f.choices if c.value == value), None)
+            if choice is not None:
+                return (choice.label_en or choice.label) if is_english() else choice.label
+        return value

@@ -1,0 +1,42 @@
+"""Home / attract screen: the four functions, language, elderly mode, call staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from screens.i18n import _
+from screens.viewmodels.base import ViewModel
+
+# function key → the screen it opens
+FUNCTIONS = {
+    "queue": "services",
+    "guide": "guide",
+    "forms": "forms",
+    "progress": "progress",
+}
+
+
+class HomeViewModel(ViewModel):
+    screen = "home"
+
+    def open(self, function: str) -> None:
+        """One of the four big tiles was tapped."""
+        target = FUNCTIONS.get(function)
+        if target is None or target not in self.session.screens:
+            return
+        self.session.go(target)
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "welcome": _("欢迎使用自助服务终端"),
+            "queue_title": _("取号"),
+            "queue_hint": _("排队取号 · 预约签到"),
+            "guide_title": _("办事指南"),
+            "guide_hint": _("查事项 · 查材料"),
+            "forms_title": _("自助填单"),
+            "forms_hint": _("刷身份证自动填写"),
+            "progress_title": _("进度查询"),
+            "progress_hint": _("查办件进度"),
+            "call_staff": _("呼叫工作人员"),
+            "evaluate": _("好差评"),
+        }

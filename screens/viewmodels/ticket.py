@@ -1,0 +1,65 @@
+"""The ticket screen: number, service, people ahead, time, QR, printed or the printer fault."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from screens.i18n import _
+from screens.viewmodels.base import ViewModel
+from screens.viewmodels.fmt import clock_time, code_text, pick
+
+
+class TicketViewModel(ViewModel):
+    screen = "ticket"
+
+    def reset(self) -> None:
+        self.ticket: Any = None  # kiosk.views.TicketView
+
+    def enter(self, **params: Any) -> None:
+        self.ticket = params.get("ticket")
+        self.refresh()
+
+    def done(self) -> None:
+        """完成: back to the home screen, forgetting the ticket."""
+        self.session.exit()
+
+    def rate(self) -> None:
+        """Rate the service this ticket was for (never forced)."""
+        if self.ticket is not None and "evaluation" in self.session.screens:
+            self.session.go("evaluation", subject=self.ticket.id,
+                            subject_label=self.ticket.number)
+
+    def render(self) -> dict[str, Any]:
+        t = self.ticket
+        base = {
+            "heading": _("取号成功"),
+            "done": _("完成"),
+            "rate": _("评价服务"),
+            "qr_hint": _("扫码查看排队进度"),
+        }
+        if t is None:
+            return base | {"number": "", "service": "", "ahead": "", "time": "", "qr": "",
+                           "print_status": "", "print_ok": True, "offline_note": "",
+                           "wait": ""}
+        if t.print_error:
+            print_status = _("打印失败：{reason}。请记住您的号码或扫描二维码。").format(
+                reason=code_text(t.print_error))
+        elif t.printed:
+            print_status = _("号票已打印，请取走号票")
+        else:
+            print_status = ""
+        wait = ""
+        if t.estimated_wait_min is not None:
+            wait = _("预计等候约 {m} 分钟").format(m=t.estimated_wait_min)
+        return base | {
+            "number": t.number,
+            "service": pick(t.service_name, t.service_name_en),
+            "ahead": _("您前面还有 {n} 人").format(n=t.people_ahead),
+            "time": _("取号时间 {t}").format(t=clock_time(t.issued_at)),
+            "qr": t.url or "",
+            "print_status": print_status,
+            "print_ok": not t.print_error,
+            "offline_note": _("网络暂时中断：号码已在本机登记，联网后自动同步到叫号系统。")
+            if t.offline else "",
+            "wait": wait,
+        }

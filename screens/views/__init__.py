@@ -1,0 +1,1 @@
+"""Kivy screens: one module + one .kv file (layout and bindings only) per screen."""

@@ -1,0 +1,25 @@
+"""Home / attract screen."""
+
+from __future__ import annotations
+
+from kivy.properties import ColorProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+
+from screens.views.base import VMScreen, load_kv
+
+
+class Tile(ButtonBehavior, BoxLayout):
+    """One of the four big function tiles."""
+
+    title = StringProperty("")
+    hint = StringProperty("")
+    function = StringProperty("")
+    color = ColorProperty((0.5, 0.5, 0.5, 1))
+
+
+class HomeScreen(VMScreen):
+    pass
+
+
+load_kv(__file__)

@@ -1,0 +1,1 @@
+"""Reusable widgets: QR image, paged row lists, on-screen keyboards."""

@@ -1,0 +1,71 @@
+"""Run one UI scenario in this (fresh) process: Kivy's App and Window are per-process
+singletons, so every offscreen UI test launches this script as a subprocess.
+
+    python tests/ui/kivy_runner.py SCENARIO --home KIOSK_HOME --artifacts DIR --result FILE
+
+The kiosk is the real one: KioskCore on the enrolled KIOSK_HOME (settings from the
+environment the test sets: printer target, ID card simulator), the real app built by
+`screens.app.build_app`, driven by `screens.automation.Script` with real touches.
+The result file gets {"ok", "error", "results"}; the exit code is 0 only when the scenario
+finished without error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario")
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--artifacts", type=Path, required=True)
+    parser.add_argument("--result", type=Path, required=True)
+    parser.add_argument("--param", action="append", default=[], help="key=value for the scenario")
+    parser.add_argument("--timeout", type=float, default=90.0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    started = time.monotonic()
+
+    from kiosk.core import KioskCore
+    from kiosk.settings import load_settings
+    from screens.app import build_app
+
+    settings = load_settings()
+    core = KioskCore(settings, args.home)
+    outcome: dict = {"ok": False, "error": None, "results": {}}
+    try:
+        app = build_app(core, kivy_home=args.home / "kivy")
+        from screens.automation import Script
+
+        import scenarios
+
+        steps = getattr(scenarios, args.scenario)
+        script = Script(app, steps, total_timeout=args.timeout)
+        script.params = dict(p.split("=", 1) for p in args.param)
+        script.params["artifacts"] = args.artifacts
+        args.artifacts.mkdir(parents=True, exist_ok=True)
+        script.attach()
+        app.run()
+        outcome["results"] = script.results
+        outcome["error"] = script.error
+        outcome["ok"] = script.finished and script.error is None
+        if not script.finished and script.error is None:
+            outcome["error"] = "the app stopped before the scenario finished"
+    finally:
+        core.close()
+        outcome["seconds"] = round(time.monotonic() - started, 2)
+        args.result.write_text(json.dumps(outcome, ensure_ascii=False, default=str, indent=1))
+    return 0 if outcome["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
