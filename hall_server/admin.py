@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from kiosk.errors import DATABASE_UNAVAILABLE, KioskError
-from kiosk.wire import CatalogItemIn
 from hall_server import devices
 from hall_server.db import Database, resolve_db_url
 from hall_server.migrate import upgrade
+from kiosk.errors import DATABASE_UNAVAILABLE, KioskError
+from kiosk.wire import CatalogItemIn
 
 log = logging.getLogger(__name__)
 

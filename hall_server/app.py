@@ -25,11 +25,13 @@ log = logging.getLogger(__name__)
 
 
 def build_context(settings: Any, database: Database, *, clock: Clock | None = None,
-                  reasons_path: Path | None = None) -> HallContext:
+                  reasons_path: Path | None = None, forms_dir: Path | None = None
+                  ) -> HallContext:
     """Needs a migrated database (it reads or creates the hall key)."""
     return HallContext(
         settings=settings, database=database, clock=clock or Clock(),
         hall_key=ensure_hall_key(database), version=__version__, reasons_path=reasons_path,
+        forms_dir=forms_dir,
     )
 
 

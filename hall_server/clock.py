@@ -7,6 +7,7 @@ derived from it in the hall's time zone, never from the host's local zone.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,25 +20,31 @@ class Clock:
 
 
 class SettableClock(Clock):
-    """A clock a test can set or advance; it does not move on its own."""
+    """A clock a test can set or advance. It keeps ticking from the time it was set (so
+    successive tickets get successive times) unless `frozen`."""
 
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
         self._lock = threading.Lock()
-        self._now = (start or datetime.now(UTC)).astimezone(UTC)
+        self._frozen = frozen
+        self._base = (start or datetime.now(UTC)).astimezone(UTC)
+        self._since = time.monotonic()
 
     def now(self) -> datetime:
         with self._lock:
-            return self._now
+            if self._frozen:
+                return self._base
+            return self._base + timedelta(seconds=time.monotonic() - self._since)
 
     def set(self, when: datetime) -> None:
         if when.tzinfo is None:
             raise ValueError("SettableClock.set needs an aware datetime")
         with self._lock:
-            self._now = when.astimezone(UTC)
+            self._base = when.astimezone(UTC)
+            self._since = time.monotonic()
 
     def advance(self, seconds: float) -> None:
         with self._lock:
-            self._now += timedelta(seconds=seconds)
+            self._base += timedelta(seconds=seconds)
 
 
 def business_date(when: datetime, zone: ZoneInfo) -> date:

@@ -28,6 +28,7 @@ class HallContext:
     hall_key: str
     version: str
     reasons_path: Path | None = None
+    forms_dir: Path | None = None
     zone: ZoneInfo = field(init=False)
     reasons: dict[str, int] | None = field(init=False)
     lookup_limit: SlidingWindow = field(init=False)
@@ -64,5 +65,6 @@ class HallContext:
                     log.warning("kiosk.forms is not available: application forms are not validated")
                     self._forms = None
                 else:
-                    self._forms = (forms_module.load_forms(), forms_module.validate_fields)
+                    self._forms = (forms_module.load_forms(self.forms_dir),
+                                   forms_module.validate_fields)
             return self._forms

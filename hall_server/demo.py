@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from kiosk.holder import holder_hash
-from kiosk.wire import APPLICATION_STATUSES
 from hall_server.applications import insert_application
 from hall_server.catalog import item_summary
 from hall_server.clock import Clock, as_utc, business_date
 from hall_server.db import Database
 from hall_server.schema import applications, appointments, queue_services
+from kiosk.holder import holder_hash
+from kiosk.wire import APPLICATION_STATUSES
 
 log = logging.getLogger(__name__)
 

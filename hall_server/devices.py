@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from hall_server.clock import as_utc
 from hall_server.db import Database
@@ -110,12 +110,12 @@ def enroll(conn: Connection, database: Database, *, code: str, name: str,
     return Device(device_id, name, row.role, tag), token
 
 
+_BY_TOKEN = select(devices.c.id, devices.c.name, devices.c.role, devices.c.tag).where(
+    devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None))
+
+
 def authenticate(conn: Connection, token: str) -> Device | None:
-    row = conn.execute(
-        select(devices.c.id, devices.c.name, devices.c.role, devices.c.tag).where(
-            devices.c.token_hash == sha256_hex(token), devices.c.revoked_at.is_(None)
-        )
-    ).first()
+    row = conn.execute(_BY_TOKEN, {"token_hash": sha256_hex(token)}).first()
     return Device(row.id, row.name, row.role, row.tag) if row else None
 
 

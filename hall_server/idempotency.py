@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hall_server.db import Database
@@ -51,14 +51,15 @@ def body_hash(kind: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_FIND = select(idempotency.c.kind, idempotency.c.body_hash, idempotency.c.response).where(
+    idempotency.c.device_id == bindparam("device_id"), idempotency.c.key == bindparam("key"))
+_CLAIM = idempotency.insert()
+_COMPLETE = update(idempotency).where(idempotency.c.pk == bindparam("b_pk")).values(
+    response=bindparam("b_response"))
+
+
 def find(conn: Connection, device_id: str, key: str) -> Any:
-    return conn.execute(
-        select(
-            idempotency.c.kind,
-            idempotency.c.body_hash,
-            idempotency.c.response,
-        ).where(idempotency.c.device_id == device_id, idempotency.c.key == key)
-    ).first()
+    return conn.execute(_FIND, {"device_id": device_id, "key": key}).first()
 
 
 def replay(row: Any, kind: str, hashed: str) -> tuple[int, dict]:
@@ -70,23 +71,16 @@ def replay(row: Any, kind: str, hashed: str) -> tuple[int, dict]:
 def claim(conn: Connection, *, device_id: str, key: str, kind: str, hashed: str,
           now: datetime) -> int:
     try:
-        result = conn.execute(
-            idempotency.insert().values(
-                device_id=device_id, key=key, kind=kind, body_hash=hashed, status=201,
-                created_at=now,
-            )
-        )
+        result = conn.execute(_CLAIM, {"device_id": device_id, "key": key, "kind": kind,
+                                       "body_hash": hashed, "status": 201, "created_at": now})
     except IntegrityError as exc:
         raise KeyTaken from exc
     return result.inserted_primary_key[0]
 
 
 def complete(conn: Connection, pk: int, response: dict) -> None:
-    conn.execute(
-        update(idempotency)
-        .where(idempotency.c.pk == pk)
-        .values(response=json.dumps(response, ensure_ascii=False, separators=(",", ":")))
-    )
+    text = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+    conn.execute(_COMPLETE, {"b_pk": pk, "b_response": text})
 
 
 def run_in_transaction(conn: Connection, *, device_id: str, key: str, kind: str,

@@ -17,12 +17,12 @@ from typing import Any
 
 import uvicorn
 
-from kiosk.errors import SERVER_UNREACHABLE, USAGE, KioskError
 from hall_server.admin import open_database
 from hall_server.app import build_context, create_app
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
+from kiosk.errors import SERVER_UNREACHABLE, USAGE, KioskError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ class PreparedServer:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio only sets TCP_NODELAY on sockets whose proto is
+    # IPPROTO_TCP, and without it a keep-alive reply waits ~40 ms on delayed ACKs (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -64,11 +66,12 @@ def _url(host: str, port: int) -> str:
 def prepare(settings: Any, *, data_dir: str | Path | None = None, db_url: str | None = None,
             demo: bool = False, host: str | None = None, port: int | None = None,
             clock: Clock | None = None, reasons_path: Path | None = None,
-            demo_dir: Path | None = None) -> PreparedServer:
+            demo_dir: Path | None = None, forms_dir: Path | None = None) -> PreparedServer:
     """Open and migrate the database, load the demo if asked, bind the socket."""
     database = open_database(settings, data_dir=data_dir, db_url=db_url)
     try:
-        ctx = build_context(settings, database, clock=clock, reasons_path=reasons_path)
+        ctx = build_context(settings, database, clock=clock, reasons_path=reasons_path,
+                            forms_dir=forms_dir)
         summary = None
         if demo:
             from hall_server.demo import load_demo
@@ -157,11 +160,12 @@ def start_in_thread(settings: Any, *, data_dir: str | Path | None = None,
                     db_url: str | None = None, demo: bool = False, port: int = 0,
                     host: str = "127.0.0.1", clock: Clock | None = None,
                     reasons_path: Path | None = None, demo_dir: Path | None = None,
-                    start_timeout: float = 15.0) -> RunningServer:
+                    forms_dir: Path | None = None, start_timeout: float = 15.0
+                    ) -> RunningServer:
     """Start the hall server in a daemon thread; returns once it accepts connections."""
     running = RunningServer(prepare(
         settings, data_dir=data_dir, db_url=db_url, demo=demo, host=host, port=port,
-        clock=clock, reasons_path=reasons_path, demo_dir=demo_dir,
+        clock=clock, reasons_path=reasons_path, demo_dir=demo_dir, forms_dir=forms_dir,
     ))
     running._start(start_timeout)
     return running

@@ -48,7 +48,7 @@ class Kind:
 def _ticket(ctx: HallContext, conn: Connection, req: TicketRequest, device: Device,
             base_url: str) -> dict:
     return issue_ticket(
-        conn, ctx.database, req, device_id=device.id, now=ctx.now(), zone=ctx.zone,
+        conn, ctx.database, req, device_id=device.id, clock=ctx.now, zone=ctx.zone,
         holder_limit=ctx.settings.kiosk.holder_daily_limit, base_url=base_url,
     )
 

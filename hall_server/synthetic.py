@@ -34,7 +34,7 @@ class Department:
     zh: str
     en: str
     queue: str  # default queue service (config/demo/queue_services.toml)
-    phone: str  # fictional: area code 0999 has 7-digit local numbers, these have 8
+    phone: str  # invented numbers of the fictional hall
     hours: str = STANDARD_HOURS
 
 

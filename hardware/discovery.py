@@ -63,15 +63,28 @@ def load_known_devices(path: Path | None = None) -> list[KnownDevice]:
         try:
             vid = _hex_id(entry["vid"])
             pid = None if entry["pid"] == "*" else _hex_id(entry["pid"])
-            device = KnownDevice(vid, pid, entry["family"], entry["driver"], entry["interface"],
-                                 entry["description"], entry.get("style", ""),
-                                 entry.get("confidence", "public"), entry.get("note", ""))
+            device = KnownDevice(
+                vid,
+                pid,
+                entry["family"],
+                entry["driver"],
+                entry["interface"],
+                entry["description"],
+                entry.get("style", ""),
+                entry.get("confidence", "public"),
+                entry.get("note", ""),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise KioskError(CONFIG_INVALID, f"{where}: {exc!r}") from None
-        if device.family not in FAMILIES or device.interface not in ("usb", "serial") or \
-                device.confidence not in CONFIDENCE:
-            raise KioskError(CONFIG_INVALID, f"{where}: family, interface or confidence "
-                             "not one of the allowed values")
+        if (
+            device.family not in FAMILIES
+            or device.interface not in ("usb", "serial")
+            or device.confidence not in CONFIDENCE
+        ):
+            raise KioskError(
+                CONFIG_INVALID,
+                f"{where}: family, interface or confidence not one of the allowed values",
+            )
         devices.append(device)
     return devices
 
@@ -82,8 +95,9 @@ def _hex_id(text: Any) -> int:
     return int(text, 16)
 
 
-def match(known: Iterable[KnownDevice], vid: int | None, pid: int | None,
-          interface: str) -> KnownDevice | None:
+def match(
+    known: Iterable[KnownDevice], vid: int | None, pid: int | None, interface: str
+) -> KnownDevice | None:
     """The most specific entry (exact product before vendor-wide)."""
     hits = [k for k in known if k.interface == interface and k.matches(vid, pid)]
     hits.sort(key=lambda k: k.pid is None)
@@ -100,9 +114,14 @@ class FoundDevice:
     status: StatusReport = NOT_CHECKED
 
     def to_json(self) -> dict[str, Any]:
-        return {"family": self.family, "driver": self.driver, "target": self.target,
-                "description": self.description, "simulated": self.simulated,
-                **self.status.to_json()}
+        return {
+            "family": self.family,
+            "driver": self.driver,
+            "target": self.target,
+            "description": self.description,
+            "simulated": self.simulated,
+            **self.status.to_json(),
+        }
 
 
 @dataclass
@@ -114,10 +133,17 @@ class DiscoveryResult:
         return {"devices": [d.to_json() for d in self.devices], "warnings": self.warnings}
 
 
-def discover(*, probe: bool = False, with_status: bool = True, usb_backend: Any = None,
-             known: list[KnownDevice] | None = None, serial_ports: list[Any] | None = None,
-             by_id_dir: Path = BY_ID_DIR, include_pcsc: bool = True,
-             include_sims: bool = True) -> DiscoveryResult:
+def discover(
+    *,
+    probe: bool = False,
+    with_status: bool = True,
+    usb_backend: Any = None,
+    known: list[KnownDevice] | None = None,
+    serial_ports: list[Any] | None = None,
+    by_id_dir: Path = BY_ID_DIR,
+    include_pcsc: bool = True,
+    include_sims: bool = True,
+) -> DiscoveryResult:
     """Everything attached plus every family's simulator. `usb_backend` and `serial_ports`
     (pyserial ListPortInfo objects) replace the system's for tests and simulators."""
     known = known if known is not None else load_known_devices()
@@ -132,8 +158,9 @@ def discover(*, probe: bool = False, with_status: bool = True, usb_backend: Any 
 
 
 # --- USB --------------------------------------------------------------------------------------
-def _usb_devices(result: DiscoveryResult, known: list[KnownDevice], backend: Any,
-                 with_status: bool) -> None:
+def _usb_devices(
+    result: DiscoveryResult, known: list[KnownDevice], backend: Any, with_status: bool
+) -> None:
     try:
         import usb.core
     except ImportError:
@@ -142,8 +169,9 @@ def _usb_devices(result: DiscoveryResult, known: list[KnownDevice], backend: Any
     try:
         found = list(usb.core.find(find_all=True, backend=backend))
     except usb.core.NoBackendError:
-        result.warnings.append("libusb-1.0 missing: USB devices not listed "
-                               "(apt install libusb-1.0-0)")
+        result.warnings.append(
+            "libusb-1.0 missing: USB devices not listed (apt install libusb-1.0-0)"
+        )
         return
     except usb.core.USBError as exc:
         result.warnings.append(f"USB enumeration failed: {exc}")
@@ -153,8 +181,7 @@ def _usb_devices(result: DiscoveryResult, known: list[KnownDevice], backend: Any
         if entry is None:
             continue
         target = f"usb:{dev.idVendor:04x}:{dev.idProduct:04x}"
-        device = FoundDevice(entry.family, entry.driver, target,
-                             _describe(entry), simulated=False)
+        device = FoundDevice(entry.family, entry.driver, target, _describe(entry), simulated=False)
         if with_status:
             device.status = _status(entry.family, target, usb_backend=backend)
         result.devices.append(device)
@@ -176,14 +203,21 @@ def by_id_names(directory: Path = BY_ID_DIR) -> dict[str, str]:
     return names
 
 
-def _serial_devices(result: DiscoveryResult, known: list[KnownDevice], ports: list[Any] | None,
-                    by_id_dir: Path, probe: bool, with_status: bool) -> None:
+def _serial_devices(
+    result: DiscoveryResult,
+    known: list[KnownDevice],
+    ports: list[Any] | None,
+    by_id_dir: Path,
+    probe: bool,
+    with_status: bool,
+) -> None:
     if ports is None:
         try:
             from serial.tools import list_ports
         except ImportError:
-            result.warnings.append("pyserial not installed: serial ports not listed "
-                                   "(pip install pyserial)")
+            result.warnings.append(
+                "pyserial not installed: serial ports not listed (pip install pyserial)"
+            )
             return
         ports = list(list_ports.comports())
     stable = by_id_names(by_id_dir)
@@ -192,9 +226,15 @@ def _serial_devices(result: DiscoveryResult, known: list[KnownDevice], ports: li
         entry = match(known, port.vid, port.pid, "serial")
         ids = f"{port.vid:04x}:{port.pid:04x} " if port.vid is not None else ""
         if entry is not None and entry.family == "scanner":
-            result.devices.append(FoundDevice(
-                "scanner", entry.driver, f"serial:{path}", _describe(entry),
-                status=_status("scanner", f"serial:{path}") if with_status else NOT_CHECKED))
+            result.devices.append(
+                FoundDevice(
+                    "scanner",
+                    entry.driver,
+                    f"serial:{path}",
+                    _describe(entry),
+                    status=_status("scanner", f"serial:{path}") if with_status else NOT_CHECKED,
+                )
+            )
             continue
         if entry is not None:
             description = _describe(entry)
@@ -202,10 +242,11 @@ def _serial_devices(result: DiscoveryResult, known: list[KnownDevice], ports: li
             description = f"serial port {ids}{port.description}"
         else:
             description = "serial port (no USB ids: a built-in UART)"
-        device = FoundDevice(entry.family if entry else "serial", "serial", f"serial:{path}",
-                             description)
+        device = FoundDevice(
+            entry.family if entry else "serial", "serial", f"serial:{path}", description
+        )
         if probe:  # only the technician's explicit --probe sends bytes to unknown devices
-            report = _status("idcard", f"serial:{path}?probe=1")
+            report = _status("idcard", f"serial:{path}?probe=1&reply_timeout=0.2")
             if report.status == DeviceStatus.OK or report.code in _IDC_ANSWERED:
                 device.family, device.driver = "idcard", "idcard-serial"
                 device.description = f"GA 467 ID card reader ({description})"
@@ -231,10 +272,16 @@ def _pcsc_readers(result: DiscoveryResult) -> None:
         return
     for name in readers:
         simulated = bool(_VIRTUAL_READER.search(name))
-        result.devices.append(FoundDevice(
-            "smartcard", "pcsc", name,
-            "vsmartcard virtual reader (vpcd)" if simulated else "PC/SC smartcard reader",
-            simulated=simulated, status=StatusReport(DeviceStatus.OK, "listed by pcscd")))
+        result.devices.append(
+            FoundDevice(
+                "smartcard",
+                "pcsc",
+                name,
+                "vsmartcard virtual reader (vpcd)" if simulated else "PC/SC smartcard reader",
+                simulated=simulated,
+                status=StatusReport(DeviceStatus.OK, "listed by pcscd"),
+            )
+        )
 
 
 # --- simulators and status --------------------------------------------------------------------
@@ -274,28 +321,41 @@ def _status(family: str, target: str, **kwargs: Any) -> StatusReport:
 def _simulators(result: DiscoveryResult, with_status: bool) -> None:
     for family, (_module, _func, description) in SIM_FAMILIES.items():
         if _opener(family) is None:
-            result.devices.append(FoundDevice(
-                family, "sim", "sim", description, simulated=True,
-                status=StatusReport(DeviceStatus.UNKNOWN, f"{family} package not importable")))
+            result.devices.append(
+                FoundDevice(
+                    family,
+                    "sim",
+                    "sim",
+                    description,
+                    simulated=True,
+                    status=StatusReport(DeviceStatus.UNKNOWN, f"{family} package not importable"),
+                )
+            )
             continue
         status = _status(family, "sim") if with_status else NOT_CHECKED
-        result.devices.append(FoundDevice(family, "sim", "sim", description, simulated=True,
-                                          status=status))
+        result.devices.append(
+            FoundDevice(family, "sim", "sim", description, simulated=True, status=status)
+        )
 
 
 # --- udev -------------------------------------------------------------------------------------
 def udev_rules(known: Iterable[KnownDevice], *, group: str = "kiosk") -> str:
     """udev rules giving `group` access to every known device (USB nodes, hidraw, tty)."""
-    lines = ["# Generated from config/devices.toml by `kiosk hardware udev-rules`; do not edit.",
-             f"# Gives the '{group}' group access to the kiosk's ID card readers, printers and",
-             "# scanners. Install: see docs/hardware-idcard.md.", ""]
+    lines = [
+        "# Generated from config/devices.toml by `kiosk hardware udev-rules`; do not edit.",
+        f"# Gives the '{group}' group access to the kiosk's ID card readers, printers and",
+        "# scanners. Install: see docs/hardware-idcard.md.",
+        "",
+    ]
     for k in known:
         product = "" if k.pid is None else f', ATTRS{{idProduct}}=="{k.pid:04x}"'
         match_ids = f'ATTRS{{idVendor}}=="{k.vid:04x}"{product}'
         lines.append(f"# {k.family} {k.ids} {k.description} [{k.confidence}]")
         if k.interface == "usb":
-            lines.append(f'SUBSYSTEM=="usb", ENV{{DEVTYPE}}=="usb_device", {match_ids}, '
-                         f'MODE="0660", GROUP="{group}"')
+            lines.append(
+                f'SUBSYSTEM=="usb", ENV{{DEVTYPE}}=="usb_device", {match_ids}, '
+                f'MODE="0660", GROUP="{group}"'
+            )
             if k.style == "hid":
                 lines.append(f'SUBSYSTEM=="hidraw", {match_ids}, MODE="0660", GROUP="{group}"')
         else:

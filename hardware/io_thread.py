@@ -61,9 +61,15 @@ _STOP = object()
 
 
 class DeviceIoThread:
-    def __init__(self, listener: Callable[[DeviceEvent], None], *, idcard: Any = None,
-                 poll_interval: float = 0.3, reopen_interval: float = 2.0,
-                 name: str = "device-io") -> None:
+    def __init__(
+        self,
+        listener: Callable[[DeviceEvent], None],
+        *,
+        idcard: Any = None,
+        poll_interval: float = 0.3,
+        reopen_interval: float = 2.0,
+        name: str = "device-io",
+    ) -> None:
         self._listener = listener
         self._idcard = idcard  # an IdCardReader, not opened: this thread opens and closes it
         self.poll_interval = poll_interval
@@ -100,8 +106,9 @@ class DeviceIoThread:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def submit(self, fn: Callable[[], Any],
-               callback: Callable[[JobResult], None] | None = None) -> Future:
+    def submit(
+        self, fn: Callable[[], Any], callback: Callable[[JobResult], None] | None = None
+    ) -> Future:
         """Run `fn` on the I/O thread; `callback(JobResult)` runs there too, after it."""
         if self._stopping.is_set():
             raise RuntimeError("device I/O thread is stopped")
@@ -127,7 +134,9 @@ class DeviceIoThread:
                     item = self._jobs.get(timeout=wait)
                 except queue.Empty:
                     item = None
-                if item is _STOP:
+                if item is _STOP or self._stopping.is_set():
+                    if isinstance(item, _Job):
+                        self._cancel(item)
                     break
                 if item is not None:
                     self._run_job(item)
@@ -161,12 +170,15 @@ class DeviceIoThread:
             except queue.Empty:
                 return
             if isinstance(item, _Job):
-                item.future.cancel()
-                if item.callback is not None:
-                    try:
-                        item.callback(JobResult(error=CancelledError()))
-                    except Exception:
-                        log.exception("job callback failed")
+                self._cancel(item)
+
+    def _cancel(self, job: _Job) -> None:
+        job.future.cancel()
+        if job.callback is not None:
+            try:
+                job.callback(JobResult(error=CancelledError()))
+            except Exception:
+                log.exception("job callback failed")
 
     def _emit(self, kind: str, family: str, payload: dict[str, Any]) -> None:
         try:
@@ -179,8 +191,9 @@ class DeviceIoThread:
         previous = self._status
         self._status = report
         if previous is None or (previous.status, previous.code) != (report.status, report.code):
-            self._emit("status_changed", "idcard",
-                       {"target": self._idcard.target, **report.to_json()})
+            self._emit(
+                "status_changed", "idcard", {"target": self._idcard.target, **report.to_json()}
+            )
 
     def _idcard_step(self) -> None:
         reader = self._idcard
@@ -191,9 +204,11 @@ class DeviceIoThread:
                     return
                 reader.open()
                 self._state = _CardState.IDLE
-                self._set_status(StatusReport(DeviceStatus.OK, "ready"))
             elif self._state is _CardState.IDLE:
-                if reader.card_present():
+                present = reader.card_present()
+                # "ready" only once a poll worked: a SAM that is not authorised still opens
+                self._set_status(StatusReport(DeviceStatus.OK, "ready"))
+                if present:
                     self._read_card(reader)
             elif reader.wait_removed(0):
                 self._state = _CardState.IDLE
@@ -220,8 +235,18 @@ class DeviceIoThread:
         except KioskError as exc:
             if exc.code in DEVICE_ERRORS:
                 raise
-            self._emit("card_placed", "idcard", {"card": None, "error": {
-                "code": exc.code, "message": exc.message, "screen_text": exc.screen_text}})
+            self._emit(
+                "card_placed",
+                "idcard",
+                {
+                    "card": None,
+                    "error": {
+                        "code": exc.code,
+                        "message": exc.message,
+                        "screen_text": exc.screen_text,
+                    },
+                },
+            )
             return
         self._emit("card_placed", "idcard", {"card": card})
 

@@ -205,7 +205,7 @@ STORE_TOO_NEW = define("E-STO-02", 9, "Local store is newer than this software",
                        "本地数据版本过新", "Install the newer kiosk version again")
 DISK_FULL = define("E-STO-03", 9, "Disk is full", "存储空间不足", "Free disk space on the kiosk")
 SQLITE_UNSUPPORTED = define("E-STO-04", 9, "SQLite lacks a feature the kiosk needs",
-                            "本地数据库版本不支持", "Use Python linked with SQLite ≥ 3.35 with FTS5")
+                            "本地数据库版本不支持", "Use a Python linked with SQLite ≥ 3.35")
 
 # --- provisioning (E-PRV) --------------------------------------------------------------------
 ALREADY_PROVISIONED = define("E-PRV-01", 14, "This kiosk is already enrolled",

@@ -266,7 +266,8 @@ def _parse_field(raw: Any, where: str, problems: list[str]) -> FieldDef | None:
             problems.append(f"{where}: {name} must be an integer 0..{_ABSOLUTE_MAX_LENGTH}")
         else:
             lengths[name] = value
-    if (lengths.get("min_length") or 0) > (lengths.get("max_length") or _ABSOLUTE_MAX_LENGTH):
+    shortest, longest = lengths.get("min_length"), lengths.get("max_length")
+    if shortest is not None and longest is not None and shortest > longest:
         problems.append(f"{where}: min_length is greater than max_length")
     bounds = {}
     for name in ("min", "max"):
@@ -426,10 +427,13 @@ _TYPE_CHECKERS = {
 
 def _validate_number(f: FieldDef, value: Any) -> FieldError | None:
     number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str) and _NUMBER_RE.match(value.strip()):
-        number = float(value.strip())
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str) and _NUMBER_RE.match(value.strip()):
+            number = float(value.strip())
+    except OverflowError:  # an int beyond float range: refuse it like any other bad number
+        number = None
     if number is None or number != number or number in (float("inf"), float("-inf")):
         return FieldError.of(NUMBER_INVALID, f"{f.label}应为数字", f"{f.name_en} must be a number")
     if f.min is not None and number < f.min:

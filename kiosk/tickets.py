@@ -66,10 +66,10 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
     body = wire.TicketRequest(service=service_code, holder=holder, priority=priority,
                               appointment=appointment).model_dump(mode="json", exclude_none=True)
     with core.store.transaction() as conn:
+        core.outbox.enqueue(conn, key=key, kind="ticket", stream=f"ticket:{service_code}", body=body)
         conn.execute("INSERT INTO ticket(key, service, business_date, issued_at, holder, priority) "
                      "VALUES (?, ?, ?, ?, ?, ?)",
                      (key, service_code, today, issued_at.isoformat(), holder, priority))
-        core.outbox.enqueue(conn, key=key, kind="ticket", stream=f"ticket:{service_code}", body=body)
 
     offline = True
     if core.client is not None and core.connectivity.state != "offline":

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from kiosk import wire
 from kiosk.views import ItemSummary
+from offline_cache import search_index, search_query
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
 
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 CURSOR_META = "catalog_cursor"
 SYNCED_AT_META = "catalog_synced_at"
-_ASCII_QUERY = re.compile(r"^[a-z' ]+$")
 
 
 def _row(item: wire.CatalogItem) -> dict[str, Any]:
@@ -51,8 +50,10 @@ _UPSERT = (f"INSERT INTO catalog_item({', '.join(_COLUMNS)}) VALUES "
 
 
 def apply_page(conn: sqlite3.Connection, page: wire.CatalogChanges) -> None:
+    """Mirror one changes-feed page in the caller's transaction, search index included."""
     conn.executemany(_UPSERT, [tuple(_row(i).values()) for i in page.items])
     conn.executemany("DELETE FROM catalog_item WHERE code = ?", [(c,) for c in page.deleted])
+    search_index.apply_changes(conn, page.items, page.deleted)
 
 
 class Catalog:
@@ -100,73 +101,27 @@ class Catalog:
     def search(self, query: str, *, limit: int = 20, department: str | None = None,
                life_event: str | None = None, audience: str | None = None) -> list[ItemSummary]:
         """Ranked: title/alias before materials/conditions, exact and prefix first, then
-        popularity. Chinese is matched as a substring at any length; ASCII letters as pinyin
-        initials or full pinyin (spaces ignored)."""
-        q = query.strip().lower()
-        filters, params = [], []
-        if department:
-            filters.append("department = ?")
-            params.append(department)
-        if life_event:
-            filters.append("('|' || life_events || '|') LIKE ?")
-            params.append(f"%|{life_event}|%")
-        if audience:
-            filters.append("('|' || audience || '|') LIKE ?")
-            params.append(f"%|{audience}|%")
-        where_filters = " AND ".join(filters) or "1"
-        if not q:
-            rows = self.store.query(
-                f"SELECT *, 'title' AS matched, 0 AS tier FROM catalog_item WHERE {where_filters} "
-                "ORDER BY popularity DESC, code LIMIT ?", (*params, limit))
-            return [_summary(r) for r in rows]
-        like = f"%{_escape(q)}%"
-        prefix = f"{_escape(q)}%"
-        if _ASCII_QUERY.match(q):
-            compact = q.replace(" ", "").replace("'", "")
-            like, prefix = f"%{_escape(compact)}%", f"{_escape(compact)}%"
-            tier = """CASE
-                WHEN title_initials = :q OR title_pinyin = :q THEN 0
-                WHEN title_initials LIKE :prefix ESCAPE '\\' OR title_pinyin LIKE :prefix ESCAPE '\\' THEN 1
-                WHEN ('|' || alias_initials || '|') LIKE :exact_alias ESCAPE '\\'
-                  OR ('|' || alias_pinyin || '|') LIKE :exact_alias ESCAPE '\\' THEN 2
-                WHEN title_pinyin LIKE :like ESCAPE '\\' OR title_initials LIKE :like ESCAPE '\\' THEN 3
-                WHEN alias_pinyin LIKE :like ESCAPE '\\' OR alias_initials LIKE :like ESCAPE '\\' THEN 4
-                WHEN lower(title_en) LIKE :like ESCAPE '\\' THEN 5
-                END"""
-            q = compact
-        else:
-            tier = """CASE
-                WHEN title = :q THEN 0
-                WHEN title LIKE :prefix ESCAPE '\\' THEN 1
-                WHEN ('|' || alias_text || '|') LIKE :exact_alias ESCAPE '\\' THEN 2
-                WHEN title LIKE :like ESCAPE '\\' THEN 3
-                WHEN alias_text LIKE :like ESCAPE '\\' THEN 4
-                WHEN body_text LIKE :like ESCAPE '\\' THEN 6
-                END"""
-        named = {f"f{i}": v for i, v in enumerate(params)}
-        where_named = where_filters
-        for i in range(len(params)):
-            where_named = where_named.replace("?", f":f{i}", 1)
-        sql = (f"SELECT * FROM (SELECT *, {tier} AS tier FROM catalog_item WHERE {where_named}) "
-               "WHERE tier IS NOT NULL ORDER BY tier, popularity DESC, code LIMIT :limit")
-        rows = self.store.query(sql, {"q": q, "like": like, "prefix": prefix,
-                                      "exact_alias": f"%|{_escape(q)}|%", "limit": limit, **named})
-        return [_summary(r) for r in rows]
+        popularity, then code. Chinese is matched as a substring at any length; Latin letters
+        as pinyin initials or full pinyin (spaces ignored) and English titles. An empty query
+        lists the most popular items that pass the filters (docs/search.md)."""
+        with self.store.reading() as conn:
+            hits = search_query.search(conn, query, limit=limit, department=department,
+                                       life_event=life_event, audience=audience)
+            if not hits:
+                return []
+            rows = conn.execute(
+                "SELECT code, title, title_en, department, handling_type, promised_days "
+                f"FROM catalog_item WHERE code IN ({','.join('?' * len(hits))})",
+                [h.code for h in hits]).fetchall()
+        by_code = {r[0]: r for r in rows}
+        return [_summary(by_code[h.code], h.label) for h in hits if h.code in by_code]
 
 
-_TIER_NAMES = {0: "title", 1: "title", 2: "alias", 3: "title", 4: "alias", 5: "title_en",
-               6: "materials"}
-
-
-def _summary(row: dict[str, Any]) -> ItemSummary:
-    return ItemSummary(code=row["code"], title=row["title"], title_en=row["title_en"],
-                       department=row["department"], handling_type=row["handling_type"],
-                       promised_days=row["promised_days"],
-                       matched=_TIER_NAMES.get(row.get("tier") or 0, "title"))
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _summary(row: tuple, matched: str) -> ItemSummary:
+    code, title, title_en, department, handling_type, promised_days = row
+    return ItemSummary(code=code, title=title, title_en=title_en, department=department,
+                       handling_type=handling_type, promised_days=promised_days,
+                       matched=matched)
 
 
 def wire_now() -> str:

@@ -1,4 +1,4 @@
-"""online / degraded / offline, driven by a health probe and by the outcome of real calls.
+"""unknown → online / degraded / offline, driven by a health probe and by the outcome of real calls.
 
 A refused connection means the server is gone: offline at once. A timeout or a server error
 makes the link degraded; a second one in a row makes it offline. Any success: online.
@@ -12,11 +12,12 @@ from collections.abc import Callable
 from kiosk import errors
 
 ONLINE, DEGRADED, OFFLINE = "online", "degraded", "offline"
+UNKNOWN = "unknown"  # at start, before any call or probe: calls are tried
 
 
 class Connectivity:
     def __init__(self, on_change: Callable[[str], None] | None = None) -> None:
-        self.state = OFFLINE
+        self.state = UNKNOWN
         self._failures = 0
         self._lock = threading.Lock()
         self._on_change = on_change

@@ -10,20 +10,22 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
 from kiosk.errors import DISK_FULL, SQLITE_UNSUPPORTED, STORE_FAILED, STORE_TOO_NEW, KioskError
+from offline_cache import search_index
 
 log = logging.getLogger(__name__)
 
 MIN_SQLITE = (3, 35, 0)  # RETURNING, ON CONFLICT DO UPDATE
 
-# Each entry migrates from version i to i+1. Never edit a released step: add one.
-MIGRATIONS: list[str] = [
+# Each entry migrates from version i to i+1. Never edit a released step: add one. A step is SQL
+# or, when rows must be rebuilt in Python, a function run inside the step's transaction.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 0 → 1
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -99,15 +101,40 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX progress_holder ON progress_cache(holder);
     """,
+    # 1 → 2: guide-search index (offline_cache/search_index.py), built from the mirrored catalog
+    search_index.migrate,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+# (what, probe) for the SQL features the store and the search index use; run on :memory:.
+_FEATURES = [
+    ("WITHOUT ROWID tables", "CREATE TABLE f1 (a TEXT, b INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID"),
+    ("partial indexes", "CREATE INDEX f1_b ON f1(b) WHERE b != 0"),
+    ("UPSERT", "INSERT INTO f1(a, b) VALUES ('x', 1) ON CONFLICT(a, b) DO UPDATE SET b = 1"),
+    ("RETURNING", "INSERT INTO f1(a, b) VALUES ('y', 2) RETURNING a"),
+    ("instr() and substr()", "SELECT instr('营业执照', '执照') = 3 AND substr('营业执照', 1, 2) = '营业'"),
+]
+
+
 def check_sqlite() -> None:
-    """The features the store relies on, checked once at start with a clear error."""
-    version = tuple(int(p) for p in sqlite3.sqlite_version.split("."))
-    if version < MIN_SQLITE:
-        raise KioskError(SQLITE_UNSUPPORTED, f"SQLite {sqlite3.sqlite_version} < 3.35.0")
+    """The SQLite this Python links (sqlite_version(), not the module's build) and the features
+    the store relies on, checked once at start: E-STO-04 names what is missing."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        linked = probe.execute("SELECT sqlite_version()").fetchone()[0]
+        version = tuple(int(p) for p in linked.split("."))
+        if version < MIN_SQLITE:
+            raise KioskError(SQLITE_UNSUPPORTED, f"SQLite {linked} < 3.35.0")
+        for what, sql in _FEATURES:
+            try:
+                row = probe.execute(sql).fetchone()
+            except sqlite3.Error as exc:
+                raise KioskError(SQLITE_UNSUPPORTED, f"SQLite {linked}: {what}: {exc}") from exc
+            if row is not None and row[0] in (0, None):
+                raise KioskError(SQLITE_UNSUPPORTED, f"SQLite {linked}: {what} misbehave")
+    finally:
+        probe.close()
 
 
 class LocalStore:
@@ -134,9 +161,13 @@ class LocalStore:
         if current > SCHEMA_VERSION:
             raise KioskError(STORE_TOO_NEW, f"store v{current}, software knows v{SCHEMA_VERSION}")
         for version in range(current, SCHEMA_VERSION):
+            step = MIGRATIONS[version]
             with self.transaction():
-                for statement in _split_sql(MIGRATIONS[version]):
-                    self.conn.execute(statement)
+                if callable(step):
+                    step(self.conn)
+                else:
+                    for statement in _split_sql(step):
+                        self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {version + 1}")
             log.info("local store migrated to v%d", version + 1)
 
@@ -156,6 +187,16 @@ class LocalStore:
                 if "disk" in str(exc).lower() or "full" in str(exc).lower():
                     raise KioskError(DISK_FULL, str(exc)) from exc
                 raise KioskError(STORE_FAILED, str(exc)) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """Several reads that see one snapshot (a deferred read transaction), under the lock."""
+        with self._lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield self.conn
+            finally:
+                self.conn.execute("COMMIT")
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock:

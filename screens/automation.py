@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from kivy.app import App
-from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.tests.common import UnitTestTouch
 from kivy.uix.widget import Widget
@@ -104,8 +103,17 @@ class Script:
         return Wait(lambda: bool(predicate()), timeout=timeout, what=what)
 
     def screen_is(self, name: str, timeout: float = 15.0) -> Wait:
-        return self.until(lambda: self.app.shell.manager.current == name,
-                          what=f"screen {name!r}", timeout=timeout)
+        """The screen is current and has been laid out and drawn (two frames after)."""
+        seen = {"frames": 0}
+
+        def ready() -> bool:
+            if self.app.shell.manager.current != name:
+                seen["frames"] = 0
+                return False
+            seen["frames"] += 1
+            return seen["frames"] > 2
+
+        return Wait(ready, timeout=timeout, what=f"screen {name!r}")
 
     def shot(self, path: Path) -> Wait:
         """Save a screenshot once the current state is drawn."""
@@ -127,7 +135,6 @@ class Script:
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         touch.touch_up()
-        EventLoop.idle()
 
     def screen(self, name: str | None = None) -> Any:
         manager = self.app.shell.manager

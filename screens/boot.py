@@ -58,6 +58,11 @@ def prepare_environment(kivy_home: Path) -> None:
 def configure_kivy(options: UiOptions) -> None:
     from kivy.config import Config  # first Kivy import: the environment is set by now
 
+    # Kivy logs its GL and provider banners at INFO; keep them out unless we are debugging.
+    kivy_log = logging.getLogger("kivy")
+    debugging = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    kivy_log.setLevel(logging.DEBUG if debugging else logging.WARNING)
+
     Config.set("graphics", "width", str(options.width))
     Config.set("graphics", "height", str(options.height))
     Config.set("graphics", "fullscreen", "auto" if options.fullscreen else "0")

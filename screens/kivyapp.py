@@ -29,6 +29,13 @@ SCREEN_CLASSES = {
     "home": "screens.views.home:HomeScreen",
     "services": "screens.views.services:ServicesScreen",
     "ticket": "screens.views.ticket:TicketScreen",
+    "guide": "screens.views.guide:GuideScreen",
+    "search": "screens.views.search:SearchScreen",
+    "guide_item": "screens.views.guide_item:GuideItemScreen",
+    "forms": "screens.views.forms:FormsScreen",
+    "form": "screens.views.form:FormScreen",
+    "progress": "screens.views.progress:ProgressScreen",
+    "evaluation": "screens.views.evaluation:EvaluationScreen",
 }
 
 
@@ -53,10 +60,11 @@ class KioskApp(App):
 
     # --- building ------------------------------------------------------------------------------
     def build(self) -> Any:
-        load_kv(str(Path(__file__).parent / "widgets" / "common.kv"))
         from screens.views.shell import Shell
-        from screens.widgets.common import KButton  # noqa: F401 - registers the kv classes
-        from screens.widgets.rows import Rows  # noqa: F401
+        from screens.widgets import common, items, keyboard, rows  # noqa: F401 - kv classes
+
+        for name in ("common.kv", "items.kv", "keyboard.kv"):
+            load_kv(str(Path(__file__).parent / "widgets" / name))
 
         self.shell = Shell(self.session)
         for name, vm in self.session.screens.items():

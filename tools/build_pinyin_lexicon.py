@@ -111,8 +111,10 @@ def build(max_words: int) -> dict[str, list[tuple[str, int]]]:
 
 def write(index: dict[str, list[tuple[str, int]]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# pinyin key<TAB>word freq,word freq,… — built by tools/build_pinyin_lexicon.py "
-             "from jieba 0.42.1 frequencies and pypinyin 0.55.0 readings"]
+    lines = [
+        "# pinyin key<TAB>word freq,word freq,… — built by tools/build_pinyin_lexicon.py "
+        "from jieba 0.42.1 frequencies and pypinyin 0.55.0 readings"
+    ]
     for key in sorted(index):
         lines.append(key + "\t" + ",".join(f"{w} {f}" for w, f in index[key]))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -126,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     index = build(args.words)
     write(index, args.out)
     n_words = sum(len(v) for v in index.values())
-    sys.stderr.write(f"{args.out}: {len(index)} keys, {n_words} entries, "
-                     f"{args.out.stat().st_size / 1e6:.2f} MB\n")
+    sys.stderr.write(
+        f"{args.out}: {len(index)} keys, {n_words} entries, "
+        f"{args.out.stat().st_size / 1e6:.2f} MB\n"
+    )
     return 0
 
 

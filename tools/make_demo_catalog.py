@@ -46,7 +46,9 @@ FORMS_DIR = ROOT / "config" / "forms"
 CST = timezone(timedelta(hours=8))
 # Every history entry of the demo applications happened before this moment.
 AS_OF = datetime(2026, 11, 20, 18, 0, tzinfo=CST)
-MARRIAGE_HOURS = "周一至周五 上午9:00-12:00，下午13:30-17:30；5月20日、七夕节等特殊日期遇周末照常办理"
+MARRIAGE_HOURS = (
+    "周一至周五 上午9:00-12:00，下午13:30-17:30；5月20日、七夕节等特殊日期遇周末照常办理"
+)
 
 
 # --- catalog ---------------------------------------------------------------------------------
@@ -102,7 +104,10 @@ def _steps(spec: Spec) -> list[str]:
 
 def _faq(spec: Spec, index: int) -> list[dict]:
     fee = (
-        ("办理需要收费吗？", f"需要。收费标准：{spec.fee[0]}，可使用微信、支付宝、银联卡或现金缴纳。")
+        (
+            "办理需要收费吗？",
+            f"需要。收费标准：{spec.fee[0]}，可使用微信、支付宝、银联卡或现金缴纳。",
+        )
         if spec.fee
         else ("办理需要收费吗？", "不收费。")
     )
@@ -130,7 +135,7 @@ def _popularity(spec: Spec, code: str) -> int:
     if spec.pop is not None:
         return spec.pop
     rng = random.Random(code)  # str seeds hash with SHA-512: stable across runs
-    return min(int(20 * rng.paretovariate(1.4)) - 15, 1500)
+    return min(int(6 * rng.paretovariate(1.2)) - 4, 1500)
 
 
 def build_catalog() -> list[dict]:
@@ -218,7 +223,7 @@ def check_form_links(items: list[dict], forms: dict[str, FormDef]) -> list[str]:
 
 # --- people, applications, appointments ------------------------------------------------------
 # Fictional people. ID numbers use real-format region codes so the region and check-digit
-# rules pass; names, addresses and phones are made up (phones in an unassigned 1370000 block).
+# rules pass; names, addresses and phones (1370000xxxx) are made up.
 PEOPLE = {
     # key: (name, gender code, nation, birth YYYYMMDD, region, sequence, address, phone)
     "zhang": ("张明华", "1", "汉", "19660715", "110105", "031", "示例市东湖区滨江路18号院3号楼2单元501室", "13700000101"),
@@ -402,7 +407,7 @@ APPLICATIONS: list[tuple[str, str, str, str, str, dict, str]] = [
      {"kind": "marriage", "partner_name": "黄文斌", "partner_id_number": "@huang",
       "date": "2026-11-27", "period": "am"},
      "预约成功：请双方于2026-11-27上午携带身份证原件和合影照片到三楼44-45号窗口办理"),
-    ("under_review", "zhou", "异地就医备案（跨省）", "F-YDJY-01", "2026-11-19T09:00",
+    ("under_review", "zhou", "异地就医备案（跨省）", "F-YDJY-01", "2026-11-17T09:00",
      {"insured_type": "employee", "category": "retiree", "province": "海南省", "city": "三亚市",
       "start": "2026-12-01", "local_address": "三亚市示例湾小区2栋1101室"}, "医保经办机构审核中"),
 ]  # fmt: skip
@@ -440,7 +445,9 @@ def build_applications(catalog: list[dict], forms: dict[str, FormDef]) -> list[d
         if form.field("phone") is not None:
             fields["phone"] = PEOPLE[person][7]
         for key, value in extra.items():
-            fields[key] = id_number(value[1:]) if isinstance(value, str) and value[:1] == "@" else value
+            fields[key] = (
+                id_number(value[1:]) if isinstance(value, str) and value[:1] == "@" else value
+            )
         errors = validate_fields(form, fields)
         if errors:
             raise SystemExit(f"demo application {title}/{person}: {errors}")

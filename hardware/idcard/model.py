@@ -74,17 +74,18 @@ class IdCard:
         return body
 
     def __repr__(self) -> str:
-        return (f"IdCard(kind={self.kind!r}, name={mask_name(self.name)!r}, "
-                f"id_number={mask_id_number(self.id_number)!r}, "
-                f"id_number_valid={self.id_number_valid})")
+        return (
+            f"IdCard(kind={self.kind!r}, name={mask_name(self.name)!r}, "
+            f"id_number={mask_id_number(self.id_number)!r}, "
+            f"id_number_valid={self.id_number_valid})"
+        )
 
 
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "resident_id": ("appended_address",),
     "hkmt_permit": ("permit_number", "issue_count"),
     "foreign_permanent_2017": ("name_en", "nationality", "card_version", "authority_code"),
-    "foreign_permanent_2023": ("name_en", "nationality", "renewal_count",
-                               "previous_number_link"),
+    "foreign_permanent_2023": ("name_en", "nationality", "renewal_count", "previous_number_link"),
 }
 
 

@@ -47,10 +47,18 @@ class IdCardReader:
     """A GA 467 reader behind `transport`. Not opened on construction: call open() or use
     it as a context manager. Not thread-safe: one owner (the device I/O thread) uses it."""
 
-    def __init__(self, transport: Transport, *, target: str, bauds: tuple[int, ...] = (),
-                 reply_timeout: float | None = None, poll_interval: float = POLL_INTERVAL,
-                 read_appended_address: bool = True,
-                 on_close: Callable[[], None] | None = None, simulator: Any = None) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        target: str,
+        bauds: tuple[int, ...] = (),
+        reply_timeout: float | None = None,
+        poll_interval: float = POLL_INTERVAL,
+        read_appended_address: bool = True,
+        on_close: Callable[[], None] | None = None,
+        simulator: Any = None,
+    ) -> None:
         self.transport = transport
         self.target = target
         self.bauds = bauds or (DEFAULT_BAUDS if transport.has_baud else ())
@@ -107,8 +115,11 @@ class IdCardReader:
                 raise
             self.baud = baud
             return
-        raise KioskError(IDC_TIMEOUT, f"{self.transport.description}: no answer at "
-                         f"{'/'.join(str(b) for b in self.bauds)} baud")
+        raise KioskError(
+            IDC_TIMEOUT,
+            f"{self.transport.description}: no answer at "
+            f"{'/'.join(str(b) for b in self.bauds)} baud",
+        )
 
     # --- one exchange ---
     def _timeout(self, reply_bytes: int, baud: int | None = None) -> float:
@@ -119,8 +130,9 @@ class IdCardReader:
         wire = reply_bytes * 10 / baud if baud else 0.0
         return base + 1.5 * wire
 
-    def _transact(self, request: bytes, what: str, *, reply_bytes: int = _SHORT_REPLY,
-                  baud: int | None = None) -> codec.Reply:
+    def _transact(
+        self, request: bytes, what: str, *, reply_bytes: int = _SHORT_REPLY, baud: int | None = None
+    ) -> codec.Reply:
         """Send one command, return its reply (any SW3); E-IDC-02 / -03 / -09 on link errors."""
         self.transport.flush_input()
         self._parser.reset()
@@ -130,14 +142,25 @@ class IdCardReader:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise KioskError(IDC_TIMEOUT, f"{what}: no reply within {timeout:.2f} s from "
-                                 f"{self.transport.description}")
-            frames = self._parser.feed(self.transport.read_some(remaining))
-            if frames:
-                return codec.parse_reply(frames[0])
+                raise KioskError(
+                    IDC_TIMEOUT,
+                    f"{what}: no reply within {timeout:.2f} s from {self.transport.description}",
+                )
+            for frame in self._parser.feed(self.transport.read_some(remaining)):
+                reply = codec.parse_reply(frame)
+                if codec.reply_fits(request, reply):
+                    return reply
+                # a late answer to an earlier command (e.g. one that timed out): skip it
+                log.info(
+                    "%s: discarding a reply that does not fit (SW3=0x%02X, %d bytes)",
+                    what,
+                    reply.sw3,
+                    len(reply.data),
+                )
 
-    def command(self, request: bytes, what: str, *, reply_bytes: int = _SHORT_REPLY,
-                retries: int = 1) -> codec.Reply:
+    def command(
+        self, request: bytes, what: str, *, reply_bytes: int = _SHORT_REPLY, retries: int = 1
+    ) -> codec.Reply:
         """_transact, retried on a checksum error (line noise)."""
         attempt = 0
         while True:
@@ -153,7 +176,7 @@ class IdCardReader:
     def card_present(self) -> bool:
         """One find-card: True when a card that was not read yet is in the field."""
         reply = self.command(codec.cmd_find_card(), "find card")
-        if reply.sw3 == codec.SW_CARD_FOUND or reply.sw3 == codec.SW_OK:
+        if reply.sw3 == codec.SW_CARD_FOUND:
             return True
         if reply.sw3 == codec.SW_NO_CARD:
             return False
@@ -172,8 +195,11 @@ class IdCardReader:
     def read_present_card(self, *, fingerprints: bool = False) -> IdCard:
         """Select and read the card the last find-card saw."""
         codec.check_reply(self.command(codec.cmd_select_card(), "select card"), "select card")
-        reply = self.command(codec.cmd_read(fingerprints=fingerprints), "read card",
-                             reply_bytes=_READ_FP_REPLY if fingerprints else _READ_REPLY)
+        reply = self.command(
+            codec.cmd_read(fingerprints=fingerprints),
+            "read card",
+            reply_bytes=_READ_FP_REPLY if fingerprints else _READ_REPLY,
+        )
         if reply.sw3 == codec.SW_NO_CARD:  # some readers say "no card" when it was lifted
             raise KioskError(IDC_CARD_LIFTED, "SW3=0x80 during read")
         codec.check_reply(reply, "read card")
@@ -186,8 +212,9 @@ class IdCardReader:
         return card
 
     def _appended_address(self) -> str:
-        reply = self.command(codec.cmd_read_appended_address(), "read appended address",
-                             reply_bytes=90)
+        reply = self.command(
+            codec.cmd_read_appended_address(), "read appended address", reply_bytes=90
+        )
         if reply.sw3 == codec.SW_NO_ITEM:
             return ""
         codec.check_reply(reply, "read appended address")
@@ -202,8 +229,9 @@ class IdCardReader:
         probes with the appended-address read, which works only while the card stays."""
         deadline = time.monotonic() + timeout
         while True:
-            reply = self.command(codec.cmd_read_appended_address(), "presence probe",
-                                 reply_bytes=90)
+            reply = self.command(
+                codec.cmd_read_appended_address(), "presence probe", reply_bytes=90
+            )
             if reply.sw3 not in (codec.SW_OK, codec.SW_NO_ITEM):
                 return True
             remaining = deadline - time.monotonic()
@@ -229,8 +257,9 @@ class IdCardReader:
             reply = self.command(codec.cmd_sam_status(), "SAM status")
             if reply.sw3 == codec.SW_OK:
                 speed = f" at {self.baud} baud" if self.baud else ""
-                return StatusReport(DeviceStatus.OK,
-                                    f"SAM ready on {self.transport.description}{speed}")
+                return StatusReport(
+                    DeviceStatus.OK, f"SAM ready on {self.transport.description}{speed}"
+                )
             error = codec.status_error(reply.sw3, "SAM status")
             return StatusReport(DeviceStatus.FAULT, error.message, error.code)
         except KioskError as exc:
@@ -257,8 +286,11 @@ def open_idcard_reader(spec: str, *, usb_backend: Any = None) -> IdCardReader:
 
 def _common(target: TargetString) -> dict[str, Any]:
     timeout = target.options.get("reply_timeout")
-    return {"reply_timeout": None if timeout is None else
-            target.number("reply_timeout", 0.5, 0.05, 60.0)}
+    return {
+        "reply_timeout": None
+        if timeout is None
+        else target.number("reply_timeout", 0.5, 0.05, 60.0)
+    }
 
 
 def _serial_reader(target: TargetString) -> IdCardReader:
@@ -270,8 +302,9 @@ def _serial_reader(target: TargetString) -> IdCardReader:
         raise target.fail(f"baud must be one of {sorted(codec.BAUD_INDEX)}")
     probe = target.choice("probe", ("0", "1"), "1") == "1"
     bauds = (baud, *(b for b in DEFAULT_BAUDS if b != baud)) if probe else (baud,)
-    return IdCardReader(SerialTransport(target.rest, baud), target=target.raw, bauds=bauds,
-                        **_common(target))
+    return IdCardReader(
+        SerialTransport(target.rest, baud), target=target.raw, bauds=bauds, **_common(target)
+    )
 
 
 def _usb_ids(target: TargetString) -> tuple[int, int]:
@@ -299,9 +332,15 @@ def _usb_reader(target: TargetString, backend: Any) -> IdCardReader:
             ep_in = tuple(int(p, 0) for p in target.options["ep_in"].split(","))
         except ValueError:
             raise target.fail("ep_in must be endpoint numbers, e.g. 0x81,0x85") from None
-    transport = UsbTransport(vid, pid, style=style, ep_out=_endpoint(target, "ep_out"),
-                             ep_body=_endpoint(target, "ep_body"), ep_in=ep_in,
-                             backend=backend)
+    transport = UsbTransport(
+        vid,
+        pid,
+        style=style,
+        ep_out=_endpoint(target, "ep_out"),
+        ep_body=_endpoint(target, "ep_body"),
+        ep_in=ep_in,
+        backend=backend,
+    )
     return IdCardReader(transport, target=target.raw, **_common(target))
 
 
@@ -315,19 +354,24 @@ SIM_TRANSPORTS = ("pty", "usb-split", "usb-single", "hid")
 def _sim_reader(target: TargetString) -> IdCardReader:
     from hardware.idcard.simulator import FAULTS, IdCardSimulator, card_for
 
-    target.allow({"fault", "transport", "delay", "pace", "auto_remove", "auto_place",
-                  "reply_timeout"})
+    target.allow(
+        {"fault", "transport", "delay", "pace", "auto_remove", "auto_place", "reply_timeout"}
+    )
     try:
         card = card_for(target.rest or None)
     except ValueError as exc:
         raise target.fail(str(exc)) from None
     fault = target.choice("fault", FAULTS, None)
     sim = IdCardSimulator(
-        card, fault=fault, slow_delay=target.number("delay", 3.0, 0.0, 60.0),
+        card,
+        fault=fault,
+        slow_delay=target.number("delay", 3.0, 0.0, 60.0),
         auto_remove=target.number("auto_remove", -1, 0.0, 3600.0)
-        if "auto_remove" in target.options else None,
+        if "auto_remove" in target.options
+        else None,
         auto_place=target.number("auto_place", -1, 0.0, 3600.0)
-        if "auto_place" in target.options else None,
+        if "auto_place" in target.options
+        else None,
     )
     transport_name = target.choice("transport", SIM_TRANSPORTS, "pty")
     pace = target.choice("pace", ("0", "1"), "0") == "1"
@@ -337,8 +381,7 @@ def _sim_reader(target: TargetString) -> IdCardReader:
     else:
         transport = _SimUsbTransport(sim, style=transport_name.removeprefix("usb-"))
         bauds = ()
-    return IdCardReader(transport, target=target.raw, bauds=bauds, simulator=sim,
-                        **_common(target))
+    return IdCardReader(transport, target=target.raw, bauds=bauds, simulator=sim, **_common(target))
 
 
 class _SimPtyTransport(SerialTransport):
@@ -380,8 +423,9 @@ class _SimUsbTransport:
 
         vid, pid = (0x2B8B, 0x2721) if style == "hid" else (0x0400, 0xC35A)
         self._server = UsbSimulator(sim, style=style, vid=vid, pid=pid)
-        self._usb = UsbTransport(vid, pid, style="auto",
-                                 backend=SimUsbBackend([self._server.device]))
+        self._usb = UsbTransport(
+            vid, pid, style="auto", backend=SimUsbBackend([self._server.device])
+        )
         self.description = f"simulator on {self._usb.description}"
 
     def open(self) -> None:

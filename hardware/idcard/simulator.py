@@ -45,10 +45,18 @@ class IdCardSimulator:
     Thread-safe: technicians (or tests) place and remove cards and switch faults while a
     host talks to it."""
 
-    def __init__(self, card: IdCard | None = None, *, fault: str | None = None,
-                 slow_delay: float = 3.0, auto_remove: float | None = None,
-                 auto_place: float | None = None, sam_id: bytes = SIM_SAM_ID,
-                 baud: int = 115200, noise: bytes = b"") -> None:
+    def __init__(
+        self,
+        card: IdCard | None = None,
+        *,
+        fault: str | None = None,
+        slow_delay: float = 3.0,
+        auto_remove: float | None = None,
+        auto_place: float | None = None,
+        sam_id: bytes = SIM_SAM_ID,
+        baud: int = 115200,
+        noise: bytes = b"",
+    ) -> None:
         self._lock = threading.RLock()
         self._card = card if card is not None else sample("resident")
         self.set_fault(fault)
@@ -114,7 +122,7 @@ class IdCardSimulator:
         if self._place_due is not None and now >= self._place_due:
             self.place_card()
 
-    def _dispatch(self, command: codec.Command) -> bytes:  # noqa: C901 - one branch per command
+    def _dispatch(self, command: codec.Command) -> bytes:
         key = (command.cmd, command.para)
         unauthorised = self.fault == "sam_unauthorised"
         if key == codec.RESET_SAM:
@@ -163,7 +171,7 @@ class IdCardSimulator:
             return codec.build_reply(codec.SW_READ_FAILED)
         text = encode_text_block(self._card)
         if self.fault == "unknown_type":
-            text = text[:TYPE_OFFSET] + "Z".encode("utf-16-le") + text[TYPE_OFFSET + 2:]
+            text = text[:TYPE_OFFSET] + "Z".encode("utf-16-le") + text[TYPE_OFFSET + 2 :]
         photo = self._card.photo or bytes(1024)
         data = codec.build_read_data(text, photo, SAMPLE_FINGERPRINTS if fingerprints else None)
         reply = codec.build_reply(codec.SW_OK, data)
@@ -185,8 +193,14 @@ class _Responder:
     """Runs a simulator over a byte stream: bytes in (any chunking), replies out, with the
     simulator's delay and optional pacing at the wire's real speed (10 bits per byte)."""
 
-    def __init__(self, sim: IdCardSimulator, write: Callable[[bytes], None], *,
-                 pace: bool = False, name: str = "idcard-sim") -> None:
+    def __init__(
+        self,
+        sim: IdCardSimulator,
+        write: Callable[[bytes], None],
+        *,
+        pace: bool = False,
+        name: str = "idcard-sim",
+    ) -> None:
         self.sim = sim
         self._write = write
         self.pace = pace
@@ -227,7 +241,7 @@ class _Responder:
         start = time.monotonic()
         seconds_per_byte = 10 / self.sim.baud
         for offset in range(0, len(reply), 32):
-            chunk = reply[offset:offset + 32]
+            chunk = reply[offset : offset + 32]
             self._write(chunk)
             due = start + (offset + len(chunk)) * seconds_per_byte
             pause = due - time.monotonic()
@@ -256,8 +270,7 @@ class PtySimulator:
         self.path = os.ttyname(self._slave)
         self._responder = _Responder(self.sim, self._write, pace=self.pace)
         self._responder.start()
-        self._reader = threading.Thread(target=self._read_loop, name="idcard-sim-pty",
-                                        daemon=True)
+        self._reader = threading.Thread(target=self._read_loop, name="idcard-sim-pty", daemon=True)
         self._reader.start()
         log.info("ID card simulator serving on %s", self.path)
         return self.path
@@ -316,8 +329,11 @@ class PtySimulator:
             view = view[sent:]
 
 
-_SPEEDS = {getattr(termios, f"B{b}"): b for b in (9600, 19200, 38400, 57600, 115200)
-           if hasattr(termios, f"B{b}")}
+_SPEEDS = {
+    getattr(termios, f"B{b}"): b
+    for b in (9600, 19200, 38400, 57600, 115200)
+    if hasattr(termios, f"B{b}")
+}
 
 
 def _pty_baud(fd: int) -> int | None:
@@ -338,8 +354,9 @@ class UsbSimulator:
     EP 0x81, the rest on 0x85. single: whole frames out on 0x02, in on 0x81. hid: 64-byte
     interrupt reports on 0x01 / 0x81, the last one zero padded."""
 
-    def __init__(self, sim: IdCardSimulator, *, style: str = "split", vid: int = 0x0400,
-                 pid: int = 0xC35A) -> None:
+    def __init__(
+        self, sim: IdCardSimulator, *, style: str = "split", vid: int = 0x0400, pid: int = 0xC35A
+    ) -> None:
         from hardware.usb_sim import INTERRUPT, SimEndpoint, SimUsbDevice
 
         if style not in USB_STYLES:
@@ -347,16 +364,19 @@ class UsbSimulator:
         self.sim = sim
         self.style = style
         if style == "split":
-            endpoints = [SimEndpoint(0x02), SimEndpoint(0x06), SimEndpoint(0x81),
-                         SimEndpoint(0x85)]
+            endpoints = [SimEndpoint(0x02), SimEndpoint(0x06), SimEndpoint(0x81), SimEndpoint(0x85)]
         elif style == "single":
             endpoints = [SimEndpoint(0x02), SimEndpoint(0x81)]
         else:
             endpoints = [SimEndpoint(0x01, INTERRUPT), SimEndpoint(0x81, INTERRUPT)]
         self.device = SimUsbDevice(
-            vid, pid, endpoints=endpoints, on_write=self._on_write,
+            vid,
+            pid,
+            endpoints=endpoints,
+            on_write=self._on_write,
             interface_class=0x03 if style == "hid" else 0xFF,
-            manufacturer="hall-kiosk", product=f"Simulated ID card reader ({style})",
+            manufacturer="hall-kiosk",
+            product=f"Simulated ID card reader ({style})",
             serial_number="SIMIDC0001",
         )
         self._responder: _Responder | None = None
@@ -377,13 +397,13 @@ class UsbSimulator:
 
     def _reply(self, frame: bytes) -> None:
         if self.style == "split":
-            self.device.feed(0x81, frame[:codec.HEADER_SIZE])
-            self.device.feed(0x85, frame[codec.HEADER_SIZE:])
+            self.device.feed(0x81, frame[: codec.HEADER_SIZE])
+            self.device.feed(0x85, frame[codec.HEADER_SIZE :])
         elif self.style == "single":
             self.device.feed(0x81, frame)
         else:
             for offset in range(0, len(frame), 64):
-                self.device.feed(0x81, frame[offset:offset + 64].ljust(64, b"\x00"))
+                self.device.feed(0x81, frame[offset : offset + 64].ljust(64, b"\x00"))
 
 
 def card_for(name: str | None) -> IdCard:
@@ -392,4 +412,3 @@ def card_for(name: str | None) -> IdCard:
         return sample(name or "resident")
     except KeyError as exc:
         raise ValueError(str(exc.args[0])) from None
-

@@ -27,45 +27,86 @@ Layout = tuple[tuple[str, int, int], ...]  # (field, offset, size in bytes)
 
 LAYOUTS: dict[str, Layout] = {
     "resident_id": (
-        ("name", 0, 30), ("gender", 30, 2), ("nation", 32, 4), ("birth", 36, 16),
-        ("address", 52, 70), ("id_number", 122, 36), ("authority", 158, 30),
-        ("valid_from", 188, 16), ("valid_to", 204, 16), ("_reserved", 220, 28),
-        ("_type", 248, 2), ("_reserved2", 250, 6),
+        ("name", 0, 30),
+        ("gender", 30, 2),
+        ("nation", 32, 4),
+        ("birth", 36, 16),
+        ("address", 52, 70),
+        ("id_number", 122, 36),
+        ("authority", 158, 30),
+        ("valid_from", 188, 16),
+        ("valid_to", 204, 16),
+        ("_reserved", 220, 28),
+        ("_type", 248, 2),
+        ("_reserved2", 250, 6),
     ),
     "hkmt_permit": (
-        ("name", 0, 30), ("gender", 30, 2), ("_reserved", 32, 4), ("birth", 36, 16),
-        ("address", 52, 70), ("id_number", 122, 36), ("authority", 158, 30),
-        ("valid_from", 188, 16), ("valid_to", 204, 16), ("permit_number", 220, 18),
-        ("issue_count", 238, 4), ("_reserved2", 242, 6), ("_type", 248, 2),
+        ("name", 0, 30),
+        ("gender", 30, 2),
+        ("_reserved", 32, 4),
+        ("birth", 36, 16),
+        ("address", 52, 70),
+        ("id_number", 122, 36),
+        ("authority", 158, 30),
+        ("valid_from", 188, 16),
+        ("valid_to", 204, 16),
+        ("permit_number", 220, 18),
+        ("issue_count", 238, 4),
+        ("_reserved2", 242, 6),
+        ("_type", 248, 2),
         ("_reserved3", 250, 6),
     ),
     "foreign_permanent_2017": (
-        ("name_en", 0, 120), ("gender", 120, 2), ("id_number", 122, 30),
-        ("nationality", 152, 6), ("name", 158, 30), ("valid_from", 188, 16),
-        ("valid_to", 204, 16), ("birth", 220, 16), ("card_version", 236, 4),
-        ("authority_code", 240, 8), ("_type", 248, 2), ("_reserved", 250, 6),
+        ("name_en", 0, 120),
+        ("gender", 120, 2),
+        ("id_number", 122, 30),
+        ("nationality", 152, 6),
+        ("name", 158, 30),
+        ("valid_from", 188, 16),
+        ("valid_to", 204, 16),
+        ("birth", 220, 16),
+        ("card_version", 236, 4),
+        ("authority_code", 240, 8),
+        ("_type", 248, 2),
+        ("_reserved", 250, 6),
     ),
     "foreign_permanent_2023": (
-        ("name", 0, 30), ("gender", 30, 2), ("renewal_count", 32, 4), ("birth", 36, 16),
-        ("name_en", 52, 70), ("id_number", 122, 36), ("_reserved", 158, 30),
-        ("valid_from", 188, 16), ("valid_to", 204, 16), ("_name_en_ext", 220, 22),
-        ("nationality", 242, 6), ("_type", 248, 2), ("previous_number_link", 250, 6),
+        ("name", 0, 30),
+        ("gender", 30, 2),
+        ("renewal_count", 32, 4),
+        ("birth", 36, 16),
+        ("name_en", 52, 70),
+        ("id_number", 122, 36),
+        ("_reserved", 158, 30),
+        ("valid_from", 188, 16),
+        ("valid_to", 204, 16),
+        ("_name_en_ext", 220, 22),
+        ("nationality", 242, 6),
+        ("_type", 248, 2),
+        ("previous_number_link", 250, 6),
     ),
 }
 
 TYPE_MARKERS: dict[str, str] = {
-    " ": "resident_id", "\x00": "resident_id", "J": "hkmt_permit",
-    "I": "foreign_permanent_2017", "Y": "foreign_permanent_2023",
+    " ": "resident_id",
+    "\x00": "resident_id",
+    "J": "hkmt_permit",
+    "I": "foreign_permanent_2017",
+    "Y": "foreign_permanent_2023",
 }
-KIND_MARKER = {"resident_id": " ", "hkmt_permit": "J", "foreign_permanent_2017": "I",
-               "foreign_permanent_2023": "Y"}
+KIND_MARKER = {
+    "resident_id": " ",
+    "hkmt_permit": "J",
+    "foreign_permanent_2017": "I",
+    "foreign_permanent_2023": "Y",
+}
 _NAME_EN_HEAD = 35  # the 2023 card splits the English name: 35 characters + 11 more
 
 
 def card_kind(block: bytes) -> str:
     """Which kind of card a text block belongs to; E-IDC-06 for an unknown marker."""
     _check_size(block)
-    marker = block[TYPE_OFFSET:TYPE_OFFSET + 2].decode("utf-16-le", errors="replace")
+    marker = block[TYPE_OFFSET : TYPE_OFFSET + 2].decode("utf-16-le", errors="replace")
     kind = TYPE_MARKERS.get(marker)
     if kind is None:
         raise KioskError(IDC_UNKNOWN_CARD, f"card type marker {marker!r} at byte {TYPE_OFFSET}")
@@ -101,8 +142,14 @@ def parse_text_block(block: bytes) -> IdCard:
         valid_to=_date(raw["valid_to"], "valid_to", long_term_ok=True),
     )
     extra: dict[str, object] = {}
-    for name in ("permit_number", "name_en", "nationality", "card_version", "authority_code",
-                 "previous_number_link"):
+    for name in (
+        "permit_number",
+        "name_en",
+        "nationality",
+        "card_version",
+        "authority_code",
+        "previous_number_link",
+    ):
         if name in raw:
             extra[name] = raw[name]
     if "issue_count" in raw:
@@ -116,14 +163,21 @@ def encode_text_block(card: IdCard) -> bytes:
     """The text block a reader would send for `card` (the simulator's half of the codec).
     Raises ValueError when a value does not fit its field."""
     values: dict[str, str] = {
-        "name": card.name, "gender": card.gender.code,
+        "name": card.name,
+        "gender": card.gender.code,
         "nation": card.nation.code if card.nation else "",
-        "birth": _undate(card.birth), "address": card.address, "id_number": card.id_number,
-        "authority": card.authority, "valid_from": _undate(card.valid_from),
-        "valid_to": _undate(card.valid_to), "permit_number": card.permit_number,
+        "birth": _undate(card.birth),
+        "address": card.address,
+        "id_number": card.id_number,
+        "authority": card.authority,
+        "valid_from": _undate(card.valid_from),
+        "valid_to": _undate(card.valid_to),
+        "permit_number": card.permit_number,
         "issue_count": "" if card.issue_count is None else f"{card.issue_count:02d}",
-        "name_en": card.name_en, "nationality": card.nationality,
-        "card_version": card.card_version, "authority_code": card.authority_code,
+        "name_en": card.name_en,
+        "nationality": card.nationality,
+        "card_version": card.card_version,
+        "authority_code": card.authority_code,
         "renewal_count": "" if card.renewal_count is None else f"{card.renewal_count:02d}",
         "previous_number_link": card.previous_number_link,
         "_type": KIND_MARKER[card.kind],
@@ -147,7 +201,7 @@ def _check_size(block: bytes) -> None:
 
 def _text(block: bytes, name: str, off: int, size: int) -> str:
     try:
-        value = block[off:off + size].decode("utf-16-le")
+        value = block[off : off + size].decode("utf-16-le")
     except UnicodeDecodeError:
         raise KioskError(IDC_PROTOCOL, f"field {name} is not valid UCS-2") from None
     return value.rstrip(" \x00")

@@ -36,8 +36,10 @@ def import_serial() -> Any:
     try:
         import serial
     except ImportError:
-        raise KioskError(DRIVER_UNAVAILABLE, "pyserial is not installed: pip install pyserial "
-                         "(or pip install hall-kiosk[kiosk])") from None
+        raise KioskError(
+            DRIVER_UNAVAILABLE,
+            "pyserial is not installed: pip install pyserial (or pip install hall-kiosk[kiosk])",
+        ) from None
     return serial
 
 
@@ -56,9 +58,15 @@ class SerialTransport:
     def open(self) -> None:
         serial = import_serial()
         try:
-            self._ser = serial.serial_for_url(self.port, baudrate=self.baud, bytesize=8,
-                                              parity="N", stopbits=1, timeout=self._POLL,
-                                              write_timeout=2.0)
+            self._ser = serial.serial_for_url(
+                self.port,
+                baudrate=self.baud,
+                bytesize=8,
+                parity="N",
+                stopbits=1,
+                timeout=self._POLL,
+                write_timeout=2.0,
+            )
         except (serial.SerialException, ValueError, OSError) as exc:
             raise KioskError(IDC_READER_UNAVAILABLE, f"cannot open {self.port}: {exc}") from None
 

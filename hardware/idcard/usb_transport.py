@@ -29,17 +29,27 @@ def import_usb() -> Any:
         import usb.core
         import usb.util
     except ImportError:
-        raise KioskError(DRIVER_UNAVAILABLE, "pyusb is not installed: pip install pyusb "
-                         "(and apt install libusb-1.0-0)") from None
+        raise KioskError(
+            DRIVER_UNAVAILABLE,
+            "pyusb is not installed: pip install pyusb (and apt install libusb-1.0-0)",
+        ) from None
     return usb
 
 
 class UsbTransport:
     has_baud = False
 
-    def __init__(self, vid: int, pid: int, *, style: str = "auto", ep_out: int | None = None,
-                 ep_body: int | None = None, ep_in: tuple[int, ...] = (),
-                 backend: Any = None) -> None:
+    def __init__(
+        self,
+        vid: int,
+        pid: int,
+        *,
+        style: str = "auto",
+        ep_out: int | None = None,
+        ep_body: int | None = None,
+        ep_in: tuple[int, ...] = (),
+        backend: Any = None,
+    ) -> None:
         if style not in STYLES:
             raise ValueError(f"USB style {style!r} not one of {', '.join(STYLES)}")
         self.vid, self.pid = vid, pid
@@ -57,8 +67,9 @@ class UsbTransport:
         try:
             dev = usb.core.find(idVendor=self.vid, idProduct=self.pid, backend=self._backend)
         except usb.core.NoBackendError:
-            raise KioskError(DRIVER_UNAVAILABLE, "libusb-1.0 is not installed: "
-                             "apt install libusb-1.0-0") from None
+            raise KioskError(
+                DRIVER_UNAVAILABLE, "libusb-1.0 is not installed: apt install libusb-1.0-0"
+            ) from None
         if dev is None:
             raise KioskError(IDC_READER_UNAVAILABLE, f"no USB device {self.vid:04x}:{self.pid:04x}")
         try:
@@ -92,8 +103,9 @@ class UsbTransport:
             self._ep_in = self._ep_in or tuple(e for e in (0x81, 0x85) if e in ins) or (0x81,)
         else:
             if not outs or not ins:
-                raise KioskError(IDC_READER_UNAVAILABLE, "the USB interface lacks an IN or OUT "
-                                 "endpoint")
+                raise KioskError(
+                    IDC_READER_UNAVAILABLE, "the USB interface lacks an IN or OUT endpoint"
+                )
             self._ep_out = self._ep_out or outs[0]
             self._ep_in = self._ep_in or (ins[0],)
         self.description = f"usb {self.vid:04x}:{self.pid:04x} ({self.style})"
@@ -120,7 +132,7 @@ class UsbTransport:
                 dev.write(self._ep_body, data[HEADER_SIZE:], timeout=1000)
             elif self.style == "hid":
                 for offset in range(0, len(data), HID_REPORT):
-                    report = data[offset:offset + HID_REPORT].ljust(HID_REPORT, b"\x00")
+                    report = data[offset : offset + HID_REPORT].ljust(HID_REPORT, b"\x00")
                     dev.write(self._ep_out, report, timeout=1000)
             else:
                 dev.write(self._ep_out, data, timeout=1000)

@@ -104,7 +104,7 @@ def tlv_value(data: bytes) -> bytes:
     """A single record in TAG LEN VALUE form (social security card records) → VALUE."""
     if len(data) < 2 or data[1] > len(data) - 2:
         raise ValueError("record is not TAG LEN VALUE")
-    return data[2:2 + data[1]]
+    return data[2 : 2 + data[1]]
 
 
 def bcd_date(value: bytes) -> str:

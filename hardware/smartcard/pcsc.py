@@ -39,8 +39,9 @@ def scard() -> Any:
     try:
         import smartcard.scard as module
     except (ImportError, OSError) as exc:
-        raise KioskError(DRIVER_UNAVAILABLE, f"pyscard unavailable ({exc}): {INSTALL_HINT}") \
-            from None
+        raise KioskError(
+            DRIVER_UNAVAILABLE, f"pyscard unavailable ({exc}): {INSTALL_HINT}"
+        ) from None
     return module
 
 
@@ -93,8 +94,9 @@ class PcscContext:
             return matches
         raise KioskError(SC_READER_UNKNOWN, f"{reader!r} (readers: {', '.join(names)})")
 
-    def card_states(self, readers: list[str], timeout_ms: int = 0,
-                    known: dict[str, int] | None = None) -> dict[str, tuple[int, bytes]]:
+    def card_states(
+        self, readers: list[str], timeout_ms: int = 0, known: dict[str, int] | None = None
+    ) -> dict[str, tuple[int, bytes]]:
         """reader → (event state, ATR), waiting up to timeout_ms for a change from `known`."""
         s = self._s
         query = [(r, (known or {}).get(r, s.SCARD_STATE_UNAWARE)) for r in readers]
@@ -103,8 +105,7 @@ class PcscContext:
             return {r: ((known or {}).get(r, 0), b"") for r in readers}
         if hresult != s.SCARD_S_SUCCESS:
             raise self._error(hresult, "get status change")
-        return {name: (state & ~s.SCARD_STATE_CHANGED, bytes(atr))
-                for name, state, atr in states}
+        return {name: (state & ~s.SCARD_STATE_CHANGED, bytes(atr)) for name, state, atr in states}
 
     def wait_for_card(self, reader: str | None, timeout: float) -> tuple[str, bytes]:
         """(reader, ATR) of the first card present (and not mute) within `timeout` s."""
@@ -118,14 +119,14 @@ class PcscContext:
                 if state & s.SCARD_STATE_PRESENT and not state & s.SCARD_STATE_MUTE:
                     return name, atr
             if time.monotonic() >= deadline:
-                raise KioskError(SC_NO_CARD, f"no card within {timeout:g} s on "
-                                 f"{', '.join(names)}")
+                raise KioskError(SC_NO_CARD, f"no card within {timeout:g} s on {', '.join(names)}")
             known = {name: state for name, (state, _atr) in states.items()}
 
     def connect(self, reader: str) -> CardSession:
         s = self._s
         hresult, hcard, protocol = s.SCardConnect(
-            self._ctx, reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1)
+            self._ctx, reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
+        )
         if hresult != s.SCARD_S_SUCCESS:
             raise self._error(hresult, f"connect to {reader}")
         return CardSession(self, reader, hcard, protocol)
@@ -133,8 +134,11 @@ class PcscContext:
     def _error(self, hresult: int, what: str) -> KioskError:
         s = self._s
         text = f"{what}: {_message(s, hresult)}"
-        if hresult in (s.SCARD_E_NO_SERVICE, s.SCARD_E_SERVICE_STOPPED,
-                       getattr(s, "SCARD_E_INVALID_HANDLE", -1)):
+        if hresult in (
+            s.SCARD_E_NO_SERVICE,
+            s.SCARD_E_SERVICE_STOPPED,
+            getattr(s, "SCARD_E_INVALID_HANDLE", -1),
+        ):
             return KioskError(SC_SERVICE_UNAVAILABLE, text)
         if hresult in (s.SCARD_E_UNKNOWN_READER, s.SCARD_E_READER_UNAVAILABLE):
             return KioskError(SC_READER_UNKNOWN, text)
@@ -235,13 +239,17 @@ def wait_card_state(reader: str, *, present: bool, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         known: dict[str, int] | None = None
         while True:
-            state, _atr = ctx.card_states([reader], 0 if known is None else _slice(deadline),
-                                          known)[reader]
+            state, _atr = ctx.card_states(
+                [reader], 0 if known is None else _slice(deadline), known
+            )[reader]
             if bool(state & s.SCARD_STATE_PRESENT) == present:
                 return
             if time.monotonic() >= deadline:
-                raise KioskError(SC_NO_CARD, f"{reader}: card still "
-                                 f"{'absent' if present else 'present'} after {timeout:g} s")
+                raise KioskError(
+                    SC_NO_CARD,
+                    f"{reader}: card still "
+                    f"{'absent' if present else 'present'} after {timeout:g} s",
+                )
             known = {reader: state}
 
 
@@ -266,8 +274,11 @@ class CardMonitor:
     def poll(self, timeout: float = 0.5) -> list[DeviceEvent]:
         s = self._context._s
         readers = self._context.readers()
-        events = [DeviceEvent("card_removed", "smartcard", {"reader": r})
-                  for r, present in self._present.items() if present and r not in readers]
+        events = [
+            DeviceEvent("card_removed", "smartcard", {"reader": r})
+            for r, present in self._present.items()
+            if present and r not in readers
+        ]
         for gone in set(self._present) - set(readers):
             self._present.pop(gone)
             self._known.pop(gone, None)
@@ -283,8 +294,11 @@ class CardMonitor:
             if present != self._present.get(reader, False):
                 self._present[reader] = present
                 if present:
-                    events.append(DeviceEvent("card_placed", "smartcard",
-                                              {"reader": reader, "atr": to_hex(atr)}))
+                    events.append(
+                        DeviceEvent(
+                            "card_placed", "smartcard", {"reader": reader, "atr": to_hex(atr)}
+                        )
+                    )
                 else:
                     events.append(DeviceEvent("card_removed", "smartcard", {"reader": reader}))
         return events

@@ -64,13 +64,24 @@ def _profile(entry: dict[str, Any], path: Path, index: int) -> CardProfile:
             parse = step.get("parse", "hex")
             if parse not in PARSERS:
                 raise ValueError(f"parse {parse!r} not one of {', '.join(PARSERS)}")
-            steps.append(Step(parse_hex(step["apdu"]), step.get("field"), parse,
-                              bool(step.get("probe", False))))
+            steps.append(
+                Step(
+                    parse_hex(step["apdu"]),
+                    step.get("field"),
+                    parse,
+                    bool(step.get("probe", False)),
+                )
+            )
         if not steps:
             raise ValueError("no steps")
-        return CardProfile(str(entry["id"]), str(entry.get("description", "")), atr,
-                           tuple(steps), int(entry.get("priority", 0)),
-                           tuple(entry.get("personal", ())))
+        return CardProfile(
+            str(entry["id"]),
+            str(entry.get("description", "")),
+            atr,
+            tuple(steps),
+            int(entry.get("priority", 0)),
+            tuple(entry.get("personal", ())),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise KioskError(SC_PROFILE_INVALID, f"{where}: {exc}") from None
 
@@ -83,8 +94,12 @@ class CardReading:
     fields: dict[str, str]
 
     def to_json(self) -> dict[str, Any]:
-        return {"reader": self.reader, "atr": self.atr, "profile": self.profile,
-                "fields": self.fields}
+        return {
+            "reader": self.reader,
+            "atr": self.atr,
+            "profile": self.profile,
+            "fields": self.fields,
+        }
 
 
 def run_profile(card: Any, profile: CardProfile) -> dict[str, str]:
@@ -101,13 +116,19 @@ def run_profile(card: Any, profile: CardProfile) -> dict[str, str]:
             try:
                 fields[step.field] = PARSERS[step.parse](data)
             except (ValueError, UnicodeDecodeError) as exc:
-                raise KioskError(SC_CARD_UNSUPPORTED,
-                                 f"{profile.id}: {step.field} unreadable ({exc})") from None
+                raise KioskError(
+                    SC_CARD_UNSUPPORTED, f"{profile.id}: {step.field} unreadable ({exc})"
+                ) from None
     return fields
 
 
-def read_card(reader: str | None = None, timeout: float = 10.0, *,
-              profiles: list[CardProfile] | None = None, only: str | None = None) -> CardReading:
+def read_card(
+    reader: str | None = None,
+    timeout: float = 10.0,
+    *,
+    profiles: list[CardProfile] | None = None,
+    only: str | None = None,
+) -> CardReading:
     """Wait for a card, then run the first profile that matches its ATR and whose probe
     step succeeds. `only` restricts to one profile id."""
     from hardware.smartcard.pcsc import PcscContext
@@ -132,5 +153,7 @@ def read_card(reader: str | None = None, timeout: float = 10.0, *,
                         continue
                     raise
             return CardReading(name, to_hex(atr), profile.id, fields)
-    raise KioskError(SC_CARD_UNSUPPORTED, f"ATR {to_hex(atr)}; profiles tried: "
-                     f"{', '.join(tried) or 'none matched the ATR'}")
+    raise KioskError(
+        SC_CARD_UNSUPPORTED,
+        f"ATR {to_hex(atr)}; profiles tried: {', '.join(tried) or 'none matched the ATR'}",
+    )

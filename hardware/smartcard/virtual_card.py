@@ -10,6 +10,7 @@ The system's vpcd reader listens on port 0x8C7B (35963) per /etc/reader.conf.d/v
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
@@ -22,7 +23,7 @@ VPCD_PORT = 0x8C7B
 # PC/SC part 3 ATR of a MIFARE Classic 1K seen through a contactless reader
 CONTACTLESS_ATR = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
 # A plain T=1 contact-card ATR (the social security card sample)
-CONTACT_ATR = bytes.fromhex("3B680000" "0073C84013009000")  # T=0, 8 historical bytes
+CONTACT_ATR = bytes.fromhex("3B6800000073C84013009000")  # T=0, 8 historical bytes
 _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0, 1, 2, 4
 
 Responder = Callable[[bytes], bytes]
@@ -32,8 +33,15 @@ class VirtualCard:
     """A card answering APDUs with `respond(apdu) -> data + SW`. `insert()` connects to
     vpcd, `remove()` disconnects; `apdus` records what the card received."""
 
-    def __init__(self, atr: bytes, respond: Responder, *, host: str = "127.0.0.1",
-                 port: int = VPCD_PORT, reader: str | None = None) -> None:
+    def __init__(
+        self,
+        atr: bytes,
+        respond: Responder,
+        *,
+        host: str = "127.0.0.1",
+        port: int = VPCD_PORT,
+        reader: str | None = None,
+    ) -> None:
         self.atr = atr
         self.respond = respond
         self.host, self.port = host, port
@@ -54,8 +62,9 @@ class VirtualCard:
         sock = socket.create_connection((self.host, self.port), timeout=timeout)
         sock.settimeout(None)
         self._sock = sock
-        self._thread = threading.Thread(target=self._serve, args=(sock,), name="vpcd-card",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock,), name="vpcd-card", daemon=True
+        )
         self._thread.start()
         self._await(present=True, timeout=timeout)
 
@@ -63,10 +72,8 @@ class VirtualCard:
         sock, self._sock = self._sock, None
         if sock is None:
             return
-        try:
+        with contextlib.suppress(OSError):  # already closed by vpcd
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
         if self._thread is not None:
             self._thread.join(timeout=2)
@@ -153,16 +160,15 @@ SAMPLE_SOCIAL_RECORDS = {  # EF05 records of a fictional card (TAG LEN VALUE)
 }
 
 
-def social_security_card(records: dict[int, bytes] | None = None,
-                         **kwargs: object) -> VirtualCard:
+def social_security_card(records: dict[int, bytes] | None = None, **kwargs: object) -> VirtualCard:
     """A social security card holding the SSSE directory and EF05 (sample data)."""
-    records = records or SAMPLE_SOCIAL_RECORDS
+    records = SAMPLE_SOCIAL_RECORDS if records is None else records
     state = {"ddf": False, "ef": False}
 
     def respond(apdu: bytes) -> bytes:
         ins, p1, p2 = apdu[1], apdu[2], apdu[3]
         if ins == 0xA4 and p1 == 0x04:
-            state["ddf"] = apdu[5:5 + apdu[4]] == SSSE_AID
+            state["ddf"] = apdu[5 : 5 + apdu[4]] == SSSE_AID
             state["ef"] = False
             return b"\x90\x00" if state["ddf"] else b"\x6a\x82"
         if ins == 0xA4:

@@ -23,7 +23,7 @@ from typing import Any
 
 from kiosk.cli import Human, add_json_flag
 
-DEFAULT_IDCARD_READER = "sim"
+DEFAULT_IDCARD_READER = None  # None: devices.idcard from the configuration
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,9 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     isub = p.add_subparsers(dest="idcard_cmd", metavar="ACTION")
     isub.required = True
     r = isub.add_parser("read", help="wait for a card and read it")
-    r.add_argument("--reader", default=DEFAULT_IDCARD_READER,
-                   help="target: serial:/dev/ttyUSB0, usb:0400:c35a, sim[:KIND][?fault=…] "
-                        "(default: sim)")
+    r.add_argument(
+        "--reader",
+        default=DEFAULT_IDCARD_READER,
+        help="target: serial:/dev/ttyUSB0, usb:0400:c35a, sim[:KIND][?fault=…] (default: devices.idcard)",
+    )
     r.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a card")
     r.add_argument("--fingerprints", action="store_true", help="also read fingerprint data")
     add_json_flag(r)
@@ -69,10 +71,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     hsub = p.add_subparsers(dest="hardware_cmd", metavar="ACTION")
     hsub.required = True
     h = hsub.add_parser("list", help="USB, serial, PC/SC devices and simulators")
-    h.add_argument("--probe", action="store_true",
-                   help="also send a status command to unidentified serial ports")
-    h.add_argument("--no-status", dest="status", action="store_false",
-                   help="do not open devices to ask their status")
+    h.add_argument(
+        "--probe",
+        action="store_true",
+        help="also send a status command to unidentified serial ports",
+    )
+    h.add_argument(
+        "--no-status",
+        dest="status",
+        action="store_false",
+        help="do not open devices to ask their status",
+    )
     add_json_flag(h)
     h.set_defaults(handler=_hardware_list)
     h = hsub.add_parser("udev-rules", help="print udev rules for the known USB devices")
@@ -81,13 +90,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     targets = simulate_targets(sub)
     s = targets.add_parser("idcard", help="serve a simulated ID card reader on a pty")
-    s.add_argument("--card", default="resident",
-                   help="resident, resident_elderly, hkmt, foreign2017, foreign2023")
-    s.add_argument("--fault", help="lifted, checksum, sam_unauthorised, unknown_type, slow, "
-                                   "nocard")
+    s.add_argument(
+        "--card",
+        default="resident",
+        help="resident, resident_elderly, hkmt, foreign2017, foreign2023",
+    )
+    s.add_argument("--fault", help="lifted, checksum, sam_unauthorised, unknown_type, slow, nocard")
     s.add_argument("--pace", action="store_true", help="reply at the real wire speed")
-    s.add_argument("--baud", type=int, default=115200, choices=[115200, 57600, 38400, 19200, 9600],
-                   help="the speed the simulated reader listens at (default 115200)")
+    s.add_argument(
+        "--baud",
+        type=int,
+        default=115200,
+        choices=[115200, 57600, 38400, 19200, 9600],
+        help="the speed the simulated reader listens at (default 115200)",
+    )
     s.add_argument("--auto-remove", type=float, help="lift the card S seconds after a read")
     s.add_argument("--auto-place", type=float, help="place it again S seconds later")
     add_json_flag(s)
@@ -114,14 +130,19 @@ def simulate_targets(sub: argparse._SubParsersAction) -> argparse._SubParsersAct
 
 
 # --- idcard -----------------------------------------------------------------------------------
-_KIND_ZH = {"resident_id": "居民身份证", "hkmt_permit": "港澳台居民居住证",
-            "foreign_permanent_2017": "外国人永久居留身份证(2017)",
-            "foreign_permanent_2023": "外国人永久居留身份证(2023)"}
+_KIND_ZH = {
+    "resident_id": "居民身份证",
+    "hkmt_permit": "港澳台居民居住证",
+    "foreign_permanent_2017": "外国人永久居留身份证(2017)",
+    "foreign_permanent_2023": "外国人永久居留身份证(2023)",
+}
 
 
 def _idcard_read(args: argparse.Namespace) -> Human:
     from hardware.idcard import open_idcard_reader
+    from kiosk.cli.printer_cmds import configured
 
+    args.reader = configured(args.reader, "devices", "idcard")
     with open_idcard_reader(args.reader) as reader:
         card = reader.read_card(args.timeout, fingerprints=args.fingerprints)
     data = card.to_json()
@@ -143,6 +164,8 @@ def _card_text(data: dict[str, Any], reader: str) -> str:
     lines.append(f"birth         {data['birth']}")
     if data["address"]:
         lines.append(f"address       {mask_address(data['address'])}")
+    if data.get("appended_address"):
+        lines.append(f"appended      {mask_address(data['appended_address'])}")
     lines += [
         f"id_number     {mask_id_number(data['id_number'])} ({valid})",
         f"authority     {data['authority'] or '-'}",
@@ -160,7 +183,9 @@ def _card_text(data: dict[str, Any], reader: str) -> str:
 
 def _idcard_status(args: argparse.Namespace) -> Human:
     from hardware.idcard import open_idcard_reader
+    from kiosk.cli.printer_cmds import configured
 
+    args.reader = configured(args.reader, "devices", "idcard")
     report = open_idcard_reader(args.reader).status()
     data = {"target": args.reader, **report.to_json()}
     return Human(f"{args.reader}: {report.status.name.lower()} — {report.message}", data)
@@ -189,10 +214,10 @@ def _smartcard_read(args: argparse.Namespace) -> Human:
     profiles = load_profiles()
     reading = read_card(args.reader, args.timeout, profiles=profiles, only=args.profile)
     personal = next(p.personal for p in profiles if p.id == reading.profile)
-    lines = [f"reader   {reading.reader}", f"atr      {reading.atr}",
-             f"profile  {reading.profile}"]
-    lines += [f"{k:<9}{mask_id_number(v) if k in personal else v}"
-              for k, v in reading.fields.items()]
+    lines = [f"reader   {reading.reader}", f"atr      {reading.atr}", f"profile  {reading.profile}"]
+    lines += [
+        f"{k:<9}{mask_id_number(v) if k in personal else v}" for k, v in reading.fields.items()
+    ]
     return Human("\n".join(lines), reading.to_json())
 
 
@@ -206,8 +231,11 @@ def _smartcard_watch(args: argparse.Namespace) -> None:
             if args.json:
                 print(json.dumps({"kind": event.kind, **event.payload}), flush=True)
             else:
-                print(f"{event.kind:<13} {event.payload.get('reader')} "
-                      f"{event.payload.get('atr', '')}", flush=True)
+                print(
+                    f"{event.kind:<13} {event.payload.get('reader')} "
+                    f"{event.payload.get('atr', '')}",
+                    flush=True,
+                )
 
 
 # --- hardware ---------------------------------------------------------------------------------
@@ -216,8 +244,10 @@ def _hardware_list(args: argparse.Namespace) -> Human:
 
     result = discover(probe=args.probe, with_status=args.status)
     data = result.to_json()
-    rows = [f"{d['family']:<10}{d['status_name']:<9}{d['target']:<44}{d['description']}"
-            for d in data["devices"]]
+    rows = [
+        f"{d['family']:<10}{d['status_name']:<9}{d['target']:<44}{d['description']}"
+        for d in data["devices"]
+    ]
     rows += [f"warning: {w}" for w in data["warnings"]]
     return Human("\n".join(rows) or "no devices", data)
 
@@ -225,7 +255,7 @@ def _hardware_list(args: argparse.Namespace) -> Human:
 def _hardware_udev(args: argparse.Namespace) -> str:
     from hardware.discovery import load_known_devices, udev_rules
 
-    return udev_rules(load_known_devices(), group=args.group)
+    return udev_rules(load_known_devices(), group=args.group).rstrip("\n")
 
 
 # --- simulators -------------------------------------------------------------------------------
@@ -258,20 +288,28 @@ def _simulate_idcard(args: argparse.Namespace) -> None:
     from kiosk.errors import DEVICE_TARGET_INVALID, KioskError
 
     try:
-        sim = IdCardSimulator(card_for(args.card), fault=args.fault, baud=args.baud,
-                              auto_remove=args.auto_remove, auto_place=args.auto_place)
+        sim = IdCardSimulator(
+            card_for(args.card),
+            fault=args.fault,
+            baud=args.baud,
+            auto_remove=args.auto_remove,
+            auto_place=args.auto_place,
+        )
     except ValueError as exc:
         raise KioskError(DEVICE_TARGET_INVALID, str(exc)) from None
     server = PtySimulator(sim, pace=args.pace)
     path = server.start()
     try:
         if args.json:
-            print(json.dumps({"path": path, "card": args.card, "fault": args.fault}),
-                  flush=True)
+            print(json.dumps({"path": path, "card": args.card, "fault": args.fault}), flush=True)
         else:
             print(path, flush=True)
-            print(f"simulated ID card reader on {path} — commands: place [CARD] | remove | "
-                  "fault NAME|none | status | quit", file=sys.stderr, flush=True)
+            print(
+                f"simulated ID card reader on {path} — commands: place [CARD] | remove | "
+                "fault NAME|none | status | quit",
+                file=sys.stderr,
+                flush=True,
+            )
 
         def command(words: list[str]) -> bool | None:
             if not words:
@@ -289,9 +327,12 @@ def _simulate_idcard(args: argparse.Namespace) -> None:
                     raise ValueError(f"unknown command {words[0]!r}")
             except ValueError as exc:
                 print(f"error: {exc}", file=sys.stderr, flush=True)
-            print(f"card {'present' if sim.present else 'absent'} ({sim.card.kind}), "
-                  f"fault {sim.fault or 'none'}, reads {sim.reads}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"card {'present' if sim.present else 'absent'} ({sim.card.kind}), "
+                f"fault {sim.fault or 'none'}, reads {sim.reads}",
+                file=sys.stderr,
+                flush=True,
+            )
             return None
 
         _serve_until_stopped(command)
@@ -310,17 +351,28 @@ def _simulate_smartcard(args: argparse.Namespace) -> None:
     except ValueError:
         raise KioskError(DEVICE_TARGET_INVALID, f"--uid {args.uid!r} is not hex") from None
     card = (social_security_card if args.social else uid_card)(
-        **({} if args.social else {"uid": uid}), port=args.port, reader=args.reader)
+        **({} if args.social else {"uid": uid}), port=args.port, reader=args.reader
+    )
     try:
         card.insert()
     except OSError as exc:
-        raise KioskError(SC_SERVICE_UNAVAILABLE, f"vpcd not listening on port {args.port}: "
-                         f"{exc}; install vsmartcard-vpcd and start pcscd") from None
+        raise KioskError(
+            SC_SERVICE_UNAVAILABLE,
+            f"vpcd not listening on port {args.port}: "
+            f"{exc}; install vsmartcard-vpcd and start pcscd",
+        ) from None
     try:
-        info = {"port": args.port, "atr": card.atr.hex().upper(),
-                "card": "social_security" if args.social else "contactless"}
-        print(json.dumps(info) if args.json else f"virtual card inserted on port {args.port}"
-              " — commands: insert | remove | quit", flush=True)
+        info = {
+            "port": args.port,
+            "atr": card.atr.hex().upper(),
+            "card": "social_security" if args.social else "contactless",
+        }
+        print(
+            json.dumps(info)
+            if args.json
+            else f"virtual card inserted on port {args.port} — commands: insert | remove | quit",
+            flush=True,
+        )
 
         def command(words: list[str]) -> bool | None:
             if words and words[0] == "insert":

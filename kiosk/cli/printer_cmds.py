@@ -19,9 +19,18 @@ from typing import Any
 
 from kiosk.cli import Human, add_json_flag
 
-DEFAULT_PRINTER = "sim"
-DEFAULT_SCANNER = "sim"
-DEFAULT_VOICE = "sim"
+DEFAULT_PRINTER = None  # None: the configured target (printer.target, devices.scanner, …)
+DEFAULT_SCANNER = None
+DEFAULT_VOICE = None
+
+
+def configured(value: str | None, section: str, key: str) -> str:
+    """An explicit --printer/--scanner/--voice wins; else the validated configuration."""
+    if value:
+        return value
+    from kiosk.settings import load_settings
+
+    return getattr(getattr(load_settings(), section), key)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,6 +94,7 @@ def _printer_test(args: argparse.Namespace) -> Human:
     from hardware.printer import open_printer, render_ticket
     from hardware.printer.readback import printed_lines
 
+    args.printer = configured(args.printer, "printer", "target")
     printer = open_printer(args.printer)
     with printer:
         data = render_ticket(test_slip(args.url), profile=printer.profile)
@@ -107,6 +117,7 @@ def _printer_test(args: argparse.Namespace) -> Human:
 def _printer_status(args: argparse.Namespace) -> Human:
     from hardware.printer import open_printer
 
+    args.printer = configured(args.printer, "printer", "target")
     printer = open_printer(args.printer)
     with printer:
         report = printer.status()
@@ -145,6 +156,7 @@ def _printer_decode(args: argparse.Namespace) -> Human:
 def _scanner_read(args: argparse.Namespace) -> Human:
     from hardware.scanner import open_scanner
 
+    args.scanner = configured(args.scanner, "devices", "scanner")
     codes: list[str | None] = []
     with open_scanner(args.scanner) as scanner:
         for _ in range(max(1, args.count)):
@@ -158,6 +170,7 @@ def _scanner_read(args: argparse.Namespace) -> Human:
 def _voice_say(args: argparse.Namespace) -> Human:
     from hardware.voice import open_voice
 
+    args.voice = configured(args.voice, "devices", "voice")
     with open_voice(args.voice) as voice:
         voice.say(args.text)
         finished = voice.wait(args.timeout)

@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from screens.bridge import Bridge, Post
+from screens.viewmodels.evaluation import EvaluationViewModel
+from screens.viewmodels.forms import FormsViewModel, FormViewModel
+from screens.viewmodels.guide import GuideViewModel, ItemViewModel, SearchViewModel
 from screens.viewmodels.home import HomeViewModel
+from screens.viewmodels.progress import ProgressViewModel
 from screens.viewmodels.queue import ServicesViewModel
 from screens.viewmodels.session import Session
 from screens.viewmodels.ticket import TicketViewModel
 
-VIEW_MODELS = (HomeViewModel, ServicesViewModel, TicketViewModel)
+VIEW_MODELS = (
+    HomeViewModel, ServicesViewModel, TicketViewModel, GuideViewModel, SearchViewModel,
+    ItemViewModel, FormsViewModel, FormViewModel, ProgressViewModel, EvaluationViewModel,
+)
 
 
 def build_session(core: Any, post: Post, **overrides: Any) -> Session:

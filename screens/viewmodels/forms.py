@@ -257,7 +257,11 @@ class FormViewModel(ViewModel):
         self.refresh()
 
     def _leave_field(self) -> None:
-        if self.editing is not None:
+        field = self.form.field(self.editing) if self.form and self.editing else None
+        if field is not None and field.type == "choice":
+            self.touched.add(field.key)  # chosen with a tap, not typed
+            self._validate()
+        elif self.editing is not None:
             self.keyboard.commit_composition(notify=False)
             self.values[self.editing] = self.keyboard.text.strip()
             if not self.values[self.editing]:
@@ -364,7 +368,7 @@ class FormViewModel(ViewModel):
             "review_button": _("检查并提交"),
             "back_to_fill": _("返回修改"),
             "submit": _("确认提交"),
-            "print_toggle": (_("☑ 打印回执") if self.print_receipt else _("☐ 打印回执")),
+            "print_toggle": (_("打印回执：是") if self.print_receipt else _("打印回执：否")),
             "review_title": _("请核对您填写的信息"),
             "done_title": _("提交成功"),
             "rate": _("评价服务"),

@@ -128,15 +128,15 @@ class GuideViewModel(ViewModel):
 
     # --- rendering ---------------------------------------------------------------------------
     def render(self) -> dict[str, Any]:
-        size = self.session.page_size
+        size = self.session.rows(6, 4)
         if self.tab in AUDIENCE or self.filter:
             rows = [item_row(i) for i in self.items]
             heading = self.filter or _(TABS[self.tab])
         elif self.tab == "departments":
-            rows = [{"key": f"dept:{d}", "title": d, "detail": "›"} for d in self.departments]
+            rows = [{"key": f"dept:{d}", "title": d, "detail": ""} for d in self.departments]
             heading = _("请选择部门")
         else:
-            rows = [{"key": f"event:{e}", "title": e, "detail": "›"} for e in self.life_events]
+            rows = [{"key": f"event:{e}", "title": e, "detail": ""} for e in self.life_events]
             heading = _("一件事一次办：请选择您要办的事")
         shown, page, pages = page_of(rows, self.page, size)
         self.page = page
@@ -148,7 +148,7 @@ class GuideViewModel(ViewModel):
         return {
             "title": _("办事指南"),
             "search_hint": _("输入事项名称或拼音首字母搜索"),
-            "tabs": [{"key": k, "label": _(v), "active": k == self.tab} for k, v in TABS.items()],
+            "tabs": [{"key": k, "title": _(v), "active": k == self.tab} for k, v in TABS.items()],
             "heading": heading,
             "can_clear_filter": bool(self.filter) and self.tab not in AUDIENCE,
             "clear_filter": _("‹ 返回列表"),
@@ -242,7 +242,7 @@ class SearchViewModel(ViewModel):
     def render(self) -> dict[str, Any]:
         query = self.keyboard.query().strip()
         rows = [item_row(i) for i in self.results] if query else []
-        shown, page, pages = page_of(rows, self.page, max(3, self.session.page_size - 3))
+        shown, page, pages = page_of(rows, self.page, self.session.rows(4, 3))
         if not query:
             status = _("请用下方键盘输入，例如 yyzz 或 营业执照")
         elif self.results_for == query and not rows:
@@ -252,7 +252,7 @@ class SearchViewModel(ViewModel):
         return {
             "title": _("搜索事项"),
             "keyboard": self.keyboard.render(),
-            "query": self.keyboard.text,
+            "query": self.keyboard.query(),
             "placeholder": _("输入事项名称、拼音或首字母"),
             "rows": shown,
             "results_for": self.results_for or "",
@@ -433,4 +433,4 @@ def guide_sections(item: dict[str, Any]) -> list[dict[str, str]]:
         add((_("设定依据"), item["legal_basis"]))
     for faq in item.get("faq", []):
         add((_("常见问题：{q}").format(q=faq.get("q", "")), faq.get("a", "")))
-    return [{"heading": h, "body": b} for h, b in sections]
+    return [{"title": h, "detail": b} for h, b in sections]

@@ -13,6 +13,7 @@ FUNCTIONS = {
     "guide": "guide",
     "forms": "forms",
     "progress": "progress",
+    "evaluate": "evaluation",
 }
 
 

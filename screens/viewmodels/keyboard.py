@@ -164,16 +164,17 @@ class Keyboard:
         if self.mode in ("digits", "idcard"):
             rows = [[key(c) for c in row] for row in DIGIT_ROWS]
             last = key("X") if self.mode == "idcard" else key(_("清空"), CLEAR)
-            rows.append([last, key("0"), key("⌫", BACKSPACE)])
+            rows.append([last, key("0"), key(_("删除"), BACKSPACE)])
+            rows.append([key(_("确定"), DONE, 3)])
             return rows
         letters = [[key(c.upper() if self.mode == "alnum" else c) for c in row]
                    for row in LETTER_ROWS]
         if self.mode == "alnum":
             letters.insert(0, [key(c) for c in "1234567890"])
-            letters[-1].append(key("⌫", BACKSPACE, 1.5))
+            letters[-1].append(key(_("删除"), BACKSPACE, 1.5))
             letters.append([key(_("清空"), CLEAR, 2), key(_("确定"), DONE, 2)])
             return letters
-        letters[-1].append(key("⌫", BACKSPACE, 1.5))
+        letters[-1].append(key(_("删除"), BACKSPACE, 1.5))
         bottom = []
         if self.switchable:
             bottom.append(key(_("英文") if self.mode == "pinyin" else _("中文"), MODE, 1.5))

@@ -159,13 +159,13 @@ class ProgressViewModel(ViewModel):
             "whose": _("证件 {id} 的办件").format(id=self.masked_id) if self.masked_id else "",
         }
         if self.step != "results" or not self.results:
-            return base | {"choices": [], "detail": {}, "timeline": []}
+            return base | {"choices": [], "timeline": []} | progress_detail(None)
         choices = [{"index": i, "title": f"{v.number}  {pick(v.item_title, None)}",
                     "active": i == self.selected} for i, v in enumerate(self.results)]
         v = self.results[self.selected]
         return base | {
             "choices": choices if len(self.results) > 1 else [],
-            "detail": progress_detail(v),
+            **progress_detail(v),
             "timeline": timeline(v, self.session.timezone),
         }
 
@@ -179,6 +179,11 @@ DEADLINE_TEXT = {
 
 
 def progress_detail(v: Any) -> dict[str, Any]:
+    """The record's card, flat `detail_*` keys (kv binds `root.v["detail_status"]`)."""
+    if v is None:
+        return {f"detail_{k}": "" for k in ("number", "item", "status", "promised_by",
+                                             "deadline", "deadline_state", "age")} | {
+            "detail_deadline_tone": "ok", "detail_stale": False}
     state = v.deadline_state or ""
     left = v.working_days_left
     deadline = ""
@@ -188,14 +193,16 @@ def progress_detail(v: Any) -> dict[str, Any]:
     if v.age_minutes >= 1 or v.stale:
         age = _("本机缓存记录，更新于 {n} 分钟前").format(n=v.age_minutes)
     return {
-        "number": _("受理编号：{v}").format(v=v.number),
-        "item": v.item_title or v.item,
-        "status": status_label(v.status),
-        "promised_by": _("承诺办结日期：{v}").format(v=v.promised_by) if v.promised_by else "",
-        "deadline": deadline,
-        "deadline_state": state,
-        "age": age,
-        "stale": bool(v.stale),
+        "detail_number": _("受理编号：{v}").format(v=v.number),
+        "detail_item": v.item_title or v.item,
+        "detail_status": status_label(v.status),
+        "detail_promised_by": (_("承诺办结日期：{v}").format(v=v.promised_by)
+                               if v.promised_by else ""),
+        "detail_deadline": deadline,
+        "detail_deadline_state": state,
+        "detail_deadline_tone": {"overdue": "danger", "due_soon": "warn"}.get(state, "ok"),
+        "detail_age": age,
+        "detail_stale": bool(v.stale),
     }
 
 

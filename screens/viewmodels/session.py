@@ -80,7 +80,11 @@ class Session(ViewModel):
 
     @property
     def page_size(self) -> int:
-        return 5 if self.elderly else 8
+        return self.rows(8, 5)
+
+    def rows(self, normal: int, elderly: int) -> int:
+        """Rows per page for a list: fewer (and larger) in elderly mode."""
+        return elderly if self.elderly else normal
 
     @property
     def timeout(self) -> float:

@@ -25,6 +25,7 @@ import pytest
 PCSCD = shutil.which("pcscd") or "/usr/sbin/pcscd"
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PCSCD_PIDFILE = Path("/run/pcscd/pcscd.pid")
+PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 READER_NAME = "Kiosk Test VPCD"
 
 
@@ -41,13 +42,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _running_pcscd() -> int | None:
+def _running_pcscd() -> str | None:
+    """Who already serves /run/pcscd, if anyone: a pcscd process or a systemd socket."""
     try:
         pid = int(PCSCD_PIDFILE.read_text().strip())
         os.kill(pid, 0)
+        return f"pcscd pid {pid}"
     except (OSError, ValueError):
-        return None
-    return pid
+        pass
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.connect(str(PCSCD_SOCKET))
+        except OSError:
+            return None
+    return f"a listener on {PCSCD_SOCKET} (systemd pcscd.socket?)"
 
 
 @dataclass
@@ -70,18 +78,20 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscEnv]:
         _missing_or_skip(f"pyscard unavailable: {exc}")
     other = _running_pcscd()
     if other is not None:  # pcscd is one per machine (/run/pcscd); never kill someone else's
-        _missing_or_skip(f"another pcscd (pid {other}) is running; stop it to run PC/SC tests")
+        _missing_or_skip(f"{other} already serves PC/SC; stop it to run the PC/SC tests")
     directory = tmp_path_factory.mktemp("pcscd")
     conf = directory / "reader.conf.d"
     conf.mkdir()
     port = _free_port()
     (conf / "vpcd").write_text(
         f'FRIENDLYNAME "{READER_NAME}"\nDEVICENAME /dev/null:0x{port:X}\n'
-        f"LIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:X}\n")
+        f"LIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:X}\n"
+    )
     log = directory / "pcscd.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([PCSCD, "--foreground", "-c", str(conf)], stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [PCSCD, "--foreground", "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         reader = _wait_ready(proc, log)
         yield PcscEnv(port=port, reader=reader, log=log)
@@ -144,8 +154,13 @@ class CliResult:
 
 
 def run_kiosk(*args: str, timeout: float = 30, env: dict[str, str] | None = None) -> CliResult:
-    proc = subprocess.run([sys.executable, "-m", "kiosk", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -18,17 +18,20 @@ def test_field_notes_fixtures_build_byte_for_byte():
     assert codec.cmd_sam_status() == SAM_STATUS
 
 
-@pytest.mark.parametrize("frame,expected", [
-    (codec.cmd_reset_sam(), "AAAAAA9669000310FFEC"),
-    (codec.cmd_sam_id(), "AAAAAA9669000312FFEE"),
-    (codec.cmd_select_card(), "AAAAAA96690003200221"),
-    (codec.cmd_read(), "AAAAAA96690003300132"),
-    (codec.cmd_read(fingerprints=True), "AAAAAA96690003301023"),
-    (codec.cmd_read_appended_address(), "AAAAAA96690003300330"),
-    (codec.cmd_set_baud(115200), "AAAAAA96690003600063"),
-    (codec.cmd_set_baud(9600), "AAAAAA96690003600467"),
-    (codec.cmd_set_max_rf_frame(0x50), "AAAAAA9669000461FF50CA"),
-])
+@pytest.mark.parametrize(
+    "frame,expected",
+    [
+        (codec.cmd_reset_sam(), "AAAAAA9669000310FFEC"),
+        (codec.cmd_sam_id(), "AAAAAA9669000312FFEE"),
+        (codec.cmd_select_card(), "AAAAAA96690003200221"),
+        (codec.cmd_read(), "AAAAAA96690003300132"),
+        (codec.cmd_read(fingerprints=True), "AAAAAA96690003301023"),
+        (codec.cmd_read_appended_address(), "AAAAAA96690003300330"),
+        (codec.cmd_set_baud(115200), "AAAAAA96690003600063"),
+        (codec.cmd_set_baud(9600), "AAAAAA96690003600467"),
+        (codec.cmd_set_max_rf_frame(0x50), "AAAAAA9669000461FF50CA"),
+    ],
+)
 def test_every_command_frame(frame, expected):
     assert frame.hex().upper() == expected
     assert codec.checksum(frame[5:]) == 0  # XOR over LEN..CHK of a good frame is zero
@@ -53,11 +56,14 @@ def test_checksum_error_is_its_own_code():
     assert err.value.code == "E-IDC-03"
 
 
-@pytest.mark.parametrize("frame", [
-    b"\x00\xaa\xaa\x96\x69\x00\x04\x00\x00\x90\x94",  # no preamble
-    REPLY_OK[:7] + REPLY_OK[8:],  # LEN says 4, 3 follow
-    codec.build_frame(b"\x00\x00"),  # a reply shorter than SW1 SW2 SW3
-])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b"\x00\xaa\xaa\x96\x69\x00\x04\x00\x00\x90\x94",  # no preamble
+        REPLY_OK[:7] + REPLY_OK[8:],  # LEN says 4, 3 follow
+        codec.build_frame(b"\x00\x00"),  # a reply shorter than SW1 SW2 SW3
+    ],
+)
 def test_malformed_frames_are_protocol_errors(frame):
     with pytest.raises(KioskError) as err:
         codec.parse_reply(frame)
@@ -70,7 +76,7 @@ def test_parser_handles_any_chunking():
         parser = codec.FrameParser()
         frames = []
         for i in range(0, len(stream), size):
-            frames += parser.feed(stream[i:i + size])
+            frames += parser.feed(stream[i : i + size])
         assert frames == [FIND_OK, REPLY_OK, codec.build_reply(0x90, bytes(range(200)))], size
         assert parser.pending == 0 and parser.discarded == 0
 
@@ -100,10 +106,24 @@ def test_parser_returns_frames_with_bad_checksums_for_the_caller_to_report():
 
 # Every SW3 in the field notes maps to a registry code with a message naming the byte.
 SW3_CODES = {
-    0x10: "E-IDC-03", 0x11: "E-IDC-03", 0x21: "E-IDC-07", 0x23: "E-IDC-07", 0x24: "E-IDC-07",
-    0x31: "E-IDC-08", 0x32: "E-IDC-08", 0x33: "E-IDC-08", 0x3F: "E-IDC-07", 0x40: "E-IDC-06",
-    0x41: "E-IDC-04", 0x47: "E-IDC-08", 0x60: "E-IDC-07", 0x66: "E-IDC-05", 0x80: "E-IDC-01",
-    0x81: "E-IDC-04", 0x91: "E-IDC-09", 0x55: "E-IDC-09",  # 0x55: not a known status
+    0x10: "E-IDC-03",
+    0x11: "E-IDC-03",
+    0x21: "E-IDC-07",
+    0x23: "E-IDC-07",
+    0x24: "E-IDC-07",
+    0x31: "E-IDC-08",
+    0x32: "E-IDC-08",
+    0x33: "E-IDC-08",
+    0x3F: "E-IDC-07",
+    0x40: "E-IDC-06",
+    0x41: "E-IDC-04",
+    0x47: "E-IDC-08",
+    0x60: "E-IDC-07",
+    0x66: "E-IDC-05",
+    0x80: "E-IDC-01",
+    0x81: "E-IDC-04",
+    0x91: "E-IDC-09",
+    0x55: "E-IDC-09",  # 0x55: not a known status
 }
 
 
@@ -150,3 +170,37 @@ def test_read_data_with_lengths_that_do_not_add_up():
     with pytest.raises(KioskError) as err:
         codec.parse_read_data(data)
     assert err.value.code == "E-IDC-09"
+
+
+@pytest.mark.parametrize(
+    "request_frame,reply_frame,fits",
+    [
+        (FIND_CARD, FIND_OK, True),
+        (FIND_CARD, codec.build_reply(0x80), True),  # an error carries no data: fits anything
+        (FIND_CARD, REPLY_OK, False),  # a SAM status answer arriving late
+        (codec.cmd_sam_status(), FIND_OK, False),  # a find answer arriving late
+        (codec.cmd_select_card(), codec.build_reply(0x90, bytes(8)), True),
+        (codec.cmd_select_card(), FIND_OK, False),
+        (codec.cmd_read(), codec.build_reply(0x90, codec.build_read_data(bytes(256), b"")), True),
+        (codec.cmd_read(), codec.build_reply(0x90, bytes(8)), True),  # shape checked later
+        (codec.cmd_read(), REPLY_OK, False),
+        (codec.cmd_sam_id(), codec.build_reply(0x90, bytes(16)), True),
+        (codec.cmd_sam_id(), codec.build_reply(0x90, bytes(8)), False),
+        (codec.cmd_set_baud(9600), REPLY_OK, True),
+        (codec.cmd_read_appended_address(), codec.build_reply(0x91), True),
+        (codec.cmd_read_appended_address(), codec.build_reply(0x90, bytes(70)), True),
+    ],
+)
+def test_reply_fits_its_request(request_frame, reply_frame, fits):
+    assert codec.reply_fits(request_frame, codec.parse_reply(reply_frame)) is fits
+
+
+def test_checksum_is_the_xor_of_all_bytes():
+    import functools
+    import operator
+    import random
+
+    rng = random.Random(467)
+    for size in (0, 1, 2, 3, 7, 8, 9, 255, 1288, 2314):
+        data = bytes(rng.randrange(256) for _ in range(size))
+        assert codec.checksum(data) == functools.reduce(operator.xor, data, 0), size

@@ -41,6 +41,7 @@ def main() -> int:
 
     settings = load_settings()
     core = KioskCore(settings, args.home)
+    core.sync_once()  # as `kiosk run`'s background syncer does first: catalog, connectivity
     outcome: dict = {"ok": False, "error": None, "results": {}}
     try:
         app = build_app(core, kivy_home=args.home / "kivy")

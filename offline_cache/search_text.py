@@ -1,0 +1,157 @@
+"""What guide search matches on: query normalisation and the searchable terms of an item.
+
+Pure functions, shared by the index (offline_cache.search_index), the query side
+(offline_cache.search_query), the naive baseline in bench/ and the tests, so every one of them
+agrees on what "contains", "prefix" and "exact" mean.
+
+- Chinese (any query that is not pure Latin letters/digits) matches as a plain substring of the
+  title, an alias, or a body segment (a condition, material, step or situation name).
+  Case folding is ASCII-only, exactly like SQLite's LIKE.
+- Latin queries match the pinyin the server precomputed (kiosk.wire.SearchHelpers) — full
+  pinyin or initials, spaces and apostrophes ignored — and English titles, always starting at a
+  syllable (or word) boundary: "zhizhao" finds 营业执照, "hizhao" does not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kiosk import wire
+
+# Term kinds: which field of an item a term comes from.
+TITLE, ALIAS, BODY, EN = 0, 1, 2, 3
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+# Full-width letters/digits an IME in full-width mode types (ｙｙｚｚ, ２０２４) → ASCII.
+_FULLWIDTH = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
+                                        *range(0xFF41, 0xFF5B)]}
+_QUERY_MAP = {**_FULLWIDTH, **_ASCII_LOWER}
+for _fw, _ascii in list(_FULLWIDTH.items()):
+    if ord("A") <= _ascii <= ord("Z"):
+        _QUERY_MAP[_fw] = _ascii + 32
+_WS = re.compile(r"\s+")
+_LATIN_QUERY = re.compile(r"^(?=.*[a-z])[a-z0-9' ]+$")
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """ASCII-only lower case: the same folding SQLite's LIKE applies."""
+    return text.translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # normalised: Chinese without whitespace, or Latin compacted ("yingyezhizhao")
+    latin: bool  # match pinyin/initials/English instead of Chinese text
+
+
+def parse_query(raw: str) -> Query:
+    """Normalise what the citizen typed; an empty `text` means "no query" (browse)."""
+    mapped = raw.translate(_QUERY_MAP).strip()
+    if _LATIN_QUERY.match(mapped):
+        return Query(mapped.replace(" ", "").replace("'", ""), latin=True)
+    return Query(_WS.sub("", mapped), latin=False)
+
+
+def syllables(spaced: str) -> list[str]:
+    """Syllables (or English words) of a spaced Latin key: "ying ye zhi zhao" → 4 syllables."""
+    return _ALNUM.findall(fold(spaced))
+
+
+def ascii_keys(pinyin: str, initials: str) -> list[tuple[str, tuple[int, ...]]]:
+    """(compact key, syllable start offsets) for each Latin key of a term."""
+    keys: list[tuple[str, tuple[int, ...]]] = []
+    syl = syllables(pinyin)
+    if syl:
+        starts, pos = [], 0
+        for s in syl:
+            starts.append(pos)
+            pos += len(s)
+        keys.append(("".join(syl), tuple(starts)))
+    ini = "".join(syllables(initials))
+    if ini:
+        keys.append((ini, tuple(range(len(ini)))))  # each initial is a syllable of its own
+    return keys
+
+
+def latin_match(q: str, pinyin: str, initials: str) -> int | None:
+    """0 exact, 1 prefix, 2 contains at a syllable boundary, None: no match."""
+    best: int | None = None
+    for key, starts in ascii_keys(pinyin, initials):
+        if key == q:
+            return 0
+        if key.startswith(q):
+            best = 1
+        elif best is None and any(key.startswith(q, b) for b in starts[1:]):
+            best = 2
+    return best
+
+
+def text_match(q: str, text: str) -> int | None:
+    """0 exact, 1 prefix, 2 contains, None: no match (text already folded)."""
+    if text == q:
+        return 0
+    if text.startswith(q):
+        return 1
+    return 2 if q in text else None
+
+
+@dataclass(frozen=True)
+class Term:
+    """One searchable string of an item. Equal terms of items that share a facet are stored
+    once in the index (titles, aliases and above all materials repeat across items)."""
+
+    kind: int
+    label: str  # what ItemSummary.matched says: title, alias, pinyin, materials, …
+    text: str  # folded Chinese text; for EN the words joined by spaces
+    pinyin: str = ""  # spaced syllables ("ying ye zhi zhao"); for EN the words
+    initials: str = ""
+
+
+@dataclass(frozen=True)
+class Facet:
+    """What the filters look at; one interned row per distinct combination."""
+
+    department: str
+    audience: str  # sorted, "|"-joined
+    life_events: str  # sorted, "|"-joined
+
+
+def item_facet(item: wire.CatalogItem) -> Facet:
+    return Facet(item.department, "|".join(sorted(set(item.audience))),
+                 "|".join(sorted(set(item.life_events))))
+
+
+def item_terms(item: wire.CatalogItem) -> list[Term]:
+    """The distinct terms of an item, in a stable order. The body is exactly what the mirror's
+    body_text holds: conditions, material names, steps and situation names."""
+    s = item.search
+    terms: dict[Term, None] = {}
+    if item.title:
+        terms[Term(TITLE, "title", fold(item.title), _spaced(s.title_pinyin),
+                   _compact(s.title_initials))] = None
+    for i, alias in enumerate(item.aliases):
+        if alias:
+            py = s.alias_pinyin[i] if i < len(s.alias_pinyin) else ""
+            ini = s.alias_initials[i] if i < len(s.alias_initials) else ""
+            terms[Term(ALIAS, "alias", fold(alias), _spaced(py), _compact(ini))] = None
+    body = [("conditions", c) for c in item.conditions]
+    body += [("materials", m.name) for m in item.materials]
+    body += [("steps", st) for st in item.steps]
+    body += [("situations", sit.name) for sit in item.situations]
+    for label, text in body:
+        if text:
+            terms[Term(BODY, label, fold(text))] = None
+    words = " ".join(syllables(item.title_en))
+    if words:
+        terms[Term(EN, "title_en", words, words)] = None
+    return list(terms)
+
+
+def _spaced(pinyin: str) -> str:
+    return " ".join(syllables(pinyin))
+
+
+def _compact(initials: str) -> str:
+    return "".join(syllables(initials))

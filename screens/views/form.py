@@ -1,0 +1,14 @@
+"""自助填单: one form — ID card, fields with the keyboard, review, submitted."""
+
+from __future__ import annotations
+
+from screens.views.base import VMScreen, load_kv
+from screens.widgets.keyboard import OnScreenKeyboard  # noqa: F401 - registers the kv class
+from screens.widgets.qrimage import QrImage  # noqa: F401
+
+
+class FormScreen(VMScreen):
+    pass
+
+
+load_kv(__file__)

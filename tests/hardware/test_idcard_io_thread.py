@@ -1,0 +1,150 @@
+"""The device I/O owner thread, driven by the ID card simulator."""
+
+import queue
+import threading
+import time
+
+import pytest
+
+from hardware.idcard import open_idcard_reader
+from hardware.io_thread import DeviceIoThread
+
+TIMEOUT = 5.0
+
+
+class Events:
+    """Collects events from the I/O thread; `next(kind)` waits for the next of that kind."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue = queue.Queue()
+        self.threads: set[str] = set()
+
+    def __call__(self, event) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.queue.put(event)
+
+    def next(self, kind: str | None = None, timeout: float = TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self.queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            if kind is None or event.kind == kind:
+                return event
+
+    def none_within(self, seconds: float, kind: str) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                if self.queue.get(timeout=deadline - time.monotonic()).kind == kind:
+                    return False
+            except queue.Empty:
+                break
+        return True
+
+
+@pytest.fixture
+def events():
+    return Events()
+
+
+def test_card_placed_removed_placed_again(events):
+    reader = open_idcard_reader("sim:hkmt")
+    with DeviceIoThread(events, idcard=reader, poll_interval=0.02):
+        status = events.next("status_changed")
+        assert (status.family, status.payload["status_name"]) == ("idcard", "ok")
+        placed = events.next()
+        assert placed.kind == "card_placed"
+        assert placed.payload["card"].kind == "hkmt_permit"
+        assert events.none_within(0.2, "card_placed")  # read once, not on every poll
+        reader.simulator.remove_card()
+        assert events.next().kind == "card_removed"
+        reader.simulator.place_card()
+        assert events.next().payload["card"].permit_number == "H12345678"
+    assert events.threads == {"device-io"}  # the listener is called on the I/O thread only
+    assert not reader.is_open  # closed on shutdown
+
+
+def test_a_failed_read_is_reported_as_an_event_with_the_error(events):
+    reader = open_idcard_reader("sim?fault=lifted")
+    with DeviceIoThread(events, idcard=reader, poll_interval=0.02):
+        placed = events.next("card_placed")
+    assert placed.payload["card"] is None
+    assert placed.payload["error"]["code"] == "E-IDC-04"
+    assert placed.payload["error"]["screen_text"].startswith("读卡时证件被移开")
+
+
+def test_reader_fault_is_a_status_change_and_it_recovers(events):
+    reader = open_idcard_reader("sim?fault=sam_unauthorised")
+    with DeviceIoThread(events, idcard=reader, poll_interval=0.02, reopen_interval=0.05):
+        fault = events.next("status_changed")  # it opens, but the SAM refuses to work
+        assert (fault.payload["status_name"], fault.payload["code"]) == ("fault", "E-IDC-05")
+        assert events.none_within(0.2, "status_changed")  # reported once, not per retry
+        reader.simulator.set_fault(None)
+        assert events.next("status_changed").payload["status_name"] == "ok"
+        assert events.next("card_placed").payload["card"] is not None
+
+
+def test_jobs_run_on_the_io_thread_with_results_and_errors(events):
+    results = []
+    with DeviceIoThread(events) as io:
+        name = io.submit(lambda: threading.current_thread().name, results.append)
+        boom = io.submit(lambda: 1 / 0, results.append)
+        assert name.result(TIMEOUT) == "device-io"
+        with pytest.raises(ZeroDivisionError):
+            boom.result(TIMEOUT)
+        assert io.submit(lambda: "still alive").result(TIMEOUT) == "still alive"
+    assert results[0].ok and results[0].value == "device-io"
+    assert isinstance(results[1].error, ZeroDivisionError)
+
+
+def test_jobs_share_the_reader_with_polling(events):
+    reader = open_idcard_reader("sim")
+    with DeviceIoThread(events, idcard=reader, poll_interval=0.02) as io:
+        events.next("card_placed")
+        assert io.submit(reader.sam_id).result(TIMEOUT) == reader.simulator.sam_id.hex().upper()
+
+
+def test_listener_errors_do_not_stop_device_io(events):
+    calls = []
+
+    def listener(event):
+        calls.append(event)
+        raise RuntimeError("a buggy screen")
+
+    reader = open_idcard_reader("sim")
+    with DeviceIoThread(listener, idcard=reader, poll_interval=0.02) as io:
+        assert io.submit(lambda: 42).result(TIMEOUT) == 42
+        deadline = time.monotonic() + TIMEOUT
+        while not any(e.kind == "card_placed" for e in calls) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert any(e.kind == "card_placed" for e in calls)
+
+
+def test_clean_shutdown_cancels_queued_jobs(events):
+    started, release = threading.Event(), threading.Event()
+    cancelled = []
+    io = DeviceIoThread(events)
+    io.start()
+    io.submit(lambda: (started.set(), release.wait(TIMEOUT)))
+    started.wait(TIMEOUT)
+    queued = io.submit(lambda: "never", cancelled.append)
+    stopper = threading.Thread(target=io.stop)
+    stopper.start()
+    release.set()
+    stopper.join(TIMEOUT)
+    assert not io.alive
+    assert queued.cancelled()
+    assert cancelled and not cancelled[0].ok
+    with pytest.raises(RuntimeError):
+        io.submit(lambda: None)
+
+
+def test_polling_can_pause(events):
+    reader = open_idcard_reader("sim")
+    with DeviceIoThread(events, idcard=reader, poll_interval=0.02) as io:
+        events.next("card_placed")
+        io.set_idcard_polling(False)
+        io.submit(lambda: None).result(TIMEOUT)
+        reader.simulator.remove_card()
+        assert events.none_within(0.2, "card_removed")
+        io.set_idcard_polling(True)
+        assert events.next().kind == "card_removed"

@@ -1,0 +1,41 @@
+"""自助填单 by touch, offscreen: ID card fills fields, the keyboard types the rest (pinyin
+candidates included), a wrong phone is flagged beside the field, review shows the full ID,
+submit reaches the hall server; then the citizen rates the application."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import printer_bytes, run_ui
+
+pytestmark = pytest.mark.ui
+
+
+def test_fill_submit_and_rate_by_touch(kiosk):
+    seen = run_ui(kiosk, "forms", timeout=120)
+    assert {"name", "id_number"} <= set(seen["filled_from_card"])
+    # on the fill screen (others may see it) the ID number is masked
+    assert any("********" in d for d in seen["masked_rows"]), seen["masked_rows"]
+    assert seen["phone_error"], "a wrong phone must be flagged next to the field"
+    review = dict(seen["review"])
+    full_ids = [v for v in review.values() if len(v) == 18 and v[:17].isdigit()]
+    assert full_ids, review  # the citizen's own review screen shows the full number
+    assert "办事" in review.values()  # typed in pinyin, chosen from the candidate bar
+
+    number = seen["application"]
+    assert number and number in seen["number_shown"] and number in seen["number_shown_en"]
+    assert printer_bytes(kiosk).startswith(b"\x1b@")  # the receipt
+
+    # the hall server has it: look it up the way the progress screen does
+    from kiosk.core import KioskCore
+    from kiosk.settings import load_settings
+
+    core = KioskCore(load_settings(environ=kiosk.env), kiosk.home)
+    try:
+        core.sync_once(pull_catalog=False)
+        record = core.progress(number)
+    finally:
+        core.close()
+    assert record.number == number and record.status == "submitted"
+
+    assert seen["rating"]["step"] == "thanks", seen["rating"]
+    assert seen["rating"]["level"] == 5 and seen["rating"]["reasons"]

@@ -1,0 +1,473 @@
+"""View-model tests without a window: the real app core against the real hall server on
+loopback, results handed back through a ManualLoop (the UI thread's stand-in), time through
+an injected clock. No Kivy is imported here."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_kiosk_home
+
+from screens.bridge import ManualLoop
+from screens.i18n import set_language
+from screens.viewmodels import build_session
+from screens.viewmodels.base import ViewModel
+from screens.viewmodels.keyboard import BACKSPACE, SPACE, Keyboard
+
+pytestmark = pytest.mark.ui
+
+
+class FakeTime:
+    """Seconds that only move when the test says so (the idle timeout's clock)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Rig:
+    def __init__(self, hall: Any, root: Path) -> None:
+        from kiosk.core import KioskCore
+        from kiosk.settings import load_settings
+
+        kiosk = make_kiosk_home(hall, root)
+        self.printer = kiosk.printer
+        site = root / "site.toml"
+        site.write_text("")
+        env = {k: v for k, v in kiosk.env.items() if k.startswith("KIOSK_") and k != "KIOSK_HOME"}
+        self.core = KioskCore(load_settings(site_file=site, environ=env), kiosk.home)
+        self.core.sync_once()  # what the running kiosk's syncer does first: now online
+        self.loop = ManualLoop()
+        self.time = FakeTime()
+        self.session = build_session(self.core, self.loop.post, clock=self.time,
+                                     idle_timeout=60, elderly_idle_timeout=120)
+
+    def vm(self, name: str) -> Any:
+        return self.session.vm(name)
+
+    def settle(self, predicate, timeout: float = 15.0) -> None:
+        self.loop.run_until(predicate, timeout)
+
+    def close(self) -> None:
+        self.core.close()
+        set_language("zh_CN")
+
+
+@pytest.fixture
+def rig(hall, tmp_path):
+    r = Rig(hall, tmp_path)
+    yield r
+    r.close()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def strings_in(obj: Any, seen: set[int] | None = None) -> list[str]:
+    """Every string reachable from a view-model's own state (not the app links)."""
+    seen = seen if seen is not None else set()
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in strings_in(k, seen) + strings_in(v, seen)]
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [s for v in obj for s in strings_in(v, seen)]
+    if isinstance(obj, ViewModel):
+        return strings_in(obj.state(), seen) + strings_in(obj.view, seen)
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return [s for f in fields(obj) for s in strings_in(getattr(obj, f.name), seen)]
+    if hasattr(obj, "__dict__") and type(obj).__module__.startswith("screens."):
+        state = {k: v for k, v in vars(obj).items() if not callable(v)}
+        return strings_in(state, seen)
+    return []
+
+
+def type_keys(vm: Any, letters: str) -> None:
+    for ch in letters:
+        vm.press(ch)
+
+
+# --- keyboard and pinyin ---------------------------------------------------------------------
+def test_pinyin_keyboard_turns_banshi_into_banshi_chinese():
+    kb = Keyboard("pinyin")
+    for ch in "banshi":
+        kb.press(ch)
+    render = kb.render()
+    assert render["composition"] == "ban'shi"
+    assert render["candidates"][0]["word"] == "办事"
+    kb.choose(0)
+    assert kb.text == "办事" and kb.composition == ""
+
+
+def test_pinyin_initials_partial_conversion_and_backspace():
+    kb = Keyboard("pinyin")
+    for ch in "yyzz":
+        kb.press(ch)
+    assert kb.candidates[0].word == "营业执照"
+    kb.clear()
+    for ch in "shenfenzhengx":  # a word, then the start of the next one
+        kb.press(ch)
+    first = kb.candidates[0]
+    assert first.word == "身份证" and first.consumed == len("shenfenzheng")
+    kb.choose(0)
+    assert kb.text == "身份证" and kb.composition == "x"
+    kb.press(BACKSPACE)
+    kb.press(BACKSPACE)
+    assert kb.text == "身份" and kb.composition == ""
+
+
+def test_kiosk_process_does_not_import_jieba_or_pypinyin():
+    import subprocess
+
+    code = ("import sys; from screens.viewmodels.pinyin import lexicon; "
+            "lexicon().candidates('banshi'); "
+            "print('jieba' in sys.modules, 'pypinyin' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_id_number_keyboard_only_digits_and_x():
+    kb = Keyboard("idcard")
+    labels = {k["value"] for row in kb.layout() for k in row}
+    assert "X" in labels and "a" not in labels
+    for ch in "11010519491231002x":
+        kb.press(ch)
+    assert kb.text == "11010519491231002X"
+
+
+# --- navigation, language, elderly -----------------------------------------------------------
+def test_home_tiles_open_each_flow(rig):
+    home = rig.vm("home")
+    for function, screen in [("queue", "services"), ("guide", "guide"), ("forms", "forms"),
+                             ("progress", "progress"), ("evaluate", "evaluation")]:
+        home.open(function)
+        assert rig.session.current == screen
+        rig.session.back()
+        assert rig.session.current == "home"
+
+
+def test_language_switch_keeps_the_citizens_place_and_input(rig):
+    rig.session.go("guide")
+    rig.vm("guide").open_search()
+    search = rig.vm("search")
+    type_keys(search, "yyzz")
+    rig.settle(lambda: search.results_for == "yyzz")
+    zh_title = search.view["title"]
+    rig.session.toggle_language()
+    assert rig.session.current == "search"
+    assert search.keyboard.composition == "yyzz"
+    assert search.view["title"] == "Search services" != zh_title
+    assert rig.session.view["language_button"] == "中文"
+    rig.session.toggle_language()
+    assert search.view["title"] == zh_title
+
+
+def test_elderly_mode_shows_fewer_rows_and_waits_longer(rig):
+    guide = rig.vm("guide")
+    rig.session.go("guide")
+    rig.settle(lambda: guide.departments)
+    assert len(guide.view["rows"]) == min(6, len(guide.departments))
+    rig.session.toggle_elderly()
+    assert len(guide.view["rows"]) == min(4, len(guide.departments))
+    assert rig.session.timeout == 120
+    rig.time.now += 100
+    rig.session.tick()
+    assert not rig.session.prompt  # 100 s < the elderly timeout
+    rig.time.now += 30
+    rig.session.tick()
+    assert rig.session.prompt
+
+
+# --- guide -----------------------------------------------------------------------------------
+def test_search_as_you_type_with_pinyin_initials(rig):
+    rig.session.go("search")
+    search = rig.vm("search")
+    type_keys(search, "yy")
+    type_keys(search, "zz")
+    rig.settle(lambda: search.results_for == "yyzz" and search.in_flight is None)
+    titles = [r["title"] for r in search.view["rows"]]
+    assert any("营业执照" in t for t in titles), titles
+    # choosing the candidate turns the query into Chinese and searches again
+    search.choose(0)
+    assert search.keyboard.text == "营业执照" and search.view["query"] == "营业执照"
+    rig.settle(lambda: search.results_for == "营业执照")
+    assert search.view["rows"] and search.view["status"] == ""
+
+
+def test_browse_department_then_item_shows_every_guide_element(rig):
+    guide = rig.vm("guide")
+    rig.session.go("guide")
+    rig.settle(lambda: guide.departments)
+    guide.pick(f"dept:{guide.departments[0]}")
+    rig.settle(lambda: guide.items)
+    first = guide.view["rows"][0]["key"]
+    guide.pick(first)
+    item_vm = rig.vm("guide_item")
+    assert rig.session.current == "guide_item"
+    rig.settle(lambda: item_vm.item is not None)
+    headings = " ".join(s["title"] for s in item_vm.view["sections"])
+    for element in ("基本信息", "办理时限", "申请材料", "办理流程", "收费标准", "办理地点与咨询"):
+        assert element in headings
+    body = " ".join(s["detail"] for s in item_vm.view["sections"])
+    for element in ("事项编码", "实施主体", "法定办结时限", "承诺办结时限", "咨询电话",
+                    "监督投诉电话", "到现场次数", "份"):
+        assert element in body
+    assert item_vm.view["qr"].endswith("/guide/" + first.split(":", 1)[1])
+
+
+def test_print_checklist_reaches_the_printer(rig):
+    item_vm = rig.vm("guide_item")
+    rig.session.go("search")
+    search = rig.vm("search")
+    type_keys(search, "yyzz")
+    rig.settle(lambda: search.results_for == "yyzz")
+    search.pick(search.view["rows"][0]["key"])
+    rig.settle(lambda: item_vm.item is not None)
+    item_vm.print_checklist()
+    rig.settle(lambda: not item_vm.printing)
+    assert item_vm.view["notice"] == "材料清单已打印，请取走"
+    assert rig.printer.read_bytes().startswith(b"\x1b@")
+
+
+# --- queue -----------------------------------------------------------------------------------
+def test_take_ticket_through_the_view_models(rig):
+    services = rig.vm("services")
+    rig.session.go("services")
+    rig.settle(lambda: services.services)
+    code = next(r["code"] for r in services.view["rows"] if r["open"])
+    services.pick(code)
+    services.pick(code)  # an impatient second tap issues nothing more
+    rig.settle(lambda: rig.session.current == "ticket")
+    ticket_vm = rig.vm("ticket")
+    assert ticket_vm.view["number"] == ticket_vm.ticket.number
+    assert ticket_vm.view["qr"] == ticket_vm.ticket.url
+    tickets = rig.core.store.query("SELECT COUNT(*) AS n FROM ticket")[0]["n"]
+    assert tickets == 1
+    ticket_vm.done()
+    assert rig.session.current == "home" and ticket_vm.ticket is None
+
+
+# --- idle timeout and wipe -------------------------------------------------------------------
+CARD_NAME = "张三丰"
+CARD_ID = "11010519491231002X"
+
+
+def _sample_card() -> dict[str, Any]:
+    return {"kind": "resident", "name": CARD_NAME, "gender": {"code": "1", "label": "男"},
+            "nation": {"code": "01", "label": "汉"}, "birth": "1949-12-31",
+            "address": "北京市朝阳区某某路1号", "id_number": CARD_ID, "id_number_valid": True,
+            "authority": "北京市公安局朝阳分局", "valid_from": "2015-01-01", "valid_to": "长期"}
+
+
+def test_idle_timeout_prompts_then_wipes_every_view_model(rig):
+    s = rig.session
+    # a citizen at work: a form filled from the ID card, a search typed, English, elderly mode
+    s.go("forms")
+    forms = rig.vm("forms")
+    rig.settle(lambda: forms.forms)
+    form_code = next(f.code for f in forms.forms if any(x.from_card == "name" for x in f.fields))
+    forms.pick(form_code)
+    form = rig.vm("form")
+    rig.settle(lambda: form.form is not None)
+    s._on_core_event("card_placed", {"card": _sample_card()})
+    assert form.values.get("name") == CARD_NAME and s.card_in_use
+    s.go("search")
+    type_keys(rig.vm("search"), "banshi")
+    s.toggle_language()
+    s.toggle_elderly()
+    assert CARD_NAME in strings_in(form) and CARD_ID in strings_in(form)
+
+    # no touch for the timeout → "still there?" → a touch keeps everything
+    rig.time.now += s.timeout
+    s.tick()
+    assert s.prompt and s.view["prompt"]
+    s.user_activity()
+    assert not s.prompt and form.values.get("name") == CARD_NAME
+
+    # no touch again: prompt, then 10 s later everything is gone
+    rig.time.now += s.timeout
+    s.tick()
+    assert s.prompt
+    rig.time.now += 9
+    s.tick()
+    assert s.prompt and "1" in s.view["prompt_text"]
+    rig.time.now += 1
+    s.tick()
+    assert s.current == "home" and not s.prompt and not s.elderly
+    assert s.view["language_button"] == "English" and not s.card_in_use
+    for name, vm in s.screens.items():
+        found = [t for t in strings_in(vm) if CARD_NAME in t or CARD_ID in t or "banshi" in t
+                 or "ban'shi" in t or "办事" == t]
+        assert not found, (name, found)
+    assert form.form is None and form.values == {} and form.card is None
+    assert rig.vm("search").keyboard.query() == ""
+
+
+def test_results_arriving_after_a_wipe_are_dropped(rig):
+    s = rig.session
+    s.go("search")
+    search = rig.vm("search")
+    type_keys(search, "yyzz")  # searches are now in flight
+    assert search.in_flight is not None
+    s.exit()  # 退出 before the answer arrives
+    rig.loop.run_until(lambda: s.bridge.pending == 0)
+    assert search.results == [] and search.results_for is None
+    assert search.view["rows"] == []
+
+
+def test_removing_the_id_card_ends_the_session(rig):
+    s = rig.session
+    s.go("forms")
+    forms = rig.vm("forms")
+    rig.settle(lambda: forms.forms)
+    form_code = next(f.code for f in forms.forms if any(x.from_card == "name" for x in f.fields))
+    forms.pick(form_code)
+    rig.settle(lambda: rig.vm("form").form is not None)
+    s._on_core_event("card_removed", {})  # no card read yet: nothing happens
+    assert s.current == "form"
+    s._on_core_event("card_placed", {"card": _sample_card()})
+    s._on_core_event("card_removed", {})
+    assert s.current == "home" and rig.vm("form").values == {}
+
+
+# --- forms -----------------------------------------------------------------------------------
+def test_form_fill_validation_review_and_submit(rig):
+    s = rig.session
+    forms = rig.vm("forms")
+    s.go("forms")
+    rig.settle(lambda: forms.forms)
+    form_def = next(f for f in forms.forms if any(x.from_card == "id_number" for x in f.fields))
+    forms.pick(form_def.code)
+    form = rig.vm("form")
+    rig.settle(lambda: form.form is not None)
+    assert form.step == "card"
+    form.read_card()  # the simulated reader holds a sample resident card
+    rig.settle(lambda: form.step == "fill", timeout=30)
+    assert form.values.get("id_number") and form.card is not None
+    # on the fill screen the ID number is masked; the review screen shows it in full
+    id_row = next(r for r in form.view["rows"] if r["key"] == "id_number") \
+        if any(r["key"] == "id_number" for r in form.view["rows"]) else None
+    if id_row is not None and not id_row["active"]:
+        assert "*" in id_row["detail"]
+
+    # a required field left empty is reported next to it
+    form.review()
+    assert form.step == "fill" and form.errors
+    missing = next(iter(form.errors))
+    assert any(r["error"] for r in form.view["rows"]) or form.view["page_text"]
+
+    # type a bad phone when the form has one: the message sits beside the field
+    phone = next((f for f in form.form.fields if f.type == "phone"), None)
+    if phone is not None:
+        form.edit(phone.key)
+        type_keys(form, "123")
+        form.next_field()
+        assert phone.key in form.errors
+
+    # fill everything the card did not, with values valid for each type
+    for f in form.form.fields:
+        if form.values.get(f.key) and f.key not in form.errors:
+            continue
+        form.edit(f.key)
+        if f.type == "choice":
+            form.choose_option(f.choices[0].value)
+            continue
+        form.keyboard.clear()
+        for key in _valid_keys(f):
+            form.press(key)
+    form.review()
+    assert form.step == "review", (form.errors, missing)
+    review = {r["title"]: r["detail"] for r in form.view["review_rows"]}
+    assert "办事" in review.values()  # typed as pinyin, committed with the space bar
+    assert any(len(v) == 18 and v[:17].isdigit() for v in review.values())  # full ID shown
+    form.submit()
+    rig.settle(lambda: form.step == "done" or (not form.busy and form.message), timeout=20)
+    assert form.step == "done", form.message
+    assert form.submission.number and form.view["qr"].endswith(form.submission.number)
+    assert rig.printer.read_bytes().startswith(b"\x1b@")  # the receipt
+
+
+def _valid_keys(f: Any) -> list[str]:
+    if f.type in ("chinese_text", "text", "textarea"):
+        return [*"banshi", SPACE]  # pinyin + space commits 办事
+    return list(_valid_value(f))
+
+
+def _valid_value(f: Any) -> str:
+    if f.type == "phone":
+        return "13800138000"
+    if f.type == "postal_code":
+        return "100020"
+    if f.type == "date":
+        return "20240105"
+    if f.type == "number":
+        return str(max(1, int(f.min or 0) + 1))
+    if f.type == "id_number":
+        return CARD_ID
+    if f.type == "email":
+        return "a@b.cn"
+    return "banshi"
+
+
+# --- progress and evaluation -----------------------------------------------------------------
+def test_progress_by_number_shows_timeline_and_deadline(rig, hall):
+    number = _demo_application_number(hall)
+    rig.session.go("progress")
+    progress = rig.vm("progress")
+    for ch in number:
+        progress.press(ch)
+    progress.search()
+    rig.settle(lambda: not progress.busy)
+    assert progress.step == "results", progress.error
+    view = progress.view
+    assert number in view["detail_number"] and view["detail_status"]
+    assert progress.view["timeline"] and progress.view["timeline"][-1]["last"]
+
+
+def test_progress_by_unknown_number_says_so(rig):
+    rig.session.go("progress")
+    progress = rig.vm("progress")
+    for ch in "SQ20990101ZZZZZZZZZZ":
+        progress.press(ch)
+    progress.search()
+    rig.settle(lambda: not progress.busy)
+    assert progress.step == "input" and "E-APP-02" in progress.error
+
+
+def test_evaluation_never_forced_and_submitted_with_reasons(rig):
+    s = rig.session
+    s.go("evaluation", subject="T-TEST-1", subject_label="A001")
+    ev = rig.vm("evaluation")
+    assert ev.step == "level" and not ev.view["can_submit"]
+    s.back()  # leaving is always possible
+    assert s.current == "home"
+    s.go("evaluation", subject="T-TEST-1", subject_label="A001")
+    ev.rate(2)
+    rig.settle(lambda: ev.reasons)
+    ev.toggle_reason(ev.reasons[0]["code"])
+    ev.open_comment()
+    type_keys(ev, "banshi")
+    ev.choose(0)
+    ev.close_comment()
+    assert ev.view["comment"] == "办事"
+    ev.submit()
+    rig.settle(lambda: not ev.busy)
+    assert ev.step in ("thanks",) or "E-" in ev.error
+
+
+def _demo_application_number(hall: Any) -> str:
+    import json
+
+    from kiosk.paths import config_dir
+
+    path = config_dir() / "demo" / "applications.jsonl"
+    first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    return first["number"]
