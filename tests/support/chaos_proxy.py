@@ -1,14 +1,17 @@
-"""A fault-injecting TCP proxy between kiosk and hall server (test-suite only).
+"""A fault-injecting HTTP/1.1 proxy between kiosk and hall server (test-suite only).
 
-Each accepted connection draws one fate from a seeded RNG: pass through (optionally with added
-latency), drop at once, reset in the middle of the response (RST via SO_LINGER 0), or answer
-a canned HTTP 500 without reaching the server. Bounded: it serves until `stop()`.
+Every request draws one fate from a seeded RNG, so keep-alive connections do not dodge the
+chaos: pass through (with added latency), drop the connection before forwarding, reset the
+connection in the middle of the response AFTER the server has processed the request (the
+ambiguous case), or answer a canned 500 without reaching the server. Requests and responses
+are framed by Content-Length, which is all the kiosk and uvicorn use. Bounded: serves until
+`stop()`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
-import select
 import socket
 import struct
 import threading
@@ -19,9 +22,31 @@ from dataclasses import dataclass
 @dataclass
 class Faults:
     latency_s: float = 0.0
-    drop: float = 0.0  # probability: close right after accept
-    reset_mid_response: float = 0.0  # forward part of the reply, then RST
+    drop: float = 0.0  # probability: reset before forwarding
+    reset_mid_response: float = 0.0  # forward, then send half the reply and reset
     http_500: float = 0.0  # answer 500 without forwarding
+
+
+def _read_message(sock: socket.socket, buf: bytearray) -> bytes | None:
+    """One HTTP message (head + Content-Length body) from sock; None on EOF."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        buf += chunk
+    head_end = buf.index(b"\r\n\r\n") + 4
+    length = 0
+    for line in bytes(buf[:head_end]).split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    while len(buf) < head_end + length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        buf += chunk
+    message = bytes(buf[: head_end + length])
+    del buf[: head_end + length]
+    return message
 
 
 class ChaosProxy:
@@ -35,6 +60,7 @@ class ChaosProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self._stop = threading.Event()
         self.fates: dict[str, int] = {"pass": 0, "drop": 0, "reset": 0, "500": 0}
+        self.log: list[tuple[str, bytes]] = []  # (fate, path) per request
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -59,62 +85,49 @@ class ChaosProxy:
                 continue
             except OSError:
                 return
-            threading.Thread(target=self._handle, args=(client, self._fate()), daemon=True).start()
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
 
     @staticmethod
     def _rst(sock: socket.socket) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
 
-    def _handle(self, client: socket.socket, fate: str) -> None:
-        if fate == "drop":
-            self._rst(client)
-            return
-        if fate == "500":
-            client.settimeout(2)
-            try:
-                client.recv(65536)
-                body = b'{"error": {"code": "E-SRV-01", "message": "chaos"}}'
-                client.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json"
-                               b"\r\nConnection: close\r\nContent-Length: " + str(len(body)).encode()
-                               + b"\r\n\r\n" + body)
-            except OSError:
-                pass
-            client.close()
-            return
+    def _handle(self, client: socket.socket) -> None:
+        client.settimeout(10)
+        buf = bytearray()
         try:
-            upstream = socket.create_connection(self.upstream, timeout=5)
-        except OSError:
-            client.close()
-            return
-        if self.faults.latency_s:
-            time.sleep(self.faults.latency_s)
-        sent_back = 0
-        try:
-            socks = [client, upstream]
             while not self._stop.is_set():
-                ready, _, _ = select.select(socks, [], [], 0.5)
-                for s in ready:
-                    data = s.recv(65536)
-                    if not data:
-                        return
-                    if s is upstream:
-                        if fate == "reset":
-                            client.sendall(data[: max(1, len(data) // 2)])
-                            self._rst(client)
-                            return
-                        sent_back += len(data)
-                        client.sendall(data)
-                    else:
-                        upstream.sendall(data)
+                request = _read_message(client, buf)
+                if request is None:
+                    break
+                fate = self._fate()
+                self.log.append((fate, request.split(b" ", 2)[1][:40]))
+                if fate == "drop":
+                    self._rst(client)
+                    return
+                if fate == "500":
+                    body = b'{"error": {"code": "E-SRV-01", "message": "chaos"}}'
+                    client.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: "
+                                   b"application/json\r\nContent-Length: "
+                                   + str(len(body)).encode() + b"\r\n\r\n" + body)
+                    continue
+                with socket.create_connection(self.upstream, timeout=10) as upstream:
+                    upstream.sendall(request)
+                    response = _read_message(upstream, bytearray())
+                if response is None:
+                    self._rst(client)
+                    return
+                if fate == "reset":
+                    client.sendall(response[: len(response) // 2])
+                    self._rst(client)
+                    return
+                if self.faults.latency_s:
+                    time.sleep(self.faults.latency_s)
+                client.sendall(response)
         except OSError:
-            return
-        finally:
-            for s in (client, upstream):
-                try:
-                    s.close()
-                except OSError:
-                    pass
+            pass
+        with contextlib.suppress(OSError):
+            client.close()
 
     def stop(self) -> None:
         self._stop.set()

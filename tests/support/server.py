@@ -45,8 +45,11 @@ def _wait_health(url: str, timeout: float, proc: subprocess.Popen | None = None)
 
 
 def _enroll(url: str, code: str, role: str, name: str | None) -> dict:
-    resp = requests.post(f"{url}/api/v1/devices/enroll",
-                         json={"code": code, "name": name or f"test-{role}"}, timeout=10)
+    resp = requests.post(
+        f"{url}/api/v1/devices/enroll",
+        json={"code": code, "name": name or f"test-{role}"},
+        timeout=10,
+    )
     if resp.status_code != 201:
         raise RuntimeError(f"enrolment failed: {resp.status_code} {resp.text}")
     return resp.json()
@@ -82,13 +85,23 @@ class ServerProcess:
         return ["--db", self.db_url] if self.db_url else ["--data-dir", str(self.data_dir)]
 
     def start(self, timeout: float = START_TIMEOUT) -> ServerProcess:
-        cmd = [sys.executable, "-m", "kiosk", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), *self.db_args()]
+        cmd = [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            *self.db_args(),
+        ]
         if self.demo:
             cmd.append("--demo")
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=REPO,
-                                     env=self._environ(), text=True)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=log, cwd=REPO, env=self._environ(), text=True
+        )
         log.close()
         self.url = self._read_url(timeout)
         self.port = int(self.url.rsplit(":", 1)[1])
@@ -146,11 +159,13 @@ class ServerProcess:
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "kiosk", "admin", *args, *self.db_args()]
-        result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO,
-                                env=self._environ(), timeout=120)
+        result = subprocess.run(
+            cmd, capture_output=True, text=True, cwd=REPO, env=self._environ(), timeout=120
+        )
         if check and result.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): "
-                               f"{result.stdout}{result.stderr}")
+            raise RuntimeError(
+                f"{' '.join(args)} failed ({result.returncode}): {result.stdout}{result.stderr}"
+            )
         return result
 
     def enroll_code(self, role: str = "kiosk", expires: str = "24h") -> str:
@@ -168,12 +183,17 @@ class ServerProcess:
         self.stop()
 
 
-def start_server_process(tmp_path: Path, *, demo: bool = True, db_url: str | None = None,
-                         port: int = 0, env: dict[str, str] | None = None) -> ServerProcess:
+def start_server_process(
+    tmp_path: Path,
+    *,
+    demo: bool = True,
+    db_url: str | None = None,
+    port: int = 0,
+    env: dict[str, str] | None = None,
+) -> ServerProcess:
     """Start `python -m kiosk serve` and wait until it is healthy."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    return ServerProcess(tmp_path, demo=demo, db_url=db_url, port=port,
-                         env=dict(env or {})).start()
+    return ServerProcess(tmp_path, demo=demo, db_url=db_url, port=port, env=dict(env or {})).start()
 
 
 def isolated_settings(tmp_path: Path, overrides: dict[str, dict[str, Any]] | None = None):
@@ -217,9 +237,9 @@ class ThreadServer:
         from hall_server import devices
 
         with self.database.write() as conn:
-            return devices.create_enroll_code(conn, role=role,
-                                              expires=devices.parse_duration(expires),
-                                              now=self.clock.now())["code"]
+            return devices.create_enroll_code(
+                conn, role=role, expires=devices.parse_duration(expires), now=self.clock.now()
+            )["code"]
 
     def enroll(self, role: str = "kiosk", name: str | None = None) -> dict:
         return _enroll(self.url, self.enroll_code(role), role, name)
@@ -238,18 +258,31 @@ class ThreadServer:
         self.stop()
 
 
-def start_server_thread(tmp_path: Path, *, demo: bool = False, db_url: str | None = None,
-                        overrides: dict[str, dict[str, Any]] | None = None,
-                        clock: Any = None, reasons_path: Path | None = None,
-                        demo_dir: Path | None = None, forms_dir: Path | None = None
-                        ) -> ThreadServer:
+def start_server_thread(
+    tmp_path: Path,
+    *,
+    demo: bool = False,
+    db_url: str | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    clock: Any = None,
+    reasons_path: Path | None = None,
+    demo_dir: Path | None = None,
+    forms_dir: Path | None = None,
+) -> ThreadServer:
     from hall_server.runner import start_in_thread
 
     settings = isolated_settings(tmp_path, overrides)
     data_dir = tmp_path / "server-data"
-    running = start_in_thread(settings, data_dir=data_dir, db_url=db_url, demo=demo,
-                              clock=clock, reasons_path=reasons_path, demo_dir=demo_dir,
-                              forms_dir=forms_dir)
+    running = start_in_thread(
+        settings,
+        data_dir=data_dir,
+        db_url=db_url,
+        demo=demo,
+        clock=clock,
+        reasons_path=reasons_path,
+        demo_dir=demo_dir,
+        forms_dir=forms_dir,
+    )
     return ThreadServer(running, settings, data_dir, db_url)
 
 
@@ -282,12 +315,14 @@ class Api:
         return self.session.get(self._url(path), headers=self._headers(), timeout=30, **kw)
 
     def post(self, path: str, json: Any = None, key: Any = _FRESH, **kw: Any) -> requests.Response:
-        return self.session.post(self._url(path), json=json, headers=self._headers(key),
-                                 timeout=60, **kw)
+        return self.session.post(
+            self._url(path), json=json, headers=self._headers(key), timeout=60, **kw
+        )
 
     def patch(self, path: str, json: Any = None, **kw: Any) -> requests.Response:
-        return self.session.patch(self._url(path), json=json, headers=self._headers(),
-                                  timeout=30, **kw)
+        return self.session.patch(
+            self._url(path), json=json, headers=self._headers(), timeout=30, **kw
+        )
 
     def ticket(self, service: str, key: Any = _FRESH, **body: Any) -> requests.Response:
         return self.post("/queue/tickets", {"service": service, **body}, key=key)
