@@ -63,7 +63,7 @@ class KioskCore:
                 ca_bundle=self.credentials.ca_bundle or settings.server.ca_bundle or None,
                 device_id=self.credentials.device_id)
             self.syncer = Syncer(self.client, self.outbox, self.catalog, self.services,
-                                 self.connectivity)
+                                 self.connectivity, maintenance=self.purge_personal_data)
         from kiosk.tickets import apply_ticket_reply
 
         self.outbox.appliers["ticket"] = apply_ticket_reply
@@ -333,6 +333,30 @@ class KioskCore:
         """Raises a request the hall can see (sent with the heartbeat; see provisioning)."""
         log.info("call-staff requested: %s", reason or "-")
         self.emit("call_staff", {"reason": reason})
+
+    # --- privacy and time ------------------------------------------------------------------------
+    def purge_personal_data(self) -> dict[str, int]:
+        from offline_cache.retention import purge
+
+        p = self.settings.privacy
+        return purge(self.store, sent_hours=p.sent_retention_hours,
+                     progress_hours=p.progress_retention_hours)
+
+    def clock_check(self) -> dict[str, Any]:
+        """Is this kiosk's clock behind the last server time it saw? (Works offline too: a
+        terminal that lost its RTC after a power cut wakes up in the past.)"""
+        from datetime import UTC, datetime
+
+        from offline_cache.sync import SERVER_TIME_META, SKEW_META
+
+        last = self.store.get_meta(SERVER_TIME_META)
+        skew = self.store.get_meta(SKEW_META)
+        tolerance = self.settings.privacy.clock_tolerance_s
+        behind = bool(last) and (datetime.fromisoformat(last) - datetime.now(UTC)
+                                 ).total_seconds() > tolerance
+        skew_s = float(skew) if skew else None
+        return {"last_server_time": last, "skew_s": skew_s, "behind": behind,
+                "skewed": skew_s is not None and abs(skew_s) > tolerance}
 
     # --- sync ------------------------------------------------------------------------------------
     def sync_once(self, *, pull_catalog: bool = True):

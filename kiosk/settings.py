@@ -65,6 +65,15 @@ class KioskSettings(Section):
     holder_daily_limit: int = Field(ge=0, description="Real-name tickets per ID per day (0: none)")
 
 
+class PrivacySettings(Section):
+    sent_retention_hours: float = Field(ge=0, le=720, description="Hours a delivered "
+                                        "submission's personal data stays on the kiosk")
+    progress_retention_hours: float = Field(ge=0, le=720, description="Hours a cached "
+                                            "progress record stays on the kiosk")
+    clock_tolerance_s: float = Field(ge=0, description="Kiosk clock behind the server beyond "
+                                     "this is reported")
+
+
 class PrinterSettings(Section):
     target: str = Field(description="file:/path, sim, usb:VID:PID, serial:/dev/…, tcp:host:port")
 
@@ -93,6 +102,7 @@ class Settings(BaseModel):
     server: ServerSettings
     network: NetworkSettings
     kiosk: KioskSettings
+    privacy: PrivacySettings
     printer: PrinterSettings
     devices: DevicesSettings
     ui: UiSettings

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from offline_cache.services import ServiceCache
 
 log = logging.getLogger(__name__)
 SERVER_TIME_META = "last_server_time"
+SKEW_META = "clock_skew_s"
 
 
 @dataclass
@@ -45,7 +47,8 @@ class SyncResult:
 
 class Syncer:
     def __init__(self, client: HallClient, outbox: Outbox, catalog: Catalog,
-                 services: ServiceCache, connectivity: Connectivity) -> None:
+                 services: ServiceCache, connectivity: Connectivity,
+                 maintenance: Callable[[], object] | None = None) -> None:
         self.client = client
         self.outbox = outbox
         self.catalog = catalog
@@ -56,6 +59,9 @@ class Syncer:
         self._thread: threading.Thread | None = None
         self.catalog_interval = 60.0
         self._last_catalog = 0.0
+        self.maintenance = maintenance  # e.g. the retention purge, run every few minutes
+        self.maintenance_interval = 300.0
+        self._last_maintenance = 0.0
 
     def probe(self) -> float | None:
         """Health check; returns the clock skew (kiosk − server, seconds) when reachable."""
@@ -66,9 +72,11 @@ class Syncer:
             return None
         self.connectivity.success()
         server_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=UTC)
+        skew = (datetime.now(UTC) - server_time).total_seconds()
         with self.outbox.store.transaction() as conn:
             self.outbox.store.set_meta(conn, SERVER_TIME_META, server_time.isoformat())
-        return (datetime.now(UTC) - server_time).total_seconds()
+            self.outbox.store.set_meta(conn, SKEW_META, f"{skew:.3f}")
+        return skew
 
     def sync_once(self, *, pull_catalog: bool = True) -> SyncResult:
         result = SyncResult()
@@ -113,6 +121,10 @@ class Syncer:
             try:
                 due = time.monotonic() - self._last_catalog > self.catalog_interval
                 self.sync_once(pull_catalog=due)
+                if self.maintenance and (time.monotonic() - self._last_maintenance
+                                         > self.maintenance_interval):
+                    self._last_maintenance = time.monotonic()
+                    self.maintenance()
             except Exception:  # the syncer must outlive any one bad pass
                 log.exception("sync pass failed")
             self._wake.wait(interval)

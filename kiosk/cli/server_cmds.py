@@ -16,10 +16,18 @@ from kiosk.cli import Human, add_json_flag
 
 def _db_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--data-dir", metavar="DIR", default=None,
-                       help="server data dir holding the SQLite file (default KIOSK_HOME/server)")
-    group.add_argument("--db", metavar="URL", default=None,
-                       help="database URL, e.g. postgresql+psycopg://user@host/db")
+    group.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=None,
+        help="server data dir holding the SQLite file (default KIOSK_HOME/server)",
+    )
+    group.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL, e.g. postgresql+psycopg://user@host/db",
+    )
 
 
 def _settings(**server: Any):
@@ -48,16 +56,19 @@ def _enroll_code(args: argparse.Namespace) -> Human:
     from hall_server.admin import new_enroll_code
 
     result = new_enroll_code(_settings(), args.role, args.expires, **_where(args))
-    return Human(f"{result['code']}  (role {result['role']}, expires {result['expires_at']})",
-                 result)
+    return Human(
+        f"{result['code']}  (role {result['role']}, expires {result['expires_at']})", result
+    )
 
 
 def _import_catalog(args: argparse.Namespace) -> Human:
     from hall_server.admin import import_catalog_file
 
     r = import_catalog_file(_settings(), args.file, **_where(args))
-    text = (f"imported {r['items']} items: {r['added']} added, {r['changed']} changed, "
-            f"{r['unchanged']} unchanged, {r['deleted']} deleted")
+    text = (
+        f"imported {r['items']} items: {r['added']} added, {r['changed']} changed, "
+        f"{r['unchanged']} unchanged, {r['deleted']} deleted"
+    )
     return Human(text, r)
 
 
@@ -66,8 +77,11 @@ def _import_services(args: argparse.Namespace) -> Human:
 
     r = import_services_file(_settings(), args.file, **_where(args))
     closed = f"; closed {', '.join(r['closed'])}" if r["closed"] else ""
-    return Human(f"imported {r['services']} queue services: {r['added']} added, "
-                 f"{r['updated']} updated{closed}", r)
+    return Human(
+        f"imported {r['services']} queue services: {r['added']} added, "
+        f"{r['updated']} updated{closed}",
+        r,
+    )
 
 
 def _migrate(args: argparse.Namespace) -> Human:
@@ -86,8 +100,10 @@ def _devices(args: argparse.Namespace) -> Human:
     lines = [f"{'ID':36}  {'NAME':16} {'ROLE':8} {'TAG':5} {'LAST SEEN':25} STATE"]
     for d in rows:
         state = "revoked" if d["revoked_at"] else "active"
-        lines.append(f"{d['id']:36}  {d['name'][:16]:16} {d['role']:8} {d['tag'] or '-':5} "
-                     f"{d['last_seen'] or '-':25} {state}")
+        lines.append(
+            f"{d['id']:36}  {d['name'][:16]:16} {d['role']:8} {d['tag'] or '-':5} "
+            f"{d['last_seen'] or '-':25} {state}"
+        )
     return Human("\n".join(lines) if rows else "no devices enrolled", {"devices": rows})
 
 
@@ -119,11 +135,13 @@ def _catalog_schema(args: argparse.Namespace) -> Human | dict:
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="run the hall server (API v1)")
     serve.add_argument("--host", default=None, help="address to listen on (server.host)")
-    serve.add_argument("--port", type=int, default=None,
-                       help="port (server.port); 0 picks a free one")
+    serve.add_argument(
+        "--port", type=int, default=None, help="port (server.port); 0 picks a free one"
+    )
     _db_args(serve)
-    serve.add_argument("--demo", action="store_true",
-                       help="load the sample hall (config/demo) before serving")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the sample hall (config/demo) before serving"
+    )
     serve.set_defaults(handler=_serve)
 
     admin = subparsers.add_parser("admin", help="hall server administration")
