@@ -103,6 +103,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 1 → 2: guide-search index (offline_cache/search_index.py), built from the mirrored catalog
     search_index.migrate,
+    # 2 → 3: the outbox's next sequence number per stream without scanning the whole outbox
+    """
+    CREATE INDEX outbox_stream_seq ON outbox(stream, seq);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
