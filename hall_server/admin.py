@@ -25,8 +25,13 @@ from kiosk.wire import CatalogItemIn
 log = logging.getLogger(__name__)
 
 
-def open_database(settings: Any, *, data_dir: str | Path | None = None,
-                  db_url: str | None = None, migrate: bool = True) -> Database:
+def open_database(
+    settings: Any,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+    migrate: bool = True,
+) -> Database:
     """The hall database (SQLite in the data dir unless a URL is given), migrated to head."""
     database = Database(resolve_db_url(settings, data_dir=data_dir, db_url=db_url))
     if migrate:
@@ -34,14 +39,16 @@ def open_database(settings: Any, *, data_dir: str | Path | None = None,
             upgrade(database)
         except OperationalError as exc:
             database.dispose()
-            raise KioskError(DATABASE_UNAVAILABLE,
-                             f"{database.describe()}: {type(exc.orig).__name__}") from exc
+            raise KioskError(
+                DATABASE_UNAVAILABLE, f"{database.describe()}: {type(exc.orig).__name__}"
+            ) from exc
     return database
 
 
 @contextlib.contextmanager
-def database_for(settings: Any, data_dir: str | Path | None,
-                 db_url: str | None) -> Iterator[Database]:
+def database_for(
+    settings: Any, data_dir: str | Path | None, db_url: str | None
+) -> Iterator[Database]:
     database = open_database(settings, data_dir=data_dir, db_url=db_url)
     try:
         yield database
@@ -49,71 +56,99 @@ def database_for(settings: Any, data_dir: str | Path | None,
         database.dispose()
 
 
-def migrate(settings: Any, *, data_dir: str | Path | None = None,
-            db_url: str | None = None) -> dict:
+def migrate(
+    settings: Any, *, data_dir: str | Path | None = None, db_url: str | None = None
+) -> dict:
     database = Database(resolve_db_url(settings, data_dir=data_dir, db_url=db_url))
     try:
         result = upgrade(database)
     except OperationalError as exc:
-        raise KioskError(DATABASE_UNAVAILABLE,
-                         f"{database.describe()}: {type(exc.orig).__name__}") from exc
+        raise KioskError(
+            DATABASE_UNAVAILABLE, f"{database.describe()}: {type(exc.orig).__name__}"
+        ) from exc
     finally:
         database.dispose()
     return {"database": database.describe(), "from": result["from"], "to": result["to"]}
 
 
-def new_enroll_code(settings: Any, role: str = "kiosk", expires: str = "24h",
-                    data_dir: str | Path | None = None, db_url: str | None = None) -> dict:
+def new_enroll_code(
+    settings: Any,
+    role: str = "kiosk",
+    expires: str = "24h",
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> dict:
     """{"code", "role", "expires_at"} for a one-time enrolment code."""
     with database_for(settings, data_dir, db_url) as database, database.write() as conn:
-        return devices.create_enroll_code(conn, role=role,
-                                          expires=devices.parse_duration(expires),
-                                          now=datetime.now(UTC))
+        return devices.create_enroll_code(
+            conn, role=role, expires=devices.parse_duration(expires), now=datetime.now(UTC)
+        )
 
 
-def create_enroll_code(settings: Any, role: str = "kiosk", expires: str = "24h",
-                       data_dir: str | Path | None = None, db_url: str | None = None) -> str:
+def create_enroll_code(
+    settings: Any,
+    role: str = "kiosk",
+    expires: str = "24h",
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> str:
     """Just the code (XXXX-XXXX-XXXX), for in-process callers such as `kiosk demo`."""
     return new_enroll_code(settings, role, expires, data_dir, db_url)["code"]
 
 
-def import_catalog_file(settings: Any, path: str | Path, *, data_dir: str | Path | None = None,
-                        db_url: str | None = None) -> dict:
+def import_catalog_file(
+    settings: Any,
+    path: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> dict:
     from hall_server.catalog_import import import_catalog
 
     with database_for(settings, data_dir, db_url) as database:
         return import_catalog(database, Path(path))
 
 
-def import_services_file(settings: Any, path: str | Path, *, data_dir: str | Path | None = None,
-                         db_url: str | None = None) -> dict:
+def import_services_file(
+    settings: Any,
+    path: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> dict:
     from hall_server.services_import import import_services
 
     with database_for(settings, data_dir, db_url) as database:
         return import_services(database, Path(path))
 
 
-def list_devices(settings: Any, *, data_dir: str | Path | None = None,
-                 db_url: str | None = None) -> list[dict]:
+def list_devices(
+    settings: Any, *, data_dir: str | Path | None = None, db_url: str | None = None
+) -> list[dict]:
     with database_for(settings, data_dir, db_url) as database, database.read() as conn:
         return devices.list_devices(conn)
 
 
-def revoke_device(settings: Any, ident: str, *, data_dir: str | Path | None = None,
-                  db_url: str | None = None) -> list[dict]:
+def revoke_device(
+    settings: Any, ident: str, *, data_dir: str | Path | None = None, db_url: str | None = None
+) -> list[dict]:
     """Revoke by device id or name (every active device of that name)."""
     with database_for(settings, data_dir, db_url) as database, database.write() as conn:
         return devices.revoke(conn, ident, datetime.now(UTC))
 
 
-def load_demo_data(settings: Any, *, data_dir: str | Path | None = None,
-                   db_url: str | None = None, demo_dir: Path | None = None) -> dict:
+def load_demo_data(
+    settings: Any,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+    demo_dir: Path | None = None,
+) -> dict:
     from hall_server.demo import load_demo
     from hall_server.keys import ensure_hall_key
 
     with database_for(settings, data_dir, db_url) as database:
-        return load_demo(database, settings, hall_key=ensure_hall_key(database),
-                         demo_dir=demo_dir)
+        return load_demo(database, settings, hall_key=ensure_hall_key(database), demo_dir=demo_dir)
 
 
 def catalog_schema() -> dict:

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from hall_server import http_errors
-from hall_server.api import applications, catalog, evaluations, public, queue, sync, system
+from hall_server.api import applications, catalog, evaluations, fleet, public, queue, sync, system
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
@@ -24,13 +24,22 @@ from kiosk.wire import API_PREFIX
 log = logging.getLogger(__name__)
 
 
-def build_context(settings: Any, database: Database, *, clock: Clock | None = None,
-                  reasons_path: Path | None = None, forms_dir: Path | None = None
-                  ) -> HallContext:
+def build_context(
+    settings: Any,
+    database: Database,
+    *,
+    clock: Clock | None = None,
+    reasons_path: Path | None = None,
+    forms_dir: Path | None = None,
+) -> HallContext:
     """Needs a migrated database (it reads or creates the hall key)."""
     return HallContext(
-        settings=settings, database=database, clock=clock or Clock(),
-        hall_key=ensure_hall_key(database), version=__version__, reasons_path=reasons_path,
+        settings=settings,
+        database=database,
+        clock=clock or Clock(),
+        hall_key=ensure_hall_key(database),
+        version=__version__,
+        reasons_path=reasons_path,
         forms_dir=forms_dir,
     )
 
@@ -40,14 +49,15 @@ def create_app(ctx: HallContext) -> FastAPI:
         title="Hall server API",
         version=ctx.version,
         description="API v1 of the government service hall server (政务服务中心). "
-        "Every error body is {\"error\": {\"code\", \"message\"}}; see docs/api.md.",
+        'Every error body is {"error": {"code", "message"}}; see docs/api.md.',
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
     )
     app.state.ctx = ctx
     http_errors.install(app)
-    for module in (system, catalog, queue, applications, evaluations, sync):
+    for module in (system, catalog, queue, applications, evaluations, sync, fleet):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(public.router)
+    app.include_router(fleet.pages)  # /admin/devices
     return app

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from hall_server.catalog import item_summary
-from hall_server.clock import as_utc
+from hall_server.clock import iso_utc
 from hall_server.schema import application_history, applications
 from hall_server.workdays import add_working_days, load_calendar
 from kiosk.errors import APPLICATION_UNKNOWN, FIELD_INVALID, FORM_UNKNOWN, KioskError
@@ -30,8 +30,8 @@ MAX_LISTED = 50
 
 
 def new_number(day: date) -> str:
-    return "SQ" + day.strftime("%Y%m%d") + "".join(
-        secrets.choice(NUMBER_ALPHABET) for _ in range(10)
+    return (
+        "SQ" + day.strftime("%Y%m%d") + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
     )
 
 
@@ -58,15 +58,34 @@ def _check_form(req: ApplicationRequest, forms: tuple[Any, Any] | None) -> Any:
     return form
 
 
-def insert_application(conn: Connection, *, number: str, form: str, item: str,
-                       item_title: str, holder: str | None, fields: dict, status: str,
-                       submitted_at: datetime, promised: date | None, device_id: str | None,
-                       history: list[tuple[str, datetime, str]]) -> None:
+def insert_application(
+    conn: Connection,
+    *,
+    number: str,
+    form: str,
+    item: str,
+    item_title: str,
+    holder: str | None,
+    fields: dict,
+    status: str,
+    submitted_at: datetime,
+    promised: date | None,
+    device_id: str | None,
+    history: list[tuple[str, datetime, str]],
+) -> None:
     conn.execute(
         applications.insert().values(
-            number=number, form=form, item=item, item_title=item_title, holder=holder,
-            fields=json.dumps(fields, ensure_ascii=False), status=status, device_id=device_id,
-            submitted_at=submitted_at, promised_by=promised, updated_at=history[-1][1],
+            number=number,
+            form=form,
+            item=item,
+            item_title=item_title,
+            holder=holder,
+            fields=json.dumps(fields, ensure_ascii=False),
+            status=status,
+            device_id=device_id,
+            submitted_at=submitted_at,
+            promised_by=promised,
+            updated_at=history[-1][1],
         )
     )
     conn.execute(
@@ -75,8 +94,15 @@ def insert_application(conn: Connection, *, number: str, form: str, item: str,
     )
 
 
-def create_application(conn: Connection, req: ApplicationRequest, *, device_id: str,
-                       now: datetime, today: date, forms: tuple[Any, Any] | None) -> dict:
+def create_application(
+    conn: Connection,
+    req: ApplicationRequest,
+    *,
+    device_id: str,
+    now: datetime,
+    today: date,
+    forms: tuple[Any, Any] | None,
+) -> dict:
     form = _check_form(req, forms)
     form_items = list(getattr(form, "items", ()) or ())
     item_code = req.item or (form_items[0] if form_items else req.form)
@@ -85,9 +111,18 @@ def create_application(conn: Connection, req: ApplicationRequest, *, device_id: 
     promised = promised_by(today, int(item.get("promised_days", 0))) if item else None
     number = new_number(today)
     insert_application(
-        conn, number=number, form=req.form, item=item_code, item_title=title,
-        holder=req.holder, fields=req.fields, status="submitted", submitted_at=now,
-        promised=promised, device_id=device_id, history=[("submitted", now, "")],
+        conn,
+        number=number,
+        form=req.form,
+        item=item_code,
+        item_title=title,
+        holder=req.holder,
+        fields=req.fields,
+        status="submitted",
+        submitted_at=now,
+        promised=promised,
+        device_id=device_id,
+        history=[("submitted", now, "")],
     )
     log.info("application %s submitted (form %s)", number, req.form)
     return {"number": number, "status": "submitted"}
@@ -99,7 +134,7 @@ def _history(conn: Connection, number: str) -> list[dict]:
         .where(application_history.c.number == number)
         .order_by(application_history.c.at, application_history.c.pk)
     )
-    return [{"status": r.status, "at": as_utc(r.at).isoformat(), "note": r.note} for r in rows]
+    return [{"status": r.status, "at": iso_utc(r.at), "note": r.note} for r in rows]
 
 
 def _application_dict(conn: Connection, row: Any, now: datetime) -> dict:
@@ -110,7 +145,7 @@ def _application_dict(conn: Connection, row: Any, now: datetime) -> dict:
         "status": row.status,
         "history": _history(conn, row.number),
         "promised_by": row.promised_by.isoformat() if row.promised_by else None,
-        "as_of": now.isoformat(),
+        "as_of": iso_utc(now),
     }
 
 
@@ -131,19 +166,20 @@ def list_by_holder(conn: Connection, holder: str, now: datetime) -> list[dict]:
     return [_application_dict(conn, r, now) for r in rows]
 
 
-def change_status(conn: Connection, number: str, status: str, note: str,
-                  now: datetime) -> dict:
+def change_status(conn: Connection, number: str, status: str, note: str, now: datetime) -> dict:
     """Record a status change (any status of the published set; the same status again adds
     a note to the history)."""
     if status not in APPLICATION_STATUSES:  # the wire model already restricts it
         raise KioskError(FIELD_INVALID, f"status {status!r}")
     done = conn.execute(
-        update(applications).where(applications.c.number == number)
+        update(applications)
+        .where(applications.c.number == number)
         .values(status=status, updated_at=now)
     )
     if done.rowcount != 1:
         raise KioskError(APPLICATION_UNKNOWN)
-    conn.execute(application_history.insert().values(number=number, status=status, at=now,
-                                                     note=note))
+    conn.execute(
+        application_history.insert().values(number=number, status=status, at=now, note=note)
+    )
     log.info("application %s is now %s", number, status)
     return get_application(conn, number, now)

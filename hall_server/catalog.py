@@ -43,8 +43,9 @@ def changes_json(conn: Connection, since: str | None, limit: int) -> str:
     """The `CatalogChanges` reply, as JSON text."""
     start = decode_cursor(since)
     rows = conn.execute(
-        select(catalog_items.c.code, catalog_items.c.seq, catalog_items.c.deleted,
-               catalog_items.c.data)
+        select(
+            catalog_items.c.code, catalog_items.c.seq, catalog_items.c.deleted, catalog_items.c.data
+        )
         .where(catalog_items.c.seq > start)
         .order_by(catalog_items.c.seq)
         .limit(limit + 1)
@@ -55,9 +56,15 @@ def changes_json(conn: Connection, since: str | None, limit: int) -> str:
     deleted = [r.code for r in rows if r.deleted]
     cursor = encode_cursor(rows[-1].seq if rows else start)
     return (
-        '{"items":[' + ",".join(items) + '],"deleted":'
+        '{"items":['
+        + ",".join(items)
+        + '],"deleted":'
         + json.dumps(deleted, ensure_ascii=False)
-        + ',"cursor":' + json.dumps(cursor) + ',"more":' + ("true" if more else "false") + "}"
+        + ',"cursor":'
+        + json.dumps(cursor)
+        + ',"more":'
+        + ("true" if more else "false")
+        + "}"
     )
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, select, update
 
 from hall_server.catalog import CATALOG_SEQ, encode_cursor
-from hall_server.clock import Clock
+from hall_server.clock import Clock, iso_utc
 from hall_server.db import Database
 from hall_server.schema import catalog_items
 from hall_server.search_helpers import search_helpers
@@ -104,20 +104,23 @@ def read_file(path: Path) -> list[CatalogItemIn]:
 
 
 def content_hash(item: CatalogItemIn) -> str:
-    canonical = json.dumps(item.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # The model's own JSON is canonical: fields in declared order, one rendering per value.
+    return hashlib.sha256(item.model_dump_json().encode()).hexdigest()
 
 
 def _item_json(item: CatalogItemIn, now: datetime) -> str:
-    data = item.model_dump(mode="json")
-    data["search"] = search_helpers(item.title, item.aliases)
-    data["updated_at"] = now.isoformat()
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    """The stored (and served) item: the imported fields plus search helpers and the time."""
+    extra = {"search": search_helpers(item.title, item.aliases), "updated_at": iso_utc(now)}
+    return (
+        item.model_dump_json()[:-1]
+        + ","
+        + json.dumps(extra, ensure_ascii=False, separators=(",", ":"))[1:]
+    )
 
 
-def import_items(conn: Connection, database: Database, items: list[CatalogItemIn],
-                 now: datetime) -> dict:
+def import_items(
+    conn: Connection, database: Database, items: list[CatalogItemIn], now: datetime
+) -> dict:
     """Apply a validated catalog inside the caller's write transaction."""
     existing = {
         r.code: (r.content_hash, r.deleted)
@@ -137,31 +140,48 @@ def import_items(conn: Connection, database: Database, items: list[CatalogItemIn
         else:
             unchanged += 1
     in_file = {item.code for item in items}
-    gone = sorted(code for code, (_, deleted) in existing.items()
-                  if code not in in_file and not deleted)
+    gone = sorted(
+        code for code, (_, deleted) in existing.items() if code not in in_file and not deleted
+    )
     count = len(added) + len(changed) + len(gone)
     seqs = iter(database.take_seqs(conn, CATALOG_SEQ, count)) if count else iter(())
     if added:
         conn.execute(
             catalog_items.insert(),
             [
-                {"code": item.code, "seq": next(seqs), "deleted": False, "content_hash": digest,
-                 "data": _item_json(item, now), "updated_at": now}
+                {
+                    "code": item.code,
+                    "seq": next(seqs),
+                    "deleted": False,
+                    "content_hash": digest,
+                    "data": _item_json(item, now),
+                    "updated_at": now,
+                }
                 for item, digest in added
             ],
         )
     stmt = (
         update(catalog_items)
         .where(catalog_items.c.code == bindparam("b_code"))
-        .values(seq=bindparam("b_seq"), deleted=bindparam("b_deleted"),
-                content_hash=bindparam("b_hash"), data=bindparam("b_data"), updated_at=now)
+        .values(
+            seq=bindparam("b_seq"),
+            deleted=bindparam("b_deleted"),
+            content_hash=bindparam("b_hash"),
+            data=bindparam("b_data"),
+            updated_at=now,
+        )
     )
     if changed:
         conn.execute(
             stmt,
             [
-                {"b_code": item.code, "b_seq": next(seqs), "b_deleted": False, "b_hash": digest,
-                 "b_data": _item_json(item, now)}
+                {
+                    "b_code": item.code,
+                    "b_seq": next(seqs),
+                    "b_deleted": False,
+                    "b_hash": digest,
+                    "b_data": _item_json(item, now),
+                }
                 for item, digest in changed
             ],
         )
@@ -187,8 +207,9 @@ def import_items(conn: Connection, database: Database, items: list[CatalogItemIn
     return result
 
 
-def import_catalog(database: Database, source: Path | str | Iterable[str], *,
-                   clock: Clock | None = None) -> dict:
+def import_catalog(
+    database: Database, source: Path | str | Iterable[str], *, clock: Clock | None = None
+) -> dict:
     """Validate everything, then apply it in one transaction. `source` is a file path or an
     iterable of lines. Returns counts: items, added, changed, unchanged, deleted, cursor."""
     items = read_file(Path(source)) if isinstance(source, str | Path) else parse_lines(source)

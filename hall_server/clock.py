@@ -57,3 +57,8 @@ def as_utc(when: datetime) -> datetime:
     if when.tzinfo is None:
         return when.replace(tzinfo=UTC)
     return when.astimezone(UTC)
+
+
+def iso_utc(when: datetime) -> str:
+    """RFC 3339 in UTC with a "Z", the one timestamp format of the API."""
+    return as_utc(when).isoformat().replace("+00:00", "Z")

@@ -53,10 +53,11 @@ class HallContext:
         return business_date(when or self.clock.now(), self.zone)
 
     def forms(self) -> tuple[Any, Any] | None:
-        """(load_forms() result, validate_fields) once kiosk.forms exists; None until then."""
+        """(load_forms() result, validate_fields) once kiosk.forms exists; None without it.
+        A broken forms directory raises its KioskError on every call (applications are then
+        refused, not accepted unchecked) until it is fixed and the server restarted."""
         with self._forms_lock:
             if not self._forms_loaded:
-                self._forms_loaded = True
                 try:
                     from kiosk import forms as forms_module
                 except ModuleNotFoundError as exc:
@@ -65,6 +66,9 @@ class HallContext:
                     log.warning("kiosk.forms is not available: application forms are not validated")
                     self._forms = None
                 else:
-                    self._forms = (forms_module.load_forms(self.forms_dir),
-                                   forms_module.validate_fields)
+                    self._forms = (
+                        forms_module.load_forms(self.forms_dir),
+                        forms_module.validate_fields,
+                    )
+                self._forms_loaded = True
             return self._forms

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 SQLITE_FILE = "hall.sqlite3"
 
 
-def resolve_db_url(settings: Any, *, data_dir: str | Path | None = None,
-                   db_url: str | None = None) -> str:
+def resolve_db_url(
+    settings: Any, *, data_dir: str | Path | None = None, db_url: str | None = None
+) -> str:
     """`--db URL` wins, then `server.db_url`, else a SQLite file in the data dir
     (`--data-dir`, `server.data_dir`, or KIOSK_HOME/server)."""
     url = db_url or settings.server.db_url
@@ -70,7 +71,11 @@ class Database:
             self.write_lock: threading.Lock | None = threading.Lock()
         else:
             self.engine = create_engine(
-                url, pool_size=8, max_overflow=48, pool_timeout=60, pool_pre_ping=True,
+                url,
+                pool_size=8,
+                max_overflow=48,
+                pool_timeout=60,
+                pool_pre_ping=True,
                 hide_parameters=True,
             )
             self.write_lock = None
@@ -132,5 +137,3 @@ def _sqlite_events(engine: Engine) -> None:
     def _begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-

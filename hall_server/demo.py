@@ -5,7 +5,9 @@
 - applications.jsonl → demo applications in every status, holder hashes computed from the
   fictional ID numbers with this hall's key; an application number already present is left
   as it is;
-- a few appointments for the hall's current business day: codes YY<yyyymmdd>01 … 05.
+- appointments.toml → appointments booked for the hall's current business day (booked
+  again for the new day when the server loads the demo on a later day); without that file,
+  five generated ones, codes YY<yyyymmdd>01 … 05.
 A missing file is skipped with a warning; a bad application line is reported and skipped.
 """
 
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
+import tomllib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from hall_server.applications import insert_application
 from hall_server.catalog import item_summary
@@ -50,8 +53,9 @@ def _parse_time(value: Any, fallback: datetime) -> datetime:
     return fallback
 
 
-def _load_applications(database: Database, path: Path, hall_key: str,
-                       now: datetime) -> tuple[dict, list[str]]:
+def _load_applications(
+    database: Database, path: Path, hall_key: str, now: datetime
+) -> tuple[dict, list[str]]:
     added, kept, bad = 0, 0, []
     holders: list[str] = []
     with path.open(encoding="utf-8-sig") as fh:
@@ -84,12 +88,18 @@ def _load_applications(database: Database, path: Path, hall_key: str,
                 summary = item_summary(conn, item)
                 promised = entry.get("promised_by")
                 insert_application(
-                    conn, number=number, form=str(entry.get("form") or item), item=item,
+                    conn,
+                    number=number,
+                    form=str(entry.get("form") or item),
+                    item=item,
                     item_title=(summary or {}).get("title", "") or str(entry.get("item_title", "")),
-                    holder=holder, fields=entry.get("fields") or {}, status=status,
+                    holder=holder,
+                    fields=entry.get("fields") or {},
+                    status=status,
                     submitted_at=submitted,
                     promised=date.fromisoformat(promised) if promised else None,
-                    device_id=None, history=history,
+                    device_id=None,
+                    history=history,
                 )
                 existing.add(number)
                 added += 1
@@ -100,31 +110,100 @@ def _load_applications(database: Database, path: Path, hall_key: str,
     return {"added": added, "kept": kept, "skipped": bad}, holders
 
 
-def _seed_appointments(database: Database, zone: ZoneInfo, now: datetime,
-                       holders: list[str]) -> list[str]:
+def _book(
+    conn: Connection,
+    database: Database,
+    *,
+    code: str,
+    service: str,
+    day: date,
+    holder: str | None,
+    now: datetime,
+) -> None:
+    """Book an appointment for `day`; one booked on an earlier day is booked again (the demo
+    file has no dates: its appointments are for whatever day the server loads them)."""
+    stmt = database.insert(appointments).values(
+        code=code,
+        service=service,
+        business_date=day,
+        holder=holder,
+        status="booked",
+        created_at=now,
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["code"],
+            set_={
+                "service": service,
+                "business_date": day,
+                "holder": holder,
+                "status": "booked",
+                "ticket_id": None,
+                "created_at": now,
+            },
+            where=appointments.c.business_date != stmt.excluded.business_date,
+        )
+    )
+
+
+def _appointments_from_file(path: Path, hall_key: str) -> list[tuple[str, str, str | None]]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    out = []
+    for entry in data.get("appointment", []):
+        id_number = entry.get("holder_id_number")
+        holder = holder_hash(hall_key, id_number) if id_number else None
+        out.append((str(entry["code"]), str(entry["service"]), holder))
+    return out
+
+
+def _seed_appointments(
+    database: Database,
+    zone: ZoneInfo,
+    now: datetime,
+    holders: list[str],
+    booked: list[tuple[str, str, str | None]] | None,
+) -> list[str]:
+    """Appointments for today: the demo file's, else DEMO_APPOINTMENTS generated ones."""
     day = business_date(now, zone)
-    codes: list[str] = []
     with database.write() as conn:
-        services = list(conn.execute(
-            select(queue_services.c.code).where(queue_services.c.open.is_(True))
-            .order_by(queue_services.c.sort, queue_services.c.code)
-        ).scalars())
-        if not services:
-            return codes
-        for i in range(1, DEMO_APPOINTMENTS + 1):
-            code = appointment_code(day, i)
-            stmt = database.insert(appointments).values(
-                code=code, service=services[(i - 1) % len(services)], business_date=day,
-                holder=holders[i - 1] if i - 1 < len(holders) else None, status="booked",
-                created_at=now,
-            ).on_conflict_do_nothing(index_elements=["code"])
-            conn.execute(stmt)
+        services = list(
+            conn.execute(
+                select(queue_services.c.code)
+                .where(queue_services.c.open.is_(True))
+                .order_by(queue_services.c.sort, queue_services.c.code)
+            ).scalars()
+        )
+        if booked is None:
+            if not services:
+                return []
+            booked = [
+                (
+                    appointment_code(day, i),
+                    services[(i - 1) % len(services)],
+                    holders[i - 1] if i - 1 < len(holders) else None,
+                )
+                for i in range(1, DEMO_APPOINTMENTS + 1)
+            ]
+        known = set(services)
+        codes = []
+        for code, service, holder in booked:
+            if service not in known:
+                log.warning("demo appointment %s: no open queue service %s, skipped", code, service)
+                continue
+            _book(conn, database, code=code, service=service, day=day, holder=holder, now=now)
             codes.append(code)
     return codes
 
 
-def load_demo(database: Database, settings: Any, *, hall_key: str, clock: Clock | None = None,
-              demo_dir: Path | None = None) -> dict:
+def load_demo(
+    database: Database,
+    settings: Any,
+    *,
+    hall_key: str,
+    clock: Clock | None = None,
+    demo_dir: Path | None = None,
+) -> dict:
     """Load the demo hall into a migrated database; safe to run again. Returns a summary."""
     from hall_server.catalog_import import import_catalog
     from hall_server.services_import import import_services
@@ -146,10 +225,14 @@ def load_demo(database: Database, settings: Any, *, hall_key: str, clock: Clock 
     holders: list[str] = []
     if apps_file.is_file():
         summary["applications"], holders = _load_applications(
-            database, apps_file, hall_key, clock.now())
+            database, apps_file, hall_key, clock.now()
+        )
     else:
         log.warning("demo: no %s, applications not loaded", apps_file)
+    appts_file = folder / "appointments.toml"
+    booked = _appointments_from_file(appts_file, hall_key) if appts_file.is_file() else None
     summary["appointments"] = _seed_appointments(
-        database, ZoneInfo(settings.hall.timezone), clock.now(), holders)
+        database, ZoneInfo(settings.hall.timezone), clock.now(), holders, booked
+    )
     log.info("demo hall loaded from %s", folder)
     return summary

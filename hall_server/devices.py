@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, or_, select, update
 
-from hall_server.clock import as_utc
+from hall_server.clock import iso_utc
 from hall_server.db import Database
 from hall_server.schema import devices, enroll_codes
 from kiosk.errors import ENROLL_CODE_INVALID, NOT_FOUND, USAGE, KioskError
@@ -67,11 +67,18 @@ def create_enroll_code(conn: Connection, *, role: str, expires: timedelta, now: 
     )
     log.info("enrolment code created for role %s, expires %s", role, expires_at.isoformat())
     code = f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
-    return {"code": code, "role": role, "expires_at": expires_at.isoformat()}
+    return {"code": code, "role": role, "expires_at": iso_utc(expires_at)}
 
 
-def enroll(conn: Connection, database: Database, *, code: str, name: str,
-           location: str | None, now: datetime) -> tuple[Device, str]:
+def enroll(
+    conn: Connection,
+    database: Database,
+    *,
+    code: str,
+    name: str,
+    location: str | None,
+    now: datetime,
+) -> tuple[Device, str]:
     """Spend a code (atomically: an UPDATE that only matches an unused, unexpired code) and
     create the device. Returns the device and its clear token (shown once, stored hashed)."""
     code_hash = sha256_hex(normalize_code(code))
@@ -111,7 +118,8 @@ def enroll(conn: Connection, database: Database, *, code: str, name: str,
 
 
 _BY_TOKEN = select(devices.c.id, devices.c.name, devices.c.role, devices.c.tag).where(
-    devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None))
+    devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None)
+)
 
 
 def authenticate(conn: Connection, token: str) -> Device | None:
@@ -125,7 +133,7 @@ def touch(conn: Connection, device_id: str, now: datetime) -> None:
 
 def _device_dict(row) -> dict:
     def iso(value: datetime | None) -> str | None:
-        return as_utc(value).isoformat() if value else None
+        return iso_utc(value) if value else None
 
     return {
         "id": row.id,
@@ -159,7 +167,4 @@ def revoke(conn: Connection, ident: str, now: datetime, *, by_name: bool = True)
         .values(revoked_at=now)
     )
     log.info("revoked device(s) %s", ", ".join(ids))
-    return [
-        _device_dict(r)
-        for r in conn.execute(select(devices).where(devices.c.id.in_(ids)))
-    ]
+    return [_device_dict(r) for r in conn.execute(select(devices).where(devices.c.id.in_(ids)))]

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from hall_server.schema import applications, evaluations, tickets
-from kiosk.errors import FIELD_INVALID, NOT_FOUND, KioskError
+from kiosk.errors import CONFIG_UNREADABLE, FIELD_INVALID, NOT_FOUND, KioskError
 from kiosk.wire import EvaluationRequest
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,11 @@ def load_reasons(path: Path | None = None) -> dict[str, int] | None:
     if not path.is_file():
         log.warning("no evaluation reasons table at %s: reason codes are not checked", path)
         return None
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
     table: dict[str, int] = {}
     for entry in data.get("reason", []):
         code, level = entry.get("code"), entry.get("level")
@@ -45,9 +48,7 @@ def load_reasons(path: Path | None = None) -> dict[str, int] | None:
 def subject_kind(conn: Connection, subject: str) -> str | None:
     if conn.execute(select(tickets.c.pk).where(tickets.c.id == subject)).first():
         return "ticket"
-    if conn.execute(
-        select(applications.c.number).where(applications.c.number == subject)
-    ).first():
+    if conn.execute(select(applications.c.number).where(applications.c.number == subject)).first():
         return "application"
     return None
 

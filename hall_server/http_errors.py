@@ -33,16 +33,20 @@ from kiosk.errors import (
 log = logging.getLogger(__name__)
 
 DB_RETRY_AFTER = 5.0
-_BY_STATUS = {401: AUTH_MISSING, 403: AUTH_FORBIDDEN, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED,
-              429: RATE_LIMITED}
+_BY_STATUS = {
+    401: AUTH_MISSING,
+    403: AUTH_FORBIDDEN,
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    429: RATE_LIMITED,
+}
 
 
 def error_response(exc: KioskError, status: int | None = None) -> JSONResponse:
     headers = {}
     if exc.retry_after is not None:
         headers["Retry-After"] = retry_after_header(exc.retry_after)
-    return JSONResponse(exc.to_json(), status_code=status or exc.error.http_status,
-                        headers=headers)
+    return JSONResponse(exc.to_json(), status_code=status or exc.error.http_status, headers=headers)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -77,8 +81,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
-    log.error("database unavailable on %s %s: %s", request.method, request.url.path,
-              type(exc.orig).__name__ if hasattr(exc, "orig") else type(exc).__name__)
+    log.error(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc.orig).__name__ if hasattr(exc, "orig") else type(exc).__name__,
+    )
     return error_response(KioskError(DATABASE_UNAVAILABLE, retry_after=DB_RETRY_AFTER))
 
 

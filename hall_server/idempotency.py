@@ -51,67 +51,134 @@ def body_hash(kind: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_FIND = select(idempotency.c.kind, idempotency.c.body_hash, idempotency.c.response).where(
-    idempotency.c.device_id == bindparam("device_id"), idempotency.c.key == bindparam("key"))
+_FIND = select(
+    idempotency.c.pk, idempotency.c.kind, idempotency.c.body_hash, idempotency.c.response
+).where(idempotency.c.device_id == bindparam("device_id"), idempotency.c.key == bindparam("key"))
 _CLAIM = idempotency.insert()
-_COMPLETE = update(idempotency).where(idempotency.c.pk == bindparam("b_pk")).values(
-    response=bindparam("b_response"))
+_COMPLETE = (
+    update(idempotency)
+    .where(idempotency.c.pk == bindparam("b_pk"))
+    .values(response=bindparam("b_response"))
+)
+_AMEND = (
+    update(idempotency)
+    .where(idempotency.c.pk == bindparam("b_pk"))
+    .values(body_hash=bindparam("b_hash"), response=bindparam("b_response"))
+)
+
+# A kind may accept one kind of changed body under a used key (an offline ticket number for a
+# ticket the server did issue, docs/offline-tickets.md): given the stored row, it returns the
+# amended reply, or None to refuse with 422 as usual.
+Reconcile = Callable[[Connection, Any], "dict | None"]
 
 
 def find(conn: Connection, device_id: str, key: str) -> Any:
     return conn.execute(_FIND, {"device_id": device_id, "key": key}).first()
 
 
+def matches(row: Any, kind: str, hashed: str) -> bool:
+    return row.kind == kind and row.body_hash == hashed and row.response is not None
+
+
 def replay(row: Any, kind: str, hashed: str) -> tuple[int, dict]:
-    if row.kind != kind or row.body_hash != hashed or row.response is None:
+    if not matches(row, kind, hashed):
         raise KioskError(IDEMPOTENCY_CONFLICT)
     return 200, json.loads(row.response)
 
 
-def claim(conn: Connection, *, device_id: str, key: str, kind: str, hashed: str,
-          now: datetime) -> int:
+def _dumps(response: dict) -> str:
+    return json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+
+
+def resolve(
+    conn: Connection, row: Any, kind: str, hashed: str, reconcile: Reconcile | None
+) -> tuple[int, dict]:
+    """Replay a used key inside a write transaction, amending it if the kind allows."""
+    if matches(row, kind, hashed) or reconcile is None or row.kind != kind:
+        return replay(row, kind, hashed)
+    amended = reconcile(conn, row)
+    if amended is None:
+        raise KioskError(IDEMPOTENCY_CONFLICT)
+    conn.execute(_AMEND, {"b_pk": row.pk, "b_hash": hashed, "b_response": _dumps(amended)})
+    return 200, amended
+
+
+def claim(
+    conn: Connection, *, device_id: str, key: str, kind: str, hashed: str, now: datetime
+) -> int:
     try:
-        result = conn.execute(_CLAIM, {"device_id": device_id, "key": key, "kind": kind,
-                                       "body_hash": hashed, "status": 201, "created_at": now})
+        result = conn.execute(
+            _CLAIM,
+            {
+                "device_id": device_id,
+                "key": key,
+                "kind": kind,
+                "body_hash": hashed,
+                "status": 201,
+                "created_at": now,
+            },
+        )
     except IntegrityError as exc:
         raise KeyTaken from exc
     return result.inserted_primary_key[0]
 
 
 def complete(conn: Connection, pk: int, response: dict) -> None:
-    text = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
-    conn.execute(_COMPLETE, {"b_pk": pk, "b_response": text})
+    conn.execute(_COMPLETE, {"b_pk": pk, "b_response": _dumps(response)})
 
 
-def run_in_transaction(conn: Connection, *, device_id: str, key: str, kind: str,
-                       hashed: str, now: datetime,
-                       work: Callable[[Connection], dict]) -> tuple[int, dict]:
-    """Inside an open transaction (or savepoint): replay, or claim the key and do the work."""
+def run_in_transaction(
+    conn: Connection,
+    *,
+    device_id: str,
+    key: str,
+    kind: str,
+    hashed: str,
+    now: datetime,
+    work: Callable[[Connection], dict],
+    reconcile: Reconcile | None = None,
+) -> tuple[int, dict]:
+    """Inside an open write transaction (or savepoint): replay, or claim the key and work."""
     row = find(conn, device_id, key)
     if row is not None:
-        return replay(row, kind, hashed)
+        return resolve(conn, row, kind, hashed, reconcile)
     pk = claim(conn, device_id=device_id, key=key, kind=kind, hashed=hashed, now=now)
     response = work(conn)
     complete(conn, pk, response)
     return 201, response
 
 
-def run_once(database: Database, *, device_id: str, key: str, kind: str, hashed: str,
-             now: Callable[[], datetime], work: Callable[[Connection], dict]) -> tuple[int, dict]:
+def run_once(
+    database: Database,
+    *,
+    device_id: str,
+    key: str,
+    kind: str,
+    hashed: str,
+    now: Callable[[], datetime],
+    work: Callable[[Connection], dict],
+    reconcile: Reconcile | None = None,
+) -> tuple[int, dict]:
     """One request: (201, result) the first time, (200, the same result) after."""
     with database.read() as conn:  # fast path for retries, no write lock taken
         row = find(conn, device_id, key)
-    if row is not None:
+    if row is not None and (reconcile is None or matches(row, kind, hashed)):
         return replay(row, kind, hashed)
     try:
         with database.write() as conn:
             return run_in_transaction(
-                conn, device_id=device_id, key=key, kind=kind, hashed=hashed, now=now(),
+                conn,
+                device_id=device_id,
+                key=key,
+                kind=kind,
+                hashed=hashed,
+                now=now(),
                 work=work,
+                reconcile=reconcile,
             )
     except KeyTaken:  # a concurrent request with this key committed first (PostgreSQL)
-        with database.read() as conn:
+        with database.write() as conn:
             row = find(conn, device_id, key)
-        if row is None:  # it rolled back after all; cannot happen with a committed key
-            raise KioskError(IDEMPOTENCY_CONFLICT, "key in use by a concurrent request") from None
-        return replay(row, kind, hashed)
+            if row is None:  # cannot happen: a key that raised KeyTaken was committed
+                raise KioskError(IDEMPOTENCY_CONFLICT, "key in use concurrently") from None
+            return resolve(conn, row, kind, hashed, reconcile)

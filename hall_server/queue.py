@@ -13,7 +13,8 @@ Call order (the priority rule, also what `people_ahead` predicts):
 - `people_ahead` is a snapshot: tickets that arrive later (priority ones) may still pass.
 Offline tickets (numbered by a kiosk during an outage, e.g. A-K3-017) keep their number and
 their original issue time; they are accepted even past the daily cap or after closing,
-because the citizen already holds the paper.
+because the citizen already holds the paper. The per-ID daily limit applies to them too
+(the kiosk keeps a refused one visible to the technician: docs/offline-tickets.md).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from hall_server.clock import as_utc, business_date
+from hall_server.clock import as_utc, business_date, iso_utc
 from hall_server.db import Database
 from hall_server.schema import appointments, holder_days, queue_services, service_days, tickets
 from kiosk.errors import (
@@ -61,19 +62,25 @@ APPOINTMENT_PRIORITY = "appointment"
 _SERVICE_BY_CODE = select(queue_services).where(queue_services.c.code == bindparam("code"))
 _INSERT_TICKET = tickets.insert()
 _t = tickets.c
-_BEFORE = or_(_t.issued_at < bindparam("issued_at"),
-              and_(_t.issued_at == bindparam("issued_at"), _t.pk < bindparam("pk")))
+_BEFORE = or_(
+    _t.issued_at < bindparam("issued_at"),
+    and_(_t.issued_at == bindparam("issued_at"), _t.pk < bindparam("pk")),
+)
 _IS_PRIO = _t.priority.is_not(None)
 _AHEAD_COUNTS = select(
     func.coalesce(func.sum(case((and_(_IS_PRIO, _BEFORE), 1), else_=0)), 0),
     func.coalesce(func.sum(case((_IS_PRIO, 1), else_=0)), 0),
     func.coalesce(func.sum(case((and_(~_IS_PRIO, _BEFORE), 1), else_=0)), 0),
     func.coalesce(func.sum(case((~_IS_PRIO, 1), else_=0)), 0),
-).where(_t.service == bindparam("service"), _t.business_date == bindparam("day"),
-        _t.status == WAITING, _t.pk != bindparam("pk"))
+).where(
+    _t.service == bindparam("service"),
+    _t.business_date == bindparam("day"),
+    _t.status == WAITING,
+    _t.pk != bindparam("pk"),
+)
 _PRIORITY_RUN = select(service_days.c.priority_run).where(
-    service_days.c.service == bindparam("service"),
-    service_days.c.business_date == bindparam("day"))
+    service_days.c.service == bindparam("service"), service_days.c.business_date == bindparam("day")
+)
 
 
 @functools.cache
@@ -83,15 +90,19 @@ def _upserts(dialect: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in ("n", "offline"):
         stmt = insert(service_days).values(
-            service=bindparam("service"), business_date=bindparam("day"),
-            n=bindparam("n0"), offline=bindparam("off0"), priority_run=0,
+            service=bindparam("service"),
+            business_date=bindparam("day"),
+            n=bindparam("n0"),
+            offline=bindparam("off0"),
+            priority_run=0,
         )
         out[column] = stmt.on_conflict_do_update(
             index_elements=["service", "business_date"],
             set_={column: service_days.c[column] + 1},
         ).returning(service_days.c.n)
-    stmt = insert(holder_days).values(holder=bindparam("holder"), business_date=bindparam("day"),
-                                      n=1)
+    stmt = insert(holder_days).values(
+        holder=bindparam("holder"), business_date=bindparam("day"), n=1
+    )
     out["holder"] = stmt.on_conflict_do_update(
         index_elements=["holder", "business_date"], set_={"n": holder_days.c.n + 1}
     ).returning(holder_days.c.n)
@@ -109,24 +120,25 @@ def _service(conn: Connection, code: str) -> Any:
     return row
 
 
-def _bump_day(conn: Connection, database: Database, service: str, day: date,
-              *, offline: bool) -> int:
+def _bump_day(conn: Connection, service: str, day: date, *, offline: bool) -> int:
     """Atomically count one ticket for (service, day); returns the online counter value."""
     stmt = _upserts(conn.dialect.name)["offline" if offline else "n"]
-    params = {"service": service, "day": day, "n0": 0 if offline else 1,
-              "off0": 1 if offline else 0}
+    params = {
+        "service": service,
+        "day": day,
+        "n0": 0 if offline else 1,
+        "off0": 1 if offline else 0,
+    }
     return conn.execute(stmt, params).scalar_one()
 
 
-def _bump_holder(conn: Connection, database: Database, holder: str, day: date) -> int:
+def _bump_holder(conn: Connection, holder: str, day: date) -> int:
     stmt = _upserts(conn.dialect.name)["holder"]
     return conn.execute(stmt, {"holder": holder, "day": day}).scalar_one()
 
 
 def _check_in(conn: Connection, req: TicketRequest, day: date, ticket_id: str) -> None:
-    appt = conn.execute(
-        select(appointments).where(appointments.c.code == req.appointment)
-    ).first()
+    appt = conn.execute(select(appointments).where(appointments.c.code == req.appointment)).first()
     if appt is None or appt.business_date != day or appt.service != req.service:
         raise KioskError(APPOINTMENT_INVALID)
     if appt.holder and req.holder and appt.holder != req.holder:
@@ -140,9 +152,16 @@ def _check_in(conn: Connection, req: TicketRequest, day: date, ticket_id: str) -
         raise KioskError(APPOINTMENT_INVALID, "already checked in")
 
 
-def issue_ticket(conn: Connection, database: Database, req: TicketRequest, *, device_id: str,
-                 clock: Callable[[], datetime], zone: ZoneInfo, holder_limit: int,
-                 base_url: str) -> dict:
+def issue_ticket(
+    conn: Connection,
+    req: TicketRequest,
+    *,
+    device_id: str,
+    clock: Callable[[], datetime],
+    zone: ZoneInfo,
+    holder_limit: int,
+    base_url: str,
+) -> dict:
     """Issue one ticket inside the caller's write transaction; raises KioskError on a rule."""
     now = clock()
     service = _service(conn, req.service)
@@ -160,10 +179,10 @@ def issue_ticket(conn: Connection, database: Database, req: TicketRequest, *, de
     if req.appointment:
         _check_in(conn, req, day, ticket_id)
     if req.holder and holder_limit > 0:
-        count = _bump_holder(conn, database, req.holder, day)
-        if count > holder_limit and not offline:
+        count = _bump_holder(conn, req.holder, day)
+        if count > holder_limit:  # offline tickets too (docs/offline-tickets.md)
             raise KioskError(HOLDER_LIMIT_REACHED)
-    n = _bump_day(conn, database, req.service, day, offline=offline)
+    n = _bump_day(conn, req.service, day, offline=offline)
     if not offline:
         # Read the time again now that this service's counter row is ours (PostgreSQL may
         # have waited on it): arrival order then always equals number order.
@@ -176,10 +195,18 @@ def issue_ticket(conn: Connection, database: Database, req: TicketRequest, *, de
         number = f"{service.prefix}{n:03d}"
     priority = req.priority or (APPOINTMENT_PRIORITY if req.appointment else None)
     values = dict(
-        id=ticket_id, number=number, service=req.service, business_date=day,
-        seq=None if offline else n, priority=priority, holder=req.holder,
-        appointment=req.appointment, device_id=device_id, issued_at=issued_at,
-        offline=offline, status=WAITING,
+        id=ticket_id,
+        number=number,
+        service=req.service,
+        business_date=day,
+        seq=None if offline else n,
+        priority=priority,
+        holder=req.holder,
+        appointment=req.appointment,
+        device_id=device_id,
+        issued_at=issued_at,
+        offline=offline,
+        status=WAITING,
     )
     if offline:  # a kiosk could resend another ticket under a used number: refuse that one
         try:
@@ -189,37 +216,65 @@ def issue_ticket(conn: Connection, database: Database, req: TicketRequest, *, de
             raise KioskError(OFFLINE_NUMBER_TAKEN, number) from None
     else:
         pk = conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
-    ahead = people_ahead(conn, service=req.service, day=day, pk=pk, issued_at=issued_at,
-                         priority=priority is not None)
+    ahead = people_ahead(
+        conn,
+        service=req.service,
+        day=day,
+        pk=pk,
+        issued_at=issued_at,
+        priority=priority is not None,
+    )
     log.info("ticket %s %s issued%s", number, ticket_id, " (offline)" if offline else "")
     return _ticket_dict(values, service, ahead, base_url)
 
 
+def adopt_offline_number(
+    conn: Connection, ticket_id: str, offline_number: str, *, today: date, base_url: str
+) -> dict:
+    """A kiosk whose request timed out printed an offline number and re-sent the same request
+    with it: the number the citizen holds becomes the ticket's number while it still waits
+    (docs/offline-tickets.md, "The ambiguous case"). A called ticket keeps its number."""
+    if "-" not in offline_number:
+        raise KioskError(VALIDATION, "offline_number must contain '-' (e.g. A-K3-017)")
+    row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+    if row is None:
+        raise KioskError(NOT_FOUND, "no such ticket")
+    if row.status == WAITING and row.number != offline_number:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    update(tickets)
+                    .where(tickets.c.pk == row.pk)
+                    .values(number=offline_number, offline=True)
+                )
+        except IntegrityError:
+            raise KioskError(OFFLINE_NUMBER_TAKEN, offline_number) from None
+        log.info(
+            "ticket %s renumbered %s -> %s (offline print)", ticket_id, row.number, offline_number
+        )
+    return get_ticket(conn, ticket_id, today=today, base_url=base_url)
+
+
 def _ahead_of_priority(p_before: int, normals: int, run: int) -> int:
-    """Calls before a priority ticket with `p_before` priority tickets ahead of it."""
-    ahead = p_before
-    for _ in range(p_before + 1):
-        if run >= PRIORITY_RUN and normals > 0:  # a normal ticket's turn comes first
-            normals -= 1
-            ahead += 1
-            run = 0
-        run += 1
-    return ahead
+    """Calls before a priority ticket with `p_before` priority tickets ahead of it, given the
+    waiting normal tickets and the current run of priority calls. A normal ticket is slotted
+    in before every priority call that would make the run exceed PRIORITY_RUN."""
+    first = 0 if run >= PRIORITY_RUN else PRIORITY_RUN - run  # index of the first slot
+    slots = 0 if first > p_before else 1 + (p_before - first) // PRIORITY_RUN
+    return p_before + min(slots, normals)
 
 
 def _ahead_of_normal(n_before: int, priorities: int, run: int) -> int:
-    """Calls before a normal ticket with `n_before` normal tickets ahead of it."""
-    ahead = n_before
-    for _ in range(n_before + 1):
-        burst = min(max(PRIORITY_RUN - run, 0), priorities)
-        ahead += burst
-        priorities -= burst
-        run = 0  # then a normal ticket (one ahead, or this one) is called
-    return ahead
+    """Calls before a normal ticket with `n_before` normal tickets ahead of it: before each
+    normal call, priority calls until the run reaches PRIORITY_RUN (or none wait)."""
+    first_burst = min(max(PRIORITY_RUN - run, 0), priorities)
+    later_bursts = min(PRIORITY_RUN * n_before, priorities - first_burst)
+    return n_before + first_burst + later_bursts
 
 
-def people_ahead(conn: Connection, *, service: str, day: date, pk: int, issued_at: datetime,
-                 priority: bool) -> int:
+def people_ahead(
+    conn: Connection, *, service: str, day: date, pk: int, issued_at: datetime, priority: bool
+) -> int:
     params = {"service": service, "day": day, "pk": pk, "issued_at": issued_at}
     p_before, p_all, n_before, n_all = (int(v) for v in conn.execute(_AHEAD_COUNTS, params).one())
     run = conn.execute(_PRIORITY_RUN, params).scalar_one_or_none() or 0
@@ -229,11 +284,12 @@ def people_ahead(conn: Connection, *, service: str, day: date, pk: int, issued_a
 
 
 def _iso(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value else None
+    return iso_utc(value) if value else None
 
 
-def _ticket_dict(row: Any, service: Any, ahead: int, base_url: str,
-                 status: str | None = None) -> dict:
+def _ticket_dict(
+    row: Any, service: Any, ahead: int, base_url: str, status: str | None = None
+) -> dict:
     get = row.get if isinstance(row, dict) else row._mapping.get
     return {
         "id": get("id"),
@@ -260,15 +316,25 @@ def get_ticket(conn: Connection, ticket_id: str, *, today: date, base_url: str) 
     if status == WAITING and row.business_date < today:
         status = EXPIRED
     elif status == WAITING:
-        ahead = people_ahead(conn, service=row.service, day=row.business_date, pk=row.pk,
-                             issued_at=row.issued_at, priority=row.priority is not None)
+        ahead = people_ahead(
+            conn,
+            service=row.service,
+            day=row.business_date,
+            pk=row.pk,
+            issued_at=row.issued_at,
+            priority=row.priority is not None,
+        )
     return _ticket_dict(row, service, ahead, base_url, status)
 
 
 def _next_in_service(conn: Connection, service: str, day: date, run: int) -> Any:
     t = tickets.c
-    base = select(tickets).where(t.service == service, t.business_date == day,
-                                 t.status == WAITING).order_by(t.issued_at, t.pk).limit(1)
+    base = (
+        select(tickets)
+        .where(t.service == service, t.business_date == day, t.status == WAITING)
+        .order_by(t.issued_at, t.pk)
+        .limit(1)
+    )
     prio = conn.execute(base.where(t.priority.is_not(None))).first()
     if prio is not None and run < PRIORITY_RUN:
         return prio
@@ -283,8 +349,16 @@ def _services_of_counter(conn: Connection, counter: str) -> list[str]:
     return sorted(mine or [r.code for r in rows])
 
 
-def call_next(conn: Connection, database: Database, *, counter: str,
-              services: list[str] | None, now: datetime, zone: ZoneInfo, base_url: str) -> dict:
+def call_next(
+    conn: Connection,
+    database: Database,
+    *,
+    counter: str,
+    services: list[str] | None,
+    now: datetime,
+    zone: ZoneInfo,
+    base_url: str,
+) -> dict:
     """Call the next ticket for a counter; the ticket it called before is marked served.
     Across several services: a priority candidate first, then the longest waiting."""
     day = business_date(now, zone)
@@ -297,9 +371,11 @@ def call_next(conn: Connection, database: Database, *, counter: str,
     # Make sure each day row exists, then lock them in one order (no deadlock between
     # counters on PostgreSQL; SQLite is serialised by the write lock already).
     for code in codes:
-        stmt = database.insert(service_days).values(
-            service=code, business_date=day, n=0, offline=0, priority_run=0
-        ).on_conflict_do_nothing(index_elements=["service", "business_date"])
+        stmt = (
+            database.insert(service_days)
+            .values(service=code, business_date=day, n=0, offline=0, priority_run=0)
+            .on_conflict_do_nothing(index_elements=["service", "business_date"])
+        )
         conn.execute(stmt)
     runs = {
         r.service: r.priority_run
@@ -310,8 +386,11 @@ def call_next(conn: Connection, database: Database, *, counter: str,
             .with_for_update()
         )
     }
-    candidates = [c for c in (_next_in_service(conn, code, day, runs.get(code, 0))
-                              for code in codes) if c is not None]
+    candidates = [
+        c
+        for c in (_next_in_service(conn, code, day, runs.get(code, 0)) for code in codes)
+        if c is not None
+    ]
     if not candidates:
         raise KioskError(NOTHING_WAITING, counter)
     chosen = min(candidates, key=lambda r: (r.priority is None, as_utc(r.issued_at), r.pk))
@@ -321,7 +400,8 @@ def call_next(conn: Connection, database: Database, *, counter: str,
         .values(status=SERVED)
     )
     conn.execute(
-        update(tickets).where(tickets.c.pk == chosen.pk)
+        update(tickets)
+        .where(tickets.c.pk == chosen.pk)
         .values(status=CALLED, counter=counter, called_at=now)
     )
     new_run = runs.get(chosen.service, 0) + 1 if chosen.priority is not None else 0

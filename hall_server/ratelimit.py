@@ -15,8 +15,9 @@ from collections.abc import Callable
 class SlidingWindow:
     """At most `limit` events per `window` seconds per key."""
 
-    def __init__(self, limit: int, window: float,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window = window
         self._monotonic = monotonic

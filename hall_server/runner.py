@@ -58,26 +58,42 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _url(host: str, port: int) -> str:
+def _url(host: str, port: int, scheme: str = "http") -> str:
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"{scheme}://{shown}:{port}"
 
 
-def prepare(settings: Any, *, data_dir: str | Path | None = None, db_url: str | None = None,
-            demo: bool = False, host: str | None = None, port: int | None = None,
-            clock: Clock | None = None, reasons_path: Path | None = None,
-            demo_dir: Path | None = None, forms_dir: Path | None = None) -> PreparedServer:
-    """Open and migrate the database, load the demo if asked, bind the socket."""
+def prepare(
+    settings: Any,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+    demo: bool = False,
+    host: str | None = None,
+    port: int | None = None,
+    clock: Clock | None = None,
+    reasons_path: Path | None = None,
+    demo_dir: Path | None = None,
+    forms_dir: Path | None = None,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
+) -> PreparedServer:
+    """Open and migrate the database, load the demo if asked, bind the socket. With
+    `tls_cert`/`tls_key` (PEM files) it serves HTTPS itself (else put a TLS proxy in front)."""
+    if bool(tls_cert) != bool(tls_key):
+        raise KioskError(USAGE, "give both --tls-cert and --tls-key")
     database = open_database(settings, data_dir=data_dir, db_url=db_url)
     try:
-        ctx = build_context(settings, database, clock=clock, reasons_path=reasons_path,
-                            forms_dir=forms_dir)
+        ctx = build_context(
+            settings, database, clock=clock, reasons_path=reasons_path, forms_dir=forms_dir
+        )
         summary = None
         if demo:
             from hall_server.demo import load_demo
 
-            summary = load_demo(database, settings, hall_key=ctx.hall_key, clock=ctx.clock,
-                                demo_dir=demo_dir)
+            summary = load_demo(
+                database, settings, hall_key=ctx.hall_key, clock=ctx.clock, demo_dir=demo_dir
+            )
         app = create_app(ctx)
         host = host or settings.server.host
         sock = _bind(host, settings.server.port if port is None else port)
@@ -86,17 +102,34 @@ def prepare(settings: Any, *, data_dir: str | Path | None = None, db_url: str | 
         raise
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=5,
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
         server_header=False,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
     )
-    return PreparedServer(host, bound_port, _url(host, bound_port), ctx,
-                          uvicorn.Server(config), sock, summary)
+    if tls_cert:
+        try:
+            config.load()  # reads the certificate now: a bad file is a usage error, not a crash
+        except (OSError, ValueError) as exc:
+            sock.close()
+            database.dispose()
+            raise KioskError(USAGE, f"TLS certificate/key: {exc}") from exc
+    url = _url(host, bound_port, "https" if tls_cert else "http")
+    return PreparedServer(host, bound_port, url, ctx, uvicorn.Server(config), sock, summary)
 
 
 def serve(prepared: PreparedServer) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's handlers); then close the database."""
-    log.info("hall server %s listening on %s (database %s)", prepared.ctx.version, prepared.url,
-             prepared.database.describe())
+    log.info(
+        "hall server %s listening on %s (database %s)",
+        prepared.ctx.version,
+        prepared.url,
+        prepared.database.describe(),
+    )
     try:
         prepared.server.run(sockets=[prepared.sock])
     finally:
@@ -112,8 +145,10 @@ class RunningServer:
         self.url = prepared.url
         self.port = prepared.port
         self._thread = threading.Thread(
-            target=prepared.server.run, kwargs={"sockets": [prepared.sock]},
-            name=f"hall-server-{prepared.port}", daemon=True,
+            target=prepared.server.run,
+            kwargs={"sockets": [prepared.sock]},
+            name=f"hall-server-{prepared.port}",
+            daemon=True,
         )
 
     @property
@@ -123,6 +158,11 @@ class RunningServer:
     @property
     def database(self) -> Database:
         return self._prepared.database
+
+    @property
+    def app(self) -> Any:
+        """The FastAPI application being served."""
+        return self._prepared.server.config.app
 
     @property
     def clock(self) -> Clock:
@@ -156,16 +196,38 @@ class RunningServer:
         self.stop()
 
 
-def start_in_thread(settings: Any, *, data_dir: str | Path | None = None,
-                    db_url: str | None = None, demo: bool = False, port: int = 0,
-                    host: str = "127.0.0.1", clock: Clock | None = None,
-                    reasons_path: Path | None = None, demo_dir: Path | None = None,
-                    forms_dir: Path | None = None, start_timeout: float = 15.0
-                    ) -> RunningServer:
+def start_in_thread(
+    settings: Any,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+    demo: bool = False,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    clock: Clock | None = None,
+    reasons_path: Path | None = None,
+    demo_dir: Path | None = None,
+    forms_dir: Path | None = None,
+    start_timeout: float = 15.0,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
+) -> RunningServer:
     """Start the hall server in a daemon thread; returns once it accepts connections."""
-    running = RunningServer(prepare(
-        settings, data_dir=data_dir, db_url=db_url, demo=demo, host=host, port=port,
-        clock=clock, reasons_path=reasons_path, demo_dir=demo_dir, forms_dir=forms_dir,
-    ))
+    running = RunningServer(
+        prepare(
+            settings,
+            data_dir=data_dir,
+            db_url=db_url,
+            demo=demo,
+            host=host,
+            port=port,
+            clock=clock,
+            reasons_path=reasons_path,
+            demo_dir=demo_dir,
+            forms_dir=forms_dir,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+        )
+    )
     running._start(start_timeout)
     return running

@@ -209,3 +209,6 @@ idempotency = Table(
     Column("created_at", TS, nullable=False),
     UniqueConstraint("device_id", "key"),
 )
+
+# Fleet operations' tables live in their own module, on this same metadata.
+from hall_server import schema_fleet  # noqa: E402,F401

@@ -7,6 +7,7 @@ are kept (lower-cased) so "ABC证明" is "abc zheng ming" / "abczm"; punctuation
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pypinyin import Style, lazy_pinyin
@@ -27,6 +28,7 @@ def _syllables(text: str) -> list[tuple[str, bool]]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)  # aliases and title stems repeat across a catalog
 def pinyin_of(text: str) -> tuple[str, str]:
     """("ying ye zhi zhao", "yyzz") for 营业执照; Latin and digit runs stay whole in both."""
     syl = _syllables(text)

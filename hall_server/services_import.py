@@ -79,40 +79,61 @@ def read_services(path: Path) -> list[ServiceIn]:
     return parse_services(data)
 
 
-def apply_services(conn: Connection, database: Database, services: list[ServiceIn],
-                   now: datetime) -> dict:
-    existing = {r.code: r.prefix for r in conn.execute(
-        select(queue_services.c.code, queue_services.c.prefix))}
+def apply_services(
+    conn: Connection, database: Database, services: list[ServiceIn], now: datetime
+) -> dict:
+    existing = {
+        r.code: r.prefix
+        for r in conn.execute(select(queue_services.c.code, queue_services.c.prefix))
+    }
     in_file = {s.code for s in services}
     held = {prefix: code for code, prefix in existing.items() if code not in in_file}
-    clash = [f"prefix {s.prefix} is held by retired service {held[s.prefix]}"
-             for s in services if s.prefix in held]
+    clash = [
+        f"prefix {s.prefix} is held by retired service {held[s.prefix]}"
+        for s in services
+        if s.prefix in held
+    ]
     if clash:
         raise KioskError(SERVICES_INVALID, "; ".join(clash))
     # Prefixes may move between services in one file: park the old ones first.
     for i, code in enumerate(sorted(in_file & existing.keys())):
-        conn.execute(update(queue_services).where(queue_services.c.code == code)
-                     .values(prefix=f"~{i}"))
+        conn.execute(
+            update(queue_services).where(queue_services.c.code == code).values(prefix=f"~{i}")
+        )
     for sort, svc in enumerate(services):
         values = {
-            "name": svc.name, "name_en": svc.name_en, "prefix": svc.prefix,
-            "category": svc.category, "daily_cap": svc.daily_cap or None, "open": svc.open,
-            "counters": json.dumps(svc.counters), "sort": sort, "updated_at": now,
+            "name": svc.name,
+            "name_en": svc.name_en,
+            "prefix": svc.prefix,
+            "category": svc.category,
+            "daily_cap": svc.daily_cap or None,
+            "open": svc.open,
+            "counters": json.dumps(svc.counters),
+            "sort": sort,
+            "updated_at": now,
         }
         stmt = database.insert(queue_services).values(code=svc.code, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
     retired = sorted(existing.keys() - in_file)
     if retired:
-        conn.execute(update(queue_services).where(queue_services.c.code.in_(retired))
-                     .values(open=False, updated_at=now))
-    result = {"services": len(services), "added": len(in_file - existing.keys()),
-              "updated": len(in_file & existing.keys()), "closed": retired}
+        conn.execute(
+            update(queue_services)
+            .where(queue_services.c.code.in_(retired))
+            .values(open=False, updated_at=now)
+        )
+    result = {
+        "services": len(services),
+        "added": len(in_file - existing.keys()),
+        "updated": len(in_file & existing.keys()),
+        "closed": retired,
+    }
     log.info("queue services imported: %s", result)
     return result
 
 
-def import_services(database: Database, source: Path | str | dict[str, Any], *,
-                    clock: Clock | None = None) -> dict:
+def import_services(
+    database: Database, source: Path | str | dict[str, Any], *, clock: Clock | None = None
+) -> dict:
     """Validate a services file (or its parsed TOML), then apply it in one transaction."""
     services = parse_services(source) if isinstance(source, dict) else read_services(Path(source))
     now = (clock or Clock()).now()

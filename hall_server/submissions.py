@@ -8,6 +8,7 @@ must never jam a kiosk's outbox).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +23,12 @@ from hall_server.applications import create_application
 from hall_server.context import HallContext
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
-from hall_server.queue import issue_ticket
+from hall_server.fleet import TELEMETRY_KINDS
+from hall_server.queue import adopt_offline_number, issue_ticket
 from kiosk.errors import (
     AUTH_FORBIDDEN,
     IDEMPOTENCY_CONFLICT,
-    UNEXPECTED,
+    SERVER_ERROR,
     VALIDATION,
     KioskError,
 )
@@ -35,6 +37,7 @@ from kiosk.wire import ApplicationRequest, EvaluationRequest, SyncRecord, Ticket
 log = logging.getLogger(__name__)
 
 Work = Callable[[HallContext, Connection, Any, Device, str], dict]
+Amend = Callable[[HallContext, Connection, Any, str, Any], "dict | None"]
 
 
 @dataclass(frozen=True)
@@ -43,73 +46,131 @@ class Kind:
     model: type[BaseModel]
     roles: frozenset[str]
     work: Work
+    amend: Amend | None = None  # may a changed body under a used key amend the result?
 
 
-def _ticket(ctx: HallContext, conn: Connection, req: TicketRequest, device: Device,
-            base_url: str) -> dict:
+def _ticket(
+    ctx: HallContext, conn: Connection, req: TicketRequest, device: Device, base_url: str
+) -> dict:
     return issue_ticket(
-        conn, ctx.database, req, device_id=device.id, clock=ctx.now, zone=ctx.zone,
-        holder_limit=ctx.settings.kiosk.holder_daily_limit, base_url=base_url,
+        conn,
+        req,
+        device_id=device.id,
+        clock=ctx.now,
+        zone=ctx.zone,
+        holder_limit=ctx.settings.kiosk.holder_daily_limit,
+        base_url=base_url,
     )
 
 
-def _application(ctx: HallContext, conn: Connection, req: ApplicationRequest, device: Device,
-                 base_url: str) -> dict:
+def _ticket_amend(
+    ctx: HallContext, conn: Connection, req: TicketRequest, base_url: str, row: Any
+) -> dict | None:
+    """Same ticket request plus the offline number the kiosk printed after a timeout."""
+    if req.offline_number is None:
+        return None
+    online = req.model_copy(update={"offline_number": None, "issued_at": None})
+    if idempotency.body_hash("ticket", online) != row.body_hash:
+        return None
+    return adopt_offline_number(
+        conn,
+        json.loads(row.response)["id"],
+        req.offline_number,
+        today=ctx.today(),
+        base_url=base_url,
+    )
+
+
+def _application(
+    ctx: HallContext, conn: Connection, req: ApplicationRequest, device: Device, base_url: str
+) -> dict:
     now = ctx.now()
-    return create_application(conn, req, device_id=device.id, now=now, today=ctx.today(now),
-                              forms=ctx.forms())
+    return create_application(
+        conn, req, device_id=device.id, now=now, today=ctx.today(now), forms=ctx.forms()
+    )
 
 
-def _evaluation(ctx: HallContext, conn: Connection, req: EvaluationRequest, device: Device,
-                base_url: str) -> dict:
+def _evaluation(
+    ctx: HallContext, conn: Connection, req: EvaluationRequest, device: Device, base_url: str
+) -> dict:
     return create_evaluation(conn, req, device_id=device.id, now=ctx.now(), reasons=ctx.reasons)
 
 
 KINDS: dict[str, Kind] = {
-    "ticket": Kind("ticket", TicketRequest, frozenset({"kiosk", "admin"}), _ticket),
-    "application": Kind("application", ApplicationRequest, frozenset({"kiosk", "admin"}),
-                        _application),
-    "evaluation": Kind("evaluation", EvaluationRequest,
-                       frozenset({"kiosk", "counter", "admin"}), _evaluation),
+    "ticket": Kind("ticket", TicketRequest, frozenset({"kiosk", "admin"}), _ticket, _ticket_amend),
+    "application": Kind(
+        "application", ApplicationRequest, frozenset({"kiosk", "admin"}), _application
+    ),
+    "evaluation": Kind(
+        "evaluation", EvaluationRequest, frozenset({"kiosk", "counter", "admin"}), _evaluation
+    ),
 }
 
 
-def submit(ctx: HallContext, kind_name: str, body: BaseModel, device: Device, key: str,
-           base_url: str) -> tuple[int, dict]:
+def submit(
+    ctx: HallContext, kind_name: str, body: BaseModel, device: Device, key: str, base_url: str
+) -> tuple[int, dict]:
     """One submission through its own route: (201, reply) first, (200, same reply) after."""
     kind = KINDS[kind_name]
     return idempotency.run_once(
-        ctx.database, device_id=device.id, key=idempotency.check_key(key), kind=kind.name,
-        hashed=idempotency.body_hash(kind.name, body), now=ctx.now,
+        ctx.database,
+        device_id=device.id,
+        key=idempotency.check_key(key),
+        kind=kind.name,
+        hashed=idempotency.body_hash(kind.name, body),
+        now=ctx.now,
         work=lambda conn: kind.work(ctx, conn, body, device, base_url),
+        reconcile=_reconciler(ctx, kind, body, base_url),
     )
+
+
+def _reconciler(
+    ctx: HallContext, kind: Kind, body: BaseModel, base_url: str
+) -> idempotency.Reconcile | None:
+    if kind.amend is None:
+        return None
+    amend = kind.amend
+    return lambda conn, row: amend(ctx, conn, body, base_url, row)
 
 
 def _error(record: SyncRecord, exc: KioskError) -> dict:
     return {"key": record.key, "status": exc.error.http_status, "body": exc.to_json()}
 
 
-def _one(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device,
-         base_url: str) -> dict:
+def _one(
+    ctx: HallContext, conn: Connection, record: SyncRecord, device: Device, base_url: str
+) -> dict:
+    telemetry = TELEMETRY_KINDS.get(record.kind)
+    if telemetry is not None:  # heartbeat, audit: idempotent by their own tables (fleet.py)
+        return telemetry(ctx, conn, record, device)
     kind = KINDS.get(record.kind)
     if kind is None:
-        return _error(record, KioskError(VALIDATION, f"kind {record.kind!r}: use one of "
-                                         + ", ".join(KINDS)))
+        return _error(
+            record, KioskError(VALIDATION, f"kind {record.kind!r}: use one of " + ", ".join(KINDS))
+        )
     if device.role not in kind.roles:
-        return _error(record, KioskError(AUTH_FORBIDDEN, f"{device.role} may not submit "
-                                         f"{kind.name}"))
+        return _error(
+            record, KioskError(AUTH_FORBIDDEN, f"{device.role} may not submit {kind.name}")
+        )
     try:
         body = kind.model.model_validate(record.body)
     except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                           for e in exc.errors()[:5])
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        )
         return _error(record, KioskError(VALIDATION, detail))
     hashed = idempotency.body_hash(kind.name, body)
     try:
         with conn.begin_nested():
             status, reply = idempotency.run_in_transaction(
-                conn, device_id=device.id, key=record.key, kind=kind.name, hashed=hashed,
-                now=ctx.now(), work=lambda c: kind.work(ctx, c, body, device, base_url),
+                conn,
+                device_id=device.id,
+                key=record.key,
+                kind=kind.name,
+                hashed=hashed,
+                now=ctx.now(),
+                work=lambda c: kind.work(ctx, c, body, device, base_url),
+                reconcile=_reconciler(ctx, kind, body, base_url),
             )
         return {"key": record.key, "status": status, "body": reply}
     except idempotency.KeyTaken:  # a concurrent request committed this key (PostgreSQL)
@@ -117,7 +178,10 @@ def _one(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device,
         if row is None:
             return _error(record, KioskError(IDEMPOTENCY_CONFLICT, "key in use concurrently"))
         try:
-            status, reply = idempotency.replay(row, kind.name, hashed)
+            with conn.begin_nested():
+                status, reply = idempotency.resolve(
+                    conn, row, kind.name, hashed, _reconciler(ctx, kind, body, base_url)
+                )
         except KioskError as exc:
             return _error(record, exc)
         return {"key": record.key, "status": status, "body": reply}
@@ -126,22 +190,25 @@ def _one(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device,
     except DBAPIError as exc:
         if isinstance(exc, IntegrityError):
             log.exception("record %s broke a constraint", record.key)
-            return _error(record, KioskError(UNEXPECTED, "constraint"))
+            return _error(record, KioskError(SERVER_ERROR, "constraint"))
         raise  # the database itself failed: fail the batch, the kiosk retries it whole
     except Exception:  # a bug must not jam the kiosk's outbox: fail this record only
         log.exception("record %s failed", record.key)
-        return _error(record, KioskError(UNEXPECTED))
+        return _error(record, KioskError(SERVER_ERROR))
 
 
-def push(ctx: HallContext, records: list[SyncRecord], device: Device,
-         base_url: str) -> list[dict]:
+def push(ctx: HallContext, records: list[SyncRecord], device: Device, base_url: str) -> list[dict]:
     """Apply a batch in one transaction, one savepoint per record; results in input order."""
     if not records:
         return []
     with ctx.database.write() as conn:
         results = [_one(ctx, conn, record, device, base_url) for record in records]
     created = sum(1 for r in results if r["status"] == 201)
-    log.info("sync push: %d records, %d created, %d replayed, %d refused", len(results),
-             created, sum(1 for r in results if r["status"] == 200),
-             sum(1 for r in results if r["status"] >= 400))
+    log.info(
+        "sync push: %d records, %d created, %d replayed, %d refused",
+        len(results),
+        created,
+        sum(1 for r in results if r["status"] == 200),
+        sum(1 for r in results if r["status"] >= 400),
+    )
     return results

@@ -35,15 +35,20 @@ def load_calendar(path: Path | None = None) -> tuple[frozenset[date], frozenset[
     return pick("holidays"), pick("workdays")
 
 
-def is_working_day(day: date, holidays: frozenset[date] = frozenset(),
-                   workdays: frozenset[date] = frozenset()) -> bool:
+def is_working_day(
+    day: date, holidays: frozenset[date] = frozenset(), workdays: frozenset[date] = frozenset()
+) -> bool:
     if day in workdays:
         return True
     return day.weekday() < 5 and day not in holidays
 
 
-def add_working_days(start: date, days: int, holidays: frozenset[date] = frozenset(),
-                     workdays: frozenset[date] = frozenset()) -> date:
+def add_working_days(
+    start: date,
+    days: int,
+    holidays: frozenset[date] = frozenset(),
+    workdays: frozenset[date] = frozenset(),
+) -> date:
     """The date `days` working days after `start` (the day of submission counts as day 0)."""
     current = start
     remaining = days

@@ -71,14 +71,20 @@ class KioskCore:
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
         self._devices = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devices")
         self._forms: dict[str, Any] | None = None
+        self._ops: Any = None  # kiosk.ops.OpsHook once the background syncer runs
 
     @classmethod
     def open(cls, settings: Settings | None = None, home: Path | None = None) -> KioskCore:
         return cls(settings or load_settings(), home)
 
     def start_background(self, interval: float = 1.0) -> None:
-        """Start the syncer thread (the running kiosk; the CLI syncs in the foreground)."""
+        """Start the syncer thread (the running kiosk; the CLI syncs in the foreground), with
+        the heartbeat and remote-configuration checks after each pass (kiosk/ops.py)."""
         if self.syncer:
+            from kiosk.ops import OpsHook
+
+            self._ops = OpsHook(self)
+            self.syncer.hooks.append(self._ops)
             self.syncer.start(interval)
 
     def close(self) -> None:
@@ -330,9 +336,48 @@ class KioskCore:
         return self._devices.submit(_read).result(timeout=timeout + 5)
 
     def call_staff(self, reason: str = "") -> None:
-        """Raises a request the hall can see (sent with the heartbeat; see provisioning)."""
+        """Raises a request the hall sees on /admin/devices: kept for 30 minutes and sent
+        with the next heartbeat, which goes out at once (kiosk/heartbeat.py)."""
+        from kiosk.heartbeat import add_call_staff
+
         log.info("call-staff requested: %s", reason or "-")
+        add_call_staff(self.store, reason)
+        if self._ops is not None:
+            self._ops.heartbeat_soon()
         self.emit("call_staff", {"reason": reason})
+
+    def clear_call_staff(self) -> None:
+        """Staff came: drop the open requests (the technician screen's "done")."""
+        from kiosk.heartbeat import clear_call_staff
+
+        clear_call_staff(self.store)
+        if self._ops is not None:
+            self._ops.heartbeat_soon()
+
+    def device_statuses(self, timeout: float = 20.0) -> list[dict[str, Any]]:
+        """Each configured device's status, asked on the device thread (which owns device I/O):
+        [{"family", "target", "status", "status_name", "message", "code"}]."""
+        from kiosk.device_check import check_devices
+
+        return self._devices.submit(check_devices, self.settings).result(timeout=timeout)
+
+    # --- operations ------------------------------------------------------------------------------
+    def apply_pending_config(self, actor: str = "kiosk") -> dict[str, Any] | None:
+        """Apply a pending remote configuration. Call only when no citizen is in session;
+        None when nothing was pending. Emits `config_applied` with the changed keys."""
+        from kiosk.remote_config import apply_pending
+
+        return apply_pending(self, actor=actor)
+
+    def resume_outbox(self, actor: str = "technician") -> None:
+        """Resume a paused outbox (after re-enrolment); audited."""
+        from kiosk import audit
+
+        paused = self.outbox.paused()
+        self.outbox.resume()
+        audit.record(self.home, "outbox_resume", outbox=self.outbox, actor=actor,
+                     detail={"was_paused": paused or ""})
+        self.syncer_wake()
 
     # --- privacy and time ------------------------------------------------------------------------
     def purge_personal_data(self) -> dict[str, int]:

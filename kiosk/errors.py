@@ -10,6 +10,7 @@ these codes. Codes and exit codes are a contract: never renumber, only add. Fami
     E-STO  local store      E-PRV  provisioning      E-IDC  ID card reader
     E-SC   smartcard        E-PRN  printer           E-SCN  scanner     E-VOI voice
     E-HW   hardware common  E-IMP  hall server data imports
+    E-DOC  doctor / remote configuration                E-DEP  deployment (system units)
 
 Exit codes: 0 ok, 1 unexpected, 2 usage; then each family owns a decade so scripts can test
 `$? -ge 40 && $? -lt 50` for "ID card problem".
@@ -210,6 +211,27 @@ SQLITE_UNSUPPORTED = define("E-STO-04", 9, "SQLite lacks a feature the kiosk nee
 # --- provisioning (E-PRV) --------------------------------------------------------------------
 ALREADY_PROVISIONED = define("E-PRV-01", 14, "This kiosk is already enrolled",
                              "终端已注册", "Pass --replace to replace its identity")
+PROVISION_FILE_INVALID = define("E-PRV-02", 14, "Provisioning file is invalid",
+                                "终端注册文件有误，请联系技术人员",
+                                "Fix the file (keys: server, code, name, location, hardware, "
+                                "ca_bundle, replace); see docs/deploy.md")
+HARDWARE_PROFILE_INVALID = define("E-PRV-03", 14, "Hardware profile is unknown or invalid",
+                                  "设备配置方案有误，请联系技术人员",
+                                  "Use a name from `kiosk provision --list-hardware` "
+                                  "(config/hardware_profiles/)")
+PROVISION_DECLINED = define("E-PRV-04", 14, "Provisioning cancelled: the identity was kept",
+                            "已取消注册", "Run again and answer yes, or pass --replace")
+
+# --- doctor and operations (E-DOC, E-DEP) ----------------------------------------------------
+DOCTOR_FAULT = define("E-DOC-01", 16, "The doctor found a fault", "终端自检发现故障，请联系技术人员",
+                      "Fix the checks marked FAULT; each line says what to do")
+REMOTE_CONFIG_INVALID = define("E-DOC-02", 16, "Remote configuration is invalid; the last good "
+                               "one is kept", "远程配置有误，已保留原配置",
+                               "Fix the file and store it again with `kiosk admin config set`",
+                               http_status=422)
+UNITS_INSTALL_FAILED = define("E-DEP-01", 17, "Installing the system units failed",
+                              "系统服务安装失败", "Run as root, or give --target DIR and copy the "
+                              "files yourself (docs/deploy.md)")
 
 # --- touch UI (E-UI) -------------------------------------------------------------------------
 FONT_MISSING = define("E-UI-01", 15, "No Simplified-Chinese font found for the screens",

@@ -1,7 +1,8 @@
 """One validated configuration spec (Kolibri's options.py is the model).
 
 Layers, later wins: `config/default.toml` (every key, with its default) → the site file
-(`$KIOSK_HOME/site.toml`, or `--config`/`KIOSK_CONFIG`) → environment variables
+(`$KIOSK_HOME/site.toml`, or `--config`/`KIOSK_CONFIG`) → the hall server's remote
+configuration (`$KIOSK_HOME/remote_config.json`, kiosk/remote_config.py) → environment variables
 `KIOSK_<SECTION>_<KEY>` (e.g. KIOSK_PRINTER_TARGET) → explicit overrides (CLI flags).
 Every bad value is reported with the source that set it, then the caller exits non-zero
 (KioskError E-CFG-01 whose detail lists them all).
@@ -9,6 +10,7 @@ Every bad value is reported with the source that set it, then the caller exits n
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -96,6 +98,18 @@ class LogSettings(Section):
     level: str = Field(pattern=r"^(debug|info|warning|error)$", description="Log level")
 
 
+class MaintenanceSettings(Section):
+    hour: int = Field(ge=0, le=23, description="Hall-local hour of the nightly maintenance "
+                      "(vacuum, retention purge, log rotation, catalog check)")
+    heartbeat_interval: float = Field(ge=5, le=3600, description="Seconds between heartbeats "
+                                      "to the hall server")
+    config_interval: float = Field(ge=5, le=3600, description="Seconds between checks for a "
+                                   "new remote configuration")
+    log_keep_days: int = Field(ge=1, le=365, description="Days of rotated log files kept")
+    telemetry_keep_days: int = Field(ge=1, le=365, description="Days delivered heartbeats and "
+                                     "audit records stay in the outbox")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     hall: HallSettings
@@ -107,6 +121,7 @@ class Settings(BaseModel):
     devices: DevicesSettings
     ui: UiSettings
     log: LogSettings
+    maintenance: MaintenanceSettings
 
 
 SECTIONS: dict[str, type[Section]] = {
@@ -115,6 +130,8 @@ SECTIONS: dict[str, type[Section]] = {
 }
 ENV_PREFIX = "KIOSK_"
 _NOT_SETTINGS = {"KIOSK_HOME", "KIOSK_CONFIG", "KIOSK_TEST_PG_URL"}
+# The layer the hall server pushes (kiosk/remote_config.py writes it only once validated).
+REMOTE_CONFIG_FILE = "remote_config.json"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -140,11 +157,26 @@ def _env_layer(environ: dict[str, str], problems: list[str]) -> dict[str, dict[s
     return layer
 
 
+def read_remote_layer(home: Path) -> tuple[int, dict[str, Any]] | None:
+    """(version, layer) of the applied remote configuration, or None."""
+    path = home / REMOTE_CONFIG_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return int(data["version"]), dict(data["config"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
+
+
 def load_settings(
     site_file: Path | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     environ: dict[str, str] | None = None,
+    remote: dict[str, Any] | None = None,
 ) -> Settings:
+    """`remote` is the hall server's layer (between the site file and the environment); when
+    neither `site_file` nor `remote` is given, the applied one in KIOSK_HOME is used."""
     environ = dict(os.environ if environ is None else environ)
     problems: list[str] = []
     merged: dict[str, dict[str, Any]] = {}
@@ -161,14 +193,20 @@ def load_settings(
 
     default_path = config_dir() / "default.toml"
     apply(_read_toml(default_path), str(default_path))
+    remote_name = "remote config"
     if site_file is None:
         site_env = environ.get("KIOSK_CONFIG")
         home = Path(environ["KIOSK_HOME"]) if environ.get("KIOSK_HOME") else kiosk_home()
         site_file = Path(site_env) if site_env else home / "site.toml"
         if not site_env and not site_file.exists():
             site_file = None
+        if remote is None and (applied := read_remote_layer(home)) is not None:
+            remote_name = f"remote config v{applied[0]} ({home / REMOTE_CONFIG_FILE})"
+            remote = applied[1]
     if site_file is not None:
         apply(_read_toml(site_file), str(site_file))
+    if remote:
+        apply(remote, remote_name)
     apply(_env_layer(environ, problems), "environment")
     if overrides:
         apply({s: {k: v for k, v in kv.items() if v is not None} for s, kv in overrides.items()},

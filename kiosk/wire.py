@@ -324,7 +324,102 @@ class DeviceRecord(Reply):
     created_at: datetime | None = None
     last_seen: datetime | None = None
     revoked_at: datetime | None = None
+    heartbeat_at: datetime | None = None  # the last heartbeat (hall_server/fleet.py), if any
+    heartbeat: dict[str, Any] | None = None
 
 
 class DeviceList(Reply):
     devices: list[DeviceRecord]
+
+
+# --- fleet: heartbeats, audit, remote configuration (docs/api.md "Fleet") -------------------
+class Telemetry(BaseModel):
+    # Telemetry evolves with kiosk versions: an older server keeps what it knows (no 422 that
+    # would park a newer kiosk's heartbeats as refused).
+    model_config = ConfigDict(extra="ignore")
+
+
+class DeviceHealth(Telemetry):
+    family: str
+    target: str = ""
+    status: int = Field(ge=-1, le=4)  # hardware.base.DeviceStatus
+    status_name: str = ""
+    message: str = ""
+    code: str | None = None
+
+
+class OutboxHealth(Telemetry):
+    pending: int = 0
+    refused: int = 0
+    paused: str | None = None
+    oldest_pending_at: datetime | None = None
+
+
+class CallStaff(Telemetry):
+    at: datetime
+    reason: str = Field(default="", max_length=200)
+
+
+class Heartbeat(Telemetry):
+    """Sent through the outbox (kind `heartbeat`); only the newest pending one is kept."""
+
+    sent_at: datetime
+    version: str = Field(max_length=32)
+    status: Literal["ok", "warning", "fault"] = "ok"
+    interval_s: float = 60.0
+    devices: list[DeviceHealth] = Field(default_factory=list)
+    outbox: OutboxHealth = Field(default_factory=OutboxHealth)
+    last_sync: datetime | None = None
+    catalog_synced_at: datetime | None = None
+    disk_free_mb: float | None = None
+    clock_skew_s: float | None = None
+    config_version: int | None = None
+    config_rejected: str | None = Field(default=None, max_length=500)
+    call_staff: list[CallStaff] = Field(default_factory=list, max_length=20)
+    uptime_s: float | None = None
+
+
+class AuditEvent(Telemetry):
+    """One technician action on a kiosk (kind `audit`), stored once per key."""
+
+    at: datetime
+    action: str = Field(min_length=1, max_length=64)
+    actor: str = Field(default="technician", max_length=64)
+    outcome: str = Field(default="ok", max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class RemoteConfig(Reply):
+    """GET /config: the kiosk configuration layer the hall pushes (version 0: none yet)."""
+
+    version: int
+    etag: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+class RemoteConfigRequest(Request):
+    config: dict[str, Any]
+    source: str | None = Field(default=None, max_length=100_000)  # the TOML text, for the record
+
+
+class FleetDevice(Reply):
+    id: str
+    name: str
+    role: Role
+    tag: str | None = None
+    location: str | None = None
+    last_seen: datetime | None = None
+    revoked_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    heartbeat: dict[str, Any] | None = None
+    stale: bool = False
+    paper_out: bool = False
+    faults: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    call_staff: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Fleet(Reply):
+    devices: list[FleetDevice]
+    now: datetime

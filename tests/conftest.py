@@ -28,8 +28,7 @@ def _libpq_url(sqlalchemy_url: str) -> str:
 
 def _pg_unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{PG_ENV} is set but PostgreSQL is unusable under CI: {reason}",
-                    pytrace=False)
+        pytest.fail(f"{PG_ENV} is set but PostgreSQL is unusable under CI: {reason}", pytrace=False)
     pytest.skip(f"PostgreSQL at {PG_ENV} unusable: {reason}")
 
 

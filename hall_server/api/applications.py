@@ -27,8 +27,12 @@ from kiosk.wire import (
 router = APIRouter(tags=["applications"])
 
 
-@router.post("/applications", response_model=ApplicationCreated, status_code=201,
-             responses={200: {"description": "Replay: this Idempotency-Key's application"}})
+@router.post(
+    "/applications",
+    response_model=ApplicationCreated,
+    status_code=201,
+    responses={200: {"description": "Replay: this Idempotency-Key's application"}},
+)
 def submit(
     body: ApplicationRequest,
     request: Request,
@@ -36,8 +40,9 @@ def submit(
     device: KioskDevice,
     idempotency_key: IdempotencyKey = None,
 ) -> dict:
-    status, created = submissions.submit(get_ctx(request), "application", body, device,
-                                         idempotency_key, base_url(request))
+    status, created = submissions.submit(
+        get_ctx(request), "application", body, device, idempotency_key, base_url(request)
+    )
     response.status_code = status
     return created
 
@@ -46,8 +51,9 @@ def submit(
 def by_holder(
     request: Request,
     device: KioskOrCounter,
-    holder: Annotated[str, Query(min_length=16, max_length=128,
-                                 description="hall-keyed holder hash")],
+    holder: Annotated[
+        str, Query(min_length=16, max_length=128, description="hall-keyed holder hash")
+    ],
 ) -> dict:
     """A citizen's applications (newest first, at most 50), by holder hash."""
     limit_lookups(request, device)
@@ -66,8 +72,9 @@ def get_one(number: str, request: Request, device: KioskOrCounter) -> dict:
 
 
 @router.patch("/applications/{number}/status", response_model=Application)
-def change_status(number: str, body: ApplicationStatusChange, request: Request,
-                  _device: CounterDevice) -> dict:
+def change_status(
+    number: str, body: ApplicationStatusChange, request: Request, _device: CounterDevice
+) -> dict:
     """Move an application to a status, with a note (counter or admin role)."""
     ctx = get_ctx(request)
     with ctx.database.write() as conn:

@@ -11,8 +11,12 @@ from kiosk.wire import EvaluationCreated, EvaluationRequest
 router = APIRouter(tags=["evaluations"])
 
 
-@router.post("/evaluations", response_model=EvaluationCreated, status_code=201,
-             responses={200: {"description": "Replay: this Idempotency-Key's evaluation"}})
+@router.post(
+    "/evaluations",
+    response_model=EvaluationCreated,
+    status_code=201,
+    responses={200: {"description": "Replay: this Idempotency-Key's evaluation"}},
+)
 def evaluate(
     body: EvaluationRequest,
     request: Request,
@@ -20,7 +24,8 @@ def evaluate(
     device: KioskOrCounter,
     idempotency_key: IdempotencyKey = None,
 ) -> dict:
-    status, created = submissions.submit(get_ctx(request), "evaluation", body, device,
-                                         idempotency_key, base_url(request))
+    status, created = submissions.submit(
+        get_ctx(request), "evaluation", body, device, idempotency_key, base_url(request)
+    )
     response.status_code = status
     return created

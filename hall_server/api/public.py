@@ -46,8 +46,15 @@ def ticket_page(ticket_id: str, request: Request) -> HTMLResponse:
     zh, en = STATUS_TEXT.get(ticket["status"], (ticket["status"], ticket["status"]))
     counter = f" · {escape(ticket['counter'])}号窗口" if ticket.get("counter") else ""
     local = ctx.now().astimezone(ctx.zone).strftime("%H:%M:%S")
-    return HTMLResponse(PAGE.format(
-        hall=escape(ctx.settings.hall.name), number=escape(ticket["number"]),
-        service=escape(ticket["service_name"]), status_zh=zh, status_en=en, counter=counter,
-        ahead=ticket["people_ahead"], as_of=local,
-    ))
+    return HTMLResponse(
+        PAGE.format(
+            hall=escape(ctx.settings.hall.name),
+            number=escape(ticket["number"]),
+            service=escape(ticket["service_name"]),
+            status_zh=zh,
+            status_en=en,
+            counter=counter,
+            ahead=ticket["people_ahead"],
+            as_of=local,
+        )
+    )

@@ -21,8 +21,12 @@ def services(request: Request) -> dict:
         return {"services": queue.list_services(conn, ctx.today())}
 
 
-@router.post("/queue/tickets", response_model=Ticket, status_code=201,
-             responses={200: {"description": "Replay: this Idempotency-Key's ticket"}})
+@router.post(
+    "/queue/tickets",
+    response_model=Ticket,
+    status_code=201,
+    responses={200: {"description": "Replay: this Idempotency-Key's ticket"}},
+)
 def take_ticket(
     body: TicketRequest,
     request: Request,
@@ -31,8 +35,9 @@ def take_ticket(
     idempotency_key: IdempotencyKey = None,
 ) -> dict:
     """Issue a ticket (201), or return the ticket already issued for this key (200)."""
-    status, ticket = submissions.submit(get_ctx(request), "ticket", body, device,
-                                        idempotency_key, base_url(request))
+    status, ticket = submissions.submit(
+        get_ctx(request), "ticket", body, device, idempotency_key, base_url(request)
+    )
     response.status_code = status
     return ticket
 
@@ -57,6 +62,11 @@ def call_next(
     ctx = get_ctx(request)
     with ctx.database.write() as conn:
         return queue.call_next(
-            conn, ctx.database, counter=counter, services=body.services if body else None,
-            now=ctx.now(), zone=ctx.zone, base_url=base_url(request),
+            conn,
+            ctx.database,
+            counter=counter,
+            services=body.services if body else None,
+            now=ctx.now(),
+            zone=ctx.zone,
+            base_url=base_url(request),
         )

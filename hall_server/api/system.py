@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from hall_server import devices
+from hall_server import devices, fleet
 from hall_server.api.deps import AdminDevice, client_address, get_ctx
 from kiosk.errors import ENROLL_CODE_INVALID, ENROLL_CODE_LOCKED, KioskError
 from kiosk.wire import (
@@ -24,12 +24,16 @@ router = APIRouter()
 def health(request: Request) -> dict:
     """Liveness and server time (aware UTC), so kiosks can detect clock skew."""
     ctx = get_ctx(request)
-    return {"status": "ok", "version": ctx.version, "hall": ctx.settings.hall.name,
-            "time": ctx.now(), "timezone": ctx.settings.hall.timezone}
+    return {
+        "status": "ok",
+        "version": ctx.version,
+        "hall": ctx.settings.hall.name,
+        "time": ctx.now(),
+        "timezone": ctx.settings.hall.timezone,
+    }
 
 
-@router.post("/devices/enroll", response_model=EnrollResponse, status_code=201,
-             tags=["devices"])
+@router.post("/devices/enroll", response_model=EnrollResponse, status_code=201, tags=["devices"])
 def enroll(body: EnrollRequest, request: Request) -> dict:
     """Spend a one-time code for a device token. Wrong codes are counted per client address;
     after `server.enroll_attempts` of them in 15 minutes the address gets 429 + Retry-After."""
@@ -40,8 +44,14 @@ def enroll(body: EnrollRequest, request: Request) -> dict:
         raise KioskError(ENROLL_CODE_LOCKED, retry_after=wait)
     try:
         with ctx.database.write() as conn:
-            device, token = devices.enroll(conn, ctx.database, code=body.code, name=body.name,
-                                           location=body.location, now=ctx.now())
+            device, token = devices.enroll(
+                conn,
+                ctx.database,
+                code=body.code,
+                name=body.name,
+                location=body.location,
+                now=ctx.now(),
+            )
     except KioskError as exc:
         if exc.error is ENROLL_CODE_INVALID:
             ctx.enroll_failures.record(address)
@@ -56,22 +66,20 @@ def enroll(body: EnrollRequest, request: Request) -> dict:
     }
 
 
-@router.post("/devices/enroll-codes", response_model=EnrollCode, status_code=201,
-             tags=["devices"])
-def new_enroll_code(body: EnrollCodeRequest, request: Request,
-                    _device: AdminDevice) -> dict:
+@router.post("/devices/enroll-codes", response_model=EnrollCode, status_code=201, tags=["devices"])
+def new_enroll_code(body: EnrollCodeRequest, request: Request, _device: AdminDevice) -> dict:
     """A one-time enrolment code (admin role); the same as `kiosk admin enroll-code`."""
     ctx = get_ctx(request)
     with ctx.database.write() as conn:
-        return devices.create_enroll_code(conn, role=body.role,
-                                          expires=devices.parse_duration(body.expires),
-                                          now=ctx.now())
+        return devices.create_enroll_code(
+            conn, role=body.role, expires=devices.parse_duration(body.expires), now=ctx.now()
+        )
 
 
 @router.get("/devices", response_model=DeviceList, tags=["devices"])
 def list_devices(request: Request, _device: AdminDevice) -> dict:
     with get_ctx(request).database.read() as conn:
-        return {"devices": devices.list_devices(conn)}
+        return {"devices": fleet.attach_heartbeats(conn, devices.list_devices(conn))}
 
 
 @router.post("/devices/{device_id}/revoke", response_model=DeviceRecord, tags=["devices"])

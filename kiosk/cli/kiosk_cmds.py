@@ -1,4 +1,5 @@
-"""Kiosk-side commands: provision, sync, search, ticket, progress, outbox, config."""
+"""Kiosk-side commands: sync, search, ticket, progress, outbox, config (`provision` lives in
+ops_cmds.py with the other technician commands)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,6 @@ from kiosk.cli import Human, add_json_flag
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("provision", help="enrol this kiosk with a hall server")
-    p.add_argument("--server", help="hall server URL, e.g. http://192.0.2.10:8470")
-    p.add_argument("--code", help="one-time enrolment code from `kiosk admin enroll-code`")
-    p.add_argument("--name", help="this kiosk's name, e.g. K3-一楼大厅")
-    p.add_argument("--location", help="where it stands")
-    p.add_argument("--ca-bundle", help="private CA bundle for the server's TLS certificate")
-    p.add_argument("--replace", action="store_true", help="replace an existing identity")
-    p.add_argument("--noinput", action="store_true", help="never prompt")
-    add_json_flag(p)
-    p.set_defaults(handler=_provision)
-
     p = sub.add_parser("sync", help="push the outbox and pull catalog and services now")
     add_json_flag(p)
     p.set_defaults(handler=_sync)
@@ -80,28 +70,6 @@ def _core():
     from kiosk.core import KioskCore
 
     return KioskCore.open()
-
-
-def _provision(args: argparse.Namespace) -> Human:
-    from kiosk.errors import USAGE, KioskError
-    from kiosk.paths import kiosk_home
-    from kiosk.provisioning import ProvisionRequest, provision
-    from kiosk.settings import load_settings
-
-    values = {"server": args.server, "code": args.code, "name": args.name}
-    for key, value in values.items():
-        if value:
-            continue
-        if args.noinput or not sys.stdin.isatty():
-            raise KioskError(USAGE, f"--{key} is required with --noinput")
-        values[key] = input(f"{key}: ").strip()
-    settings = load_settings()
-    result = provision(settings, kiosk_home(), ProvisionRequest(
-        server=values["server"], code=values["code"], name=values["name"], location=args.location,
-        ca_bundle=args.ca_bundle, replace=args.replace))
-    text = (f"enrolled as {result['device_id']} ({result['role']}) with {result['server']}; "
-            f"{result['catalog_items']} catalog items synced; network {result['sync_state']}")
-    return Human(text, result)
 
 
 def _sync(args: argparse.Namespace) -> Human:
@@ -204,7 +172,7 @@ def _outbox_list(args: argparse.Namespace) -> Human:
 def _outbox_resume(args: argparse.Namespace) -> Human:
     core = _core()
     try:
-        core.outbox.resume()
+        core.resume_outbox()
     finally:
         core.close()
     return Human("outbox resumed", {"resumed": True})

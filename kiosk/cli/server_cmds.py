@@ -45,7 +45,15 @@ def _serve(args: argparse.Namespace) -> None:
     from hall_server.runner import prepare, serve
 
     settings = _settings(host=args.host, port=args.port)
-    prepared = prepare(settings, demo=args.demo, host=args.host, port=args.port, **_where(args))
+    prepared = prepare(
+        settings,
+        demo=args.demo,
+        host=args.host,
+        port=args.port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        **_where(args),
+    )
     # Tests and scripts read this exact line to learn the port (`--port 0` picks a free one).
     print(f"serving on {prepared.url}", flush=True)
     serve(prepared)
@@ -94,15 +102,25 @@ def _migrate(args: argparse.Namespace) -> Human:
 
 
 def _devices(args: argparse.Namespace) -> Human:
-    from hall_server.admin import list_devices
+    from hall_server.fleet import list_fleet
 
-    rows = list_devices(_settings(), **_where(args))
-    lines = [f"{'ID':36}  {'NAME':16} {'ROLE':8} {'TAG':5} {'LAST SEEN':25} STATE"]
+    rows = list_fleet(_settings(), **_where(args))
+    lines = [
+        f"{'ID':36}  {'NAME':16} {'ROLE':8} {'TAG':5} {'LOCATION':12} {'LAST SEEN':20} "
+        f"{'LAST HEARTBEAT':20} STATE"
+    ]
     for d in rows:
         state = "revoked" if d["revoked_at"] else "active"
+        if not d["revoked_at"] and d["heartbeat_at"]:
+            state = "stale" if d["stale"] else (d["heartbeat"] or {}).get("status", "ok")
+        if d["paper_out"]:
+            state += ", paper out"
+        if d["call_staff"]:
+            state += ", CALL STAFF"
         lines.append(
             f"{d['id']:36}  {d['name'][:16]:16} {d['role']:8} {d['tag'] or '-':5} "
-            f"{d['last_seen'] or '-':25} {state}"
+            f"{(d['location'] or '-')[:12]:12} {(d['last_seen'] or '-')[:19]:20} "
+            f"{(d['heartbeat_at'] or '-')[:19]:20} {state}"
         )
     return Human("\n".join(lines) if rows else "no devices enrolled", {"devices": rows})
 
@@ -142,6 +160,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--demo", action="store_true", help="load the sample hall (config/demo) before serving"
     )
+    serve.add_argument("--tls-cert", metavar="PEM", default=None, help="serve HTTPS: certificate")
+    serve.add_argument("--tls-key", metavar="PEM", default=None, help="serve HTTPS: private key")
     serve.set_defaults(handler=_serve)
 
     admin = subparsers.add_parser("admin", help="hall server administration")
@@ -163,7 +183,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = command("import-services", _import_services, "import queue services from TOML")
     p.add_argument("file", metavar="FILE")
     command("migrate", _migrate, "bring the database schema up to date")
-    command("devices", _devices, "list enrolled devices")
+    command("devices", _devices, "list enrolled devices with their last heartbeat")
     p = command("revoke", _revoke, "revoke a device (by id, or every active one of a name)")
     p.add_argument("device", metavar="DEVICE")
     command("load-demo", _load_demo, "load the sample hall (config/demo) into the database")

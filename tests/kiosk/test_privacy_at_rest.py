@@ -2,6 +2,8 @@
 card, an outage with a queued form — then a byte scan of KIOSK_HOME: the citizen's ID number,
 name, phone and address are nowhere in clear, in any encoding, WAL included."""
 
+import contextlib
+
 import pytest
 
 from kiosk.core import KioskCore
@@ -18,10 +20,8 @@ def _needles(card: dict) -> dict[str, list[bytes]]:
     for label, text in (("id_number", card["id_number"]), ("name", card["name"]),
                         ("phone", PHONE), ("address", card["address"][:8])):
         forms = {text.encode("utf-8"), text.encode("utf-16-le")}
-        try:
+        with contextlib.suppress(UnicodeEncodeError):
             forms.add(text.encode("gbk"))
-        except UnicodeEncodeError:
-            pass
         out[label] = sorted(forms)
     return out
 

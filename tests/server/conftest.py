@@ -27,12 +27,17 @@ def hall(tmp_path: Path, db_url: str | None):
 
     clock = SettableClock(START)
     server = start_server_thread(
-        tmp_path / "hall", db_url=db_url, clock=clock, reasons_path=DATA / "reasons.toml",
+        tmp_path / "hall",
+        db_url=db_url,
+        clock=clock,
+        reasons_path=DATA / "reasons.toml",
         forms_dir=DATA / "forms",
         overrides={
             "kiosk": {"holder_daily_limit": HOLDER_LIMIT},
-            "server": {"lookup_rate_per_minute": LOOKUPS_PER_MINUTE,
-                       "enroll_attempts": ENROLL_ATTEMPTS},
+            "server": {
+                "lookup_rate_per_minute": LOOKUPS_PER_MINUTE,
+                "enroll_attempts": ENROLL_ATTEMPTS,
+            },
         },
     )
     import_services(server.database, DATA / "services.toml", clock=clock)

@@ -43,9 +43,9 @@ def test_submit_is_idempotent(kiosk):
     first = submit(kiosk, key=key)
     again = kiosk.post("/applications", {"form": "F-TEST-01", "fields": FIELDS}, key=key)
     assert again.status_code == 200 and again.json() == first
-    other = kiosk.post("/applications", {"form": "F-TEST-01", "fields": {**FIELDS,
-                                                                         "shop_name": "x"}},
-                       key=key)
+    other = kiosk.post(
+        "/applications", {"form": "F-TEST-01", "fields": {**FIELDS, "shop_name": "x"}}, key=key
+    )
     assert_error(other, 422, "E-API-03")
 
 
@@ -102,22 +102,29 @@ def test_lookups_are_rate_limited_per_device(hall, kiosk):
 def test_status_change_by_counter_records_history(kiosk, counter, hall):
     number = submit(kiosk)["number"]
     hall.clock.advance(3600)
-    resp = counter.patch(f"/applications/{number}/status",
-                         {"status": "correction_requested", "note": "缺少租赁合同"})
+    resp = counter.patch(
+        f"/applications/{number}/status", {"status": "correction_requested", "note": "缺少租赁合同"}
+    )
     assert resp.status_code == 200
     hall.clock.advance(3600)
     counter.patch(f"/applications/{number}/status", {"status": "accepted"})
     app = Application.model_validate(kiosk.get(f"/applications/{number}").json())
     assert app.status == "accepted"
     assert [(h.status, h.note) for h in app.history] == [
-        ("submitted", ""), ("correction_requested", "缺少租赁合同"), ("accepted", "")]
+        ("submitted", ""),
+        ("correction_requested", "缺少租赁合同"),
+        ("accepted", ""),
+    ]
     assert app.history[0].at < app.history[1].at < app.history[2].at
-    assert_error(kiosk.patch(f"/applications/{number}/status", {"status": "approved"}), 403,
-                 "E-AUTH-02")
-    assert_error(counter.patch(f"/applications/{number}/status", {"status": "done"}), 422,
-                 "E-API-02")
-    assert_error(counter.patch("/applications/SQ2025NOPE/status", {"status": "approved"}), 404,
-                 "E-APP-02")
+    assert_error(
+        kiosk.patch(f"/applications/{number}/status", {"status": "approved"}), 403, "E-AUTH-02"
+    )
+    assert_error(
+        counter.patch(f"/applications/{number}/status", {"status": "done"}), 422, "E-API-02"
+    )
+    assert_error(
+        counter.patch("/applications/SQ2025NOPE/status", {"status": "approved"}), 404, "E-APP-02"
+    )
 
 
 def test_personal_data_never_reaches_the_logs(kiosk, counter, caplog):
@@ -145,8 +152,10 @@ def test_form_not_in_the_forms_dir_is_refused(tmp_path):
 # --- evaluations -----------------------------------------------------------------------------
 def test_evaluate_a_ticket_and_an_application(kiosk, counter):
     ticket = kiosk.ticket("ZH").json()
-    resp = kiosk.post("/evaluations", {"subject": ticket["id"], "level": 5,
-                                       "reasons": ["R5-01", "R5-02"], "comment": "很好"})
+    resp = kiosk.post(
+        "/evaluations",
+        {"subject": ticket["id"], "level": 5, "reasons": ["R5-01", "R5-02"], "comment": "很好"},
+    )
     assert resp.status_code == 201
     body = resp.json()
     assert body["subject"] == ticket["id"] and body["level"] == 5
@@ -158,15 +167,25 @@ def test_evaluate_a_ticket_and_an_application(kiosk, counter):
 
 def test_evaluation_rules(kiosk):
     ticket = kiosk.ticket("ZH").json()["id"]
-    assert_error(kiosk.post("/evaluations", {"subject": ticket, "level": 5,
-                                             "reasons": ["R1-01"]}), 422, "E-VAL-01")
-    assert_error(kiosk.post("/evaluations", {"subject": ticket, "level": 2,
-                                             "reasons": ["NOPE"]}), 422, "E-VAL-01")
-    assert_error(kiosk.post("/evaluations", {"subject": ticket, "level": 5,
-                                             "reasons": ["R5-01", "R5-01"]}), 422, "E-VAL-01")
+    assert_error(
+        kiosk.post("/evaluations", {"subject": ticket, "level": 5, "reasons": ["R1-01"]}),
+        422,
+        "E-VAL-01",
+    )
+    assert_error(
+        kiosk.post("/evaluations", {"subject": ticket, "level": 2, "reasons": ["NOPE"]}),
+        422,
+        "E-VAL-01",
+    )
+    assert_error(
+        kiosk.post("/evaluations", {"subject": ticket, "level": 5, "reasons": ["R5-01", "R5-01"]}),
+        422,
+        "E-VAL-01",
+    )
     for level in (0, 6):
-        assert_error(kiosk.post("/evaluations", {"subject": ticket, "level": level}), 422,
-                     "E-API-02")
+        assert_error(
+            kiosk.post("/evaluations", {"subject": ticket, "level": level}), 422, "E-API-02"
+        )
     assert_error(kiosk.post("/evaluations", {"subject": "nothing", "level": 3}), 404, "E-API-01")
 
 
@@ -177,16 +196,20 @@ def test_evaluation_is_idempotent(kiosk):
     again = kiosk.post("/evaluations", {"subject": ticket, "level": 4}, key=key)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
-    assert_error(kiosk.post("/evaluations", {"subject": ticket, "level": 3}, key=key), 422,
-                 "E-API-03")
+    assert_error(
+        kiosk.post("/evaluations", {"subject": ticket, "level": 3}, key=key), 422, "E-API-03"
+    )
 
 
-@pytest.mark.parametrize(("start", "days", "expected"), [
-    (date(2025, 3, 14), 0, date(2025, 3, 14)),  # same-day item
-    (date(2025, 3, 14), 1, date(2025, 3, 17)),  # Friday + 1 → Monday
-    (date(2025, 3, 15), 1, date(2025, 3, 17)),  # Saturday + 1 → Monday
-    (date(2025, 3, 10), 10, date(2025, 3, 24)),
-])
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        (date(2025, 3, 14), 0, date(2025, 3, 14)),  # same-day item
+        (date(2025, 3, 14), 1, date(2025, 3, 17)),  # Friday + 1 → Monday
+        (date(2025, 3, 15), 1, date(2025, 3, 17)),  # Saturday + 1 → Monday
+        (date(2025, 3, 10), 10, date(2025, 3, 24)),
+    ],
+)
 def test_working_days(start, days, expected):
     from hall_server.workdays import add_working_days
 
@@ -197,8 +220,10 @@ def test_working_days_with_holidays_and_make_up_days(tmp_path):
     from hall_server.workdays import add_working_days, load_calendar
 
     path = tmp_path / "holidays.toml"
-    path.write_text("holidays = [2025-10-01, 2025-10-02, 2025-10-03, 2025-10-06, 2025-10-07,"
-                    " 2025-10-08]\nworkdays = [2025-09-28, 2025-10-11]\n")
+    path.write_text(
+        "holidays = [2025-10-01, 2025-10-02, 2025-10-03, 2025-10-06, 2025-10-07,"
+        " 2025-10-08]\nworkdays = [2025-09-28, 2025-10-11]\n"
+    )
     holidays, workdays = load_calendar(path)
     # Friday 2025-09-26 + 1 working day → Sunday 2025-09-28 (a make-up working day)
     assert add_working_days(date(2025, 9, 26), 1, holidays, workdays) == date(2025, 9, 28)

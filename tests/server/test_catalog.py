@@ -19,8 +19,11 @@ def lines() -> list[dict]:
 
 
 def write(path: Path, items: list) -> Path:
-    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
-                              for x in items) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in items)
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -90,7 +93,11 @@ def test_change_and_removal_show_in_the_feed(hall, public, tmp_path):
     items.append({"code": "NEW-001", "title": "新事项", "department": "示例局"})  # added
     result = import_catalog(hall.database, write(tmp_path / "c.jsonl", items), clock=hall.clock)
     assert (result["added"], result["changed"], result["unchanged"], result["deleted"]) == (
-        1, 1, 4, 1)
+        1,
+        1,
+        4,
+        1,
+    )
     page = feed(public, cursor)
     assert {i.code for i in page.items} == {items[0]["code"], "NEW-001"}
     assert page.deleted == [removed]
@@ -163,14 +170,38 @@ def test_schema_file_equals_the_generated_schema():
     path = Path(__file__).resolve().parents[2] / "docs" / "catalog.schema.json"
     assert json.loads(path.read_text(encoding="utf-8")) == catalog_schema(), (
         "docs/catalog.schema.json is stale: run "
-        "`kiosk admin catalog-schema --output docs/catalog.schema.json`")
+        "`kiosk admin catalog-schema --output docs/catalog.schema.json`"
+    )
     required = set(catalog_schema()["required"])
     assert {"code", "title", "department"} <= required
     props = catalog_schema()["properties"]
-    for name in ("code", "title", "title_en", "department", "item_type", "handling_type",
-                 "audience", "life_events", "aliases", "legal_basis", "conditions", "materials",
-                 "steps", "situations", "legal_days", "promised_days", "fee", "location",
-                 "hours", "phone", "complaint_phone", "visits", "online_url", "faq", "forms"):
+    for name in (
+        "code",
+        "title",
+        "title_en",
+        "department",
+        "item_type",
+        "handling_type",
+        "audience",
+        "life_events",
+        "aliases",
+        "legal_basis",
+        "conditions",
+        "materials",
+        "steps",
+        "situations",
+        "legal_days",
+        "promised_days",
+        "fee",
+        "location",
+        "hours",
+        "phone",
+        "complaint_phone",
+        "visits",
+        "online_url",
+        "faq",
+        "forms",
+    ):
         assert name in props, name
 
 

@@ -76,8 +76,9 @@ def test_sqlite_runs_in_wal_with_full_sync(tmp_path):
 def test_cli_migrate(tmp_path):
     env = {"KIOSK_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
     cmd = [sys.executable, "-m", "kiosk", "admin", "migrate", "--data-dir", str(tmp_path / "d")]
-    first = subprocess.run(cmd + ["--json"], capture_output=True, text=True, env=env, cwd=REPO,
-                           timeout=60)
+    first = subprocess.run(
+        cmd + ["--json"], capture_output=True, text=True, env=env, cwd=REPO, timeout=60
+    )
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
     assert result["from"] is None and result["to"]

@@ -27,8 +27,10 @@ def test_mixed_batch_each_record_its_own_result(kiosk, public):
         rec("ticket", {"service": "YE"}),  # closed
         rec("application", {"form": "F-TEST-01", "fields": FIELDS}),
         rec("application", {"form": "F-TEST-01", "fields": {"name": ""}}),  # invalid
-        rec("ticket", {"service": "ZH", "offline_number": "A-K1-001",
-                       "issued_at": "2025-03-14T01:30:00Z"}),
+        rec(
+            "ticket",
+            {"service": "ZH", "offline_number": "A-K1-001", "issued_at": "2025-03-14T01:30:00Z"},
+        ),
         rec("ticket", {"service": "ZH"}, ticket_key),  # same key, same body: replay
         rec("ticket", {"service": "GJJ"}, ticket_key),  # same key, other body
         rec("coffee", {"size": "L"}),  # unknown kind
@@ -79,8 +81,10 @@ def test_batch_and_single_route_share_keys(kiosk):
 
 def test_role_is_checked_per_record(counter, kiosk):
     ticket_id = kiosk.ticket("ZH").json()["id"]
-    results = push(counter, [rec("ticket", {"service": "ZH"}),
-                             rec("evaluation", {"subject": ticket_id, "level": 4})])
+    results = push(
+        counter,
+        [rec("ticket", {"service": "ZH"}), rec("evaluation", {"subject": ticket_id, "level": 4})],
+    )
     assert [r["status"] for r in results] == [403, 201]
     assert results[0]["body"]["error"]["code"] == "E-AUTH-02"
 
@@ -89,8 +93,11 @@ def test_batch_limits(kiosk):
     assert push(kiosk, []) == []
     too_many = [rec("ticket", {"service": "ZH"}) for _ in range(501)]
     assert_error(kiosk.post("/sync/push", {"records": too_many}, key=None), 422, "E-API-02")
-    assert_error(kiosk.post("/sync/push", {"records": [{"kind": "ticket", "body": {}}]},
-                            key=None), 422, "E-API-02")
+    assert_error(
+        kiosk.post("/sync/push", {"records": [{"kind": "ticket", "body": {}}]}, key=None),
+        422,
+        "E-API-02",
+    )
 
 
 def test_full_batch_of_500(kiosk, public):

@@ -119,8 +119,7 @@ def test_same_key_different_body_is_422(kiosk):
     assert_error(kiosk.ticket("GJJ", key=key), 422, "E-API-03")
     assert_error(kiosk.ticket("ZH", key=key, priority="elderly"), 422, "E-API-03")
     # another kind of submission under the same key is a different body too
-    assert_error(kiosk.post("/evaluations", {"subject": "x", "level": 5}, key=key), 422,
-                 "E-API-03")
+    assert_error(kiosk.post("/evaluations", {"subject": "x", "level": 5}, key=key), 422, "E-API-03")
 
 
 def test_keys_are_per_device(hall, kiosk):
@@ -143,9 +142,16 @@ def _book(hall, code, service="ZH", day=None, holder=None):
     from hall_server.schema import appointments
 
     with hall.database.write() as conn:
-        conn.execute(appointments.insert().values(
-            code=code, service=service, business_date=day or START.date(), holder=holder,
-            status="booked", created_at=hall.clock.now()))
+        conn.execute(
+            appointments.insert().values(
+                code=code,
+                service=service,
+                business_date=day or START.date(),
+                holder=holder,
+                status="booked",
+                created_at=hall.clock.now(),
+            )
+        )
 
 
 def test_appointment_check_in(kiosk, hall):
@@ -183,8 +189,9 @@ def test_offline_ticket_keeps_its_number_and_time(kiosk, hall):
     # accepted even when the service is closed or capped: the citizen holds the paper
     assert take(kiosk, "YE", offline_number="E-K3-001")["number"] == "E-K3-001"
     # a future time from a drifting kiosk clock is clamped to the server's now
-    future = take(kiosk, "ZH", offline_number="A-K3-018",
-                  issued_at=(START + timedelta(hours=3)).isoformat())
+    future = take(
+        kiosk, "ZH", offline_number="A-K3-018", issued_at=(START + timedelta(hours=3)).isoformat()
+    )
     assert datetime.fromisoformat(future["issued_at"]) < START + timedelta(minutes=5)
 
 
@@ -253,8 +260,11 @@ def test_call_next_uses_the_counters_services(kiosk, counter):
     sb = take(kiosk, "SB")
     resp = counter.post("/queue/counters/01/call-next", {"services": ["SB"]}, key=None)
     assert resp.json()["id"] == sb["id"]
-    assert_error(counter.post("/queue/counters/01/call-next", {"services": ["NOPE"]}, key=None),
-                 404, "E-QUE-01")
+    assert_error(
+        counter.post("/queue/counters/01/call-next", {"services": ["NOPE"]}, key=None),
+        404,
+        "E-QUE-01",
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -266,12 +276,17 @@ def test_people_ahead_predicts_the_call_order(kiosk, counter, public, seed):
     warmup = [take(kiosk, priority=rng.choice(reasons)) for _ in range(rng.randint(0, 4))]
     for _ in warmup:  # build up a run of priority calls first
         counter.post("/queue/counters/01/call-next", {"services": ["ZH"]}, key=None)
-    tickets = [take(kiosk, **({"priority": rng.choice(reasons)} if rng.random() < 0.4 else {}))
-               for _ in range(14)]
-    predicted = {t["id"]: public.get(f"/queue/tickets/{t['id']}").json()["people_ahead"]
-                 for t in tickets}
-    order = [counter.post("/queue/counters/01/call-next", {"services": ["ZH"]}, key=None)
-             .json()["id"] for _ in tickets]
+    tickets = [
+        take(kiosk, **({"priority": rng.choice(reasons)} if rng.random() < 0.4 else {}))
+        for _ in range(14)
+    ]
+    predicted = {
+        t["id"]: public.get(f"/queue/tickets/{t['id']}").json()["people_ahead"] for t in tickets
+    }
+    order = [
+        counter.post("/queue/counters/01/call-next", {"services": ["ZH"]}, key=None).json()["id"]
+        for _ in tickets
+    ]
     assert sorted(order) == sorted(predicted)
     assert {tid: order.index(tid) for tid in order} == predicted
     # normals are never starved: a priority ticket is called while a normal one waits only
@@ -284,3 +299,82 @@ def test_people_ahead_predicts_the_call_order(kiosk, counter, public, seed):
         if is_prio[tid] and any(not is_prio[o] for o in order[i:]):
             assert run < PRIORITY_RUN, (i, run)
         run = run + 1 if is_prio[tid] else 0
+
+
+def test_offline_tickets_count_against_the_holder_limit(kiosk):
+    for i in range(HOLDER_LIMIT):
+        take(kiosk, "ZH", offline_number=f"A-K3-10{i}", holder=HOLDER)
+    assert_error(kiosk.ticket("ZH", offline_number="A-K3-109", holder=HOLDER), 409, "E-QUE-04")
+
+
+def test_timed_out_request_resent_with_its_offline_number_renumbers_the_ticket(
+    kiosk, public, counter
+):
+    """docs/offline-tickets.md: the printed offline number wins while the ticket waits."""
+    key = str(uuid.uuid4())
+    online = take(kiosk, "ZH", key=key, holder=HOLDER)  # the reply that never reached the kiosk
+    printed = (START + timedelta(seconds=8)).isoformat()
+    resp = kiosk.ticket("ZH", key=key, holder=HOLDER, offline_number="A-K1-001", issued_at=printed)
+    assert resp.status_code == 200
+    amended = resp.json()
+    assert amended["id"] == online["id"] and amended["number"] == "A-K1-001"
+    assert amended["issued_at"] == online["issued_at"]  # its place in the queue is kept
+    assert public.get(f"/queue/tickets/{online['id']}").json()["number"] == "A-K1-001"
+    again = kiosk.ticket("ZH", key=key, holder=HOLDER, offline_number="A-K1-001", issued_at=printed)
+    assert again.status_code == 200 and again.json() == amended
+    # anything else under that key is still a conflict
+    assert_error(kiosk.ticket("GJJ", key=key, offline_number="D-K1-001"), 422, "E-API-03")
+    # the same holds in a batch, and a called ticket keeps its number
+    key2 = str(uuid.uuid4())
+    second = take(kiosk, "SB", key=key2)
+    counter.post("/queue/counters/01/call-next", {"services": ["SB"]}, key=None)
+    batch = kiosk.post(
+        "/sync/push",
+        {
+            "records": [
+                {
+                    "key": key2,
+                    "kind": "ticket",
+                    "body": {"service": "SB", "offline_number": "B-K1-001"},
+                },
+            ]
+        },
+        key=None,
+    ).json()["results"][0]
+    assert batch["status"] == 200
+    assert batch["body"]["id"] == second["id"] and batch["body"]["number"] == "B001"
+    assert batch["body"]["status"] == "called"
+
+
+def test_people_ahead_formulas_match_a_simulation_of_the_call_rule():
+    """The closed forms behind people_ahead against a direct simulation of call-next's rule,
+    over many random queues and starting runs (pure functions, no server)."""
+    from hall_server.queue import PRIORITY_RUN, _ahead_of_normal, _ahead_of_priority
+
+    def simulate(flags: list[bool], run: int) -> dict[int, int]:
+        waiting, position = list(range(len(flags))), {}
+        while waiting:
+            prio = [i for i in waiting if flags[i]]
+            normal = [i for i in waiting if not flags[i]]
+            pick = (
+                prio[0]
+                if prio and (run < PRIORITY_RUN or not normal)
+                else (normal[0] if normal else prio[0])
+            )
+            position[pick] = len(position)
+            waiting.remove(pick)
+            run = run + 1 if flags[pick] else 0
+        return position
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        flags = [rng.random() < rng.random() for _ in range(rng.randint(1, 25))]
+        run = rng.randint(0, 6)
+        position = simulate(flags, run)
+        for i, is_prio in enumerate(flags):
+            before = flags[:i]
+            if is_prio:
+                predicted = _ahead_of_priority(sum(before), flags.count(False), run)
+            else:
+                predicted = _ahead_of_normal(before.count(False), flags.count(True), run)
+            assert predicted == position[i], (flags, run, i)

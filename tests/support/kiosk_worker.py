@@ -1,6 +1,8 @@
 """A kiosk that issues tickets and submits forms until killed (crash-safety tests).
 
-    KIOSK_HOME=… python -m tests.support.kiosk_worker SERVICE
+    KIOSK_HOME=… python -m tests.support.kiosk_worker SERVICE [SERVICE …]
+
+Tickets rotate over the services given, so no single service's daily cap is reached.
 
 Prints `ready` once the core is open, then one line per completed action.
 """
@@ -15,14 +17,14 @@ from kiosk.paths import config_dir
 
 
 def main() -> None:
-    service = sys.argv[1]
+    services = sys.argv[1:]
     demo = json.loads((config_dir() / "demo" / "applications.jsonl").read_text().splitlines()[0])
     core = KioskCore.open()
     print("ready", flush=True)
     i = 0
     while True:
         i += 1
-        ticket = core.take_ticket(service, print_slip=True)
+        ticket = core.take_ticket(services[i % len(services)], print_slip=True)
         print(f"ticket {ticket.number}", flush=True)
         if i % 3 == 0:
             view = core.submit_application(demo["form"], demo["fields"], item=demo["item"])

@@ -1,0 +1,240 @@
+"""Fleet health on the hall server: the latest heartbeat per device, the technicians' audit
+log, and the fleet view (`GET /api/v1/fleet`, `/admin/devices`, `kiosk admin devices`).
+
+Heartbeats and audit events arrive through `POST /sync/push` like every outbox record, but
+skip the Idempotency-Key table: each is idempotent by its own table (a heartbeat only
+replaces an older one; an audit event is unique per device and key), and a heartbeat a
+minute per kiosk would otherwise grow that table without end.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, select, update
+
+from hall_server.clock import as_utc, iso_utc
+from hall_server.context import HallContext
+from hall_server.devices import Device, list_devices
+from hall_server.schema_fleet import audit_log, device_heartbeats
+from kiosk.errors import VALIDATION, KioskError
+from kiosk.wire import AuditEvent, Heartbeat, SyncRecord
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER_MIN = timedelta(minutes=3)  # …or three heartbeat intervals, whichever is longer
+CALL_STAFF_WINDOW = timedelta(minutes=30)  # a call-staff request shows this long
+PAPER_OUT = "E-PRN-02"
+
+M = TypeVar("M", bound=BaseModel)
+Direct = Callable[[HallContext, Connection, SyncRecord, Device], dict]
+
+
+def _result(record: SyncRecord, status: int, body: dict) -> dict:
+    return {"key": record.key, "status": status, "body": body}
+
+
+def _parse(record: SyncRecord, model: type[M]) -> tuple[M | None, dict | None]:
+    """(model, None), or (None, the record's 422 result)."""
+    try:
+        return model.model_validate(record.body), None
+    except ValidationError as exc:
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        err = KioskError(VALIDATION, detail)
+        return None, _result(record, err.error.http_status, err.to_json())
+
+
+def store_heartbeat(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device) -> dict:
+    hb, refused = _parse(record, Heartbeat)
+    if hb is None:
+        return refused  # type: ignore[return-value]
+    sent_at = as_utc(hb.sent_at)
+    values = {
+        "sent_at": sent_at,
+        "received_at": ctx.now(),
+        "status": hb.status,
+        "version": hb.version,
+        "data": hb.model_dump_json(),
+    }
+    with conn.begin_nested():
+        row = conn.execute(
+            select(device_heartbeats.c.sent_at).where(device_heartbeats.c.device_id == device.id)
+        ).first()
+        if row is None:
+            conn.execute(device_heartbeats.insert().values(device_id=device.id, **values))
+        elif as_utc(row.sent_at) < sent_at:
+            conn.execute(
+                update(device_heartbeats)
+                .where(device_heartbeats.c.device_id == device.id)
+                .values(**values)
+            )
+        else:  # a replay or an older one that arrived late: the newer state stays
+            return _result(record, 200, {"stored": False, "sent_at": iso_utc(sent_at)})
+    return _result(record, 201, {"stored": True, "sent_at": iso_utc(sent_at)})
+
+
+def store_audit(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device) -> dict:
+    ev, refused = _parse(record, AuditEvent)
+    if ev is None:
+        return refused  # type: ignore[return-value]
+    stmt = (
+        ctx.database.insert(audit_log)
+        .values(
+            device_id=device.id,
+            key=record.key,
+            at=as_utc(ev.at),
+            action=ev.action,
+            actor=ev.actor,
+            outcome=ev.outcome,
+            detail=json.dumps(ev.detail, ensure_ascii=False, default=str),
+            received_at=ctx.now(),
+        )
+        .on_conflict_do_nothing(index_elements=["device_id", "key"])
+    )
+    with conn.begin_nested():
+        inserted = conn.execute(stmt).rowcount
+    return _result(record, 201 if inserted else 200, {"stored": bool(inserted)})
+
+
+# Used by hall_server/submissions.py before its Idempotency-Key path.
+TELEMETRY_KINDS: dict[str, Direct] = {"heartbeat": store_heartbeat, "audit": store_audit}
+
+
+# --- the fleet view ----------------------------------------------------------------------------
+def _flags(beat: dict[str, Any]) -> tuple[list[str], list[str], bool]:
+    faults, warnings, paper_out = [], [], False
+    for dev in beat.get("devices", []):
+        label = f"{dev.get('family')}: {dev.get('message') or dev.get('status_name')}"
+        if dev.get("code"):
+            label += f" ({dev['code']})"
+        if dev.get("code") == PAPER_OUT:
+            paper_out = True
+        if dev.get("status") == 2:
+            faults.append(label)
+        elif dev.get("status") in (-1, 1):
+            warnings.append(label)
+    outbox = beat.get("outbox") or {}
+    if outbox.get("paused"):
+        faults.append(f"outbox paused ({outbox['paused']}): re-enrol the kiosk")
+    if outbox.get("refused"):
+        warnings.append(f"{outbox['refused']} outbox record(s) refused")
+    if beat.get("config_rejected"):
+        warnings.append(f"remote config rejected: {beat['config_rejected']}")
+    return faults, warnings, paper_out
+
+
+def fleet_rows(conn: Connection, now: datetime) -> list[dict]:
+    """Every device with its last heartbeat and what a hall manager must act on."""
+    beats = {r.device_id: r for r in conn.execute(select(device_heartbeats))}
+    rows = []
+    for dev in list_devices(conn):
+        row = {
+            **{k: dev[k] for k in ("id", "name", "role", "tag", "location", "last_seen")},
+            "revoked_at": dev["revoked_at"],
+            "heartbeat_at": None,
+            "heartbeat": None,
+            "stale": dev["role"] == "kiosk" and dev["revoked_at"] is None,
+            "paper_out": False,
+            "faults": [],
+            "warnings": [],
+            "call_staff": [],
+        }
+        beat_row = beats.get(dev["id"])
+        if beat_row is not None:
+            beat = json.loads(beat_row.data)
+            received = as_utc(beat_row.received_at)
+            interval = float(beat.get("interval_s") or 60.0)
+            stale_after = max(STALE_AFTER_MIN, timedelta(seconds=3 * interval))
+            faults, warnings, paper_out = _flags(beat)
+            row.update(
+                heartbeat_at=iso_utc(received),
+                heartbeat=beat,
+                stale=dev["revoked_at"] is None and now - received > stale_after,
+                paper_out=paper_out,
+                faults=faults,
+                warnings=warnings,
+                call_staff=[
+                    c
+                    for c in beat.get("call_staff", [])
+                    if now - as_utc(datetime.fromisoformat(c["at"])) <= CALL_STAFF_WINDOW
+                ],
+            )
+        rows.append(row)
+    return rows
+
+
+def attach_heartbeats(conn: Connection, devices_: list[dict]) -> list[dict]:
+    """`GET /devices` rows plus `heartbeat_at` and `heartbeat`."""
+    beats = {
+        r.device_id: r
+        for r in conn.execute(
+            select(
+                device_heartbeats.c.device_id,
+                device_heartbeats.c.received_at,
+                device_heartbeats.c.data,
+            )
+        )
+    }
+    out = []
+    for dev in devices_:
+        beat = beats.get(dev["id"])
+        out.append(
+            {
+                **dev,
+                "heartbeat_at": iso_utc(beat.received_at) if beat else None,
+                "heartbeat": json.loads(beat.data) if beat else None,
+            }
+        )
+    return out
+
+
+def audit_entries(
+    conn: Connection, *, device_id: str | None = None, limit: int = 100
+) -> list[dict]:
+    stmt = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.pk.desc()).limit(limit)
+    if device_id:
+        stmt = stmt.where(audit_log.c.device_id == device_id)
+    return [
+        {
+            "device_id": r.device_id,
+            "key": r.key,
+            "at": iso_utc(r.at),
+            "action": r.action,
+            "actor": r.actor,
+            "outcome": r.outcome,
+            "detail": json.loads(r.detail),
+            "received_at": iso_utc(r.received_at),
+        }
+        for r in conn.execute(stmt)
+    ]
+
+
+# --- administration (kiosk admin devices / audit) ----------------------------------------------
+def list_fleet(settings: Any, *, data_dir: Any = None, db_url: str | None = None) -> list[dict]:
+    from datetime import UTC
+
+    from hall_server.admin import database_for
+
+    with database_for(settings, data_dir, db_url) as database, database.read() as conn:
+        return fleet_rows(conn, datetime.now(UTC))
+
+
+def list_audit(
+    settings: Any,
+    *,
+    device: str | None = None,
+    limit: int = 100,
+    data_dir: Any = None,
+    db_url: str | None = None,
+) -> list[dict]:
+    from hall_server.admin import database_for
+
+    with database_for(settings, data_dir, db_url) as database, database.read() as conn:
+        return audit_entries(conn, device_id=device, limit=limit)

@@ -1,0 +1,52 @@
+"""What the running kiosk does after each background sync pass besides syncing: note the
+last good sync, send a heartbeat every `maintenance.heartbeat_interval` (or at once after a
+call-staff request), and check for a new remote configuration every
+`maintenance.config_interval`. Registered by `KioskCore.start_background()`; each step
+throttles itself, and none runs in a one-off CLI `kiosk sync`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+
+class OpsHook:
+    def __init__(self, core: Any, *, clock: Any = time.monotonic) -> None:
+        self.core = core
+        self._clock = clock
+        self._last_beat = float("-inf")
+        self._last_config = float("-inf")
+        self._beat_now = threading.Event()
+
+    def heartbeat_soon(self) -> None:
+        self._beat_now.set()
+        self.core.syncer_wake()
+
+    def __call__(self, result: Any) -> None:
+        from kiosk import heartbeat, remote_config
+        from offline_cache.outbox import now_iso
+
+        core, m = self.core, self.core.settings.maintenance
+        now = self._clock()
+        if result.state == "online" and not result.error:
+            with core.store.transaction() as conn:
+                core.store.set_meta(conn, heartbeat.LAST_SYNC_META, now_iso())
+        if self._beat_now.is_set() or now - self._last_beat >= m.heartbeat_interval:
+            self._beat_now.clear()
+            self._last_beat = now
+            beat = heartbeat.build(core, core.device_statuses(), interval=m.heartbeat_interval)
+            heartbeat.enqueue(core, beat)
+            core.syncer_wake()  # deliver it on the next pass, not a second later
+        if result.state == "online" and now - self._last_config >= m.config_interval:
+            self._last_config = now
+            try:
+                remote_config.pull(core)
+            except KioskError as exc:
+                log.info("remote configuration not checked: %s", exc.code)

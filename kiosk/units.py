@@ -1,0 +1,69 @@
+"""Installing the systemd units in deploy/systemd/ (`kiosk install-units` on a terminal,
+`kiosk admin install-units` on a hall server): fill in user, paths and ports, write them to
+/etc/systemd/system (or --target DIR), and say which systemctl commands enable them. Nothing
+here runs systemctl: the command prints them, so it also works in an image build (chroot).
+"""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.errors import UNITS_INSTALL_FAILED, KioskError
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "deploy" / "systemd"
+SYSTEM_DIR = Path("/etc/systemd/system")
+UNITS = {"kiosk": "kiosk.service", "server": "hall-server.service"}
+
+
+@dataclass(frozen=True)
+class UnitOptions:
+    user: str
+    home: Path
+    kiosk: str  # the `kiosk` executable
+    cage: str = "/usr/bin/cage"
+    data_dir: Path | None = None  # hall server
+    host: str = "127.0.0.1"
+    port: int = 8470
+
+
+def default_options(home: Path, *, user: str | None = None, data_dir: Path | None = None,
+                    host: str = "127.0.0.1", port: int = 8470) -> UnitOptions:
+    exe = shutil.which("kiosk") or str(Path(sys.executable).with_name("kiosk"))
+    return UnitOptions(user=user or getpass.getuser(), home=home.resolve(), kiosk=exe,
+                       cage=shutil.which("cage") or "/usr/bin/cage",
+                       data_dir=(data_dir or home / "server").resolve(), host=host, port=port)
+
+
+def render(which: str, options: UnitOptions) -> str:
+    template = TEMPLATES / UNITS[which]
+    try:
+        text = template.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KioskError(UNITS_INSTALL_FAILED, f"template {template}: {exc.strerror}") from exc
+    values = {"user": options.user, "home": str(options.home), "kiosk": options.kiosk,
+              "cage": options.cage, "data_dir": str(options.data_dir or options.home / "server"),
+              "host": options.host, "port": str(options.port)}
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def install(which: list[str], options: UnitOptions, target: Path = SYSTEM_DIR) -> dict:
+    """Write the units; returns the paths and the commands that enable them."""
+    written = []
+    for name in which:
+        path = target / UNITS[name]
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(name, options), encoding="utf-8")
+            path.chmod(0o644)
+        except OSError as exc:
+            raise KioskError(UNITS_INSTALL_FAILED, f"{path}: {exc.strerror}") from exc
+        written.append(str(path))
+    units = " ".join(UNITS[n] for n in which)
+    return {"written": written, "next": ["systemctl daemon-reload",
+                                         f"systemctl enable --now {units}"]}
