@@ -4,10 +4,8 @@ honest status, and the print-with-status-check the kiosk core calls."""
 from __future__ import annotations
 
 import logging
-import threading
-from types import TracebackType
 
-from hardware.base import DeviceInfo, DeviceStatus, StatusReport
+from hardware.base import DeviceInfo, DeviceLifecycle, DeviceStatus, StatusReport
 from hardware.printer.document import DEFAULT_PROFILE, PrintProfile
 from hardware.printer.layouts import (
     ChecklistSlip,
@@ -22,7 +20,7 @@ from kiosk.errors import PRINTER_OFFLINE, PRINTER_UNAVAILABLE, REGISTRY, KioskEr
 log = logging.getLogger(__name__)
 
 
-class Printer:
+class Printer(DeviceLifecycle):
     """Base class. Subclasses implement `_open`, `_close`, `_write` and `_status`.
 
     Nothing is opened at construction; `open()` or `with printer:` does. All I/O goes through
@@ -34,38 +32,11 @@ class Printer:
     def __init__(self, target: str, profile: PrintProfile = DEFAULT_PROFILE) -> None:
         self.target = target
         self.profile = profile
-        self._lock = threading.RLock()
-        self._is_open = False
+        super().__init__()
 
     # --- lifecycle ---
-    @property
-    def is_open(self) -> bool:
-        return self._is_open
-
-    def open(self) -> None:
-        with self._lock:
-            if not self._is_open:
-                self._open()
-                self._is_open = True
-                log.info("printer %s opened", self.target)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._is_open:
-                self._is_open = False
-                self._close()
-
-    def __enter__(self) -> Printer:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _opened(self) -> None:
+        log.info("printer %s opened", self.target)
 
     # --- I/O ---
     def write(self, data: bytes) -> None:

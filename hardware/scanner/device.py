@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from types import TracebackType
 
-from hardware.base import DeviceInfo, DeviceStatus, StatusReport
+from hardware.base import DeviceInfo, DeviceLifecycle, DeviceStatus, StatusReport
 from hardware.scanner.decode import decode_payload
 from hardware.scanner.framing import Framer
 from kiosk.errors import SCANNER_UNAVAILABLE, KioskError
@@ -15,7 +13,7 @@ from kiosk.errors import SCANNER_UNAVAILABLE, KioskError
 log = logging.getLogger(__name__)
 
 
-class Scanner:
+class Scanner(DeviceLifecycle):
     """Base class. Subclasses implement `_open`, `_close`, `_read`; `status` may be refined."""
 
     driver = "scanner"
@@ -23,38 +21,11 @@ class Scanner:
 
     def __init__(self, target: str) -> None:
         self.target = target
-        self._lock = threading.Lock()
-        self._is_open = False
+        super().__init__()
         self._fault: StatusReport | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self._is_open
-
-    def open(self) -> None:
-        with self._lock:
-            if not self._is_open:
-                self._open()
-                self._is_open = True
-                self._fault = None
-
-    def close(self) -> None:
-        with self._lock:
-            if self._is_open:
-                self._is_open = False
-                self._close()
-
-    def __enter__(self) -> Scanner:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _opened(self) -> None:
+        self._fault = None
 
     def read(self, timeout: float) -> str | None:
         """The next scanned code as text, or None when nothing was scanned within `timeout`

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
-from hardware.base import DeviceInfo, DeviceStatus, StatusReport
+from hardware.base import DeviceInfo, DeviceLifecycle, DeviceStatus, StatusReport
 
 
-class Voice:
+class Voice(DeviceLifecycle):
     """Base class; subclasses implement `_open`, `_close`, `_say`."""
 
     driver = "voice"
     simulated = False
 
     def __init__(self, target: str) -> None:
+        super().__init__()
         self.target = target
-        self._is_open = False
-
-    def open(self) -> None:
-        if not self._is_open:
-            self._open()
-            self._is_open = True
-
-    def close(self) -> None:
-        if self._is_open:
-            self._is_open = False
-            self._close()
-
-    def __enter__(self) -> Voice:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def say(self, text: str) -> None:
         """Speak `text` without waiting; a new prompt cuts off the one still playing (the
