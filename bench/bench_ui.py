@@ -46,6 +46,22 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _raster_ms(window, frames: int) -> float:
+    """Median time the software renderer needs to paint the current screen (glFinish after
+    a forced redraw), the floor under any frame-to-pixels latency."""
+    from kivy.graphics.opengl import glFinish
+
+    times = []
+    for _ in range(frames):
+        glFinish()
+        t0 = time.perf_counter()
+        window.dispatch("on_draw")  # the whole window, as every frame does
+        window.dispatch("on_flip")
+        glFinish()
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1000, 1)
+
+
 def _demo_application_number() -> str:
     from kiosk.paths import config_dir
 
@@ -76,7 +92,12 @@ def child_baseline(spawned: float, home: Path) -> None:
             def flipped(*_a):
                 Window.unbind(on_flip=flipped)
                 first = time.time() - spawned
-                Clock.schedule_once(lambda _dt: (_report({"first_frame_s": first}), self.stop()))
+                Clock.schedule_once(lambda _dt: measure_raster(first), 0.2)
+
+            def measure_raster(first: float) -> None:
+                raster = _raster_ms(Window, 10)
+                _report({"first_frame_s": first, "raster_ms": raster})
+                self.stop()
 
             Window.bind(on_flip=flipped)
 
@@ -121,8 +142,18 @@ def child_kiosk(spawned: float, home: Path, keystrokes: int, walk: bool) -> None
                 app.session.exit()
                 yield s.screen_is("home")
                 yield from scenario(s)
+                if os.environ.get("BENCH_DEBUG_GC"):
+                    import gc
+
+                    from screens.views.base import VMScreen
+
+                    gc.collect()
+                    alive = [o.name for o in gc.get_objects() if isinstance(o, VMScreen)]
+                    with open("/tmp/kv/gc.txt", "a") as fh:
+                        fh.write(f"{scenario.__name__} {alive} {round(_rss_mib())}\n")
                 out.setdefault("rss_steps", []).append(
-                    (scenario.__name__, round(_rss_mib()), round(_peak_mib())))
+                    (scenario.__name__, round(_rss_mib()), round(_peak_mib()))
+                )
             out["rss_after_walk_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         app.session.exit()
         yield s.screen_is("home")
@@ -131,6 +162,7 @@ def child_kiosk(spawned: float, home: Path, keystrokes: int, walk: bool) -> None
         vm = app.session.vm("search")
         kb = s.widget("keyboard", "search")
         latencies: list[float] = []
+        cpu: list[float] = []
         # the first frame flipped to the screen once the results for the typed query are in
         watch: dict = {"query": None, "drawn": None}
 
@@ -151,14 +183,18 @@ def child_kiosk(spawned: float, home: Path, keystrokes: int, walk: bool) -> None
                         break
                     watch["drawn"] = None
                     t0 = time.perf_counter()
+                    c0 = time.thread_time()
                     s.tap(kb.key(key))
                     watch["query"] = vm.keyboard.query().strip()
                     yield s.until(lambda: watch["drawn"] is not None, "results drawn")
                     latencies.append(watch["drawn"] - t0)
+                    cpu.append(time.thread_time() - c0)
                     done += 1
                 if done >= keystrokes:
                     break
         out["keystroke_ms"] = [round(x * 1000, 2) for x in latencies]
+        out["keystroke_cpu_ms"] = [round(x * 1000, 2) for x in cpu]
+        out["search_raster_ms"] = _raster_ms(Window, 10)
 
     script = Script(app, steps, total_timeout=600)
 
@@ -232,6 +268,7 @@ def main() -> None:
         hall.server.stop()
 
     b_first = [r["first_frame_s"] for r in base]
+    cpu = walk["keystroke_cpu_ms"]
     k_first = [r["interactive_s"] for r in starts]
     keys = walk["keystroke_ms"]
     rows = [
@@ -259,6 +296,18 @@ def main() -> None:
             "—",
             "≤ 50",
         ),
+        (
+            "  of which UI-thread CPU per keystroke (ms), p50 / p95",
+            f"{pct(cpu, 50):.1f} / {pct(cpu, 95):.1f}",
+            "—",
+            "—",
+        ),
+        (
+            "one frame painted by the software renderer (ms): search screen | one label",
+            f"{walk['search_raster_ms']:.1f}",
+            f"{statistics.median(r['raster_ms'] for r in base):.1f}",
+            "—",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'kiosk':>20}  {'bare Kivy + CJK':>18}  {'target':>7}")
@@ -266,7 +315,8 @@ def main() -> None:
         print(f"{name:<{width}}  {value:>20}  {baseline:>18}  {target:>7}")
     steps = ", ".join(f"{name} {now}/{peak}" for name, now, peak in walk.get("rss_steps", []))
     print(f"RSS now/peak MiB after each walked flow: {steps}")
-    print(f"(bench home {tmp}; {os.cpu_count()} CPUs)")
+    load = os.getloadavg()[0]
+    print(f"(bench home {tmp}; {os.cpu_count()} CPUs, load average {load:.1f} at the end)")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class KioskCore:
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
         self._devices = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devices")
         self._forms: dict[str, Any] | None = None
+        self._voice: Any = None  # opened on first use, on the device thread
         self._ops: Any = None  # kiosk.ops.OpsHook once the background syncer runs
 
     @classmethod
@@ -92,6 +93,8 @@ class KioskCore:
             self.syncer.stop()
         self._work.shutdown(wait=True, cancel_futures=True)
         self._devices.shutdown(wait=True, cancel_futures=True)
+        if self._voice is not None:
+            self._voice.close()
         if self.client:
             self.client.close()
         self.store.close()
@@ -191,6 +194,10 @@ class KioskCore:
             raise KioskError(errors.NOT_FOUND, f"item {code}")
         return item
 
+    def guide_url(self, code: str) -> str:
+        """The take-away address of an item's guide (QR on screen and on the checklist)."""
+        return f"{self.public_base_url()}/guide/{code}"
+
     def departments(self) -> list[str]:
         return self.catalog.departments()
 
@@ -210,7 +217,7 @@ class KioskCore:
                                         required=m["required"], note=m.get("note", ""))
                            for m in item.get("materials", [])],
                 place=item.get("location", ""), hours=item.get("hours", ""),
-                phone=item.get("phone", ""), guide_url=f"{self.public_base_url()}/guide/{code}",
+                phone=item.get("phone", ""), guide_url=self.guide_url(code),
                 printed_at=_local_now(self.settings.hall.timezone))
             with open_printer(self.settings.printer.target) as printer:
                 printer.print_checklist(slip)
@@ -334,6 +341,23 @@ class KioskCore:
                 return reader.read_card(timeout).to_json()
 
         return self._devices.submit(_read).result(timeout=timeout + 5)
+
+    def say(self, text: str) -> None:
+        """Speak a prompt (elderly mode) on the device thread; voice is an aid, so a missing
+        or failing speech device is logged, never raised to the screen."""
+
+        def _say() -> None:
+            from hardware.voice import open_voice
+
+            try:
+                if self._voice is None:
+                    self._voice = open_voice(self.settings.devices.voice)
+                    self._voice.open()
+                self._voice.say(text)
+            except Exception:
+                log.warning("voice prompt failed", exc_info=True)
+
+        self._devices.submit(_say)
 
     def call_staff(self, reason: str = "") -> None:
         """Raises a request the hall sees on /admin/devices: kept for 30 minutes and sent

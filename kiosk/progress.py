@@ -16,7 +16,8 @@ from offline_cache.outbox import TRANSIENT, now_iso
 if TYPE_CHECKING:
     from kiosk.core import KioskCore
 
-FINAL = {"approved", "rejected", "not_accepted", "returned", "delivered"}
+# Decided: the promised deadline no longer runs (ready_for_pickup comes after approval).
+FINAL = {"approved", "rejected", "not_accepted", "returned", "delivered", "ready_for_pickup"}
 STALE_AFTER_MIN = 30
 DUE_SOON_DAYS = 2
 

@@ -25,8 +25,9 @@ def ui_options(settings: Any) -> UiOptions:
     return UiOptions(width=ui.width, height=ui.height, fullscreen=ui.fullscreen, font=ui.font)
 
 
-def build_app(core: Any, *, kivy_home: Path | None = None,
-              session_overrides: dict[str, Any] | None = None) -> KioskApp:
+def build_app(
+    core: Any, *, kivy_home: Path | None = None, session_overrides: dict[str, Any] | None = None
+) -> KioskApp:
     """Prepare Kivy (environment, window size, fonts) and return the app, not yet running."""
     home = kivy_home or Path(getattr(core, "home", Path.cwd())) / "kivy"
     prepare(home, ui_options(core.settings))
@@ -35,8 +36,9 @@ def build_app(core: Any, *, kivy_home: Path | None = None,
     return KioskApp(core, session_overrides=session_overrides or {})
 
 
-def run_kiosk(core: Any, *, screenshot_path: Path | None = None,
-              exit_after_screenshot: bool = False) -> None:
+def run_kiosk(
+    core: Any, *, screenshot_path: Path | None = None, exit_after_screenshot: bool = False
+) -> None:
     """Run the touch UI until the process is stopped (the kiosk never offers a way out).
 
     With `screenshot_path`, the home screen is saved there (PNG) once drawn; with

@@ -38,8 +38,9 @@ StepGen = Generator[Wait, None, None]
 
 
 class Script:
-    def __init__(self, app: Any, steps: Callable[[Script], Iterator[Wait]], *,
-                 total_timeout: float = 120.0) -> None:
+    def __init__(
+        self, app: Any, steps: Callable[[Script], Iterator[Wait]], *, total_timeout: float = 120.0
+    ) -> None:
         self.app = app
         self._steps = steps
         self._gen: Iterator[Wait] | None = None
@@ -55,9 +56,10 @@ class Script:
     # --- lifecycle -----------------------------------------------------------------------------
     def attach(self) -> None:
         """Start once the app has started (call before app.run())."""
-        self.app.when_started(self._begin)
+        self.app.when_started(self.start)
 
-    def _begin(self) -> None:
+    def start(self) -> None:
+        """Begin stepping now (from a Clock callback of the running app)."""
         self.started = time.monotonic()
         self._gen = iter(self._steps(self))
         self._event = Clock.schedule_interval(self._pump, 0)
@@ -116,7 +118,10 @@ class Script:
         return Wait(ready, timeout=timeout, what=f"screen {name!r}")
 
     def shot(self, path: Path) -> Wait:
-        """Save a screenshot once the current state is drawn."""
+        """Save a screenshot once the current state is drawn (skipped when the caller set
+        params["no_shots"], e.g. a benchmark that must not count the PNG buffers)."""
+        if self.params.get("no_shots"):
+            return self.frames(1)
         done = {"ok": False}
 
         def save() -> None:
@@ -159,6 +164,9 @@ def all_texts(app: Any) -> list[str]:
     """Every text of every widget of the shell and of every screen, shown or not (a
     ScreenManager holds only the current screen as a child, so each is walked)."""
     roots = [app.shell, *app.shell.manager.screens]
+    for root in list(roots):  # steps of multi-step screens that are not shown right now
+        for w in root.walk(restrict=True):
+            roots.extend(getattr(w, "all_steps", list)())
     texts: list[str] = []
     for root in roots:
         for w in root.walk(restrict=True):

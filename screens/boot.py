@@ -34,17 +34,24 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-class _DropMtdevNoise(logging.Filter):
-    """Kivy probes libmtdev at import and logs a traceback when it is missing; the kiosk uses
-    the mouse provider only (a touch screen appears as one), so that probe is irrelevant."""
+class _DropKivyNoise(logging.Filter):
+    """Kivy probes libmtdev at import and logs a traceback when it is missing (the kiosk uses
+    the mouse provider only: a touch screen appears as one), and warns that it "upgrades" the
+    config.ini it has just created in a fresh KIVY_HOME. Neither says anything to act on."""
+
+    NOISE = (
+        "Input: MTDev is not supported",
+        "Config: Older configuration version",
+        "Config: Upgrading configuration",
+    )
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Input: MTDev is not supported")
+        return not str(record.msg).startswith(self.NOISE)
 
 
 def prepare_environment(kivy_home: Path) -> None:
     kivy_home.mkdir(parents=True, exist_ok=True)
-    logging.getLogger("kivy").addFilter(_DropMtdevNoise())
+    logging.getLogger("kivy").addFilter(_DropKivyNoise())
     os.environ["KIVY_NO_ARGS"] = "1"  # our CLI owns argv
     os.environ["KIVY_HOME"] = str(kivy_home)  # else Kivy writes ~/.kivy
     os.environ["KIVY_NO_FILELOG"] = "1"  # our logging (with redaction) is the only log

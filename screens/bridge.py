@@ -27,8 +27,9 @@ Done = Callable[[Any, BaseException | None], None]
 class CoreLike(Protocol):
     """The part of `kiosk.core.KioskCore` the bridge needs."""
 
-    def run_async(self, fn: Callable[..., Any], *args: Any, on_done: Any = None,
-                  **kwargs: Any) -> Any: ...
+    def run_async(
+        self, fn: Callable[..., Any], *args: Any, on_done: Any = None, **kwargs: Any
+    ) -> Any: ...
 
     def add_listener(self, callback: Callable[[str, dict], None]) -> Any: ...
 
@@ -53,8 +54,9 @@ class Bridge:
 
         self.core.run_async(fn, *args, on_done=finished, **kwargs)
 
-    def _deliver(self, generation: int, on_done: Done, result: Any,
-                 error: BaseException | None) -> None:
+    def _deliver(
+        self, generation: int, on_done: Done, result: Any, error: BaseException | None
+    ) -> None:
         self.pending = max(0, self.pending - 1)
         if generation != self.generation:
             log.debug("dropped a result for a wiped session")

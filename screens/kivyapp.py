@@ -47,7 +47,7 @@ def _post(fn: Callable[..., None], *args: Any) -> None:
 class KioskApp(App):
     title = "政务服务自助终端"
     use_kivy_settings = False
-    theme = ObjectProperty(None)
+    theme = ObjectProperty(None, rebind=True)
 
     def __init__(self, core: Any, *, session_overrides: dict[str, Any]) -> None:
         super().__init__()
@@ -66,18 +66,21 @@ class KioskApp(App):
         for name in ("common.kv", "items.kv", "keyboard.kv"):
             load_kv(str(Path(__file__).parent / "widgets" / name))
 
-        self.shell = Shell(self.session)
-        for name, vm in self.session.screens.items():
-            module_name, _, class_name = SCREEN_CLASSES[name].partition(":")
-            screen_cls = getattr(importlib.import_module(module_name), class_name)
-            self.shell.add_screen(screen_cls(vm))
+        self.shell = Shell(self.session, self.make_screen)
         self.session.subscribe(self._session_changed)
         self._session_changed(self.session.view)
         return self.shell
 
+    def make_screen(self, name: str) -> Any:
+        """Build one screen for its view-model (the shell asks when it is first shown)."""
+        module_name, _, class_name = SCREEN_CLASSES[name].partition(":")
+        screen_cls = getattr(importlib.import_module(module_name), class_name)
+        return screen_cls(self.session.vm(name))
+
     def _session_changed(self, view: dict[str, Any]) -> None:
-        if (self.theme.scale > 1.0) != view["elderly"]:
-            self.theme.use(view["elderly"])
+        if self.theme.elderly != view["elderly"]:
+            self.theme = Theme(elderly=view["elderly"])
+        Window.clearcolor = self.theme.bg
 
     # --- lifecycle -----------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -136,6 +139,7 @@ class KioskApp(App):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         image = Image.frombytes("RGB", (width, height), pixels).transpose(
-            Image.Transpose.FLIP_TOP_BOTTOM)
+            Image.Transpose.FLIP_TOP_BOTTOM
+        )
         image.save(path)
         return path

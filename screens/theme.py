@@ -2,12 +2,17 @@
 
 Elderly mode (适老化): text and buttons about 1.3× larger and a high-contrast palette (white
 and yellow on black), as the MIIT elderly-friendly guidelines ask.
+
+Switching mode replaces the app's Theme object instead of changing its colours one by one:
+kv rules bound to different colours would otherwise re-run in the order the colours change,
+and a base class rule could override a more specific one. One swap re-runs every rule in
+binding order, so the most specific rule is applied last, as when the screen was built.
 """
 
 from __future__ import annotations
 
 from kivy.event import EventDispatcher
-from kivy.properties import ColorProperty, NumericProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
 
 STANDARD = {
     "scale": 1.0,
@@ -49,6 +54,7 @@ ELDERLY = STANDARD | {
 
 
 class Theme(EventDispatcher):
+    elderly = BooleanProperty(False)
     scale = NumericProperty(1.0)
     bg = ColorProperty(STANDARD["bg"])
     fg = ColorProperty(STANDARD["fg"])
@@ -68,7 +74,9 @@ class Theme(EventDispatcher):
     banner = ColorProperty(STANDARD["banner"])
     disabled = ColorProperty(STANDARD["disabled"])
 
-    def use(self, elderly: bool) -> None:
+    def __init__(self, elderly: bool = False, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.elderly = elderly
         for name, value in (ELDERLY if elderly else STANDARD).items():
             setattr(self, name, value)
 

@@ -47,8 +47,11 @@ class KvTranslator(Observable):
         return None
 
     def _language_changed(self, _language: str) -> None:
-        for func, args, _kwargs in list(self._bindings.values()):
-            func(args[0] if len(args) == 1 else args, None, None)
+        for uid, (func, args, _kwargs) in list(self._bindings.items()):
+            try:
+                func(args[0] if len(args) == 1 else args, None, None)
+            except ReferenceError:  # the widget is gone (its weak proxy died)
+                self._bindings.pop(uid, None)
 
 
 tr = KvTranslator()

@@ -7,10 +7,11 @@ Word frequencies come from jieba's dictionary (pypinyin has readings but no freq
 readings from pypinyin, whose phrase table gives words their contextual reading (银行 → yin
 hang). The kiosk process reads only the text file this writes, never jieba or pypinyin.
 
-Output, UTF-8, one line per pinyin key, keys sorted so a prefix search is a bisection:
+Output, UTF-8, keys sorted so a prefix search is a bisection:
 
-    banshi<TAB>办事 7350,半世 310
-    ^ syllables without separators, then words with their frequency, most frequent first
+    @syllables a ai an …        the syllables single characters are read as
+    banshi<TAB>办事 2314,班师 126   full pinyin without separators → words with their frequency
+    =bs<TAB>不是 …,办事 …          initials (zh/ch/sh abbreviate to z/c/s) → the top words
 
 Kept: every single character GB2312 has (with all its readings, so any character can be
 typed) and the most frequent multi-character words of up to 4 characters (Han only).
@@ -77,11 +78,18 @@ def domain_words() -> set[str]:
     return words
 
 
-def build(max_words: int) -> dict[str, list[tuple[str, int]]]:
+INITIALS_KEPT = 40  # words kept per initials abbreviation (the candidate bar shows 6 a page)
+
+
+def build(
+    max_words: int,
+) -> tuple[dict[str, list[tuple[str, int]]], dict[str, list[tuple[str, int]]]]:
+    """(full pinyin → words, initials → words), each list most frequent first."""
     from pypinyin import Style, lazy_pinyin, pinyin
 
     freq = jieba_words()
     index: dict[str, dict[str, int]] = defaultdict(dict)
+    initials: dict[str, dict[str, int]] = defaultdict(dict)
 
     def add(key: str, word: str, f: int) -> None:
         if SYLLABLE.match(key):
@@ -98,6 +106,8 @@ def build(max_words: int) -> dict[str, list[tuple[str, int]]]:
         if len(syllables) != len(word):
             continue
         add("".join(syllables), word, freq.get(word, DOMAIN_FREQ))
+        if all(SYLLABLE.match(x) for x in syllables):
+            initials["".join(x[0] for x in syllables)][word] = freq.get(word, DOMAIN_FREQ)
         for ch, syl in zip(word, syllables, strict=True):
             reading_weight[(ch, syl)] += freq.get(word, DOMAIN_FREQ)
     for ch in gb2312_chars():
@@ -106,17 +116,30 @@ def build(max_words: int) -> dict[str, list[tuple[str, int]]]:
         for rank, reading in enumerate(readings):
             share = reading_weight[(ch, reading)] / total if total else (1.0 if rank == 0 else 0.0)
             add(reading, ch, max(1, round(freq.get(ch, 1) * share)))
-    return {k: sorted(v.items(), key=lambda kv: (-kv[1], kv[0])) for k, v in index.items()}
+
+    def ranked(d: dict[str, int], keep: int | None = None) -> list[tuple[str, int]]:
+        return sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+
+    return (
+        {k: ranked(v) for k, v in index.items()},
+        {k: ranked(v, INITIALS_KEPT) for k, v in initials.items() if len(k) >= 2},
+    )
 
 
-def write(index: dict[str, list[tuple[str, int]]], path: Path) -> None:
+def write(
+    index: dict[str, list[tuple[str, int]]], initials: dict[str, list[tuple[str, int]]], path: Path
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    single = sorted(k for k, ws in index.items() if any(len(w) == 1 for w, _ in ws))
     lines = [
-        "# pinyin key<TAB>word freq,word freq,… — built by tools/build_pinyin_lexicon.py "
-        "from jieba 0.42.1 frequencies and pypinyin 0.55.0 readings"
+        "# pinyin lexicon, built by tools/build_pinyin_lexicon.py from jieba 0.42.1 word "
+        "frequencies and pypinyin 0.55.0 readings; format in that script's docstring",
+        "@syllables " + " ".join(single),
     ]
     for key in sorted(index):
         lines.append(key + "\t" + ",".join(f"{w} {f}" for w, f in index[key]))
+    for key in sorted(initials):
+        lines.append("=" + key + "\t" + ",".join(f"{w} {f}" for w, f in initials[key]))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -125,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--words", type=int, default=60000, help="multi-character words kept")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    index = build(args.words)
-    write(index, args.out)
+    index, initials = build(args.words)
+    write(index, initials, args.out)
     n_words = sum(len(v) for v in index.values())
     sys.stderr.write(
         f"{args.out}: {len(index)} keys, {n_words} entries, "

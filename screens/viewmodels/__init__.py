@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.paths import config_dir
 from screens.bridge import Bridge, Post
 from screens.viewmodels.evaluation import EvaluationViewModel
 from screens.viewmodels.forms import FormsViewModel, FormViewModel
@@ -11,12 +12,21 @@ from screens.viewmodels.guide import GuideViewModel, ItemViewModel, SearchViewMo
 from screens.viewmodels.home import HomeViewModel
 from screens.viewmodels.progress import ProgressViewModel
 from screens.viewmodels.queue import ServicesViewModel
+from screens.viewmodels.schedule import Schedule
 from screens.viewmodels.session import Session
 from screens.viewmodels.ticket import TicketViewModel
 
 VIEW_MODELS = (
-    HomeViewModel, ServicesViewModel, TicketViewModel, GuideViewModel, SearchViewModel,
-    ItemViewModel, FormsViewModel, FormViewModel, ProgressViewModel, EvaluationViewModel,
+    HomeViewModel,
+    ServicesViewModel,
+    TicketViewModel,
+    GuideViewModel,
+    SearchViewModel,
+    ItemViewModel,
+    FormsViewModel,
+    FormViewModel,
+    ProgressViewModel,
+    EvaluationViewModel,
 )
 
 
@@ -32,6 +42,8 @@ def build_session(core: Any, post: Post, **overrides: Any) -> Session:
         "default_language": settings.kiosk.language,
         "connectivity": str(connectivity),
         "timezone": settings.hall.timezone,
+        "schedule": Schedule.load(config_dir()),
+        "speak": core.say,
     }
     options.update(overrides)
     session = Session(Bridge(core, post), **options)

@@ -24,7 +24,7 @@ Listener = Callable[[dict[str, Any]], None]
 
 # Attributes that link a view-model to the app rather than hold a citizen's data; the wipe
 # test scans everything else.
-INFRASTRUCTURE_ATTRS = frozenset({"session", "_listeners", "view"})
+INFRASTRUCTURE_ATTRS = frozenset({"session", "_listeners", "view", "_font_paths"})
 
 
 class ViewModel:
@@ -58,6 +58,10 @@ class ViewModel:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def refresh(self) -> None:
         self.view = self.render()

@@ -28,10 +28,12 @@ class EvaluationViewModel(ViewModel):
     def reset(self) -> None:
         self.subject: str | None = None  # ticket id or application number (sent)
         self.subject_label = ""  # what the citizen recognises (ticket number A001)
-        self.keyboard = Keyboard("alnum", on_change=self._typed, on_done=self.use_number,
-                                 max_length=32, switchable=False)
-        self.comment_keyboard = Keyboard("pinyin", on_change=self._typed,
-                                         on_done=self.close_comment, max_length=200)
+        self.keyboard = Keyboard(
+            "alnum", on_change=self._typed, on_done=self.use_number, max_length=32, switchable=False
+        )
+        self.comment_keyboard = Keyboard(
+            "pinyin", on_change=self._typed, on_done=self.close_comment, max_length=200
+        )
         self.step = "level"  # subject | level | thanks
         self.level: int | None = None
         self.reasons: list[dict[str, Any]] = []
@@ -109,8 +111,9 @@ class EvaluationViewModel(ViewModel):
         comment = self.comment_keyboard.text.strip() or None
         self.busy, self.error = True, ""
         self.refresh()
-        self.bridge.call(self.core.rate, self.subject, self.level, list(self.chosen), comment,
-                         on_done=self._sent)
+        self.bridge.call(
+            self.core.rate, self.subject, self.level, list(self.chosen), comment, on_done=self._sent
+        )
 
     def _sent(self, result: Any, error: BaseException | None) -> None:
         self.busy = False
@@ -121,8 +124,11 @@ class EvaluationViewModel(ViewModel):
             self.error = _("评价未被受理（{code}）").format(code=result.error or "")
         else:
             self.step = "thanks"
-            self.result_note = (_("网络恢复后将自动提交您的评价")
-                                if getattr(result, "status", "") == "queued" else "")
+            self.result_note = (
+                _("网络恢复后将自动提交您的评价")
+                if getattr(result, "status", "") == "queued"
+                else ""
+            )
         self.refresh()
 
     def done(self) -> None:
@@ -131,20 +137,29 @@ class EvaluationViewModel(ViewModel):
     # --- rendering ---------------------------------------------------------------------------
     def render(self) -> dict[str, Any]:
         en = is_english()
-        reasons = [{"key": r.get("code", ""),
-                    "title": (r.get("en") if en and r.get("en") else r.get("zh", "")),
-                    "active": r.get("code") in self.chosen} for r in self.reasons]
+        reasons = [
+            {
+                "key": r.get("code", ""),
+                "title": (r.get("en") if en and r.get("en") else r.get("zh", "")),
+                "active": r.get("code") in self.chosen,
+            }
+            for r in self.reasons
+        ]
         return {
             "title": _("服务评价"),
-            "step": self.step,
+            "step": "comment" if self.commenting else self.step,
             "subject_prompt": _("请输入要评价的受理编号"),
             "subject": _("评价对象：{v}").format(v=self.subject_label) if self.subject else "",
             "question": _("您对本次服务满意吗？"),
-            "levels": [{"key": str(lv), "title": _(label), "active": lv == self.level}
-                       for lv, label in LEVELS],
+            "levels": [
+                {"key": str(lv), "title": _(label), "active": lv == self.level}
+                for lv, label in LEVELS
+            ],
             "reasons_title": _("请选择原因（可多选，可不选）") if self.level else "",
             "reasons": reasons,
             "comment_button": _("补充意见（可选）"),
+            "comment_title": _("请输入您的意见"),
+            "comment_done": _("完成输入"),
             "comment": self.comment_keyboard.text,
             "commenting": self.commenting,
             "subject_keyboard": self.keyboard.render() if self.step == "subject" else {},

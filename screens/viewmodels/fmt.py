@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from kiosk.errors import REGISTRY, KioskError
-from screens.i18n import _, is_english
+from screens.i18n import N_, _, is_english
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,23 @@ def local_datetime(iso: str, timezone: str) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(ZoneInfo(timezone))
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+WEEKDAYS = (N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"), N_("周日"))
+
+
+def when_text(moment: datetime | None, now: datetime) -> str:
+    """When something reopens, as a citizen says it: 今天 13:30 / 明天 08:30 / 周一 08:30."""
+    if moment is None:
+        return _("另行通知")
+    days = (moment.date() - now.date()).days
+    if days == 0:
+        day = _("今天")
+    elif days == 1:
+        day = _("明天")
+    else:
+        day = _(WEEKDAYS[moment.weekday()])
+    return f"{day} {moment:%H:%M}"
 
 
 def date_text(iso: str | None) -> str:

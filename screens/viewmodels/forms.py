@@ -10,6 +10,7 @@ from typing import Any
 
 from kiosk.forms import fill_from_card
 from kiosk.redact import mask_id_number, mask_name, mask_phone
+from screens.fonts import escape_markup, fallback_markup, find_cjk_font, find_fallback_font
 from screens.i18n import _, is_english
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import error_text, pick
@@ -94,8 +95,14 @@ class FormsViewModel(ViewModel):
     def render(self) -> dict[str, Any]:
         from screens.viewmodels.guide import page_of
 
-        rows = [{"key": f.code, "title": pick(f.title, f.title_en),
-                 "detail": _("{n} 项").format(n=len(f.fields))} for f in self.forms]
+        rows = [
+            {
+                "key": f.code,
+                "title": pick(f.title, f.title_en),
+                "detail": _("{n} 项").format(n=len(f.fields)),
+            }
+            for f in self.forms
+        ]
         shown, page, pages = page_of(rows, self.page, self.session.page_size)
         return {
             "title": _("请选择要填写的表单"),
@@ -200,10 +207,13 @@ class FormViewModel(ViewModel):
             return
         self._leave_field()
         self.editing = key
-        self.keyboard = Keyboard(KEYBOARD_FOR_TYPE.get(field.type, "pinyin"),
-                                 on_change=self._typed, on_done=self.next_field,
-                                 max_length=field.max_length or 200,
-                                 switchable=field.type in ("text", "textarea", "chinese_text"))
+        self.keyboard = Keyboard(
+            KEYBOARD_FOR_TYPE.get(field.type, "pinyin"),
+            on_change=self._typed,
+            on_done=self.next_field,
+            max_length=field.max_length or 200,
+            switchable=field.type in ("text", "textarea", "chinese_text"),
+        )
         self.keyboard.set_text(self.values.get(key, ""))
         index = [f.key for f in self.form.fields].index(key)
         self.page = index // FIELDS_PER_PAGE
@@ -248,7 +258,7 @@ class FormViewModel(ViewModel):
         if current is None:
             self._edit_first_empty()
         else:
-            following = keys[keys.index(current) + 1:]
+            following = keys[keys.index(current) + 1 :]
             self.editing = None
             nxt = next((k for k in following if not self.values.get(k)), None)
             if nxt:
@@ -322,9 +332,15 @@ class FormViewModel(ViewModel):
             return
         self.busy, self.message = True, _("正在提交…")
         self.refresh()
-        self.bridge.call(self.core.submit_application, self.form.code, dict(self.values),
-                         item=self.item, id_card=self.card, print_receipt=self.print_receipt,
-                         on_done=self._submitted)
+        self.bridge.call(
+            self.core.submit_application,
+            self.form.code,
+            dict(self.values),
+            item=self.item,
+            id_card=self.card,
+            print_receipt=self.print_receipt,
+            on_done=self._submitted,
+        )
 
     def _submitted(self, result: Any, error: BaseException | None) -> None:
         self.busy = False
@@ -332,15 +348,18 @@ class FormViewModel(ViewModel):
             text, code = error_text(error)
             self.message = f"{text} ({code})"
         elif result.status == "refused":
-            self.message = _("申请未被受理（{code}），请咨询工作人员").format(code=result.error or "")
+            self.message = _("申请未被受理（{code}），请咨询工作人员").format(
+                code=result.error or ""
+            )
         else:
             self.submission, self.step, self.message = result, "done", ""
         self.refresh()
 
     def rate(self) -> None:
         if self.submission is not None and self.submission.number:
-            self.session.go("evaluation", subject=self.submission.number,
-                            subject_label=self.submission.number)
+            self.session.go(
+                "evaluation", subject=self.submission.number, subject_label=self.submission.number
+            )
 
     def done(self) -> None:
         self.session.exit()
@@ -362,8 +381,13 @@ class FormViewModel(ViewModel):
             "read_card": _("读取身份证"),
             "skip_card": _("不刷证，手动填写"),
             "busy": self.busy,
-            "status": (_("正在读取身份证…") if self.reading_card
-                       else _("正在加载…") if form is None and not self.message else ""),
+            "status": (
+                _("正在读取身份证…")
+                if self.reading_card
+                else _("正在加载…")
+                if form is None and not self.message
+                else ""
+            ),
             "message": self.message,
             "review_button": _("检查并提交"),
             "back_to_fill": _("返回修改"),
@@ -376,24 +400,44 @@ class FormViewModel(ViewModel):
             "qr_hint": _("扫码查看办理进度"),
         }
         if form is None:
-            return base | {"rows": [], "editing": "", "editing_label": "", "keyboard": {},
-                           "choices": [], "review_rows": [], "number": "", "qr": "",
-                           "done_note": "", "page_text": "", "has_prev": False,
-                           "has_next": False, "prev": "", "next": ""}
+            return base | {
+                "rows": [],
+                "editing": "",
+                "editing_label": "",
+                "keyboard": {},
+                "choices": [],
+                "review_rows": [],
+                "number": "",
+                "qr": "",
+                "done_note": "",
+                "page_text": "",
+                "has_prev": False,
+                "has_next": False,
+                "prev": "",
+                "next": "",
+            }
         en = is_english()
         rows = []
         for f in form.fields:
             value = self.values.get(f.key, "")
-            if f.key == self.editing:
+            if f.type == "choice":
+                shown = self._display_value(f)
+            elif f.key == self.editing:
                 value = self.keyboard.text
                 comp = self.keyboard.render()["composition"]
                 shown = value + (f" [{comp}]" if comp else "") + "|"
             else:
                 shown = masked(f, value)
             label = (f.label_en or f.label) if en else f.label
-            rows.append({"key": f.key, "title": label + (" *" if f.required else ""),
-                         "detail": shown, "error": self._error_text(f.key),
-                         "active": f.key == self.editing})
+            rows.append(
+                {
+                    "key": f.key,
+                    "title": label + (" *" if f.required else ""),
+                    "detail": shown,
+                    "error": self._error_text(f.key),
+                    "active": f.key == self.editing,
+                }
+            )
         from screens.viewmodels.guide import page_of
 
         shown_rows, page, pages = page_of(rows, self.page, FIELDS_PER_PAGE)
@@ -401,27 +445,45 @@ class FormViewModel(ViewModel):
         editing_field = form.field(self.editing) if self.editing else None
         choices = []
         if editing_field is not None and editing_field.type == "choice":
-            choices = [{"key": c.value, "title": (c.label_en or c.label) if en else c.label,
-                        "active": self.values.get(editing_field.key) == c.value}
-                       for c in editing_field.choices]
-        review_rows = [{"title": (f.label_en or f.label) if en else f.label,
-                        "detail": self._display_value(f)} for f in form.fields]
+            choices = [
+                {
+                    "key": c.value,
+                    "title": (c.label_en or c.label) if en else c.label,
+                    "active": self.values.get(editing_field.key) == c.value,
+                }
+                for c in editing_field.choices
+            ]
+        # Kivy markup, so rare name characters the main font lacks (䶮) can be drawn with the
+        # fallback font; everything else is escaped
+        review_rows = [
+            {
+                "title": (f.label_en or f.label) if en else f.label,
+                "detail": fallback_markup(self._display_value(f), *self._fonts())
+                if f.type in ("chinese_text", "text", "textarea")
+                else escape_markup(self._display_value(f)),
+            }
+            for f in form.fields
+        ]
         sub = self.submission
         done_note = ""
         if sub is not None and sub.status == "queued":
             done_note = _("网络暂时中断：申请已保存在本机（登记号 {id}），联网后自动提交。").format(
-                id=sub.local_id[:8].upper())
+                id=sub.local_id[:8].upper()
+            )
         return base | {
             "rows": shown_rows,
             "editing": self.editing or "",
-            "editing_label": ((editing_field.label_en or editing_field.label) if en
-                              else editing_field.label) if editing_field else "",
-            "keyboard": self.keyboard.render() if editing_field is not None and not choices
-            else {},
+            "editing_label": (
+                (editing_field.label_en or editing_field.label) if en else editing_field.label
+            )
+            if editing_field
+            else "",
+            "keyboard": self.keyboard.render() if editing_field is not None and not choices else {},
             "choices": choices,
             "review_rows": review_rows,
-            "number": (_("受理编号：{v}").format(v=sub.number) if sub is not None and sub.number
-                       else ""),
+            "number": (
+                _("受理编号：{v}").format(v=sub.number) if sub is not None and sub.number else ""
+            ),
             "qr": (sub.receipt_url or "") if sub is not None else "",
             "done_note": done_note,
             "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
@@ -430,6 +492,14 @@ class FormViewModel(ViewModel):
             "prev": _("上一页"),
             "next": _("下一页"),
         }
+
+    def _fonts(self) -> tuple[Any, Any]:
+        """(main font, fallback font) paths, looked up once."""
+        if getattr(self, "_font_paths", None) is None:
+            configured = getattr(getattr(self.core, "settings", None), "ui", None)
+            main = find_cjk_font(getattr(configured, "font", "") or "")
+            self._font_paths = (main, find_fallback_font())
+        return self._font_paths
 
     def _display_value(self, f: Any) -> str:
         value = self.values.get(f.key, "")

@@ -6,6 +6,7 @@ from typing import Any
 
 from screens.i18n import _
 from screens.viewmodels.base import ViewModel
+from screens.viewmodels.fmt import when_text
 
 # function key → the screen it opens
 FUNCTIONS = {
@@ -21,13 +22,30 @@ class HomeViewModel(ViewModel):
     screen = "home"
 
     def open(self, function: str) -> None:
-        """One of the four big tiles was tapped."""
+        """One of the big tiles was tapped (a closed one says when it reopens)."""
         target = FUNCTIONS.get(function)
         if target is None or target not in self.session.screens:
             return
+        if not self.session.available(function).open:
+            self.session.notice = self._closed_text(function)
+            self.session.refresh()
+            return
         self.session.go(target)
 
+    def _closed_text(self, function: str) -> str:
+        reopens = self.session.available(function).reopens
+        return _("暂停服务，{when} 开放").format(when=when_text(reopens, self.session.now()))
+
     def render(self) -> dict[str, Any]:
+        closed = {f: not self.session.available(f).open for f in FUNCTIONS}
+        hints = {f: self._closed_text(f) for f, shut in closed.items() if shut}
+        return (
+            self._texts()
+            | {f"{f}_open": not shut for f, shut in closed.items()}
+            | {f"{f}_hint": hints[f] for f in hints}
+        )
+
+    def _texts(self) -> dict[str, Any]:
         return {
             "welcome": _("欢迎使用自助服务终端"),
             "queue_title": _("取号"),

@@ -24,9 +24,15 @@ MODES = ("pinyin", "abc", "digits", "idcard", "alnum")
 
 
 class Keyboard:
-    def __init__(self, mode: str = "pinyin", *, on_change: Callable[[str], None] | None = None,
-                 on_done: Callable[[], None] | None = None, max_length: int = 200,
-                 switchable: bool = True) -> None:
+    def __init__(
+        self,
+        mode: str = "pinyin",
+        *,
+        on_change: Callable[[str], None] | None = None,
+        on_done: Callable[[], None] | None = None,
+        max_length: int = 200,
+        switchable: bool = True,
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"keyboard mode {mode!r} not in {MODES}")
         self.mode = mode
@@ -91,7 +97,7 @@ class Keyboard:
             return
         cand = self.candidates[absolute]
         self.text = (self.text + cand.word)[: self.max_length]
-        self.composition = self.composition[cand.consumed:]
+        self.composition = self.composition[cand.consumed :]
         self._lookup()
         self._changed()
 
@@ -158,8 +164,7 @@ class Keyboard:
 
     def layout(self) -> list[list[dict[str, Any]]]:
         def key(label: str, value: str | None = None, width: float = 1.0) -> dict[str, Any]:
-            return {"label": label, "value": value if value is not None else label,
-                    "width": width}
+            return {"label": label, "value": value if value is not None else label, "width": width}
 
         if self.mode in ("digits", "idcard"):
             rows = [[key(c) for c in row] for row in DIGIT_ROWS]
@@ -167,8 +172,9 @@ class Keyboard:
             rows.append([last, key("0"), key(_("删除"), BACKSPACE)])
             rows.append([key(_("确定"), DONE, 3)])
             return rows
-        letters = [[key(c.upper() if self.mode == "alnum" else c) for c in row]
-                   for row in LETTER_ROWS]
+        letters = [
+            [key(c.upper() if self.mode == "alnum" else c) for c in row] for row in LETTER_ROWS
+        ]
         if self.mode == "alnum":
             letters.insert(0, [key(c) for c in "1234567890"])
             letters[-1].append(key(_("删除"), BACKSPACE, 1.5))
@@ -178,14 +184,13 @@ class Keyboard:
         bottom = []
         if self.switchable:
             bottom.append(key(_("英文") if self.mode == "pinyin" else _("中文"), MODE, 1.5))
-        bottom += [key(_("空格"), SPACE, 4), key(_("清空"), CLEAR, 1.5),
-                   key(_("确定"), DONE, 1.5)]
+        bottom += [key(_("空格"), SPACE, 4), key(_("清空"), CLEAR, 1.5), key(_("确定"), DONE, 1.5)]
         letters.append(bottom)
         return letters
 
     def render(self) -> dict[str, Any]:
         start = self.cand_page * CANDIDATES_PER_PAGE
-        page = self.candidates[start:start + CANDIDATES_PER_PAGE]
+        page = self.candidates[start : start + CANDIDATES_PER_PAGE]
         return {
             "mode": self.mode,
             "layout": self.layout(),

@@ -30,6 +30,7 @@ STATUS_LABELS = {
 # A receipt QR holds the application's address (…/a/<number>) or the bare number.
 _NUMBER_IN_TEXT = re.compile(r"(?:^|/)([A-Z0-9]{8,32})/?$")
 CARD_TIMEOUT = 15.0
+MAX_CHOICES = 4  # records of one ID card listed at once (the newest first, as the API gives)
 
 
 def status_label(status: str) -> str:
@@ -45,8 +46,9 @@ class ProgressViewModel(ViewModel):
     screen = "progress"
 
     def reset(self) -> None:
-        self.keyboard = Keyboard("alnum", on_change=self._typed, on_done=self.search,
-                                 max_length=32, switchable=False)
+        self.keyboard = Keyboard(
+            "alnum", on_change=self._typed, on_done=self.search, max_length=32, switchable=False
+        )
         self.step = "input"  # input | results
         self.results: list[Any] = []  # kiosk.views.ProgressView
         self.selected = 0
@@ -152,21 +154,35 @@ class ProgressViewModel(ViewModel):
             "by_card": _("刷身份证查询"),
             "scan_hint": _("也可将回执二维码对准扫码口"),
             "busy": self.busy,
-            "status": (_("请将身份证放在感应区…") if self.reading_card
-                       else _("正在查询…") if self.busy else ""),
+            "status": (
+                _("请将身份证放在感应区…")
+                if self.reading_card
+                else _("正在查询…")
+                if self.busy
+                else ""
+            ),
             "error": self.error,
             "new_query": _("重新查询"),
             "whose": _("证件 {id} 的办件").format(id=self.masked_id) if self.masked_id else "",
         }
         if self.step != "results" or not self.results:
             return base | {"choices": [], "timeline": []} | progress_detail(None)
-        choices = [{"index": i, "title": f"{v.number}  {pick(v.item_title, None)}",
-                    "active": i == self.selected} for i, v in enumerate(self.results)]
+        choices = [
+            {
+                "index": i,
+                "title": f"{v.number}  {pick(v.item_title, None)}",
+                "active": i == self.selected,
+            }
+            for i, v in enumerate(self.results)
+        ]
+        choices = choices[:MAX_CHOICES] if len(self.results) > 1 else []
         v = self.results[self.selected]
+        # the newest entries, as many as fit under the card (fewer, larger in elderly mode)
+        room = max(2, self.session.rows(6, 4) - len(choices))
         return base | {
-            "choices": choices if len(self.results) > 1 else [],
+            "choices": choices,
             **progress_detail(v),
-            "timeline": timeline(v, self.session.timezone),
+            "timeline": timeline(v, self.session.timezone)[-room:],
         }
 
 
@@ -181,9 +197,18 @@ DEADLINE_TEXT = {
 def progress_detail(v: Any) -> dict[str, Any]:
     """The record's card, flat `detail_*` keys (kv binds `root.v["detail_status"]`)."""
     if v is None:
-        return {f"detail_{k}": "" for k in ("number", "item", "status", "promised_by",
-                                             "deadline", "deadline_state", "age")} | {
-            "detail_deadline_tone": "ok", "detail_stale": False}
+        return {
+            f"detail_{k}": ""
+            for k in (
+                "number",
+                "item",
+                "status",
+                "promised_by",
+                "deadline",
+                "deadline_state",
+                "age",
+            )
+        } | {"detail_deadline_tone": "ok", "detail_stale": False}
     state = v.deadline_state or ""
     left = v.working_days_left
     deadline = ""
@@ -196,8 +221,9 @@ def progress_detail(v: Any) -> dict[str, Any]:
         "detail_number": _("受理编号：{v}").format(v=v.number),
         "detail_item": v.item_title or v.item,
         "detail_status": status_label(v.status),
-        "detail_promised_by": (_("承诺办结日期：{v}").format(v=v.promised_by)
-                               if v.promised_by else ""),
+        "detail_promised_by": (
+            _("承诺办结日期：{v}").format(v=v.promised_by) if v.promised_by else ""
+        ),
         "detail_deadline": deadline,
         "detail_deadline_state": state,
         "detail_deadline_tone": {"overdue": "danger", "due_soon": "warn"}.get(state, "ok"),
@@ -210,6 +236,12 @@ def timeline(v: Any, timezone: str) -> list[dict[str, Any]]:
     rows = []
     for i, h in enumerate(v.history):
         at = local_datetime(str(h.get("at", "")), timezone)
-        rows.append({"title": status_label(h.get("status", "")), "detail": at,
-                     "note": h.get("note", "") or "", "last": i == len(v.history) - 1})
+        rows.append(
+            {
+                "title": status_label(h.get("status", "")),
+                "detail": at,
+                "note": h.get("note", "") or "",
+                "last": i == len(v.history) - 1,
+            }
+        )
     return rows

@@ -13,16 +13,32 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from screens.bridge import Bridge
 from screens.i18n import DEFAULT_LANGUAGE, _, catalogs, language
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import error_text
+from screens.viewmodels.schedule import FUNCTIONS, Availability, Schedule
 
 log = logging.getLogger(__name__)
 
 HOME = "home"
+# What elderly mode says when a screen opens. Always Mandarin: the offline voice is espeak-ng
+# `cmn` whatever the screen language.
+SPOKEN_PROMPTS = {
+    HOME: "请选择要办理的业务：取号、办事指南、自助填单或进度查询",
+    "services": "请选择要办理的业务，然后取号",
+    "ticket": "取号成功，请取走号票，留意叫号",
+    "guide": "请选择部门或输入事项名称查询办事指南",
+    "search": "请输入事项名称或拼音首字母",
+    "forms": "请选择要填写的表单",
+    "form": "请将身份证放在读卡区，信息会自动填写",
+    "progress": "请输入受理编号，或放置身份证查询办件进度",
+    "evaluation": "请为本次服务评价",
+}
 
 
 class Session(ViewModel):
@@ -40,6 +56,9 @@ class Session(ViewModel):
         connectivity: str = "online",
         timezone: str = "Asia/Shanghai",
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
+        now: Callable[[], datetime] | None = None,
+        speak: Callable[[str], None] | None = None,
     ) -> None:
         self.bridge_ = bridge
         self.hall_name = hall_name
@@ -50,6 +69,10 @@ class Session(ViewModel):
         self.connectivity = connectivity
         self.timezone = timezone
         self.clock = clock
+        self.schedule = schedule or Schedule({})
+        self.now = now or (lambda: datetime.now(ZoneInfo(timezone)))
+        self.speak = speak or (lambda text: None)  # the core's voice device (elderly mode)
+        self.offered = self._offered()
         self.screens: dict[str, ViewModel] = {}
         catalogs().set_language(default_language)
         super().__init__(self)
@@ -91,8 +114,7 @@ class Session(ViewModel):
         return self.elderly_idle_timeout if self.elderly else self.idle_timeout
 
     def pristine(self) -> bool:
-        return (self.current == HOME and not self.elderly
-                and language() == self.default_language)
+        return self.current == HOME and not self.elderly and language() == self.default_language
 
     # --- navigation --------------------------------------------------------------------------
     def go(self, screen: str, **params: Any) -> None:
@@ -105,6 +127,7 @@ class Session(ViewModel):
         if screen in self.screens:
             self.screens[screen].enter(**params)
         self.refresh()
+        self._prompt_aloud(screen)
 
     def back(self) -> None:
         """One step back, keeping what the citizen entered there."""
@@ -142,6 +165,12 @@ class Session(ViewModel):
         for vm in self.screens.values():
             vm.refresh()
         self.refresh()
+        self._prompt_aloud(self.current)
+
+    def _prompt_aloud(self, screen: str) -> None:
+        """Elderly mode reads each screen's purpose aloud (适老化 voice prompts)."""
+        if self.elderly and screen in SPOKEN_PROMPTS:
+            self.speak(SPOKEN_PROMPTS[screen])
 
     # --- idle timeout ------------------------------------------------------------------------
     def user_activity(self) -> None:
@@ -153,8 +182,21 @@ class Session(ViewModel):
     def still_here(self) -> None:
         self.user_activity()
 
+    def _offered(self) -> dict[str, Availability]:
+        moment = self.now()
+        return {f: self.schedule.availability(f, moment) for f in FUNCTIONS}
+
+    def available(self, function: str) -> Availability:
+        return self.offered.get(function, Availability(True))
+
     def tick(self) -> None:
         """Called about once a second by the app's clock."""
+        offered = self._offered()
+        if offered != self.offered:  # opening or closing time passed
+            self.offered = offered
+            for vm in self.screens.values():
+                vm.refresh()
+            self.refresh()
         if self.pristine():
             self.last_activity = self.clock()
             return
@@ -228,12 +270,15 @@ class Session(ViewModel):
         offline = self.connectivity == "offline"
         if offline:
             status = _("离线服务中")
-            banner = _("网络暂时中断：取号、填单、评价会先保存在本机，联网后自动上传；办事指南可正常查询。")
+            banner = _(
+                "网络暂时中断：取号、填单、评价会先保存在本机，联网后自动上传；办事指南可正常查询。"
+            )
         elif self.connectivity == "degraded":
             status = _("网络较慢")
             banner = ""
         else:
-            status = _("正常服务中")
+            closed = [f for f, a in self.offered.items() if not a.open]
+            status = _("非工作时间，部分服务暂停") if closed else _("正常服务中")
             banner = ""
         return {
             "screen": self.current,

@@ -26,8 +26,7 @@ class TicketViewModel(ViewModel):
     def rate(self) -> None:
         """Rate the service this ticket was for (never forced)."""
         if self.ticket is not None and "evaluation" in self.session.screens:
-            self.session.go("evaluation", subject=self.ticket.id,
-                            subject_label=self.ticket.number)
+            self.session.go("evaluation", subject=self.ticket.id, subject_label=self.ticket.number)
 
     def render(self) -> dict[str, Any]:
         t = self.ticket
@@ -38,12 +37,22 @@ class TicketViewModel(ViewModel):
             "qr_hint": _("扫码查看排队进度"),
         }
         if t is None:
-            return base | {"number": "", "service": "", "ahead": "", "time": "", "qr": "",
-                           "print_status": "", "print_ok": True, "offline_note": "",
-                           "wait": ""}
+            return base | {
+                "number": "",
+                "number_size": 220,
+                "service": "",
+                "ahead": "",
+                "time": "",
+                "qr": "",
+                "print_status": "",
+                "print_ok": True,
+                "offline_note": "",
+                "wait": "",
+            }
         if t.print_error:
             print_status = _("打印失败：{reason}。请记住您的号码或扫描二维码。").format(
-                reason=code_text(t.print_error))
+                reason=code_text(t.print_error)
+            )
         elif t.printed:
             print_status = _("号票已打印，请取走号票")
         else:
@@ -53,6 +62,8 @@ class TicketViewModel(ViewModel):
             wait = _("预计等候约 {m} 分钟").format(m=t.estimated_wait_min)
         return base | {
             "number": t.number,
+            # the number as large as fits the 1000-px line (offline numbers carry a kiosk tag)
+            "number_size": min(220, int(1500 / max(1, len(t.number)))),
             "service": pick(t.service_name, t.service_name_en),
             "ahead": _("您前面还有 {n} 人").format(n=t.people_ahead),
             "time": _("取号时间 {t}").format(t=clock_time(t.issued_at)),
@@ -60,6 +71,7 @@ class TicketViewModel(ViewModel):
             "print_status": print_status,
             "print_ok": not t.print_error,
             "offline_note": _("网络暂时中断：号码已在本机登记，联网后自动同步到叫号系统。")
-            if t.offline else "",
+            if t.offline
+            else "",
             "wait": wait,
         }

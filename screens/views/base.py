@@ -32,3 +32,7 @@ class VMScreen(Screen):
 
     def _show(self, view: dict[str, Any]) -> None:
         self.v = view
+
+    def release(self) -> None:
+        """The screen is being dropped: stop following the view-model."""
+        self.vm.unsubscribe(self._show)

@@ -7,7 +7,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from screens.widgets.common import KButton
+from screens.widgets.common import KButtonBase
 
 
 class RowBase(ButtonBehavior, BoxLayout):
@@ -37,7 +37,7 @@ class SectionRow(RowBase):
     """Display only: one guide element (heading + text)."""
 
 
-class ChipBase(KButton):
+class ChipBase(KButtonBase):
     owner = ObjectProperty(None, allownone=True)
     key = StringProperty("")
     title = StringProperty("")
@@ -75,3 +75,41 @@ class Pager(BoxLayout):
     next_text = StringProperty("")
     has_prev = BooleanProperty(False)
     has_next = BooleanProperty(False)
+
+
+class Step(BoxLayout):
+    """One step of a multi-step screen (form: card → fill → review → done)."""
+
+    name = StringProperty("")
+
+
+class Steps(BoxLayout):
+    """Shows only the child Step whose name is `current`. The others are detached, not just
+    hidden: a disabled widget still swallows the touches that land on it."""
+
+    current = StringProperty("")
+
+    def on_kv_post(self, _base_widget: object) -> None:
+        self._steps = {child.name: child for child in self.children}
+        self._show()
+
+    def on_current(self, *_args: object) -> None:
+        self._show()
+
+    def all_steps(self) -> list[Step]:
+        return list(getattr(self, "_steps", {}).values())
+
+    def _show(self) -> None:
+        steps = getattr(self, "_steps", None)
+        if not steps:
+            return
+        target = steps.get(self.current)
+        for child in list(self.children):
+            if child is not target:
+                self.remove_widget(child)
+        if target is not None and target.parent is None:
+            self.add_widget(target)
+
+
+class ReviewRow(RowBase):
+    """Display only: label and value on one line (the review screen)."""

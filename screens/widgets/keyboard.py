@@ -19,15 +19,15 @@ from kivy.properties import (
 )
 from kivy.uix.boxlayout import BoxLayout
 
-from screens.widgets.common import KButton
+from screens.widgets.common import KButtonBase
 
 
-class KeyButton(KButton):
+class KeyButton(KButtonBase):
     owner = ObjectProperty(None, allownone=True)
     value = StringProperty("")
 
 
-class CandidateButton(KButton):
+class CandidateButton(KButtonBase):
     owner = ObjectProperty(None, allownone=True)
     word = StringProperty("")
     index = NumericProperty(0)
@@ -65,8 +65,14 @@ class OnScreenKeyboard(BoxLayout):
         for row in layout:
             line = BoxLayout(spacing=8)
             for key in row:
-                line.add_widget(KeyButton(owner=self.owner, value=key["value"], text=key["label"],
-                                          size_hint_x=key["width"]))
+                line.add_widget(
+                    KeyButton(
+                        owner=self.owner,
+                        value=key["value"],
+                        text=key["label"],
+                        size_hint_x=key["width"],
+                    )
+                )
             grid.add_widget(line)
 
     def key(self, value: str) -> KeyButton | None:

@@ -17,9 +17,12 @@ import json
 import logging
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+IDLE_PARAMS = ("idle_timeout", "elderly_idle_timeout", "prompt_seconds")
+DEFAULT_NOW = "2026-11-23T10:00:00+08:00"  # a Monday, 10:00 hall time
 sys.path.insert(0, str(HERE))
 
 
@@ -36,22 +39,35 @@ def main() -> int:
     started = time.monotonic()
 
     from kiosk.core import KioskCore
+    from kiosk.errors import KioskError
     from kiosk.settings import load_settings
     from screens.app import build_app
 
     settings = load_settings()
     core = KioskCore(settings, args.home)
-    core.sync_once()  # as `kiosk run`'s background syncer does first: catalog, connectivity
+    # as `kiosk run`'s background syncer does first (catalog, connectivity); when the hall
+    # server is unreachable that attempt is what tells the kiosk it is offline
+    try:
+        core.sync_once()
+    except KioskError as exc:
+        logging.warning("first sync failed: %s", exc.code)
     outcome: dict = {"ok": False, "error": None, "results": {}}
     try:
-        app = build_app(core, kivy_home=args.home / "kivy")
-        from screens.automation import Script
-
+        params = dict(p.split("=", 1) for p in args.param)
+        params.pop("offline", None)
+        overrides: dict = {k: float(params.pop(k)) for k in IDLE_PARAMS if k in params}
+        # the hall's wall clock is fixed, so the after-hours schedule never depends on when
+        # the tests run (a Monday morning unless the scenario asks otherwise)
+        fixed_now = datetime.fromisoformat(params.pop("now", DEFAULT_NOW))
+        overrides["now"] = lambda: fixed_now
+        app = build_app(core, kivy_home=args.home / "kivy", session_overrides=overrides)
         import scenarios
+
+        from screens.automation import Script
 
         steps = getattr(scenarios, args.scenario)
         script = Script(app, steps, total_timeout=args.timeout)
-        script.params = dict(p.split("=", 1) for p in args.param)
+        script.params = params
         script.params["artifacts"] = args.artifacts
         args.artifacts.mkdir(parents=True, exist_ok=True)
         script.attach()

@@ -16,12 +16,28 @@ def _art(s: Script, name: str) -> Path:
     return Path(s.params["artifacts"]) / name
 
 
+def _all_services(s: Script):
+    """On the 取号 screen: past the categories to every service (the 全部业务 chip)."""
+    tabs = s.widget("tabs", "services")
+    yield s.until(
+        lambda: tabs.children or s.widget("rows", "services").children, "categories or services"
+    )
+    if tabs.children:
+        s.tap(tabs.row(key=""))
+        yield s.frames(2)
+
+
 def queue(s: Script):
     """Home → 取号 → a service → ticket; screenshots of home, services and ticket."""
     yield s.screen_is("home")
     yield s.shot(_art(s, "home_zh.png"))
     s.tap(s.widget("tile_queue", "home"))
     yield s.screen_is("services")
+    tabs = s.widget("tabs", "services")
+    yield s.until(lambda: tabs.children, "the categories")
+    s.results["categories"] = [w.title for w in reversed(tabs.children)]
+    yield s.shot(_art(s, "services_categories_zh.png"))
+    yield from _all_services(s)
     rows = s.screen("services").ids.rows
     yield s.until(lambda: rows.row(open=True) is not None, "an open service row")
     yield s.shot(_art(s, "services_zh.png"))
@@ -69,8 +85,16 @@ def guide(s: Script):
     item_vm = app.session.vm("guide_item")
     yield s.until(lambda: item_vm.item is not None, "the item's guide")
     yield s.frames(3)
-    s.results["sections"] = [w.title for w in reversed(s.widget("sections").children)]
     yield s.shot(_art(s, "guide_item_zh.png"))
+    # every guide element, page by page (上一页/下一页, never a scroll)
+    titles = [w.title for w in reversed(s.widget("sections").children)]
+    pager = s.widget("pager")
+    while item_vm.view["has_next"]:
+        s.tap(pager.ids.next_page)
+        yield s.frames(2)
+        titles += [w.title for w in reversed(s.widget("sections").children)]
+    s.results["sections"] = titles
+    s.results["pages"] = item_vm.page + 1
     s.tap(s.widget("print_button"))
     yield s.until(lambda: not item_vm.printing and item_vm.notice, "checklist printed")
     s.results["print_notice"] = s.widget("notice").text
@@ -126,7 +150,7 @@ def _fill_current_field(s: Script, form_vm, values: dict):
     for key in keys:
         if key == "<CANDIDATE>":
             cands = kb.ids.candidates
-            yield s.until(lambda: cands.children, "a candidate")
+            yield s.until(lambda c=cands: c.children, "a candidate")
             s.tap(cands.children[-1])
         else:
             yield s.until(lambda k=key: kb.key(k) is not None, f"key {key}")
@@ -158,8 +182,14 @@ def forms(s: Script):
     yield s.until(lambda: rows.children, "form rows")
     yield s.shot(_art(s, "forms_zh.png"))
     while rows.row(key=code) is None:
-        s.tap(s.find(lambda w: getattr(w, "owner", None) is app.session.vm("forms")
-                     and w.__class__.__name__ == "Pager").ids.next_page)
+        s.tap(
+            s.find(
+                lambda w: (
+                    getattr(w, "owner", None) is app.session.vm("forms")
+                    and w.__class__.__name__ == "Pager"
+                )
+            ).ids.next_page
+        )
         yield s.frames(2)
     s.tap(rows.row(key=code))
     yield s.screen_is("form")
@@ -168,7 +198,13 @@ def forms(s: Script):
     yield s.frames(2)
     yield s.shot(_art(s, "form_card_zh.png"))
     s.tap(s.widget("read_card", "form"))
-    yield s.until(lambda: form_vm.step == "fill", "fields filled from the card", timeout=30)
+    yield s.until(
+        lambda: form_vm.step == "fill" or (form_vm.message and not form_vm.busy),
+        "the card read",
+        timeout=30,
+    )
+    if form_vm.step != "fill":
+        raise AssertionError(f"card not read: {form_vm.message}")
     yield s.frames(3)
     s.results["filled_from_card"] = sorted(form_vm.values)
     s.results["masked_rows"] = [r.detail for r in s.widget("fields", "form").children]
@@ -182,7 +218,8 @@ def forms(s: Script):
             yield from _fill_current_field(s, form_vm, {"phone": [*"12345", "<DONE>"]})
             yield s.frames(2)
             s.results["phone_error"] = next(
-                (r.error for r in s.widget("fields", "form").children if r.key == field.key), "")
+                (r.error for r in s.widget("fields", "form").children if r.key == field.key), ""
+            )
             yield s.shot(_art(s, "form_error_zh.png"))
             s.tap(s.widget("fields", "form").row(key=field.key))
             yield s.frames(1)
@@ -195,8 +232,9 @@ def forms(s: Script):
     s.tap(s.widget("review_button", "form"))
     yield s.until(lambda: form_vm.step == "review", f"the review step ({form_vm.message})")
     yield s.frames(2)
-    s.results["review"] = [(r.title, r.detail) for r in
-                           reversed(s.widget("review_rows", "form").children)]
+    s.results["review"] = [
+        (r.title, r.detail) for r in reversed(s.widget("review_rows", "form").children)
+    ]
     yield s.shot(_art(s, "form_review_zh.png"))
     s.tap(s.widget("submit_button", "form"))
     yield s.until(lambda: form_vm.step == "done", "submitted", timeout=30)
@@ -225,9 +263,247 @@ def forms(s: Script):
     yield s.shot(_art(s, "evaluation_zh.png"))
     s.tap(s.widget("submit_button", "evaluation"))
     yield s.until(lambda: ev.step == "thanks" or ev.error, "rating sent", timeout=20)
-    s.results["rating"] = {"step": ev.step, "error": ev.error, "level": ev.level,
-                           "reasons": list(ev.chosen)}
+    s.results["rating"] = {
+        "step": ev.step,
+        "error": ev.error,
+        "level": ev.level,
+        "reasons": list(ev.chosen),
+    }
     yield s.frames(2)
     yield s.shot(_art(s, "evaluation_thanks_zh.png"))
     s.tap(s.widget("done_button", "evaluation"))
     yield s.screen_is("home")
+
+
+def progress(s: Script):
+    """进度查询: type the application number on the on-screen keypad, see the timeline;
+    then by ID card."""
+    app = s.app
+    number = s.params["number"]
+    yield s.screen_is("home")
+    s.tap(s.widget("tile_progress", "home"))
+    yield s.screen_is("progress")
+    yield s.shot(_art(s, "progress_zh.png"))
+    yield from _type(s, "progress", number)
+    s.results["typed"] = s.widget("number", "progress").text
+    s.tap(s.widget("search_button", "progress"))
+    vm = app.session.vm("progress")
+    yield s.until(lambda: vm.step == "results" or (vm.error and not vm.busy), "the record")
+    yield s.frames(3)
+    s.results["step"] = vm.step
+    s.results["error"] = vm.error
+    s.results["status_shown"] = s.widget("status", "progress").text
+    s.results["timeline"] = [r.title for r in reversed(s.widget("timeline", "progress").children)]
+    s.results["deadline"] = s.widget("deadline", "progress").text
+    yield s.shot(_art(s, "progress_result_zh.png"))
+    s.tap(s.widget("language_button", "shell"))
+    yield s.frames(3)
+    s.results["status_shown_en"] = s.widget("status", "progress").text
+    yield s.shot(_art(s, "progress_result_en.png"))
+    s.tap(s.widget("new_query", "progress"))
+    yield s.frames(2)
+    yield s.shot(_art(s, "progress_en.png"))
+    s.tap(s.widget("language_button", "shell"))
+    s.tap(s.widget("card_button", "progress"))
+    yield s.until(lambda: not vm.busy, "the ID card lookup", timeout=30)
+    yield s.frames(2)
+    s.results["by_card"] = {
+        "step": vm.step,
+        "error": vm.error,
+        "whose": vm.masked_id,
+        "count": len(vm.results),
+    }
+    yield s.shot(_art(s, "progress_card_zh.png"))
+
+
+def elderly(s: Script):
+    """长辈模式 and English on the main screens: screenshots, and the text really is larger."""
+    app = s.app
+    yield s.screen_is("home")
+    normal_size = s.widget("tile_queue", "home").children[-2].font_size
+    s.tap(s.widget("elderly_button", "shell"))
+    yield s.frames(3)
+    s.results["font_scale"] = s.widget("tile_queue", "home").children[-2].font_size / normal_size
+    s.results["bg"] = list(app.theme.bg)
+    yield s.shot(_art(s, "home_elderly_zh.png"))
+    s.tap(s.widget("tile_queue", "home"))
+    yield s.screen_is("services")
+    yield from _all_services(s)
+    rows = s.widget("rows", "services")
+    yield s.until(lambda: rows.children, "service rows")
+    s.results["service_rows_elderly"] = len(rows.children)
+    yield s.shot(_art(s, "services_elderly_zh.png"))
+    s.tap(s.widget("back_button", "shell"))
+    yield s.screen_is("home")
+    s.tap(s.widget("tile_guide", "home"))
+    yield s.screen_is("guide")
+    yield s.until(lambda: s.widget("rows", "guide").children, "department rows")
+    s.results["guide_rows_elderly"] = len(s.widget("rows", "guide").children)
+    yield s.shot(_art(s, "guide_elderly_zh.png"))
+    s.tap(s.widget("back_button", "shell"))
+    yield s.screen_is("home")
+    s.tap(s.widget("elderly_button", "shell"))
+    s.tap(s.widget("language_button", "shell"))
+    yield s.frames(3)
+    s.results["home_en"] = s.widget("tile_queue", "home").title
+    yield s.shot(_art(s, "home_en.png"))
+    s.tap(s.widget("tile_queue", "home"))
+    yield s.screen_is("services")
+    yield from _all_services(s)
+    rows = s.widget("rows", "services")  # a new screen: the one left before was dropped
+    yield s.until(lambda: rows.children, "service rows")
+    yield s.shot(_art(s, "services_en.png"))
+    s.tap(s.widget("exit_button", "shell"))
+    yield s.screen_is("home")
+    s.results["language_after_exit"] = s.widget("tile_queue", "home").title
+
+
+def idle_wipe(s: Script):
+    """A citizen fills a form from the ID card and types a search, then walks away: the
+    "still there?" prompt, then home — and none of their data is left anywhere."""
+    from screens.automation import all_texts
+
+    app = s.app
+    yield s.screen_is("home")
+    s.tap(s.widget("tile_forms", "home"))
+    yield s.screen_is("forms")
+    rows = s.widget("rows", "forms")
+    yield s.until(lambda: rows.children, "form rows")
+    form_vm = app.session.vm("form")
+    app.session.vm("forms").pick(s.params.get("form", "F-SFZ-01"))  # the list is tested elsewhere
+    yield s.screen_is("form")
+    yield s.until(lambda: form_vm.form is not None, "the form")
+    s.tap(s.widget("read_card", "form"))
+    yield s.until(lambda: form_vm.step == "fill", "fields filled from the card", timeout=30)
+    card = dict(form_vm.card)
+    secrets = [card["name"], card["id_number"], card["address"][:8]]
+    s.results["secrets"] = secrets
+    yield s.frames(2)
+    s.results["before"] = [t for t in all_texts(app) if any(x in t for x in secrets)]
+    s.tap(s.widget("elderly_button", "shell"))
+    yield s.frames(2)
+    # the prompt appears after the idle timeout
+    yield s.until(lambda: app.session.prompt, "the still-there prompt", timeout=60)
+    yield s.frames(3)
+    yield s.shot(_art(s, "idle_prompt_zh.png"))
+    yield s.until(
+        lambda: app.session.current == "home" and not app.session.prompt, "the wipe", timeout=30
+    )
+    yield s.frames(3)
+    texts = all_texts(app)
+    s.results["after_widgets"] = [t for t in texts if any(x in t for x in secrets)]
+    states = repr([vm.state() for vm in app.session.screens.values()])
+    s.results["after_viewmodels"] = [x for x in secrets if x in states]
+    s.results["elderly_after"] = app.session.elderly
+    s.results["form_after"] = {"values": form_vm.values, "card": form_vm.card, "step": form_vm.step}
+    yield s.shot(_art(s, "idle_after_wipe_zh.png"))
+
+
+def after_hours(s: Script):
+    """Evening in the hall: 取号 is closed and says when it reopens; the guide still works."""
+    yield s.screen_is("home")
+    yield s.shot(_art(s, "home_after_hours_zh.png"))
+    s.results["status"] = s.app.session.view["status"]
+    s.tap(s.widget("tile_queue", "home"))
+    yield s.frames(2)
+    s.results["screen_after_queue_tap"] = s.app.shell.manager.current
+    s.results["notice"] = s.app.session.view["notice"]
+    s.results["queue_hint"] = s.widget("tile_queue", "home").hint
+    yield s.shot(_art(s, "home_after_hours_tapped_zh.png"))
+    s.tap(s.widget("language_button", "shell"))
+    yield s.frames(2)
+    s.results["queue_hint_en"] = s.widget("tile_queue", "home").hint
+    yield s.shot(_art(s, "home_after_hours_en.png"))
+    s.tap(s.widget("tile_guide", "home"))
+    yield s.screen_is("guide")
+    s.results["guide_opened"] = True
+
+
+def offline(s: Script):
+    """The hall server is unreachable: a banner says what still works; a ticket is still
+    issued (numbered on the kiosk, synced later); the guide works from the local mirror."""
+    app = s.app
+    yield s.screen_is("home")
+    yield s.frames(2)
+    s.results["banner"] = s.widget("banner", "shell").text
+    s.results["status"] = app.session.view["status"]
+    yield s.shot(_art(s, "home_offline_zh.png"))
+    s.tap(s.widget("tile_queue", "home"))
+    yield s.screen_is("services")
+    yield from _all_services(s)
+    rows = s.widget("rows", "services")
+    yield s.until(lambda: rows.row(open=True) is not None, "services from the local cache")
+    s.tap(rows.row(open=True))
+    yield s.screen_is("ticket", timeout=30)
+    yield s.frames(2)
+    ticket = app.session.vm("ticket").ticket
+    s.results["ticket"] = ticket.to_json()
+    s.results["offline_note"] = s.widget("offline_note", "ticket").text
+    s.results["number_shown"] = s.widget("number", "ticket").text
+    yield s.shot(_art(s, "ticket_offline_zh.png"))
+    s.tap(s.widget("done_button", "ticket"))
+    yield s.screen_is("home")
+    s.tap(s.widget("tile_guide", "home"))
+    yield s.screen_is("guide")
+    guide_rows = s.widget("rows", "guide")
+    yield s.until(lambda: guide_rows.children, "departments from the local mirror")
+    s.results["guide_rows"] = len(guide_rows.children)
+    yield s.shot(_art(s, "guide_offline_zh.png"))
+
+
+def queue_options(s: Script):
+    """取号 with the ID card (real name, priority chosen) and an appointment check-in."""
+    app = s.app
+    yield s.screen_is("home")
+    s.tap(s.widget("tile_queue", "home"))
+    yield s.screen_is("services")
+    yield from _all_services(s)
+    vm = app.session.vm("services")
+    rows = s.widget("rows", "services")
+    yield s.until(lambda: rows.row(open=True) is not None, "service rows")
+    s.tap(s.widget("card_button", "services"))
+    yield s.until(lambda: vm.card is not None or vm.error, "the ID card", timeout=30)
+    yield s.frames(2)
+    s.results["real_name"] = s.widget("real_name", "services").text
+    chips = s.widget("priorities", "services")
+    s.tap(chips.row(key="military"))
+    yield s.frames(2)
+    s.results["priority"] = vm.priority
+    yield s.shot(_art(s, "services_realname_zh.png"))
+    # the real-name ticket with the chosen priority
+    s.tap(rows.row(open=True))
+    yield s.until(
+        lambda: app.shell.manager.current == "ticket" or vm.error, "the ticket", timeout=30
+    )
+    yield s.frames(2)
+    ticket = app.session.vm("ticket").ticket
+    s.results["priority_ticket"] = ticket.to_json() if ticket else vm.error
+    yield s.shot(_art(s, "ticket_priority_zh.png"))
+    # a new citizen (退出 wipes the card): appointment check-in by code
+    s.tap(s.widget("exit_button", "shell"))
+    yield s.screen_is("home")
+    s.tap(s.widget("tile_queue", "home"))
+    yield s.screen_is("services")
+    yield from _all_services(s)
+    vm = app.session.vm("services")
+    rows = s.widget("rows", "services")
+    yield s.until(lambda: rows.row(open=True) is not None, "service rows")
+    s.tap(s.widget("appointment_button", "services"))
+    yield s.frames(2)
+    yield from _type(s, "services", s.params["appointment"])
+    yield s.shot(_art(s, "services_appointment_zh.png"))
+    s.tap(s.widget("keyboard", "services").key("<DONE>"))
+    yield s.frames(2)
+    rows = s.widget("rows", "services")
+    while rows.row(code=s.params["appointment_service"]) is None:
+        s.tap(s.widget("pager", "services").ids.next_page)
+        yield s.frames(2)
+    s.tap(rows.row(code=s.params["appointment_service"]))
+    yield s.until(
+        lambda: app.shell.manager.current == "ticket" or vm.error, "the ticket", timeout=30
+    )
+    yield s.frames(2)
+    s.results["error"] = vm.error
+    ticket = app.session.vm("ticket").ticket
+    s.results["ticket"] = ticket.to_json() if ticket else None
+    yield s.shot(_art(s, "ticket_appointment_zh.png"))

@@ -5,7 +5,8 @@ submit reaches the hall server; then the citizen rates the application."""
 from __future__ import annotations
 
 import pytest
-from conftest import printer_bytes, run_ui
+
+from tests.ui.ui_support import printer_bytes, run_ui
 
 pytestmark = pytest.mark.ui
 

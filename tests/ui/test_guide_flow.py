@@ -4,7 +4,8 @@ on-screen pinyin keyboard, English re-render in place."""
 from __future__ import annotations
 
 import pytest
-from conftest import printer_bytes, run_ui
+
+from tests.ui.ui_support import printer_bytes, run_ui
 
 pytestmark = pytest.mark.ui
 

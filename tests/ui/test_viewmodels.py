@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import sys
 from dataclasses import fields, is_dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import make_kiosk_home
 
 from screens.bridge import ManualLoop
 from screens.i18n import set_language
 from screens.viewmodels import build_session
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.keyboard import BACKSPACE, SPACE, Keyboard
+from tests.ui.ui_support import make_kiosk_home
 
 pytestmark = pytest.mark.ui
+
+
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 class FakeTime:
@@ -45,8 +50,15 @@ class Rig:
         self.core.sync_once()  # what the running kiosk's syncer does first: now online
         self.loop = ManualLoop()
         self.time = FakeTime()
-        self.session = build_session(self.core, self.loop.post, clock=self.time,
-                                     idle_timeout=60, elderly_idle_timeout=120)
+        self.wall = MONDAY_10
+        self.session = build_session(
+            self.core,
+            self.loop.post,
+            clock=self.time,
+            idle_timeout=60,
+            elderly_idle_timeout=120,
+            now=lambda: self.wall,  # the hall's wall clock, for the after-hours schedule
+        )
 
     def vm(self, name: str) -> Any:
         return self.session.vm(name)
@@ -126,11 +138,12 @@ def test_pinyin_initials_partial_conversion_and_backspace():
 def test_kiosk_process_does_not_import_jieba_or_pypinyin():
     import subprocess
 
-    code = ("import sys; from screens.viewmodels.pinyin import lexicon; "
-            "lexicon().candidates('banshi'); "
-            "print('jieba' in sys.modules, 'pypinyin' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; from screens.viewmodels.pinyin import lexicon; "
+        "lexicon().candidates('banshi'); "
+        "print('jieba' in sys.modules, 'pypinyin' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
 
@@ -146,8 +159,13 @@ def test_id_number_keyboard_only_digits_and_x():
 # --- navigation, language, elderly -----------------------------------------------------------
 def test_home_tiles_open_each_flow(rig):
     home = rig.vm("home")
-    for function, screen in [("queue", "services"), ("guide", "guide"), ("forms", "forms"),
-                             ("progress", "progress"), ("evaluate", "evaluation")]:
+    for function, screen in [
+        ("queue", "services"),
+        ("guide", "guide"),
+        ("forms", "forms"),
+        ("progress", "progress"),
+        ("evaluate", "evaluation"),
+    ]:
         home.open(function)
         assert rig.session.current == screen
         rig.session.back()
@@ -213,12 +231,24 @@ def test_browse_department_then_item_shows_every_guide_element(rig):
     item_vm = rig.vm("guide_item")
     assert rig.session.current == "guide_item"
     rig.settle(lambda: item_vm.item is not None)
-    headings = " ".join(s["title"] for s in item_vm.view["sections"])
+    sections = list(item_vm.view["sections"])
+    while item_vm.view["has_next"]:  # the guide is paged, never scrolled
+        item_vm.next_page()
+        sections += item_vm.view["sections"]
+    headings = " ".join(x["title"] for x in sections)
     for element in ("基本信息", "办理时限", "申请材料", "办理流程", "收费标准", "办理地点与咨询"):
         assert element in headings
-    body = " ".join(s["detail"] for s in item_vm.view["sections"])
-    for element in ("事项编码", "实施主体", "法定办结时限", "承诺办结时限", "咨询电话",
-                    "监督投诉电话", "到现场次数", "份"):
+    body = " ".join(x["detail"] for x in sections)
+    for element in (
+        "事项编码",
+        "实施主体",
+        "法定办结时限",
+        "承诺办结时限",
+        "咨询电话",
+        "监督投诉电话",
+        "到现场次数",
+        "份",
+    ):
         assert element in body
     assert item_vm.view["qr"].endswith("/guide/" + first.split(":", 1)[1])
 
@@ -242,6 +272,7 @@ def test_take_ticket_through_the_view_models(rig):
     services = rig.vm("services")
     rig.session.go("services")
     rig.settle(lambda: services.services)
+    services.show_tab("")  # every category
     code = next(r["code"] for r in services.view["rows"] if r["open"])
     services.pick(code)
     services.pick(code)  # an impatient second tap issues nothing more
@@ -261,10 +292,19 @@ CARD_ID = "11010519491231002X"
 
 
 def _sample_card() -> dict[str, Any]:
-    return {"kind": "resident", "name": CARD_NAME, "gender": {"code": "1", "label": "男"},
-            "nation": {"code": "01", "label": "汉"}, "birth": "1949-12-31",
-            "address": "北京市朝阳区某某路1号", "id_number": CARD_ID, "id_number_valid": True,
-            "authority": "北京市公安局朝阳分局", "valid_from": "2015-01-01", "valid_to": "长期"}
+    return {
+        "kind": "resident",
+        "name": CARD_NAME,
+        "gender": {"code": "1", "label": "男"},
+        "nation": {"code": "01", "label": "汉"},
+        "birth": "1949-12-31",
+        "address": "北京市朝阳区某某路1号",
+        "id_number": CARD_ID,
+        "id_number_valid": True,
+        "authority": "北京市公安局朝阳分局",
+        "valid_from": "2015-01-01",
+        "valid_to": "长期",
+    }
 
 
 def test_idle_timeout_prompts_then_wipes_every_view_model(rig):
@@ -304,8 +344,11 @@ def test_idle_timeout_prompts_then_wipes_every_view_model(rig):
     assert s.current == "home" and not s.prompt and not s.elderly
     assert s.view["language_button"] == "English" and not s.card_in_use
     for name, vm in s.screens.items():
-        found = [t for t in strings_in(vm) if CARD_NAME in t or CARD_ID in t or "banshi" in t
-                 or "ban'shi" in t or "办事" == t]
+        found = [
+            t
+            for t in strings_in(vm)
+            if CARD_NAME in t or CARD_ID in t or "banshi" in t or "ban'shi" in t or t == "办事"
+        ]
         assert not found, (name, found)
     assert form.form is None and form.values == {} and form.card is None
     assert rig.vm("search").keyboard.query() == ""
@@ -313,14 +356,13 @@ def test_idle_timeout_prompts_then_wipes_every_view_model(rig):
 
 def test_results_arriving_after_a_wipe_are_dropped(rig):
     s = rig.session
-    s.go("search")
-    search = rig.vm("search")
-    type_keys(search, "yyzz")  # searches are now in flight
-    assert search.in_flight is not None
-    s.exit()  # 退出 before the answer arrives
+    s.go("guide")  # asks the core for departments and life events
+    guide = rig.vm("guide")
+    assert s.bridge.pending == 2
+    s.exit()  # 退出 before the answers arrive
     rig.loop.run_until(lambda: s.bridge.pending == 0)
-    assert search.results == [] and search.results_for is None
-    assert search.view["rows"] == []
+    assert guide.departments == [] and guide.life_events == []
+    assert guide.view["rows"] == []
 
 
 def test_removing_the_id_card_ends_the_session(rig):
@@ -353,8 +395,11 @@ def test_form_fill_validation_review_and_submit(rig):
     rig.settle(lambda: form.step == "fill", timeout=30)
     assert form.values.get("id_number") and form.card is not None
     # on the fill screen the ID number is masked; the review screen shows it in full
-    id_row = next(r for r in form.view["rows"] if r["key"] == "id_number") \
-        if any(r["key"] == "id_number" for r in form.view["rows"]) else None
+    id_row = (
+        next(r for r in form.view["rows"] if r["key"] == "id_number")
+        if any(r["key"] == "id_number" for r in form.view["rows"])
+        else None
+    )
     if id_row is not None and not id_row["active"]:
         assert "*" in id_row["detail"]
 
@@ -471,3 +516,171 @@ def _demo_application_number(hall: Any) -> str:
     path = config_dir() / "demo" / "applications.jsonl"
     first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
     return first["number"]
+
+
+# --- after hours -----------------------------------------------------------------------------
+def test_after_hours_queue_closed_with_reopening_time_others_open(rig):
+    s = rig.session
+    home = rig.vm("home")
+    assert home.view["queue_open"] and s.view["status"] == "正常服务中"
+    rig.wall = MONDAY_10.replace(hour=19)  # the evening: the queue has closed
+    s.tick()
+    assert not home.view["queue_open"] and home.view["guide_open"]
+    assert s.view["status"] == "非工作时间，部分服务暂停"
+    home.open("queue")
+    assert s.current == "home" and s.view["notice"] == "暂停服务，明天 08:30 开放"
+    home.open("guide")
+    assert s.current == "guide"  # the 24-hour functions stay offered
+    s.exit()
+    rig.wall = MONDAY_10 + timedelta(days=5)  # Saturday
+    s.tick()
+    home.open("queue")
+    assert s.view["notice"] == "暂停服务，周一 08:30 开放"
+    s.toggle_language()
+    assert home.view["queue_hint"] == "Closed now, opens Mon 08:30"
+
+
+# --- queue: real name, priority, appointment, per-ID limit -----------------------------------
+def test_age_from_the_card_birth_date():
+    from screens.viewmodels.queue import age_on
+
+    today = MONDAY_10.date()
+    assert age_on("1949-12-31", today) == 76
+    assert age_on("19661123", today) == 60  # the birthday itself counts
+    assert age_on("19661124", today) == 59
+    assert age_on("garbage", today) is None
+
+
+def test_elderly_card_offers_priority_and_the_ticket_carries_it(rig):
+    s = rig.session
+    s.go("services")
+    services = rig.vm("services")
+    rig.settle(lambda: services.services)
+    services.show_tab("")  # every category
+    s._on_core_event("card_placed", {"card": _sample_card()})  # born 1949: over 60
+    assert services.priority == "elderly" and services.priority_auto
+    assert services.view["real_name"].startswith("实名取号：张**")  # masked: others can see
+    assert CARD_NAME not in repr(services.view)
+    code = next(r["code"] for r in services.view["rows"] if r["open"])
+    services.pick(code)
+    rig.settle(lambda: s.current == "ticket")
+    assert rig.vm("ticket").ticket.priority == "elderly"
+
+
+def test_priority_by_choice_needs_the_card_and_can_be_turned_off(rig):
+    s = rig.session
+    s.go("services")
+    services = rig.vm("services")
+    services.choose_priority("military")
+    assert services.priority is None  # no real name, no priority
+    young = _sample_card() | {"birth": "1995-01-01"}
+    s._on_core_event("card_placed", {"card": young})
+    assert services.priority is None
+    services.choose_priority("military")
+    assert services.priority == "military"
+    services.choose_priority("military")
+    assert services.priority is None
+
+
+def test_per_id_daily_limit_is_explained(rig):
+    s = rig.session
+    services = rig.vm("services")
+    limit = rig.core.settings.kiosk.holder_daily_limit
+    card = _sample_card() | {"id_number": "110101199003070029"}
+    for i in range(limit + 1):
+        s.exit()
+        s.go("services")
+        rig.settle(lambda: services.services)
+        services.show_tab("")  # every category
+        s._on_core_event("card_placed", {"card": card})
+        services.pick(next(r["code"] for r in services.view["rows"] if r["open"]))
+        rig.settle(lambda: not services.taking)
+        if i < limit:
+            assert s.current == "ticket", services.error
+    assert s.current == "services"
+    assert services.view["error"] == "该证件今日取号次数已达上限 (E-QUE-04)"
+
+
+def test_appointment_check_in_by_code(rig):
+    import tomllib
+
+    from kiosk.paths import config_dir
+
+    with (config_dir() / "demo" / "appointments.toml").open("rb") as fh:
+        booking = tomllib.load(fh)["appointment"][0]
+    s = rig.session
+    s.go("services")
+    services = rig.vm("services")
+    rig.settle(lambda: services.services)
+    services.show_tab("")  # every category
+    services.start_appointment()
+    assert services.view["step"] == "appointment" and services.view["keyboard"]
+    type_keys(services, booking["code"])
+    services.press("<DONE>")
+    assert services.view["step"] == "list"
+    assert services.view["appointment_button"] == f"预约码：{booking['code']}"
+    services.pick(booking["service"])
+    rig.settle(lambda: not services.taking)
+    assert s.current == "ticket", services.error
+
+
+def test_review_draws_rare_name_characters_with_the_fallback_font(rig):
+    from screens.fonts import find_fallback_font
+
+    s = rig.session
+    forms = rig.vm("forms")
+    s.go("forms")
+    rig.settle(lambda: forms.forms)
+    form_def = next(f for f in forms.forms if any(x.from_card == "name" for x in f.fields))
+    forms.pick(form_def.code)
+    form = rig.vm("form")
+    rig.settle(lambda: form.form is not None)
+    s._on_core_event("card_placed", {"card": _sample_card() | {"name": "王䶮"}})
+    name_key = next(x.key for x in form_def.fields if x.from_card == "name")
+    review = dict((r["title"], r["detail"]) for r in form.render()["review_rows"])
+    label = next(x.label for x in form_def.fields if x.key == name_key)
+    fallback = find_fallback_font()
+    if fallback is None:
+        pytest.skip("no fallback font installed (Debian: fonts-droid-fallback)")
+    assert review[label] == f"王[font={fallback}]䶮[/font]"
+
+
+def test_scanning_a_receipt_qr_on_home_opens_its_progress(rig, hall):
+    number = _demo_application_number(hall)
+    s = rig.session
+    s._on_core_event("code_scanned", {"text": "a random QR that is not ours"})
+    assert s.current == "home"
+    s._on_core_event("code_scanned", {"text": f"http://hall.example/a/{number}"})
+    assert s.current == "progress"
+    progress = rig.vm("progress")
+    rig.settle(lambda: not progress.busy)
+    assert progress.step == "results" and number in progress.view["detail_number"]
+
+
+# --- voice prompts (elderly mode) --------------------------------------------------------------
+def test_elderly_mode_reads_each_screen_aloud_through_the_voice_device(rig):
+    import time as _time
+
+    from screens.viewmodels.session import SPOKEN_PROMPTS
+
+    def said() -> list[str]:
+        deadline = _time.monotonic() + 3
+        while _time.monotonic() < deadline:
+            voice = rig.core._voice
+            if voice is not None and len(voice.said) >= expected:
+                break
+            _time.sleep(0.02)
+        return list(rig.core._voice.said) if rig.core._voice else []
+
+    rig.session.go("services")  # normal mode: silent
+    expected = 1
+    rig.session.back()
+    rig.session.toggle_elderly()
+    assert said() == [SPOKEN_PROMPTS["home"]]
+    rig.session.go("services")
+    expected = 2
+    assert said()[-1] == SPOKEN_PROMPTS["services"]
+    rig.session.toggle_elderly()  # back to normal: nothing more is spoken
+    rig.session.go("guide")
+    _time.sleep(0.2)
+    assert len(rig.core._voice.said) == 2

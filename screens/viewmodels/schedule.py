@@ -1,0 +1,122 @@
+"""Which functions the kiosk offers now (the 24-hour zone's after-hours rules).
+
+Pure: the schedule file (config/schedule.toml) and a time in, availability out, so it is
+tested with fixed times. A function missing from the file is always offered; a broken file
+is logged and everything stays offered (a kiosk that refuses all service is worse).
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FUNCTIONS = ("queue", "guide", "forms", "progress", "evaluate")
+LOOKAHEAD_DAYS = 16  # the next opening is searched this far ahead (Golden Week is 7–9 days)
+
+
+@dataclass(frozen=True)
+class Availability:
+    open: bool
+    reopens: datetime | None = None  # next opening when closed (None: not in LOOKAHEAD_DAYS)
+
+
+@dataclass(frozen=True)
+class Rule:
+    always: bool = True
+    days: frozenset[int] = frozenset(range(7))
+    periods: tuple[tuple[time, time], ...] = ()
+
+
+class Schedule:
+    def __init__(
+        self,
+        rules: dict[str, Rule],
+        holidays: frozenset[date] = frozenset(),
+        workdays: frozenset[date] = frozenset(),
+    ) -> None:
+        self.rules = rules
+        self.holidays = holidays
+        self.workdays = workdays
+
+    @classmethod
+    def load(cls, config: Path) -> Schedule:
+        rules: dict[str, Rule] = {}
+        try:
+            path = config / "schedule.toml"
+            if path.is_file():
+                with path.open("rb") as fh:
+                    data = tomllib.load(fh)
+                for name, raw in (data.get("functions") or {}).items():
+                    rules[name] = _rule(raw)
+        except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError) as exc:
+            log.error("schedule.toml unusable, every function stays offered: %s", exc)
+            rules = {}
+        holidays, workdays = _calendar(config / "holidays.toml")
+        return cls(rules, holidays, workdays)
+
+    def _working_day(self, day: date, rule: Rule) -> bool:
+        if day in self.holidays:
+            return False
+        if day in self.workdays:
+            return True
+        return day.weekday() in rule.days
+
+    def _open_at(self, rule: Rule, moment: datetime) -> bool:
+        if rule.always:
+            return True
+        if not self._working_day(moment.date(), rule):
+            return False
+        now = moment.time()
+        return any(start <= now < end for start, end in rule.periods)
+
+    def availability(self, function: str, now: datetime) -> Availability:
+        rule = self.rules.get(function)
+        if rule is None or self._open_at(rule, now):
+            return Availability(True)
+        for offset in range(LOOKAHEAD_DAYS):
+            day = now.date() + timedelta(days=offset)
+            if not self._working_day(day, rule):
+                continue
+            for start, _end in rule.periods:
+                opening = datetime.combine(day, start, tzinfo=now.tzinfo)
+                if opening > now:
+                    return Availability(False, opening)
+        return Availability(False, None)
+
+
+def _parse_hhmm(text: str) -> time:
+    hours, minutes = text.strip().split(":")
+    return time(int(hours), int(minutes))
+
+
+def _rule(raw: dict) -> Rule:
+    if raw.get("always", False):
+        return Rule(True)
+    days = frozenset(DAYS.index(d) for d in raw.get("days", DAYS))
+    periods = []
+    for span in raw.get("hours", []):
+        start, end = span.split("-")
+        periods.append((_parse_hhmm(start), _parse_hhmm(end)))
+    return Rule(False, days, tuple(periods))
+
+
+def _calendar(path: Path) -> tuple[frozenset[date], frozenset[date]]:
+    if not path.is_file():
+        return frozenset(), frozenset()
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        log.warning("holidays.toml unreadable, weekdays only: %s", exc)
+        return frozenset(), frozenset()
+
+    def dates(key: str) -> frozenset[date]:
+        return frozenset(d for d in data.get(key, []) if isinstance(d, date))
+
+    return dates("holidays"), dates("workdays")
