@@ -32,9 +32,15 @@ class _BudgetRetry(Retry):
     budget: float = 2.0
     started: float | None = None
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
-                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None
-                  ) -> Retry:
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         started = self.started if self.started is not None else time.monotonic()
         new.started = started  # type: ignore[attr-defined]
@@ -64,17 +70,28 @@ class HallClient:
         if ca_bundle:
             self.session.verify = ca_bundle
         retry = _BudgetRetry(
-            total=3, connect=3, read=2, status=2, backoff_factor=0.2,
-            status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}),
-            raise_on_status=False, respect_retry_after_header=False,
+            total=3,
+            connect=3,
+            read=2,
+            status=2,
+            backoff_factor=0.2,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=frozenset({"GET"}),
+            raise_on_status=False,
+            respect_retry_after_header=False,
         )
         retry.budget = get_retry_budget
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         self.session.headers["User-Agent"] = "hall-kiosk"
+        # Probes never retry: their job is to notice an outage within a second or two.
+        self.probe_session = requests.Session()
+        self.probe_session.verify = self.session.verify
+        self.probe_session.headers["User-Agent"] = "hall-kiosk"
 
     def close(self) -> None:
         self.session.close()
+        self.probe_session.close()
 
     # --- plumbing ----------------------------------------------------------------------------
     def _request(
@@ -87,24 +104,40 @@ class HallClient:
         key: str | None = None,
         auth: bool = True,
         timeout: tuple[float, float] | None = None,
+        headers: dict[str, str] | None = None,
+        probe: bool = False,
     ) -> requests.Response:
-        headers = {}
+        headers = dict(headers or {})
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         if key:
             headers["Idempotency-Key"] = key
         url = f"{self.base_url}{wire.API_PREFIX}{path}"
         try:
-            resp = self.session.request(method, url, json=json, params=params, headers=headers,
-                                        timeout=timeout or self.timeout)
+            # verify= per request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a
+            # Session's own `verify` (psf/requests#3829), which would drop the private CA.
+            session = self.probe_session if probe else self.session
+            resp = session.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=timeout or self.timeout,
+                verify=self.session.verify,
+            )
         except requests.exceptions.SSLError as exc:
             raise KioskError(errors.TLS_ERROR, str(exc)) from exc
         except requests.exceptions.ConnectTimeout as exc:  # nothing reached the server
-            raise KioskError(errors.SERVER_UNREACHABLE, f"{method} {path}: connect timeout") from exc
+            raise KioskError(
+                errors.SERVER_UNREACHABLE, f"{method} {path}: connect timeout"
+            ) from exc
         except requests.exceptions.Timeout as exc:  # sent; the server may have acted on it
             raise KioskError(errors.SERVER_TIMEOUT, f"{method} {path}") from exc
         except requests.exceptions.RequestException as exc:
-            raise KioskError(errors.SERVER_UNREACHABLE, f"{method} {path}: {type(exc).__name__}") from exc
+            raise KioskError(
+                errors.SERVER_UNREACHABLE, f"{method} {path}: {type(exc).__name__}"
+            ) from exc
         if resp.status_code >= 400:
             raise self._error_from(resp, method, path)
         return resp
@@ -147,14 +180,21 @@ class HallClient:
             return model.model_validate(resp.json())
         except (ValueError, ValidationError) as exc:
             log.warning("malformed reply for %s: %s", resp.url, str(exc)[:300])
-            raise KioskError(errors.SERVER_REPLY_INVALID, f"{resp.request.method} {resp.url}") from exc
+            raise KioskError(
+                errors.SERVER_REPLY_INVALID, f"{resp.request.method} {resp.url}"
+            ) from exc
 
     # --- API v1 ------------------------------------------------------------------------------
     def health(self, timeout: tuple[float, float] | None = None) -> wire.Health:
-        return self._parse(self._request("GET", "/health", auth=False, timeout=timeout), wire.Health)
+        resp = self._request(
+            "GET", "/health", auth=False, timeout=timeout, probe=timeout is not None
+        )
+        return self._parse(resp, wire.Health)
 
     def enroll(self, code: str, name: str, location: str | None = None) -> wire.EnrollResponse:
-        body = wire.EnrollRequest(code=code, name=name, location=location).model_dump(exclude_none=True)
+        body = wire.EnrollRequest(code=code, name=name, location=location).model_dump(
+            exclude_none=True
+        )
         resp = self._request("POST", "/devices/enroll", json=body, auth=False)
         return self._parse(resp, wire.EnrollResponse)
 
@@ -162,24 +202,28 @@ class HallClient:
         params: dict[str, Any] = {"limit": limit}
         if since:
             params["since"] = since
-        return self._parse(self._request("GET", "/catalog/changes", params=params),
-                           wire.CatalogChanges)
+        return self._parse(
+            self._request("GET", "/catalog/changes", params=params), wire.CatalogChanges
+        )
 
     def queue_services(self) -> wire.QueueServices:
         return self._parse(self._request("GET", "/queue/services"), wire.QueueServices)
 
-    def post_ticket(self, body: dict[str, Any], key: str,
-                    timeout: tuple[float, float] | None = None) -> wire.Ticket:
+    def post_ticket(
+        self, body: dict[str, Any], key: str, timeout: tuple[float, float] | None = None
+    ) -> wire.Ticket:
         resp = self._request("POST", "/queue/tickets", json=body, key=key, timeout=timeout)
         return self._parse(resp, wire.Ticket)
 
-    def post_application(self, body: dict[str, Any], key: str,
-                         timeout: tuple[float, float] | None = None) -> wire.ApplicationCreated:
+    def post_application(
+        self, body: dict[str, Any], key: str, timeout: tuple[float, float] | None = None
+    ) -> wire.ApplicationCreated:
         resp = self._request("POST", "/applications", json=body, key=key, timeout=timeout)
         return self._parse(resp, wire.ApplicationCreated)
 
-    def post_evaluation(self, body: dict[str, Any], key: str,
-                        timeout: tuple[float, float] | None = None) -> wire.EvaluationCreated:
+    def post_evaluation(
+        self, body: dict[str, Any], key: str, timeout: tuple[float, float] | None = None
+    ) -> wire.EvaluationCreated:
         resp = self._request("POST", "/evaluations", json=body, key=key, timeout=timeout)
         return self._parse(resp, wire.EvaluationCreated)
 
@@ -190,8 +234,21 @@ class HallClient:
         resp = self._request("GET", "/applications", params={"holder": holder})
         return self._parse(resp, wire.ApplicationList)
 
-    def push_batch(self, records: list[dict[str, Any]],
-                   timeout: tuple[float, float] | None = None) -> list[dict[str, Any]]:
+    def device_me(self, timeout: tuple[float, float] | None = None) -> wire.DeviceRecord:
+        """GET /devices/me: is this device's token accepted (E-AUTH-01 when revoked)?"""
+        return self._parse(self._request("GET", "/devices/me", timeout=timeout), wire.DeviceRecord)
+
+    def remote_config(self, etag: str | None = None) -> wire.RemoteConfig | None:
+        """GET /config; None when the server answers 304 (`etag` is still current)."""
+        headers = {"If-None-Match": etag} if etag else None
+        resp = self._request("GET", "/config", headers=headers)
+        if resp.status_code == 304:
+            return None
+        return self._parse(resp, wire.RemoteConfig)
+
+    def push_batch(
+        self, records: list[dict[str, Any]], timeout: tuple[float, float] | None = None
+    ) -> list[dict[str, Any]]:
         """POST /sync/push: each record keeps its own key and gets its own result."""
         resp = self._request("POST", "/sync/push", json={"records": records}, timeout=timeout)
         try:
