@@ -136,8 +136,7 @@ def fleet_rows(conn: Connection, now: datetime) -> list[dict]:
     rows = []
     for dev in list_devices(conn):
         row = {
-            **{k: dev[k] for k in ("id", "name", "role", "tag", "location", "last_seen")},
-            "revoked_at": dev["revoked_at"],
+            **dev,  # every column `kiosk admin devices` showed before, plus the fleet's
             "heartbeat_at": None,
             "heartbeat": None,
             "stale": dev["role"] == "kiosk" and dev["revoked_at"] is None,
@@ -238,3 +237,26 @@ def list_audit(
 
     with database_for(settings, data_dir, db_url) as database, database.read() as conn:
         return audit_entries(conn, device_id=device, limit=limit)
+
+
+def issue_token(
+    settings: Any,
+    *,
+    name: str,
+    role: str = "admin",
+    data_dir: Any = None,
+    db_url: str | None = None,
+) -> dict:
+    """Enrol a device in one step on the server itself (a code made and spent in one
+    transaction) and return its token: how an administrator gets a login for
+    /admin/devices without a kiosk."""
+    from datetime import UTC
+
+    from hall_server.admin import database_for
+    from hall_server.devices import create_enroll_code, enroll
+
+    now = datetime.now(UTC)
+    with database_for(settings, data_dir, db_url) as database, database.write() as conn:
+        code = create_enroll_code(conn, role=role, expires=timedelta(minutes=1), now=now)
+        device, token = enroll(conn, database, code=code["code"], name=name, location=None, now=now)
+    return {"device_id": device.id, "name": device.name, "role": device.role, "token": token}

@@ -25,12 +25,24 @@ FILENAME = "audit.jsonl"
 KIND = STREAM = "audit"
 
 
-def record(home: Path, action: str, *, outbox: Any = None, outcome: str = "ok",
-           actor: str = "technician", detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def record(
+    home: Path,
+    action: str,
+    *,
+    outbox: Any = None,
+    outcome: str = "ok",
+    actor: str = "technician",
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Append one event (fsync'd) and, given the kiosk's outbox, queue it for the server.
     Returns the event with its key."""
-    event = wire.AuditEvent(at=datetime.now(UTC), action=action, actor=actor, outcome=outcome,
-                            detail=redact_mapping(detail or {}))
+    event = wire.AuditEvent(
+        at=datetime.now(UTC),
+        action=action,
+        actor=actor,
+        outcome=outcome,
+        detail=redact_mapping(detail or {}),
+    )
     key = str(uuid.uuid4())
     entry = {"key": key, **event.model_dump(mode="json")}
     path = home / FILENAME
@@ -41,8 +53,9 @@ def record(home: Path, action: str, *, outbox: Any = None, outcome: str = "ok",
         os.fsync(fh.fileno())
     if outbox is not None:
         with outbox.store.transaction() as conn:
-            outbox.enqueue(conn, key=key, kind=KIND, stream=STREAM,
-                           body=event.model_dump(mode="json"))
+            outbox.enqueue(
+                conn, key=key, kind=KIND, stream=STREAM, body=event.model_dump(mode="json")
+            )
     log.info("audit: %s by %s: %s", action, actor, outcome)
     return entry
 

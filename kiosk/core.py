@@ -342,6 +342,11 @@ class KioskCore:
 
         return self._devices.submit(_read).result(timeout=timeout + 5)
 
+    def on_device_thread(self, fn: Callable[..., Any], *args: Any, timeout: float = 20.0) -> Any:
+        """Run `fn(*args)` on the device thread (the one owner of device I/O) and wait for it:
+        the technician screen's device tests (kiosk/technician.py) go through here."""
+        return self._devices.submit(fn, *args).result(timeout=timeout)
+
     def say(self, text: str) -> None:
         """Speak a prompt (elderly mode) on the device thread; voice is an aid, so a missing
         or failing speech device is logged, never raised to the screen."""

@@ -23,8 +23,12 @@ DISABLED_TARGETS = {"", "none", "off", "disabled"}
 
 
 def configured_targets(settings: Settings) -> dict[str, str]:
-    return {"printer": settings.printer.target, "idcard": settings.devices.idcard,
-            "scanner": settings.devices.scanner, "voice": settings.devices.voice}
+    return {
+        "printer": settings.printer.target,
+        "idcard": settings.devices.idcard,
+        "scanner": settings.devices.scanner,
+        "voice": settings.devices.voice,
+    }
 
 
 def device_status(family: str, target: str) -> StatusReport:
@@ -35,8 +39,7 @@ def device_status(family: str, target: str) -> StatusReport:
     try:
         opener = getattr(importlib.import_module(module_name), opener_name)
     except (ImportError, AttributeError) as exc:
-        return StatusReport(DeviceStatus.FAULT, f"{family} driver not importable: {exc}",
-                            "E-HW-02")
+        return StatusReport(DeviceStatus.FAULT, f"{family} driver not importable: {exc}", "E-HW-02")
     try:
         with opener(target) as device:
             return device.status()
@@ -49,5 +52,7 @@ def device_status(family: str, target: str) -> StatusReport:
 
 def check_devices(settings: Settings) -> list[dict[str, Any]]:
     """One entry per family: family, target, status (-1..4), status_name, message, code."""
-    return [{"family": family, "target": target, **device_status(family, target).to_json()}
-            for family, target in configured_targets(settings).items()]
+    return [
+        {"family": family, "target": target, **device_status(family, target).to_json()}
+        for family, target in configured_targets(settings).items()
+    ]

@@ -24,8 +24,12 @@ log = logging.getLogger(__name__)
 
 OK, WARNING, FAULT = "ok", "warning", "fault"
 _RANK = {OK: 0, WARNING: 1, FAULT: 2}
-FAMILY_NAMES = {"printer": "printer", "idcard": "ID card reader", "scanner": "QR scanner",
-                "voice": "voice"}
+FAMILY_NAMES = {
+    "printer": "printer",
+    "idcard": "ID card reader",
+    "scanner": "QR scanner",
+    "voice": "voice",
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,12 @@ class DoctorReport:
         return max((c.status for c in self.checks), key=_RANK.__getitem__, default=OK)
 
     def to_json(self) -> dict[str, Any]:
-        return {"checks": [c.to_json() for c in self.checks], "status": self.status,
-                "at": self.at, "version": __version__}
+        return {
+            "checks": [c.to_json() for c in self.checks],
+            "status": self.status,
+            "at": self.at,
+            "version": __version__,
+        }
 
     def lines(self) -> list[str]:
         """One line per check, then the summary (the CLI's and the screen's text)."""
@@ -62,8 +70,10 @@ class DoctorReport:
 
     def summary(self) -> str:
         counts = {s: sum(1 for c in self.checks if c.status == s) for s in _RANK}
-        return (f"doctor: {self.status.upper()} ({counts[OK]} ok, {counts[WARNING]} warning, "
-                f"{counts[FAULT]} fault)")
+        return (
+            f"doctor: {self.status.upper()} ({counts[OK]} ok, {counts[WARNING]} warning, "
+            f"{counts[FAULT]} fault)"
+        )
 
 
 @dataclass
@@ -90,8 +100,10 @@ def check_devices(devices: list[dict[str, Any]]) -> list[Check]:
         if d.get("code"):
             message += f" [{d['code']}]"
         status = {0: OK, 1: WARNING, 2: FAULT, 3: OK, 4: OK}.get(d["status"], WARNING)
-        hint = _hint(d.get("code"), "Check the device's cable, power and target string "
-                                    "(`kiosk hardware list`)")
+        hint = _hint(
+            d.get("code"),
+            "Check the device's cable, power and target string (`kiosk hardware list`)",
+        )
         out.append(Check(f"device.{d['family']}", status, message, hint if status != OK else ""))
     return out
 
@@ -113,11 +125,14 @@ def check_store(core: Any, store_error: KioskError | None) -> Check:
     if store_error is not None:
         return Check("store", FAULT, store_error.message, store_error.error.hint)
     if not core.store.integrity_ok():
-        return Check("store", FAULT, "integrity check failed",
-                     "Stop the kiosk, keep a copy of kiosk.db, then re-provision")
+        return Check(
+            "store",
+            FAULT,
+            "integrity check failed",
+            "Stop the kiosk, keep a copy of kiosk.db, then re-provision",
+        )
     size = core.store.path.stat().st_size / 2**20
-    return Check("store", OK, f"integrity ok, schema v{core.store.schema_version()}, "
-                              f"{size:.1f} MB")
+    return Check("store", OK, f"integrity ok, schema v{core.store.schema_version()}, {size:.1f} MB")
 
 
 def check_catalog(core: Any, t: Thresholds) -> Check:
@@ -126,8 +141,12 @@ def check_catalog(core: Any, t: Thresholds) -> Check:
     count = core.catalog.count()
     synced = core.store.get_meta(SYNCED_AT_META)
     if not synced or count == 0:
-        return Check("catalog", FAULT, f"{count} items, never synced",
-                     "Connect to the hall server and run `kiosk sync`")
+        return Check(
+            "catalog",
+            FAULT,
+            f"{count} items, never synced",
+            "Connect to the hall server and run `kiosk sync`",
+        )
     hours = (datetime.now(UTC) - datetime.fromisoformat(synced)).total_seconds() / 3600
     message = f"{count} items, last synced {hours:.1f} h ago"
     hint = "Check the connection to the hall server; `kiosk sync` pulls the changes"
@@ -144,19 +163,33 @@ def check_outbox(core: Any, t: Thresholds) -> Check:
     o = outbox_health(core.store, core.outbox.paused())
     message = f"{o['pending']} waiting, {o['refused']} refused"
     if o["paused"]:
-        return Check("outbox", FAULT, f"{message}; PAUSED: the server refused this kiosk's "
-                     f"credentials ({o['paused']})",
-                     "Re-enrol with `kiosk provision --replace`, then `kiosk outbox resume`")
+        return Check(
+            "outbox",
+            FAULT,
+            f"{message}; PAUSED: the server refused this kiosk's credentials ({o['paused']})",
+            "Re-enrol with `kiosk provision --replace`, then `kiosk outbox resume`",
+        )
     if o["oldest_pending_at"]:
-        age = (datetime.now(UTC) - datetime.fromisoformat(o["oldest_pending_at"])
-               ).total_seconds() / 60
+        age = (
+            datetime.now(UTC) - datetime.fromisoformat(o["oldest_pending_at"])
+        ).total_seconds() / 60
         message += f", oldest waiting {age:.0f} min"
         if age > t.backlog_warn_minutes:
-            return Check("outbox", WARNING, message, "Records are kept and sent when the "
-                         "server is reachable; check the network (`kiosk outbox list`)")
+            return Check(
+                "outbox",
+                WARNING,
+                message,
+                "Records are kept and sent when the "
+                "server is reachable; check the network (`kiosk outbox list`)",
+            )
     if o["refused"]:
-        return Check("outbox", WARNING, message, "See `kiosk outbox list`: refused records "
-                     "are kept for a technician; tell the hall's administrator")
+        return Check(
+            "outbox",
+            WARNING,
+            message,
+            "See `kiosk outbox list`: refused records "
+            "are kept for a technician; tell the hall's administrator",
+        )
     return Check("outbox", OK, message)
 
 
@@ -165,23 +198,42 @@ def check_watchdog(home: Path) -> Check:
 
     state = read_state(home)
     if state is None:
-        return Check("watchdog", WARNING, "no running kiosk has reported yet",
-                     "Start the kiosk service (`systemctl start kiosk`, docs/deploy.md)")
+        return Check(
+            "watchdog",
+            WARNING,
+            "no running kiosk has reported yet",
+            "Start the kiosk service (`systemctl start kiosk`, docs/deploy.md)",
+        )
     if not pid_alive(int(state.get("pid", 0))):
-        return Check("watchdog", WARNING, f"the kiosk that reported (pid {state.get('pid')}) "
-                     "is not running", "Start the kiosk service (`systemctl start kiosk`)")
+        return Check(
+            "watchdog",
+            WARNING,
+            f"the kiosk that reported (pid {state.get('pid')}) is not running",
+            "Start the kiosk service (`systemctl start kiosk`)",
+        )
     age = (datetime.now(UTC) - datetime.fromisoformat(state["last_ping"])).total_seconds()
     interval = state.get("interval_s") or 10.0
     if age > max(3 * interval, 30.0):
-        return Check("watchdog", FAULT, f"main loop silent for {age:.0f} s (pid {state['pid']})",
-                     "The kiosk is hung; under systemd the watchdog restarts it — else "
-                     "restart it (`systemctl restart kiosk`)")
+        return Check(
+            "watchdog",
+            FAULT,
+            f"main loop silent for {age:.0f} s (pid {state['pid']})",
+            "The kiosk is hung; under systemd the watchdog restarts it — else "
+            "restart it (`systemctl restart kiosk`)",
+        )
     if not state.get("supervised"):
-        return Check("watchdog", WARNING, f"kiosk pid {state['pid']} runs without a "
-                     "supervisor (NOTIFY_SOCKET unset)", "Run it under the systemd unit "
-                     "(`kiosk install-units`) so a crash or hang restarts it")
-    return Check("watchdog", OK, f"supervised, pid {state['pid']}, last ping {age:.0f} s ago"
-                 + ("" if state.get("interval_s") else " (no WatchdogSec)"))
+        return Check(
+            "watchdog",
+            WARNING,
+            f"kiosk pid {state['pid']} runs without a supervisor (NOTIFY_SOCKET unset)",
+            "Run it under the systemd unit (`kiosk install-units`) so a crash or hang restarts it",
+        )
+    return Check(
+        "watchdog",
+        OK,
+        f"supervised, pid {state['pid']}, last ping {age:.0f} s ago"
+        + ("" if state.get("interval_s") else " (no WatchdogSec)"),
+    )
 
 
 def check_config(core: Any) -> Check:
@@ -192,8 +244,12 @@ def check_config(core: Any) -> Check:
     if s["pending"]:
         version += f", v{s['pending']} pending (applied when no citizen is in session)"
     if s["rejected"]:
-        return Check("config", WARNING, f"{version}; rejected {s['rejected']}",
-                     errors.REMOTE_CONFIG_INVALID.hint)
+        return Check(
+            "config",
+            WARNING,
+            f"{version}; rejected {s['rejected']}",
+            errors.REMOTE_CONFIG_INVALID.hint,
+        )
     return Check("config", OK, version)
 
 
@@ -214,14 +270,16 @@ def check_server(core: Any, settings: Settings, t: Thresholds) -> list[Check]:
 
     creds = getattr(core, "credentials", None)
     if core is None or creds is None or core.client is None:
-        return [Check("server", FAULT, "this kiosk is not enrolled",
-                      errors.NOT_PROVISIONED.hint)]
+        return [Check("server", FAULT, "this kiosk is not enrolled", errors.NOT_PROVISIONED.hint)]
     out: list[Check] = []
     try:
         health = core.client.health(timeout=t.server_timeout)
     except KioskError as exc:
-        out.append(Check("server", FAULT, f"{creds.server_url}: {exc.message} [{exc.code}]",
-                         exc.error.hint))
+        out.append(
+            Check(
+                "server", FAULT, f"{creds.server_url}: {exc.message} [{exc.code}]", exc.error.hint
+            )
+        )
         out.append(_clock_check(core, reachable=False))
         return out
     server_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=UTC)
@@ -234,8 +292,7 @@ def check_server(core: Any, settings: Settings, t: Thresholds) -> list[Check]:
         me = core.client.device_me(timeout=t.server_timeout)
         out.append(Check("token", OK, f"accepted: {me.role} {me.tag or ''} ({creds.device_id})"))
     except KioskError as exc:
-        out.append(Check("token", FAULT, f"refused: {exc.message} [{exc.code}]",
-                         exc.error.hint))
+        out.append(Check("token", FAULT, f"refused: {exc.message} [{exc.code}]", exc.error.hint))
     out.append(_version_check(health.version))
     out.append(_clock_check(core, reachable=True))
     return out
@@ -248,21 +305,33 @@ def _clock_check(core: Any, *, reachable: bool) -> Check:
     as_of = "" if reachable else " (as of the last contact)"
     hint = "Set the clock (enable NTP: `timedatectl set-ntp true`); tickets and retention use it"
     if clock["behind"]:
-        return Check("clock", FAULT, f"kiosk clock is behind the last server time seen "
-                     f"({clock['last_server_time']}){as_of}", hint)
+        return Check(
+            "clock",
+            FAULT,
+            f"kiosk clock is behind the last server time seen ({clock['last_server_time']}){as_of}",
+            hint,
+        )
     if skew is None:
         return Check("clock", WARNING, "never compared with the server", hint)
     if clock["skewed"]:
-        return Check("clock", FAULT, f"kiosk clock off by {skew:+.0f} s (tolerance "
-                     f"{tolerance:.0f} s){as_of}", hint)
+        return Check(
+            "clock",
+            FAULT,
+            f"kiosk clock off by {skew:+.0f} s (tolerance {tolerance:.0f} s){as_of}",
+            hint,
+        )
     return Check("clock", OK, f"skew {skew:+.1f} s{as_of}")
 
 
 # --- the run ---------------------------------------------------------------------------------
-def run_doctor(core_or_settings: Any, home: Path | None = None, *,
-               thresholds: Thresholds | None = None,
-               device_statuses: Callable[[], list[dict[str, Any]]] | None = None,
-               actor: str | None = "technician") -> DoctorReport:
+def run_doctor(
+    core_or_settings: Any,
+    home: Path | None = None,
+    *,
+    thresholds: Thresholds | None = None,
+    device_statuses: Callable[[], list[dict[str, Any]]] | None = None,
+    actor: str | None = "technician",
+) -> DoctorReport:
     """Run every check. `core_or_settings`: a KioskCore (the running kiosk, the technician
     screen) or Settings (the CLI; a core is opened and closed here). With an `actor` the run
     goes to the audit log."""
@@ -288,8 +357,9 @@ def run_doctor(core_or_settings: Any, home: Path | None = None, *,
         if core is not None:
             report.checks += check_server(core, settings, t)
         else:
-            report.checks.append(Check("server", WARNING, "not checked: the local store "
-                                       "could not be opened", ""))
+            report.checks.append(
+                Check("server", WARNING, "not checked: the local store could not be opened", "")
+            )
         report.checks.append(check_disk(home, t))
         report.checks.append(check_store(core, store_error))
         if core is not None:
@@ -298,10 +368,16 @@ def run_doctor(core_or_settings: Any, home: Path | None = None, *,
         if actor:
             from kiosk import audit
 
-            audit.record(home, "doctor", outbox=core.outbox if core else None, actor=actor,
-                         outcome=report.status,
-                         detail={"not_ok": [f"{c.name}: {c.status}" for c in report.checks
-                                            if c.status != OK]})
+            audit.record(
+                home,
+                "doctor",
+                outbox=core.outbox if core else None,
+                actor=actor,
+                outcome=report.status,
+                detail={
+                    "not_ok": [f"{c.name}: {c.status}" for c in report.checks if c.status != OK]
+                },
+            )
     finally:
         if own_core and core is not None:
             core.close()

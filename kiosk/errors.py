@@ -206,7 +206,7 @@ STORE_TOO_NEW = define("E-STO-02", 9, "Local store is newer than this software",
                        "本地数据版本过新", "Install the newer kiosk version again")
 DISK_FULL = define("E-STO-03", 9, "Disk is full", "存储空间不足", "Free disk space on the kiosk")
 SQLITE_UNSUPPORTED = define("E-STO-04", 9, "SQLite lacks a feature the kiosk needs",
-                            "本地数据库版本不支持", "Use a Python linked with SQLite ≥ 3.35")
+                            "本地数据库版本不支持", "Use a Python linked with SQLite ≥ 3.35 with FTS5")
 
 # --- provisioning (E-PRV) --------------------------------------------------------------------
 ALREADY_PROVISIONED = define("E-PRV-01", 14, "This kiosk is already enrolled",
@@ -229,6 +229,13 @@ REMOTE_CONFIG_INVALID = define("E-DOC-02", 16, "Remote configuration is invalid;
                                "one is kept", "远程配置有误，已保留原配置",
                                "Fix the file and store it again with `kiosk admin config set`",
                                http_status=422)
+TECHNICIAN_PIN_WRONG = define("E-DOC-03", 16, "Technician PIN or card not accepted",
+                              "密码错误", "Try again; repeated failures lock the technician "
+                              "screen for a while", http_status=401)
+TECHNICIAN_LOCKED = define("E-DOC-04", 16, "Technician screen locked after repeated failures",
+                           "维护界面已锁定，请稍后再试", "Wait until the lock-out ends")
+TECHNICIAN_PIN_UNSET = define("E-DOC-05", 16, "No technician PIN is set on this kiosk",
+                              "尚未设置维护密码", "Set one with `kiosk technician set-pin`")
 UNITS_INSTALL_FAILED = define("E-DEP-01", 17, "Installing the system units failed",
                               "系统服务安装失败", "Run as root, or give --target DIR and copy the "
                               "files yourself (docs/deploy.md)")

@@ -41,8 +41,11 @@ def load_profile(name: str, directory: Path | None = None) -> dict[str, dict[str
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise KioskError(HARDWARE_PROFILE_INVALID, f"{path}: {exc}") from exc
     data.pop("description", None)
-    problems = [f"[{s}] may not be set by a hardware profile" for s in data
-                if s not in PROFILE_SECTIONS or s not in SECTIONS or not isinstance(data[s], dict)]
+    problems = [
+        f"[{s}] may not be set by a hardware profile"
+        for s in data
+        if s not in PROFILE_SECTIONS or s not in SECTIONS or not isinstance(data[s], dict)
+    ]
     if problems:
         raise KioskError(HARDWARE_PROFILE_INVALID, f"{path}: " + "; ".join(problems))
     return data

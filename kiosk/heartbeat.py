@@ -32,13 +32,18 @@ def outbox_health(store: Any, paused: str | None) -> dict[str, Any]:
     rows = store.query(
         "SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
         f"WHERE kind NOT IN ({marks}) AND state IN ('pending', 'sending', 'refused') "
-        "GROUP BY state", TELEMETRY_KINDS)
+        "GROUP BY state",
+        TELEMETRY_KINDS,
+    )
     by = {r["state"]: r for r in rows}
     pending = [by[s] for s in ("pending", "sending") if s in by]
     oldest = min((r["oldest"] for r in pending), default=None)
-    return {"pending": sum(r["n"] for r in pending),
-            "refused": by["refused"]["n"] if "refused" in by else 0,
-            "paused": paused or None, "oldest_pending_at": oldest}
+    return {
+        "pending": sum(r["n"] for r in pending),
+        "refused": by["refused"]["n"] if "refused" in by else 0,
+        "paused": paused or None,
+        "oldest_pending_at": oldest,
+    }
 
 
 def call_staff_requests(store: Any, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -64,8 +69,9 @@ def clear_call_staff(store: Any) -> None:
         store.set_meta(conn, CALL_STAFF_META, "[]")
 
 
-def overall(devices: list[dict[str, Any]], outbox: dict[str, Any],
-            config_rejected: str | None) -> str:
+def overall(
+    devices: list[dict[str, Any]], outbox: dict[str, Any], config_rejected: str | None
+) -> str:
     statuses = {d["status"] for d in devices}
     if 2 in statuses or outbox.get("paused"):
         return "fault"
@@ -85,17 +91,21 @@ def build(core: Any, devices: list[dict[str, Any]], *, interval: float) -> wire.
     skew = store.get_meta(SKEW_META)
     disk = shutil.disk_usage(core.home)
     return wire.Heartbeat(
-        sent_at=datetime.now(UTC), version=__version__,
-        status=overall(devices, outbox, config["rejected"]), interval_s=interval,
+        sent_at=datetime.now(UTC),
+        version=__version__,
+        status=overall(devices, outbox, config["rejected"]),
+        interval_s=interval,
         devices=[wire.DeviceHealth(**d) for d in devices],
         outbox=wire.OutboxHealth(**outbox),
         last_sync=store.get_meta(LAST_SYNC_META) or None,
         catalog_synced_at=store.get_meta(SYNCED_AT_META) or None,
         disk_free_mb=round(disk.free / 2**20, 1),
         clock_skew_s=float(skew) if skew else None,
-        config_version=config["version"], config_rejected=config["rejected"],
+        config_version=config["version"],
+        config_rejected=config["rejected"],
         call_staff=[wire.CallStaff(**r) for r in call_staff_requests(store)],
-        uptime_s=round(time.monotonic() - _STARTED, 1))
+        uptime_s=round(time.monotonic() - _STARTED, 1),
+    )
 
 
 def enqueue(core: Any, beat: wire.Heartbeat) -> str:
@@ -103,6 +113,11 @@ def enqueue(core: Any, beat: wire.Heartbeat) -> str:
     key = str(uuid.uuid4())
     with core.store.transaction() as conn:
         conn.execute("DELETE FROM outbox WHERE kind = ? AND state = 'pending'", (KIND,))
-        core.outbox.enqueue(conn, key=key, kind=KIND, stream=STREAM,
-                            body=beat.model_dump(mode="json", exclude_none=True))
+        core.outbox.enqueue(
+            conn,
+            key=key,
+            kind=KIND,
+            stream=STREAM,
+            body=beat.model_dump(mode="json", exclude_none=True),
+        )
     return key

@@ -39,11 +39,14 @@ def is_due(core: Any, now: datetime | None = None) -> bool:
 def prune_telemetry(core: Any, keep_days: int, now: datetime | None = None) -> int:
     """Delivered heartbeats and audit events older than `keep_days` (the server has them)."""
     cutoff = ((now or datetime.now(UTC)) - timedelta(days=keep_days)).isoformat(
-        timespec="milliseconds")
+        timespec="milliseconds"
+    )
     marks = ",".join("?" * len(TELEMETRY_KINDS))
     with core.store.transaction() as conn:
-        return conn.execute(f"DELETE FROM outbox WHERE kind IN ({marks}) AND state = 'sent' "
-                            "AND sent_at < ?", (*TELEMETRY_KINDS, cutoff)).rowcount
+        return conn.execute(
+            f"DELETE FROM outbox WHERE kind IN ({marks}) AND state = 'sent' AND sent_at < ?",
+            (*TELEMETRY_KINDS, cutoff),
+        ).rowcount
 
 
 def vacuum(core: Any) -> dict[str, int]:
@@ -66,8 +69,13 @@ def check_catalog(core: Any) -> dict[str, Any]:
             wire.CatalogItem.model_validate_json(row["doc"])
         except ValidationError:
             broken.append(row["code"])
-    result: dict[str, Any] = {"local_items": core.catalog.count(), "unparsable": len(broken),
-                              "refreshed": 0, "removed": 0, "server": False}
+    result: dict[str, Any] = {
+        "local_items": core.catalog.count(),
+        "unparsable": len(broken),
+        "refreshed": 0,
+        "removed": 0,
+        "server": False,
+    }
     if core.client is None:
         return result
     seen: set[str] = set()
@@ -86,8 +94,10 @@ def check_catalog(core: Any) -> dict[str, Any]:
     orphans = sorted(local - seen)
     with core.store.transaction() as conn:
         if orphans:
-            apply_page(conn, wire.CatalogChanges(items=[], deleted=orphans, cursor=cursor or "",
-                                                 more=False))
+            apply_page(
+                conn,
+                wire.CatalogChanges(items=[], deleted=orphans, cursor=cursor or "", more=False),
+            )
         core.store.set_meta(conn, CURSOR_META, cursor or "")
         core.store.set_meta(conn, SYNCED_AT_META, now_iso())
     result.update(removed=len(orphans), server=True, local_items=core.catalog.count())
@@ -120,8 +130,13 @@ def run(core: Any, *, actor: str = "schedule") -> dict[str, Any]:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with core.store.transaction() as conn:
         core.store.set_meta(conn, LAST_RUN_META, now)
-    audit.record(core.home, "maintenance", outbox=core.outbox, actor=actor,
-                 outcome="ok" if ok else "partial",
-                 detail=json.loads(json.dumps(report, default=str)))
+    audit.record(
+        core.home,
+        "maintenance",
+        outbox=core.outbox,
+        actor=actor,
+        outcome="ok" if ok else "partial",
+        detail=json.loads(json.dumps(report, default=str)),
+    )
     log.info("maintenance done (%s)", "ok" if ok else "with failures")
     return {"at": now, "ok": ok, "steps": report}

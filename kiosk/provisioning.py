@@ -24,7 +24,7 @@ from kiosk import audit, errors
 from kiosk.credentials import Credentials, load_credentials, save_credentials
 from kiosk.errors import KioskError
 from kiosk.paths import write_private
-from kiosk.settings import Settings, load_settings
+from kiosk.settings import Settings
 from offline_cache.client import HallClient
 
 log = logging.getLogger(__name__)
@@ -52,16 +52,21 @@ def request_from_mapping(data: Any, *, source: str = "provision file") -> Provis
         raise KioskError(errors.PROVISION_FILE_INVALID, f"{source}: must be a JSON object")
     known = {f.name for f in fields(ProvisionRequest)}
     problems = [f"unknown key {k!r}" for k in data if k not in known]
-    problems += [f"{k} is required" for k in ("server", "code", "name")
-                 if not isinstance(data.get(k), str) or not data[k].strip()]
-    problems += [f"{k} must be text" for k in ("location", "ca_bundle", "hardware")
-                 if data.get(k) is not None and not isinstance(data[k], str)]
+    problems += [
+        f"{k} is required"
+        for k in ("server", "code", "name")
+        if not isinstance(data.get(k), str) or not data[k].strip()
+    ]
+    problems += [
+        f"{k} must be text"
+        for k in ("location", "ca_bundle", "hardware")
+        if data.get(k) is not None and not isinstance(data[k], str)
+    ]
     if "replace" in data and not isinstance(data["replace"], bool):
         problems.append("replace must be true or false")
     if problems:
         raise KioskError(errors.PROVISION_FILE_INVALID, f"{source}: " + "; ".join(problems))
-    return ProvisionRequest(**{k: v.strip() if isinstance(v, str) else v
-                               for k, v in data.items()})
+    return ProvisionRequest(**{k: v.strip() if isinstance(v, str) else v for k, v in data.items()})
 
 
 def read_request_file(path: Path) -> dict[str, Any]:
@@ -83,8 +88,9 @@ def _hardware_layer(settings: Settings, request: ProvisionRequest) -> dict[str, 
     try:
         _with_layer(settings, layer)
     except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                           for e in exc.errors())
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
         raise KioskError(errors.HARDWARE_PROFILE_INVALID, f"{request.hardware}: {detail}") from exc
     return layer
 
@@ -95,14 +101,22 @@ def _read_ca(request: ProvisionRequest) -> bytes | None:
     try:
         data = Path(request.ca_bundle).read_bytes()
     except OSError as exc:
-        raise KioskError(errors.TLS_ERROR, f"CA bundle {request.ca_bundle}: {exc.strerror}") from exc
+        raise KioskError(
+            errors.TLS_ERROR, f"CA bundle {request.ca_bundle}: {exc.strerror}"
+        ) from exc
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise KioskError(errors.TLS_ERROR, f"CA bundle {request.ca_bundle}: no PEM certificate")
     return data
 
 
-def provision(settings: Settings, home: Path, request: ProvisionRequest, *,
-              progress: Progress | None = None, doctor: bool = False) -> dict[str, Any]:
+def provision(
+    settings: Settings,
+    home: Path,
+    request: ProvisionRequest,
+    *,
+    progress: Progress | None = None,
+    doctor: bool = False,
+) -> dict[str, Any]:
     """Enrol, store the identity, write the site file, first full sync; with `doctor`, run
     the doctor after and include its report. Raises E-PRV-01 for an enrolled kiosk unless
     `request.replace`."""
@@ -110,16 +124,21 @@ def provision(settings: Settings, home: Path, request: ProvisionRequest, *,
 
     existing = load_credentials(home, required=False)
     if existing and not request.replace:
-        raise KioskError(errors.ALREADY_PROVISIONED,
-                         f"enrolled as {existing.name} with {existing.server_url}")
+        raise KioskError(
+            errors.ALREADY_PROVISIONED, f"enrolled as {existing.name} with {existing.server_url}"
+        )
     site_layer = _hardware_layer(settings, request)
     ca = _read_ca(request)
     ca_path = None
     if ca is not None:  # verified with the given file; the kiosk keeps its own copy
         ca_path = str(home / CA_FILE)
     net = settings.network
-    client = HallClient(request.server, connect_timeout=net.connect_timeout,
-                        read_timeout=net.read_timeout, ca_bundle=request.ca_bundle)
+    client = HallClient(
+        request.server,
+        connect_timeout=net.connect_timeout,
+        read_timeout=net.read_timeout,
+        ca_bundle=request.ca_bundle,
+    )
     try:
         health = client.health()
         enrolled = client.enroll(request.code, request.name, request.location)
@@ -130,10 +149,18 @@ def provision(settings: Settings, home: Path, request: ProvisionRequest, *,
     if ca is not None:
         write_private(home / CA_FILE, ca)
     server_url = request.server.rstrip("/")
-    creds = Credentials(server_url=server_url, device_id=enrolled.device_id,
-                        token=enrolled.token, role=enrolled.role, name=request.name,
-                        hall=enrolled.hall or health.hall, hall_key=enrolled.hall_key,
-                        tag=enrolled.tag, location=request.location, ca_bundle=ca_path)
+    creds = Credentials(
+        server_url=server_url,
+        device_id=enrolled.device_id,
+        token=enrolled.token,
+        role=enrolled.role,
+        name=request.name,
+        hall=enrolled.hall or health.hall,
+        hall_key=enrolled.hall_key,
+        tag=enrolled.tag,
+        location=request.location,
+        ca_bundle=ca_path,
+    )
     path = save_credentials(home, creds)
     log.info("enrolled as device %s (%s) with %s", creds.device_id, creds.role, server_url)
 
@@ -150,19 +177,34 @@ def provision(settings: Settings, home: Path, request: ProvisionRequest, *,
 
     core = KioskCore(settings, home)
     try:
-        audit.record(home, "provision", outbox=core.outbox,
-                     detail={"device_id": creds.device_id, "server": server_url,
-                             "role": creds.role, "replaced": existing is not None,
-                             "hardware": request.hardware or ""})
+        audit.record(
+            home,
+            "provision",
+            outbox=core.outbox,
+            detail={
+                "device_id": creds.device_id,
+                "server": server_url,
+                "role": creds.role,
+                "replaced": existing is not None,
+                "hardware": request.hardware or "",
+            },
+        )
         first = core.sync_once(pull_catalog=False)
-        pulled = core.catalog.pull(core.client, progress=progress) if first.state == "online" \
-            else 0
+        pulled = core.catalog.pull(core.client, progress=progress) if first.state == "online" else 0
         result = core.sync_once(pull_catalog=False)
     finally:
         core.close()
-    out = {"device_id": creds.device_id, "role": creds.role, "hall": creds.hall,
-           "server": server_url, "credentials": str(path), "site_file": str(site),
-           "hardware": request.hardware, "catalog_items": pulled, "sync_state": result.state}
+    out = {
+        "device_id": creds.device_id,
+        "role": creds.role,
+        "hall": creds.hall,
+        "server": server_url,
+        "credentials": str(path),
+        "site_file": str(site),
+        "hardware": request.hardware,
+        "catalog_items": pulled,
+        "sync_state": result.state,
+    }
     if doctor:
         from kiosk.doctor import run_doctor
 
@@ -180,8 +222,9 @@ def _with_layer(settings: Settings, layer: dict[str, dict[str, Any]]) -> Setting
 
 
 # --- the unattended path -----------------------------------------------------------------------
-def apply_provision_file(settings: Settings, home: Path, *,
-                         progress: Progress | None = None) -> dict[str, Any] | None:
+def apply_provision_file(
+    settings: Settings, home: Path, *, progress: Progress | None = None
+) -> dict[str, Any] | None:
     """Apply `KIOSK_HOME/provision.json` once (call at start: `kiosk run`, `kiosk demo`).
 
     Success removes the file (it holds a one-time code). A file that can never work (invalid,
@@ -198,24 +241,22 @@ def apply_provision_file(settings: Settings, home: Path, *,
             request = replace(request, ca_bundle=str(home / request.ca_bundle))
         result = provision(settings, home, request, progress=progress)
     except KioskError as exc:
-        if exc.code in {errors.SERVER_UNREACHABLE.code, errors.SERVER_TIMEOUT.code,
-                        errors.SERVER_BUSY.code, errors.SERVER_ERROR.code}:
-            log.warning("provision.json not applied yet (%s); retrying at the next start",
-                        exc.code)
+        if exc.code in {
+            errors.SERVER_UNREACHABLE.code,
+            errors.SERVER_TIMEOUT.code,
+            errors.SERVER_BUSY.code,
+            errors.SERVER_ERROR.code,
+        }:
+            log.warning("provision.json not applied yet (%s); retrying at the next start", exc.code)
             raise
         rejected = path.with_name(PROVISION_FILE + ".rejected")
         path.replace(rejected)
-        write_private(rejected.with_name(PROVISION_FILE + ".error"),
-                      json.dumps(exc.to_json(), ensure_ascii=False))
+        write_private(
+            rejected.with_name(PROVISION_FILE + ".error"),
+            json.dumps(exc.to_json(), ensure_ascii=False),
+        )
         log.error("provision.json rejected (%s): %s", exc.code, exc.message)
         raise
     path.unlink(missing_ok=True)
     log.info("provision.json applied and removed")
     return result
-
-
-def reload_settings_after(home: Path) -> Settings:
-    """Settings as a fresh start would load them (the site file may have changed)."""
-    from kiosk.config_layer import site_environ
-
-    return load_settings(environ=site_environ(home))

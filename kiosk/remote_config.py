@@ -34,9 +34,11 @@ REJECTED_META = "remote_config_rejected"
 def status(core: Any) -> dict[str, Any]:
     applied = read_remote_layer(core.home)
     pending = _read_pending(core.home)
-    return {"version": applied[0] if applied else None,
-            "pending": pending["version"] if pending else None,
-            "rejected": core.store.get_meta(REJECTED_META) or None}
+    return {
+        "version": applied[0] if applied else None,
+        "pending": pending["version"] if pending else None,
+        "rejected": core.store.get_meta(REJECTED_META) or None,
+    }
 
 
 def _read_pending(home: Any) -> dict[str, Any] | None:
@@ -72,13 +74,16 @@ def pull(core: Any) -> dict[str, Any]:
         validate_layer(reply.config, home=core.home)
     except KioskError as exc:
         return _reject(core, reply.version, exc)
-    write_private(core.home / PENDING_FILE, json.dumps(
-        {"version": reply.version, "etag": reply.etag, "config": reply.config},
-        ensure_ascii=False))
+    write_private(
+        core.home / PENDING_FILE,
+        json.dumps(
+            {"version": reply.version, "etag": reply.etag, "config": reply.config},
+            ensure_ascii=False,
+        ),
+    )
     with core.store.transaction() as conn:
         core.store.set_meta(conn, REJECTED_META, "")
-    log.info("remote configuration v%d is pending (applied at the next safe moment)",
-             reply.version)
+    log.info("remote configuration v%d is pending (applied at the next safe moment)", reply.version)
     core.emit("config_pending", {"version": reply.version})
     return {"result": "pending", "version": reply.version}
 
@@ -110,13 +115,23 @@ def apply_pending(core: Any, *, actor: str = "kiosk") -> dict[str, Any] | None:
     except KioskError as exc:
         (core.home / PENDING_FILE).unlink(missing_ok=True)
         result = _reject(core, version, exc)
-        audit.record(core.home, "config_apply", outbox=core.outbox, outcome="rejected",
-                     actor=actor, detail={"version": version, "reason": result["reason"]})
+        audit.record(
+            core.home,
+            "config_apply",
+            outbox=core.outbox,
+            outcome="rejected",
+            actor=actor,
+            detail={"version": version, "reason": result["reason"]},
+        )
         return result
     changes = _effect(core, pending["config"])
-    write_private(core.home / REMOTE_CONFIG_FILE, json.dumps(
-        {"version": version, "etag": pending.get("etag"), "config": pending["config"]},
-        ensure_ascii=False))
+    write_private(
+        core.home / REMOTE_CONFIG_FILE,
+        json.dumps(
+            {"version": version, "etag": pending.get("etag"), "config": pending["config"]},
+            ensure_ascii=False,
+        ),
+    )
     os.unlink(core.home / PENDING_FILE)
     if changes:
         data = core.settings.model_dump()
@@ -125,7 +140,12 @@ def apply_pending(core: Any, *, actor: str = "kiosk") -> dict[str, Any] | None:
         core.settings = Settings.model_validate(data)
     changed = sorted(f"{s}.{k}" for s, k in changes)
     log.info("remote configuration v%d applied (%s)", version, ", ".join(changed) or "no change")
-    audit.record(core.home, "config_apply", outbox=core.outbox, actor=actor,
-                 detail={"version": version, "changed": changed})
+    audit.record(
+        core.home,
+        "config_apply",
+        outbox=core.outbox,
+        actor=actor,
+        detail={"version": version, "changed": changed},
+    )
     core.emit("config_applied", {"version": version, "changed": changed})
     return {"result": "applied", "version": version, "changed": changed}

@@ -27,8 +27,9 @@ MAINTENANCE_CHECK_S = 60.0
 
 
 class KioskRuntime:
-    def __init__(self, core: Any, watchdog: Watchdog, *,
-                 provisioned: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, core: Any, watchdog: Watchdog, *, provisioned: dict[str, Any] | None = None
+    ) -> None:
         self.core = core
         self.watchdog = watchdog
         self.provisioned = provisioned
@@ -36,8 +37,15 @@ class KioskRuntime:
         self._maintenance: Future | None = None
 
     @classmethod
-    def start(cls, settings: Any = None, home: Path | None = None, *, background: bool = True,
-              file_log: bool = True, environ: dict[str, str] | None = None) -> KioskRuntime:
+    def start(
+        cls,
+        settings: Any = None,
+        home: Path | None = None,
+        *,
+        background: bool = True,
+        file_log: bool = True,
+        environ: dict[str, str] | None = None,
+    ) -> KioskRuntime:
         from kiosk.config_layer import site_environ
         from kiosk.core import KioskCore
         from kiosk.paths import kiosk_home
@@ -47,6 +55,9 @@ class KioskRuntime:
         home = home or kiosk_home()
         explicit = settings is not None
         settings = settings or load_settings(environ=site_environ(home))
+        if file_log:  # first, so the enrolment of a dropped-in provision.json is logged too
+            logging.getLogger().setLevel(settings.log.level.upper())  # this process is the kiosk
+            logfile.attach(home, settings.log.level)
         watchdog = Watchdog(home, environ=environ)
         watchdog.status("starting")
         provisioned = None
@@ -56,8 +67,6 @@ class KioskRuntime:
             log.error("provision.json: %s %s", exc.code, exc.message)
         if provisioned and not explicit:
             settings = load_settings(environ=site_environ(home))
-        if file_log:
-            logfile.attach(home, settings.log.level)
         core = KioskCore(settings, home)
         try:
             core.apply_pending_config(actor="start")

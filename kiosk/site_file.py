@@ -17,11 +17,14 @@ from kiosk.settings import load_settings
 FILENAME = "site.toml"
 
 
-def merge_site(home: Path, layer: dict[str, dict[str, Any]], *,
-               environ: dict[str, str] | None = None) -> Path:
+def merge_site(
+    home: Path, layer: dict[str, dict[str, Any]], *, environ: dict[str, str] | None = None
+) -> Path:
     path = home / FILENAME
     try:
-        doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+        doc = (
+            tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+        )
     except (OSError, tomlkit.exceptions.TOMLKitError) as exc:
         raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
     for section, values in layer.items():
@@ -34,8 +37,10 @@ def merge_site(home: Path, layer: dict[str, dict[str, Any]], *,
     tmp = path.with_name(FILENAME + ".new")
     tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
     try:  # every bad value named with its source (E-CFG-01) before anything is replaced
-        load_settings(site_file=tmp, environ={**(environ if environ is not None else os.environ),
-                                              "KIOSK_HOME": str(home)})
+        load_settings(
+            site_file=tmp,
+            environ={**(environ if environ is not None else os.environ), "KIOSK_HOME": str(home)},
+        )
     except KioskError:
         tmp.unlink(missing_ok=True)
         raise

@@ -30,12 +30,24 @@ class UnitOptions:
     port: int = 8470
 
 
-def default_options(home: Path, *, user: str | None = None, data_dir: Path | None = None,
-                    host: str = "127.0.0.1", port: int = 8470) -> UnitOptions:
+def default_options(
+    home: Path,
+    *,
+    user: str | None = None,
+    data_dir: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8470,
+) -> UnitOptions:
     exe = shutil.which("kiosk") or str(Path(sys.executable).with_name("kiosk"))
-    return UnitOptions(user=user or getpass.getuser(), home=home.resolve(), kiosk=exe,
-                       cage=shutil.which("cage") or "/usr/bin/cage",
-                       data_dir=(data_dir or home / "server").resolve(), host=host, port=port)
+    return UnitOptions(
+        user=user or getpass.getuser(),
+        home=home.resolve(),
+        kiosk=exe,
+        cage=shutil.which("cage") or "/usr/bin/cage",
+        data_dir=(data_dir or home / "server").resolve(),
+        host=host,
+        port=port,
+    )
 
 
 def render(which: str, options: UnitOptions) -> str:
@@ -44,9 +56,15 @@ def render(which: str, options: UnitOptions) -> str:
         text = template.read_text(encoding="utf-8")
     except OSError as exc:
         raise KioskError(UNITS_INSTALL_FAILED, f"template {template}: {exc.strerror}") from exc
-    values = {"user": options.user, "home": str(options.home), "kiosk": options.kiosk,
-              "cage": options.cage, "data_dir": str(options.data_dir or options.home / "server"),
-              "host": options.host, "port": str(options.port)}
+    values = {
+        "user": options.user,
+        "home": str(options.home),
+        "kiosk": options.kiosk,
+        "cage": options.cage,
+        "data_dir": str(options.data_dir or options.home / "server"),
+        "host": options.host,
+        "port": str(options.port),
+    }
     for key, value in values.items():
         text = text.replace("{" + key + "}", value)
     return text
@@ -65,5 +83,7 @@ def install(which: list[str], options: UnitOptions, target: Path = SYSTEM_DIR) -
             raise KioskError(UNITS_INSTALL_FAILED, f"{path}: {exc.strerror}") from exc
         written.append(str(path))
     units = " ".join(UNITS[n] for n in which)
-    return {"written": written, "next": ["systemctl daemon-reload",
-                                         f"systemctl enable --now {units}"]}
+    return {
+        "written": written,
+        "next": ["systemctl daemon-reload", f"systemctl enable --now {units}"],
+    }

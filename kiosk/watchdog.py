@@ -64,8 +64,13 @@ class Watchdog:
     """Call `ready()` once the home screen is up and `tick()` from the main loop (often; it
     sends at most one ping per interval)."""
 
-    def __init__(self, home: Path, *, environ: Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
         self.supervised = bool(self.environ.get("NOTIFY_SOCKET"))
         self.interval = watchdog_interval(self.environ)
@@ -106,9 +111,14 @@ class Watchdog:
         return True
 
     def _write_state(self) -> None:
-        state = {"pid": os.getpid(), "supervised": self.supervised,
-                 "interval_s": self.interval, "last_ping": _now_iso(),
-                 "ready_at": self._ready_at, "status": self._status}
+        state = {
+            "pid": os.getpid(),
+            "supervised": self.supervised,
+            "interval_s": self.interval,
+            "last_ping": _now_iso(),
+            "ready_at": self._ready_at,
+            "status": self._status,
+        }
         try:
             self.state_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = self.state_path.with_name(self.state_path.name + ".tmp")

@@ -409,6 +409,7 @@ class FleetDevice(Reply):
     role: Role
     tag: str | None = None
     location: str | None = None
+    created_at: datetime | None = None
     last_seen: datetime | None = None
     revoked_at: datetime | None = None
     heartbeat_at: datetime | None = None

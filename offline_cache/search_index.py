@@ -1,48 +1,53 @@
 """The guide-search index, kept in the local store and maintained inside each catalog page's
 transaction (docs/search.md has the design and the measurements behind it).
 
-Three layers, all ordinary SQLite B-trees (no FTS5: its trigram tokenizer cannot match 1–2
-Chinese characters on SQLite 3.40, and its results cannot be ordered by popularity without a
-sort):
+SQLite B-trees, and FTS5 for the one part an inverted index is good at. Not FTS5's own Chinese
+matching: its trigram tokenizer cannot match 1–2 characters on SQLite 3.40, and no FTS5 query
+hands back matches most-popular-first without a sort.
 
-- search_term: each distinct searchable string (title, alias, body segment, English title) per
-  facet (department, audience, life events), with the highest popularity of its items.
-- search_gram: each term's grams — every Chinese character and character pair, and the first
-  1–3 letters at each pinyin syllable / initial / English word — keyed so that one gram's terms
-  come out most popular first. Every substring of ≥ 1 character contains a gram, so recall is
-  complete; longer queries are verified against the term text.
-- search_posting: the items of each term, most popular first.
-
-A query walks terms in popularity order and stops as soon as no remaining term can beat the
-results it holds (offline_cache.search_query).
+- search_term: each distinct title and alias (with the pinyin and initials the server made) and
+  each distinct body segment (a condition, material, step or situation name), with the
+  popularity of its most popular item; an index walks a kind's terms most popular first.
+- search_gram (FTS5, contentless, one row per term): the term's grams as tokens — for every
+  character of its text the pair of characters starting there (the last character alone), and
+  for every pinyin syllable / initial the three letters from there. Every query is one exact
+  gram or one gram prefix ("证" is 证…, "yy" is yy…), so recall is complete at 1 and 2
+  characters too; longer queries are verified on the term. FTS5 writes each transaction's new
+  grams as one small sorted segment, where a B-tree keyed by gram dirtied ~850 scattered pages
+  per 500 items (bench/bench_search.py). Grams never change once written: popularity lives on
+  the term, so an update moves one small row.
+- search_posting: the items of each title/alias term, most popular first.
+- search_body_set: the set of body segments items have; items share sets (materials repeat
+  across a catalog), so the body costs an item one column instead of a dozen postings.
+- search_doc: per item its facet (department, audience, life events), popularity, terms and
+  body set: what an update or a tombstone must undo.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kiosk import wire
 from offline_cache.search_text import (
-    ALIAS,
     BODY,
-    EN,
-    TITLE,
-    Facet,
     Term,
     ascii_keys,
-    item_facet,
-    item_terms,
+    body_terms,
+    name_terms,
+    syllable_suffixes,
 )
 
 log = logging.getLogger(__name__)
 
-LATIN = 4  # gram stream of a term's Latin keys: kind + LATIN; its Chinese text: kind
-_LATIN_GRAM_MAX = 3
+LATIN = 4  # gram stream of a term's pinyin/initials: kind + LATIN; of its Chinese text: kind
+LATIN_GRAM = 3
 _CHUNK = 500  # bound parameters per IN (...) list
 
 SCHEMA = [
@@ -52,50 +57,64 @@ SCHEMA = [
         audience TEXT NOT NULL,
         life_events TEXT NOT NULL,
         UNIQUE (department, audience, life_events))""",
+    "CREATE TABLE search_dept (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+    # Written once when a term first appears; what changes lives in search_rank.
     """CREATE TABLE search_term (
         id INTEGER PRIMARY KEY,
         hkey INTEGER NOT NULL,
         kind INTEGER NOT NULL,
         label TEXT NOT NULL,
-        facet INTEGER NOT NULL,
         text TEXT NOT NULL,
         pinyin TEXT NOT NULL,
-        pyc TEXT NOT NULL,
-        initials TEXT NOT NULL,
-        max_pop INTEGER NOT NULL,
-        n_items INTEGER NOT NULL)""",
+        pyc TEXT NOT NULL,  -- compact pinyin: yingyezhizhao
+        pysfx TEXT NOT NULL,  -- from each later syllable: |yezhizhao|zhizhao|zhao
+        initials TEXT NOT NULL)""",
     "CREATE INDEX search_term_hkey ON search_term(hkey)",
     "CREATE INDEX search_term_text ON search_term(kind, text)",
-    "CREATE INDEX search_term_pyc ON search_term(kind, pyc) WHERE pyc != ''",
-    "CREATE INDEX search_term_initials ON search_term(kind, initials) WHERE initials != ''",
-    """CREATE TABLE search_gram (
-        gram TEXT NOT NULL,
-        stream INTEGER NOT NULL,
-        first INTEGER NOT NULL,
-        neg_max_pop INTEGER NOT NULL,
-        term INTEGER NOT NULL,
-        facet INTEGER NOT NULL,
-        PRIMARY KEY (gram, stream, first, neg_max_pop, term)) WITHOUT ROWID""",
-    """CREATE TABLE search_gram_df (
-        gram TEXT NOT NULL,
-        stream INTEGER NOT NULL,
-        n INTEGER NOT NULL,
-        PRIMARY KEY (gram, stream)) WITHOUT ROWID""",
+    "CREATE INDEX search_term_pyc ON search_term(kind, pyc)",
+    "CREATE INDEX search_term_initials ON search_term(kind, initials)",
+    # Small rows, so that a page of updates dirties few database pages.
+    """CREATE TABLE search_rank (
+        id INTEGER PRIMARY KEY,  -- the term
+        kind INTEGER NOT NULL,
+        max_pop INTEGER NOT NULL,  -- titles and aliases: popularity of its most popular item
+        dept INTEGER NOT NULL,  -- the department of all its items; 0: several
+        n_sets INTEGER NOT NULL)  -- body segments: how many body sets hold it""",
+    "CREATE INDEX search_rank_pop ON search_rank(kind, max_pop DESC, id, dept)",
+    # rowid: the term. Tokens: gram_token(); detail=none: membership is all a query needs.
+    # prefix: one Latin letter (3 token chars), two (4), one Chinese character (10) — the
+    # prefix queries of 1–2 letter and 1 character searches read one doclist, not hundreds.
+    """CREATE VIRTUAL TABLE search_gram USING fts5(
+        grams, content='', detail=none, tokenize='ascii', prefix='3 4 10')""",
     """CREATE TABLE search_posting (
         term INTEGER NOT NULL,
         neg_pop INTEGER NOT NULL,
         code TEXT NOT NULL,
+        facet INTEGER NOT NULL,
         PRIMARY KEY (term, neg_pop, code)) WITHOUT ROWID""",
+    """CREATE TABLE search_body_set (
+        id INTEGER PRIMARY KEY,
+        hkey INTEGER NOT NULL,
+        segs TEXT NOT NULL,
+        max_pop INTEGER NOT NULL)""",
+    "CREATE INDEX search_body_set_hkey ON search_body_set(hkey)",
+    "CREATE INDEX search_body_set_pop ON search_body_set(max_pop DESC, id)",
+    """CREATE TABLE search_body_member (
+        term INTEGER NOT NULL,
+        body_set INTEGER NOT NULL,
+        PRIMARY KEY (term, body_set)) WITHOUT ROWID""",
     """CREATE TABLE search_doc (
         code TEXT PRIMARY KEY,
         facet INTEGER NOT NULL,
         neg_pop INTEGER NOT NULL,
-        terms TEXT NOT NULL) WITHOUT ROWID""",
-    "CREATE INDEX search_doc_pop ON search_doc(neg_pop, code)",
-    "CREATE INDEX search_doc_facet ON search_doc(facet, neg_pop, code)",
+        terms TEXT NOT NULL,
+        body_set INTEGER NOT NULL) WITHOUT ROWID""",
+    "CREATE INDEX search_doc_body ON search_doc(body_set, neg_pop, code, facet)",
+    "CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 ]
-TABLES = ("search_facet", "search_term", "search_gram", "search_gram_df", "search_posting",
-          "search_doc")
+TABLES = ("search_facet", "search_dept", "search_term", "search_rank", "search_gram",
+          "search_posting", "search_body_set", "search_body_member", "search_doc",
+          "search_state")
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -107,10 +126,12 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 
 def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
-    """Re-index every mirrored item from its stored document (repair, or a schema step).
-    Runs in the caller's transaction."""
+    """Re-index every mirrored item from its stored document, in the caller's transaction."""
     for table in TABLES:
-        conn.execute(f"DELETE FROM {table}")
+        if table == "search_gram":  # contentless FTS5: no DELETE, a command
+            conn.execute("INSERT INTO search_gram(search_gram) VALUES ('delete-all')")
+        else:
+            conn.execute(f"DELETE FROM {table}")
     count = 0
     last = ""
     while True:
@@ -123,49 +144,52 @@ def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
         last = rows[-1][0]
 
 
-# --- grams -----------------------------------------------------------------------------------
-def term_grams(term: Term) -> dict[tuple[str, int], int]:
-    """(gram, stream) → first (1 when the gram starts the string) for one term."""
-    grams: dict[tuple[str, int], int] = {}
-    if term.kind != EN:
-        text = term.text
-        for i in range(len(text)):
-            first = 1 if i == 0 else 0
-            for gram in (text[i], text[i:i + 2]) if i + 1 < len(text) else (text[i],):
-                key = (gram, term.kind)
-                if grams.get(key, 0) < first or key not in grams:
-                    grams[key] = first
-    stream = term.kind + LATIN
-    for key_text, starts in ascii_keys(term.pinyin, term.initials):
-        for b in starts:
-            first = 1 if b == 0 else 0
-            for length in range(1, _LATIN_GRAM_MAX + 1):
-                if b + length > len(key_text):
-                    break
-                key = (key_text[b:b + length], stream)
-                if key not in grams or grams[key] < first:
-                    grams[key] = first
+# --- what gets indexed -------------------------------------------------------------------------
+def term_grams(term: Term) -> dict[tuple[int, str], int]:
+    """(stream, gram) → first (1 when the gram starts the text or a Latin key) for one term."""
+    grams: dict[tuple[int, str], int] = {}
+    text = term.text
+    for i in range(len(text)):
+        key = (term.kind, text[i:i + 2])
+        if key not in grams:
+            grams[key] = 1 if i == 0 else 0
+    if term.kind != BODY:
+        stream = term.kind + LATIN
+        for key_text, starts in ascii_keys(term.pinyin, term.initials):
+            for b in starts:
+                key = (stream, key_text[b:b + LATIN_GRAM])
+                if b == 0:
+                    grams[key] = 1
+                elif key not in grams:
+                    grams[key] = 0
     return grams
 
 
-def _hkey(term: Term, facet: int) -> int:
-    raw = "\x1f".join((str(term.kind), term.label, str(facet), term.text, term.pinyin,
-                       term.initials)).encode()
+def gram_token(stream: int, first: int, gram: str) -> str:
+    """The FTS5 token of a gram: stream digit, a (starts the string) or b, then the gram — for
+    Chinese text in hex, eight digits a character (the ascii tokenizer keeps [0-9a-z] runs
+    whole, and a fixed width keeps "the grams starting with 证" a token prefix)."""
+    body = gram if stream >= LATIN else gram.encode("utf-32-be").hex()
+    return f"{stream}{'ab'[not first]}{body}"
+
+
+def _tokens(grams: dict[tuple[int, str], int]) -> str:
+    return " ".join([gram_token(stream, first, gram) for (stream, gram), first in grams.items()])
+
+
+def _hkey(*parts: object) -> int:
+    raw = "\x1f".join(map(str, parts)).encode()
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big", signed=True)
 
 
-# --- maintenance -----------------------------------------------------------------------------
-@dataclass
-class _TermState:
-    id: int
-    term: Term
-    facet: int
-    max_pop: int  # as stored (in search_gram keys); -1 for a term new in this page
-    n_items: int
-    existed: bool
-    added_pops: list[int] = field(default_factory=list)
-    removed_max: bool = False
-    delta: int = 0
+@lru_cache(maxsize=1 << 16)
+def _term_hkey(t: Term) -> int:
+    return _hkey(*t)
+
+
+# --- maintenance -------------------------------------------------------------------------------
+def _in(n: int) -> str:
+    return ",".join("?" * n)
 
 
 def _chunks(seq: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
@@ -173,172 +197,387 @@ def _chunks(seq: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
         yield seq[i:i + size]
 
 
-class _Facets:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.ids = {Facet(d, a, e): i for i, d, a, e in conn.execute(
-            "SELECT id, department, audience, life_events FROM search_facet")}
+class _Known:
+    """What this process knows the index holds (term and body-set ids, popularity, facets), so
+    a sync does not read back, page after page, the rows it wrote itself. It is trusted only
+    while the store's search token equals the one it wrote last: a rolled-back page, or a
+    writer elsewhere, leaves another token and the knowledge is dropped."""
 
-    def id(self, facet: Facet) -> int:
-        found = self.ids.get(facet)
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.token = 0
+        self.term_id: dict[Term, int] = {}
+        self.terms: dict[int, list] = {}  # id → [term, max_pop, dept, n_sets]
+        self.set_id: dict[tuple[int, ...], int] = {}
+        self.sets: dict[int, list] = {}  # id → [segments, max_pop]
+        # Raw strings of an item's names (title, aliases, their pinyin) → term ids, and of its
+        # body → segment term ids (a body set's key). Emptied when any term is dropped.
+        self.names_of: dict[tuple, tuple[int, ...]] = {}
+        self.body_of: dict[tuple, tuple[int, ...]] = {}
+        self.facets = {(d, a, e): i for i, d, a, e in conn.execute(
+            "SELECT id, department, audience, life_events FROM search_facet")}
+        self.facet_of: dict[tuple, int] = {}
+        self.depts: dict[str, int] = dict(conn.execute("SELECT name, id FROM search_dept"))
+        self.next_term = (conn.execute("SELECT max(id) FROM search_term").fetchone()[0] or 0) + 1
+        self.next_set = (conn.execute("SELECT max(id) FROM search_body_set").fetchone()[0]
+                         or 0) + 1
+
+    _TERM_SQL = ("SELECT t.id, t.kind, t.label, t.text, t.pinyin, t.initials, r.max_pop, "
+                 "r.dept, r.n_sets FROM search_term t JOIN search_rank r ON r.id = t.id WHERE ")
+
+    def _term_rows(self, rows: Iterable[tuple]) -> None:
+        for tid, kind, label, text, pinyin, initials, max_pop, dept, n_sets in rows:
+            term = Term(kind, label, text, pinyin, initials)
+            self.terms[tid] = [term, max_pop, dept, n_sets]
+            self.term_id.setdefault(term, tid)
+
+    def resolve_terms(self, conn: sqlite3.Connection, terms: Iterable[Term]) -> set[int]:
+        """Ids for the terms, reading unknown ones by hash; the ids of new terms are returned."""
+        wanted = [t for t in set(terms) if t not in self.term_id]
+        hkeys = list({_term_hkey(t) for t in wanted})
+        for chunk in _chunks(hkeys):
+            self._term_rows(conn.execute(f"{self._TERM_SQL} t.hkey IN ({_in(len(chunk))})",
+                                         chunk))
+        created = set()
+        for t in wanted:
+            if t not in self.term_id:  # a hash collision is told apart by the full term
+                self.term_id[t] = self.next_term
+                self.terms[self.next_term] = [t, -1, 0, 0]
+                created.add(self.next_term)
+                self.next_term += 1
+        return created
+
+    def load_terms(self, conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+        missing = list({i for i in ids if i not in self.terms})
+        for chunk in _chunks(missing):
+            self._term_rows(conn.execute(f"{self._TERM_SQL} t.id IN ({_in(len(chunk))})",
+                                         chunk))
+
+    def _set_rows(self, rows: Iterable[tuple]) -> None:
+        for sid, segs_text, max_pop in rows:
+            segs = tuple(int(s) for s in segs_text.split())
+            self.sets[sid] = [segs, max_pop]
+            self.set_id.setdefault(segs, sid)
+
+    def resolve_sets(self, conn: sqlite3.Connection, wanted_sets: Iterable[tuple[int, ...]]
+                     ) -> set[int]:
+        wanted = [s for s in set(wanted_sets) if s not in self.set_id]
+        hkeys = list({_hkey(*s) for s in wanted})
+        for chunk in _chunks(hkeys):
+            self._set_rows(conn.execute("SELECT id, segs, max_pop FROM search_body_set "
+                                        f"WHERE hkey IN ({_in(len(chunk))})", chunk))
+        created = set()
+        for segs in wanted:
+            if segs not in self.set_id:
+                self.set_id[segs] = self.next_set
+                self.sets[self.next_set] = [segs, -1]
+                created.add(self.next_set)
+                self.next_set += 1
+        return created
+
+    def load_sets(self, conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+        missing = list({i for i in ids if i not in self.sets})
+        for chunk in _chunks(missing):
+            self._set_rows(conn.execute("SELECT id, segs, max_pop FROM search_body_set "
+                                        f"WHERE id IN ({_in(len(chunk))})", chunk))
+
+    def facet(self, conn: sqlite3.Connection, item: wire.CatalogItem) -> int:
+        raw = (item.department, tuple(item.audience), tuple(item.life_events))
+        found = self.facet_of.get(raw)
         if found is None:
-            cur = self.conn.execute("INSERT INTO search_facet(department, audience, life_events) "
-                                    "VALUES (?, ?, ?)", (facet.department, facet.audience,
-                                                         facet.life_events))
-            found = self.ids[facet] = int(cur.lastrowid or 0)
+            key = (item.department, "|".join(sorted(set(item.audience))),
+                   "|".join(sorted(set(item.life_events))))
+            found = self.facets.get(key)
+            if found is None:
+                found = self.facets[key] = conn.execute(
+                    "INSERT INTO search_facet(department, audience, life_events) "
+                    "VALUES (?, ?, ?)", key).lastrowid or 0
+            self.facet_of[raw] = found
         return found
 
+    def dept(self, conn: sqlite3.Connection, name: str) -> int:
+        found = self.depts.get(name)
+        if found is None:
+            found = self.depts[name] = conn.execute(
+                "INSERT INTO search_dept(name) VALUES (?)", (name,)).lastrowid or 0
+        return found
 
-_TERM_COLS = "id, kind, label, facet, text, pinyin, initials, max_pop, n_items"
+    def too_big(self) -> bool:
+        return (len(self.terms) + len(self.sets) + len(self.names_of) + len(self.body_of)
+                > _KNOWN_MAX)
+
+    def forget_raw(self) -> None:
+        self.names_of.clear()
+        self.body_of.clear()
 
 
-def _term_state(row: tuple) -> _TermState:
-    tid, kind, label, facet, text, pinyin, initials, max_pop, n_items = row
-    return _TermState(tid, Term(kind, label, text, pinyin, initials), facet, max_pop, n_items,
-                      existed=True)
+_KNOWN_MAX = 400_000
+_known: dict[int, tuple[sqlite3.Connection, _Known]] = {}
+
+
+def _knowledge(conn: sqlite3.Connection) -> _Known:
+    row = conn.execute("SELECT value FROM search_state WHERE key = 'token'").fetchone()
+    token = row[0] if row else 0
+    entry = _known.get(id(conn))
+    if entry is None or entry[0] is not conn or entry[1].token != token or entry[1].too_big():
+        entry = (conn, _Known(conn))
+        entry[1].token = token
+        _known[id(conn)] = entry
+    return entry[1]
+
+
+def _new_token(conn: sqlite3.Connection, known: _Known) -> None:
+    known.token = secrets.randbits(62) or 1
+    conn.execute("INSERT INTO search_state(key, value) VALUES ('token', ?) "
+                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (known.token,))
+
+
+@dataclass
+class _Change:
+    """What one page does to a term or a body set."""
+
+    added: list[int] = field(default_factory=list)  # popularity of items (or sets) joining
+    lost: bool = False  # an item left: maybe the last one
+    removed_max: bool = False  # one at the stored max_pop left
+    dept: int | None = None  # the department its items now share; 0: several
+    sets: int = 0  # body segments: sets gained - sets lost
 
 
 def apply_changes(conn: sqlite3.Connection, items: Sequence[wire.CatalogItem],
                   deleted: Iterable[str]) -> None:
     """Index upserted items and drop deleted ones, in the caller's transaction. An upsert
-    replaces all of the item's index rows; unchanged items cost one lookup."""
-    new: dict[str, wire.CatalogItem] = {item.code: item for item in items}
+    replaces the item's index rows; an item whose searchable content did not change costs a
+    lookup and nothing more."""
+    known = _knowledge(conn)
+    try:
+        _apply(conn, known, items, deleted)
+    except BaseException:
+        known.token = 0  # the caller rolls back: forget what this page wrote
+        raise
+    _new_token(conn, known)
+
+
+def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.CatalogItem],
+           deleted: Iterable[str]) -> None:
+    new = {item.code: item for item in items}
     gone = [code for code in dict.fromkeys(deleted) if code not in new]
     codes = [*new, *gone]
-    old: dict[str, tuple[int, int, list[int]]] = {}
+    old: dict[str, tuple[int, int, list[int], int]] = {}
     for chunk in _chunks(codes):
-        for code, facet, neg_pop, terms in conn.execute(
-                f"SELECT code, facet, neg_pop, terms FROM search_doc WHERE code IN "
-                f"({','.join('?' * len(chunk))})", chunk):
-            old[code] = (facet, neg_pop, [int(t) for t in terms.split()])
-    facets = _Facets(conn)
-
-    # Resolve the terms of the new versions: existing ones by hash, the rest get fresh ids.
-    wanted: dict[tuple[Term, int], int] = {}  # (term, facet) -> hkey
-    new_docs: dict[str, tuple[int, int, list[tuple[Term, int]]]] = {}
+        for code, facet, neg_pop, tids, body_set in conn.execute(
+                f"SELECT code, facet, neg_pop, terms, body_set FROM search_doc WHERE code IN "
+                f"({_in(len(chunk))})", chunk):
+            old[code] = (facet, neg_pop, [int(t) for t in tids.split()], body_set)
+    # The new versions. Items of a catalog share titles, aliases and whole bodies: what was
+    # resolved to ids once (in this page or an earlier one) is looked up by its raw strings.
+    fresh: dict[str, tuple[int, int, int, tuple, tuple]] = {}
+    unknown: dict[tuple, wire.CatalogItem] = {}
     for code, item in new.items():
-        facet = facets.id(item_facet(item))
-        keys = [(t, facet) for t in item_terms(item)]
-        for key in keys:
-            if key not in wanted:
-                wanted[key] = _hkey(*key)
-        new_docs[code] = (facet, -item.popularity, keys)
-    states: dict[int, _TermState] = {}
-    by_key: dict[tuple[Term, int], _TermState] = {}
-    hkeys = list(set(wanted.values()))
-    for chunk in _chunks(hkeys):
-        for row in conn.execute(f"SELECT {_TERM_COLS} FROM search_term WHERE hkey IN "
-                                f"({','.join('?' * len(chunk))})", chunk):
-            st = _term_state(row)
-            states[st.id] = st
-            by_key[(st.term, st.facet)] = st  # a hash collision is told apart here
-    next_id = (conn.execute("SELECT max(id) FROM search_term").fetchone()[0] or 0) + 1
-    for key in wanted:
-        if key not in by_key:
-            st = _TermState(next_id, key[0], key[1], -1, 0, existed=False)
-            next_id += 1
-            states[st.id] = by_key[key] = st
-    missing = [tid for _, _, tids in old.values() for tid in tids if tid not in states]
-    for chunk in _chunks(list(set(missing))):
-        for row in conn.execute(f"SELECT {_TERM_COLS} FROM search_term WHERE id IN "
-                                f"({','.join('?' * len(chunk))})", chunk):
-            states[row[0]] = _term_state(row)
+        s = item.search
+        names = (item.title, s.title_pinyin, s.title_initials, tuple(item.aliases),
+                 tuple(s.alias_pinyin), tuple(s.alias_initials))
+        body = (tuple(item.conditions), tuple(m.name for m in item.materials),
+                tuple(item.steps), tuple(sit.name for sit in item.situations))
+        if names not in known.names_of:
+            unknown[names] = item
+        if body not in known.body_of:
+            unknown[body] = item
+        fresh[code] = (known.facet(conn, item), known.dept(conn, item.department),
+                       -item.popularity, names, body)
+    new_terms = _resolve_raw(conn, known, unknown)
+    known.load_terms(conn, (t for o in old.values() for t in o[2]))
+    new_sets = known.resolve_sets(conn, (known.body_of[f[4]] for f in fresh.values()))
+    known.load_sets(conn, (o[3] for o in old.values()))
 
-    # Posting differences per item.
+    terms: dict[int, _Change] = {}
+    sets: dict[int, _Change] = {}
     post_del: list[tuple[int, int, str]] = []
-    post_ins: list[tuple[int, int, str]] = []
-    doc_upsert: list[tuple[str, int, int, str]] = []
+    post_ins: list[tuple[int, int, str, int]] = []
+    doc_up: list[tuple[str, int, int, str, int]] = []
     for code in codes:
         before = old.get(code)
-        after = new_docs.get(code)
-        after_ids = [by_key[k].id for k in after[2]] if after else []
-        if before and after and before[0] == after[0] and before[1] == after[1] \
-                and before[2] == after_ids:
+        after = None
+        dept = 0
+        if code in fresh:
+            facet, dept, neg_pop, names, body = fresh[code]
+            after = (facet, neg_pop, list(known.names_of[names]),
+                     known.set_id[known.body_of[body]])
+        if before == after:
             continue  # nothing searchable changed
+        same = before is not None and after is not None and before[:2] == after[:2]
         if before:
-            keep = set(after_ids) if after and after[1] == before[1] else set()
-            for tid in before[2]:
-                if tid not in keep:
-                    post_del.append((tid, before[1], code))
-                    st = states[tid]
-                    st.delta -= 1
-                    if -before[1] >= st.max_pop:
-                        st.removed_max = True
+            pop = -before[1]
+            keep = set(after[2]) if same and after else ()
+            for t in before[2]:
+                if t not in keep:
+                    post_del.append((t, before[1], code))
+                    _leave(terms, t, pop, known.terms[t][1])
+            if not (same and after and after[3] == before[3]):
+                _leave(sets, before[3], pop, known.sets[before[3]][1])
         if after:
-            keep = set(before[2]) if before and before[1] == after[1] else set()
-            for tid in after_ids:
-                if tid not in keep:
-                    post_ins.append((tid, after[1], code))
-                    st = states[tid]
-                    st.delta += 1
-                    st.added_pops.append(-after[1])
-            doc_upsert.append((code, after[0], after[1], " ".join(map(str, after_ids))))
+            pop = -after[1]
+            keep = set(before[2]) if same and before else ()
+            for t in after[2]:
+                if t not in keep:
+                    post_ins.append((t, after[1], code, after[0]))
+                    ch = terms.get(t) or terms.setdefault(t, _Change())
+                    ch.added.append(pop)
+                    current = ch.dept if ch.dept is not None else (
+                        None if t in new_terms else known.terms[t][2])
+                    ch.dept = dept if current is None or current == dept else 0
+            if not (same and before and before[3] == after[3]):
+                (sets.get(after[3]) or sets.setdefault(after[3], _Change())).added.append(pop)
+            doc_up.append((code, after[0], after[1], " ".join(map(str, after[2])), after[3]))
     conn.executemany("DELETE FROM search_posting WHERE term = ? AND neg_pop = ? AND code = ?",
                      post_del)
-    conn.executemany("INSERT INTO search_posting(term, neg_pop, code) VALUES (?, ?, ?)", post_ins)
-    conn.executemany("INSERT INTO search_doc(code, facet, neg_pop, terms) VALUES (?, ?, ?, ?) "
-                     "ON CONFLICT(code) DO UPDATE SET facet = excluded.facet, "
-                     "neg_pop = excluded.neg_pop, terms = excluded.terms", doc_upsert)
-    conn.executemany("DELETE FROM search_doc WHERE code = ?",
-                     [(c,) for c in gone if c in old])
-    _finish_terms(conn, [st for st in states.values() if st.delta or st.added_pops])
+    post_ins.sort()
+    conn.executemany("INSERT INTO search_posting(term, neg_pop, code, facet) VALUES (?, ?, ?, ?)",
+                     post_ins)
+    conn.executemany("INSERT INTO search_doc(code, facet, neg_pop, terms, body_set) "
+                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
+                     "facet = excluded.facet, neg_pop = excluded.neg_pop, "
+                     "terms = excluded.terms, body_set = excluded.body_set", doc_up)
+    conn.executemany("DELETE FROM search_doc WHERE code = ?", [(c,) for c in gone if c in old])
+    _finish_sets(conn, known, sets, new_sets, terms)  # first: sets change segment counts
+    _finish_terms(conn, known, terms, new_terms)
 
 
-def _finish_terms(conn: sqlite3.Connection, touched: list[_TermState]) -> None:
-    """Insert new terms, drop emptied ones, and re-key grams whose term's top popularity moved."""
-    gram_ins: list[tuple] = []
-    gram_del: list[tuple] = []
-    gram_move: list[tuple] = []
-    df: Counter[tuple[str, int]] = Counter()
-    term_ins: list[tuple] = []
-    term_upd: list[tuple[int, int, int]] = []
-    term_del: list[tuple[int]] = []
-    for st in touched:
-        n_items = st.n_items + st.delta
-        if not st.existed:
-            if n_items <= 0:
+def _resolve_raw(conn: sqlite3.Connection, known: _Known,
+                 unknown: dict[tuple, wire.CatalogItem]) -> set[int]:
+    """Term ids for raw names and body segment ids for raw bodies not seen before; returns
+    the ids of terms new to the index."""
+    if not unknown:
+        return set()
+    parsed: dict[tuple, list[Term]] = {}
+    for raw, item in unknown.items():
+        parsed[raw] = name_terms(item) if isinstance(raw[0], str) else body_terms(item)
+    created = known.resolve_terms(conn, (t for terms in parsed.values() for t in terms))
+    for raw, terms in parsed.items():
+        ids = [known.term_id[t] for t in terms]
+        if isinstance(raw[0], str):
+            known.names_of[raw] = tuple(ids)
+        else:
+            known.body_of[raw] = tuple(sorted(set(ids)))
+    return created
+
+
+def _leave(changes: dict[int, _Change], key: int, pop: int, stored_max: int) -> None:
+    ch = changes.get(key) or changes.setdefault(key, _Change())
+    ch.lost = True
+    if pop >= stored_max:
+        ch.removed_max = True
+
+
+def _finish_sets(conn: sqlite3.Connection, known: _Known, sets: dict[int, _Change],
+                 created: set[int], terms: dict[int, _Change]) -> None:
+    ins, upd, dele, mem_ins, mem_del = [], [], [], [], []
+    for sid, ch in sets.items():
+        entry = known.sets[sid]
+        segs, stored = entry
+        if sid in created:
+            max_pop = max(ch.added)
+            ins.append((sid, _hkey(*segs), " ".join(map(str, segs)), max_pop))
+            mem_ins += [(t, sid) for t in segs]
+            for t in segs:
+                (terms.get(t) or terms.setdefault(t, _Change())).sets += 1
+            entry[1] = max_pop
+            continue
+        max_pop = max(stored, *ch.added) if ch.added else stored
+        if ch.removed_max or (ch.lost and not ch.added):
+            row = conn.execute("SELECT neg_pop FROM search_doc WHERE body_set = ? "
+                               "ORDER BY neg_pop LIMIT 1", (sid,)).fetchone()
+            if row is None:  # its last item left
+                dele.append((sid,))
+                mem_del += [(t, sid) for t in segs]
+                known.load_terms(conn, segs)
+                for t in segs:
+                    (terms.get(t) or terms.setdefault(t, _Change())).sets -= 1
+                del known.sets[sid], known.set_id[segs]
                 continue
-            max_pop = max(st.added_pops)
-            t = st.term
-            term_ins.append((st.id, _hkey(t, st.facet), t.kind, t.label, st.facet, t.text,
-                             t.pinyin, t.pinyin.replace(" ", ""), t.initials, max_pop, n_items))
-            for (gram, stream), first in term_grams(t).items():
-                gram_ins.append((gram, stream, first, -max_pop, st.id, st.facet))
-                if stream < LATIN:
-                    df[(gram, stream)] += 1
+            max_pop = -row[0]
+        if max_pop != stored:
+            upd.append((max_pop, sid))
+            entry[1] = max_pop
+    for sid in created - sets.keys():  # wanted, then unused (a page that changed its mind)
+        segs = known.sets.pop(sid)[0]
+        known.set_id.pop(segs, None)
+    conn.executemany("INSERT INTO search_body_set(id, hkey, segs, max_pop) VALUES (?, ?, ?, ?)",
+                     ins)
+    conn.executemany("UPDATE search_body_set SET max_pop = ? WHERE id = ?", upd)
+    conn.executemany("DELETE FROM search_body_set WHERE id = ?", dele)
+    conn.executemany("DELETE FROM search_body_member WHERE term = ? AND body_set = ?", mem_del)
+    mem_ins.sort()
+    conn.executemany("INSERT INTO search_body_member(term, body_set) VALUES (?, ?)", mem_ins)
+
+
+def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Change],
+                  created: set[int]) -> None:
+    """Write new terms with their grams, drop terms nothing holds any more, and keep each
+    title/alias term's max_pop and department (the grams never move)."""
+    gram_ins: list[tuple[int, str]] = []
+    gram_del: list[tuple[int, str]] = []
+    term_ins: list[tuple] = []
+    term_upd: list[tuple[int, int, int, int]] = []
+    term_del: list[tuple[int]] = []
+    per_kind: Counter[int] = Counter()  # terms of each kind, kept in search_state
+    for t, ch in terms.items():
+        entry = known.terms[t]
+        term, stored_max, stored_dept, stored_sets = entry
+        body = term.kind == BODY
+        max_pop, dept, n_sets = stored_max, stored_dept, stored_sets + ch.sets
+        if body:
+            alive = n_sets > 0
+        else:
+            alive = True
+            if ch.added:
+                max_pop = max(stored_max, *ch.added)
+            if ch.removed_max or (ch.lost and not ch.added):
+                row = conn.execute("SELECT neg_pop FROM search_posting WHERE term = ? "
+                                   "ORDER BY neg_pop LIMIT 1", (t,)).fetchone()
+                alive = row is not None
+                max_pop = -row[0] if row else max_pop
+            if ch.dept is not None:
+                dept = ch.dept
+        if t in created:
+            if alive:
+                max_pop = max(max_pop, 0)
+                term_ins.append((t, _term_hkey(term), term.kind, term.label, term.text,
+                                 term.pinyin, term.pinyin.replace(" ", ""),
+                                 syllable_suffixes(term.pinyin), term.initials, max_pop, dept,
+                                 n_sets))
+                gram_ins.append((t, _tokens(term_grams(term))))
+                per_kind[term.kind] += 1
+                entry[1:] = [max_pop, dept, n_sets]
+                continue
+        elif not alive:
+            term_del.append((t,))
+            per_kind[term.kind] -= 1
+            gram_del.append((t, _tokens(term_grams(term))))
+        elif (max_pop, dept, n_sets) != (stored_max, stored_dept, stored_sets):
+            term_upd.append((max_pop, dept, n_sets, t))
+            entry[1:] = [max_pop, dept, n_sets]
             continue
-        if n_items <= 0:
-            term_del.append((st.id,))
-            for (gram, stream), first in term_grams(st.term).items():
-                gram_del.append((gram, stream, first, -st.max_pop, st.id))
-                if stream < LATIN:
-                    df[(gram, stream)] -= 1
+        else:
             continue
-        max_pop = max([st.max_pop, *st.added_pops])
-        if st.removed_max:  # its most popular item left: ask the postings (one index seek)
-            max_pop = -conn.execute("SELECT neg_pop FROM search_posting WHERE term = ? "
-                                    "ORDER BY neg_pop LIMIT 1", (st.id,)).fetchone()[0]
-        term_upd.append((max_pop, n_items, st.id))
-        if max_pop != st.max_pop:
-            for (gram, stream), first in term_grams(st.term).items():
-                gram_move.append((-max_pop, gram, stream, first, -st.max_pop, st.id))
-    conn.executemany("INSERT INTO search_term(id, hkey, kind, label, facet, text, pinyin, pyc, "
-                     "initials, max_pop, n_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     term_ins)
-    conn.executemany("UPDATE search_term SET max_pop = ?, n_items = ? WHERE id = ?", term_upd)
+        del known.terms[t]  # dropped, or created and never used
+        if known.term_id.get(term) == t:
+            del known.term_id[term]
+        known.forget_raw()  # raw strings may map to the dropped id
+    for t in created - terms.keys():
+        term = known.terms.pop(t)[0]
+        known.term_id.pop(term, None)
+        known.forget_raw()
+    conn.executemany("INSERT INTO search_state(key, value) VALUES (?, ?) ON CONFLICT(key) "
+                     "DO UPDATE SET value = value + excluded.value",
+                     [(f"terms_{kind}", n) for kind, n in per_kind.items() if n])
+    conn.executemany("INSERT INTO search_term(id, hkey, kind, label, text, pinyin, pyc, pysfx, "
+                     "initials) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:9] for r in term_ins])
+    conn.executemany("INSERT INTO search_rank(id, kind, max_pop, dept, n_sets) "
+                     "VALUES (?, ?, ?, ?, ?)", [(r[0], r[2], *r[9:]) for r in term_ins])
+    conn.executemany("UPDATE search_rank SET max_pop = ?, dept = ?, n_sets = ? WHERE id = ?",
+                     term_upd)
     conn.executemany("DELETE FROM search_term WHERE id = ?", term_del)
-    conn.executemany("DELETE FROM search_gram WHERE gram = ? AND stream = ? AND first = ? "
-                     "AND neg_max_pop = ? AND term = ?", gram_del)
-    conn.executemany("UPDATE search_gram SET neg_max_pop = ? WHERE gram = ? AND stream = ? "
-                     "AND first = ? AND neg_max_pop = ? AND term = ?", gram_move)
-    conn.executemany("INSERT INTO search_gram(gram, stream, first, neg_max_pop, term, facet) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", gram_ins)
-    conn.executemany("INSERT INTO search_gram_df(gram, stream, n) VALUES (?, ?, ?) "
-                     "ON CONFLICT(gram, stream) DO UPDATE SET n = n + excluded.n",
-                     [(g, s, n) for (g, s), n in df.items() if n])
-    conn.executemany("DELETE FROM search_gram_df WHERE gram = ? AND stream = ? AND n <= 0",
-                     [(g, s) for (g, s), n in df.items() if n < 0])
+    conn.executemany("DELETE FROM search_rank WHERE id = ?", term_del)
+    conn.executemany("INSERT INTO search_gram(search_gram, rowid, grams) VALUES ('delete', ?, ?)",
+                     gram_del)
+    conn.executemany("INSERT INTO search_gram(rowid, grams) VALUES (?, ?)", gram_ins)
 
-
-__all__ = ["ALIAS", "BODY", "EN", "LATIN", "TITLE", "apply_changes", "migrate", "rebuild",
-           "term_grams"]

@@ -8,19 +8,21 @@ agrees on what "contains", "prefix" and "exact" mean.
   title, an alias, or a body segment (a condition, material, step or situation name).
   Case folding is ASCII-only, exactly like SQLite's LIKE.
 - Latin queries match the pinyin the server precomputed (kiosk.wire.SearchHelpers) — full
-  pinyin or initials, spaces and apostrophes ignored — and English titles, always starting at a
-  syllable (or word) boundary: "zhizhao" finds 营业执照, "hizhao" does not.
+  pinyin or initials, spaces and apostrophes ignored — always starting at a syllable boundary:
+  "zhizhao" finds 营业执照, "hizhao" does not.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from kiosk import wire
 
 # Term kinds: which field of an item a term comes from.
-TITLE, ALIAS, BODY, EN = 0, 1, 2, 3
+TITLE, ALIAS, BODY = 0, 1, 2
 
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 # Full-width letters/digits an IME in full-width mode types (ｙｙｚｚ, ２０２４) → ASCII.
@@ -75,6 +77,13 @@ def ascii_keys(pinyin: str, initials: str) -> list[tuple[str, tuple[int, ...]]]:
     return keys
 
 
+def syllable_suffixes(pinyin: str) -> str:
+    """"|yezhizhao|zhizhao|zhao" for "ying ye zhi zhao": the compact pinyin from each syllable
+    but the first, so SQL finds a match that starts at a syllable with instr(…, '|' || q)."""
+    syl = syllables(pinyin)
+    return "".join("|" + "".join(syl[i:]) for i in range(1, len(syl)))
+
+
 def latin_match(q: str, pinyin: str, initials: str) -> int | None:
     """0 exact, 1 prefix, 2 contains at a syllable boundary, None: no match."""
     best: int | None = None
@@ -97,15 +106,15 @@ def text_match(q: str, text: str) -> int | None:
     return 2 if q in text else None
 
 
-@dataclass(frozen=True)
-class Term:
-    """One searchable string of an item. Equal terms of items that share a facet are stored
-    once in the index (titles, aliases and above all materials repeat across items)."""
+class Term(NamedTuple):
+    """One searchable string of an item. Equal strings of many items are one term in the
+    index: titles, aliases and above all materials repeat across a catalog. (A NamedTuple:
+    hashed and compared in C, which a page of 500 items does some 30,000 times.)"""
 
     kind: int
-    label: str  # what ItemSummary.matched says: title, alias, pinyin, materials, …
-    text: str  # folded Chinese text; for EN the words joined by spaces
-    pinyin: str = ""  # spaced syllables ("ying ye zhi zhao"); for EN the words
+    label: str  # what ItemSummary.matched says: title, alias, materials, conditions, …
+    text: str  # folded
+    pinyin: str = ""  # spaced syllables: "ying ye zhi zhao"
     initials: str = ""
 
 
@@ -123,30 +132,30 @@ def item_facet(item: wire.CatalogItem) -> Facet:
                  "|".join(sorted(set(item.life_events))))
 
 
-def item_terms(item: wire.CatalogItem) -> list[Term]:
-    """The distinct terms of an item, in a stable order. The body is exactly what the mirror's
-    body_text holds: conditions, material names, steps and situation names."""
+def name_terms(item: wire.CatalogItem) -> list[Term]:
+    """The item's title and aliases, each with the pinyin and initials the server made."""
     s = item.search
-    terms: dict[Term, None] = {}
-    if item.title:
-        terms[Term(TITLE, "title", fold(item.title), _spaced(s.title_pinyin),
-                   _compact(s.title_initials))] = None
+    terms = [_term(TITLE, "title", item.title, s.title_pinyin, s.title_initials)]
     for i, alias in enumerate(item.aliases):
-        if alias:
-            py = s.alias_pinyin[i] if i < len(s.alias_pinyin) else ""
-            ini = s.alias_initials[i] if i < len(s.alias_initials) else ""
-            terms[Term(ALIAS, "alias", fold(alias), _spaced(py), _compact(ini))] = None
-    body = [("conditions", c) for c in item.conditions]
-    body += [("materials", m.name) for m in item.materials]
-    body += [("steps", st) for st in item.steps]
-    body += [("situations", sit.name) for sit in item.situations]
-    for label, text in body:
-        if text:
-            terms[Term(BODY, label, fold(text))] = None
-    words = " ".join(syllables(item.title_en))
-    if words:
-        terms[Term(EN, "title_en", words, words)] = None
-    return list(terms)
+        py = s.alias_pinyin[i] if i < len(s.alias_pinyin) else ""
+        ini = s.alias_initials[i] if i < len(s.alias_initials) else ""
+        terms.append(_term(ALIAS, "alias", alias, py, ini))
+    return list(dict.fromkeys(t for t in terms if t.text))
+
+
+def body_terms(item: wire.CatalogItem) -> list[Term]:
+    """Exactly what the mirror's body_text holds: conditions, material names, steps and
+    situation names — labelled with what they are, for ItemSummary.matched."""
+    terms = [_term(BODY, "conditions", c) for c in item.conditions]
+    terms += [_term(BODY, "materials", m.name) for m in item.materials]
+    terms += [_term(BODY, "steps", st) for st in item.steps]
+    terms += [_term(BODY, "situations", sit.name) for sit in item.situations]
+    return list(dict.fromkeys(t for t in terms if t.text))
+
+
+@lru_cache(maxsize=1 << 16)  # the same strings recur all through a catalog sync
+def _term(kind: int, label: str, text: str, pinyin: str = "", initials: str = "") -> Term:
+    return Term(kind, label, fold(text), _spaced(pinyin), _compact(initials))
 
 
 def _spaced(pinyin: str) -> str:

@@ -118,6 +118,9 @@ _FEATURES = [
     ("UPSERT", "INSERT INTO f1(a, b) VALUES ('x', 1) ON CONFLICT(a, b) DO UPDATE SET b = 1"),
     ("RETURNING", "INSERT INTO f1(a, b) VALUES ('y', 2) RETURNING a"),
     ("instr() and substr()", "SELECT instr('营业执照', '执照') = 3 AND substr('营业执照', 1, 2) = '营业'"),
+    ("FTS5 (contentless, detail=none)",
+     "CREATE VIRTUAL TABLE f2 USING fts5(a, content='', detail=none, tokenize='ascii')"),
+    ("FTS5 prefix queries", "SELECT count(*) = 0 FROM f2 WHERE f2 MATCH '\"0a1\"*'"),
 ]
 
 
@@ -158,6 +161,9 @@ class LocalStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+        # 64 MiB page cache (default 2 MiB): the catalog's search index stays in memory, which
+        # halves catalog sync time and keeps search p99 flat (bench/bench_search.py).
+        conn.execute("PRAGMA cache_size=-65536")
         self._migrate()
 
     def _migrate(self) -> None:
@@ -218,6 +224,15 @@ class LocalStore:
 
     def integrity_ok(self) -> bool:
         return self.query("PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def vacuum(self) -> None:
+        """VACUUM and truncate the WAL (nightly maintenance); never inside a transaction."""
+        with self._lock:
+            self.conn.execute("VACUUM")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._lock:

@@ -62,6 +62,9 @@ class Syncer:
         self.maintenance = maintenance  # e.g. the retention purge, run every few minutes
         self.maintenance_interval = 300.0
         self._last_maintenance = 0.0
+        # Run after each background pass, e.g. heartbeat and remote configuration (kiosk/ops.py);
+        # each throttles itself. Not run by a one-off `kiosk sync`.
+        self.hooks: list[Callable[[SyncResult], object]] = []
 
     def probe(self) -> float | None:
         """Health check; returns the clock skew (kiosk − server, seconds) when reachable."""
@@ -120,7 +123,12 @@ class Syncer:
         while not self._stop.is_set():
             try:
                 due = time.monotonic() - self._last_catalog > self.catalog_interval
-                self.sync_once(pull_catalog=due)
+                result = self.sync_once(pull_catalog=due)
+                for hook in list(self.hooks):
+                    try:
+                        hook(result)
+                    except Exception:  # one failing hook must not stop syncing
+                        log.exception("sync hook %r failed", hook)
                 if self.maintenance and (time.monotonic() - self._last_maintenance
                                          > self.maintenance_interval):
                     self._last_maintenance = time.monotonic()

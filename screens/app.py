@@ -8,6 +8,7 @@ window size first, so the Kivy modules are imported inside the functions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,15 +38,28 @@ def build_app(
 
 
 def run_kiosk(
-    core: Any, *, screenshot_path: Path | None = None, exit_after_screenshot: bool = False
+    core: Any,
+    *,
+    screenshot_path: Path | None = None,
+    exit_after_screenshot: bool = False,
+    on_ready: Callable[[], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
 ) -> None:
     """Run the touch UI until the process is stopped (the kiosk never offers a way out).
 
     With `screenshot_path`, the home screen is saved there (PNG) once drawn; with
     `exit_after_screenshot` too, the app then stops and this returns.
     The caller owns `core` (opens it, starts its background sync, closes it after).
+    `on_ready` runs once the home screen is drawn (the supervisor's READY=1) and `on_tick`
+    about once a second from the main loop (watchdog pings, nightly maintenance).
     """
     app = build_app(core)
+    if on_ready is not None:
+        app.when_started(lambda: app.after_frames(2, on_ready))
+    if on_tick is not None:
+        from kivy.clock import Clock  # only after build_app has prepared Kivy's environment
+
+        Clock.schedule_interval(lambda _dt: on_tick(), 1.0)
     if screenshot_path is not None:
         target = Path(screenshot_path)
 

@@ -36,6 +36,8 @@ SCREEN_CLASSES = {
     "form": "screens.views.form:FormScreen",
     "progress": "screens.views.progress:ProgressScreen",
     "evaluation": "screens.views.evaluation:EvaluationScreen",
+    "technician_pin": "screens.views.technician:TechnicianPinScreen",
+    "technician": "screens.views.technician:TechnicianScreen",
 }
 
 

@@ -31,24 +31,26 @@ def has_display() -> bool:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from kiosk.core import KioskCore
+    from kiosk.runtime import KioskRuntime
     from screens.app import run_kiosk
 
-    core = KioskCore.open()
-    core.start_background()
+    # applies a dropped-in provision.json, opens the log file and the core, applies pending
+    # remote config, starts background sync; READY=1/WATCHDOG=1 go to the supervisor
+    runtime = KioskRuntime.start()
     try:
-        run_kiosk(core, screenshot_path=args.screenshot,
-                  exit_after_screenshot=args.exit_after_screenshot)
+        run_kiosk(runtime.core, screenshot_path=args.screenshot,
+                  exit_after_screenshot=args.exit_after_screenshot,
+                  on_ready=runtime.ready, on_tick=runtime.tick)
     finally:
-        core.close()
+        runtime.stop()
 
 
 def _demo(args: argparse.Namespace) -> None:
     from hall_server.admin import create_enroll_code
     from hall_server.runner import start_in_thread
-    from kiosk.core import KioskCore
     from kiosk.paths import kiosk_home
     from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.runtime import KioskRuntime
     from kiosk.settings import load_settings
 
     home = (args.home or kiosk_home() / "demo").resolve()
@@ -63,24 +65,24 @@ def _demo(args: argparse.Namespace) -> None:
         provision(settings, kiosk_dir, ProvisionRequest(server=server.url, code=code,
                                                         name="DEMO-K1", location="demo",
                                                         replace=True))
-        core = KioskCore(settings, kiosk_dir)
-        core.start_background()
+        runtime = KioskRuntime.start(settings, kiosk_dir, file_log=False)
         try:
-            _run_demo_ui(core, args, home)
+            _run_demo_ui(runtime, args, home)
         finally:
-            core.close()
+            runtime.stop()
     finally:
         server.stop()
 
 
-def _run_demo_ui(core, args: argparse.Namespace, home: Path) -> None:
+def _run_demo_ui(runtime, args: argparse.Namespace, home: Path) -> None:
     from screens.app import run_kiosk
 
     if has_display() and not args.screenshot:
-        run_kiosk(core)
+        run_kiosk(runtime.core, on_ready=runtime.ready, on_tick=runtime.tick)
         return
     shot = (args.screenshot or home / "home.png").resolve()
-    run_kiosk(core, screenshot_path=shot, exit_after_screenshot=True)
+    run_kiosk(runtime.core, screenshot_path=shot, exit_after_screenshot=True,
+              on_ready=runtime.ready)
     print(f"home screen: {shot}", flush=True)
     if args.exit_after_screenshot:
         return

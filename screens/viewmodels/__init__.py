@@ -14,6 +14,7 @@ from screens.viewmodels.progress import ProgressViewModel
 from screens.viewmodels.queue import ServicesViewModel
 from screens.viewmodels.schedule import Schedule
 from screens.viewmodels.session import Session
+from screens.viewmodels.technician import TechnicianPinViewModel, TechnicianViewModel
 from screens.viewmodels.ticket import TicketViewModel
 
 VIEW_MODELS = (
@@ -27,6 +28,8 @@ VIEW_MODELS = (
     FormViewModel,
     ProgressViewModel,
     EvaluationViewModel,
+    TechnicianPinViewModel,
+    TechnicianViewModel,
 )
 
 

@@ -32,6 +32,11 @@ class HomeViewModel(ViewModel):
             return
         self.session.go(target)
 
+    def open_technician(self) -> None:
+        """The hidden entry (a long press on a corner): the technician's PIN pad."""
+        if "technician_pin" in self.session.screens:
+            self.session.go("technician_pin")
+
     def _closed_text(self, function: str) -> str:
         reopens = self.session.available(function).reopens
         return _("暂停服务，{when} 开放").format(when=when_text(reopens, self.session.now()))

@@ -7,6 +7,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from screens.views.base import VMScreen, load_kv
+from screens.widgets.longpress import LongPressArea  # noqa: F401 - registers the kv class
 
 
 class Tile(ButtonBehavior, BoxLayout):

@@ -507,3 +507,40 @@ def queue_options(s: Script):
     ticket = app.session.vm("ticket").ticket
     s.results["ticket"] = ticket.to_json() if ticket else None
     yield s.shot(_art(s, "ticket_appointment_zh.png"))
+
+
+def _hold(s: Script, widget, seconds: float):
+    """A finger resting on `widget` for `seconds` (real time), then lifted."""
+    import time
+
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    until = time.monotonic() + seconds
+    yield s.until(lambda: time.monotonic() >= until, f"{seconds} s hold", timeout=seconds + 5)
+    touch.touch_up()
+
+
+def technician(s: Script):
+    """A short tap on the hidden corner does nothing; a 3-second press opens the PIN pad;
+    the PIN typed on the pad opens the technician screen with the doctor's report."""
+    yield s.screen_is("home")
+    corner = s.widget("technician_corner", "home")
+    s.tap(corner)
+    yield s.frames(3)
+    s.results["short_tap_screen"] = s.app.shell.manager.current
+    yield from _hold(s, corner, 3.2)
+    yield s.screen_is("technician_pin")
+    yield from _type(s, "technician_pin", s.params["pin"])
+    s.results["masked"] = s.widget("masked", "technician_pin").text
+    yield s.shot(_art(s, "technician_pin_zh.png"))
+    s.tap(s.widget("keyboard", "technician_pin").key("<DONE>"))
+    yield s.screen_is("technician", timeout=20)
+    tech = s.app.session.vm("technician")
+    yield s.until(lambda: tech.panel == "doctor" and not tech.busy, "the doctor", timeout=30)
+    yield s.frames(3)
+    s.results["screen"] = s.app.shell.manager.current
+    s.results["lines"] = [w.text for w in reversed(s.widget("lines", "technician").children)]
+    yield s.shot(_art(s, "technician_zh.png"))

@@ -1,0 +1,27 @@
+"""The technician's PIN pad and the technician screen."""
+
+from __future__ import annotations
+
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.label import Label
+
+from screens.views.base import VMScreen, load_kv
+from screens.widgets.keyboard import OnScreenKeyboard  # noqa: F401 - registers the kv class
+
+
+class TechLine(Label):
+    """One line of a result panel (a doctor check, an outbox record, a log line)."""
+
+    owner = ObjectProperty(None, allownone=True)
+    status = StringProperty("info")
+
+
+class TechnicianPinScreen(VMScreen):
+    pass
+
+
+class TechnicianScreen(VMScreen):
+    pass
+
+
+load_kv(__file__)
