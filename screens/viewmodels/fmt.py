@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from kiosk.errors import REGISTRY, KioskError
 from screens.i18n import N_, _, is_english
@@ -81,3 +82,24 @@ def code_text(code: str | None) -> str:
     if entry is None:
         return _("设备故障") + f" ({code})"
     return (entry.en if is_english() else entry.zh) + f" ({code})"
+
+
+def page_of(rows: list[Any], page: int, size: int) -> tuple[list[Any], int, int]:
+    """(rows of the page, the page clamped, the number of pages)."""
+    pages = max(1, -(-len(rows) // size))
+    page = max(0, min(page, pages - 1))
+    return rows[page * size : (page + 1) * size], page, pages
+
+
+def pager(page: int, pages: int) -> dict[str, Any]:
+    """The page line and 上一页/下一页 buttons every paged list shows."""
+    return {
+        "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
+        "has_prev": page > 0,
+        "has_next": page + 1 < pages,
+        "prev": _("上一页"),
+        "next": _("下一页"),
+    }
+
+
+NO_PAGER = {"page_text": "", "has_prev": False, "has_next": False, "prev": "", "next": ""}

@@ -13,7 +13,7 @@ from kiosk.redact import mask_id_number, mask_name, mask_phone
 from screens.fonts import escape_markup, fallback_markup, find_cjk_font, find_fallback_font
 from screens.i18n import _, is_english
 from screens.viewmodels.base import ViewModel
-from screens.viewmodels.fmt import error_text, pick
+from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,6 @@ class FormsViewModel(ViewModel):
         self.refresh()
 
     def render(self) -> dict[str, Any]:
-        from screens.viewmodels.guide import page_of
 
         rows = [
             {
@@ -109,11 +108,7 @@ class FormsViewModel(ViewModel):
             "rows": shown,
             "status": "" if self.forms or self.error else _("正在加载…"),
             "error": self.error,
-            "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
-            "has_prev": page > 0,
-            "has_next": page + 1 < pages,
-            "prev": _("上一页"),
-            "next": _("下一页"),
+            **pager(page, pages),
         }
 
 
@@ -410,11 +405,7 @@ class FormViewModel(ViewModel):
                 "number": "",
                 "qr": "",
                 "done_note": "",
-                "page_text": "",
-                "has_prev": False,
-                "has_next": False,
-                "prev": "",
-                "next": "",
+                **NO_PAGER,
             }
         en = is_english()
         rows = []
@@ -438,7 +429,6 @@ class FormViewModel(ViewModel):
                     "active": f.key == self.editing,
                 }
             )
-        from screens.viewmodels.guide import page_of
 
         shown_rows, page, pages = page_of(rows, self.page, FIELDS_PER_PAGE)
         self.page = page
@@ -486,11 +476,7 @@ class FormViewModel(ViewModel):
             ),
             "qr": (sub.receipt_url or "") if sub is not None else "",
             "done_note": done_note,
-            "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
-            "has_prev": page > 0,
-            "has_next": page + 1 < pages,
-            "prev": _("上一页"),
-            "next": _("下一页"),
+            **pager(page, pages),
         }
 
     def _fonts(self) -> tuple[Any, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from screens.i18n import N_, _
 from screens.viewmodels.base import ViewModel
-from screens.viewmodels.fmt import error_text, pick
+from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
 
 log = logging.getLogger(__name__)
@@ -22,13 +22,6 @@ TABS = {
     "life_events": N_("一件事"),
 }
 AUDIENCE = {"personal": "个人", "legal": "法人"}
-
-
-def page_of(rows: list[Any], page: int, size: int) -> tuple[list[Any], int, int]:
-    """(rows of the page, the page clamped, the number of pages)."""
-    pages = max(1, -(-len(rows) // size))
-    page = max(0, min(page, pages - 1))
-    return rows[page * size : (page + 1) * size], page, pages
 
 
 def item_row(item: Any) -> dict[str, Any]:
@@ -162,11 +155,7 @@ class GuideViewModel(ViewModel):
             "rows": shown,
             "status": status,
             "error": self.error,
-            "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
-            "has_prev": page > 0,
-            "has_next": page + 1 < pages,
-            "prev": _("上一页"),
-            "next": _("下一页"),
+            **pager(page, pages),
         }
 
 
@@ -273,11 +262,7 @@ class SearchViewModel(ViewModel):
             "results_for": self.results_for or "",
             "status": status,
             "error": self.error,
-            "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
-            "has_prev": page > 0,
-            "has_next": page + 1 < pages,
-            "prev": _("上一页"),
-            "next": _("下一页"),
+            **pager(page, pages),
         }
 
 
@@ -388,11 +373,7 @@ class ItemViewModel(ViewModel):
             return base | {
                 "title": "",
                 "sections": [],
-                "page_text": "",
-                "has_prev": False,
-                "has_next": False,
-                "prev": "",
-                "next": "",
+                **NO_PAGER,
                 "qr": "",
                 "status": "" if self.error else _("正在加载…"),
                 "error": self.error,
@@ -406,11 +387,7 @@ class ItemViewModel(ViewModel):
         return base | {
             "title": pick(item.get("title", ""), item.get("title_en")),
             "sections": pages[self.page],
-            "page_text": _("第 {p}/{n} 页").format(p=self.page + 1, n=len(pages)),
-            "has_prev": self.page > 0,
-            "has_next": self.page + 1 < len(pages),
-            "prev": _("上一页"),
-            "next": _("下一页"),
+            **pager(self.page, len(pages)),
             "qr": self.guide_url(),
             "status": "",
             "error": self.error,

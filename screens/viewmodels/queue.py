@@ -11,7 +11,7 @@ from typing import Any
 from kiosk.redact import mask_name
 from screens.i18n import N_, _
 from screens.viewmodels.base import ViewModel
-from screens.viewmodels.fmt import error_text, pick
+from screens.viewmodels.fmt import error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,6 @@ class ServicesViewModel(ViewModel):
 
     # --- rendering ---------------------------------------------------------------------------
     def render(self) -> dict[str, Any]:
-        from screens.viewmodels.guide import page_of
 
         categories = sorted({s.category for s in self.services if s.category})
         choosing = self.category is None and len(categories) > 1
@@ -259,9 +258,5 @@ class ServicesViewModel(ViewModel):
             "appointment_code": self.keyboard.text,
             "keyboard": self.keyboard.render() if self.step == "appointment" else {},
             "cancel_appointment": _("不使用预约"),
-            "page_text": _("第 {p}/{n} 页").format(p=page + 1, n=pages),
-            "has_prev": page > 0,
-            "has_next": page + 1 < pages,
-            "prev": _("上一页"),
-            "next": _("下一页"),
+            **pager(page, pages),
         }
