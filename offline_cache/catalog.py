@@ -77,6 +77,9 @@ class Catalog:
             if progress:
                 progress(applied)
             if not page.more:
+                if applied >= search_index.COMPACT_AFTER:
+                    with self.store.transaction() as conn:
+                        search_index.compact(conn)
                 return applied
 
     def count(self) -> int:
@@ -102,8 +105,8 @@ class Catalog:
                life_event: str | None = None, audience: str | None = None) -> list[ItemSummary]:
         """Ranked: title/alias before materials/conditions, exact and prefix first, then
         popularity, then code. Chinese is matched as a substring at any length; Latin letters
-        as pinyin initials or full pinyin (spaces ignored) and English titles. An empty query
-        lists the most popular items that pass the filters (docs/search.md)."""
+        as pinyin initials or full pinyin (spaces ignored), from a syllable start. An empty
+        query lists the most popular items that pass the filters (docs/search.md)."""
         with self.store.reading() as conn:
             hits = search_query.search(conn, query, limit=limit, department=department,
                                        life_event=life_event, audience=audience)
@@ -111,8 +114,8 @@ class Catalog:
                 return []
             rows = conn.execute(
                 "SELECT code, title, title_en, department, handling_type, promised_days "
-                f"FROM catalog_item WHERE code IN ({','.join('?' * len(hits))})",
-                [h.code for h in hits]).fetchall()
+                "FROM catalog_item WHERE code IN (SELECT value FROM json_each(?))",
+                (json.dumps([h.code for h in hits]),)).fetchall()
         by_code = {r[0]: r for r in rows}
         return [_summary(by_code[h.code], h.label) for h in hits if h.code in by_code]
 

@@ -5,20 +5,21 @@ SQLite B-trees, and FTS5 for the one part an inverted index is good at. Not FTS5
 matching: its trigram tokenizer cannot match 1–2 characters on SQLite 3.40, and no FTS5 query
 hands back matches most-popular-first without a sort.
 
-- search_term: each distinct title and alias (with the pinyin and initials the server made) and
-  each distinct body segment (a condition, material, step or situation name), with the
-  popularity of its most popular item; an index walks a kind's terms most popular first.
-- search_gram (FTS5, contentless, one row per term): the term's grams as tokens — for every
-  character of its text the pair of characters starting there (the last character alone), and
-  for every pinyin syllable / initial the three letters from there. Every query is one exact
-  gram or one gram prefix ("证" is 证…, "yy" is yy…), so recall is complete at 1 and 2
-  characters too; longer queries are verified on the term. FTS5 writes each transaction's new
-  grams as one small sorted segment, where a B-tree keyed by gram dirtied ~850 scattered pages
-  per 500 items (bench/bench_search.py). Grams never change once written: popularity lives on
-  the term, so an update moves one small row.
+- search_term / search_rank: each distinct title and alias (with the pinyin and initials the
+  server made) and each distinct body segment (a condition, material, step or situation name).
+  search_term is written once; search_rank holds what changes — the popularity of the term's
+  most popular item, its department — in small rows, and walks a kind's terms most popular
+  first.
+- search_gram (FTS5, contentless, detail=none, one row per term): tokens for every character of
+  the text and the pair starting there, the 3 and 6 letters from every pinyin syllable and
+  initial, the first 3–6 characters, and the whole text/pinyin/initials. Any query is one token
+  or one token prefix ("证" is 证…, "yy" is yy…), so recall is complete at 1 and 2 characters
+  too; longer queries are verified on the term. FTS5 writes a transaction's new tokens as one
+  small sorted segment, where a B-tree keyed by gram dirtied ~850 scattered pages per 500
+  items. Tokens never change once written: an update of popularity moves one search_rank row.
 - search_posting: the items of each title/alias term, most popular first.
-- search_body_set: the set of body segments items have; items share sets (materials repeat
-  across a catalog), so the body costs an item one column instead of a dozen postings.
+- search_body_set / search_body_member: the set of body segments items have. Items share sets
+  (materials repeat across a catalog), so the body costs an item one column, not 13 postings.
 - search_doc: per item its facet (department, audience, life events), popularity, terms and
   body set: what an update or a tombstone must undo.
 """
@@ -26,13 +27,15 @@ hands back matches most-popular-first without a sort.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
+from types import SimpleNamespace
+from typing import cast
 
 from kiosk import wire
 from offline_cache.search_text import (
@@ -47,7 +50,8 @@ from offline_cache.search_text import (
 log = logging.getLogger(__name__)
 
 LATIN = 4  # gram stream of a term's pinyin/initials: kind + LATIN; of its Chinese text: kind
-LATIN_GRAM = 3
+LATIN_GRAM = 3  # letters from a syllable start: a token of its own, and by prefix 1–2 letters
+LATIN_LONG = 6  # letters from a syllable start for 4+ letter queries (c/d tokens)
 _CHUNK = 500  # bound parameters per IN (...) list
 
 SCHEMA = [
@@ -70,9 +74,6 @@ SCHEMA = [
         pysfx TEXT NOT NULL,  -- from each later syllable: |yezhizhao|zhizhao|zhao
         initials TEXT NOT NULL)""",
     "CREATE INDEX search_term_hkey ON search_term(hkey)",
-    "CREATE INDEX search_term_text ON search_term(kind, text)",
-    "CREATE INDEX search_term_pyc ON search_term(kind, pyc)",
-    "CREATE INDEX search_term_initials ON search_term(kind, initials)",
     # Small rows, so that a page of updates dirties few database pages.
     """CREATE TABLE search_rank (
         id INTEGER PRIMARY KEY,  -- the term
@@ -84,6 +85,7 @@ SCHEMA = [
     # rowid: the term. Tokens: gram_token(); detail=none: membership is all a query needs.
     # prefix: one Latin letter (3 token chars), two (4), one Chinese character (10) — the
     # prefix queries of 1–2 letter and 1 character searches read one doclist, not hundreds.
+    # Tokens: gram_token, long_token, prefix_token, exact_token.
     """CREATE VIRTUAL TABLE search_gram USING fts5(
         grams, content='', detail=none, tokenize='ascii', prefix='3 4 10')""",
     """CREATE TABLE search_posting (
@@ -125,6 +127,15 @@ def migrate(conn: sqlite3.Connection) -> None:
     log.info("search index built for %d catalog items", n)
 
 
+COMPACT_AFTER = 2000  # catalog changes in one pull after which the gram index is compacted
+
+
+def compact(conn: sqlite3.Connection) -> None:
+    """Merge the gram index's segments into one (≈70 ms for 100,000 items): each page of a
+    sync adds a segment, and a query reads every segment (4+ character p50 halves)."""
+    conn.execute("INSERT INTO search_gram(search_gram) VALUES ('optimize')")
+
+
 def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
     """Re-index every mirrored item from its stored document, in the caller's transaction."""
     for table in TABLES:
@@ -138,10 +149,36 @@ def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
         rows = conn.execute("SELECT code, doc FROM catalog_item WHERE code > ? ORDER BY code "
                             "LIMIT ?", (last, batch)).fetchall()
         if not rows:
+            compact(conn)
             return count
-        apply_changes(conn, [wire.CatalogItem.model_validate_json(doc) for _, doc in rows], ())
-        count += len(rows)
+        items = []
+        for code, doc in rows:
+            try:
+                items.append(_stored_item(doc))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                # kept in the mirror; indexed again when the server next sends it
+                log.error("catalog item %s not indexed: stored document unreadable: %r", code,
+                          exc)
+        apply_changes(conn, items, ())
+        count += len(items)
         last = rows[-1][0]
+
+
+def _stored_item(doc: str) -> wire.CatalogItem:
+    """The searchable fields of a mirrored document. The mirror stored what the model dumped, so
+    the document is read as plain JSON: validating 100,000 whole documents again would take
+    10 s, reading them 1 s."""
+    d = json.loads(doc)
+    s = d["search"]
+    view = SimpleNamespace(
+        code=d["code"], title=d["title"], aliases=d["aliases"], department=d["department"],
+        audience=d["audience"], life_events=d["life_events"], popularity=int(d["popularity"]),
+        conditions=d["conditions"], steps=d["steps"],
+        materials=[SimpleNamespace(name=m["name"]) for m in d["materials"]],
+        situations=[SimpleNamespace(name=x["name"]) for x in d["situations"]],
+        search=SimpleNamespace(title_pinyin=s["title_pinyin"], title_initials=s["title_initials"],
+                               alias_pinyin=s["alias_pinyin"], alias_initials=s["alias_initials"]))
+    return cast(wire.CatalogItem, view)  # duck-typed: the index reads only these fields
 
 
 # --- what gets indexed -------------------------------------------------------------------------
@@ -165,6 +202,32 @@ def term_grams(term: Term) -> dict[tuple[int, str], int]:
     return grams
 
 
+def long_grams(term: Term) -> dict[str, int]:
+    """The 4–6 letters from each syllable start of a title/alias's pinyin and initials: a query
+    of 4+ letters finds its terms by one such token (or token prefix), not by verifying every
+    term that shares its first three letters."""
+    grams: dict[str, int] = {}
+    for key_text, starts in ascii_keys(term.pinyin, term.initials):
+        for b in starts:
+            gram = key_text[b:b + LATIN_LONG]
+            if len(gram) > LATIN_GRAM and (b == 0 or gram not in grams):
+                grams[gram] = 1 if b == 0 else grams.get(gram, 0)
+    return grams
+
+
+def long_token(stream: int, first: int, gram: str) -> str:
+    return f"{stream}{'cd'[not first]}{gram}"
+
+
+PREFIX_MIN, PREFIX_MAX = 3, 6  # Chinese title/alias starts indexed whole, for the prefix tiers
+
+
+def prefix_token(stream: int, start: str) -> str:
+    """The first 3–6 characters of a title/alias: a prefix query of up to 6 characters is one
+    exact token, nothing to verify."""
+    return f"{stream}p{start.encode('utf-32-be').hex()}"
+
+
 def gram_token(stream: int, first: int, gram: str) -> str:
     """The FTS5 token of a gram: stream digit, a (starts the string) or b, then the gram — for
     Chinese text in hex, eight digits a character (the ascii tokenizer keeps [0-9a-z] runs
@@ -173,8 +236,29 @@ def gram_token(stream: int, first: int, gram: str) -> str:
     return f"{stream}{'ab'[not first]}{body}"
 
 
-def _tokens(grams: dict[tuple[int, str], int]) -> str:
-    return " ".join([gram_token(stream, first, gram) for (stream, gram), first in grams.items()])
+def exact_token(stream: int, key: str, initials: bool = False) -> str:
+    """The FTS5 token of a whole string, for the exact tiers: a title/alias text (by a hash,
+    the query checks the text), or its compact pinyin (x) or initials (y)."""
+    if stream < LATIN:
+        return f"{stream}x{hashlib.blake2b(key.encode(), digest_size=8).hexdigest()}"
+    return f"{stream}{'y' if initials else 'x'}{key}"
+
+
+def term_tokens(term: Term) -> str:
+    """Everything of a term the FTS5 table holds: its grams, and (titles, aliases) the exact
+    tokens of its text, pinyin and initials."""
+    tokens = [gram_token(stream, first, gram) for (stream, gram), first in term_grams(term).items()]
+    if term.kind != BODY:
+        tokens.append(exact_token(term.kind, term.text))
+        tokens += [prefix_token(term.kind, term.text[:k])
+                   for k in range(PREFIX_MIN, min(PREFIX_MAX, len(term.text)) + 1)]
+        latin = term.kind + LATIN
+        tokens += [long_token(latin, first, gram) for gram, first in long_grams(term).items()]
+        if term.pinyin:
+            tokens.append(exact_token(latin, term.pinyin.replace(" ", "")))
+        if term.initials:
+            tokens.append(exact_token(latin, term.initials, initials=True))
+    return " ".join(tokens)
 
 
 def _hkey(*parts: object) -> int:
@@ -310,18 +394,21 @@ class _Known:
         self.body_of.clear()
 
 
-_KNOWN_MAX = 400_000
+_KNOWN_MAX = 400_000  # entries; past this the knowledge is rebuilt from the store
+_KNOWN_STORES = 4  # a process has one store; tests open many: keep the latest few
 _known: dict[int, tuple[sqlite3.Connection, _Known]] = {}
 
 
 def _knowledge(conn: sqlite3.Connection) -> _Known:
     row = conn.execute("SELECT value FROM search_state WHERE key = 'token'").fetchone()
     token = row[0] if row else 0
-    entry = _known.get(id(conn))
+    entry = _known.pop(id(conn), None)
     if entry is None or entry[0] is not conn or entry[1].token != token or entry[1].too_big():
         entry = (conn, _Known(conn))
         entry[1].token = token
-        _known[id(conn)] = entry
+    _known[id(conn)] = entry  # most recent last
+    while len(_known) > _KNOWN_STORES:
+        del _known[next(iter(_known))]
     return entry[1]
 
 
@@ -331,15 +418,23 @@ def _new_token(conn: sqlite3.Connection, known: _Known) -> None:
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (known.token,))
 
 
-@dataclass
 class _Change:
     """What one page does to a term or a body set."""
 
-    added: list[int] = field(default_factory=list)  # popularity of items (or sets) joining
-    lost: bool = False  # an item left: maybe the last one
-    removed_max: bool = False  # one at the stored max_pop left
-    dept: int | None = None  # the department its items now share; 0: several
-    sets: int = 0  # body segments: sets gained - sets lost
+    __slots__ = ("top", "joined", "lost", "removed_max", "dept", "sets")
+
+    def __init__(self) -> None:
+        self.top = -1  # highest popularity of the items (or sets) joining
+        self.joined = False
+        self.lost = False  # an item left: maybe the last one
+        self.removed_max = False  # one at the stored max_pop left
+        self.dept: int | None = None  # the department its items now share; 0: several
+        self.sets = 0  # body segments: sets gained - sets lost
+
+    def join(self, pop: int) -> None:
+        self.joined = True
+        if pop > self.top:
+            self.top = pop
 
 
 def apply_changes(conn: sqlite3.Connection, items: Sequence[wire.CatalogItem],
@@ -356,37 +451,51 @@ def apply_changes(conn: sqlite3.Connection, items: Sequence[wire.CatalogItem],
     _new_token(conn, known)
 
 
+def _raw_names(item: wire.CatalogItem) -> tuple:
+    """What an item's name terms are made of, flat (lengths keep it unambiguous)."""
+    s = item.search
+    return (item.title, s.title_pinyin, s.title_initials, len(item.aliases), *item.aliases,
+            len(s.alias_pinyin), *s.alias_pinyin, *s.alias_initials)
+
+
+def _raw_body(item: wire.CatalogItem) -> tuple:
+    return (len(item.conditions), *item.conditions, len(item.materials),
+            *[m.name for m in item.materials], len(item.steps), *item.steps,
+            *[sit.name for sit in item.situations])
+
+
 def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.CatalogItem],
            deleted: Iterable[str]) -> None:
-    new = {item.code: item for item in items}
-    gone = [code for code in dict.fromkeys(deleted) if code not in new]
+    # Like the mirror (upserts, then tombstones): a code both upserted and deleted is deleted.
+    gone = list(dict.fromkeys(deleted))
+    dropped = set(gone)
+    new = {item.code: item for item in items if item.code not in dropped}
     codes = [*new, *gone]
-    old: dict[str, tuple[int, int, list[int], int]] = {}
+    old: dict[str, tuple[int, int, tuple[int, ...], int]] = {}
     for chunk in _chunks(codes):
         for code, facet, neg_pop, tids, body_set in conn.execute(
                 f"SELECT code, facet, neg_pop, terms, body_set FROM search_doc WHERE code IN "
                 f"({_in(len(chunk))})", chunk):
-            old[code] = (facet, neg_pop, [int(t) for t in tids.split()], body_set)
-    # The new versions. Items of a catalog share titles, aliases and whole bodies: what was
-    # resolved to ids once (in this page or an earlier one) is looked up by its raw strings.
-    fresh: dict[str, tuple[int, int, int, tuple, tuple]] = {}
+            old[code] = (facet, neg_pop, tuple(int(t) for t in tids.split()), body_set)
+
+    # The new versions. Items share titles, aliases and whole bodies: what was resolved to
+    # ids once (in this page or an earlier one) is looked up by its raw strings.
+    names_of, body_of = known.names_of, known.body_of
+    raw: dict[str, tuple[int, int, int, tuple, tuple]] = {}
     unknown: dict[tuple, wire.CatalogItem] = {}
     for code, item in new.items():
-        s = item.search
-        names = (item.title, s.title_pinyin, s.title_initials, tuple(item.aliases),
-                 tuple(s.alias_pinyin), tuple(s.alias_initials))
-        body = (tuple(item.conditions), tuple(m.name for m in item.materials),
-                tuple(item.steps), tuple(sit.name for sit in item.situations))
-        if names not in known.names_of:
+        names, body = _raw_names(item), _raw_body(item)
+        if names not in names_of:
             unknown[names] = item
-        if body not in known.body_of:
+        if body not in body_of:
             unknown[body] = item
-        fresh[code] = (known.facet(conn, item), known.dept(conn, item.department),
-                       -item.popularity, names, body)
+        raw[code] = (known.facet(conn, item), known.dept(conn, item.department),
+                     -item.popularity, names, body)
     new_terms = _resolve_raw(conn, known, unknown)
     known.load_terms(conn, (t for o in old.values() for t in o[2]))
-    new_sets = known.resolve_sets(conn, (known.body_of[f[4]] for f in fresh.values()))
+    new_sets = known.resolve_sets(conn, {body_of[r[4]] for r in raw.values()})
     known.load_sets(conn, (o[3] for o in old.values()))
+    set_id = known.set_id
 
     terms: dict[int, _Change] = {}
     sets: dict[int, _Change] = {}
@@ -395,38 +504,41 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
     doc_up: list[tuple[str, int, int, str, int]] = []
     for code in codes:
         before = old.get(code)
-        after = None
-        dept = 0
-        if code in fresh:
-            facet, dept, neg_pop, names, body = fresh[code]
-            after = (facet, neg_pop, list(known.names_of[names]),
-                     known.set_id[known.body_of[body]])
+        after = dept = None
+        if code in raw:
+            facet, dept, neg_pop, names, body = raw[code]
+            after = (facet, neg_pop, names_of[names], set_id[body_of[body]])
         if before == after:
             continue  # nothing searchable changed
         same = before is not None and after is not None and before[:2] == after[:2]
         if before:
             pop = -before[1]
-            keep = set(after[2]) if same and after else ()
+            keep = after[2] if same else ()
             for t in before[2]:
                 if t not in keep:
                     post_del.append((t, before[1], code))
                     _leave(terms, t, pop, known.terms[t][1])
-            if not (same and after and after[3] == before[3]):
+            if not (same and after[3] == before[3]):
                 _leave(sets, before[3], pop, known.sets[before[3]][1])
         if after:
-            pop = -after[1]
-            keep = set(before[2]) if same and before else ()
+            neg_pop = after[1]
+            keep = before[2] if same else ()
             for t in after[2]:
                 if t not in keep:
-                    post_ins.append((t, after[1], code, after[0]))
-                    ch = terms.get(t) or terms.setdefault(t, _Change())
-                    ch.added.append(pop)
+                    post_ins.append((t, neg_pop, code, after[0]))
+                    ch = terms.get(t)
+                    if ch is None:
+                        ch = terms[t] = _Change()
+                    ch.join(-neg_pop)
                     current = ch.dept if ch.dept is not None else (
                         None if t in new_terms else known.terms[t][2])
                     ch.dept = dept if current is None or current == dept else 0
-            if not (same and before and before[3] == after[3]):
-                (sets.get(after[3]) or sets.setdefault(after[3], _Change())).added.append(pop)
-            doc_up.append((code, after[0], after[1], " ".join(map(str, after[2])), after[3]))
+            if not (same and before[3] == after[3]):
+                ch = sets.get(after[3])
+                if ch is None:
+                    ch = sets[after[3]] = _Change()
+                ch.join(-neg_pop)
+            doc_up.append((code, after[0], neg_pop, " ".join(map(str, after[2])), after[3]))
     conn.executemany("DELETE FROM search_posting WHERE term = ? AND neg_pop = ? AND code = ?",
                      post_del)
     post_ins.sort()
@@ -443,25 +555,26 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
 
 def _resolve_raw(conn: sqlite3.Connection, known: _Known,
                  unknown: dict[tuple, wire.CatalogItem]) -> set[int]:
-    """Term ids for raw names and body segment ids for raw bodies not seen before; returns
-    the ids of terms new to the index."""
+    """Term ids for raw names, and segment ids for raw bodies, not seen before; returns the
+    ids of terms new to the index."""
     if not unknown:
         return set()
-    parsed: dict[tuple, list[Term]] = {}
-    for raw, item in unknown.items():
-        parsed[raw] = name_terms(item) if isinstance(raw[0], str) else body_terms(item)
+    parsed = {raw: name_terms(item) if raw and isinstance(raw[0], str) else body_terms(item)
+              for raw, item in unknown.items()}
     created = known.resolve_terms(conn, (t for terms in parsed.values() for t in terms))
     for raw, terms in parsed.items():
-        ids = [known.term_id[t] for t in terms]
-        if isinstance(raw[0], str):
-            known.names_of[raw] = tuple(ids)
+        ids = tuple(known.term_id[t] for t in terms)
+        if raw and isinstance(raw[0], str):
+            known.names_of[raw] = ids
         else:
             known.body_of[raw] = tuple(sorted(set(ids)))
     return created
 
 
 def _leave(changes: dict[int, _Change], key: int, pop: int, stored_max: int) -> None:
-    ch = changes.get(key) or changes.setdefault(key, _Change())
+    ch = changes.get(key)
+    if ch is None:
+        ch = changes[key] = _Change()
     ch.lost = True
     if pop >= stored_max:
         ch.removed_max = True
@@ -474,15 +587,14 @@ def _finish_sets(conn: sqlite3.Connection, known: _Known, sets: dict[int, _Chang
         entry = known.sets[sid]
         segs, stored = entry
         if sid in created:
-            max_pop = max(ch.added)
-            ins.append((sid, _hkey(*segs), " ".join(map(str, segs)), max_pop))
+            ins.append((sid, _hkey(*segs), " ".join(map(str, segs)), ch.top))
             mem_ins += [(t, sid) for t in segs]
             for t in segs:
                 (terms.get(t) or terms.setdefault(t, _Change())).sets += 1
-            entry[1] = max_pop
+            entry[1] = ch.top
             continue
-        max_pop = max(stored, *ch.added) if ch.added else stored
-        if ch.removed_max or (ch.lost and not ch.added):
+        max_pop = max(stored, ch.top)
+        if ch.removed_max or (ch.lost and not ch.joined):
             row = conn.execute("SELECT neg_pop FROM search_doc WHERE body_set = ? "
                                "ORDER BY neg_pop LIMIT 1", (sid,)).fetchone()
             if row is None:  # its last item left
@@ -519,18 +631,20 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
     term_upd: list[tuple[int, int, int, int]] = []
     term_del: list[tuple[int]] = []
     per_kind: Counter[int] = Counter()  # terms of each kind, kept in search_state
+    dropped: list[int] = []
     for t, ch in terms.items():
         entry = known.terms[t]
         term, stored_max, stored_dept, stored_sets = entry
-        body = term.kind == BODY
+        if t not in created and not ch.lost and not ch.sets and ch.top <= stored_max and (
+                ch.dept is None or ch.dept == stored_dept):
+            continue  # the common case: items joined a term, none beat its most popular
         max_pop, dept, n_sets = stored_max, stored_dept, stored_sets + ch.sets
-        if body:
+        if term.kind == BODY:
             alive = n_sets > 0
         else:
             alive = True
-            if ch.added:
-                max_pop = max(stored_max, *ch.added)
-            if ch.removed_max or (ch.lost and not ch.added):
+            max_pop = max(stored_max, ch.top)
+            if ch.removed_max or (ch.lost and not ch.joined):
                 row = conn.execute("SELECT neg_pop FROM search_posting WHERE term = ? "
                                    "ORDER BY neg_pop LIMIT 1", (t,)).fetchone()
                 alive = row is not None
@@ -538,34 +652,32 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
             if ch.dept is not None:
                 dept = ch.dept
         if t in created:
-            if alive:
-                max_pop = max(max_pop, 0)
-                term_ins.append((t, _term_hkey(term), term.kind, term.label, term.text,
-                                 term.pinyin, term.pinyin.replace(" ", ""),
-                                 syllable_suffixes(term.pinyin), term.initials, max_pop, dept,
-                                 n_sets))
-                gram_ins.append((t, _tokens(term_grams(term))))
-                per_kind[term.kind] += 1
-                entry[1:] = [max_pop, dept, n_sets]
+            if not alive:
+                dropped.append(t)
                 continue
+            max_pop = max(max_pop, 0)
+            term_ins.append((t, _term_hkey(term), term.kind, term.label, term.text,
+                             term.pinyin, term.pinyin.replace(" ", ""),
+                             syllable_suffixes(term.pinyin), term.initials, max_pop, dept,
+                             n_sets))
+            gram_ins.append((t, term_tokens(term)))
+            per_kind[term.kind] += 1
+            entry[1:] = [max_pop, dept, n_sets]
         elif not alive:
             term_del.append((t,))
             per_kind[term.kind] -= 1
-            gram_del.append((t, _tokens(term_grams(term))))
+            gram_del.append((t, term_tokens(term)))
+            dropped.append(t)
         elif (max_pop, dept, n_sets) != (stored_max, stored_dept, stored_sets):
             term_upd.append((max_pop, dept, n_sets, t))
             entry[1:] = [max_pop, dept, n_sets]
-            continue
-        else:
-            continue
-        del known.terms[t]  # dropped, or created and never used
+    dropped += created - terms.keys()
+    for t in dropped:  # gone from the index, or created and never used
+        term = known.terms.pop(t)[0]
         if known.term_id.get(term) == t:
             del known.term_id[term]
-        known.forget_raw()  # raw strings may map to the dropped id
-    for t in created - terms.keys():
-        term = known.terms.pop(t)[0]
-        known.term_id.pop(term, None)
-        known.forget_raw()
+    if dropped:
+        known.forget_raw()  # raw strings may map to a dropped id
     conn.executemany("INSERT INTO search_state(key, value) VALUES (?, ?) ON CONFLICT(key) "
                      "DO UPDATE SET value = value + excluded.value",
                      [(f"terms_{kind}", n) for kind, n in per_kind.items() if n])
@@ -577,7 +689,10 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
                      term_upd)
     conn.executemany("DELETE FROM search_term WHERE id = ?", term_del)
     conn.executemany("DELETE FROM search_rank WHERE id = ?", term_del)
+    # FTS5 wants ascending rowids: out of order it flushes its pending segment at each one
+    # (5x slower, and a heap of tiny segments).
+    gram_del.sort()
+    gram_ins.sort()
     conn.executemany("INSERT INTO search_gram(search_gram, rowid, grams) VALUES ('delete', ?, ?)",
                      gram_del)
     conn.executemany("INSERT INTO search_gram(rowid, grams) VALUES (?, ?)", gram_ins)
-

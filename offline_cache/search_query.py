@@ -15,24 +15,35 @@ catalog.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from bisect import insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from math import isqrt
 
-from offline_cache.search_index import LATIN, LATIN_GRAM, gram_token
+from offline_cache.search_index import (
+    LATIN,
+    LATIN_GRAM,
+    LATIN_LONG,
+    PREFIX_MAX,
+    exact_token,
+    gram_token,
+    long_token,
+    prefix_token,
+)
 from offline_cache.search_text import ALIAS, BODY, TITLE, Query, parse_query
 
 TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "title contains",
               "alias contains", "body")
-# Read-and-sort the candidates of a gram, or walk all terms by popularity? A short query's gram
-# count is its exact match count, and a walk over many matches stops soon; a longer query's
-# count is only an upper bound (its terms are verified), so it is read up to a larger count.
-ENUM_SHORT_MAX = 600
-ENUM_MAX = 1500
+# A tier reads the n terms that hold its gram(s) and sorts them, or walks all N terms of the
+# kind by popularity and stops after ~k·N/n (k ≈ 25: terms the top 20 take, with the tail of
+# the threshold). Reading wins while n ≤ sqrt(k·N); caps bound the worst case either way.
+WALK_FACTOR = 25
 ENUM_MIN = 100
-WALK_FACTOR = 40
+ENUM_SHORT_MAX = 600  # short queries: n is exact, a walk over many matches stops soon
+ENUM_MAX = 1500  # longer queries: n may overcount (terms are verified after)
+_FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
 
 # (term or body set id, popularity of its most popular item, label)
 Source = tuple[int, int, str]
@@ -137,10 +148,9 @@ def _match(stream: int, firsts: tuple[int, ...], gram: str, *, prefix: bool) -> 
 class _Plan:
     """The tiers of one query: (label, source stream factory, item fetch SQL) each.
 
-    A prefix or contains tier either reads all terms that hold the query's gram (when the gram
-    counts say they are few) and sorts them, or walks the kind's terms most popular first and
-    checks each: few candidates are cheap to sort, many are cheap to walk because the walk
-    stops early."""
+    A prefix or contains tier either reads the terms that hold the query's gram(s) (when FTS5
+    counts few) and lets SQLite sort them, or walks the kind's terms most popular first and
+    checks each: few candidates are cheap to sort, many are cheap to walk (it stops early)."""
 
     def __init__(self, conn: sqlite3.Connection, query: Query, f: Filters) -> None:
         self.conn = conn
@@ -186,20 +196,23 @@ class _Plan:
 
     # --- exact: one index lookup on the term's text, pinyin or initials ----------------------
     def _exact_text(self, kind: int) -> Iterator[Source]:
-        return self._terms(kind, ("text",))
+        return self._exact(f'"{exact_token(kind, self.q)}"', " AND t.text = ?", [self.q])
 
     def _exact_latin(self, kind: int) -> Iterator[Source]:
-        return self._terms(kind, ("pyc", "initials"))
+        stream = kind + LATIN
+        match = (f'"{exact_token(stream, self.q)}" OR '
+                 f'"{exact_token(stream, self.q, initials=True)}"')
+        return self._exact(match, "", [])
 
-    def _terms(self, kind: int, columns: tuple[str, ...]) -> Iterator[Source]:
-        rows: dict[int, tuple[int, int, str]] = {}
-        for column in columns:  # INDEXED BY: without statistics the planner may walk them all
-            sql = (f"SELECT t.id, r.max_pop, '' FROM search_term t INDEXED BY "
-                   f"search_term_{column} JOIN search_rank r ON r.id = t.id "
-                   f"WHERE t.kind = ? AND t.{column} = ?{self.dept_sql.format(a='r.')}")
-            for row in self.conn.execute(sql, (kind, self.q, *self.dept_params)):
-                rows[row[0]] = row
-        return iter(sorted(rows.values(), key=lambda r: (-r[1], r[0])))
+    def _exact(self, match: str, cond: str, extra: list) -> Iterator[Source]:
+        """Terms equal to the query: an exact token of the FTS5 table (a hash, for Chinese
+        text: the text itself is compared)."""
+        join = " JOIN search_term t ON t.id = search_gram.rowid" if cond else ""
+        sql = ("SELECT r.id, r.max_pop, '' FROM search_gram "
+               f"JOIN search_rank r ON r.id = search_gram.rowid{join} WHERE search_gram MATCH ?"
+               f"{self.dept_sql.format(a='r.')}{cond}")
+        rows = self.conn.execute(sql, (match, *self.dept_params, *extra)).fetchall()
+        return iter(sorted(rows, key=lambda r: (-r[1], r[0])))
 
     # --- prefix / contains ---------------------------------------------------------------------
     def _matching(self, kind: int, mode: str) -> Iterator[Source]:
@@ -210,43 +223,54 @@ class _Plan:
             match = _match(stream, (1,) if mode == "prefix" else (0,), self.q,
                            prefix=len(self.q) < self.gram_len)
             cap = ENUM_SHORT_MAX
-        elif self.latin:  # only the first three letters surely start a syllable
-            match = _match(stream, firsts, self.q[:LATIN_GRAM], prefix=False)
+        elif self.latin:  # the first 4–6 letters, from a syllable start
+            gram = self.q[:LATIN_LONG]
+            match = " OR ".join(f'"{long_token(stream, first, gram)}"'
+                                f'{"*" if len(gram) < LATIN_LONG else ""}' for first in firsts)
+            cap = ENUM_MAX
+        elif mode == "prefix":  # the term starts with the query's first 3–6 characters
+            match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
             cap = ENUM_MAX
         else:
-            match = self._all_pairs(stream, firsts)
+            match = self._pairs(stream)
             cap = ENUM_MAX
-        # Read-and-sort n candidates, or walk the kind's N terms by popularity and stop after
-        # some 20/(n/N) of them? Enumerate while n is below both sqrt(40 N) and the cap.
         cap = min(cap, max(ENUM_MIN, isqrt(WALK_FACTOR * self._terms_of(kind))))
-        n = self._count(match, cap + 1)
+        # Count each part in FTS5 (cheaper than reading it): a rare part is read and verified
+        # alone; only when every part is common is the intersection needed — its ids are read
+        # once (not counted, then evaluated again).
+        parts = match.split(" AND ")
+        n, rarest = min((self._count(part, cap + 1), part) for part in parts)
         if n == 0:
             return iter(())
         if n <= cap:
-            return self._enumerate(match, mode)
-        return self._walk(kind, mode)
+            return self._candidates(mode, match=rarest)
+        if len(parts) == 1:
+            return self._walk(kind, mode)
+        ids = self._ids(match, cap + 1)
+        if not ids:
+            return iter(())
+        if len(ids) > cap:
+            return self._walk(kind, mode)
+        return self._candidates(mode, ids=ids)
 
     def _terms_of(self, kind: int) -> int:
         row = self.conn.execute("SELECT value FROM search_state WHERE key = ?",
                                 (f"terms_{kind}",)).fetchone()
         return row[0] if row else 0
 
-    def _all_pairs(self, stream: int, firsts: tuple[int, ...]) -> str:
-        """Terms holding every character pair of a long Chinese query (FTS5 intersects the
-        lists); prefix: the first pair must start the term. Then verified on the text."""
-        pairs = list(dict.fromkeys(self.q[i:i + 2] for i in range(len(self.q) - 1)))
-        parts = [f"({_match(stream, firsts, pairs[0], prefix=False)})"]
-        parts += [f"({_match(stream, (0, 1), pair, prefix=False)})" for pair in pairs[1:]]
-        return " AND ".join(parts)
+    def _pairs(self, stream: int) -> str:
+        """Terms holding the first and the last character pair of a long Chinese query (FTS5
+        intersects the two lists; more lists cost more than they save). Verified on the text."""
+        pairs = dict.fromkeys((self.q[:2], self.q[-2:]))
+        return " AND ".join(f"({_match(stream, (0, 1), pair, prefix=False)})" for pair in pairs)
 
-    def _count(self, match: str, cap: int) -> int:
-        """How many terms hold the gram(s), counting no further than `cap`."""
-        return self.conn.execute("SELECT count(*) FROM (SELECT rowid FROM search_gram WHERE "
-                                 "search_gram MATCH ? LIMIT ?)", (match, cap)).fetchone()[0]
-
-    def _verify(self, mode: str) -> tuple[str, list]:
-        """SQL that checks a term against a query longer than its gram (or walked to)."""
+    def _verify(self, mode: str, *, walk: bool = False) -> tuple[str, list]:
+        """SQL that checks a term against the query: on a walk always, on read candidates only
+        when the query is longer than what their token holds."""
         q, n = self.q, len(self.q)
+        if not walk and (self.short or n <= (LATIN_LONG if self.latin else
+                                             PREFIX_MAX if mode == "prefix" else 0)):
+            return "", []
         if self.latin:
             if mode == "prefix":
                 return (" AND (substr(t.pyc, 1, ?) = ? OR substr(t.initials, 1, ?) = ?)",
@@ -257,18 +281,44 @@ class _Plan:
             return " AND substr(t.text, 1, ?) = ?", [n, q]
         return " AND instr(t.text, ?) > 0", [q]
 
-    def _enumerate(self, match: str, mode: str) -> Iterator[Source]:
-        """All candidate terms of the gram(s), sorted by SQLite; Python sees only those read."""
-        cond, extra = ("", []) if self.short else self._verify(mode)
-        join = " JOIN search_term t ON t.id = search_gram.rowid" if cond else ""
-        sql = ("SELECT r.id, r.max_pop, '' FROM search_gram "
-               f"JOIN search_rank r ON r.id = search_gram.rowid{join} WHERE search_gram MATCH ?"
-               f"{self.dept_sql.format(a='r.')}{cond} ORDER BY r.max_pop DESC, r.id")
-        return iter(self.conn.execute(sql, (match, *self.dept_params, *extra)))
+    def _count(self, match: str, cap: int) -> int:
+        """How many terms an FTS5 query matches, counting no further than `cap`."""
+        return self.conn.execute("SELECT count(*) FROM (SELECT rowid FROM search_gram WHERE "
+                                 "search_gram MATCH ? LIMIT ?)", (match, cap)).fetchone()[0]
+
+    def _ids(self, match: str, limit: int) -> list[int]:
+        """Up to `limit` ids of the terms an FTS5 query matches."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT rowid FROM search_gram WHERE search_gram MATCH ? LIMIT ?", (match, limit))]
+
+    def _candidates(self, mode: str, *, match: str | None = None,
+                    ids: list[int] | None = None) -> Iterator[Source]:
+        """The terms an FTS5 query matches (or these ids), most popular first, verified against
+        a longer query. SQLite sorts with a bounded heap and hands over a page at a time: a
+        tier mostly takes its 20 results from the first few dozen terms."""
+        cond, extra = self._verify(mode)
+        if match is not None:
+            source, key, first = "search_gram", "search_gram.rowid", "search_gram MATCH ?"
+        else:
+            source, key, first = "json_each(?) j", "j.value", "1"
+            match = json.dumps(ids)
+        join = f" JOIN search_term t ON t.id = {key}" if cond else ""
+        sql = (f"SELECT r.id, r.max_pop, '' FROM {source} JOIN search_rank r ON r.id = {key}"
+               f"{join} WHERE {first}{self.dept_sql.format(a='r.')}{cond} "
+               "ORDER BY r.max_pop DESC, r.id LIMIT ? OFFSET ?")
+        params = (match, *self.dept_params, *extra)
+        offset, page = 0, _FIRST_PAGE
+        while True:
+            rows = self.conn.execute(sql, (*params, page, offset)).fetchall()
+            yield from rows
+            if len(rows) < page:
+                return
+            offset += page
+            page *= 4
 
     def _walk(self, kind: int, mode: str | None) -> Iterator[Source]:
         """The kind's terms most popular first, those that match (all of them: mode None)."""
-        cond, extra = self._verify(mode) if mode else ("", [])
+        cond, extra = self._verify(mode, walk=True) if mode else ("", [])
         join = " JOIN search_term t ON t.id = r.id" if cond else ""
         sql = (f"SELECT r.id, r.max_pop, '' FROM search_rank r INDEXED BY search_rank_pop{join} "
                f"WHERE r.kind = ?{cond}{self.dept_sql.format(a='r.')} "
@@ -281,8 +331,8 @@ class _Plan:
             match = _match(BODY, (0, 1), self.q, prefix=len(self.q) < self.gram_len)
             cond, extra = "", []
         else:
-            match = self._all_pairs(BODY, (0, 1))
-            cond, extra = self._verify("contains")
+            match = self._pairs(BODY)
+            cond, extra = self._verify("contains", walk=True)
         segments: dict[int, tuple[str, int]] = {}
         for term, label, n_sets in self.conn.execute(
                 "SELECT t.id, t.label, r.n_sets FROM search_gram JOIN search_term t "

@@ -1,0 +1,75 @@
+"""Latin queries match the pinyin the hall server precomputed: initials (yyzz → 营业执照), full
+pinyin with or without spaces, prefixes of either as the citizen types, aliases — always from
+a syllable boundary. The kiosk process itself holds no pinyin library."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline_cache.catalog import Catalog
+from offline_cache.store import LocalStore
+from tests.offline_cache.search_reference import apply, make_item
+
+ITEMS = [
+    make_item("SCJG-0001", "营业执照变更", popularity=900, aliases=["执照变更"]),
+    make_item("SCJG-0002", "营业执照注销", popularity=300),
+    make_item("RS-0001", "社会保障卡申领", popularity=500, aliases=["社保卡", "办社保卡"]),
+    make_item("GA-0001", "普通护照签发", popularity=700),
+    make_item("GA-0002", "护照", popularity=1),
+    make_item("CL-0001", "残疾人证办理", popularity=50),
+    make_item("WJ-0001", "出生医学证明", popularity=40, aliases=["出生证"]),
+]
+
+
+@pytest.fixture
+def catalog(store: LocalStore) -> Catalog:
+    apply(store, ITEMS)
+    return Catalog(store)
+
+
+def codes(catalog: Catalog, q: str) -> list[str]:
+    return [r.code for r in catalog.search(q)]
+
+
+@pytest.mark.parametrize("q", ["yyzz", "YYZZ", "ｙｙｚｚ", "yingyezhizhao", "ying ye zhi zhao",
+                               "Ying Ye Zhi Zhao", "ying'ye'zhi'zhao", "yingye", "yingyezhiz",
+                               "yy", "yyz", "y y z z"])
+def test_initials_and_full_pinyin_and_their_prefixes(catalog: Catalog, q: str) -> None:
+    # Both licences start with the query; the more popular first.
+    assert codes(catalog, q)[:2] == ["SCJG-0001", "SCJG-0002"]
+
+
+def test_full_pinyin_of_the_whole_title_is_an_exact_match(catalog: Catalog) -> None:
+    results = catalog.search("huzhao")
+    assert [r.code for r in results] == ["GA-0002", "GA-0001"]  # exact title first, then
+    assert {r.matched for r in results} == {"pinyin"}  # contains, despite popularity 1 vs 700
+
+
+def test_matching_starts_at_a_syllable(catalog: Catalog) -> None:
+    assert codes(catalog, "zhizhao") == ["SCJG-0001", "SCJG-0002"]  # 营业[执照]
+    assert codes(catalog, "zz") == ["SCJG-0001", "SCJG-0002"]  # initials of 执照
+    assert codes(catalog, "hizhao") == []  # inside the syllable zhi: no match
+    assert codes(catalog, "ngye") == []
+
+
+def test_alias_pinyin(catalog: Catalog) -> None:
+    assert codes(catalog, "sbk") == ["RS-0001"]  # 社保卡: alias initials, exact
+    assert codes(catalog, "shebao") == ["RS-0001"]  # alias full pinyin prefix
+    assert codes(catalog, "chushengzheng") == ["WJ-0001"]  # 出生证
+    assert [r.matched for r in catalog.search("sbk")] == ["pinyin"]
+
+
+def test_prefixes_of_title_pinyin_and_initials(catalog: Catalog) -> None:
+    assert codes(catalog, "shehui") == ["RS-0001"]  # 社会…
+    assert codes(catalog, "cjrz") == ["CL-0001"]  # 残疾人证…
+    assert codes(catalog, "pthz") == ["GA-0001"]
+
+
+def test_latin_query_without_a_match(catalog: Catalog) -> None:
+    assert codes(catalog, "xyzq") == []
+    assert codes(catalog, "passport") == []
+
+
+def test_chinese_queries_never_go_through_pinyin(catalog: Catalog) -> None:
+    assert codes(catalog, "执照") == ["SCJG-0001", "SCJG-0002"]
+    assert codes(catalog, "社保") == ["RS-0001"]  # the alias 社保卡
