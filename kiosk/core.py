@@ -13,6 +13,7 @@ import tomllib
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -232,13 +233,23 @@ class KioskCore:
             self._forms = load_forms()
         return self._forms
 
-    def validate_form(self, form_code: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def validate_form(self, form_code: str, fields: dict[str, Any], *,
+                      today: date | None = None) -> dict[str, Any]:
+        """Field errors by key; date bounds such as "not after today" count from `today`
+        (default: the hall's date now)."""
         from kiosk.forms import validate_fields
 
         form = self.forms().get(form_code)
         if form is None:
             raise KioskError(errors.FORM_UNKNOWN, form_code)
-        return validate_fields(form, fields)
+        return validate_fields(form, fields, today=today or self.today())
+
+    def today(self) -> date:
+        """The hall's date (its time zone, not the machine's)."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(self.settings.hall.timezone)).date()
 
     def submit_application(self, form_code: str, fields: dict[str, Any], *,
                            item: str | None = None, id_card: dict[str, Any] | None = None,

@@ -198,6 +198,9 @@ FIELD_UNKNOWN = define("E-VAL-12", 8, "Field is not part of this form", "表单�
                        http_status=422)
 EMAIL_INVALID = define("E-VAL-13", 8, "Email address is invalid", "电子邮箱格式不正确",
                        http_status=422)
+DATE_OUT_OF_RANGE = define("E-VAL-14", 8, "Date is outside the field's allowed range",
+                           "日期不在可选范围内", "Pick a date between the field's min and max",
+                           http_status=422)
 
 # --- local store (E-STO) ---------------------------------------------------------------------
 STORE_FAILED = define("E-STO-01", 9, "Local store failed", "本地数据存储故障",

@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from kiosk.errors import (
     CHOICE_INVALID,
     CONFIG_INVALID,
     CONFIG_UNREADABLE,
+    DATE_OUT_OF_RANGE,
     FIELD_FORMAT,
     FIELD_INVALID,
     FIELD_LENGTH,
@@ -31,6 +33,7 @@ from kiosk.errors import (
 from kiosk.validators import (
     FieldError,
     normalize_id_number,
+    parse_date,
     validate_date,
     validate_email,
     validate_id_number,
@@ -45,6 +48,7 @@ __all__ = [
     "FieldDef",
     "FieldError",
     "FormDef",
+    "date_range",
     "fill_from_card",
     "load_forms",
     "parse_form",
@@ -78,6 +82,8 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_EXCEPT_NEWLINE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 _YMD8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+# A date field's min/max: a fixed YYYY-MM-DD, or days from the day the citizen fills it in.
+_RELATIVE_DATE_RE = re.compile(r"^today(?:([+-])(\d{1,5}))?$")
 
 _FORM_KEYS = {"code", "title", "title_en", "items", "fields"}
 _FIELD_KEYS = {
@@ -102,8 +108,8 @@ class FieldDef:
     required: bool = False
     max_length: int | None = None
     min_length: int | None = None
-    min: float | None = None
-    max: float | None = None
+    min: float | str | None = None  # a number, or for dates "YYYY-MM-DD" / "today[±N]"
+    max: float | str | None = None
     pattern: str | None = None
     choices: tuple[Choice, ...] = ()
     from_card: str | None = None
@@ -269,19 +275,7 @@ def _parse_field(raw: Any, where: str, problems: list[str]) -> FieldDef | None:
     shortest, longest = lengths.get("min_length"), lengths.get("max_length")
     if shortest is not None and longest is not None and shortest > longest:
         problems.append(f"{where}: min_length is greater than max_length")
-    bounds = {}
-    for name in ("min", "max"):
-        value = raw.get(name)
-        if value is None:
-            continue
-        if ftype != "number":
-            problems.append(f"{where}: {name} only applies to type number")
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"{where}: {name} must be a number")
-        else:
-            bounds[name] = value
-    if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
-        problems.append(f"{where}: min is greater than max")
+    _check_bounds(raw, ftype, where, problems)
     pattern = raw.get("pattern")
     if pattern is not None:
         try:
@@ -306,6 +300,40 @@ def _parse_field(raw: Any, where: str, problems: list[str]) -> FieldDef | None:
         pattern=pattern, choices=choices, from_card=from_card, personal=personal,
         help=raw.get("help", ""), help_en=raw.get("help_en", ""),
     )  # fmt: skip
+
+
+def _check_bounds(raw: Mapping[str, Any], ftype: Any, where: str, problems: list[str]) -> None:
+    """min/max: numbers for a number field; for a date field a fixed date or `today[±N]`."""
+    bounds: dict[str, Any] = {}
+    for name in ("min", "max"):
+        value = raw.get(name)
+        if value is None:
+            continue
+        if ftype == "date":
+            if not isinstance(value, str) or (
+                parse_date(value) is None and not _RELATIVE_DATE_RE.match(value)
+            ):
+                problems.append(f"{where}: {name} must be YYYY-MM-DD, today, or today+N / today-N")
+            else:
+                bounds[name] = value
+        elif ftype != "number":
+            problems.append(f"{where}: {name} only applies to types number and date")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{where}: {name} must be a number")
+        else:
+            bounds[name] = value
+    if "min" not in bounds or "max" not in bounds:
+        return
+    low, high = bounds["min"], bounds["max"]
+    if ftype == "date":  # comparable when both are fixed or both relative to the same day
+        some_day = date(2000, 1, 1)
+        low_day, high_day = _date_bound(low, some_day), _date_bound(high, some_day)
+        comparable = _RELATIVE_DATE_RE.match(low) is not None
+        comparable = comparable == (_RELATIVE_DATE_RE.match(high) is not None)
+        if comparable and low_day and high_day and low_day > high_day:
+            problems.append(f"{where}: min is after max")
+    elif low > high:
+        problems.append(f"{where}: min is greater than max")
 
 
 def _parse_choices(raw: Any, ftype: Any, where: str, problems: list[str]) -> tuple[Choice, ...]:
@@ -336,11 +364,19 @@ def _parse_choices(raw: Any, ftype: Any, where: str, problems: list[str]) -> tup
 
 
 # --- validating ------------------------------------------------------------------------------
-def validate_fields(form: FormDef, fields: Mapping[str, Any]) -> dict[str, FieldError]:
-    """Errors by field key (empty when all is well). Unknown keys are refused too."""
+def validate_fields(
+    form: FormDef, fields: Mapping[str, Any], *, today: date | None = None
+) -> dict[str, FieldError]:
+    """Errors by field key (empty when all is well). Unknown keys are refused too.
+
+    `today` is the day relative date bounds (`max = "today"`) count from: the kiosk passes
+    the hall's date. Without it those bounds are not checked — the hall server's case, as a
+    submission queued offline may arrive days after the citizen filled it in (an appointment
+    date valid then must not be refused for being in the past now). Fixed bounds always are.
+    """
     errors: dict[str, FieldError] = {}
     for fdef in form.fields:
-        error = _validate_one(fdef, fields.get(fdef.key))
+        error = _validate_one(fdef, fields.get(fdef.key), today)
         if error is not None:
             errors[fdef.key] = error
     known = {f.key for f in form.fields}
@@ -360,7 +396,7 @@ def require_valid(form: FormDef, fields: Mapping[str, Any]) -> None:
         raise KioskError(FIELD_INVALID, f"{form.code}: {detail}")
 
 
-def _validate_one(f: FieldDef, value: Any) -> FieldError | None:
+def _validate_one(f: FieldDef, value: Any, today: date | None = None) -> FieldError | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if f.required:
             return FieldError.of(FIELD_REQUIRED, f"请填写{f.label}", f"{f.name_en} is required")
@@ -377,7 +413,53 @@ def _validate_one(f: FieldDef, value: Any) -> FieldError | None:
         error = FieldError.of(
             FIELD_FORMAT, f"{f.label}格式不正确", f"{f.name_en} does not match the expected format"
         )
+    if error is None and f.type == "date":
+        error = _check_date_range(f, text, today)
     return error
+
+
+def _date_bound(spec: Any, today: date | None) -> date | None:
+    """One bound as a date; None when absent, or relative and no `today` is known."""
+    if not isinstance(spec, str):
+        return None
+    match = _RELATIVE_DATE_RE.match(spec)
+    if match is None:
+        return parse_date(spec)
+    if today is None:
+        return None
+    sign, days = match.groups()
+    return today + timedelta(days=int(days or 0) * (-1 if sign == "-" else 1))
+
+
+def date_range(f: FieldDef, today: date | None) -> tuple[date | None, date | None]:
+    """The earliest and latest date a date field takes (None: no bound of its own), with
+    relative bounds counted from `today` — what the calendar picker offers."""
+    return _date_bound(f.min, today), _date_bound(f.max, today)
+
+
+def _bound_text(spec: Any, day: date) -> tuple[str, str]:
+    """(zh, en) wording of a bound: 今天 for `today` itself, else the date (never a value)."""
+    if spec == "today":
+        return "今天", "today"
+    return day.isoformat(), day.isoformat()
+
+
+def _check_date_range(f: FieldDef, text: str, today: date | None) -> FieldError | None:
+    value = parse_date(text)
+    if value is None:
+        return None  # validate_date already said why
+    low, high = date_range(f, today)
+    if low is not None and value < low:
+        zh, en = _bound_text(f.min, low)
+        return FieldError.of(
+            DATE_OUT_OF_RANGE, f"{f.label}不能早于{zh}", f"{f.name_en} is before {en}"
+        )
+    if high is not None and value > high:
+        zh, en = _bound_text(f.max, high)
+        return FieldError.of(
+            DATE_OUT_OF_RANGE, f"{f.label}不能晚于{zh}", f"{f.name_en} is after {en}"
+        )
+    return None
 
 
 def _check_length(f: FieldDef, text: str) -> FieldError | None:

@@ -63,9 +63,9 @@ class KioskApp(App):
     # --- building ------------------------------------------------------------------------------
     def build(self) -> Any:
         from screens.views.shell import Shell
-        from screens.widgets import common, items, keyboard, rows  # noqa: F401 - kv classes
+        from screens.widgets import calendar, common, items, keyboard, rows  # noqa: F401 - kv
 
-        for name in ("common.kv", "items.kv", "keyboard.kv"):
+        for name in ("common.kv", "items.kv", "keyboard.kv", "calendar.kv"):
             load_kv(str(Path(__file__).parent / "widgets" / name))
 
         self.shell = Shell(self.session, self.make_screen)

@@ -11,6 +11,7 @@ import pytest
 from kiosk.errors import KioskError
 from kiosk.forms import (
     FormDef,
+    date_range,
     fill_from_card,
     load_forms,
     parse_form,
@@ -253,6 +254,35 @@ def test_patterns_min_length_dates_and_newlines(forms):
     assert "reason_detail" not in ok
 
 
+def test_date_bounds_count_from_the_day_given_and_only_then(forms):
+    today = date(2026, 11, 23)
+    birth = forms["F-SFZ-01"].field("birth")  # max = "today"
+    booking = forms["F-HYDJ-01"]  # min = "today", max = "today+30"
+    assert date_range(birth, today) == (None, today)
+    assert date_range(booking.field("date"), today) == (today, date(2026, 12, 23))
+    assert date_range(booking.field("date"), None) == (None, None)
+
+    future = validate_fields(forms["F-SFZ-01"], {"birth": "2026-11-24"}, today=today)
+    assert future["birth"].code == "E-VAL-14"
+    assert future["birth"].zh == "出生日期不能晚于今天" and "2026-11-24" not in future["birth"].en
+    assert "birth" not in validate_fields(forms["F-SFZ-01"], {"birth": "2026-11-23"}, today=today)
+    past = validate_fields(booking, {"date": "2026-11-22"}, today=today)["date"]
+    assert (past.code, past.zh) == ("E-VAL-14", "预约日期不能早于今天")
+    late = validate_fields(booking, {"date": "2026-12-24"}, today=today)["date"]
+    assert late.zh == "预约日期不能晚于2026-12-23"
+    # no day given (the hall server): a booking filed offline yesterday is not refused today
+    assert "date" not in validate_fields(booking, {"date": "2026-11-22"})
+    fixed = parse_form(
+        {
+            "code": "T",
+            "title": "t",
+            "fields": [{"key": "d", "label": "日期", "type": "date", "min": "2000-01-01"}],
+        }
+    )
+    assert validate_fields(fixed, {"d": "1999-12-31"})["d"].code == "E-VAL-14"
+    assert parse_form(fixed.to_dict()) == fixed
+
+
 def test_require_valid_lists_keys_and_codes_never_values(forms):
     fields = _good_gtgsh() | {"id_number": "110105194912310021", "phone": "1234"}
     with pytest.raises(KioskError) as info:
@@ -355,7 +385,19 @@ def test_a_good_minimal_file_loads(tmp_path):
         (
             'code = "F-T"\ntitle = "t"\n[[fields]]\nkey = "a"\nlabel = "a"\ntype = "text"\nmin = 1\n',
             "E-CFG-01",
-            ["min only applies to type number"],
+            ["min only applies to types number and date"],
+        ),
+        (
+            'code = "F-T"\ntitle = "t"\n[[fields]]\nkey = "a"\nlabel = "a"\ntype = "date"\n'
+            'min = "tomorrow"\nmax = 2026\n',
+            "E-CFG-01",
+            ["min must be YYYY-MM-DD, today", "max must be YYYY-MM-DD"],
+        ),
+        (
+            'code = "F-T"\ntitle = "t"\n[[fields]]\nkey = "a"\nlabel = "a"\ntype = "date"\n'
+            'min = "today+30"\nmax = "today"\n',
+            "E-CFG-01",
+            ["min is after max"],
         ),
         (
             'code = "F-T"\ntitle = "t"\n[[fields]]\nkey = "id"\nlabel = "a"\ntype = "id_number"\n',

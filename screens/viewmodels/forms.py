@@ -1,6 +1,7 @@
 """自助填单: pick a form, place the ID card (its fields fill themselves), type the rest with
-the on-screen keyboard (pinyin for Chinese, digits for numbers), validation next to each
-field, review, submit (through the outbox) → application number + receipt QR / print."""
+the on-screen keyboard (pinyin for Chinese, digits for numbers), dates on a calendar (or the
+digit pad), validation next to each field, review, submit (through the outbox) → application
+number + receipt QR / print."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import logging
 import re
 from typing import Any
 
-from kiosk.forms import fill_from_card
+from kiosk.forms import date_range, fill_from_card
 from kiosk.redact import mask_id_number, mask_name, mask_phone
 from screens.fonts import escape_markup, fallback_markup, find_cjk_font, find_fallback_font
 from screens.i18n import _, is_english
 from screens.viewmodels.base import ViewModel
+from screens.viewmodels.calendar import DatePicker
 from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
 
@@ -127,6 +129,7 @@ class FormViewModel(ViewModel):
         self.touched: set[str] = set()
         self.editing: str | None = None
         self.keyboard = Keyboard("pinyin", on_change=self._typed, on_done=self.next_field)
+        self.picker: DatePicker | None = None  # the calendar, while a date field is picked
         self.page = 0
         self.busy = False
         self.reading_card = False
@@ -210,8 +213,71 @@ class FormViewModel(ViewModel):
             switchable=field.type in ("text", "textarea", "chinese_text"),
         )
         self.keyboard.set_text(self.values.get(key, ""))
+        self.picker = self._calendar_for(field) if field.type == "date" else None
         index = [f.key for f in self.form.fields].index(key)
         self.page = index // FIELDS_PER_PAGE
+        self.refresh()
+
+    # --- the calendar (date fields) ----------------------------------------------------------
+    def _today(self) -> Any:
+        return self.session.now().date()
+
+    def _calendar_for(self, field: Any) -> DatePicker:
+        today = self._today()
+        earliest, latest = date_range(field, today)
+        return DatePicker(
+            today=today, earliest=earliest, latest=latest, value=self.values.get(field.key, "")
+        )
+
+    def calendar_pick(self, key: str) -> None:
+        """A cell of the calendar: a year or month opens, a day fills the field and moves on."""
+        if self.picker is None or self.editing is None:
+            return
+        day = self.picker.pick(key)
+        if day is not None:
+            self.keyboard.set_text(day.isoformat())
+            self.picker = None
+            self.next_field()  # leaving the field validates it
+            return
+        self.refresh()
+
+    def calendar_prev(self) -> None:
+        if self.picker is not None:
+            self.picker.prev()
+            self.refresh()
+
+    def calendar_next(self) -> None:
+        if self.picker is not None:
+            self.picker.next()
+            self.refresh()
+
+    def calendar_years(self) -> None:
+        if self.picker is not None:
+            self.picker.toggle_years()
+            self.refresh()
+
+    def calendar_this_month(self) -> None:
+        if self.picker is not None:
+            self.picker.this_month()
+            self.refresh()
+
+    def use_keypad(self) -> None:
+        """Type the date on the digit pad instead (20240105 → 2024-01-05)."""
+        self.picker = None
+        self.refresh()
+
+    def use_calendar(self) -> None:
+        field = self.form.field(self.editing) if self.form and self.editing else None
+        if field is not None and field.type == "date":
+            self._leave_field()  # what was typed so far is validated and shown on the calendar
+            self.picker = self._calendar_for(field)
+            self.refresh()
+
+    def close_calendar(self) -> None:
+        """Back to the form without picking (an optional date, or another field first)."""
+        self.picker = None
+        self._leave_field()
+        self.editing = None
         self.refresh()
 
     def press(self, value: str) -> None:
@@ -262,6 +328,7 @@ class FormViewModel(ViewModel):
         self.refresh()
 
     def _leave_field(self) -> None:
+        self.picker = None
         field = self.form.field(self.editing) if self.form and self.editing else None
         if field is not None and field.type == "choice":
             self.touched.add(field.key)  # chosen with a tap, not typed
@@ -283,7 +350,9 @@ class FormViewModel(ViewModel):
 
     def _validate(self) -> None:
         try:
-            problems = self.core.validate_form(self.form.code, dict(self.values))
+            problems = self.core.validate_form(
+                self.form.code, dict(self.values), today=self._today()
+            )
         except Exception as exc:  # a broken form definition: say so, keep the citizen's input
             text, code = error_text(exc)
             self.message = f"{text} ({code})"
@@ -393,9 +462,20 @@ class FormViewModel(ViewModel):
             "rate": _("评价服务"),
             "done": _("完成"),
             "qr_hint": _("扫码查看办理进度"),
+            "use_keypad": _("数字输入"),
+            "use_calendar": _("用日历选择日期"),
+            "this_month": _("回到本月"),
+            "close_calendar": _("返回表单"),
         }
         if form is None:
             return base | {
+                "calendar": {},
+                "date_label": "",
+                "date_value": "",
+                "date_error": "",
+                "date_range": "",
+                "date_help": "",
+                "can_use_calendar": False,
                 "rows": [],
                 "editing": "",
                 "editing_label": "",
@@ -460,7 +540,25 @@ class FormViewModel(ViewModel):
             done_note = _("网络暂时中断：申请已保存在本机（登记号 {id}），联网后自动提交。").format(
                 id=sub.local_id[:8].upper()
             )
+        date_field = editing_field if editing_field and editing_field.type == "date" else None
+        picking = self.picker is not None and self.step == "fill"
+        calendar = self.picker.render() if picking and self.picker else {}
         return base | {
+            # the calendar has a step of its own: a month grid does not fit under five fields
+            "step": "date" if picking else self.step,
+            "calendar": calendar,
+            "date_label": ((date_field.label_en or date_field.label) if en else date_field.label)
+            if date_field
+            else "",
+            "date_value": _("已选：{v}").format(v=self.values[date_field.key])
+            if date_field and self.values.get(date_field.key)
+            else "",
+            "date_error": self._error_text(date_field.key) if date_field else "",
+            "date_range": calendar.get("range", ""),
+            "date_help": ((date_field.help_en or date_field.help) if en else date_field.help)
+            if date_field
+            else "",
+            "can_use_calendar": date_field is not None and not picking,
             "rows": shown_rows,
             "editing": self.editing or "",
             "editing_label": (
@@ -468,7 +566,9 @@ class FormViewModel(ViewModel):
             )
             if editing_field
             else "",
-            "keyboard": self.keyboard.render() if editing_field is not None and not choices else {},
+            "keyboard": self.keyboard.render()
+            if editing_field is not None and not choices and not picking
+            else {},
             "choices": choices,
             "review_rows": review_rows,
             "number": (

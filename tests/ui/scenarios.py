@@ -136,9 +136,67 @@ def guide(s: Script):
     yield s.shot(_art(s, "guide_en.png"))
 
 
+def _pick_date(s: Script, form_vm, field):
+    """A date on the calendar by touch: the title opens the years, then a month, then the day
+    (the 15 June of last year). The first time: screenshots in zh, en and elderly mode, the
+    cell sizes, and a tap on a disabled future day that must change nothing."""
+    from datetime import date
+
+    cal = s.widget("calendar", "form")
+    yield s.until(lambda: form_vm.view["step"] == "date" and cal.ids.cells.children, "calendar")
+    yield s.frames(3)
+    if "calendar" not in s.results:
+        seen: dict = {"title": cal.title, "weekdays": list(cal.weekdays)}
+
+        def sizes() -> list:
+            return sorted({round(c.height) for c in cal.ids.cells.children if c.label})
+
+        seen["cell_heights"] = sizes()
+        seen["today"] = [c.key for c in cal.ids.cells.children if c.today]
+        yield s.shot(_art(s, "form_calendar_zh.png"))
+        future = next((c for c in cal.ids.cells.children if c.label and not c.enabled), None)
+        if future is not None:
+            s.tap(future)
+            yield s.frames(2)
+            seen["after_disabled_tap"] = form_vm.values.get(field.key, "")
+        s.tap(s.widget("language_button", "shell"))
+        yield s.frames(3)
+        seen["title_en"] = cal.title
+        yield s.shot(_art(s, "form_calendar_en.png"))
+        s.tap(s.widget("language_button", "shell"))
+        s.tap(s.widget("elderly_button", "shell"))
+        yield s.frames(3)
+        seen["cell_heights_elderly"] = sizes()
+        seen["font_elderly"] = max(c.font_size for c in cal.ids.cells.children)
+        yield s.shot(_art(s, "form_calendar_elderly_zh.png"))
+        s.tap(s.widget("elderly_button", "shell"))
+        yield s.frames(3)
+        s.results["calendar"] = seen
+    target = date(s.app.session.now().year - 1, 6, 15)
+    s.tap(cal.ids.calendar_title)
+    yield s.until(lambda: cal.cell(str(target.year)) is not None, "the years")
+    yield s.frames(1)
+    if "calendar_years" not in s.results:
+        s.results["calendar_years"] = cal.title
+        yield s.shot(_art(s, "form_calendar_years_zh.png"))
+    s.tap(cal.cell(str(target.year)))
+    yield s.until(lambda: cal.cell(f"{target:%Y-%m}") is not None, "the months")
+    yield s.frames(1)
+    s.tap(cal.cell(f"{target:%Y-%m}"))
+    yield s.until(lambda: cal.cell(target.isoformat()) is not None, "the days")
+    yield s.frames(1)
+    s.tap(cal.cell(target.isoformat()))
+    yield s.until(lambda: form_vm.editing != field.key, "the date filled in")
+    s.results.setdefault("dates_picked", {})[field.key] = form_vm.values.get(field.key)
+
+
 def _fill_current_field(s: Script, form_vm, values: dict):
-    """Fill the field being edited by touch: a choice chip, or keys then 确定."""
+    """Fill the field being edited by touch: a choice chip, a day on the calendar, or keys
+    then 确定."""
     field = form_vm.form.field(form_vm.editing)
+    if field.type == "date" and form_vm.picker is not None:
+        yield from _pick_date(s, form_vm, field)
+        return
     if field.type == "choice":
         chips = s.widget("choices", "form")
         yield s.until(lambda: chips.children, "choice chips")
@@ -168,6 +226,10 @@ FORM_KEYS = {
     "text": [*"banshi", "<CANDIDATE>", "<DONE>"],
     "textarea": [*"banshi", "<CANDIDATE>", "<DONE>"],
 }
+
+
+def _pager_of(s: Script, vm):
+    return s.find(lambda w: getattr(w, "owner", None) is vm and w.__class__.__name__ == "Pager")
 
 
 def forms(s: Script):
@@ -207,8 +269,19 @@ def forms(s: Script):
         raise AssertionError(f"card not read: {form_vm.message}")
     yield s.frames(3)
     s.results["filled_from_card"] = sorted(form_vm.values)
-    s.results["masked_rows"] = [r.detail for r in s.widget("fields", "form").children]
     yield s.shot(_art(s, "form_fill_zh.png"))
+    # every page of fields, as others standing by would see them
+    masked, pager = [], _pager_of(s, form_vm)
+    while True:
+        masked += [r.detail for r in s.widget("fields", "form").children]
+        if not pager.has_next:
+            break
+        s.tap(pager.ids.next_page)
+        yield s.frames(2)
+    s.results["masked_rows"] = masked
+    while pager.has_prev:
+        s.tap(pager.ids.prev_page)
+        yield s.frames(2)
     # a wrong phone first: the message appears next to the field
     guard = 0
     while form_vm.editing is not None and guard < 30:
@@ -217,6 +290,10 @@ def forms(s: Script):
         if field.type == "phone" and "phone_error" not in s.results:
             yield from _fill_current_field(s, form_vm, {"phone": [*"12345", "<DONE>"]})
             yield s.frames(2)
+            fields = s.widget("fields", "form")
+            while fields.row(key=field.key) is None:  # the next field may be on the next page
+                s.tap(_pager_of(s, form_vm).ids.prev_page)
+                yield s.frames(2)
             s.results["phone_error"] = next(
                 (r.error for r in s.widget("fields", "form").children if r.key == field.key), ""
             )

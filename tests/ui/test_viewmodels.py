@@ -440,6 +440,51 @@ def test_form_fill_validation_review_and_submit(rig):
     assert rig.printer.read_bytes().startswith(b"\x1b@")  # the receipt
 
 
+def test_form_date_field_picked_on_the_calendar_then_validated(rig):
+    s = rig.session
+    s.go("form", form="F-CSYX-01")
+    form = rig.vm("form")
+    rig.settle(lambda: form.form is not None)
+    form.skip_card()
+    form.edit("baby_birth")
+    view = form.view
+    assert view["step"] == "date" and view["calendar"]["mode"] == "days"
+    assert view["date_label"] == "出生日期" and not view["keyboard"]
+    today = s.now().date()
+    cells = {c["key"]: c for c in view["calendar"]["cells"] if c["key"]}
+    assert cells[today.isoformat()]["today"]
+
+    form.calendar_years()
+    form.calendar_pick(str(today.year - 1))
+    form.calendar_pick(f"{today.year - 1}-06")
+    form.calendar_pick(f"{today.year - 1}-06-15")
+    assert form.values["baby_birth"] == f"{today.year - 1}-06-15"
+    assert "baby_birth" not in form.errors and "baby_birth" in form.touched
+    assert form.picker is None and form.editing == "birth_place"  # on to the next field
+    assert form.view["step"] == "fill"
+
+    # the digit pad stays available; a typed date outside the range is flagged by the rule
+    form.edit("baby_birth")
+    form.use_keypad()
+    assert form.view["step"] == "fill" and form.view["keyboard"]["mode"] == "digits"
+    assert form.view["can_use_calendar"]
+    form.keyboard.clear()
+    for ch in f"{today.year + 1}0101":
+        form.press(ch)
+    form.press("<DONE>")
+    assert form.errors["baby_birth"].code == "E-VAL-14"
+    assert next(r for r in form.view["rows"] if r["key"] == "baby_birth")["error"] == (
+        "出生日期不能晚于今天"
+    )
+    # back on the calendar the typed (refused) date is shown; 返回表单 leaves without picking
+    form.edit("baby_birth")
+    assert form.view["date_error"] == "出生日期不能晚于今天"
+    form.close_calendar()
+    assert form.editing is None and form.view["step"] == "fill"
+    s.exit()
+    assert form.picker is None and form.values == {}
+
+
 def _valid_keys(f: Any) -> list[str]:
     if f.type in ("chinese_text", "text", "textarea"):
         return [*"banshi", SPACE]  # pinyin + space commits 办事
