@@ -444,3 +444,38 @@ def list_services(conn: Connection, day: date) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def appointments_for_holder(conn: Connection, holder: str, day: date) -> list[dict]:
+    """A holder's appointments of one business day (check-in by ID card), booked ones first;
+    a checked-in one carries its ticket's number so the kiosk can say so."""
+    a = appointments.c
+    rows = conn.execute(
+        select(
+            a.code,
+            a.service,
+            a.status,
+            queue_services.c.name,
+            queue_services.c.name_en,
+            queue_services.c.sort,
+            tickets.c.number,
+        )
+        .select_from(
+            appointments.outerjoin(queue_services, queue_services.c.code == a.service).outerjoin(
+                tickets, tickets.c.id == a.ticket_id
+            )
+        )
+        .where(a.holder == holder, a.business_date == day)
+    ).all()
+    rows.sort(key=lambda r: (r.status != "booked", r.sort or 0, r.service, r.code))
+    return [
+        {
+            "code": r.code,
+            "service": r.service,
+            "service_name": r.name or "",
+            "service_name_en": r.name_en or "",
+            "status": r.status,
+            "ticket_number": r.number,
+        }
+        for r in rows
+    ]

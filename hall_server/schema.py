@@ -154,6 +154,8 @@ appointments = Table(
     Column("status", String(16), nullable=False),  # booked, checked_in
     Column("ticket_id", String(36)),
     Column("created_at", TS, nullable=False),
+    # check-in by ID card: a holder's appointments of one business day
+    Index("ix_appointments_holder_day", "holder", "business_date"),
 )
 
 applications = Table(

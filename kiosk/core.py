@@ -22,7 +22,14 @@ from kiosk.credentials import Credentials, load_credentials
 from kiosk.errors import KioskError
 from kiosk.paths import config_dir, kiosk_home
 from kiosk.settings import Settings, load_settings
-from kiosk.views import ItemSummary, ProgressView, ServiceView, SubmissionView, TicketView
+from kiosk.views import (
+    AppointmentView,
+    ItemSummary,
+    ProgressView,
+    ServiceView,
+    SubmissionView,
+    TicketView,
+)
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
@@ -155,6 +162,19 @@ class KioskCore:
 
         return take_ticket(self, service_code, id_card=id_card, priority=priority,
                            appointment=appointment, print_slip=print_slip)
+
+    def appointments_for_card(self, id_card: dict[str, Any]) -> list[AppointmentView]:
+        """Today's appointments of the card's holder (needs the hall server: E-QUE-08)."""
+        from kiosk.appointments import appointments_for_card
+
+        return appointments_for_card(self, id_card)
+
+    def check_in(self, appointment: AppointmentView, id_card: dict[str, Any], *,
+                 print_slip: bool = True) -> TicketView:
+        """Check one of those appointments in: its ticket, with the code and the holder."""
+        from kiosk.appointments import check_in
+
+        return check_in(self, appointment, id_card, print_slip=print_slip)
 
     def print_ticket(self, ticket: TicketView) -> TicketView:
         """Print on the device thread; a printer fault never loses the ticket (it's stored)."""

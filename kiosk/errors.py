@@ -158,6 +158,14 @@ NOTHING_WAITING = define("E-QUE-06", 6, "No ticket waiting for this counter", "�
 OFFLINE_NUMBER_TAKEN = define("E-QUE-07", 8, "Offline ticket number already used that day",
                               "离线票号重复", "Each kiosk must put its own id in offline numbers",
                               http_status=409)
+CHECKIN_NEEDS_NETWORK = define("E-QUE-08", 8, "Check-in by ID card needs the hall server, "
+                               "which cannot be reached now", "刷身份证签到需要联网，当前网络不可用",
+                               "Check in with the appointment code, or take a normal ticket",
+                               http_status=503)
+NO_APPOINTMENT_TODAY = define("E-QUE-09", 6, "No appointment today for this ID card",
+                              "未查询到您今天的预约",
+                              "Check the booking's date, or check in with the appointment code",
+                              http_status=404)
 
 # --- hall server data imports (E-IMP) --------------------------------------------------------
 CATALOG_INVALID = define("E-IMP-01", 8, "Catalog file has invalid lines; nothing was imported",

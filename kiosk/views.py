@@ -38,6 +38,21 @@ class TicketView:
 
 
 @dataclass(frozen=True)
+class AppointmentView:
+    """One of today's appointments of the citizen holding the ID card."""
+
+    code: str
+    service: str
+    service_name: str
+    service_name_en: str
+    status: str  # booked | checked_in
+    ticket_number: str | None = None  # the number it was checked in with
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class ItemSummary:
     code: str
     title: str

@@ -220,6 +220,25 @@ class CallNextRequest(Request):
     services: list[str] | None = None  # which services this counter serves; None = all
 
 
+AppointmentStatus = Literal["booked", "checked_in"]
+
+
+class Appointment(Reply):
+    """One of a holder's appointments for the hall's business day (check-in by ID card)."""
+
+    code: str
+    service: str
+    service_name: str = ""
+    service_name_en: str = ""
+    status: AppointmentStatus
+    ticket_number: str | None = None  # once checked in
+
+
+class AppointmentList(Reply):
+    business_date: date
+    appointments: list[Appointment]
+
+
 # --- applications ----------------------------------------------------------------------------
 class ApplicationRequest(Request):
     form: str

@@ -234,6 +234,15 @@ class HallClient:
         resp = self._request("GET", "/applications", params={"holder": holder})
         return self._parse(resp, wire.ApplicationList)
 
+    def appointments_by_holder(
+        self, holder: str, timeout: tuple[float, float] | None = None
+    ) -> wire.AppointmentList:
+        """Today's appointments of one holder (check-in by ID card)."""
+        resp = self._request(
+            "GET", "/queue/appointments", params={"holder": holder}, timeout=timeout
+        )
+        return self._parse(resp, wire.AppointmentList)
+
     def device_me(self, timeout: tuple[float, float] | None = None) -> wire.DeviceRecord:
         """GET /devices/me: is this device's token accepted (E-AUTH-01 when revoked)?"""
         return self._parse(self._request("GET", "/devices/me", timeout=timeout), wire.DeviceRecord)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from hall_server import queue, submissions
-from hall_server.api.deps import CounterDevice, IdempotencyKey, KioskDevice, base_url, get_ctx
-from kiosk.wire import CallNextRequest, QueueServices, Ticket, TicketRequest
+from hall_server.api.deps import (
+    CounterDevice,
+    IdempotencyKey,
+    KioskDevice,
+    base_url,
+    get_ctx,
+    limit_lookups,
+)
+from kiosk.wire import AppointmentList, CallNextRequest, QueueServices, Ticket, TicketRequest
 
 router = APIRouter(tags=["queue"])
 
@@ -48,6 +55,26 @@ def ticket_status(ticket_id: str, request: Request) -> dict:
     ctx = get_ctx(request)
     with ctx.database.read() as conn:
         return queue.get_ticket(conn, ticket_id, today=ctx.today(), base_url=base_url(request))
+
+
+@router.get("/queue/appointments", response_model=AppointmentList)
+def appointments_by_holder(
+    request: Request,
+    device: KioskDevice,
+    holder: Annotated[
+        str, Query(min_length=16, max_length=128, description="hall-keyed holder hash")
+    ],
+) -> dict:
+    """Today's appointments of one holder, for check-in by ID card (kiosk; rate-limited like
+    every personal-data lookup). An empty list is an answer, not an error."""
+    limit_lookups(request, device)
+    ctx = get_ctx(request)
+    day = ctx.today()
+    with ctx.database.read() as conn:
+        return {
+            "business_date": day,
+            "appointments": queue.appointments_for_holder(conn, holder, day),
+        }
 
 
 @router.post("/queue/counters/{counter}/call-next", response_model=Ticket)

@@ -1,6 +1,11 @@
 """取号: categories → service (people waiting, open/closed) → ticket; real-name tickets with
 the ID card (priority offered from the birth date at the configured age, or chosen for
-disabled / pregnant / military citizens); appointment check-in by code."""
+disabled / pregnant / military citizens); appointment check-in by code or by ID card.
+
+Check-in by ID card asks the hall server for today's appointments of the card's holder: one is
+checked in at once, several are listed to pick from, none is explained. It needs the network;
+offline the screen says so before any card is read, and the appointment code (queued like any
+ticket) and a normal ticket stay one tap away — never a dead end."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import logging
 from datetime import date
 from typing import Any
 
+from kiosk.errors import CHECKIN_NEEDS_NETWORK, IDC_NO_CARD, NO_APPOINTMENT_TODAY, KioskError
 from kiosk.redact import mask_name
 from screens.i18n import N_, _
 from screens.viewmodels.base import ViewModel
@@ -50,7 +56,13 @@ class ServicesViewModel(ViewModel):
         self.priority: str | None = None
         self.priority_auto = False  # offered from the birth date, not chosen
         self.appointment = ""
-        self.step = "list"  # list | appointment (typing the appointment code)
+        # list | appointment (check-in: the card, or typing the code) | checkin (by card)
+        self.step = "list"
+        self.checkin = ""  # reading | looking | choose | taking | problem
+        self.appointments: list[Any] = []  # kiosk.views.AppointmentView, today's, this card's
+        # why check-in by card did not go through: an error, or an appointment already done;
+        # worded at render time so a language switch rewords it
+        self.checkin_problem: Any = None  # a KioskError, or a kiosk.views.AppointmentView
         self.keyboard = Keyboard(
             "alnum",
             on_change=self._typed,
@@ -110,6 +122,12 @@ class ServicesViewModel(ViewModel):
     def card_placed(self, card: dict[str, Any]) -> None:
         if self.step == "list" and not self.taking:
             self._card_read(card, None)
+        elif self.step == "checkin" and self.checkin == "reading":
+            self._checkin_card_read(card, None)
+        elif self.step == "appointment" and not self._offline():  # the card says "by card"
+            self.step, self.appointments, self.checkin_problem = "checkin", [], None
+            self.checkin = "reading"
+            self._checkin_card_read(card, None)
 
     def _card_read(self, card: Any, error: BaseException | None) -> None:
         self.reading_card = False
@@ -158,6 +176,111 @@ class ServicesViewModel(ViewModel):
         self.appointment, self.step = "", "list"
         self.keyboard.set_text("")
         self.refresh()
+
+    # --- appointment check-in by ID card -------------------------------------------------------
+    def _offline(self) -> bool:
+        return self.session.connectivity == "offline"
+
+    def check_in_by_card(self) -> None:
+        """刷身份证签到: the card on this screen already, or place it now."""
+        if self.checkin in ("reading", "looking", "taking"):
+            return
+        self.step, self.appointments, self.checkin_problem = "checkin", [], None
+        if self._offline():  # said before any card is read: the lookup cannot work
+            self._checkin_problem(KioskError(CHECKIN_NEEDS_NETWORK, "offline"))
+            return
+        if self.card is not None:
+            self._look_up()
+            return
+        self.checkin = "reading"
+        self.refresh()
+        self.bridge.call(self.core.read_id_card, CARD_TIMEOUT, on_done=self._checkin_card_read)
+
+    def _checkin_card_read(self, card: Any, error: BaseException | None) -> None:
+        if self.step != "checkin" or self.checkin != "reading":
+            return  # the citizen went elsewhere meanwhile
+        if error is not None or not card or not card.get("id_number"):
+            self._checkin_problem(error or KioskError(IDC_NO_CARD, "no ID number read"))
+            return
+        self.card = dict(card)
+        self.session.card_accepted()
+        self._look_up()
+
+    def _look_up(self) -> None:
+        self.checkin = "looking"
+        self.refresh()
+        self.bridge.call(self.core.appointments_for_card, self.card, on_done=self._looked_up)
+
+    def _looked_up(self, appointments: Any, error: BaseException | None) -> None:
+        if self.step != "checkin":
+            return
+        if error is not None:
+            self._checkin_problem(error)
+            return
+        self.appointments = list(appointments or [])
+        booked = [a for a in self.appointments if a.status == "booked"]
+        if len(booked) == 1:
+            self._check_in(booked[0])
+        elif booked:
+            self.checkin = "choose"
+            self.refresh()
+        else:  # every one of today's appointments is checked in already
+            self.checkin, self.checkin_problem = "problem", self.appointments[0]
+            self.refresh()
+
+    def pick_appointment(self, code: str) -> None:
+        """One of several appointments was tapped."""
+        if self.checkin != "choose":
+            return
+        chosen = next((a for a in self.appointments if a.code == code), None)
+        if chosen is not None and chosen.status == "booked":
+            self._check_in(chosen)
+
+    def _check_in(self, appointment: Any) -> None:
+        self.checkin = "taking"
+        self.refresh()
+        self.bridge.call(self.core.check_in, appointment, self.card, on_done=self._checked_in)
+
+    def _checked_in(self, ticket: Any, error: BaseException | None) -> None:
+        if error is not None:
+            self._checkin_problem(error)
+            return
+        self.checkin = ""
+        self.refresh()
+        self.session.go("ticket", ticket=ticket)
+
+    def _checkin_problem(self, error: BaseException) -> None:
+        self.checkin, self.checkin_problem = "problem", error
+        self.refresh()
+
+    def _checkin_message(self) -> str:
+        """What went wrong, in the citizen's language, and what to do instead."""
+        problem = self.checkin_problem
+        if problem is None:
+            return ""
+        if not isinstance(problem, BaseException):  # an appointment checked in already
+            return _("您今天的预约已签到（{service}，号码 {number}），请留意叫号。").format(
+                service=pick(problem.service_name, problem.service_name_en),
+                number=problem.ticket_number or "—",
+            )
+        text, code = error_text(problem)
+        if code == CHECKIN_NEEDS_NETWORK.code:
+            advice = _("您可以输入预约码签到（联网后自动确认），或直接普通取号。")
+        elif code == NO_APPOINTMENT_TODAY.code:
+            advice = _("请核对预约日期；也可以输入预约码签到，或直接普通取号。")
+        else:
+            advice = _("您可以输入预约码签到，或直接普通取号。")
+        return f"{text} ({code})\n{advice}"
+
+    def use_code(self) -> None:
+        """From check-in by card to typing the appointment code."""
+        self.checkin, self.checkin_problem, self.appointments = "", None, []
+        self.start_appointment()
+
+    def normal_ticket(self) -> None:
+        """From check-in back to the list of services, for a normal ticket."""
+        self.checkin, self.checkin_problem, self.appointments = "", None, []
+        self.cancel_appointment()
 
     # --- the ticket ----------------------------------------------------------------------------
     def pick(self, code: str) -> None:
@@ -254,7 +377,42 @@ class ServicesViewModel(ViewModel):
                 if self.appointment
                 else _("预约签到")
             ),
-            "appointment_prompt": _("请输入预约码，然后选择预约的业务"),
+            "appointment_title": _("预约签到"),
+            "appointment_prompt": _("或输入预约码，然后选择预约的业务"),
+            "checkin_card": _("刷身份证签到"),
+            "checkin_card_enabled": not self._offline(),
+            "checkin_note": _(
+                "刷身份证签到需要联网，当前网络不可用：请输入预约码签到，或返回普通取号。"
+            )
+            if self._offline()
+            else _("放置身份证，即可查询您今天的预约"),
+            "checkin_note_warn": self._offline(),
+            "checkin_title": _("刷身份证签到"),
+            "checkin_status": {
+                "reading": _("请将身份证放在感应区…"),
+                "looking": _("正在查询您今天的预约…"),
+                "choose": _("您今天有 {n} 个预约，请选择要签到的业务").format(
+                    n=sum(a.status == "booked" for a in self.appointments)
+                ),
+                "taking": _("正在签到取号，请稍候…"),
+            }.get(self.checkin, ""),
+            "checkin_message": self._checkin_message(),
+            "checkin_busy": self.checkin in ("reading", "looking", "taking"),
+            "appointments": [
+                {
+                    "key": a.code,
+                    "title": pick(a.service_name, a.service_name_en) or a.service,
+                    "detail": _("点此签到")
+                    if a.status == "booked"
+                    else _("已签到：{number}").format(number=a.ticket_number or "—"),
+                    "active": a.status == "booked",
+                }
+                for a in self.appointments
+            ]
+            if self.checkin == "choose"
+            else [],
+            "use_code": _("输入预约码签到"),
+            "normal_ticket": _("普通取号"),
             "appointment_code": self.keyboard.text,
             "keyboard": self.keyboard.render() if self.step == "appointment" else {},
             "cancel_appointment": _("不使用预约"),

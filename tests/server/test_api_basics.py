@@ -125,6 +125,7 @@ def test_openapi_lists_every_route(hall, public):
         "/api/v1/queue/services": {"get"},
         "/api/v1/queue/tickets": {"post"},
         "/api/v1/queue/tickets/{ticket_id}": {"get"},
+        "/api/v1/queue/appointments": {"get"},
         "/api/v1/queue/counters/{counter}/call-next": {"post"},
         "/api/v1/applications": {"post", "get"},
         "/api/v1/applications/{number}": {"get"},

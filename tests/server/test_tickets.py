@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from kiosk.wire import Ticket
+from kiosk.wire import AppointmentList, Ticket
 
-from .conftest import HALL_TZ, HOLDER_LIMIT, START
+from .conftest import HALL_TZ, HOLDER_LIMIT, LOOKUPS_PER_MINUTE, START
 from .test_api_basics import assert_error
 
 HOLDER = "a" * 64
@@ -176,6 +176,44 @@ def test_appointment_passes_the_daily_cap(kiosk, hall):
     for _ in range(3):
         take(kiosk, "SB")
     assert take(kiosk, "SB", appointment="YY-SB")["number"] == "B004"
+
+
+def test_appointments_by_holder_for_check_in_by_id_card(kiosk, counter, hall):
+    _book(hall, "YY-SB", service="SB", holder=HOLDER)
+    _book(hall, "YY-ZH", service="ZH", holder=HOLDER)
+    _book(hall, "YY-TOMORROW", holder=HOLDER, day=START.date() + timedelta(days=1))
+    _book(hall, "YY-OTHER", holder="b" * 64)
+    _book(hall, "YY-NOBODY")
+
+    def lookup(holder=HOLDER):
+        resp = kiosk.get("/queue/appointments", params={"holder": holder})
+        assert resp.status_code == 200, resp.text
+        return AppointmentList.model_validate(resp.json())
+
+    today = lookup()
+    assert today.business_date == START.date()
+    # today's only, this holder's only, in the services' order (ZH before SB), none checked in
+    assert [(a.code, a.service, a.status) for a in today.appointments] == [
+        ("YY-ZH", "ZH", "booked"),
+        ("YY-SB", "SB", "booked"),
+    ]
+    assert today.appointments[0].service_name == "综合受理"
+    assert today.appointments[0].service_name_en == "General"
+    # checked in (by the code, with the card's holder): now listed after the booked one,
+    # with the number it was given
+    ticket = take(kiosk, "SB", appointment="YY-SB", holder=HOLDER)
+    after = lookup()
+    assert [(a.code, a.status, a.ticket_number) for a in after.appointments] == [
+        ("YY-ZH", "booked", None),
+        ("YY-SB", "checked_in", ticket["number"]),
+    ]
+    assert lookup("c" * 64).appointments == []  # nobody's: an answer, not an error
+    # kiosks only; the holder hash is required; a lookup of personal data is rate-limited
+    assert_error(counter.get("/queue/appointments", params={"holder": HOLDER}), 403, "E-AUTH-02")
+    assert_error(kiosk.get("/queue/appointments"), 422, "E-API-02")
+    for _ in range(LOOKUPS_PER_MINUTE - 3):
+        lookup()
+    assert_error(kiosk.get("/queue/appointments", params={"holder": HOLDER}), 429, "E-API-04")
 
 
 def test_offline_ticket_keeps_its_number_and_time(kiosk, hall):

@@ -510,6 +510,14 @@ def offline(s: Script):
     yield from _all_services(s)
     rows = s.widget("rows", "services")
     yield s.until(lambda: rows.row(open=True) is not None, "services from the local cache")
+    # check-in by ID card needs the server: the screen says so before any card is read
+    s.tap(s.widget("appointment_button", "services"))
+    yield s.frames(3)
+    s.results["checkin_note"] = s.widget("checkin_note", "services").text
+    s.results["checkin_button_disabled"] = s.widget("checkin_card_button", "services").disabled
+    yield s.shot(_art(s, "checkin_offline_zh.png"))
+    s.tap(s.widget("cancel_appointment", "services"))  # a normal ticket instead
+    yield s.frames(2)
     s.tap(rows.row(open=True))
     yield s.screen_is("ticket", timeout=30)
     yield s.frames(2)
@@ -584,6 +592,75 @@ def queue_options(s: Script):
     ticket = app.session.vm("ticket").ticket
     s.results["ticket"] = ticket.to_json() if ticket else None
     yield s.shot(_art(s, "ticket_appointment_zh.png"))
+
+
+def checkin_by_card(s: Script):
+    """预约签到 by ID card: 取号 → 预约签到 → 刷身份证签到 → the simulated card → two
+    appointments listed → pick one → ticket; the card again → the other one at once; once
+    more → both already checked in, said with the way out."""
+    app = s.app
+    vm = app.session.vm("services")
+    s.results["tickets"] = []
+
+    def to_check_in():
+        s.tap(s.widget("tile_queue", "home"))
+        yield s.screen_is("services")
+        yield from _all_services(s)
+        s.tap(s.widget("appointment_button", "services"))
+        yield s.frames(2)
+
+    yield s.screen_is("home")
+    yield from to_check_in()
+    s.results["checkin_note"] = s.widget("checkin_note", "services").text
+    yield s.shot(_art(s, "checkin_zh.png"))
+    s.tap(s.widget("elderly_button", "shell"))
+    yield s.frames(3)
+    yield s.shot(_art(s, "checkin_elderly_zh.png"))
+    s.tap(s.widget("elderly_button", "shell"))
+    yield s.frames(2)
+    s.tap(s.widget("checkin_card_button", "services"))
+    yield s.until(lambda: vm.checkin == "choose" or vm.checkin == "problem", "lookup", 30)
+    yield s.frames(3)
+    rows = s.widget("appointments", "services")
+    s.results["listed"] = [(r.key, r.title) for r in reversed(rows.children)]
+    s.results["status"] = s.widget("checkin_status", "services").text
+    yield s.shot(_art(s, "checkin_choose_zh.png"))
+    s.tap(s.widget("language_button", "shell"))
+    yield s.frames(3)
+    s.results["status_en"] = s.widget("checkin_status", "services").text
+    yield s.shot(_art(s, "checkin_choose_en.png"))
+    s.tap(s.widget("language_button", "shell"))
+    yield s.frames(2)
+    s.tap(rows.row(key=s.params["pick"]))
+    yield s.screen_is("ticket", timeout=30)
+    yield s.frames(2)
+    s.results["tickets"].append(app.session.vm("ticket").ticket.to_json())
+    yield s.shot(_art(s, "ticket_checkin_zh.png"))
+    s.tap(s.widget("done_button", "ticket"))
+    yield s.screen_is("home")
+    # the same card again: the one left is checked in without a question
+    yield from to_check_in()
+    s.tap(s.widget("checkin_card_button", "services"))
+    yield s.until(lambda: app.shell.manager.current == "ticket" or vm.checkin == "problem",
+                  "the second check-in", 30)  # fmt: skip
+    yield s.screen_is("ticket", timeout=30)
+    s.results["tickets"].append(app.session.vm("ticket").ticket.to_json())
+    s.tap(s.widget("done_button", "ticket"))
+    yield s.screen_is("home")
+    # and once more: nothing left to check in; explained, with the code and a normal ticket
+    yield from to_check_in()
+    s.tap(s.widget("checkin_card_button", "services"))
+    yield s.until(lambda: vm.checkin == "problem", "the explanation", 30)
+    yield s.frames(3)
+    s.results["message"] = s.widget("checkin_message", "services").text
+    yield s.shot(_art(s, "checkin_done_zh.png"))
+    s.tap(s.widget("language_button", "shell"))
+    yield s.frames(3)
+    s.results["message_en"] = s.widget("checkin_message", "services").text
+    yield s.shot(_art(s, "checkin_done_en.png"))
+    s.tap(s.widget("normal_ticket", "services"))
+    yield s.frames(2)
+    s.results["step_after"] = vm.step
 
 
 def _hold(s: Script, widget, seconds: float):

@@ -30,6 +30,8 @@ def test_offline_banner_offline_ticket_and_local_guide(hall, tmp_path):
     seen = run_ui(kiosk, "offline", params={"offline": "1"})
     assert seen["status"] == "离线服务中"
     assert "办事指南可正常查询" in seen["banner"]
+    # check-in by ID card needs the server: said up front, the code path and tickets remain
+    assert "需要联网" in seen["checkin_note"] and seen["checkin_button_disabled"] is True
     ticket = seen["ticket"]
     assert ticket["offline"] is True and seen["number_shown"] == ticket["number"]
     assert "联网后自动同步" in seen["offline_note"]

@@ -669,6 +669,76 @@ def test_appointment_check_in_by_code(rig):
     assert s.current == "ticket", services.error
 
 
+def _id_number(first17: str) -> str:
+    from kiosk.validators import id_check_char
+
+    return first17 + id_check_char(first17)
+
+
+def test_appointment_check_in_by_id_card(rig, hall):
+    from tests.ui.ui_support import book_appointment
+
+    s = rig.session
+    services = rig.vm("services")
+    card = _sample_card() | {"id_number": _id_number("11010519800101123")}
+    s.go("services")
+    rig.settle(lambda: services.services)
+    open_codes = [x.code for x in services.services if x.open]
+    for code, service in (("VM-CI-1", open_codes[0]), ("VM-CI-2", open_codes[1])):
+        book_appointment(
+            hall, rig.core.home, code=code, service=service, id_number=card["id_number"]
+        )
+
+    def place_card_on_check_in(the_card: dict) -> None:
+        s.exit()
+        s.go("services")
+        rig.settle(lambda: services.services)
+        services.start_appointment()
+        assert services.view["checkin_card_enabled"]
+        assert services.view["checkin_note"] == "放置身份证，即可查询您今天的预约"
+        s._on_core_event("card_placed", {"card": the_card})  # placing it starts the check-in
+        rig.settle(lambda: services.checkin not in ("reading", "looking", "taking"))
+
+    # two booked today: the citizen picks one (the rows show services, not the codes)
+    place_card_on_check_in(card)
+    assert services.view["step"] == "checkin" and services.checkin == "choose"
+    rows = services.view["appointments"]
+    assert [r["key"] for r in rows] == ["VM-CI-1", "VM-CI-2"] and all(r["active"] for r in rows)
+    assert services.view["checkin_status"] == "您今天有 2 个预约，请选择要签到的业务"
+    services.pick_appointment("VM-CI-2")
+    rig.settle(lambda: s.current == "ticket")
+    assert rig.vm("ticket").ticket.service == open_codes[1]
+    # the same card again: one left, checked in without a question
+    place_card_on_check_in(card)
+    assert s.current == "ticket", services.view["checkin_message"]
+    assert rig.vm("ticket").ticket.service == open_codes[0]
+    # and once more: both done, said with the number
+    place_card_on_check_in(card)
+    assert services.checkin == "problem"
+    assert services.view["checkin_message"].startswith("您今天的预约已签到（")
+    # a card with nothing booked: explained in the citizen's language, the code offered
+    place_card_on_check_in(_sample_card() | {"id_number": _id_number("11010519800101131")})
+    assert services.view["checkin_message"] == (
+        "未查询到您今天的预约 (E-QUE-09)\n请核对预约日期；也可以输入预约码签到，或直接普通取号。"
+    )
+    s.toggle_language()
+    assert services.view["checkin_message"].startswith("No appointment today for this ID card")
+    s.toggle_language()
+    services.use_code()
+    assert services.view["step"] == "appointment" and services.view["keyboard"]
+    # offline: said before any card is read; the code and a normal ticket stay one tap away
+    s._on_core_event("connectivity", {"state": "offline"})
+    assert not services.view["checkin_card_enabled"]
+    assert "需要联网" in services.view["checkin_note"]
+    services.check_in_by_card()
+    assert services.checkin == "problem" and "(E-QUE-08)" in services.view["checkin_message"]
+    services.normal_ticket()
+    assert services.view["step"] == "list"
+    s._on_core_event("connectivity", {"state": "online"})
+    s.exit()
+    assert services.appointments == [] and services.checkin_problem is None and not services.card
+
+
 def test_review_draws_rare_name_characters_with_the_fallback_font(rig):
     from screens.fonts import find_fallback_font
 

@@ -49,6 +49,38 @@ class Hall:
         return reply.json()
 
 
+def book_appointment(
+    hall: Hall, kiosk_home: Path, *, code: str, service: str, id_number: str
+) -> None:
+    """An appointment booked elsewhere (web, phone) for today, held by `id_number`: a row in
+    the hall server's database (there is no booking API), holder hashed with the hall's key."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hall_server.db import Database
+    from hall_server.schema import appointments
+    from kiosk.credentials import load_credentials
+    from kiosk.holder import holder_hash
+
+    key = load_credentials(kiosk_home).hall_key
+    now = datetime.now(ZoneInfo(hall.settings.hall.timezone))
+    database = Database(f"sqlite:///{hall.server.data_dir / 'hall.sqlite3'}")
+    try:
+        with database.write() as conn:
+            conn.execute(
+                appointments.insert().values(
+                    code=code,
+                    service=service,
+                    business_date=now.date(),
+                    holder=holder_hash(key, id_number),
+                    status="booked",
+                    created_at=now,
+                )
+            )
+    finally:
+        database.dispose()
+
+
 def start_hall(tmp: Path) -> Hall:
     from tests.support.server import isolated_settings, start_server_process
 

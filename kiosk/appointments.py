@@ -1,0 +1,68 @@
+"""Appointment check-in by ID card (刷身份证签到).
+
+The kiosk asks the hall server for today's appointments of the card's holder — the hall-keyed
+HMAC hash (kiosk/holder.py), never the ID number — and the citizen's pick is checked in by
+taking its ticket with the appointment code (kiosk/tickets.py), the holder riding along so the
+server can match the booking to the card.
+
+The lookup needs the server: appointments are booked elsewhere and the kiosk keeps no copy.
+Unreachable, it raises E-QUE-08 so the screen can offer what still works offline — the
+appointment code (the ticket is queued and checked in once the network is back) or a normal
+ticket. No appointment at all is E-QUE-09: the screen explains it and offers the code too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kiosk import errors
+from kiosk.errors import KioskError
+from kiosk.holder import holder_hash
+from kiosk.views import AppointmentView, TicketView
+from offline_cache.outbox import TRANSIENT
+
+if TYPE_CHECKING:
+    from kiosk.core import KioskCore
+
+
+def appointments_for_card(core: KioskCore, id_card: dict[str, Any]) -> list[AppointmentView]:
+    """Today's appointments of the card's holder, the ones still to check in first."""
+    id_number = str((id_card or {}).get("id_number") or "")
+    if not id_number:
+        raise KioskError(errors.IDC_NO_CARD, "no ID number read")
+    holder = holder_hash(core.hall_key(), id_number)
+    if core.client is None or core.connectivity.state == "offline":
+        raise KioskError(errors.CHECKIN_NEEDS_NETWORK, "offline")
+    try:
+        reply = core.client.appointments_by_holder(holder, timeout=core.fast_path_timeout)
+    except KioskError as exc:
+        if exc.code not in TRANSIENT:
+            raise
+        core.connectivity.failure(exc.code)
+        raise KioskError(errors.CHECKIN_NEEDS_NETWORK, exc.code) from exc
+    core.connectivity.success()
+    if not reply.appointments:
+        raise KioskError(errors.NO_APPOINTMENT_TODAY)
+    return [
+        AppointmentView(
+            code=a.code,
+            service=a.service,
+            service_name=a.service_name,
+            service_name_en=a.service_name_en,
+            status=a.status,
+            ticket_number=a.ticket_number,
+        )
+        for a in reply.appointments
+    ]
+
+
+def check_in(
+    core: KioskCore, appointment: AppointmentView, id_card: dict[str, Any], *, print_slip: bool
+) -> TicketView:
+    """The appointment's ticket, issued with its code and the card's holder."""
+    return core.take_ticket(
+        appointment.service,
+        id_card=id_card,
+        appointment=appointment.code,
+        print_slip=print_slip,
+    )
