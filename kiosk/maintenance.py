@@ -60,7 +60,7 @@ def vacuum(core: Any) -> dict[str, int]:
 def check_catalog(core: Any) -> dict[str, Any]:
     """Every local item parses; with a server, walk its whole feed: re-apply every item and
     tombstone and drop local items the server no longer has at all."""
-    from offline_cache.catalog import CURSOR_META, SYNCED_AT_META, apply_page
+    from offline_cache.catalog import CURSOR_META, PAGE_SIZE, SYNCED_AT_META, apply_page
     from offline_cache.outbox import now_iso
 
     broken = []
@@ -81,7 +81,7 @@ def check_catalog(core: Any) -> dict[str, Any]:
     seen: set[str] = set()
     cursor: str | None = None
     while True:
-        page = core.client.catalog_changes(cursor, 500)
+        page = core.client.catalog_changes(cursor, PAGE_SIZE)
         with core.store.transaction() as conn:
             apply_page(conn, page)
         seen.update(i.code for i in page.items)

@@ -5,14 +5,16 @@ SQLite B-trees, and FTS5 for the one part an inverted index is good at. Not FTS5
 matching: its trigram tokenizer cannot match 1–2 characters on SQLite 3.40, and no FTS5 query
 hands back matches most-popular-first without a sort.
 
-- search_term / search_rank: each distinct title and alias (with the pinyin and initials the
-  server made) and each distinct body segment (a condition, material, step or situation name).
-  search_term is written once; search_rank holds what changes — the popularity of the term's
-  most popular item, its department — in small rows, and walks a kind's terms most popular
-  first.
+- search_term / search_rank: each distinct unit of names — an item's title with its aliases
+  (with the pinyin and initials the server made); items that share both share the unit — and
+  each distinct body segment (a condition, material, step or situation name). An item has one
+  unit of names, so one posting. search_term is written once; search_rank holds what changes —
+  the popularity of the unit's most popular item, its department — in small rows, and walks a
+  kind's units most popular first.
 - search_gram (FTS5, contentless, detail=none, one row per term): tokens for every character of
   the text and the pair starting there, the 3 and 6 letters from every pinyin syllable and
-  initial, the first 3–6 characters, and the whole text/pinyin/initials. Any query is one token
+  initial, the first 3–6 characters, and the whole text/pinyin/initials — of the title and of
+  each alias in streams of their own, so a tier knows which one matched. Any query is one token
   or one token prefix ("证" is 证…, "yy" is yy…), so recall is complete at 1 and 2 characters
   too; longer queries are verified on the term. FTS5 writes a transaction's new tokens as one
   small sorted segment, where a B-tree keyed by gram dirtied ~850 scattered pages per 500
@@ -39,15 +41,20 @@ from typing import cast
 
 from kiosk import wire
 from offline_cache.search_text import (
+    ALIAS,
     BODY,
+    TITLE,
+    Names,
     Term,
     ascii_keys,
     body_terms,
-    name_terms,
+    item_names,
     syllable_suffixes,
 )
 
 log = logging.getLogger(__name__)
+
+Unit = Names | Term  # what the index stores as one "term": an item's names, or a body segment
 
 LATIN = 4  # gram stream of a term's pinyin/initials: kind + LATIN; of its Chinese text: kind
 LATIN_GRAM = 3  # letters from a syllable start: a token of its own, and by prefix 1–2 letters
@@ -62,7 +69,9 @@ SCHEMA = [
         life_events TEXT NOT NULL,
         UNIQUE (department, audience, life_events))""",
     "CREATE TABLE search_dept (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
-    # Written once when a term first appears; what changes lives in search_rank.
+    # Written once when a unit first appears; what changes lives in search_rank. kind 0: an
+    # item's names (title columns, then its aliases for the alias tiers); kind 2: a body
+    # segment (text and label only).
     """CREATE TABLE search_term (
         id INTEGER PRIMARY KEY,
         hkey INTEGER NOT NULL,
@@ -72,7 +81,11 @@ SCHEMA = [
         pinyin TEXT NOT NULL,
         pyc TEXT NOT NULL,  -- compact pinyin: yingyezhizhao
         pysfx TEXT NOT NULL,  -- from each later syllable: |yezhizhao|zhizhao|zhao
-        initials TEXT NOT NULL)""",
+        initials TEXT NOT NULL,
+        aliases TEXT NOT NULL,  -- |社保卡|办社保卡|
+        alias_keys TEXT NOT NULL,  -- |shebaoka|sbk|banshebaoka|bsbk|
+        alias_latin TEXT NOT NULL,  -- every key from every syllable: |shebaoka|baoka|ka|sbk|bk|…
+        alias_json TEXT NOT NULL)  -- [[text, pinyin, initials], …]: the aliases as indexed""",
     "CREATE INDEX search_term_hkey ON search_term(hkey)",
     # Small rows, so that a page of updates dirties few database pages.
     """CREATE TABLE search_rank (
@@ -125,6 +138,14 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
     n = rebuild(conn)
     log.info("search index built for %d catalog items", n)
+
+
+def remake(conn: sqlite3.Connection) -> None:
+    """Schema step for a changed index layout: drop the index tables, create them anew and
+    index the mirrored catalog again (≈14 s for 100,000 items; the mirror is untouched)."""
+    for table in TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    migrate(conn)
 
 
 COMPACT_AFTER = 2000  # catalog changes in one pull after which the gram index is compacted
@@ -244,21 +265,35 @@ def exact_token(stream: int, key: str, initials: bool = False) -> str:
     return f"{stream}{'y' if initials else 'x'}{key}"
 
 
-def term_tokens(term: Term) -> str:
-    """Everything of a term the FTS5 table holds: its grams, and (titles, aliases) the exact
-    tokens of its text, pinyin and initials."""
+@lru_cache(maxsize=1 << 16)  # aliases recur in many units (办社保卡 in every 社保卡 item)
+def _string_tokens(term: Term) -> tuple[str, ...]:
+    """The tokens of one title, alias or body segment."""
     tokens = [gram_token(stream, first, gram) for (stream, gram), first in term_grams(term).items()]
     if term.kind != BODY:
         tokens.append(exact_token(term.kind, term.text))
+        latin = term.kind + LATIN
+        # Aliases get the title's tokens too: a common three-letter start ("she") must not
+        # send the alias tiers walking every unit to find the few that hold "shebaoka".
         tokens += [prefix_token(term.kind, term.text[:k])
                    for k in range(PREFIX_MIN, min(PREFIX_MAX, len(term.text)) + 1)]
-        latin = term.kind + LATIN
         tokens += [long_token(latin, first, gram) for gram, first in long_grams(term).items()]
         if term.pinyin:
             tokens.append(exact_token(latin, term.pinyin.replace(" ", "")))
         if term.initials:
             tokens.append(exact_token(latin, term.initials, initials=True))
-    return " ".join(tokens)
+    return tuple(tokens)
+
+
+def term_tokens(unit: Unit) -> str:
+    """Everything of a unit the FTS5 table holds: the grams of its title and aliases (or of a
+    body segment), and the exact, prefix and long tokens of titles and aliases."""
+    if isinstance(unit, Names):
+        tokens = list(_string_tokens(unit.title))
+        for alias in unit.aliases:
+            tokens += _string_tokens(alias)
+        # An alias gram may start one alias and not another: a and b tokens both kept.
+        return " ".join(dict.fromkeys(tokens))
+    return " ".join(_string_tokens(unit))
 
 
 def _hkey(*parts: object) -> int:
@@ -267,7 +302,7 @@ def _hkey(*parts: object) -> int:
 
 
 @lru_cache(maxsize=1 << 16)
-def _term_hkey(t: Term) -> int:
+def _term_hkey(t: Unit) -> int:
     return _hkey(*t)
 
 
@@ -289,7 +324,7 @@ class _Known:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.token = 0
-        self.term_id: dict[Term, int] = {}
+        self.term_id: dict[Unit, int] = {}
         self.terms: dict[int, list] = {}  # id → [term, max_pop, dept, n_sets]
         self.set_id: dict[tuple[int, ...], int] = {}
         self.sets: dict[int, list] = {}  # id → [segments, max_pop]
@@ -305,16 +340,19 @@ class _Known:
         self.next_set = (conn.execute("SELECT max(id) FROM search_body_set").fetchone()[0]
                          or 0) + 1
 
-    _TERM_SQL = ("SELECT t.id, t.kind, t.label, t.text, t.pinyin, t.initials, r.max_pop, "
-                 "r.dept, r.n_sets FROM search_term t JOIN search_rank r ON r.id = t.id WHERE ")
+    _TERM_SQL = ("SELECT t.id, t.kind, t.label, t.text, t.pinyin, t.initials, t.alias_json, "
+                 "r.max_pop, r.dept, r.n_sets FROM search_term t JOIN search_rank r "
+                 "ON r.id = t.id WHERE ")
 
     def _term_rows(self, rows: Iterable[tuple]) -> None:
-        for tid, kind, label, text, pinyin, initials, max_pop, dept, n_sets in rows:
-            term = Term(kind, label, text, pinyin, initials)
+        for tid, kind, label, text, pinyin, initials, aliases, max_pop, dept, n_sets in rows:
+            term: Unit = Term(kind, label, text, pinyin, initials)
+            if kind == TITLE:
+                term = Names(term, tuple(Term(ALIAS, "alias", *a) for a in json.loads(aliases)))
             self.terms[tid] = [term, max_pop, dept, n_sets]
             self.term_id.setdefault(term, tid)
 
-    def resolve_terms(self, conn: sqlite3.Connection, terms: Iterable[Term]) -> set[int]:
+    def resolve_terms(self, conn: sqlite3.Connection, terms: Iterable[Unit]) -> set[int]:
         """Ids for the terms, reading unknown ones by hash; the ids of new terms are returned."""
         wanted = [t for t in set(terms) if t not in self.term_id]
         hkeys = list({_term_hkey(t) for t in wanted})
@@ -559,7 +597,7 @@ def _resolve_raw(conn: sqlite3.Connection, known: _Known,
     ids of terms new to the index."""
     if not unknown:
         return set()
-    parsed = {raw: name_terms(item) if raw and isinstance(raw[0], str) else body_terms(item)
+    parsed = {raw: [item_names(item)] if raw and isinstance(raw[0], str) else body_terms(item)
               for raw, item in unknown.items()}
     created = known.resolve_terms(conn, (t for terms in parsed.values() for t in terms))
     for raw, terms in parsed.items():
@@ -621,6 +659,25 @@ def _finish_sets(conn: sqlite3.Connection, known: _Known, sets: dict[int, _Chang
     conn.executemany("INSERT INTO search_body_member(term, body_set) VALUES (?, ?)", mem_ins)
 
 
+def _term_columns(unit: Unit) -> tuple:
+    """kind, label, text, pinyin, pyc, pysfx, initials, aliases, alias_keys, alias_latin and
+    alias_json of a search_term row."""
+    if not isinstance(unit, Names):
+        return (unit.kind, unit.label, unit.text, "", "", "", "", "", "", "", "[]")
+    t = unit.title
+    keys, latin = [], []
+    for alias in unit.aliases:
+        for key, starts in ascii_keys(alias.pinyin, alias.initials):
+            keys.append(key)
+            latin += [key[b:] for b in starts]
+    return (TITLE, t.label, t.text, t.pinyin, t.pinyin.replace(" ", ""),
+            syllable_suffixes(t.pinyin), t.initials,
+            "|" + "|".join(a.text for a in unit.aliases) + "|", "|" + "|".join(keys) + "|",
+            "|" + "|".join(latin) + "|",
+            json.dumps([[a.text, a.pinyin, a.initials] for a in unit.aliases],
+                       ensure_ascii=False))
+
+
 def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Change],
                   created: set[int]) -> None:
     """Write new terms with their grams, drop terms nothing holds any more, and keep each
@@ -656,10 +713,7 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
                 dropped.append(t)
                 continue
             max_pop = max(max_pop, 0)
-            term_ins.append((t, _term_hkey(term), term.kind, term.label, term.text,
-                             term.pinyin, term.pinyin.replace(" ", ""),
-                             syllable_suffixes(term.pinyin), term.initials, max_pop, dept,
-                             n_sets))
+            term_ins.append((t, _term_hkey(term), *_term_columns(term), max_pop, dept, n_sets))
             gram_ins.append((t, term_tokens(term)))
             per_kind[term.kind] += 1
             entry[1:] = [max_pop, dept, n_sets]
@@ -682,9 +736,10 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
                      "DO UPDATE SET value = value + excluded.value",
                      [(f"terms_{kind}", n) for kind, n in per_kind.items() if n])
     conn.executemany("INSERT INTO search_term(id, hkey, kind, label, text, pinyin, pyc, pysfx, "
-                     "initials) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:9] for r in term_ins])
+                     "initials, aliases, alias_keys, alias_latin, alias_json) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:13] for r in term_ins])
     conn.executemany("INSERT INTO search_rank(id, kind, max_pop, dept, n_sets) "
-                     "VALUES (?, ?, ?, ?, ?)", [(r[0], r[2], *r[9:]) for r in term_ins])
+                     "VALUES (?, ?, ?, ?, ?)", [(r[0], r[2], *r[13:]) for r in term_ins])
     conn.executemany("UPDATE search_rank SET max_pop = ?, dept = ?, n_sets = ? WHERE id = ?",
                      term_upd)
     conn.executemany("DELETE FROM search_term WHERE id = ?", term_del)

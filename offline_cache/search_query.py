@@ -172,6 +172,7 @@ class _Plan:
         # by one of its grams and verified.
         self.gram_len = LATIN_GRAM if self.latin else 2
         self.short = len(self.q) <= self.gram_len
+        self._n_names: int | None = None
 
     def tiers(self) -> list[tuple[str, Callable[[], Iterator[Source]], str]]:
         p = self.postings
@@ -195,11 +196,14 @@ class _Plan:
         ]
 
     # --- exact: one index lookup on the term's text, pinyin or initials ----------------------
-    def _exact_text(self, kind: int) -> Iterator[Source]:
-        return self._exact(f'"{exact_token(kind, self.q)}"', " AND t.text = ?", [self.q])
+    def _exact_text(self, field: int) -> Iterator[Source]:
+        if field == TITLE:
+            return self._exact(f'"{exact_token(field, self.q)}"', " AND t.text = ?", [self.q])
+        return self._exact(f'"{exact_token(field, self.q)}"', " AND instr(t.aliases, ?) > 0",
+                           [f"|{self.q}|"])
 
-    def _exact_latin(self, kind: int) -> Iterator[Source]:
-        stream = kind + LATIN
+    def _exact_latin(self, field: int) -> Iterator[Source]:
+        stream = field + LATIN
         match = (f'"{exact_token(stream, self.q)}" OR '
                  f'"{exact_token(stream, self.q, initials=True)}"')
         return self._exact(match, "", [])
@@ -215,11 +219,14 @@ class _Plan:
         return iter(sorted(rows, key=lambda r: (-r[1], r[0])))
 
     # --- prefix / contains ---------------------------------------------------------------------
-    def _matching(self, kind: int, mode: str) -> Iterator[Source]:
-        stream = kind + LATIN if self.latin else kind
+    def _matching(self, field: int, mode: str) -> Iterator[Source]:
+        """Terms whose title (field TITLE) or one of whose aliases (ALIAS) starts with or
+        contains the query."""
+        stream = field + LATIN if self.latin else field
+        verify = self._verify(field, mode)
         firsts = (1,) if mode == "prefix" else (0, 1)
         if self.short:
-            # Terms that start with the query were all taken by the (emptied) prefix tier.
+            # Units that start with the query were all taken by the (emptied) prefix tier.
             match = _match(stream, (1,) if mode == "prefix" else (0,), self.q,
                            prefix=len(self.q) < self.gram_len)
             cap = ENUM_SHORT_MAX
@@ -227,14 +234,16 @@ class _Plan:
             gram = self.q[:LATIN_LONG]
             match = " OR ".join(f'"{long_token(stream, first, gram)}"'
                                 f'{"*" if len(gram) < LATIN_LONG else ""}' for first in firsts)
+            if len(self.q) > LATIN_LONG:
+                match = f"({match}) AND ({self._later_syllable(stream)})"
             cap = ENUM_MAX
-        elif mode == "prefix":  # the term starts with the query's first 3–6 characters
+        elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
             cap = ENUM_MAX
         else:
             match = self._pairs(stream)
             cap = ENUM_MAX
-        cap = min(cap, max(ENUM_MIN, isqrt(WALK_FACTOR * self._terms_of(kind))))
+        cap = min(cap, max(ENUM_MIN, isqrt(WALK_FACTOR * self._names)))
         # Count each part in FTS5 (cheaper than reading it): a rare part is read and verified
         # alone; only when every part is common is the intersection needed — its ids are read
         # once (not counted, then evaluated again).
@@ -243,20 +252,24 @@ class _Plan:
         if n == 0:
             return iter(())
         if n <= cap:
-            return self._candidates(mode, match=rarest)
+            return self._candidates(verify, match=rarest)
         if len(parts) == 1:
-            return self._walk(kind, mode)
+            return self._walk(TITLE, verify, within=match)
         ids = self._ids(match, cap + 1)
         if not ids:
             return iter(())
         if len(ids) > cap:
-            return self._walk(kind, mode)
-        return self._candidates(mode, ids=ids)
+            return self._walk(TITLE, verify, within=match)
+        return self._candidates(verify, ids=ids)
 
-    def _terms_of(self, kind: int) -> int:
-        row = self.conn.execute("SELECT value FROM search_state WHERE key = ?",
-                                (f"terms_{kind}",)).fetchone()
-        return row[0] if row else 0
+    @property
+    def _names(self) -> int:
+        """How many units of names the index holds (N of the read-or-walk choice)."""
+        if self._n_names is None:
+            row = self.conn.execute("SELECT value FROM search_state WHERE key = ?",
+                                    (f"terms_{TITLE}",)).fetchone()
+            self._n_names = row[0] if row else 0
+        return self._n_names
 
     def _pairs(self, stream: int) -> str:
         """Terms holding the first and the last character pair of a long Chinese query (FTS5
@@ -264,22 +277,46 @@ class _Plan:
         pairs = dict.fromkeys((self.q[:2], self.q[-2:]))
         return " AND ".join(f"({_match(stream, (0, 1), pair, prefix=False)})" for pair in pairs)
 
-    def _verify(self, mode: str, *, walk: bool = False) -> tuple[str, list]:
-        """SQL that checks a term against the query: on a walk always, on read candidates only
-        when the query is longer than what their token holds."""
+    def _later_syllable(self, stream: int) -> str:
+        """Units holding, from a later syllable start, what follows one of the query's first
+        positions. The second syllable of a match starts within the first six letters (no
+        syllable is longer), so one of these tokens is in every match: with the first six
+        letters' token, it narrows "hequerend" from every 核确认 to the few that go on."""
+        options = []
+        for p in range(1, min(LATIN_LONG, len(self.q) - 1) + 1):
+            rest = self.q[p:p + LATIN_LONG]
+            if len(rest) > LATIN_GRAM:
+                star = "*" if len(rest) < LATIN_LONG else ""
+                options += [f'"{long_token(stream, first, rest)}"{star}' for first in (0, 1)]
+            else:
+                options.append(_match(stream, (0, 1), rest, prefix=len(rest) < LATIN_GRAM))
+        return " OR ".join(options)
+
+    def _verify(self, field: int, mode: str) -> tuple[bool, str, list]:
+        """(needed when reading candidates, SQL, parameters) that check a unit against the
+        query. A walk always checks; read candidates only when the query is longer than what
+        their token holds exactly."""
         q, n = self.q, len(self.q)
-        if not walk and (self.short or n <= (LATIN_LONG if self.latin else
-                                             PREFIX_MAX if mode == "prefix" else 0)):
-            return "", []
+        # Query length up to which the token read says it all (titles and aliases have the
+        # same tokens, each in its own stream).
+        exact_up_to = LATIN_LONG if self.latin else PREFIX_MAX if mode == "prefix" else 0
+        needed = not self.short and n > exact_up_to
+        if field == ALIAS:
+            if self.latin:
+                column, pattern = ("alias_keys", "|" + q) if mode == "prefix" else (
+                    "alias_latin", "|" + q)
+            else:
+                column, pattern = "aliases", ("|" + q if mode == "prefix" else q)
+            return needed, f" AND instr(t.{column}, ?) > 0", [pattern]
         if self.latin:
             if mode == "prefix":
-                return (" AND (substr(t.pyc, 1, ?) = ? OR substr(t.initials, 1, ?) = ?)",
+                return (needed, " AND (substr(t.pyc, 1, ?) = ? OR substr(t.initials, 1, ?) = ?)",
                         [n, q, n, q])
-            return (" AND (substr(t.pyc, 1, ?) = ? OR instr(t.pysfx, ?) > 0 "
+            return (needed, " AND (substr(t.pyc, 1, ?) = ? OR instr(t.pysfx, ?) > 0 "
                     "OR instr(t.initials, ?) > 0)", [n, q, "|" + q, q])
         if mode == "prefix":
-            return " AND substr(t.text, 1, ?) = ?", [n, q]
-        return " AND instr(t.text, ?) > 0", [q]
+            return needed, " AND substr(t.text, 1, ?) = ?", [n, q]
+        return needed, " AND instr(t.text, ?) > 0", [q]
 
     def _count(self, match: str, cap: int) -> int:
         """How many terms an FTS5 query matches, counting no further than `cap`."""
@@ -291,12 +328,14 @@ class _Plan:
         return [r[0] for r in self.conn.execute(
             "SELECT rowid FROM search_gram WHERE search_gram MATCH ? LIMIT ?", (match, limit))]
 
-    def _candidates(self, mode: str, *, match: str | None = None,
+    def _candidates(self, verify: tuple[bool, str, list], *, match: str | None = None,
                     ids: list[int] | None = None) -> Iterator[Source]:
-        """The terms an FTS5 query matches (or these ids), most popular first, verified against
-        a longer query. SQLite sorts with a bounded heap and hands over a page at a time: a
-        tier mostly takes its 20 results from the first few dozen terms."""
-        cond, extra = self._verify(mode)
+        """The units an FTS5 query matches (or these ids), most popular first, verified when
+        needed. SQLite sorts with a bounded heap and hands over a page at a time: a tier
+        mostly takes its 20 results from the first few dozen units."""
+        needed, cond, extra = verify
+        if not needed:
+            cond, extra = "", []
         if match is not None:
             source, key, first = "search_gram", "search_gram.rowid", "search_gram MATCH ?"
         else:
@@ -316,14 +355,22 @@ class _Plan:
             offset += page
             page *= 4
 
-    def _walk(self, kind: int, mode: str | None) -> Iterator[Source]:
-        """The kind's terms most popular first, those that match (all of them: mode None)."""
-        cond, extra = self._verify(mode, walk=True) if mode else ("", [])
+    def _walk(self, kind: int, verify: tuple[bool, str, list] | None, *,
+              within: str | None = None) -> Iterator[Source]:
+        """The kind's units most popular first: those that pass the check (all: None). With
+        `within`, only the units an FTS5 query matches are checked: the others are skipped by
+        an in-memory set lookup instead of a read of their text (a long query whose tokens are
+        common would otherwise check every unit for its few matches)."""
+        _, cond, extra = verify or (False, "", [])
         join = " JOIN search_term t ON t.id = r.id" if cond else ""
+        among, among_params = "", []
+        if within is not None:
+            among = " AND r.id IN (SELECT rowid FROM search_gram WHERE search_gram MATCH ?)"
+            among_params = [within]
         sql = (f"SELECT r.id, r.max_pop, '' FROM search_rank r INDEXED BY search_rank_pop{join} "
-               f"WHERE r.kind = ?{cond}{self.dept_sql.format(a='r.')} "
+               f"WHERE r.kind = ?{among}{cond}{self.dept_sql.format(a='r.')} "
                "ORDER BY r.max_pop DESC, r.id")
-        return iter(self.conn.execute(sql, (kind, *extra, *self.dept_params)))
+        return iter(self.conn.execute(sql, (kind, *among_params, *extra, *self.dept_params)))
 
     # --- body: segments → the body sets holding them → their items --------------------------
     def _body(self) -> Iterator[Source]:
@@ -332,7 +379,7 @@ class _Plan:
             cond, extra = "", []
         else:
             match = self._pairs(BODY)
-            cond, extra = self._verify("contains", walk=True)
+            _, cond, extra = self._verify(BODY, "contains")
         segments: dict[int, tuple[str, int]] = {}
         for term, label, n_sets in self.conn.execute(
                 "SELECT t.id, t.label, r.n_sets FROM search_gram JOIN search_term t "
@@ -342,14 +389,21 @@ class _Plan:
         if not segments:
             return
         if sum(n for _, n in segments.values()) <= ENUM_MAX:
-            sets: dict[int, tuple[int, int, str]] = {}
-            for term, (label, _) in segments.items():
-                for body_set, max_pop in self.conn.execute(
-                        "SELECT m.body_set, s.max_pop FROM search_body_member m "
-                        "JOIN search_body_set s ON s.id = m.body_set WHERE m.term = ?", (term,)):
-                    sets.setdefault(body_set, (body_set, max_pop, label))
-            yield from sorted(sets.values(), key=lambda r: (-r[1], r[0]))
-            return
+            # SQLite groups and sorts the sets and hands over a page at a time (a tier mostly
+            # needs the first few dozen); a set is labelled by its first matching segment.
+            sql = ("SELECT m.body_set, s.max_pop, min(m.term) FROM json_each(?) j "
+                   "JOIN search_body_member m ON m.term = j.value "
+                   "JOIN search_body_set s ON s.id = m.body_set GROUP BY m.body_set "
+                   "ORDER BY s.max_pop DESC, m.body_set LIMIT ? OFFSET ?")
+            terms = json.dumps(list(segments))
+            offset, page = 0, _FIRST_PAGE
+            while True:
+                rows = self.conn.execute(sql, (terms, page, offset)).fetchall()
+                for body_set, max_pop, term in rows:
+                    yield body_set, max_pop, segments[term][0]
+                if len(rows) < page:
+                    return
+                offset, page = offset + page, page * 4
         for body_set, max_pop, segs in self.conn.execute(
                 "SELECT id, max_pop, segs FROM search_body_set INDEXED BY search_body_set_pop "
                 "ORDER BY max_pop DESC, id"):
@@ -361,9 +415,9 @@ class _Plan:
 
 
 def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
-    """No query: the most popular items that pass the filters. Every item has one title, so
-    walking the titles by popularity is walking the items."""
+    """No query: the most popular items that pass the filters. Every item has one unit of
+    names, so walking those by popularity is walking the items."""
     plan = _Plan(conn, Query("", latin=False), f)
     found = _top_items(conn, plan._walk(TITLE, None), plan.postings, plan.facet_params, limit,
-                       set(), "")
+                       set(), "")  # every item has one unit of names
     return [Hit(code, -1, "") for code, _ in found]

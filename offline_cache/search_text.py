@@ -61,7 +61,8 @@ def syllables(spaced: str) -> list[str]:
     return _ALNUM.findall(fold(spaced))
 
 
-def ascii_keys(pinyin: str, initials: str) -> list[tuple[str, tuple[int, ...]]]:
+@lru_cache(maxsize=1 << 16)
+def ascii_keys(pinyin: str, initials: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """(compact key, syllable start offsets) for each Latin key of a term."""
     keys: list[tuple[str, tuple[int, ...]]] = []
     syl = syllables(pinyin)
@@ -74,7 +75,7 @@ def ascii_keys(pinyin: str, initials: str) -> list[tuple[str, tuple[int, ...]]]:
     ini = "".join(syllables(initials))
     if ini:
         keys.append((ini, tuple(range(len(ini)))))  # each initial is a syllable of its own
-    return keys
+    return tuple(keys)
 
 
 def syllable_suffixes(pinyin: str) -> str:
@@ -118,18 +119,22 @@ class Term(NamedTuple):
     initials: str = ""
 
 
-@dataclass(frozen=True)
-class Facet:
-    """What the filters look at; one interned row per distinct combination."""
+class Names(NamedTuple):
+    """An item's title and aliases: one unit of the index, so that an item costs one posting.
+    Items that share title and aliases (the same service in several districts) share it."""
 
-    department: str
-    audience: str  # sorted, "|"-joined
-    life_events: str  # sorted, "|"-joined
+    title: Term
+    aliases: tuple[Term, ...]
+
+    @property
+    def kind(self) -> int:
+        return TITLE
 
 
-def item_facet(item: wire.CatalogItem) -> Facet:
-    return Facet(item.department, "|".join(sorted(set(item.audience))),
-                 "|".join(sorted(set(item.life_events))))
+def item_names(item: wire.CatalogItem) -> Names:
+    terms = name_terms(item)
+    title = next((t for t in terms if t.kind == TITLE), Term(TITLE, "title", ""))
+    return Names(title, tuple(t for t in terms if t.kind == ALIAS))
 
 
 def name_terms(item: wire.CatalogItem) -> list[Term]:

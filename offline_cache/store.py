@@ -107,6 +107,9 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE INDEX outbox_stream_seq ON outbox(stream, seq);
     """,
+    # 3 → 4: search index v2 — an item's title and aliases are one unit with the same tokens
+    # (alias tiers no longer walk every title), so the index is made again from the mirror
+    search_index.remake,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,5 +1,6 @@
-"""A store frozen at schema v1 (tests/fixtures/stores/v1, made once by make_v1.py) opens with
-today's code: migrated forward, searchable, and its pending outbox still delivers."""
+"""Stores frozen at earlier schemas open with today's code: migrated forward, searchable, and
+their pending outbox still delivers. v1 (tests/fixtures/stores/v1) was made once by make_v1.py;
+v3 is that v1 store opened by the v3 code (commit 1374d1f), with v3's search index layout."""
 
 import shutil
 import sqlite3
@@ -13,27 +14,31 @@ from offline_cache.store import SCHEMA_VERSION, LocalStore
 from tests.support.kiosk_cli import KioskCli
 from tests.support.server import start_server_process
 
-FIXTURE = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "stores" / "v1"
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "stores"
+FROZEN = ["v1", "v3"]
 
 
 V1_KEYS = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222",
            "33333333-3333-4333-8333-333333333333"]
 
 
-def _home(tmp_path):
+def _home(tmp_path, frozen):
     home = tmp_path / "kiosk"
-    shutil.copytree(FIXTURE, home)
+    shutil.copytree(FIXTURES / frozen, home)
     (home / "device.key").chmod(0o600)
     (home / "make_v1.py").unlink(missing_ok=True)
     return home
 
 
-def test_v1_store_is_migrated_and_searchable(tmp_path):
-    home = _home(tmp_path)
+@pytest.mark.parametrize("frozen", FROZEN)
+def test_frozen_store_is_migrated_and_searchable(tmp_path, frozen):
+    home = _home(tmp_path, frozen)
     core = KioskCore(load_settings(environ={"KIOSK_HOME": str(home)}), home)
     try:
         version = core.store.query("PRAGMA user_version")[0]["user_version"]
-        assert version == SCHEMA_VERSION > 1
+        assert version == SCHEMA_VERSION > 3
+        columns = {r["name"] for r in core.store.query("PRAGMA table_info(search_term)")}
+        assert {"aliases", "alias_keys", "alias_json"} <= columns  # today's index layout
         assert [r.code for r in core.search("营业执照")] == ["SCJG-0013"]  # alias, via the new index
         assert [r.code for r in core.search("shbzk")] == ["RS-0001"]  # pinyin initials prefix
         assert [r.code for r in core.search("身")][:1] == ["GA-0001"]  # 1-char substring
@@ -45,8 +50,9 @@ def test_v1_store_is_migrated_and_searchable(tmp_path):
         core.close()
 
 
-def test_v1_outbox_delivers_after_enrolment(tmp_path):
-    home = _home(tmp_path)
+@pytest.mark.parametrize("frozen", FROZEN)
+def test_frozen_outbox_delivers_after_enrolment(tmp_path, frozen):
+    home = _home(tmp_path, frozen)
     server = start_server_process(tmp_path / "server", demo=True)
     try:
         KioskCli(home).provision(server.url, server.enroll_code(role="kiosk"), "OLD-K9")
