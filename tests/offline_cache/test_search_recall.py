@@ -70,6 +70,15 @@ def test_first_twenty_are_ranked_like_the_brute_force_ranking(
     queries += [rng.choice(synthetic).search.title_initials[:rng.randint(1, 5)] for _ in range(8)]
     queries += [rng.choice(synthetic).search.title_pinyin.replace(" ", "")[:rng.randint(2, 12)]
                 for _ in range(8)]
+    # Pinyin from a later syllable (the contains tiers, with the later-syllable narrowing of
+    # long queries) and alias pinyin (the alias tiers).
+    for _ in range(12):
+        syl = rng.choice(synthetic).search.title_pinyin.split()
+        queries.append("".join(syl[rng.randrange(len(syl)):])[:rng.randint(4, 14)])
+    with_aliases = [i for i in synthetic if i.search.alias_pinyin]
+    for _ in range(8):
+        alias = rng.choice(rng.choice(with_aliases).search.alias_pinyin).replace(" ", "")
+        queries.append(alias[:rng.randint(3, len(alias))])
     reference = Reference(synthetic)
     for q in queries:
         with loaded.store.reading() as conn:
