@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.paths import config_dir
+from kiosk.schedule import Schedule
 from screens.bridge import Bridge, Post
 from screens.viewmodels.evaluation import EvaluationViewModel
 from screens.viewmodels.forms import FormsViewModel, FormViewModel
@@ -12,7 +13,6 @@ from screens.viewmodels.guide import GuideViewModel, ItemViewModel, SearchViewMo
 from screens.viewmodels.home import HomeViewModel
 from screens.viewmodels.progress import ProgressViewModel
 from screens.viewmodels.queue import ServicesViewModel
-from screens.viewmodels.schedule import Schedule
 from screens.viewmodels.session import Session
 from screens.viewmodels.technician import TechnicianPinViewModel, TechnicianViewModel
 from screens.viewmodels.ticket import TicketViewModel

@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.schedule import FUNCTIONS, Availability, Schedule
 from screens.bridge import Bridge
 from screens.i18n import DEFAULT_LANGUAGE, _, catalogs, language
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import error_text
-from screens.viewmodels.schedule import FUNCTIONS, Availability, Schedule
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk.schedule import Schedule
 from screens import i18n
 from screens.viewmodels.guide import paginate
-from screens.viewmodels.schedule import Schedule
 from screens.widgets.qr import qr_matrix, qr_rgba
 
 pytestmark = pytest.mark.ui
