@@ -179,3 +179,31 @@ def test_discovery_lists_the_virtual_reader_as_simulated(pcscd):
     result = discover(usb_backend=SimUsbBackend([]), serial_ports=[], include_sims=False)
     (reader,) = [d for d in result.devices if d.target == pcscd.reader]
     assert (reader.family, reader.driver, reader.simulated) == ("smartcard", "pcsc", True)
+
+
+def test_technician_card_unlocks_through_pcscd(pcscd, virtual_card, kiosk_cli, tmp_path):
+    """The technician screen's card path end to end: a UID allowed with `kiosk technician
+    add-card`, read from a contactless card through the real pcscd, unlocks and is audited;
+    another card is refused."""
+    from kiosk import audit
+    from kiosk.core import KioskCore
+    from kiosk.technician import unlock_card
+    from tests.support.server import isolated_settings
+
+    home = tmp_path / "kiosk"
+    added = kiosk_cli("technician", "add-card", UID.hex(), env={"KIOSK_HOME": str(home)})
+    assert added.code == 0, added.stderr
+    core = KioskCore(isolated_settings(tmp_path / "s", {"devices": {"smartcard": pcscd.reader}}),
+                     home)
+    try:
+        card = virtual_card("uid", uid=UID)
+        assert unlock_card(core, timeout=5) == "card"
+        card.remove()
+        virtual_card("uid", uid=b"\xde\xad\xbe\xef")
+        with pytest.raises(KioskError) as refused:
+            unlock_card(core, timeout=5)
+        assert refused.value.code == "E-DOC-03"
+    finally:
+        core.close()
+    outcomes = [e["outcome"] for e in audit.read(home) if e["action"] == "technician_unlock"]
+    assert sorted(outcomes) == ["ok", "refused"]  # newest first in the log
