@@ -17,6 +17,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import ObjectProperty
 
+from screens.render import tune_renderer
 from screens.theme import Theme
 from screens.viewmodels import build_session
 from screens.viewmodels.session import Session
@@ -89,6 +90,7 @@ class KioskApp(App):
         Window.bind(on_request_close=self._refuse_close)
         Window.bind(on_keyboard=self._swallow_key)
         Window.bind(on_touch_down=self._activity)
+        tune_renderer(Window)
         self._ticker = Clock.schedule_interval(lambda _dt: self.session.tick(), 1.0)
         for callback in self._on_started:
             callback()

@@ -24,6 +24,15 @@ from screens.viewmodels.session import Session
 from screens.views.base import VMScreen, load_kv
 
 
+class ScreenSlot(ScreenManager):
+    """Kivy's ScreenManager without its stencil clip (shell.kv drops its style rule).
+
+    The clip only matters while a transition slides screens past the edges, and the kiosk
+    has none. Its two stencil rectangles cover the whole screen area every frame and every
+    screen was drawn through the stencil test: with the software renderer that was about a
+    third of each frame's paint time."""
+
+
 class StillTherePrompt(ModalView):
     """The idle prompt; tapping anywhere counts as "still here" (the session sees the touch)."""
 
@@ -42,7 +51,7 @@ class Shell(BoxLayout):
     ) -> None:
         # No transition: the kiosk answers a tap at once, and a ScreenManager ignores touches
         # while a transition runs.
-        self.manager = ScreenManager(transition=NoTransition())
+        self.manager = ScreenSlot(transition=NoTransition())
         super().__init__(vm=session, v=session.view, **kwargs)
         self._make_screen = make_screen
         self._drop_trigger = Clock.create_trigger(self._drop_hidden, 0)
@@ -72,6 +81,11 @@ class Shell(BoxLayout):
                 self.manager.remove_widget(screen)
                 release_widget_tree(screen)
                 dropped = True
+        transition = self.manager.transition
+        if dropped and not transition.is_active and transition.screen_out is not None:
+            # the transition holds the screen it switched away from until the next switch
+            # (its screen_out cannot be None): point it at the current one instead
+            transition.screen_out = self.manager.current_screen
         if dropped:
             release_memory()
 
