@@ -65,18 +65,20 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
     issued_at = datetime.now(ZoneInfo(tz))
     body = wire.TicketRequest(service=service_code, holder=holder, priority=priority,
                               appointment=appointment).model_dump(mode="json", exclude_none=True)
+    # Known to be offline: the offline number goes into the same commit (one fsync, not two).
+    try_online = core.client is not None and core.connectivity.state != "offline"
     with core.store.transaction() as conn:
         core.outbox.enqueue(conn, key=key, kind="ticket", stream=f"ticket:{service_code}", body=body)
         conn.execute("INSERT INTO ticket(key, service, business_date, issued_at, holder, priority) "
                      "VALUES (?, ?, ?, ?, ?, ?)",
                      (key, service_code, today, issued_at.isoformat(), holder, priority))
+        if not try_online:
+            _assign_offline_number(core, conn, key, service.prefix, body, issued_at, today)
 
-    offline = True
-    if core.client is not None and core.connectivity.state != "offline":
+    if try_online:
         try:
             core.outbox.send_now(core.client, key, timeout=core.fast_path_timeout)
             core.connectivity.success()
-            offline = False
         except KioskError as exc:
             if exc.code not in TRANSIENT:
                 if exc.code in {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code}:
@@ -85,8 +87,8 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
                     raise  # refused by a rule (cap, limit, closed): the citizen must know
             else:
                 core.connectivity.failure(exc.code)
-    if offline:
-        _issue_offline_number(core, key, service.prefix, body, issued_at, today)
+            with core.store.transaction() as conn:  # the fast path failed: number it now
+                _assign_offline_number(core, conn, key, service.prefix, body, issued_at, today)
 
     row = core.store.query("SELECT * FROM ticket WHERE key = ?", (key,))[0]
     view = _view(core, row, service)
@@ -96,17 +98,17 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
     return view
 
 
-def _issue_offline_number(core: KioskCore, key: str, prefix: str, body: dict[str, Any],
-                          issued_at: datetime, today: str) -> None:
+def _assign_offline_number(core: KioskCore, conn: sqlite3.Connection, key: str, prefix: str,
+                           body: dict[str, Any], issued_at: datetime, today: str) -> None:
+    """Number the ticket from this kiosk's own counter, in the caller's transaction."""
     counter_key = f"offline_counter:{today}:{prefix}"
-    with core.store.transaction() as conn:
-        n = int(core.store.get_meta(counter_key) or "0") + 1
-        number = f"{prefix}-{core.kiosk_tag()}-{n:03d}"
-        core.store.set_meta(conn, counter_key, str(n))
-        conn.execute("UPDATE ticket SET number = ?, offline = 1 WHERE key = ?", (number, key))
-        # The server keeps a printed offline number; it learns it with the record.
-        core.outbox.replace_body(conn, key, {**body, "offline_number": number,
-                                             "issued_at": issued_at.isoformat()})
+    n = int(core.store.get_meta(counter_key) or "0") + 1
+    number = f"{prefix}-{core.kiosk_tag()}-{n:03d}"
+    core.store.set_meta(conn, counter_key, str(n))
+    conn.execute("UPDATE ticket SET number = ?, offline = 1 WHERE key = ?", (number, key))
+    # The server keeps a printed offline number; it learns it with the record.
+    core.outbox.replace_body(conn, key, {**body, "offline_number": number,
+                                         "issued_at": issued_at.isoformat()})
     log.info("ticket issued offline as %s", number)
 
 
