@@ -481,15 +481,25 @@ APPOINTMENTS = [
 ]
 
 
+# Booked for the simulated reader's default card (sim:resident, 韩梅梅), so that check-in by ID
+# card can be tried in `./dev demo` without a real card.
+SIMULATOR_APPOINTMENT = ("306415", "SBYB", "11:00-12:00")
+
+
 def render_appointments() -> str:
+    from hardware.idcard.samples import sample
+
     lines = [
         "# Demo appointments (预约) of the fictional 示例市政务服务中心 — sample data, fictional people.",
         "# Written by tools/make_demo_catalog.py. No date: the hall server books them for the day",
         "# it loads them, so check-in at the kiosk can always be tried.",
     ]
-    for code, service, person, slot in APPOINTMENTS:
+    booked = [(code, service, id_number(person), slot) for code, service, person, slot in APPOINTMENTS]
+    code, service, slot = SIMULATOR_APPOINTMENT
+    booked.append((code, service, sample("resident").id_number, slot))
+    for code, service, holder, slot in booked:
         lines += ["", "[[appointment]]", f'code = "{code}"', f'service = "{service}"',
-                  f'holder_id_number = "{id_number(person)}"', f'slot = "{slot}"']  # fmt: skip
+                  f'holder_id_number = "{holder}"', f'slot = "{slot}"']  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
