@@ -92,6 +92,9 @@ class UiSettings(Section):
     height: int = Field(ge=320, description="Window height (portrait 1920)")
     fullscreen: bool = Field(description="Fullscreen lockdown")
     font: str = Field(description="Path of a Simplified-Chinese font; blank: search known paths")
+    multisamples: int = Field(ge=0, le=8, description="OpenGL multisampling of shape edges; "
+                              "0 with the software renderer (Mesa llvmpipe: 4x costs 66 MiB "
+                              "and 4x the paint time), 2 or 4 is cheap on a GPU")
 
 
 class LogSettings(Section):

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
-
 from kiosk.errors import DISK_FULL, SQLITE_UNSUPPORTED, STORE_FAILED, STORE_TOO_NEW, KioskError
 from offline_cache import search_index
 
@@ -161,7 +159,6 @@ class LocalStore:
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
         except sqlite3.Error as exc:
             raise KioskError(STORE_FAILED, f"{path}: {exc}") from exc
-        self.db = sqlite_utils.Database(conn)
         self.conn = conn
         self._lock = threading.RLock()
         conn.execute("PRAGMA journal_mode=WAL")

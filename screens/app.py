@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 def ui_options(settings: Any) -> UiOptions:
     ui = settings.ui
-    return UiOptions(width=ui.width, height=ui.height, fullscreen=ui.fullscreen, font=ui.font)
+    return UiOptions(width=ui.width, height=ui.height, fullscreen=ui.fullscreen, font=ui.font,
+                     multisamples=ui.multisamples)
 
 
 def build_app(

@@ -17,6 +17,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import ObjectProperty
 
+from screens.memory import freeze_startup_objects
 from screens.render import tune_renderer
 from screens.theme import Theme
 from screens.viewmodels import build_session
@@ -91,9 +92,18 @@ class KioskApp(App):
         Window.bind(on_keyboard=self._swallow_key)
         Window.bind(on_touch_down=self._activity)
         tune_renderer(Window)
+        Clock.schedule_interval(self._freeze_when_idle_at_home, 1.0)
         self._ticker = Clock.schedule_interval(lambda _dt: self.session.tick(), 1.0)
         for callback in self._on_started:
             callback()
+
+    def _freeze_when_idle_at_home(self, _dt: float) -> bool:
+        """Freeze the startup objects once, while only the home screen exists: what is
+        frozen is never collected as a cycle, so no citizen's screen may be among it."""
+        if self.shell is None or self.shell.manager.screen_names != ["home"]:
+            return True  # look again in a second
+        freeze_startup_objects()
+        return False
 
     def on_stop(self) -> None:
         if self._ticker is not None:

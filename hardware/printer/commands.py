@@ -3,7 +3,10 @@ thermal printers implement). Nothing here touches a device."""
 
 from __future__ import annotations
 
-from PIL import Image
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Pillow is imported when an image is printed, not with the printer
+    from PIL import Image
 
 ESC = b"\x1b"
 FS = b"\x1c"
@@ -72,6 +75,8 @@ def qr_native(data: bytes, *, module: int = 6, ec: str = "M") -> bytes:
 def raster(image: Image.Image, *, band_height: int = 256) -> bytes:
     """GS v 0: a 1-bit image, split into bands because many printers cap one image's height
     or buffer. Black pixels print."""
+    from PIL import Image
+
     img = image.convert("1")
     width_bytes = (img.width + 7) // 8
     if img.width % 8:  # pad right with white to a byte boundary

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from hardware.printer import commands as cmd
 from hardware.printer.encoding import clean, columns, needs_raster, runs, wrap
 from hardware.printer.raster import MISSING_GLYPH, FontChain, default_fonts, qr_image, render_line
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,12 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import qrcode
-from fontTools.ttLib import TTFont
-from PIL import Image, ImageDraw, ImageFont
+# Pillow, fontTools and qrcode (~10 MiB) are imported when a line or a QR code is rasterised,
+# not with the printer: most tickets print with the printer's own font and native QR.
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class FontChain:
 
     def _cmap(self, face: FontFace) -> set[int]:
         if face not in self._cmaps:
+            from fontTools.ttLib import TTFont
+
             try:
                 with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
                     self._cmaps[face] = set(font.getBestCmap() or {})
@@ -86,6 +90,8 @@ class FontChain:
     def font(self, face: FontFace, size: int) -> ImageFont.FreeTypeFont:
         key = (face, size)
         if key not in self._fonts:
+            from PIL import ImageFont
+
             self._fonts[key] = ImageFont.truetype(face.path, size, index=face.index)
         return self._fonts[key]
 
@@ -107,6 +113,8 @@ def render_line(
 ) -> Image.Image:
     """One printed line as a 1-bit image `width_dots` wide; a full-width character occupies
     `cell`×`cell` dots at scale 1, as in the printer's own 24-dot font."""
+    from PIL import Image, ImageDraw
+
     sx, sy = scale
     height = cell * sy
     canvas = Image.new(
@@ -150,6 +158,9 @@ def qr_image(
 ) -> Image.Image:
     """A QR code with its 4-module quiet zone, placed on a full-width 1-bit line. Modules
     shrink until the symbol fits the paper; a payload too big even at 1 dot is a ValueError."""
+    import qrcode
+    from PIL import Image
+
     levels = {
         "L": qrcode.constants.ERROR_CORRECT_L,
         "M": qrcode.constants.ERROR_CORRECT_M,

@@ -93,9 +93,10 @@ class Lexicon:
         self.syllables = frozenset(syllables)
 
     @staticmethod
-    def _parse(row: str) -> list[tuple[str, int]]:
+    def _parse(row: str, limit: int = -1) -> list[tuple[str, int]]:
+        """(word, frequency) of a row, most frequent first; the first `limit` only."""
         out = []
-        for item in row.split(","):
+        for item in row.split(",", limit)[:limit] if limit > 0 else row.split(","):
             word, _, freq = item.partition(" ")
             out.append((word, int(freq or 1)))
         return out
@@ -170,7 +171,7 @@ class Lexicon:
         for i in range(start, min(start + 400, len(self.keys))):
             if not self.keys[i].startswith(letters):
                 break
-            completions.extend(self._parse(self._rows[i])[:3])
+            completions.extend(self._parse(self._rows[i], 3))
         completions.sort(key=lambda wf: -wf[1])
         for word, freq in completions[:12]:
             add(word, n, freq)

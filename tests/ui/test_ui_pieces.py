@@ -122,3 +122,19 @@ def test_screens_package_imports_no_kivy_for_view_models():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_font_coverage_read_from_the_cmap_matches_fonttools():
+    """screens.fonts reads a font's cmap itself (the kiosk process does not load fontTools
+    for it); fontTools, which the printer uses, must agree on every code point."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    from screens.fonts import _codepoints, find_cjk_font, find_fallback_font
+
+    for path in {str(find_cjk_font()), str(find_fallback_font() or find_cjk_font())}:
+        font = TTCollection(path, lazy=True).fonts[0] if path.endswith(".ttc") else TTFont(path)
+        expected = set(font.getBestCmap())
+        ours = _codepoints(path)
+        assert len(ours) == len(expected)
+        assert all(c in ours for c in expected)
+    assert ord("王") in _codepoints(str(find_cjk_font()))
