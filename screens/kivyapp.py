@@ -17,7 +17,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import ObjectProperty
 
-from screens.memory import freeze_startup_objects
+from screens.memory import refreeze
 from screens.render import tune_renderer
 from screens.theme import Theme
 from screens.viewmodels import build_session
@@ -25,6 +25,8 @@ from screens.viewmodels.session import Session
 from screens.views.base import load_kv
 
 log = logging.getLogger(__name__)
+
+IDLE_BEFORE_REFREEZE = 3.0  # seconds without a touch on the home screen
 
 # screen name → "module:Class" of its Kivy screen
 SCREEN_CLASSES = {
@@ -61,6 +63,8 @@ class KioskApp(App):
         self.shell: Any = None
         self._on_started: list[Callable[[], None]] = []
         self._ticker: Any = None
+        self._refreeze_due = True  # the startup objects, then after each citizen's visit
+        self._frozen_once = False
 
     # --- building ------------------------------------------------------------------------------
     def build(self) -> Any:
@@ -82,6 +86,8 @@ class KioskApp(App):
         return screen_cls(self.session.vm(name))
 
     def _session_changed(self, view: dict[str, Any]) -> None:
+        if view["screen"] != "home":
+            self._refreeze_due = True
         if self.theme.elderly != view["elderly"]:
             self.theme = Theme(elderly=view["elderly"])
         Window.clearcolor = self.theme.bg
@@ -92,18 +98,23 @@ class KioskApp(App):
         Window.bind(on_keyboard=self._swallow_key)
         Window.bind(on_touch_down=self._activity)
         tune_renderer(Window)
-        Clock.schedule_interval(self._freeze_when_idle_at_home, 1.0)
+        Clock.schedule_interval(self._tidy_when_idle_at_home, 1.0)
         self._ticker = Clock.schedule_interval(lambda _dt: self.session.tick(), 1.0)
         for callback in self._on_started:
             callback()
 
-    def _freeze_when_idle_at_home(self, _dt: float) -> bool:
-        """Freeze the startup objects once, while only the home screen exists: what is
-        frozen is never collected as a cycle, so no citizen's screen may be among it."""
-        if self.shell is None or self.shell.manager.screen_names != ["home"]:
-            return True  # look again in a second
-        freeze_startup_objects()
-        return False
+    def _tidy_when_idle_at_home(self, _dt: float) -> None:
+        """Refreeze the long-lived objects (screens.memory) when the kiosk rests on its
+        home screen after a citizen used other screens: only home exists then, so no
+        citizen's screen is frozen, and nobody is waiting for the ~0.1 s it takes."""
+        if not self._refreeze_due or self.shell is None:
+            return
+        idle = self.session.clock() - self.session.last_activity
+        rested = idle >= IDLE_BEFORE_REFREEZE or not self._frozen_once  # at start: at once
+        if rested and self.shell.manager.screen_names == ["home"]:
+            refreeze()
+            self._refreeze_due = False
+            self._frozen_once = True
 
     def on_stop(self) -> None:
         if self._ticker is not None:

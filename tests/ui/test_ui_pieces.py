@@ -138,3 +138,27 @@ def test_font_coverage_read_from_the_cmap_matches_fonttools():
         assert len(ours) == len(expected)
         assert all(c in ours for c in expected)
     assert ord("王") in _codepoints(str(find_cjk_font()))
+
+
+def test_refreeze_hides_long_lived_objects_and_frees_them_at_the_next_one():
+    import gc
+    import weakref
+
+    from screens.memory import refreeze
+
+    class Node:
+        pass
+
+    node = Node()
+    node.me = node  # a cycle: only the cyclic collector frees it
+    alive = weakref.ref(node)
+    try:
+        refreeze()
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert alive() is not None  # frozen: out of the collector's sight
+        refreeze()
+        assert alive() is None  # the next refreeze collects what became garbage
+    finally:
+        gc.unfreeze()
