@@ -248,18 +248,25 @@ class _Plan:
         # alone; only when every part is common is the intersection needed — its ids are read
         # once (not counted, then evaluated again).
         parts = match.split(" AND ")
-        n, rarest = min((self._count(part, cap + 1), part) for part in parts)
-        if n == 0:
-            return iter(())
+        n, rarest = cap + 2, parts[0]
+        for part in parts:  # a part that matches nothing ends it (a no-hit query, mostly)
+            count = self._count(part, cap + 1)
+            if count < n:
+                n, rarest = count, part
+            if count == 0:
+                return iter(())
         if n <= cap:
             return self._candidates(verify, match=rarest)
+        # A long query's check rejects most units: walk only those FTS5 found. A short one's
+        # matches are dense and its walk stops early; building the set would cost more.
+        within = None if self.short else match
         if len(parts) == 1:
-            return self._walk(TITLE, verify, within=match)
+            return self._walk(TITLE, verify, within=within)
         ids = self._ids(match, cap + 1)
         if not ids:
             return iter(())
         if len(ids) > cap:
-            return self._walk(TITLE, verify, within=match)
+            return self._walk(TITLE, verify, within=within)
         return self._candidates(verify, ids=ids)
 
     @property
