@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
+import time
 from typing import Any
 
 from kiosk.cli import Human, add_json_flag
@@ -274,7 +274,12 @@ def _serve_until_stopped(commands: Any) -> None:
         for line in sys.stdin:
             if commands(line.split()) is False:
                 return
-        threading.Event().wait()  # stdin closed: serve until a signal arrives
+        # stdin closed: serve until a signal arrives. Not a bare Event().wait(): the kernel may
+        # deliver SIGINT to the pty thread, and a main thread blocked on a lock without a
+        # timeout never runs the Python handler (a CI run hung so); sleeping in short steps
+        # lets it run within half a second.
+        while True:
+            time.sleep(0.5)
     except (_Stop, KeyboardInterrupt):
         return
     finally:

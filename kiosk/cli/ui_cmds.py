@@ -90,4 +90,7 @@ def _run_demo_ui(runtime, args: argparse.Namespace, home: Path) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+        # in steps: a signal the kernel hands to another thread is only acted on when the main
+        # thread wakes (an unbounded wait could ignore Ctrl-C and SIGTERM)
+        while not stop.wait(0.5):
+            pass
