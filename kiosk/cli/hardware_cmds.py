@@ -260,30 +260,36 @@ def _hardware_udev(args: argparse.Namespace) -> str:
 
 # --- simulators -------------------------------------------------------------------------------
 class _Stop(Exception):
-    """Raised by the SIGTERM handler so a simulator shuts down cleanly."""
+    """Raised by the SIGINT/SIGTERM handler so a simulator shuts down cleanly."""
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _serve_until_stopped(commands: Any) -> None:
-    """Read technician commands from stdin until EOF, then wait for SIGINT/SIGTERM."""
+    """Read technician commands from stdin until EOF, then wait for SIGINT/SIGTERM.
+
+    SIGINT gets a handler of its own: a process started in the background of a script
+    inherits SIGINT *ignored*, and Python then installs no KeyboardInterrupt for it (a CI run
+    that started the suite with `&` hung here)."""
 
     def stop(signum: int, frame: Any) -> None:
         raise _Stop
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
     try:
         for line in sys.stdin:
             if commands(line.split()) is False:
                 return
-        # stdin closed: serve until a signal arrives. Not a bare Event().wait(): the kernel may
-        # deliver SIGINT to the pty thread, and a main thread blocked on a lock without a
-        # timeout never runs the Python handler (a CI run hung so); sleeping in short steps
-        # lets it run within half a second.
+        # stdin closed: serve until a signal arrives, waking twice a second so the handler
+        # runs even when the kernel hands the signal to the pty thread
         while True:
             time.sleep(0.5)
-    except (_Stop, KeyboardInterrupt):
+    except _Stop:
         return
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _simulate_idcard(args: argparse.Namespace) -> None:

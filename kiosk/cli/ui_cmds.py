@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import threading
@@ -88,9 +87,10 @@ def _run_demo_ui(runtime, args: argparse.Namespace, home: Path) -> None:
         return
     print("serving until interrupted (Ctrl-C)", flush=True)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        # in steps: a signal the kernel hands to another thread is only acted on when the main
-        # thread wakes (an unbounded wait could ignore Ctrl-C and SIGTERM)
-        while not stop.wait(0.5):
-            pass
+    # SIGINT too: started from a script's background it is inherited ignored
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    # in steps: a signal the kernel hands to another thread is acted on when the main thread
+    # wakes, and an unbounded wait might never wake
+    while not stop.wait(0.5):
+        pass
