@@ -2,8 +2,8 @@
 
 The kiosk asks the hall server for today's appointments of the card's holder — the hall-keyed
 HMAC hash (kiosk/holder.py), never the ID number — and the citizen's pick is checked in by
-taking its ticket with the appointment code (kiosk/tickets.py), the holder riding along so the
-server can match the booking to the card.
+taking its ticket with the appointment code (KioskCore.check_in → kiosk/tickets.py), the
+holder riding along so the server can match the booking to the card.
 
 The lookup needs the server: appointments are booked elsewhere and the kiosk keeps no copy.
 Unreachable, it raises E-QUE-08 so the screen can offer what still works offline — the
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk import errors
 from kiosk.errors import KioskError
 from kiosk.holder import holder_hash
-from kiosk.views import AppointmentView, TicketView
+from kiosk.views import AppointmentView
 from offline_cache.outbox import TRANSIENT
 
 if TYPE_CHECKING:
@@ -55,14 +55,3 @@ def appointments_for_card(core: KioskCore, id_card: dict[str, Any]) -> list[Appo
         for a in reply.appointments
     ]
 
-
-def check_in(
-    core: KioskCore, appointment: AppointmentView, id_card: dict[str, Any], *, print_slip: bool
-) -> TicketView:
-    """The appointment's ticket, issued with its code and the card's holder."""
-    return core.take_ticket(
-        appointment.service,
-        id_card=id_card,
-        appointment=appointment.code,
-        print_slip=print_slip,
-    )

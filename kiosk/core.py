@@ -171,10 +171,10 @@ class KioskCore:
 
     def check_in(self, appointment: AppointmentView, id_card: dict[str, Any], *,
                  print_slip: bool = True) -> TicketView:
-        """Check one of those appointments in: its ticket, with the code and the holder."""
-        from kiosk.appointments import check_in
-
-        return check_in(self, appointment, id_card, print_slip=print_slip)
+        """Check one of those appointments in: its ticket, taken with the appointment code
+        and the card (whose holder hash lets the server match the booking)."""
+        return self.take_ticket(appointment.service, id_card=id_card,
+                                appointment=appointment.code, print_slip=print_slip)
 
     def print_ticket(self, ticket: TicketView) -> TicketView:
         """Print on the device thread; a printer fault never loses the ticket (it's stored)."""

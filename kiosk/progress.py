@@ -71,19 +71,13 @@ def _cached(core: KioskCore, where: str, param: str) -> list[tuple[wire.Applicat
     return out
 
 
-def _today(core: KioskCore) -> date:
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(core.settings.hall.timezone)).date()
-
-
 def progress(core: KioskCore, number: str) -> ProgressView:
     number = number.strip().upper()
     if core.client is not None and core.connectivity.state != "offline":
         try:
             app = core.client.get_application(number)
             _cache(core, app, None)
-            return to_view(app, datetime.now(UTC), _today(core))
+            return to_view(app, datetime.now(UTC), core.today())
         except KioskError as exc:
             if exc.code not in TRANSIENT:
                 raise
@@ -93,7 +87,7 @@ def progress(core: KioskCore, number: str) -> ProgressView:
         raise KioskError(errors.APPLICATION_UNKNOWN if core.client else errors.SERVER_UNREACHABLE,
                          "not in the local cache")
     app, fetched = cached[0]
-    return to_view(app, fetched, _today(core))
+    return to_view(app, fetched, core.today())
 
 
 def progress_by_id_card(core: KioskCore, id_number: str) -> list[ProgressView]:
@@ -103,11 +97,11 @@ def progress_by_id_card(core: KioskCore, id_number: str) -> list[ProgressView]:
             apps = core.client.applications_by_holder(holder).applications
             for app in apps:
                 _cache(core, app, holder)
-            return [to_view(a, datetime.now(UTC), _today(core)) for a in apps]
+            return [to_view(a, datetime.now(UTC), core.today()) for a in apps]
         except KioskError as exc:
             if exc.code not in TRANSIENT:
                 raise
             core.connectivity.failure(exc.code)
-    return [to_view(a, f, _today(core)) for a, f in _cached(core, "holder", holder)]
+    return [to_view(a, f, core.today()) for a, f in _cached(core, "holder", holder)]
 
 

@@ -20,6 +20,7 @@ import sqlite3
 from bisect import insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from math import isqrt
 
 from offline_cache.search_index import (
@@ -172,7 +173,6 @@ class _Plan:
         # by one of its grams and verified.
         self.gram_len = LATIN_GRAM if self.latin else 2
         self.short = len(self.q) <= self.gram_len
-        self._n_names: int | None = None
 
     def tiers(self) -> list[tuple[str, Callable[[], Iterator[Source]], str]]:
         p = self.postings
@@ -261,22 +261,20 @@ class _Plan:
         # matches are dense and its walk stops early; building the set would cost more.
         within = None if self.short else match
         if len(parts) == 1:
-            return self._walk(TITLE, verify, within=within)
+            return self._walk(verify, within=within)
         ids = self._ids(match, cap + 1)
         if not ids:
             return iter(())
         if len(ids) > cap:
-            return self._walk(TITLE, verify, within=within)
+            return self._walk(verify, within=within)
         return self._candidates(verify, ids=ids)
 
-    @property
+    @cached_property
     def _names(self) -> int:
         """How many units of names the index holds (N of the read-or-walk choice)."""
-        if self._n_names is None:
-            row = self.conn.execute("SELECT value FROM search_state WHERE key = ?",
-                                    (f"terms_{TITLE}",)).fetchone()
-            self._n_names = row[0] if row else 0
-        return self._n_names
+        row = self.conn.execute("SELECT value FROM search_state WHERE key = ?",
+                                (f"terms_{TITLE}",)).fetchone()
+        return row[0] if row else 0
 
     def _pairs(self, stream: int) -> str:
         """Terms holding the first and the last character pair of a long Chinese query (FTS5
@@ -352,19 +350,23 @@ class _Plan:
         sql = (f"SELECT r.id, r.max_pop, '' FROM {source} JOIN search_rank r ON r.id = {key}"
                f"{join} WHERE {first}{self.dept_sql.format(a='r.')}{cond} "
                "ORDER BY r.max_pop DESC, r.id LIMIT ? OFFSET ?")
-        params = (match, *self.dept_params, *extra)
+        return self._paged(sql, (match, *self.dept_params, *extra))
+
+    def _paged(self, sql: str, params: tuple) -> Iterator[tuple]:
+        """The rows of a sorted query ending in LIMIT ? OFFSET ?, a page at a time: 48 first
+        (a tier mostly needs ~20), then four times more each page."""
         offset, page = 0, _FIRST_PAGE
         while True:
             rows = self.conn.execute(sql, (*params, page, offset)).fetchall()
             yield from rows
             if len(rows) < page:
                 return
-            offset += page
-            page *= 4
+            offset, page = offset + page, page * 4
 
-    def _walk(self, kind: int, verify: tuple[bool, str, list] | None, *,
+    def _walk(self, verify: tuple[bool, str, list] | None, *,
               within: str | None = None) -> Iterator[Source]:
-        """The kind's units most popular first: those that pass the check (all: None). With
+        """Every item's unit of names, most popular first: those that pass the check (all:
+        None). With
         `within`, only the units an FTS5 query matches are checked: the others are skipped by
         an in-memory set lookup instead of a read of their text (a long query whose tokens are
         common would otherwise check every unit for its few matches)."""
@@ -377,7 +379,7 @@ class _Plan:
         sql = (f"SELECT r.id, r.max_pop, '' FROM search_rank r INDEXED BY search_rank_pop{join} "
                f"WHERE r.kind = ?{among}{cond}{self.dept_sql.format(a='r.')} "
                "ORDER BY r.max_pop DESC, r.id")
-        return iter(self.conn.execute(sql, (kind, *among_params, *extra, *self.dept_params)))
+        return iter(self.conn.execute(sql, (TITLE, *among_params, *extra, *self.dept_params)))
 
     # --- body: segments → the body sets holding them → their items --------------------------
     def _body(self) -> Iterator[Source]:
@@ -402,15 +404,9 @@ class _Plan:
                    "JOIN search_body_member m ON m.term = j.value "
                    "JOIN search_body_set s ON s.id = m.body_set GROUP BY m.body_set "
                    "ORDER BY s.max_pop DESC, m.body_set LIMIT ? OFFSET ?")
-            terms = json.dumps(list(segments))
-            offset, page = 0, _FIRST_PAGE
-            while True:
-                rows = self.conn.execute(sql, (terms, page, offset)).fetchall()
-                for body_set, max_pop, term in rows:
-                    yield body_set, max_pop, segments[term][0]
-                if len(rows) < page:
-                    return
-                offset, page = offset + page, page * 4
+            for body_set, max_pop, term in self._paged(sql, (json.dumps(list(segments)),)):
+                yield body_set, max_pop, segments[term][0]
+            return
         for body_set, max_pop, segs in self.conn.execute(
                 "SELECT id, max_pop, segs FROM search_body_set INDEXED BY search_body_set_pop "
                 "ORDER BY max_pop DESC, id"):
@@ -425,6 +421,6 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
     """No query: the most popular items that pass the filters. Every item has one unit of
     names, so walking those by popularity is walking the items."""
     plan = _Plan(conn, Query("", latin=False), f)
-    found = _top_items(conn, plan._walk(TITLE, None), plan.postings, plan.facet_params, limit,
+    found = _top_items(conn, plan._walk(None), plan.postings, plan.facet_params, limit,
                        set(), "")  # every item has one unit of names
     return [Hit(code, -1, "") for code, _ in found]

@@ -75,3 +75,18 @@ class ViewModel:
     def state(self) -> dict[str, Any]:
         """The citizen-facing state (for the wipe test and diagnostics)."""
         return {k: v for k, v in vars(self).items() if k not in INFRASTRUCTURE_ATTRS}
+
+
+class PagedViewModel(ViewModel):
+    """A screen that shows one page of a longer list: `page` (0-based) is set in `reset()`,
+    and `render()` clamps it to the pages there are (fmt.page_of)."""
+
+    page: int
+
+    def next_page(self) -> None:
+        self.page += 1
+        self.refresh()
+
+    def prev_page(self) -> None:
+        self.page = max(0, self.page - 1)
+        self.refresh()

@@ -62,6 +62,11 @@ class DatePicker:
     def _year_allowed(self, year: int) -> bool:
         return self.earliest.year <= year <= self.latest.year
 
+    def _month_step(self, step: int) -> tuple[int, int]:
+        """(year, month) `step` months from the shown one."""
+        year, month0 = divmod(self.year * 12 + self.month - 1 + step, 12)
+        return year, month0 + 1
+
     def _clamp(self, day: date) -> date:
         return min(max(day, self.earliest), self.latest)
 
@@ -95,9 +100,7 @@ class DatePicker:
         elif self.mode == "months":
             self.year -= 1
         else:
-            self.year, self.month = (
-                (self.year, self.month - 1) if self.month > 1 else (self.year - 1, 12)
-            )
+            self.year, self.month = self._month_step(-1)
 
     def next(self) -> None:
         if not self.has_next():
@@ -107,25 +110,21 @@ class DatePicker:
         elif self.mode == "months":
             self.year += 1
         else:
-            self.year, self.month = (
-                (self.year, self.month + 1) if self.month < 12 else (self.year + 1, 1)
-            )
+            self.year, self.month = self._month_step(1)
 
     def has_prev(self) -> bool:
         if self.mode == "years":
             return self.years_end - YEARS_PER_PAGE >= self.earliest.year
         if self.mode == "months":
             return self._year_allowed(self.year - 1)
-        year, month = (self.year, self.month - 1) if self.month > 1 else (self.year - 1, 12)
-        return self._month_allowed(year, month)
+        return self._month_allowed(*self._month_step(-1))
 
     def has_next(self) -> bool:
         if self.mode == "years":
             return self.years_end < self.latest.year
         if self.mode == "months":
             return self._year_allowed(self.year + 1)
-        year, month = (self.year, self.month + 1) if self.month < 12 else (self.year + 1, 1)
-        return self._month_allowed(year, month)
+        return self._month_allowed(*self._month_step(1))
 
     def toggle_years(self) -> None:
         """The title: open the list of years (from the days or months), or close it."""

@@ -13,7 +13,7 @@ from kiosk.forms import date_range, fill_from_card
 from kiosk.redact import mask_id_number, mask_name, mask_phone
 from screens.fonts import escape_markup, fallback_markup, find_cjk_font, find_fallback_font
 from screens.i18n import _, is_english
-from screens.viewmodels.base import ViewModel
+from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.calendar import DatePicker
 from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
@@ -60,7 +60,7 @@ def masked(field: Any, value: str) -> str:
     return value
 
 
-class FormsViewModel(ViewModel):
+class FormsViewModel(PagedViewModel):
     """The list of forms."""
 
     screen = "forms"
@@ -86,14 +86,6 @@ class FormsViewModel(ViewModel):
     def pick(self, key: str) -> None:
         self.session.go("form", form=key)
 
-    def next_page(self) -> None:
-        self.page += 1
-        self.refresh()
-
-    def prev_page(self) -> None:
-        self.page = max(0, self.page - 1)
-        self.refresh()
-
     def render(self) -> dict[str, Any]:
 
         rows = [
@@ -114,7 +106,7 @@ class FormsViewModel(ViewModel):
         }
 
 
-class FormViewModel(ViewModel):
+class FormViewModel(PagedViewModel):
     """Filling one form."""
 
     screen = "form"
@@ -358,14 +350,6 @@ class FormViewModel(ViewModel):
             self.message = f"{text} ({code})"
             return
         self.errors = dict(problems)
-
-    def next_page(self) -> None:
-        self.page += 1
-        self.refresh()
-
-    def prev_page(self) -> None:
-        self.page = max(0, self.page - 1)
-        self.refresh()
 
     # --- review and submit -------------------------------------------------------------------
     def review(self) -> None:

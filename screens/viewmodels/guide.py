@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from screens.i18n import N_, _
-from screens.viewmodels.base import ViewModel
+from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
 
@@ -37,7 +37,7 @@ def item_row(item: Any) -> dict[str, Any]:
     }
 
 
-class GuideViewModel(ViewModel):
+class GuideViewModel(PagedViewModel):
     """The browse screen."""
 
     screen = "guide"
@@ -103,14 +103,6 @@ class GuideViewModel(ViewModel):
     def open_search(self) -> None:
         self.session.go("search")
 
-    def next_page(self) -> None:
-        self.page += 1
-        self.refresh()
-
-    def prev_page(self) -> None:
-        self.page = max(0, self.page - 1)
-        self.refresh()
-
     def _load_items(self, **filters: str) -> None:
         self.loading = True
         self.bridge.call(
@@ -159,7 +151,7 @@ class GuideViewModel(ViewModel):
         }
 
 
-class SearchViewModel(ViewModel):
+class SearchViewModel(PagedViewModel):
     """Search as you type with the on-screen keyboard (pinyin, initials or Chinese)."""
 
     screen = "search"
@@ -193,14 +185,6 @@ class SearchViewModel(ViewModel):
         kind, _sep, code = key.partition(":")
         if kind == "item":
             self.session.go("guide_item", code=code)
-
-    def next_page(self) -> None:
-        self.page += 1
-        self.refresh()
-
-    def prev_page(self) -> None:
-        self.page = max(0, self.page - 1)
-        self.refresh()
 
     def _typed(self, _text: str) -> None:
         self.page = 0
@@ -274,7 +258,7 @@ MATERIAL_FORMS = {
 }
 
 
-class ItemViewModel(ViewModel):
+class ItemViewModel(PagedViewModel):
     """One item's guide: every element, a QR to take it away, print the checklist."""
 
     screen = "guide_item"
@@ -347,14 +331,6 @@ class ItemViewModel(ViewModel):
         forms = (self.item or {}).get("forms") or []
         if forms and "form" in self.session.screens:
             self.session.go("form", form=forms[0], item=self.code)
-
-    def next_page(self) -> None:
-        self.page += 1
-        self.refresh()
-
-    def prev_page(self) -> None:
-        self.page = max(0, self.page - 1)
-        self.refresh()
 
     def guide_url(self) -> str:
         if not self.code:

@@ -16,7 +16,7 @@ from typing import Any
 from kiosk.errors import CHECKIN_NEEDS_NETWORK, IDC_NO_CARD, NO_APPOINTMENT_TODAY, KioskError
 from kiosk.redact import mask_name
 from screens.i18n import N_, _
-from screens.viewmodels.base import ViewModel
+from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.fmt import error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
 
@@ -41,7 +41,7 @@ def age_on(birth: str, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-class ServicesViewModel(ViewModel):
+class ServicesViewModel(PagedViewModel):
     screen = "services"
 
     def reset(self) -> None:
@@ -101,14 +101,6 @@ class ServicesViewModel(ViewModel):
     def all_categories(self) -> None:
         """‹ back to the categories."""
         self.category, self.page = None, 0
-        self.refresh()
-
-    def next_page(self) -> None:
-        self.page += 1
-        self.refresh()
-
-    def prev_page(self) -> None:
-        self.page = max(0, self.page - 1)
         self.refresh()
 
     # --- real name and priority ----------------------------------------------------------------
