@@ -32,9 +32,9 @@ def queue(core, count: int, demo: dict) -> None:
 
 
 def kiosk(server, tmp: Path, name: str):
+    from common.settings import load_settings
     from kiosk.core import KioskCore
     from kiosk.provisioning import ProvisionRequest, provision
-    from kiosk.settings import load_settings
 
     home = tmp / name
     home.mkdir()
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=500)
     args = parser.parse_args()
 
-    from kiosk.paths import config_dir
+    from common.paths import config_dir
     from tests.support.server import start_server_process
 
     demo = json.loads((config_dir() / "demo" / "applications.jsonl").read_text().splitlines()[0])

@@ -29,9 +29,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300)
     args = parser.parse_args()
 
+    from common.settings import load_settings
     from kiosk.core import KioskCore
     from kiosk.provisioning import ProvisionRequest, provision
-    from kiosk.settings import load_settings
     from tests.support.server import start_server_process
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ticket-"))

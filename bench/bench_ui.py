@@ -64,7 +64,7 @@ def _raster_ms(window, frames: int) -> float:
 
 
 def _demo_application_number() -> str:
-    from kiosk.paths import config_dir
+    from common.paths import config_dir
 
     first = (config_dir() / "demo" / "applications.jsonl").read_text().splitlines()[0]
     return json.loads(first)["number"]
@@ -106,8 +106,8 @@ def child_baseline(spawned: float, home: Path) -> None:
 
 
 def child_kiosk(spawned: float, home: Path, keystrokes: int, walk: bool) -> None:
+    from common.settings import load_settings
     from kiosk.core import KioskCore
-    from kiosk.settings import load_settings
     from screens.app import build_app
 
     core = KioskCore(load_settings(), home)

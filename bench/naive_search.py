@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from kiosk import wire
+from common import wire
 from offline_cache.search_text import (
     ascii_keys,
     body_terms,

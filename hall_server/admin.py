@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from common.errors import DATABASE_UNAVAILABLE, KioskError
+from common.wire import CatalogItemIn
 from hall_server import devices
 from hall_server.db import Database, resolve_db_url
 from hall_server.migrate import upgrade
-from kiosk.errors import DATABASE_UNAVAILABLE, KioskError
-from kiosk.wire import CatalogItemIn
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def catalog_schema() -> dict:
     schema["$id"] = "https://hall-kiosk.example/catalog.schema.json"
     schema["description"] = (
         "One service item (事项) per line of the JSON Lines file read by "
-        "`kiosk admin import-catalog`. Generated from kiosk.wire.CatalogItemIn; "
+        "`kiosk admin import-catalog`. Generated from common.wire.CatalogItemIn; "
         "regenerate with `kiosk admin catalog-schema --output docs/catalog.schema.json`."
     )
     return schema

@@ -12,14 +12,14 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from common import __version__
+from common.wire import API_PREFIX
 from hall_server import http_errors
 from hall_server.api import applications, catalog, evaluations, fleet, public, queue, sync, system
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
 from hall_server.keys import ensure_hall_key
-from kiosk import __version__
-from kiosk.wire import API_PREFIX
 
 log = logging.getLogger(__name__)
 

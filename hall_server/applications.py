@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from common.errors import APPLICATION_UNKNOWN, FIELD_INVALID, FORM_UNKNOWN, KioskError
+from common.wire import APPLICATION_STATUSES, ApplicationRequest
 from hall_server.catalog import item_summary
 from hall_server.clock import iso_utc
 from hall_server.schema import application_history, applications
 from hall_server.workdays import add_working_days, load_calendar
-from kiosk.errors import APPLICATION_UNKNOWN, FIELD_INVALID, FORM_UNKNOWN, KioskError
-from kiosk.wire import APPLICATION_STATUSES, ApplicationRequest
 
 log = logging.getLogger(__name__)
 

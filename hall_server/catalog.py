@@ -14,8 +14,8 @@ import json
 
 from sqlalchemy import Connection, select
 
+from common.errors import NOT_FOUND, VALIDATION, KioskError
 from hall_server.schema import catalog_items
-from kiosk.errors import NOT_FOUND, VALIDATION, KioskError
 
 CATALOG_SEQ = "catalog"
 DEFAULT_LIMIT = 500

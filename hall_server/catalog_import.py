@@ -19,13 +19,13 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, select, update
 
+from common.errors import CATALOG_INVALID, KioskError
+from common.wire import CatalogItemIn
 from hall_server.catalog import CATALOG_SEQ, encode_cursor
 from hall_server.clock import Clock, iso_utc
 from hall_server.db import Database
 from hall_server.schema import catalog_items
 from hall_server.search_helpers import search_helpers
-from kiosk.errors import CATALOG_INVALID, KioskError
-from kiosk.wire import CatalogItemIn
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ ENROLL_WINDOW_SECONDS = 15 * 60  # wrong enrolment codes are counted per address
 
 @dataclass
 class HallContext:
-    settings: Any  # kiosk.settings.Settings
+    settings: Any  # common.settings.Settings
     database: Database
     clock: Clock
     hall_key: str
@@ -53,17 +53,17 @@ class HallContext:
         return business_date(when or self.clock.now(), self.zone)
 
     def forms(self) -> tuple[Any, Any] | None:
-        """(load_forms() result, validate_fields) once kiosk.forms exists; None without it.
+        """(load_forms() result, validate_fields) once common.forms exists; None without it.
         A broken forms directory raises its KioskError on every call (applications are then
         refused, not accepted unchecked) until it is fixed and the server restarted."""
         with self._forms_lock:
             if not self._forms_loaded:
                 try:
-                    from kiosk import forms as forms_module
+                    from common import forms as forms_module
                 except ModuleNotFoundError as exc:
-                    if exc.name != "kiosk.forms":  # the module exists but is broken: say so
+                    if exc.name != "common.forms":  # the module exists but is broken: say so
                         raise
-                    log.warning("kiosk.forms is not available: application forms are not validated")
+                    log.warning("common.forms is not available: application forms are not validated")
                     self._forms = None
                 else:
                     self._forms = (

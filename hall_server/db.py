@@ -44,7 +44,7 @@ def resolve_data_dir(settings: Any, data_dir: str | Path | None = None) -> Path:
     elif settings.server.data_dir:
         path = Path(settings.server.data_dir)
     else:
-        from kiosk.paths import kiosk_home
+        from common.paths import kiosk_home
 
         path = kiosk_home() / "server"
     path = path.expanduser().resolve()

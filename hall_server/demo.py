@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from common.holder import holder_hash
+from common.wire import APPLICATION_STATUSES
 from hall_server.applications import insert_application
 from hall_server.catalog import item_summary
 from hall_server.clock import Clock, as_utc, business_date
 from hall_server.db import Database
 from hall_server.schema import applications, appointments, queue_services
-from kiosk.holder import holder_hash
-from kiosk.wire import APPLICATION_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ DEMO_APPOINTMENTS = 5
 
 
 def demo_dir_default() -> Path:
-    from kiosk.paths import config_dir
+    from common.paths import config_dir
 
     return config_dir() / "demo"
 

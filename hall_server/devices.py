@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, or_, select, update
 
+from common.errors import ENROLL_CODE_INVALID, NOT_FOUND, USAGE, KioskError
 from hall_server.clock import iso_utc
 from hall_server.db import Database
 from hall_server.schema import devices, enroll_codes
-from kiosk.errors import ENROLL_CODE_INVALID, NOT_FOUND, USAGE, KioskError
 
 log = logging.getLogger(__name__)
 

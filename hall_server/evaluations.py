@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
+from common.errors import CONFIG_UNREADABLE, FIELD_INVALID, NOT_FOUND, KioskError
+from common.wire import EvaluationRequest
 from hall_server.schema import applications, evaluations, tickets
-from kiosk.errors import CONFIG_UNREADABLE, FIELD_INVALID, NOT_FOUND, KioskError
-from kiosk.wire import EvaluationRequest
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def load_reasons(path: Path | None = None) -> dict[str, int] | None:
     """code → level from the reasons table; None when the file does not exist."""
     if path is None:
-        from kiosk.paths import config_dir
+        from common.paths import config_dir
 
         path = config_dir() / "evaluation_reasons.toml"
     if not path.is_file():

@@ -18,12 +18,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, select, update
 
+from common.errors import VALIDATION, KioskError
+from common.wire import AuditEvent, Heartbeat, SyncRecord
 from hall_server.clock import as_utc, iso_utc
 from hall_server.context import HallContext
 from hall_server.devices import Device, list_devices
 from hall_server.schema_fleet import audit_log, device_heartbeats
-from kiosk.errors import VALIDATION, KioskError
-from kiosk.wire import AuditEvent, Heartbeat, SyncRecord
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hall_server.ratelimit import retry_after_header
-from kiosk.errors import (
+from common.errors import (
     AUTH_FORBIDDEN,
     AUTH_MISSING,
     DATABASE_UNAVAILABLE,
@@ -29,6 +28,7 @@ from kiosk.errors import (
     VALIDATION,
     KioskError,
 )
+from hall_server.ratelimit import retry_after_header
 
 log = logging.getLogger(__name__)
 

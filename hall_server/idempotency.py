@@ -19,9 +19,9 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from common.errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_MISSING, VALIDATION, KioskError
 from hall_server.db import Database
 from hall_server.schema import idempotency
-from kiosk.errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_MISSING, VALIDATION, KioskError
 
 MAX_KEY_LENGTH = 128
 

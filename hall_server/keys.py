@@ -1,6 +1,6 @@
 """The hall key: 32 random bytes, generated once per hall and kept in `hall_settings`.
 
-Kiosks receive it at enrolment and hash ID numbers with it (kiosk.holder), so the server only
+Kiosks receive it at enrolment and hash ID numbers with it (common.holder), so the server only
 ever sees hall-keyed hashes, and every kiosk of the hall produces the same hash for one person.
 """
 

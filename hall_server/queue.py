@@ -33,10 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from hall_server.clock import as_utc, business_date, iso_utc
-from hall_server.db import Database
-from hall_server.schema import appointments, holder_days, queue_services, service_days, tickets
-from kiosk.errors import (
+from common.errors import (
     APPOINTMENT_INVALID,
     DAILY_CAP_REACHED,
     HOLDER_LIMIT_REACHED,
@@ -48,7 +45,10 @@ from kiosk.errors import (
     VALIDATION,
     KioskError,
 )
-from kiosk.wire import TicketRequest
+from common.wire import TicketRequest
+from hall_server.clock import as_utc, business_date, iso_utc
+from hall_server.db import Database
+from hall_server.schema import appointments, holder_days, queue_services, service_days, tickets
 
 log = logging.getLogger(__name__)
 

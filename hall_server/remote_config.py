@@ -2,7 +2,7 @@
 `kiosk admin config set FILE.toml`).
 
 A version is stored only after it passed the kiosk's own settings spec
-(kiosk/config_layer.py); each kiosk checks it again against its site file before applying
+(common/config_layer.py); each kiosk checks it again against its site file before applying
 it, and keeps its last good one when that fails.
 """
 
@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from common.config_layer import validate_layer
+from common.errors import CONFIG_UNREADABLE, KioskError
 from hall_server.clock import iso_utc
 from hall_server.schema_fleet import kiosk_configs
-from kiosk.config_layer import validate_layer
-from kiosk.errors import CONFIG_UNREADABLE, KioskError
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import uvicorn
 
+from common.errors import SERVER_UNREACHABLE, USAGE, KioskError
 from hall_server.admin import open_database
 from hall_server.app import build_context, create_app
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
-from kiosk.errors import SERVER_UNREACHABLE, USAGE, KioskError
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ def pinyin_of(text: str) -> tuple[str, str]:
 
 
 def search_helpers(title: str, aliases: list[str]) -> dict[str, object]:
-    """The `search` object of a catalog item (kiosk.wire.SearchHelpers)."""
+    """The `search` object of a catalog item (common.wire.SearchHelpers)."""
     title_pinyin, title_initials = pinyin_of(title)
     alias_pinyin: list[str] = []
     alias_initials: list[str] = []

@@ -18,10 +18,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select, update
 
+from common.errors import SERVICES_INVALID, KioskError
 from hall_server.clock import Clock
 from hall_server.db import Database
 from hall_server.schema import queue_services
-from kiosk.errors import SERVICES_INVALID, KioskError
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from common.errors import (
+    AUTH_FORBIDDEN,
+    IDEMPOTENCY_CONFLICT,
+    SERVER_ERROR,
+    VALIDATION,
+    KioskError,
+)
+from common.wire import ApplicationRequest, EvaluationRequest, SyncRecord, TicketRequest
 from hall_server import idempotency
 from hall_server.applications import create_application
 from hall_server.context import HallContext
@@ -25,14 +33,6 @@ from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
 from hall_server.fleet import TELEMETRY_KINDS
 from hall_server.queue import adopt_offline_number, issue_ticket
-from kiosk.errors import (
-    AUTH_FORBIDDEN,
-    IDEMPOTENCY_CONFLICT,
-    SERVER_ERROR,
-    VALIDATION,
-    KioskError,
-)
-from kiosk.wire import ApplicationRequest, EvaluationRequest, SyncRecord, TicketRequest
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Synthetic but plausible service items for load tests and benchmarks (and the department
 table the demo catalog tool shares).
 
-`generate_catalog(n, seed)` yields `kiosk.wire.CatalogItemIn`-shaped dicts: titles composed from
+`generate_catalog(n, seed)` yields `common.wire.CatalogItemIn`-shaped dicts: titles composed from
 real department objects and verbs (道路货物运输经营许可 + 变更 + （跨省通办）), with aliases,
 materials, conditions, steps, situations, deadlines and FAQs. Deterministic for a seed; standard
 library only, about 25 µs an item. Codes are `SYN-<DEPT>-<7 digits>`, apart from the demo
@@ -76,7 +76,7 @@ DEPARTMENTS_BY_CODE = {d.code: d for d in DEPARTMENTS}
 def demo_queue_services(path: Path | None = None) -> list[dict]:
     """The `[[service]]` tables of config/demo/queue_services.toml."""
     if path is None:
-        from kiosk.paths import config_dir
+        from common.paths import config_dir
 
         path = config_dir() / "demo" / "queue_services.toml"
     with path.open("rb") as fh:

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def load_calendar(path: Path | None = None) -> tuple[frozenset[date], frozenset[date]]:
     """(holidays, make-up workdays); both empty when there is no holidays file."""
     if path is None:
-        from kiosk.paths import config_dir
+        from common.paths import config_dir
 
         path = config_dir() / "holidays.toml"
     if not path.is_file():

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.errors import CONFIG_INVALID, CONFIG_UNREADABLE, KioskError
 from hardware.base import DeviceStatus, StatusReport
-from kiosk.errors import CONFIG_INVALID, CONFIG_UNREADABLE, KioskError
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
 from typing import Any
 
+from common.errors import KioskError
 from hardware.base import DeviceEvent, DeviceStatus, StatusReport
-from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from kiosk.errors import DEVICE_TARGET_INVALID, KioskError
+from common.errors import DEVICE_TARGET_INVALID, KioskError
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,6 @@
-"""Kiosk app core: settings, use cases, CLI. Imports neither Kivy nor the server stack."""
+"""Kiosk app core: use cases and the terminal's operations; the CLI is the composition root.
+Imports neither Kivy nor the server stack."""
 
-__version__ = "0.1.0"
+from common import __version__
+
+__all__ = ["__version__"]

@@ -1,7 +1,7 @@
 """Appointment check-in by ID card (刷身份证签到).
 
 The kiosk asks the hall server for today's appointments of the card's holder — the hall-keyed
-HMAC hash (kiosk/holder.py), never the ID number — and the citizen's pick is checked in by
+HMAC hash (common/holder.py), never the ID number — and the citizen's pick is checked in by
 taking its ticket with the appointment code (KioskCore.check_in → kiosk/tickets.py), the
 holder riding along so the server can match the booking to the card.
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kiosk import errors
-from kiosk.errors import KioskError
-from kiosk.holder import holder_hash
-from kiosk.views import AppointmentView
+from common import errors
+from common.errors import KioskError
+from common.holder import holder_hash
+from common.views import AppointmentView
 from offline_cache.outbox import TRANSIENT
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk import wire
-from kiosk.redact import redact_mapping
+from common import wire
+from common.redact import redact_mapping
 
 log = logging.getLogger(__name__)
 

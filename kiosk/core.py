@@ -17,12 +17,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kiosk import errors, wire
-from kiosk.credentials import Credentials, load_credentials
-from kiosk.errors import KioskError
-from kiosk.paths import config_dir, kiosk_home
-from kiosk.settings import Settings, load_settings
-from kiosk.views import (
+from common import errors, wire
+from common.errors import KioskError
+from common.paths import config_dir, kiosk_home
+from common.settings import Settings, load_settings
+from common.views import (
     AppointmentView,
     ItemSummary,
     ProgressView,
@@ -30,6 +29,7 @@ from kiosk.views import (
     SubmissionView,
     TicketView,
 )
+from kiosk.credentials import Credentials, load_credentials
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
@@ -248,7 +248,7 @@ class KioskCore:
     # --- forms and applications -----------------------------------------------------------------
     def forms(self) -> dict[str, Any]:
         if self._forms is None:
-            from kiosk.forms import load_forms
+            from common.forms import load_forms
 
             self._forms = load_forms()
         return self._forms
@@ -257,7 +257,7 @@ class KioskCore:
                       today: date | None = None) -> dict[str, Any]:
         """Field errors by key; date bounds such as "not after today" count from `today`
         (default: the hall's date now)."""
-        from kiosk.forms import validate_fields
+        from common.forms import validate_fields
 
         form = self.forms().get(form_code)
         if form is None:
@@ -280,7 +280,7 @@ class KioskCore:
             raise KioskError(errors.FIELD_INVALID, f"{first[0]}: {getattr(first[1], 'en', first[1])}")
         holder = None
         if id_card and id_card.get("id_number"):
-            from kiosk.holder import holder_hash
+            from common.holder import holder_hash
 
             holder = holder_hash(self.hall_key(), id_card["id_number"])
         body = wire.ApplicationRequest(form=form_code, fields=fields, item=item,

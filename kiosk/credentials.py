@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kiosk.errors import CONFIG_UNREADABLE, NOT_PROVISIONED, KioskError
-from kiosk.paths import write_private
+from common.errors import CONFIG_UNREADABLE, NOT_PROVISIONED, KioskError
+from common.paths import write_private
 
 FILENAME = "credentials.json"
 

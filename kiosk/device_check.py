@@ -11,10 +11,10 @@ import importlib
 import logging
 from typing import Any
 
+from common.errors import KioskError
+from common.settings import Settings
 from hardware.base import DeviceStatus, StatusReport
 from hardware.discovery import SIM_FAMILIES
-from kiosk.errors import KioskError
-from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk import __version__, errors
-from kiosk.errors import KioskError
-from kiosk.settings import Settings
+from common import __version__, errors
+from common.errors import KioskError
+from common.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -335,8 +335,8 @@ def run_doctor(
     """Run every check. `core_or_settings`: a KioskCore (the running kiosk, the technician
     screen) or Settings (the CLI; a core is opened and closed here). With an `actor` the run
     goes to the audit log."""
+    from common.paths import kiosk_home
     from kiosk.core import KioskCore
-    from kiosk.paths import kiosk_home
 
     t = thresholds or Thresholds()
     own_core = not isinstance(core_or_settings, KioskCore)

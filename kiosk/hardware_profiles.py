@@ -7,9 +7,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import HARDWARE_PROFILE_INVALID, KioskError
-from kiosk.paths import config_dir
-from kiosk.settings import SECTIONS
+from common.errors import HARDWARE_PROFILE_INVALID, KioskError
+from common.paths import config_dir
+from common.settings import SECTIONS
 
 PROFILE_SECTIONS = frozenset({"printer", "devices", "ui"})  # what a cabinet model decides
 

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kiosk import __version__, wire
+from common import __version__, wire
 
 KIND = STREAM = "heartbeat"
 TELEMETRY_KINDS = ("heartbeat", "audit")

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from kiosk.redact import redact, redact_mapping
+from common.redact import redact, redact_mapping
 
 
 class RedactingFilter(logging.Filter):

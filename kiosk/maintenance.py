@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from kiosk import audit, logfile, wire
-from kiosk.errors import KioskError
+from common import wire
+from common.errors import KioskError
+from kiosk import audit, logfile
 from kiosk.heartbeat import TELEMETRY_KINDS
 
 log = logging.getLogger(__name__)

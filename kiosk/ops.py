@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from kiosk.errors import KioskError
+from common.errors import KioskError
 
 log = logging.getLogger(__name__)
 

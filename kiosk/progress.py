@@ -7,10 +7,10 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from kiosk import errors, wire
-from kiosk.errors import KioskError
-from kiosk.holder import holder_hash
-from kiosk.views import ProgressView
+from common import errors, wire
+from common.errors import KioskError
+from common.holder import holder_hash
+from common.views import ProgressView
 from offline_cache.outbox import TRANSIENT, now_iso
 
 if TYPE_CHECKING:

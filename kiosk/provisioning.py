@@ -20,11 +20,12 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from kiosk import audit, errors
+from common import errors
+from common.errors import KioskError
+from common.paths import write_private
+from common.settings import Settings
+from kiosk import audit
 from kiosk.credentials import Credentials, load_credentials, save_credentials
-from kiosk.errors import KioskError
-from kiosk.paths import write_private
-from kiosk.settings import Settings
 from offline_cache.client import HallClient
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ the settings spec against this kiosk's own site file, applied at a safe moment.
 - `apply_pending(core)`: when no citizen is in session (the UI calls
   `KioskCore.apply_pending_config()`; the kiosk also applies at start and at night), the
   pending version becomes the applied layer (`remote_config.json`, read by
-  kiosk.settings.load_settings between the site file and the environment) and the core's
+  common.settings.load_settings between the site file and the environment) and the core's
   settings are reloaded.
 """
 
@@ -18,11 +18,11 @@ import logging
 import os
 from typing import Any
 
-from kiosk import errors
-from kiosk.config_layer import site_environ, validate_layer
-from kiosk.errors import KioskError
-from kiosk.paths import write_private
-from kiosk.settings import REMOTE_CONFIG_FILE, Settings, load_settings, read_remote_layer
+from common import errors
+from common.config_layer import site_environ, validate_layer
+from common.errors import KioskError
+from common.paths import write_private
+from common.settings import REMOTE_CONFIG_FILE, Settings, load_settings, read_remote_layer
 
 log = logging.getLogger(__name__)
 

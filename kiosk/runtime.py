@@ -17,8 +17,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from common.errors import KioskError
 from kiosk import logfile, maintenance
-from kiosk.errors import KioskError
 from kiosk.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,11 @@ class KioskRuntime:
         file_log: bool = True,
         environ: dict[str, str] | None = None,
     ) -> KioskRuntime:
-        from kiosk.config_layer import site_environ
+        from common.config_layer import site_environ
+        from common.paths import kiosk_home
+        from common.settings import load_settings
         from kiosk.core import KioskCore
-        from kiosk.paths import kiosk_home
         from kiosk.provisioning import apply_provision_file
-        from kiosk.settings import load_settings
 
         home = home or kiosk_home()
         explicit = settings is not None

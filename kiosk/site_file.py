@@ -11,8 +11,8 @@ from typing import Any
 
 import tomlkit
 
-from kiosk.errors import CONFIG_UNREADABLE, KioskError
-from kiosk.settings import load_settings
+from common.errors import CONFIG_UNREADABLE, KioskError
+from common.settings import load_settings
 
 FILENAME = "site.toml"
 

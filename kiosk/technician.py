@@ -9,11 +9,12 @@ The screen calls these through its Bridge (a worker thread); a CLI can call the 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from common.errors import KioskError
+from common.redact import mask_id_number, mask_name, redact
 from kiosk import audit, technician_auth
-from kiosk.errors import KioskError
-from kiosk.redact import mask_id_number, mask_name, redact
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +71,15 @@ def doctor(core: Any) -> Any:
 
 def print_test_ticket(core: Any) -> dict[str, Any]:
     """The test ticket of `kiosk printer test` on the configured printer."""
-    from kiosk.cli.printer_cmds import test_slip
-
     target = core.settings.printer.target
     url = f"{core.public_base_url()}/t/TEST0001"
 
     def _print() -> int:
         from hardware.printer import open_printer, render_ticket
+        from hardware.printer.layouts import sample_slip
 
         with open_printer(target) as printer:
-            data = render_ticket(test_slip(url), profile=printer.profile)
+            data = render_ticket(sample_slip(url, time.strftime("%Y-%m-%d %H:%M")), profile=printer.profile)
             printer.print_document(data)
         return len(data)
 

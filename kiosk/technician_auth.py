@@ -17,15 +17,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk import audit
-from kiosk.errors import (
+from common.errors import (
     TECHNICIAN_LOCKED,
     TECHNICIAN_PIN_UNSET,
     TECHNICIAN_PIN_WRONG,
     USAGE,
     KioskError,
 )
-from kiosk.paths import write_private
+from common.paths import write_private
+from kiosk import audit
 
 FILENAME = "technician.json"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}

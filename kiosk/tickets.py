@@ -17,10 +17,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from kiosk import errors, wire
-from kiosk.errors import KioskError
-from kiosk.holder import holder_hash
-from kiosk.views import TicketView
+from common import errors, wire
+from common.errors import KioskError
+from common.holder import holder_hash
+from common.views import TicketView
 from offline_cache.outbox import TRANSIENT
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.errors import UNITS_INSTALL_FAILED, KioskError
+from common.errors import UNITS_INSTALL_FAILED, KioskError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "deploy" / "systemd"
 SYSTEM_DIR = Path("/etc/systemd/system")

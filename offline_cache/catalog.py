@@ -14,8 +14,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from kiosk import wire
-from kiosk.views import ItemSummary
+from common import wire
+from common.views import ItemSummary
 from offline_cache import search_index, search_query
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore

@@ -3,7 +3,7 @@
 - One `requests.Session`, short connect/read timeouts.
 - Transport retries (urllib3) only for GETs and only within a small time budget: retrying
   submissions is the outbox's job, with its idempotency keys.
-- Every reply is validated against `kiosk.wire`; a malformed reply is E-SRV-02, never a crash.
+- Every reply is validated against `common.wire`; a malformed reply is E-SRV-02, never a crash.
 - Every failure becomes a KioskError with a registry code, so callers decide by code.
 """
 
@@ -19,8 +19,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
-from kiosk import errors, wire
-from kiosk.errors import KioskError
+from common import errors, wire
+from common.errors import KioskError
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from kiosk import errors
+from common import errors
 
 ONLINE, DEGRADED, OFFLINE = "online", "degraded", "offline"
 UNKNOWN = "unknown"  # at start, before any call or probe: calls are tried

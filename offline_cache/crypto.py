@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from kiosk.errors import STORE_FAILED, KioskError
-from kiosk.paths import write_private
+from common.errors import STORE_FAILED, KioskError
+from common.paths import write_private
 
 _VERSION = b"\x01"
 

@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk import errors
-from kiosk.errors import KioskError
+from common import errors
+from common.errors import KioskError
 from offline_cache.client import HallClient
 from offline_cache.crypto import Sealer
 from offline_cache.store import LocalStore

@@ -39,7 +39,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import cast
 
-from kiosk import wire
+from common import wire
 from offline_cache.search_text import (
     ALIAS,
     BODY,

@@ -7,7 +7,7 @@ agrees on what "contains", "prefix" and "exact" mean.
 - Chinese (any query that is not pure Latin letters/digits) matches as a plain substring of the
   title, an alias, or a body segment (a condition, material, step or situation name).
   Case folding is ASCII-only, exactly like SQLite's LIKE.
-- Latin queries match the pinyin the server precomputed (kiosk.wire.SearchHelpers) — full
+- Latin queries match the pinyin the server precomputed (common.wire.SearchHelpers) — full
   pinyin or initials, spaces and apostrophes ignored — always starting at a syllable boundary:
   "zhizhao" finds 营业执照, "hizhao" does not.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from kiosk import wire
+from common import wire
 
 # Term kinds: which field of an item a term comes from.
 TITLE, ALIAS, BODY = 0, 1, 2

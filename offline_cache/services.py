@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from kiosk import wire
-from kiosk.views import ServiceView
+from common import wire
+from common.views import ServiceView
 from offline_cache.client import HallClient
 from offline_cache.outbox import now_iso
 from offline_cache.store import LocalStore

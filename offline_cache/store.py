@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kiosk.errors import DISK_FULL, SQLITE_UNSUPPORTED, STORE_FAILED, STORE_TOO_NEW, KioskError
+from common.errors import DISK_FULL, SQLITE_UNSUPPORTED, STORE_FAILED, STORE_TOO_NEW, KioskError
 from offline_cache import search_index
 
 log = logging.getLogger(__name__)

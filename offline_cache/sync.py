@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kiosk.errors import KioskError
+from common.errors import KioskError
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.errors import UI_START_FAILED, KioskError
+from common.errors import UI_START_FAILED, KioskError
 from screens.boot import UiOptions, prepare
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ import mmap
 import struct
 from pathlib import Path
 
-from kiosk.errors import FONT_MISSING, KioskError
+from common.errors import FONT_MISSING, KioskError
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.forms import load_forms, validate_fields
-from kiosk.paths import config_dir
-from kiosk.validators import id_check_digit_ok, validate_id_number, validate_phone
-from kiosk.wire import APPLICATION_STATUSES, EVALUATION_LEVELS, CatalogItemIn
+from common.forms import load_forms, validate_fields
+from common.paths import config_dir
+from common.validators import id_check_digit_ok, validate_id_number, validate_phone
+from common.wire import APPLICATION_STATUSES, EVALUATION_LEVELS, CatalogItemIn
 
 DEMO = config_dir() / "demo"
 ROOT = Path(__file__).resolve().parent.parent

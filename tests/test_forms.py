@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.errors import KioskError
-from kiosk.forms import (
+from common.errors import KioskError
+from common.forms import (
     FormDef,
     date_range,
     fill_from_card,
@@ -19,7 +19,7 @@ from kiosk.forms import (
     require_valid,
     validate_fields,
 )
-from kiosk.validators import (
+from common.validators import (
     FieldError,
     id_check_char,
     id_check_digit_ok,

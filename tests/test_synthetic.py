@@ -11,8 +11,8 @@ from itertools import islice
 
 import pytest
 
+from common.wire import CatalogItemIn
 from hall_server.synthetic import DEPARTMENTS, demo_queue_services, generate_catalog
-from kiosk.wire import CatalogItemIn
 
 
 def test_items_are_valid_catalog_items():

@@ -1,6 +1,6 @@
 """Write the demo data of the fictional 示例市政务服务中心 (sample data, not a real hall):
 
-    config/demo/catalog.jsonl       service items, one kiosk.wire.CatalogItemIn per line
+    config/demo/catalog.jsonl       service items, one common.wire.CatalogItemIn per line
     config/demo/applications.jsonl  applications in every status, for progress lookups
     config/demo/appointments.toml   today's appointments, for check-in at the kiosk
 
@@ -30,6 +30,9 @@ if str(TOOLS) not in sys.path:
 
 from demo_items import ITEMS, Spec  # noqa: E402
 
+from common.forms import FormDef, fill_from_card, load_forms, validate_fields  # noqa: E402
+from common.validators import id_check_char  # noqa: E402
+from common.wire import APPLICATION_STATUSES, CatalogItemIn  # noqa: E402
 from hall_server.synthetic import (  # noqa: E402
     COMPLAINT_PHONE,
     DEPARTMENTS_BY_CODE,
@@ -37,9 +40,6 @@ from hall_server.synthetic import (  # noqa: E402
     counter_location,
     demo_queue_services,
 )
-from kiosk.forms import FormDef, fill_from_card, load_forms, validate_fields  # noqa: E402
-from kiosk.validators import id_check_char  # noqa: E402
-from kiosk.wire import APPLICATION_STATUSES, CatalogItemIn  # noqa: E402
 
 DEMO_DIR = ROOT / "config" / "demo"
 FORMS_DIR = ROOT / "config" / "forms"

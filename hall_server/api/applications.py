@@ -6,6 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from common.wire import (
+    Application,
+    ApplicationCreated,
+    ApplicationList,
+    ApplicationRequest,
+    ApplicationStatusChange,
+)
 from hall_server import applications, submissions
 from hall_server.api.deps import (
     CounterDevice,
@@ -15,13 +22,6 @@ from hall_server.api.deps import (
     base_url,
     get_ctx,
     limit_lookups,
-)
-from kiosk.wire import (
-    Application,
-    ApplicationCreated,
-    ApplicationList,
-    ApplicationRequest,
-    ApplicationStatusChange,
 )
 
 router = APIRouter(tags=["applications"])

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from common.wire import CatalogChanges, CatalogItem
 from hall_server import catalog
 from hall_server.api.deps import get_ctx
-from kiosk.wire import CatalogChanges, CatalogItem
 
 router = APIRouter(tags=["catalog"])
 

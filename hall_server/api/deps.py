@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, RATE_LIMITED, KioskError
 from hall_server.context import HallContext
 from hall_server.devices import Device, authenticate, touch
-from kiosk.errors import AUTH_FORBIDDEN, AUTH_MISSING, RATE_LIMITED, KioskError
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from common.wire import EvaluationCreated, EvaluationRequest
 from hall_server import submissions
 from hall_server.api.deps import IdempotencyKey, KioskOrCounter, base_url, get_ctx
-from kiosk.wire import EvaluationCreated, EvaluationRequest
 
 router = APIRouter(tags=["evaluations"])
 

@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import HTMLResponse
 
+from common.wire import DeviceRecord, Fleet, RemoteConfig, RemoteConfigRequest
 from hall_server import fleet, fleet_page, remote_config
 from hall_server.api.deps import AdminDevice, AnyDevice, get_ctx
 from hall_server.devices import authenticate, list_devices
-from kiosk.wire import DeviceRecord, Fleet, RemoteConfig, RemoteConfigRequest
 
 router = APIRouter(tags=["fleet"])
 pages = APIRouter(tags=["fleet"])

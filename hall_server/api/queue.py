@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
+from common.wire import AppointmentList, CallNextRequest, QueueServices, Ticket, TicketRequest
 from hall_server import queue, submissions
 from hall_server.api.deps import (
     CounterDevice,
@@ -15,7 +16,6 @@ from hall_server.api.deps import (
     get_ctx,
     limit_lookups,
 )
-from kiosk.wire import AppointmentList, CallNextRequest, QueueServices, Ticket, TicketRequest
 
 router = APIRouter(tags=["queue"])
 

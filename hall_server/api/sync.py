@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from common.wire import SyncPushRequest, SyncPushResponse
 from hall_server import submissions
 from hall_server.api.deps import AnyDevice, base_url, get_ctx
-from kiosk.wire import SyncPushRequest, SyncPushResponse
 
 router = APIRouter(tags=["sync"])
 

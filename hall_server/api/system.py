@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from hall_server import devices, fleet
-from hall_server.api.deps import AdminDevice, client_address, get_ctx
-from kiosk.errors import ENROLL_CODE_INVALID, ENROLL_CODE_LOCKED, KioskError
-from kiosk.wire import (
+from common.errors import ENROLL_CODE_INVALID, ENROLL_CODE_LOCKED, KioskError
+from common.wire import (
     DeviceList,
     DeviceRecord,
     EnrollCode,
@@ -16,6 +14,8 @@ from kiosk.wire import (
     EnrollResponse,
     Health,
 )
+from hall_server import devices, fleet
+from hall_server.api.deps import AdminDevice, client_address, get_ctx
 
 router = APIRouter()
 

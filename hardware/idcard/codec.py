@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.errors import (
+from common.errors import (
     IDC_AUTH_FAILED,
     IDC_CARD_LIFTED,
     IDC_CHECKSUM,

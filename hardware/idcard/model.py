@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from kiosk.redact import mask_id_number, mask_name
+from common.redact import mask_id_number, mask_name
 
 KINDS = ("resident_id", "hkmt_permit", "foreign_permanent_2017", "foreign_permanent_2023")
 LONG_TERM = "长期"  # valid_to of cards without an end date

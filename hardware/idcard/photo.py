@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from common.errors import DEVICE_TARGET_INVALID, DRIVER_UNAVAILABLE, KioskError
 from hardware.idcard.model import PhotoDecoder
-from kiosk.errors import DEVICE_TARGET_INVALID, DRIVER_UNAVAILABLE, KioskError
 
 
 def load_photo_decoder(ref: str, library_path: str | None = None) -> PhotoDecoder:

@@ -20,19 +20,19 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from hardware.base import DeviceStatus, StatusReport
-from hardware.idcard import codec
-from hardware.idcard.model import IdCard
-from hardware.idcard.textblock import parse_text_block
-from hardware.idcard.transport import SerialTransport, Transport
-from hardware.target_string import TargetString, parse_target
-from kiosk.errors import (
+from common.errors import (
     IDC_CARD_LIFTED,
     IDC_CHECKSUM,
     IDC_NO_CARD,
     IDC_TIMEOUT,
     KioskError,
 )
+from hardware.base import DeviceStatus, StatusReport
+from hardware.idcard import codec
+from hardware.idcard.model import IdCard
+from hardware.idcard.textblock import parse_text_block
+from hardware.idcard.transport import SerialTransport, Transport
+from hardware.target_string import TargetString, parse_target
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ import time
 import tty
 from collections.abc import Callable
 
+from common.errors import KioskError
 from hardware.idcard import codec
 from hardware.idcard.model import IdCard
 from hardware.idcard.samples import SAMPLE_FINGERPRINTS, sample
 from hardware.idcard.textblock import TYPE_OFFSET, encode_text_block
-from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import datetime as dt
 import logging
 from dataclasses import replace
 
+from common.errors import IDC_PROTOCOL, IDC_UNKNOWN_CARD, KioskError
 from hardware.idcard.idnumber import id_number_valid
 from hardware.idcard.model import LONG_TERM, CodeLabel, IdCard
 from hardware.idcard.tables import gender_label, nation_label
-from kiosk.errors import IDC_PROTOCOL, IDC_UNKNOWN_CARD, KioskError
 
 log = logging.getLogger(__name__)
 

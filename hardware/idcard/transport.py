@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from kiosk.errors import DRIVER_UNAVAILABLE, IDC_READER_UNAVAILABLE, KioskError
+from common.errors import DRIVER_UNAVAILABLE, IDC_READER_UNAVAILABLE, KioskError
 
 
 class Transport(Protocol):

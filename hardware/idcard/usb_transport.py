@@ -16,8 +16,8 @@ import errno
 import time
 from typing import Any
 
+from common.errors import DRIVER_UNAVAILABLE, IDC_READER_UNAVAILABLE, KioskError
 from hardware.idcard.codec import HEADER_SIZE
-from kiosk.errors import DRIVER_UNAVAILABLE, IDC_READER_UNAVAILABLE, KioskError
 
 STYLES = ("auto", "split", "single", "hid")
 HID_REPORT = 64

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from common.errors import PRINTER_OFFLINE, PRINTER_UNAVAILABLE, REGISTRY, KioskError
 from hardware.base import DeviceInfo, DeviceLifecycle, DeviceStatus, StatusReport
 from hardware.printer.document import DEFAULT_PROFILE, PrintProfile
 from hardware.printer.layouts import (
@@ -15,7 +16,6 @@ from hardware.printer.layouts import (
     render_receipt,
     render_ticket,
 )
-from kiosk.errors import PRINTER_OFFLINE, PRINTER_UNAVAILABLE, REGISTRY, KioskError
 
 log = logging.getLogger(__name__)
 

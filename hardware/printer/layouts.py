@@ -24,6 +24,21 @@ class TicketSlip:
     footer: str = ""  # e.g. "请留意叫号，过号需重新取号"
 
 
+def sample_slip(url: str, issued_at: str) -> TicketSlip:
+    """The printer test's slip: Chinese, English, a rare name character (raster) and ¥."""
+    return TicketSlip(
+        hall_name="政务服务中心 打印测试",
+        number="T001",
+        service_name="社会保障卡补办",
+        service_name_en="Social security card replacement",
+        people_ahead=3,
+        issued_at=issued_at,
+        url=url,
+        priority_label="优先",
+        footer="生僻字：王䶮  金额：¥12.50\n请留意叫号，过号需重新取号",
+    )
+
+
 @dataclass(frozen=True)
 class MaterialLine:
     name: str

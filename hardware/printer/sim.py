@@ -12,10 +12,10 @@ import logging
 import threading
 from pathlib import Path
 
+from common.errors import PRINTER_UNAVAILABLE, PRINTER_WRITE_FAILED, KioskError
 from hardware.base import StatusReport
 from hardware.printer.document import DEFAULT_PROFILE, PrintProfile
 from hardware.printer.status import QUERIES, parse_status_bytes
-from kiosk.errors import PRINTER_UNAVAILABLE, PRINTER_WRITE_FAILED, KioskError
 
 from .device import Printer
 

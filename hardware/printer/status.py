@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hardware.base import DeviceStatus, StatusReport
-from hardware.printer import commands as cmd
-from kiosk.errors import (
+from common.errors import (
     PRINTER_COVER_OPEN,
     PRINTER_ERROR,
     PRINTER_OFFLINE,
     PRINTER_PAPER_LOW,
     PRINTER_PAPER_OUT,
 )
+from hardware.base import DeviceStatus, StatusReport
+from hardware.printer import commands as cmd
 
 # The requests, by the name parse_status_bytes expects their replies under.
 QUERIES: dict[str, bytes] = {

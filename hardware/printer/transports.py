@@ -14,15 +14,15 @@ import socket
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from hardware.base import DeviceStatus, StatusReport
-from hardware.printer.document import DEFAULT_PROFILE, PrintProfile
-from hardware.printer.status import QUERIES, parse_status_bytes
-from kiosk.errors import (
+from common.errors import (
     DRIVER_UNAVAILABLE,
     PRINTER_UNAVAILABLE,
     PRINTER_WRITE_FAILED,
     KioskError,
 )
+from hardware.base import DeviceStatus, StatusReport
+from hardware.printer.document import DEFAULT_PROFILE, PrintProfile
+from hardware.printer.status import QUERIES, parse_status_bytes
 
 from .device import Printer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from kiosk.errors import SCAN_UNDECODABLE, KioskError
+from common.errors import SCAN_UNDECODABLE, KioskError
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
+from common.errors import SCANNER_UNAVAILABLE, KioskError
 from hardware.base import DeviceInfo, DeviceLifecycle, DeviceStatus, StatusReport
 from hardware.scanner.decode import decode_payload
 from hardware.scanner.framing import Framer
-from kiosk.errors import SCANNER_UNAVAILABLE, KioskError
 
 log = logging.getLogger(__name__)
 

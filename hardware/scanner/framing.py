@@ -4,7 +4,7 @@ silence longer than the inter-character gap, no suffix) is reported, never passe
 
 from __future__ import annotations
 
-from kiosk.errors import SCAN_INCOMPLETE, KioskError
+from common.errors import SCAN_INCOMPLETE, KioskError
 
 SUFFIXES = {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n", "tab": b"\t", "none": b""}
 

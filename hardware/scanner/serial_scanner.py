@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.errors import DRIVER_UNAVAILABLE, SCANNER_FAILED, SCANNER_UNAVAILABLE, KioskError
 from hardware.scanner.device import StreamScanner
-from kiosk.errors import DRIVER_UNAVAILABLE, SCANNER_FAILED, SCANNER_UNAVAILABLE, KioskError
 
 
 class SerialScanner(StreamScanner):

@@ -17,14 +17,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from hardware.scanner.device import Scanner
-from kiosk.errors import (
+from common.errors import (
     DRIVER_UNAVAILABLE,
     SCAN_INCOMPLETE,
     SCANNER_FAILED,
     SCANNER_UNAVAILABLE,
     KioskError,
 )
+from hardware.scanner.device import Scanner
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from kiosk.errors import SC_APDU_FAILED, KioskError
+from common.errors import SC_APDU_FAILED, KioskError
 
 # ISO/IEC 7816-4 §5.6 and the PC/SC part 3 pseudo-APDU answers readers give.
 STATUS_WORDS: dict[str, str] = {

@@ -15,9 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hardware.base import DeviceEvent
-from hardware.smartcard.apdu import sw_error, to_hex
-from kiosk.errors import (
+from common.errors import (
     DRIVER_UNAVAILABLE,
     SC_CARD_ERROR,
     SC_NO_CARD,
@@ -26,6 +24,8 @@ from kiosk.errors import (
     SC_SERVICE_UNAVAILABLE,
     KioskError,
 )
+from hardware.base import DeviceEvent
+from hardware.smartcard.apdu import sw_error, to_hex
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.errors import SC_CARD_UNSUPPORTED, SC_PROFILE_INVALID, KioskError
 from hardware.smartcard.apdu import PARSERS, atr_matches, parse_hex, to_hex, validate_atr_pattern
-from kiosk.errors import SC_CARD_UNSUPPORTED, SC_PROFILE_INVALID, KioskError
 
 DEFAULT_PROFILES = Path(__file__).resolve().parents[2] / "config" / "card_profiles.toml"
 

@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import time
 
+from common.errors import VOICE_FAILED, VOICE_UNAVAILABLE, KioskError
 from hardware.base import DeviceStatus, StatusReport
 from hardware.voice.device import Voice
-from kiosk.errors import VOICE_FAILED, VOICE_UNAVAILABLE, KioskError
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.errors import UNEXPECTED, USAGE, KioskError
+from common.errors import UNEXPECTED, USAGE, KioskError
 
 COMMAND_MODULES = [
     "kiosk.cli.server_cmds",  # serve, admin …

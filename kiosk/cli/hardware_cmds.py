@@ -150,7 +150,7 @@ def _idcard_read(args: argparse.Namespace) -> Human:
 
 
 def _card_text(data: dict[str, Any], reader: str) -> str:
-    from kiosk.redact import mask_address, mask_id_number, mask_name
+    from common.redact import mask_address, mask_id_number, mask_name
 
     valid = "check digit ok" if data["id_number_valid"] else "CHECK DIGIT WRONG"
     lines = [
@@ -208,8 +208,8 @@ def _smartcard_uid(args: argparse.Namespace) -> Human:
 
 
 def _smartcard_read(args: argparse.Namespace) -> Human:
+    from common.redact import mask_id_number
     from hardware.smartcard.profiles import load_profiles, read_card
-    from kiosk.redact import mask_id_number
 
     profiles = load_profiles()
     reading = read_card(args.reader, args.timeout, profiles=profiles, only=args.profile)
@@ -295,8 +295,8 @@ def _serve_until_stopped(commands: Any) -> None:
 def _simulate_idcard(args: argparse.Namespace) -> None:
     import json
 
+    from common.errors import DEVICE_TARGET_INVALID, KioskError
     from hardware.idcard.simulator import IdCardSimulator, PtySimulator, card_for
-    from kiosk.errors import DEVICE_TARGET_INVALID, KioskError
 
     try:
         sim = IdCardSimulator(
@@ -354,8 +354,8 @@ def _simulate_idcard(args: argparse.Namespace) -> None:
 def _simulate_smartcard(args: argparse.Namespace) -> None:
     import json
 
+    from common.errors import DEVICE_TARGET_INVALID, SC_SERVICE_UNAVAILABLE, KioskError
     from hardware.smartcard.virtual_card import social_security_card, uid_card
-    from kiosk.errors import DEVICE_TARGET_INVALID, SC_SERVICE_UNAVAILABLE, KioskError
 
     try:
         uid = bytes.fromhex(args.uid)

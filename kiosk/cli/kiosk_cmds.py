@@ -92,7 +92,7 @@ def _search_one(core: Any, query: str, args: argparse.Namespace) -> dict[str, An
 
 
 def _search(args: argparse.Namespace) -> Human | None:
-    from kiosk.errors import USAGE, KioskError
+    from common.errors import USAGE, KioskError
 
     core = _core()
     try:
@@ -179,15 +179,15 @@ def _outbox_resume(args: argparse.Namespace) -> Human:
 
 
 def _config_check(args: argparse.Namespace) -> Human:
-    from kiosk.redact import redact_mapping
-    from kiosk.settings import load_settings
+    from common.redact import redact_mapping
+    from common.settings import load_settings
 
     data = redact_mapping(load_settings().model_dump())
     return Human(json.dumps(data, ensure_ascii=False, indent=2), data)
 
 
 def _config_spec(args: argparse.Namespace) -> Human:
-    from kiosk.settings import describe_spec
+    from common.settings import describe_spec
 
     rows = describe_spec()
     return Human("\n".join(f"{r['key']:<32} {r['env']:<36} {r['help']}" for r in rows),

@@ -200,12 +200,12 @@ def _progress_bar() -> Any:
 
 
 def _provision(args: argparse.Namespace) -> Human:
+    from common.errors import PROVISION_DECLINED, USAGE, KioskError
+    from common.paths import kiosk_home
+    from common.settings import load_settings
     from kiosk.credentials import load_credentials
-    from kiosk.errors import PROVISION_DECLINED, USAGE, KioskError
     from kiosk.hardware_profiles import list_profiles
-    from kiosk.paths import kiosk_home
     from kiosk.provisioning import provision, read_request_file, request_from_mapping
-    from kiosk.settings import load_settings
 
     if args.list_hardware:
         profiles = list_profiles()
@@ -269,10 +269,10 @@ def _provision(args: argparse.Namespace) -> Human:
 
 # --- doctor, maintenance, heartbeat, headless --------------------------------------------------
 def _doctor(args: argparse.Namespace) -> None:
+    from common.errors import DOCTOR_FAULT
+    from common.paths import kiosk_home
+    from common.settings import load_settings
     from kiosk.doctor import FAULT, run_doctor
-    from kiosk.errors import DOCTOR_FAULT
-    from kiosk.paths import kiosk_home
-    from kiosk.settings import load_settings
 
     report = run_doctor(load_settings(), kiosk_home())
     emit(Human("\n".join(report.lines()), report.to_json()), args.json)
@@ -337,7 +337,7 @@ def _headless(args: argparse.Namespace) -> None:
 
 
 def _install_units(args: argparse.Namespace) -> Human:
-    from kiosk.paths import kiosk_home
+    from common.paths import kiosk_home
     from kiosk.units import SYSTEM_DIR, default_options, install
 
     options = default_options(
@@ -361,8 +361,8 @@ def _install_units(args: argparse.Namespace) -> Human:
 
 
 def _audit_local(args: argparse.Namespace) -> Human:
+    from common.paths import kiosk_home
     from kiosk import audit
-    from kiosk.paths import kiosk_home
 
     events = audit.read(kiosk_home(), limit=args.limit)
     lines = [f"{e['at'][:19]}  {e['action']:14} {e['actor']:12} {e['outcome']}" for e in events]
@@ -372,8 +372,8 @@ def _audit_local(args: argparse.Namespace) -> Human:
 def _set_pin(args: argparse.Namespace) -> Human:
     import getpass
 
-    from kiosk.errors import USAGE, KioskError
-    from kiosk.paths import kiosk_home
+    from common.errors import USAGE, KioskError
+    from common.paths import kiosk_home
     from kiosk.technician_auth import set_pin
 
     if args.pin_stdin:
@@ -387,7 +387,7 @@ def _set_pin(args: argparse.Namespace) -> Human:
 
 
 def _add_card(args: argparse.Namespace) -> Human:
-    from kiosk.paths import kiosk_home
+    from common.paths import kiosk_home
     from kiosk.technician_auth import add_card
 
     add_card(kiosk_home(), args.uid)

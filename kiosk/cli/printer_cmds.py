@@ -28,7 +28,7 @@ def configured(value: str | None, section: str, key: str) -> str:
     """An explicit --printer/--scanner/--voice wins; else the validated configuration."""
     if value:
         return value
-    from kiosk.settings import load_settings
+    from common.settings import load_settings
 
     return getattr(getattr(load_settings(), section), key)
 
@@ -75,19 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def test_slip(url: str):
-    from hardware.printer import TicketSlip
+    from hardware.printer.layouts import sample_slip
 
-    return TicketSlip(
-        hall_name="政务服务中心 打印测试",
-        number="T001",
-        service_name="社会保障卡补办",
-        service_name_en="Social security card replacement",
-        people_ahead=3,
-        issued_at=time.strftime("%Y-%m-%d %H:%M"),
-        url=url,
-        priority_label="优先",
-        footer="生僻字：王䶮  金额：¥12.50\n请留意叫号，过号需重新取号",
-    )
+    return sample_slip(url, time.strftime("%Y-%m-%d %H:%M"))
 
 
 def _printer_test(args: argparse.Namespace) -> Human:
@@ -127,8 +117,8 @@ def _printer_status(args: argparse.Namespace) -> Human:
 
 
 def _printer_decode(args: argparse.Namespace) -> Human:
+    from common.errors import FIELD_INVALID, KioskError
     from hardware.printer.readback import parse_escpos, printed_lines, qr_payloads
-    from kiosk.errors import FIELD_INVALID, KioskError
 
     try:
         with open(args.file, "rb") as f:

@@ -31,7 +31,7 @@ def _db_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(**server: Any):
-    from kiosk.settings import load_settings
+    from common.settings import load_settings
 
     return load_settings(overrides={"server": server} if server else None)
 

@@ -45,12 +45,12 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
+    from common.paths import kiosk_home
+    from common.settings import load_settings
     from hall_server.admin import create_enroll_code
     from hall_server.runner import start_in_thread
-    from kiosk.paths import kiosk_home
     from kiosk.provisioning import ProvisionRequest, provision
     from kiosk.runtime import KioskRuntime
-    from kiosk.settings import load_settings
 
     home = (args.home or kiosk_home() / "demo").resolve()
     server_dir, kiosk_dir = home / "server", home / "kiosk"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.paths import config_dir
+from common.paths import config_dir
 from kiosk.schedule import Schedule
 from screens.bridge import Bridge, Post
 from screens.viewmodels.evaluation import EvaluationViewModel

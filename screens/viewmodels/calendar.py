@@ -13,11 +13,11 @@ import calendar
 from datetime import date
 from typing import Any
 
-from kiosk.validators import parse_date
+from common.validators import parse_date
 from screens.i18n import N_, _
 from screens.viewmodels.fmt import WEEKDAYS
 
-# What kiosk.validators.validate_date accepts, whatever the field says.
+# What common.validators.validate_date accepts, whatever the field says.
 EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 YEARS_PER_PAGE = 20
 WEEKS = 6  # every month fits in six Monday-first weeks; a fixed grid keeps the layout still

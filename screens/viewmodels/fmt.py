@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from kiosk.errors import REGISTRY, KioskError
+from common.errors import REGISTRY, KioskError
 from screens.i18n import N_, _, is_english
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ import logging
 import re
 from typing import Any
 
-from kiosk.forms import date_range, fill_from_card
-from kiosk.redact import mask_id_number, mask_name, mask_phone
+from common.forms import date_range, fill_from_card
+from common.redact import mask_id_number, mask_name, mask_phone
 from screens.fonts import escape_markup, fallback_markup, find_cjk_font, find_fallback_font
 from screens.i18n import _, is_english
 from screens.viewmodels.base import PagedViewModel
@@ -66,7 +66,7 @@ class FormsViewModel(PagedViewModel):
     screen = "forms"
 
     def reset(self) -> None:
-        self.forms: list[Any] = []  # kiosk.forms.FormDef
+        self.forms: list[Any] = []  # common.forms.FormDef
         self.error = ""
         self.page = 0
 
@@ -112,7 +112,7 @@ class FormViewModel(PagedViewModel):
     screen = "form"
 
     def reset(self) -> None:
-        self.form: Any = None  # kiosk.forms.FormDef
+        self.form: Any = None  # common.forms.FormDef
         self.item: str | None = None
         self.step = "card"  # card | fill | review | done
         self.card: dict[str, Any] | None = None
@@ -126,7 +126,7 @@ class FormViewModel(PagedViewModel):
         self.busy = False
         self.reading_card = False
         self.print_receipt = True
-        self.submission: Any = None  # kiosk.views.SubmissionView
+        self.submission: Any = None  # common.views.SubmissionView
         self.message = ""
 
     def enter(self, **params: Any) -> None:

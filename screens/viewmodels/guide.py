@@ -47,7 +47,7 @@ class GuideViewModel(PagedViewModel):
         self.departments: list[str] = []
         self.life_events: list[str] = []
         self.filter: str | None = None  # the department or life event picked
-        self.items: list[Any] = []  # kiosk.views.ItemSummary
+        self.items: list[Any] = []  # common.views.ItemSummary
         self.loading = False
         self.error = ""
         self.page = 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kiosk.redact import mask_id_number
+from common.redact import mask_id_number
 from screens.i18n import N_, _
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import error_text, local_datetime, pick
@@ -50,7 +50,7 @@ class ProgressViewModel(ViewModel):
             "alnum", on_change=self._typed, on_done=self.search, max_length=32, switchable=False
         )
         self.step = "input"  # input | results
-        self.results: list[Any] = []  # kiosk.views.ProgressView
+        self.results: list[Any] = []  # common.views.ProgressView
         self.selected = 0
         self.busy = False
         self.reading_card = False

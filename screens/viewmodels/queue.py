@@ -13,8 +13,8 @@ import logging
 from datetime import date
 from typing import Any
 
-from kiosk.errors import CHECKIN_NEEDS_NETWORK, IDC_NO_CARD, NO_APPOINTMENT_TODAY, KioskError
-from kiosk.redact import mask_name
+from common.errors import CHECKIN_NEEDS_NETWORK, IDC_NO_CARD, NO_APPOINTMENT_TODAY, KioskError
+from common.redact import mask_name
 from screens.i18n import N_, _
 from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.fmt import error_text, page_of, pager, pick
@@ -45,7 +45,7 @@ class ServicesViewModel(PagedViewModel):
     screen = "services"
 
     def reset(self) -> None:
-        self.services: list[Any] = []  # kiosk.views.ServiceView
+        self.services: list[Any] = []  # common.views.ServiceView
         self.loading = False
         self.taking: str | None = None  # service code while a ticket is being issued
         self.error = ""
@@ -59,10 +59,10 @@ class ServicesViewModel(PagedViewModel):
         # list | appointment (check-in: the card, or typing the code) | checkin (by card)
         self.step = "list"
         self.checkin = ""  # reading | looking | choose | taking | problem
-        self.appointments: list[Any] = []  # kiosk.views.AppointmentView, today's, this card's
+        self.appointments: list[Any] = []  # common.views.AppointmentView, today's, this card's
         # why check-in by card did not go through: an error, or an appointment already done;
         # worded at render time so a language switch rewords it
-        self.checkin_problem: Any = None  # a KioskError, or a kiosk.views.AppointmentView
+        self.checkin_problem: Any = None  # a KioskError, or a common.views.AppointmentView
         self.keyboard = Keyboard(
             "alnum",
             on_change=self._typed,

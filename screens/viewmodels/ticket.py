@@ -13,7 +13,7 @@ class TicketViewModel(ViewModel):
     screen = "ticket"
 
     def reset(self) -> None:
-        self.ticket: Any = None  # kiosk.views.TicketView
+        self.ticket: Any = None  # common.views.TicketView
 
     def enter(self, **params: Any) -> None:
         self.ticket = params.get("ticket")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
+from common.errors import KioskError
 from hardware.discovery import (
     DEVICES_FILE,
     by_id_names,
@@ -16,7 +17,6 @@ from hardware.discovery import (
 )
 from hardware.idcard.simulator import IdCardSimulator, PtySimulator, UsbSimulator
 from hardware.usb_sim import SimEndpoint, SimUsbBackend, SimUsbDevice
-from kiosk.errors import KioskError
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "config" / "udev" / "99-hall-kiosk.rules"
 KEYS = {

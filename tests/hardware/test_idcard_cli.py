@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import REGISTRY
 from hardware.idcard.samples import SAMPLES
-from kiosk.errors import REGISTRY
 
 RESIDENT = SAMPLES["resident"]
 

@@ -4,13 +4,13 @@ import time
 
 import pytest
 
+from common.errors import KioskError
 from hardware.base import DeviceStatus
 from hardware.idcard import codec, open_idcard_reader
 from hardware.idcard.reader import IdCardReader
 from hardware.idcard.samples import SAMPLES
 from hardware.idcard.simulator import IdCardSimulator, PtySimulator
 from hardware.idcard.transport import SerialTransport
-from kiosk.errors import KioskError
 
 
 @pytest.fixture

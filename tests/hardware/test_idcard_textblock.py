@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from common.errors import KioskError
 from hardware.idcard import idnumber, tables
 from hardware.idcard.model import KIND_FIELDS
 from hardware.idcard.samples import SAMPLES
@@ -14,7 +15,6 @@ from hardware.idcard.textblock import (
     encode_text_block,
     parse_text_block,
 )
-from kiosk.errors import KioskError
 
 
 def ucs2(text: str, size: int) -> bytes:

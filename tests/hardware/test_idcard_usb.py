@@ -3,11 +3,11 @@ served on the simulated USB bus (hardware.usb_sim)."""
 
 import pytest
 
+from common.errors import KioskError
 from hardware.idcard import codec, open_idcard_reader
 from hardware.idcard.samples import SAMPLES
 from hardware.idcard.simulator import IdCardSimulator, UsbSimulator
 from hardware.usb_sim import SimUsbBackend, SimUsbDevice
-from kiosk.errors import KioskError
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def _without(module: str, code: str) -> dict:
 
     script = (
         f"import sys, json; sys.modules[{module!r}] = None\n"
-        "from kiosk.errors import KioskError\n"
+        "from common.errors import KioskError\n"
         f"try:\n    {code}\n    print(json.dumps(None))\n"
         "except KioskError as e:\n    print(json.dumps([e.code, e.message]))\n"
     )

@@ -4,10 +4,10 @@ import logging
 
 import pytest
 
+from common.errors import KioskError
 from hardware.base import DeviceStatus
 from hardware.printer import SimPrinter, TicketSlip, open_printer, parse_status_bytes
 from hardware.printer.readback import parse_escpos
-from kiosk.errors import KioskError
 
 SLIP = TicketSlip(
     "大厅", "A001", "社保", "Social security", 0, "2026-11-23 09:15", "https://hall.example.cn/t/1"

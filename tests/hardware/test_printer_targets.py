@@ -2,9 +2,9 @@
 
 import pytest
 
+from common.errors import KioskError
 from hardware.printer import SimPrinter, open_printer
 from hardware.printer.transports import FilePrinter, NetworkPrinter, SerialPrinter, UsbPrinter
-from kiosk.errors import KioskError
 
 
 def test_good_targets_build_the_right_printer_without_opening_anything(tmp_path):

@@ -9,10 +9,10 @@ import threading
 import pytest
 from escpos.printer import Network, Serial, Usb
 
+from common.errors import KioskError
 from hardware.base import DeviceStatus
 from hardware.printer import SimulatedPrinterDevice, TicketSlip, open_printer, render_ticket
 from hardware.usb_sim import SimEndpoint, SimUsbBackend, SimUsbDevice
-from kiosk.errors import KioskError
 
 SLIP = TicketSlip(
     "政务服务中心",

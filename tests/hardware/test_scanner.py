@@ -7,10 +7,10 @@ import time
 
 import pytest
 
+from common.errors import KioskError
 from hardware.base import DeviceStatus
 from hardware.scanner import Framer, SimScanner, assemble_keys, decode_payload, open_scanner
 from hardware.scanner.wedge import KEY_CAPSLOCK, KEY_ENTER, KEY_LEFTSHIFT, KEY_TAB
-from kiosk.errors import KioskError
 
 URL = "https://hall.example.cn/t/7f3a9c1e"
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import KioskError
 from hardware.smartcard import apdu
 from hardware.smartcard.profiles import DEFAULT_PROFILES, load_profiles
-from kiosk.errors import KioskError
 
 MIFARE_ATR = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
 ISO14443_4_ATR = bytes.fromhex("3B8180018080")

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
+from common.errors import KioskError
 from hardware.smartcard import pcsc, profiles
 from hardware.smartcard.virtual_card import SAMPLE_SOCIAL_RECORDS
-from kiosk.errors import KioskError
 
 pytestmark = pytest.mark.pcsc
 
@@ -125,7 +125,7 @@ def test_pcscd_unreachable_is_e_sc_01(kiosk_cli):
 def test_missing_pyscard_says_what_to_install():
     script = (
         "import sys, json; sys.modules['smartcard'] = None\n"
-        "from kiosk.errors import KioskError\n"
+        "from common.errors import KioskError\n"
         "from hardware.smartcard.pcsc import list_readers\n"
         "try:\n    list_readers()\n"
         "except KioskError as e:\n    print(json.dumps([e.code, e.message]))\n"

@@ -6,9 +6,9 @@ import wave
 
 import pytest
 
+from common.errors import KioskError
 from hardware.base import DeviceStatus
 from hardware.voice import EspeakVoice, NullVoice, SimVoice, open_voice
-from kiosk.errors import KioskError
 
 PROMPT = "请到三号窗口办理"
 

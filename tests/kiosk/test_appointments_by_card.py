@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import KioskError
+from common.holder import holder_hash
+from common.settings import load_settings
 from hardware.idcard.samples import sample
 from kiosk.core import KioskCore
-from kiosk.errors import KioskError
-from kiosk.holder import holder_hash
 from kiosk.provisioning import ProvisionRequest, provision
-from kiosk.settings import load_settings
 from tests.support.server import start_server_thread
 
 

@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
+from common.paths import config_dir
+from common.settings import load_settings
 from kiosk.core import KioskCore
-from kiosk.paths import config_dir
-from kiosk.settings import load_settings
 from tests.support.chaos_proxy import ChaosProxy, Faults
 from tests.support.kiosk_cli import KioskCli
 from tests.support.server import start_server_process

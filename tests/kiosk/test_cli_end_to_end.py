@@ -56,7 +56,7 @@ def test_ticket_from_the_server_printed_with_chinese_mode_and_qr(kiosk, server):
 
 
 def test_progress_of_a_demo_application(kiosk):
-    from kiosk.paths import config_dir
+    from common.paths import config_dir
 
     demo = json.loads((config_dir() / "demo" / "applications.jsonl").read_text().splitlines()[0])
     view = kiosk.json("progress", demo["number"])

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kiosk.errors import KioskError
+from common.errors import KioskError
 from offline_cache.client import HallClient
 
 REPLIES = {

@@ -1,6 +1,6 @@
 import re
 
-from kiosk import errors
+from common import errors
 
 
 def test_codes_are_well_formed_and_exit_codes_stay_in_their_family():

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
+from common.settings import load_settings
 from kiosk.core import KioskCore
-from kiosk.settings import load_settings
 from tests.support.kiosk_cli import KioskCli
 from tests.support.server import start_server_process
 

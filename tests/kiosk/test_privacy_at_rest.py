@@ -6,9 +6,9 @@ import contextlib
 
 import pytest
 
+from common.forms import fill_from_card
+from common.settings import load_settings
 from kiosk.core import KioskCore
-from kiosk.forms import fill_from_card
-from kiosk.settings import load_settings
 from tests.support.kiosk_cli import KioskCli
 from tests.support.server import start_server_process
 

@@ -2,8 +2,8 @@ import io
 import json
 import logging
 
+from common.redact import mask_id_number, mask_name, mask_phone, redact, redact_mapping
 from kiosk.logs import RedactingFilter, setup_logging
-from kiosk.redact import mask_id_number, mask_name, mask_phone, redact, redact_mapping
 
 
 def test_masks_follow_the_house_format():

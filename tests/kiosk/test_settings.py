@@ -1,8 +1,8 @@
 import pytest
 
-from kiosk.errors import KioskError
-from kiosk.paths import config_dir
-from kiosk.settings import SECTIONS, load_settings
+from common.errors import KioskError
+from common.paths import config_dir
+from common.settings import SECTIONS, load_settings
 
 
 def test_defaults_load_and_cover_every_key(tmp_path):

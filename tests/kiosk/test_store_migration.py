@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
+from common.errors import KioskError
+from common.settings import load_settings
 from kiosk.core import KioskCore
-from kiosk.errors import KioskError
-from kiosk.settings import load_settings
 from offline_cache.store import SCHEMA_VERSION, LocalStore
 from tests.support.kiosk_cli import KioskCli
 from tests.support.server import start_server_process

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import wire
+from common import wire
 from offline_cache.catalog import Catalog
 from offline_cache.store import LocalStore
 from tests.offline_cache.search_reference import apply, synthetic_items

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import cache
 
+from common import wire
 from hall_server.search_helpers import search_helpers
 from hall_server.synthetic import generate_catalog
-from kiosk import wire
 from offline_cache.catalog import apply_page
 from offline_cache.search_text import (
     ALIAS,

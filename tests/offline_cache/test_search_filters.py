@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk import wire
+from common import wire
 from offline_cache import search_query
 from offline_cache.catalog import Catalog
 from tests.offline_cache.search_reference import Reference

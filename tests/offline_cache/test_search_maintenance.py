@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from kiosk import wire
+from common import wire
 from offline_cache import search_index, search_query
 from offline_cache.catalog import Catalog, apply_page
 from offline_cache.search_text import BODY

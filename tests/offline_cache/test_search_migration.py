@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from kiosk import wire
+from common import wire
 from offline_cache import search_query
 from offline_cache.catalog import Catalog, _row
 from offline_cache.store import MIGRATIONS, SCHEMA_VERSION, LocalStore, _split_sql

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from kiosk import wire
+from common import wire
 from offline_cache import search_query
 from offline_cache.catalog import Catalog
 from offline_cache.search_text import fold

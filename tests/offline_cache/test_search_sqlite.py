@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from kiosk.errors import KioskError
+from common.errors import KioskError
 from offline_cache.store import check_sqlite
 
 

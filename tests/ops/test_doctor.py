@@ -30,8 +30,8 @@ def doctor(cli: KioskCli, **env: str) -> tuple[int, dict]:
 
 def doctor_here(cli: KioskCli, **env: str) -> dict:
     """The same use case in this process (what the technician screen calls): faster."""
+    from common.settings import load_settings
     from kiosk.doctor import run_doctor
-    from kiosk.settings import load_settings
 
     settings = load_settings(environ={"KIOSK_HOME": str(cli.home), **env})
     return run_doctor(settings, cli.home).to_json()

@@ -40,7 +40,7 @@ def beat(kiosk) -> dict:
 
 
 def test_heartbeat_carries_what_the_hall_needs(beat):
-    from kiosk import __version__
+    from common import __version__
 
     assert beat["version"] == __version__ and beat["status"] == "fault"
     printer = next(d for d in beat["devices"] if d["family"] == "printer")
@@ -94,8 +94,8 @@ def test_issue_token_gives_a_working_admin_login(server):
 
 
 def test_call_staff_request_reaches_the_page(server, admin_token, kiosk, device_id):
+    from common.settings import load_settings
     from kiosk.core import KioskCore
-    from kiosk.settings import load_settings
 
     core = KioskCore(load_settings(environ={"KIOSK_HOME": str(kiosk.home)}), kiosk.home)
     try:

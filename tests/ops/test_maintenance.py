@@ -81,7 +81,7 @@ def test_schedule_runs_once_a_night_at_the_configured_hour(server, tmp_path):
 
 
 def test_maintenance_hour_is_validated(tmp_path):
-    from kiosk.errors import KioskError
+    from common.errors import KioskError
     from tests.support.server import isolated_settings
 
     try:

@@ -248,7 +248,7 @@ def test_provision_file_is_applied_once_then_removed(server, tmp_path):
     (home / PROVISION_FILE).write_text(
         json.dumps({"server": server.url, "code": server.enroll_code(), "name": "PRV-AUTO-2"})
     )
-    from kiosk.errors import KioskError
+    from common.errors import KioskError
 
     with pytest.raises(KioskError) as exc:  # enrolled, and the file does not say "replace"
         apply_provision_file(settings, home)
@@ -260,7 +260,7 @@ def test_provision_file_is_applied_once_then_removed(server, tmp_path):
 
 
 def test_provision_file_waits_for_an_unreachable_server(tmp_path):
-    from kiosk.errors import KioskError
+    from common.errors import KioskError
     from kiosk.provisioning import PROVISION_FILE, apply_provision_file
     from tests.support.server import isolated_settings
 

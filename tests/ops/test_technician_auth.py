@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kiosk.errors import KioskError
+from common.errors import KioskError
 from tests.support.kiosk_cli import KioskCli
 
 

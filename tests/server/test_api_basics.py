@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import requests
 
-from kiosk.wire import ErrorBody, Health
+from common.wire import ErrorBody, Health
 
 from .conftest import START
 
@@ -144,9 +144,9 @@ def test_openapi_lists_every_route(hall, public):
 
 def test_unhandled_error_is_500_in_the_error_shape(hall, kiosk):
     """A corrupted stored reply (a real failure, not a mock) must still answer in shape."""
+    from common.wire import TicketRequest
     from hall_server.idempotency import body_hash
     from hall_server.schema import idempotency
-    from kiosk.wire import TicketRequest
 
     with hall.database.write() as conn:
         conn.execute(

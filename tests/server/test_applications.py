@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.wire import Application, ApplicationList
+from common.wire import Application, ApplicationList
 
 from .conftest import LOOKUPS_PER_MINUTE, START
 from .test_api_basics import assert_error

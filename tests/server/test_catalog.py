@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.errors import KioskError
-from kiosk.wire import CatalogChanges, CatalogItem
+from common.errors import KioskError
+from common.wire import CatalogChanges, CatalogItem
 
 from .conftest import DATA
 from .test_api_basics import assert_error
@@ -206,7 +206,7 @@ def test_schema_file_equals_the_generated_schema():
 
 
 def test_every_line_of_the_fixture_validates_against_the_schema_model():
-    from kiosk.wire import CatalogItemIn
+    from common.wire import CatalogItemIn
 
     for line in lines():
         CatalogItemIn.model_validate(line)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.holder import holder_hash
+from common.holder import holder_hash
 from tests.support.server import REPO, start_server_process, start_server_thread
 
 from .conftest import DATA
@@ -280,7 +280,7 @@ def test_demo_appointments_file_is_booked_for_the_load_day(tmp_path):
 
 def test_packaged_demo_hall(tmp_path):
     """`kiosk serve --demo` with the shipped sample data (config/demo)."""
-    from kiosk.wire import APPLICATION_STATUSES
+    from common.wire import APPLICATION_STATUSES
 
     shipped = REPO / "config" / "demo"
     needed = ("catalog.jsonl", "queue_services.toml", "applications.jsonl")

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from kiosk.holder import holder_hash
+from common.holder import holder_hash
 from tests.support.server import Api
 
 from .conftest import ENROLL_ATTEMPTS

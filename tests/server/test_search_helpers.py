@@ -32,6 +32,6 @@ def test_search_helpers_shape():
         "alias_pinyin": ["ying ye zhi zhao", "ge ti hu"],
         "alias_initials": ["yyzz", "gth"],
     }
-    from kiosk.wire import SearchHelpers
+    from common.wire import SearchHelpers
 
     SearchHelpers.model_validate(helpers)

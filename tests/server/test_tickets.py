@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from kiosk.wire import AppointmentList, Ticket
+from common.wire import AppointmentList, Ticket
 
 from .conftest import HALL_TZ, HOLDER_LIMIT, LOOKUPS_PER_MINUTE, START
 from .test_api_basics import assert_error

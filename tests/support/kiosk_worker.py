@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import sys
 
+from common.paths import config_dir
 from kiosk.core import KioskCore
-from kiosk.paths import config_dir
 
 
 def main() -> None:

@@ -198,7 +198,7 @@ def start_server_process(
 
 def isolated_settings(tmp_path: Path, overrides: dict[str, dict[str, Any]] | None = None):
     """Settings from default.toml plus overrides only (no site file, no KIOSK_* env)."""
-    from kiosk.settings import load_settings
+    from common.settings import load_settings
 
     site = tmp_path / "site.toml"
     site.parent.mkdir(parents=True, exist_ok=True)

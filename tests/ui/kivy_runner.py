@@ -38,9 +38,9 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
 
+    from common.errors import KioskError
+    from common.settings import load_settings
     from kiosk.core import KioskCore
-    from kiosk.errors import KioskError
-    from kiosk.settings import load_settings
     from screens.app import build_app
 
     settings = load_settings()

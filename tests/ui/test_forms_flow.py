@@ -44,8 +44,8 @@ def test_fill_submit_and_rate_by_touch(kiosk):
     assert printer_bytes(kiosk).startswith(b"\x1b@")  # the receipt
 
     # the hall server has it: look it up the way the progress screen does
+    from common.settings import load_settings
     from kiosk.core import KioskCore
-    from kiosk.settings import load_settings
 
     core = KioskCore(load_settings(environ=kiosk.env), kiosk.home)
     try:

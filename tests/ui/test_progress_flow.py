@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from kiosk.paths import config_dir
+from common.paths import config_dir
 from tests.ui.ui_support import run_ui
 
 pytestmark = pytest.mark.ui

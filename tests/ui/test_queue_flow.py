@@ -37,7 +37,7 @@ def test_take_ticket_by_touch(hall, kiosk):
 def test_real_name_priority_and_appointment_by_touch(hall, kiosk):
     import tomllib
 
-    from kiosk.paths import config_dir
+    from common.paths import config_dir
 
     with (config_dir() / "demo" / "appointments.toml").open("rb") as fh:
         booking = tomllib.load(fh)["appointment"][1]
@@ -93,7 +93,7 @@ def test_appointment_check_in_by_id_card_by_touch(hall, tmp_path):
 def _demo_services() -> list[dict]:
     import tomllib
 
-    from kiosk.paths import config_dir
+    from common.paths import config_dir
 
     with (config_dir() / "demo" / "queue_services.toml").open("rb") as fh:
         return tomllib.load(fh)["service"]

@@ -38,8 +38,8 @@ class FakeTime:
 
 class Rig:
     def __init__(self, hall: Any, root: Path) -> None:
+        from common.settings import load_settings
         from kiosk.core import KioskCore
-        from kiosk.settings import load_settings
 
         kiosk = make_kiosk_home(hall, root)
         self.printer = kiosk.printer
@@ -556,7 +556,7 @@ def test_evaluation_never_forced_and_submitted_with_reasons(rig):
 def _demo_application_number(hall: Any) -> str:
     import json
 
-    from kiosk.paths import config_dir
+    from common.paths import config_dir
 
     path = config_dir() / "demo" / "applications.jsonl"
     first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
@@ -649,7 +649,7 @@ def test_per_id_daily_limit_is_explained(rig):
 def test_appointment_check_in_by_code(rig):
     import tomllib
 
-    from kiosk.paths import config_dir
+    from common.paths import config_dir
 
     with (config_dir() / "demo" / "appointments.toml").open("rb") as fh:
         booking = tomllib.load(fh)["appointment"][0]
@@ -670,7 +670,7 @@ def test_appointment_check_in_by_code(rig):
 
 
 def _id_number(first17: str) -> str:
-    from kiosk.validators import id_check_char
+    from common.validators import id_check_char
 
     return first17 + id_check_char(first17)
 

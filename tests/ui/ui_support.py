@@ -57,10 +57,10 @@ def book_appointment(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from common.holder import holder_hash
     from hall_server.db import Database
     from hall_server.schema import appointments
     from kiosk.credentials import load_credentials
-    from kiosk.holder import holder_hash
 
     key = load_credentials(kiosk_home).hall_key
     now = datetime.now(ZoneInfo(hall.settings.hall.timezone))

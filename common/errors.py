@@ -180,7 +180,7 @@ APPLICATION_UNKNOWN = define("E-APP-02", 6, "No such application", "未查询到
                              "Check the application number", http_status=404)
 FIELD_INVALID = define("E-VAL-01", 8, "A field is invalid", "填写内容有误", "Correct the field",
                        http_status=422)
-# Per-field codes (kiosk/validators.py, kiosk/forms.py): a FieldError carries one of these with a
+# Per-field codes (common/validators.py, common/forms.py): a FieldError carries one of these with a
 # message naming the field's own limits; E-VAL-01 wraps them when a whole form is refused.
 FIELD_REQUIRED = define("E-VAL-02", 8, "Required field is empty", "此项为必填项", http_status=422)
 FIELD_LENGTH = define("E-VAL-03", 8, "Field is too long or too short", "填写长度不符合要求",

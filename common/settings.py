@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kiosk.errors import CONFIG_INVALID, CONFIG_UNREADABLE, KioskError
-from kiosk.paths import config_dir, kiosk_home
+from common.errors import CONFIG_INVALID, CONFIG_UNREADABLE, KioskError
+from common.paths import config_dir, kiosk_home
 
 
 class Section(BaseModel):

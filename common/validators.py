@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from kiosk.errors import (
+from common.errors import (
     DATE_INVALID,
     EMAIL_INVALID,
     ID_CHECK_DIGIT,

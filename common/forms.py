@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import (
+from common.errors import (
     CHOICE_INVALID,
     CONFIG_INVALID,
     CONFIG_UNREADABLE,
@@ -30,7 +30,7 @@ from kiosk.errors import (
     NUMBER_INVALID,
     KioskError,
 )
-from kiosk.validators import (
+from common.validators import (
     FieldError,
     normalize_id_number,
     parse_date,
@@ -171,7 +171,7 @@ class FormDef:
 def load_forms(directory: Path | None = None) -> dict[str, FormDef]:
     """Every `<CODE>.toml` in `directory` (default: config/forms), keyed by form code."""
     if directory is None:
-        from kiosk.paths import config_dir
+        from common.paths import config_dir
 
         directory = config_dir() / "forms"
     if not directory.is_dir():

@@ -1,4 +1,4 @@
-"""Checking a remote configuration layer with the one settings spec (kiosk/settings.py).
+"""Checking a remote configuration layer with the one settings spec (common/settings.py).
 
 Both sides call this: the hall server before storing a version (against the defaults) and
 the kiosk before applying one (against its own site file and environment). Needs only
@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import REMOTE_CONFIG_INVALID, KioskError
-from kiosk.settings import SECTIONS, Settings, load_settings
+from common.errors import REMOTE_CONFIG_INVALID, KioskError
+from common.settings import SECTIONS, Settings, load_settings
 
 # Identity and the way to reach the server are each kiosk's own (set by provisioning): a bad
 # remote value there would cut every kiosk off from the server that could fix it.
