@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, select, update
@@ -30,6 +33,7 @@ from hall_server.search_helpers import search_helpers
 log = logging.getLogger(__name__)
 
 MAX_REPORTED = 50
+BATCH = 1000  # rows per executemany in the writing pass
 
 
 class CatalogImportError(KioskError):
@@ -54,53 +58,83 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_lines(lines: Iterable[str]) -> list[CatalogItemIn]:
-    """Validate every line; raise CatalogImportError listing the bad ones."""
-    items: list[CatalogItemIn] = []
-    seen: dict[str, int] = {}
-    problems: list[tuple[int, str]] = []
-    bad = 0
+@dataclass(frozen=True)
+class Scan:
+    """What the validating pass keeps of a file: per code, its content hash and line number.
+    Small (≈ 100 bytes an item), so a 100k-item import never holds the items themselves."""
 
-    def problem(number: int, message: str) -> None:
-        nonlocal bad
-        bad += 1
-        if len(problems) < MAX_REPORTED:
-            problems.append((number, message))
+    hashes: dict[str, str]
+    lines: dict[str, int]
 
+
+def _validated(text: str) -> CatalogItemIn | str:
+    """The line's item, or the problem to report for it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+    try:
+        return CatalogItemIn.model_validate(data)
+    except ValidationError as exc:
+        return _describe(exc)
+
+
+def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
     for number, raw in enumerate(lines, start=1):
         text = raw.strip()
-        if not text:
+        if text:
+            yield number, text
+
+
+def scan_lines(lines: Iterable[str]) -> Scan:
+    """Validate every line (first pass); raise CatalogImportError listing the bad ones."""
+    return _scan(_numbered(lines))
+
+
+def _scan(numbered: Iterable[tuple[int, str]]) -> Scan:
+    hashes: dict[str, str] = {}
+    where: dict[str, int] = {}
+    problems: list[tuple[int, str]] = []
+    bad = 0
+    for number, text in numbered:
+        item = _validated(text)
+        if isinstance(item, CatalogItemIn) and item.code in where:
+            item = f"code {item.code} already on line {where[item.code]}"
+        if isinstance(item, str):
+            bad += 1
+            if len(problems) < MAX_REPORTED:
+                problems.append((number, item))
             continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problem(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        try:
-            item = CatalogItemIn.model_validate(data)
-        except ValidationError as exc:
-            problem(number, _describe(exc))
-            continue
-        if item.code in seen:
-            problem(number, f"code {item.code} already on line {seen[item.code]}")
-            continue
-        seen[item.code] = number
-        items.append(item)
+        where[item.code] = number
+        hashes[item.code] = content_hash(item)
     if bad:
         raise CatalogImportError(problems, bad)
-    if not items:
+    if not hashes:
         raise KioskError(CATALOG_INVALID, "the file holds no items")
-    return items
+    return Scan(hashes, where)
 
 
-def read_file(path: Path) -> list[CatalogItemIn]:
+def parse_lines(lines: Iterable[str]) -> list[CatalogItemIn]:
+    """Every item of a small catalog held in memory (tests, tools); imports stream instead."""
+    lines = list(lines)
+    scan_lines(lines)
+    return [item for n, t in _numbered(lines) if isinstance(item := _validated(t), CatalogItemIn)]
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[TextIO]:
     try:
         with path.open(encoding="utf-8-sig") as fh:
-            return parse_lines(fh)
+            yield fh
     except OSError as exc:
         raise KioskError(CATALOG_INVALID, f"{path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise KioskError(CATALOG_INVALID, f"{path}: not UTF-8 ({exc.reason})") from exc
+
+
+def read_file(path: Path) -> list[CatalogItemIn]:
+    with _opened(path) as fh:
+        return parse_lines(fh)
 
 
 def content_hash(item: CatalogItemIn) -> str:
@@ -118,73 +152,81 @@ def _item_json(item: CatalogItemIn, now: datetime) -> str:
     )
 
 
-def import_items(
-    conn: Connection, database: Database, items: list[CatalogItemIn], now: datetime
+def _row(item: CatalogItemIn, digest: str, seq: int, now: datetime) -> dict:
+    return {
+        "code": item.code,
+        "seq": seq,
+        "deleted": False,
+        "content_hash": digest,
+        "data": _item_json(item, now),
+        "updated_at": now,
+    }
+
+
+def _apply(
+    conn: Connection,
+    database: Database,
+    scan: Scan,
+    reread: Callable[[], Iterator[tuple[int, str]]],
+    now: datetime,
 ) -> dict:
-    """Apply a validated catalog inside the caller's write transaction."""
+    """Write a scanned catalog inside the caller's write transaction, reading the items again
+    from `reread` in batches: memory stays flat whatever the catalog's size."""
     existing = {
         r.code: (r.content_hash, r.deleted)
         for r in conn.execute(
             select(catalog_items.c.code, catalog_items.c.content_hash, catalog_items.c.deleted)
         )
     }
-    added, changed = [], []
-    unchanged = 0
-    for item in items:
-        digest = content_hash(item)
-        old = existing.get(item.code)
-        if old is None:
-            added.append((item, digest))
-        elif old[0] != digest or old[1]:
-            changed.append((item, digest))
-        else:
-            unchanged += 1
-    in_file = {item.code for item in items}
+    added = {code for code in scan.hashes if code not in existing}
+    changed = {
+        code
+        for code, (digest, deleted) in existing.items()
+        if code in scan.hashes and (digest != scan.hashes[code] or deleted)
+    }
     gone = sorted(
-        code for code, (_, deleted) in existing.items() if code not in in_file and not deleted
+        code for code, (_, deleted) in existing.items() if code not in scan.hashes and not deleted
     )
     count = len(added) + len(changed) + len(gone)
     seqs = iter(database.take_seqs(conn, CATALOG_SEQ, count)) if count else iter(())
-    if added:
-        conn.execute(
-            catalog_items.insert(),
-            [
-                {
-                    "code": item.code,
-                    "seq": next(seqs),
-                    "deleted": False,
-                    "content_hash": digest,
-                    "data": _item_json(item, now),
-                    "updated_at": now,
-                }
-                for item, digest in added
-            ],
-        )
-    stmt = (
+    update_item = (
         update(catalog_items)
         .where(catalog_items.c.code == bindparam("b_code"))
         .values(
             seq=bindparam("b_seq"),
             deleted=bindparam("b_deleted"),
-            content_hash=bindparam("b_hash"),
+            content_hash=bindparam("b_content_hash"),
             data=bindparam("b_data"),
             updated_at=now,
         )
     )
-    if changed:
-        conn.execute(
-            stmt,
-            [
-                {
-                    "b_code": item.code,
-                    "b_seq": next(seqs),
-                    "b_deleted": False,
-                    "b_hash": digest,
-                    "b_data": _item_json(item, now),
-                }
-                for item, digest in changed
-            ],
-        )
+    inserts: list[dict] = []
+    updates: list[dict] = []
+
+    def flush() -> None:
+        if inserts:
+            conn.execute(catalog_items.insert(), inserts)
+        if updates:
+            conn.execute(update_item, updates)
+        inserts.clear()
+        updates.clear()
+
+    wanted = added | changed
+    for number, text in reread():
+        item = _validated(text)
+        if not isinstance(item, CatalogItemIn) or item.code not in wanted:
+            continue
+        digest = content_hash(item)
+        if digest != scan.hashes[item.code] or scan.lines[item.code] != number:
+            raise KioskError(CATALOG_INVALID, "the file changed during the import: run it again")
+        row = _row(item, digest, next(seqs), now)
+        if item.code in added:
+            inserts.append(row)
+        else:
+            updates.append({f"b_{key}": value for key, value in row.items()})
+        if len(inserts) + len(updates) >= BATCH:
+            flush()
+    flush()
     if gone:
         conn.execute(
             update(catalog_items)
@@ -196,10 +238,10 @@ def import_items(
         select(catalog_items.c.seq).order_by(catalog_items.c.seq.desc()).limit(1)
     ).scalar_one_or_none()
     result = {
-        "items": len(items),
+        "items": len(scan.hashes),
         "added": len(added),
         "changed": len(changed),
-        "unchanged": unchanged,
+        "unchanged": len(scan.hashes) - len(added) - len(changed),
         "deleted": len(gone),
         "cursor": encode_cursor(last or 0),
     }
@@ -210,9 +252,23 @@ def import_items(
 def import_catalog(
     database: Database, source: Path | str | Iterable[str], *, clock: Clock | None = None
 ) -> dict:
-    """Validate everything, then apply it in one transaction. `source` is a file path or an
-    iterable of lines. Returns counts: items, added, changed, unchanged, deleted, cursor."""
-    items = read_file(Path(source)) if isinstance(source, str | Path) else parse_lines(source)
+    """Validate everything (first pass, no lock held), then apply it in one transaction
+    (second pass). `source` is a file path (streamed twice) or an iterable of lines.
+    Returns counts: items, added, changed, unchanged, deleted, cursor."""
+    if isinstance(source, str | Path):
+        path = Path(source)
+
+        def reread() -> Iterator[tuple[int, str]]:
+            with _opened(path) as fh:
+                yield from _numbered(fh)
+
+    else:
+        held = list(source)
+
+        def reread() -> Iterator[tuple[int, str]]:
+            return _numbered(held)
+
+    scan = _scan(reread())
     now = (clock or Clock()).now()
     with database.write() as conn:
-        return import_items(conn, database, items, now)
+        return _apply(conn, database, scan, reread, now)
