@@ -166,6 +166,13 @@ NO_APPOINTMENT_TODAY = define("E-QUE-09", 6, "No appointment today for this ID c
                               "未查询到您今天的预约",
                               "Check the booking's date, or check in with the appointment code",
                               http_status=404)
+# E-QUE-10…19 are the counter lifecycle's (docs/api.md); hall rules start at 20.
+OUTSIDE_HOURS = define("E-QUE-20", 8, "The hall is not issuing tickets for this service now",
+                       "当前不在取号时间", "Come back at the next opening given in the message",
+                       http_status=409)
+HOLDER_ALREADY_WAITING = define("E-QUE-21", 8, "This ID already has a ticket waiting for this "
+                                "service", "您已有该业务的排队号，请留意叫号",
+                                "One waiting ticket per person and service", http_status=409)
 
 # --- hall server data imports (E-IMP) --------------------------------------------------------
 CATALOG_INVALID = define("E-IMP-01", 8, "Catalog file has invalid lines; nothing was imported",

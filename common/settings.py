@@ -67,6 +67,12 @@ class KioskSettings(Section):
     holder_daily_limit: int = Field(ge=0, description="Real-name tickets per ID per day (0: none)")
 
 
+class QueueSettings(Section):
+    enforce_hours: bool = Field(description="The hall server refuses online tickets outside "
+                                "the opening hours of schedule.toml (offline-numbered tickets "
+                                "are always accepted: the citizen holds the paper)")
+
+
 class PrivacySettings(Section):
     sent_retention_hours: float = Field(ge=0, le=720, description="Hours a delivered "
                                         "submission's personal data stays on the kiosk")
@@ -119,6 +125,7 @@ class Settings(BaseModel):
     server: ServerSettings
     network: NetworkSettings
     kiosk: KioskSettings
+    queue: QueueSettings
     privacy: PrivacySettings
     printer: PrinterSettings
     devices: DevicesSettings

@@ -18,10 +18,10 @@ from sqlalchemy import Connection, select, update
 
 from common.errors import APPLICATION_UNKNOWN, FIELD_INVALID, FORM_UNKNOWN, KioskError
 from common.wire import APPLICATION_STATUSES, ApplicationRequest
+from common.workdays import WorkCalendar
 from hall_server.catalog import item_summary
 from hall_server.clock import iso_utc
 from hall_server.schema import application_history, applications
-from hall_server.workdays import add_working_days, load_calendar
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,9 @@ def new_number(day: date) -> str:
     )
 
 
-def promised_by(day: date, promised_days: int) -> date:
-    holidays, workdays = load_calendar()
-    return add_working_days(day, promised_days, holidays, workdays)
+def promised_by(day: date, promised_days: int, calendar: WorkCalendar) -> date:
+    """承诺办结 counts working days of the hall's calendar (holidays and 调休 included)."""
+    return calendar.add_working_days(day, promised_days)
 
 
 def _check_form(req: ApplicationRequest, forms: tuple[Any, Any] | None) -> Any:
@@ -102,13 +102,14 @@ def create_application(
     now: datetime,
     today: date,
     forms: tuple[Any, Any] | None,
+    calendar: WorkCalendar,
 ) -> dict:
     form = _check_form(req, forms)
     form_items = list(getattr(form, "items", ()) or ())
     item_code = req.item or (form_items[0] if form_items else req.form)
     item = item_summary(conn, item_code)
     title = item["title"] if item else getattr(form, "title", "") or ""
-    promised = promised_by(today, int(item.get("promised_days", 0))) if item else None
+    promised = promised_by(today, int(item.get("promised_days", 0)), calendar) if item else None
     number = new_number(today)
     insert_application(
         conn,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from common.schedule import Schedule
 from hall_server.clock import Clock, business_date
 from hall_server.db import Database
 from hall_server.evaluations import load_reasons
@@ -29,6 +30,8 @@ class HallContext:
     version: str
     reasons_path: Path | None = None
     forms_dir: Path | None = None
+    config_dir: Path | None = None  # the hall's schedule.toml and holidays.toml
+    schedule: Schedule = field(init=False)
     zone: ZoneInfo = field(init=False)
     reasons: dict[str, int] | None = field(init=False)
     lookup_limit: SlidingWindow = field(init=False)
@@ -41,6 +44,11 @@ class HallContext:
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.settings.hall.timezone)
         self.reasons = load_reasons(self.reasons_path)
+        if self.config_dir is None:
+            from common.paths import config_dir
+
+            self.config_dir = config_dir()
+        self.schedule = Schedule.load(self.config_dir)
         self.lookup_limit = SlidingWindow(self.settings.server.lookup_rate_per_minute, 60.0)
         self.enroll_failures = SlidingWindow(
             self.settings.server.enroll_attempts, ENROLL_WINDOW_SECONDS
@@ -51,6 +59,9 @@ class HallContext:
 
     def today(self, when: datetime | None = None) -> date:
         return business_date(when or self.clock.now(), self.zone)
+
+    def local_now(self) -> datetime:
+        return self.clock.now().astimezone(self.zone)
 
     def forms(self) -> tuple[Any, Any] | None:
         """(load_forms() result, validate_fields) once common.forms exists; None without it.

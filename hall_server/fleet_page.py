@@ -4,6 +4,7 @@ value is escaped (device names and messages come from kiosks)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -19,7 +20,7 @@ text-align:left;vertical-align:top}}th{{background:#f4f4f4}}.fault{{color:#b0002
 .warn{{color:#a15c00}}.stale{{color:#777;font-style:italic}}.ok{{color:#1b7f3b}}
 .call{{background:#fff3c4}}small{{color:#666}}</style></head>
 <body><h1>{hall} · 终端状态 <small>Devices</small></h1>
-<p>{summary}</p>
+{notices}<p>{summary}</p>
 <table><tr><th>终端 Name</th><th>位置 Location</th><th>状态 State</th><th>最后心跳 Last heartbeat</th>
 <th>版本 Version</th><th>待发 Outbox</th><th>磁盘 Disk</th><th>问题 Problems</th></tr>
 {rows}
@@ -72,7 +73,10 @@ def _row(row: dict[str, Any]) -> str:
     return f"<tr{row_css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-def render(rows: list[dict[str, Any]], *, hall: str, now: datetime) -> str:
+def render(
+    rows: list[dict[str, Any]], *, hall: str, now: datetime, notices: Sequence[str] = ()
+) -> str:
+    """`notices`: hall-wide warnings shown above the table (e.g. unknown public holidays)."""
     kiosks = [r for r in rows if r["role"] == "kiosk" and not r["revoked_at"]]
     summary = (
         f"{len(kiosks)} 台终端 kiosks · "
@@ -88,5 +92,6 @@ def render(rows: list[dict[str, Any]], *, hall: str, now: datetime) -> str:
         hall=escape(hall),
         summary=escape(summary),
         rows="\n".join(_row(r) for r in order),
+        notices="".join(f'<p class="warn call">{escape(n)}</p>' for n in notices),
         now=escape(now.isoformat(timespec="seconds")),
     )

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from common.errors import (
     APPOINTMENT_INVALID,
     DAILY_CAP_REACHED,
+    HOLDER_ALREADY_WAITING,
     HOLDER_LIMIT_REACHED,
     NOT_FOUND,
     NOTHING_WAITING,
@@ -152,6 +153,26 @@ def _check_in(conn: Connection, req: TicketRequest, day: date, ticket_id: str) -
         raise KioskError(APPOINTMENT_INVALID, "already checked in")
 
 
+_WAITING_OF_HOLDER = (
+    select(tickets.c.pk)
+    .where(
+        tickets.c.service == bindparam("service"),
+        tickets.c.business_date == bindparam("day"),
+        tickets.c.status == WAITING,
+        tickets.c.holder == bindparam("holder"),
+    )
+    .limit(1)
+)
+
+
+def _one_waiting(conn: Connection, req: TicketRequest, day: date) -> None:
+    """One waiting real-name ticket per person and service (a scalper's stock of numbers in
+    one queue); offline numbers are exempt, the citizen already holds the paper."""
+    params = {"service": req.service, "day": day, "holder": req.holder}
+    if conn.execute(_WAITING_OF_HOLDER, params).first() is not None:
+        raise KioskError(HOLDER_ALREADY_WAITING, req.service)
+
+
 def issue_ticket(
     conn: Connection,
     req: TicketRequest,
@@ -182,6 +203,8 @@ def issue_ticket(
         count = _bump_holder(conn, req.holder, day)
         if count > holder_limit:  # offline tickets too (docs/offline-tickets.md)
             raise KioskError(HOLDER_LIMIT_REACHED)
+    if req.holder and not offline:
+        _one_waiting(conn, req, day)
     n = _bump_day(conn, req.service, day, offline=offline)
     if not offline:
         # Read the time again now that this service's counter row is ours (PostgreSQL may

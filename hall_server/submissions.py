@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from common.errors import (
     AUTH_FORBIDDEN,
     IDEMPOTENCY_CONFLICT,
+    OUTSIDE_HOURS,
     SERVER_ERROR,
     VALIDATION,
     KioskError,
@@ -49,9 +50,24 @@ class Kind:
     amend: Amend | None = None  # may a changed body under a used key amend the result?
 
 
+def _check_hours(ctx: HallContext, req: TicketRequest) -> None:
+    """Online tickets only during the service's opening hours (schedule.toml + the working-day
+    calendar, as the kiosk reads them); an offline number is already on the citizen's paper."""
+    if req.offline_number is not None or not ctx.settings.queue.enforce_hours:
+        return
+    now = ctx.local_now()
+    availability = ctx.schedule.service_availability(req.service, now)
+    if availability.open:
+        return
+    reopens = availability.reopens
+    when = f"next opening {reopens:%Y-%m-%d %H:%M}" if reopens else "no opening in sight"
+    raise KioskError(OUTSIDE_HOURS, f"{req.service}: {when}")
+
+
 def _ticket(
     ctx: HallContext, conn: Connection, req: TicketRequest, device: Device, base_url: str
 ) -> dict:
+    _check_hours(ctx, req)
     return issue_ticket(
         conn,
         req,
@@ -86,7 +102,13 @@ def _application(
 ) -> dict:
     now = ctx.now()
     return create_application(
-        conn, req, device_id=device.id, now=now, today=ctx.today(now), forms=ctx.forms()
+        conn,
+        req,
+        device_id=device.id,
+        now=now,
+        today=ctx.today(now),
+        forms=ctx.forms(),
+        calendar=ctx.schedule.calendar,
     )
 
 

@@ -12,9 +12,10 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from common import __version__, errors
 from common.errors import KioskError
@@ -323,6 +324,26 @@ def _clock_check(core: Any, *, reachable: bool) -> Check:
     return Check("clock", OK, f"skew {skew:+.1f} s{as_of}")
 
 
+def check_calendar(today: date, config: Path | None = None) -> Check:
+    """Opening hours and promised-by dates need this year's holidays (and next year's from
+    December): the package tracks them; a year it does not know counts Monday–Friday."""
+    from common.paths import config_dir
+    from common.workdays import WorkCalendar
+
+    calendar = WorkCalendar.load(config or config_dir())
+    missing = calendar.unknown_years(today)
+    if missing:
+        years = ", ".join(str(y) for y in missing)
+        return Check(
+            "calendar",
+            WARNING,
+            f"public holidays of {years} unknown: counting Monday–Friday",
+            "Update the chinese-calendar package, or enter the State Council's dates in "
+            "holidays.toml (holidays = [...], workdays = [...])",
+        )
+    return Check("calendar", OK, f"holidays known ({calendar.source})")
+
+
 # --- the run ---------------------------------------------------------------------------------
 def run_doctor(
     core_or_settings: Any,
@@ -365,6 +386,7 @@ def run_doctor(
         if core is not None:
             report.checks += [check_catalog(core, t), check_outbox(core, t), check_config(core)]
         report.checks.append(check_watchdog(home))
+        report.checks.append(check_calendar(_hall_today(settings)))
         if actor:
             from kiosk import audit
 
@@ -383,6 +405,10 @@ def run_doctor(
             core.close()
     log.info("doctor: %s", report.summary())
     return report
+
+
+def _hall_today(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.hall.timezone)).date()
 
 
 def _direct_devices(settings: Settings) -> Callable[[], list[dict[str, Any]]]:

@@ -109,4 +109,14 @@ def devices_page(
             return _challenge()
         now = ctx.now()
         rows = fleet.fleet_rows(conn, now)
-    return HTMLResponse(fleet_page.render(rows, hall=ctx.settings.hall.name, now=now))
+    missing = ctx.schedule.calendar.unknown_years(ctx.today(now))
+    notices = [
+        f"{', '.join(map(str, missing))} 年节假日未知，按周一至周五计算 · public holidays of "
+        f"{', '.join(map(str, missing))} unknown, counting Monday–Friday: update chinese-calendar "
+        "or fill holidays.toml"
+    ] if missing else []
+    return HTMLResponse(
+        fleet_page.render(
+            rows, hall=ctx.settings.hall.name, now=now.astimezone(ctx.zone), notices=notices
+        )
+    )

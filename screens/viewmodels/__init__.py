@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from common.paths import config_dir
-from kiosk.schedule import Schedule
+from common.schedule import Schedule
 from screens.bridge import Bridge, Post
 from screens.viewmodels.evaluation import EvaluationViewModel
 from screens.viewmodels.forms import FormsViewModel, FormViewModel

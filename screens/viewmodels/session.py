@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk.schedule import FUNCTIONS, Availability, Schedule
+from common.schedule import FUNCTIONS, Availability, Schedule
 from screens.bridge import Bridge
 from screens.i18n import DEFAULT_LANGUAGE, _, catalogs, language
 from screens.viewmodels.base import ViewModel

@@ -203,3 +203,17 @@ def test_clock_skew_against_the_server(tmp_path):
     assert clock.status == "fault" and report.status == "fault"
     assert "behind" in clock.message or "-600" in clock.message or "-599" in clock.message
     assert "NTP" in clock.hint
+
+
+def test_calendar_check_warns_for_a_year_without_known_holidays(tmp_path):
+    """In December the next year's holidays are due (announced in November): a year neither the
+    chinese-calendar package nor the hall's holidays.toml knows is a warning with what to do."""
+    from datetime import date
+
+    from kiosk.doctor import check_calendar
+
+    assert check_calendar(date(2025, 6, 1), tmp_path).status == "ok"
+    far = check_calendar(date(2098, 12, 1), tmp_path)
+    assert far.status == "warning" and "2098, 2099" in far.message and "holidays.toml" in far.hint
+    (tmp_path / "holidays.toml").write_text("holidays = [2098-01-01]\nworkdays = [2099-01-03]\n")
+    assert check_calendar(date(2098, 12, 1), tmp_path).status == "ok"

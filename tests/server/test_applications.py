@@ -211,21 +211,22 @@ def test_evaluation_is_idempotent(kiosk):
     ],
 )
 def test_working_days(start, days, expected):
-    from hall_server.workdays import add_working_days
+    from common.workdays import WorkCalendar
 
-    assert add_working_days(start, days) == expected
+    assert WorkCalendar.load(None).add_working_days(start, days) == expected
 
 
 def test_working_days_with_holidays_and_make_up_days(tmp_path):
-    from hall_server.workdays import add_working_days, load_calendar
+    from common.workdays import WorkCalendar
 
     path = tmp_path / "holidays.toml"
     path.write_text(
         "holidays = [2025-10-01, 2025-10-02, 2025-10-03, 2025-10-06, 2025-10-07,"
         " 2025-10-08]\nworkdays = [2025-09-28, 2025-10-11]\n"
     )
-    holidays, workdays = load_calendar(path)
+    hall = WorkCalendar.load(tmp_path)
+    calendar = WorkCalendar(hall.holidays, hall.workdays, use_package=False)  # the file alone
     # Friday 2025-09-26 + 1 working day → Sunday 2025-09-28 (a make-up working day)
-    assert add_working_days(date(2025, 9, 26), 1, holidays, workdays) == date(2025, 9, 28)
+    assert calendar.add_working_days(date(2025, 9, 26), 1) == date(2025, 9, 28)
     # 2025-09-30 + 2 → 10-09, 10-10 (the holiday week is skipped)
-    assert add_working_days(date(2025, 9, 30), 2, holidays, workdays) == date(2025, 10, 10)
+    assert calendar.add_working_days(date(2025, 9, 30), 2) == date(2025, 10, 10)

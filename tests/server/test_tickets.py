@@ -98,9 +98,10 @@ def test_no_holder_limit_when_zero(tmp_path):
 
     with start_server_thread(tmp_path, overrides={"kiosk": {"holder_daily_limit": 0}}) as hall:
         import_services(hall.database, DATA / "services.toml")
-        api = hall.api()
-        for _ in range(5):
+        api, counter = hall.api(), hall.api("counter")
+        for _ in range(5):  # beyond the default limit of 3; one waiting per service at a time
             take(api, "ZH", holder=HOLDER)
+            assert counter.post("/queue/counters/01/call-next", {}).status_code == 200
 
 
 def test_same_key_same_ticket_201_then_200(kiosk):

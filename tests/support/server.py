@@ -78,6 +78,7 @@ class ServerProcess:
     def _environ(self) -> dict[str, str]:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
         environ.update({"KIOSK_HOME": str(self.tmp_path / "home"), "PYTHONUNBUFFERED": "1"})
+        environ.update(TEST_HOURS_ENV)
         environ.update(self.env)
         return environ
 
@@ -196,9 +197,21 @@ def start_server_process(
     return ServerProcess(tmp_path, demo=demo, db_url=db_url, port=port, env=dict(env or {})).start()
 
 
+# Suites run at any hour: servers they start take tickets around the clock unless a test
+# asks for the hall's opening hours (tests/server/test_hall_rules.py does).
+TEST_HOURS_ENV = {"KIOSK_QUEUE_ENFORCE_HOURS": "false"}
+TEST_HOURS = {"queue": {"enforce_hours": False}}
+
+
 def isolated_settings(tmp_path: Path, overrides: dict[str, dict[str, Any]] | None = None):
-    """Settings from default.toml plus overrides only (no site file, no KIOSK_* env)."""
+    """Settings from default.toml plus overrides only (no site file, no KIOSK_* env); opening
+    hours are not enforced unless `overrides` says so (TEST_HOURS)."""
     from common.settings import load_settings
+
+    merged = {section: dict(values) for section, values in TEST_HOURS.items()}
+    for section, values in (overrides or {}).items():
+        merged.setdefault(section, {}).update(values)
+    overrides = merged
 
     site = tmp_path / "site.toml"
     site.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.schedule import Schedule
+from common.schedule import Schedule
 from screens import i18n
 from screens.viewmodels.guide import paginate
 from screens.widgets.qr import qr_matrix, qr_rgba

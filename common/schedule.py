@@ -1,8 +1,12 @@
-"""Which functions the kiosk offers now (the 24-hour zone's after-hours rules).
+"""Which functions are offered now (the 24-hour zone's after-hours rules), and when each
+queue service takes tickets. Read by both sides: the kiosk's screens and the hall server's
+ticket route agree because they read the same file with the same code.
 
-Pure: the schedule file (config/schedule.toml) and a time in, availability out, so it is
-tested with fixed times. A function missing from the file is always offered; a broken file
-is logged and everything stays offered (a kiosk that refuses all service is worse).
+Pure: the schedule file (schedule.toml) and a time in, availability out, so it is tested with
+fixed times. A function missing from the file is always offered; a broken file is logged and
+everything stays offered (a kiosk that refuses all service is worse). `[services.<code>]`
+sections give one queue service its own days and hours (else the `queue` function's apply).
+Days off and make-up working days come from the one calendar (common/workdays.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+
+from common.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +43,17 @@ class Schedule:
     def __init__(
         self,
         rules: dict[str, Rule],
-        holidays: frozenset[date] = frozenset(),
-        workdays: frozenset[date] = frozenset(),
+        calendar: WorkCalendar | None = None,
+        services: dict[str, Rule] | None = None,
     ) -> None:
         self.rules = rules
-        self.holidays = holidays
-        self.workdays = workdays
+        self.calendar = calendar or WorkCalendar(use_package=False)
+        self.services = services or {}
 
     @classmethod
     def load(cls, config: Path) -> Schedule:
         rules: dict[str, Rule] = {}
+        services: dict[str, Rule] = {}
         try:
             path = config / "schedule.toml"
             if path.is_file():
@@ -54,17 +61,17 @@ class Schedule:
                     data = tomllib.load(fh)
                 for name, raw in (data.get("functions") or {}).items():
                     rules[name] = _rule(raw)
+                for code, raw in (data.get("services") or {}).items():
+                    services[code] = _rule(raw)
         except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError) as exc:
             log.error("schedule.toml unusable, every function stays offered: %s", exc)
-            rules = {}
-        holidays, workdays = _calendar(config / "holidays.toml")
-        return cls(rules, holidays, workdays)
+            rules, services = {}, {}
+        return cls(rules, WorkCalendar.load(config), services)
 
     def _working_day(self, day: date, rule: Rule) -> bool:
-        if day in self.holidays:
-            return False
-        if day in self.workdays:
-            return True
+        special = self.calendar.exception(day)
+        if special is not None:
+            return special
         return day.weekday() in rule.days
 
     def _open_at(self, rule: Rule, moment: datetime) -> bool:
@@ -76,7 +83,13 @@ class Schedule:
         return any(start <= now < end for start, end in rule.periods)
 
     def availability(self, function: str, now: datetime) -> Availability:
-        rule = self.rules.get(function)
+        return self._availability(self.rules.get(function), now)
+
+    def service_availability(self, service: str, now: datetime) -> Availability:
+        """When one queue service takes tickets: its own section, else the `queue` function."""
+        return self._availability(self.services.get(service, self.rules.get("queue")), now)
+
+    def _availability(self, rule: Rule | None, now: datetime) -> Availability:
         if rule is None or self._open_at(rule, now):
             return Availability(True)
         for offset in range(LOOKAHEAD_DAYS):
@@ -105,18 +118,3 @@ def _rule(raw: dict) -> Rule:
         periods.append((_parse_hhmm(start), _parse_hhmm(end)))
     return Rule(False, days, tuple(periods))
 
-
-def _calendar(path: Path) -> tuple[frozenset[date], frozenset[date]]:
-    if not path.is_file():
-        return frozenset(), frozenset()
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        log.warning("holidays.toml unreadable, weekdays only: %s", exc)
-        return frozenset(), frozenset()
-
-    def dates(key: str) -> frozenset[date]:
-        return frozenset(d for d in data.get(key, []) if isinstance(d, date))
-
-    return dates("holidays"), dates("workdays")
