@@ -211,13 +211,14 @@ def _apply(
         inserts.clear()
         updates.clear()
 
-    wanted = added | changed
-    for number, text in reread():
-        item = _validated(text)
-        if not isinstance(item, CatalogItemIn) or item.code not in wanted:
+    wanted = {scan.lines[code]: code for code in added | changed}  # line number → code
+    for number, text in reread() if wanted else ():
+        code = wanted.get(number)
+        if code is None:  # unchanged: not even parsed again
             continue
-        digest = content_hash(item)
-        if digest != scan.hashes[item.code] or scan.lines[item.code] != number:
+        item = _validated(text)
+        digest = content_hash(item) if isinstance(item, CatalogItemIn) else ""
+        if digest != scan.hashes[code] or item.code != code:
             raise KioskError(CATALOG_INVALID, "the file changed during the import: run it again")
         row = _row(item, digest, next(seqs), now)
         if item.code in added:
