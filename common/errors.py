@@ -217,6 +217,13 @@ DATE_OUT_OF_RANGE = define("E-VAL-14", 8, "Date is outside the field's allowed r
                            "日期不在可选范围内", "Pick a date between the field's min and max",
                            http_status=422)
 
+# --- 好差评 evaluations (E-EVA) ----------------------------------------------------------------
+NOT_YET_SERVED = define("E-EVA-01", 8, "This ticket has not been served yet", "办理完成后才能评价",
+                        "Rate after the counter has served you", http_status=409)
+ALREADY_RATED = define("E-EVA-02", 8, "This visit has already been rated", "该次办理已评价，感谢您的反馈",
+                       "Each ticket and application is rated once", http_status=409)
+CASE_UNKNOWN = define("E-EVA-03", 6, "No such follow-up case", "没有该回访记录", http_status=404)
+
 # --- local store (E-STO) ---------------------------------------------------------------------
 STORE_FAILED = define("E-STO-01", 9, "Local store failed", "本地数据存储故障",
                       "Run `kiosk doctor`; check disk space")

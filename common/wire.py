@@ -294,6 +294,33 @@ class EvaluationCreated(Reply):
     level: int
 
 
+class EvaluationCase(Reply):
+    """A 差评 followed up (回访): due one working day after the rating."""
+
+    id: str  # the evaluation's id
+    subject: str
+    subject_kind: str
+    level: int
+    reasons: list[str]
+    comment: str | None
+    counter: str | None
+    staff: str | None
+    rated_at: str | None
+    due_on: date
+    state: Literal["open", "contacted", "resolved"]
+    note: str
+    overdue: bool
+
+
+class EvaluationCases(Reply):
+    cases: list[EvaluationCase]
+
+
+class CaseUpdate(Request):
+    state: Literal["open", "contacted", "resolved"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
 # --- offline sync (batch push) ---------------------------------------------------------------
 SYNC_BATCH_MAX = 500
 SyncKind = Literal["ticket", "application", "evaluation"]

@@ -142,6 +142,7 @@ tickets = Table(
     Column("called_at", TS),
     UniqueConstraint("business_date", "number"),
     Index("ix_tickets_queue", "service", "business_date", "status", "issued_at"),
+    Index("ix_tickets_holder_day", "holder", "business_date"),  # one waiting per person
 )
 
 appointments = Table(
@@ -195,6 +196,21 @@ evaluations = Table(
     Column("comment", Text),
     Column("device_id", String(36)),
     Column("created_at", TS, nullable=False),
+    Column("counter", String(32)),  # who served the rated ticket (reports by counter and staff)
+    Column("staff", String(64)),
+)
+
+# 差评 (levels 1–2) are followed up: a call back (回访) due one working day later.
+evaluation_cases = Table(
+    "evaluation_cases",
+    metadata,
+    Column("evaluation_id", String(36), ForeignKey("evaluations.id"), primary_key=True),
+    Column("due_on", Date, nullable=False),
+    Column("state", String(16), nullable=False),  # open, contacted, resolved
+    Column("note", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_evaluation_cases_state_due", "state", "due_on"),
 )
 
 # Keys are unique per device forever: the UNIQUE constraint is the guarantee, not a lookup.

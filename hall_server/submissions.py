@@ -115,7 +115,16 @@ def _application(
 def _evaluation(
     ctx: HallContext, conn: Connection, req: EvaluationRequest, device: Device, base_url: str
 ) -> dict:
-    return create_evaluation(conn, req, device_id=device.id, now=ctx.now(), reasons=ctx.reasons)
+    now = ctx.now()
+    return create_evaluation(
+        conn,
+        req,
+        device_id=device.id,
+        now=now,
+        reasons=ctx.reasons,
+        today=ctx.today(now),
+        calendar=ctx.schedule.calendar,
+    )
 
 
 KINDS: dict[str, Kind] = {

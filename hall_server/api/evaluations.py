@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, Literal
 
-from common.wire import EvaluationCreated, EvaluationRequest
-from hall_server import submissions
-from hall_server.api.deps import IdempotencyKey, KioskOrCounter, base_url, get_ctx
+from fastapi import APIRouter, Query, Request, Response
+
+from common.wire import (
+    CaseUpdate,
+    EvaluationCase,
+    EvaluationCases,
+    EvaluationCreated,
+    EvaluationRequest,
+)
+from hall_server import evaluations, submissions
+from hall_server.api.deps import AdminDevice, IdempotencyKey, KioskOrCounter, base_url, get_ctx
 
 router = APIRouter(tags=["evaluations"])
 
@@ -29,3 +37,26 @@ def evaluate(
     )
     response.status_code = status
     return created
+
+
+@router.get("/evaluations/cases", response_model=EvaluationCases)
+def cases(
+    request: Request,
+    device: AdminDevice,
+    state: Annotated[Literal["open", "contacted", "resolved"] | None, Query()] = None,
+) -> dict:
+    """差评 follow-up cases (回访), open and most urgent first (admin)."""
+    ctx = get_ctx(request)
+    with ctx.database.read() as conn:
+        return {"cases": evaluations.list_cases(conn, state, ctx.today())}
+
+
+@router.patch("/evaluations/cases/{case_id}", response_model=EvaluationCase)
+def update_case(case_id: str, body: CaseUpdate, request: Request, device: AdminDevice) -> dict:
+    """Record the follow-up: contacted, resolved (with a note)."""
+    ctx = get_ctx(request)
+    now = ctx.now()
+    with ctx.database.write() as conn:
+        return evaluations.update_case(
+            conn, case_id, state=body.state, note=body.note, now=now, today=ctx.today(now)
+        )
