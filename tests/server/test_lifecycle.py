@@ -451,3 +451,58 @@ def test_a_replayed_day_leaves_events_consistent_with_tickets(hall, kiosk, count
         assert pair in kinds, pair
     assert any(e.to_state == "expired" for e in rows)
     assert timedelta(0) <= max(e.at for e in rows) - min(e.at for e in rows)
+
+
+def test_events_of_a_rolled_back_savepoint_are_dropped(tmp_path, db_url):
+    """A sync batch refuses one record inside its savepoint: that record's events must go
+    with it, the others' stay, and ids stay gapless."""
+    from datetime import UTC, datetime
+
+    from hall_server import eventlog
+    from hall_server.db import Database
+    from hall_server.migrate import upgrade
+    from hall_server.schema import ticket_events
+
+    db = Database(db_url or f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    try:
+        upgrade(db)
+        now = datetime.now(UTC)
+        seen: list[int] = []
+        db.on_events.append(seen.append)
+
+        def record(conn, ticket_id: str) -> None:
+            eventlog.add(
+                conn,
+                ticket_id=ticket_id,
+                from_state=None,
+                to_state="waiting",
+                at=now,
+                service="ZH",
+                actor_kind="system",
+                actor_id=None,
+            )
+
+        with db.write() as conn:
+            record(conn, "kept-1")
+            try:
+                with conn.begin_nested():
+                    record(conn, "dropped")
+                    raise RuntimeError("refused record")
+            except RuntimeError:
+                pass
+            with conn.begin_nested():
+                record(conn, "kept-2")
+        try:
+            with db.write() as conn:
+                record(conn, "rolled-back")
+                raise RuntimeError("whole transaction fails")
+        except RuntimeError:
+            pass
+        with db.write() as conn:
+            record(conn, "kept-3")
+        with db.read() as conn:
+            rows = conn.execute(select(ticket_events).order_by(ticket_events.c.pk)).all()
+        assert [(r.pk, r.ticket_id) for r in rows] == [(1, "kept-1"), (2, "kept-2"), (3, "kept-3")]
+        assert seen == [2, 3]  # one wake-up per committed transaction, with its last id
+    finally:
+        db.dispose()
