@@ -150,8 +150,19 @@ def test_form_not_in_the_forms_dir_is_refused(tmp_path):
 
 
 # --- evaluations -----------------------------------------------------------------------------
+def served(kiosk, counter, service="ZH") -> dict:
+    """A ticket taken, then the next one called, started and finished at counter 01 (the one
+    taken when nobody else waits): a ticket that may be rated."""
+    kiosk.ticket(service)
+    called = counter.post("/queue/counters/01/call-next", {"services": [service]})
+    assert called.status_code == 200, called.text
+    for step in ("start", "finish"):
+        assert counter.post(f"/queue/counters/01/{step}", {}).status_code == 200
+    return called.json()
+
+
 def test_evaluate_a_ticket_and_an_application(kiosk, counter):
-    ticket = kiosk.ticket("ZH").json()
+    ticket = served(kiosk, counter)
     resp = kiosk.post(
         "/evaluations",
         {"subject": ticket["id"], "level": 5, "reasons": ["R5-01", "R5-02"], "comment": "很好"},
@@ -165,8 +176,8 @@ def test_evaluate_a_ticket_and_an_application(kiosk, counter):
     assert resp.status_code == 201
 
 
-def test_evaluation_rules(kiosk):
-    ticket = kiosk.ticket("ZH").json()["id"]
+def test_evaluation_rules(kiosk, counter):
+    ticket = served(kiosk, counter)["id"]
     assert_error(
         kiosk.post("/evaluations", {"subject": ticket, "level": 5, "reasons": ["R1-01"]}),
         422,
@@ -187,10 +198,12 @@ def test_evaluation_rules(kiosk):
             kiosk.post("/evaluations", {"subject": ticket, "level": level}), 422, "E-API-02"
         )
     assert_error(kiosk.post("/evaluations", {"subject": "nothing", "level": 3}), 404, "E-API-01")
+    too_long = {"subject": ticket, "level": 3, "comment": "长" * 501}
+    assert_error(kiosk.post("/evaluations", too_long), 422, "E-API-02")
 
 
-def test_evaluation_is_idempotent(kiosk):
-    ticket = kiosk.ticket("ZH").json()["id"]
+def test_evaluation_is_idempotent(kiosk, counter):
+    ticket = served(kiosk, counter)["id"]
     key = str(uuid.uuid4())
     first = kiosk.post("/evaluations", {"subject": ticket, "level": 4}, key=key)
     again = kiosk.post("/evaluations", {"subject": ticket, "level": 4}, key=key)
@@ -199,6 +212,73 @@ def test_evaluation_is_idempotent(kiosk):
     assert_error(
         kiosk.post("/evaluations", {"subject": ticket, "level": 3}, key=key), 422, "E-API-03"
     )
+
+
+def test_a_ticket_is_rated_only_once_it_was_served_and_only_once(hall, kiosk, counter):
+    waiting = kiosk.ticket("ZH").json()["id"]
+    assert_error(kiosk.post("/evaluations", {"subject": waiting, "level": 5}), 409, "E-EVA-01")
+    ticket = served(kiosk, counter)["id"]
+    assert kiosk.post("/evaluations", {"subject": ticket, "level": 5}).status_code == 201
+    second = kiosk.post("/evaluations", {"subject": ticket, "level": 1})  # a new key: a 2nd try
+    assert_error(second, 409, "E-EVA-02")
+    number = submit(kiosk)["number"]
+    assert kiosk.post("/evaluations", {"subject": number, "level": 4}).status_code == 201
+    assert_error(kiosk.post("/evaluations", {"subject": number, "level": 4}), 409, "E-EVA-02")
+    with hall.database.read() as conn:
+        from sqlalchemy import func, select
+
+        from hall_server.schema import evaluations
+
+        rows = conn.execute(select(evaluations.c.subject, evaluations.c.counter)).all()
+        assert conn.execute(select(func.count()).select_from(evaluations)).scalar_one() == 2
+    assert (ticket, "01") in [tuple(r) for r in rows]  # the counter that served it
+
+
+def test_a_rating_of_what_the_kiosk_issued_offline_reaches_it_by_the_kiosks_key(kiosk, counter):
+    """Offline the kiosk knows a ticket or application only by its own Idempotency-Key; the
+    rating queued with that key as subject resolves to what the key created."""
+    key = str(uuid.uuid4())
+    tag = kiosk.enrolled["tag"]
+    offline = kiosk.ticket("ZH", key=key, offline_number=f"A-{tag}-007")
+    assert offline.status_code == 201, offline.text
+    for step in ("call-next", "start", "finish"):
+        body = {"services": ["ZH"]} if step == "call-next" else {}
+        assert counter.post(f"/queue/counters/01/{step}", body).status_code == 200
+    resp = kiosk.post("/evaluations", {"subject": key, "level": 5})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["subject"] == offline.json()["id"]
+    app_key = str(uuid.uuid4())
+    filed = kiosk.post(
+        "/applications", {"form": "F-TEST-01", "fields": FIELDS, "holder": "h" * 64}, key=app_key
+    )
+    assert filed.status_code == 201, filed.text
+    resp = kiosk.post("/evaluations", {"subject": app_key, "level": 3})
+    assert resp.status_code == 201 and resp.json()["subject"] == filed.json()["number"]
+
+
+def test_bad_ratings_become_follow_up_cases_due_the_next_working_day(hall, kiosk, counter, admin):
+    from datetime import datetime
+
+    from .conftest import HALL_TZ
+
+    hall.clock.set(datetime(2025, 9, 30, 10, 0, tzinfo=HALL_TZ))  # before the National Day week
+    ticket = served(kiosk, counter)["id"]
+    bad = kiosk.post("/evaluations", {"subject": ticket, "level": 2, "reasons": ["R2-01"]})
+    assert bad.status_code == 201, bad.text
+    good = served(kiosk, counter)["id"]
+    assert kiosk.post("/evaluations", {"subject": good, "level": 5}).status_code == 201
+    cases = admin.get("/evaluations/cases").json()["cases"]
+    assert [c["subject"] for c in cases] == [ticket]  # only the bad one
+    case = cases[0]
+    assert case["due_on"] == "2025-10-09" and case["state"] == "open"  # after the holidays
+    assert case["counter"] == "01" and not case["overdue"]
+    done = admin.patch(f"/evaluations/cases/{case['id']}", {"state": "contacted", "note": "已回访"})
+    assert done.status_code == 200 and done.json()["state"] == "contacted"
+    hall.clock.set(datetime(2025, 10, 10, 9, 0, tzinfo=HALL_TZ))
+    assert admin.get("/evaluations/cases").json()["cases"][0]["overdue"] is True
+    assert admin.get("/evaluations/cases", params={"state": "open"}).json()["cases"] == []
+    assert_error(admin.patch("/evaluations/cases/nope", {"state": "resolved"}), 404, "E-EVA-03")
+    assert_error(kiosk.get("/evaluations/cases"), 403, "E-AUTH-02")
 
 
 @pytest.mark.parametrize(
