@@ -199,6 +199,20 @@ OUTSIDE_HOURS = define("E-QUE-20", 8, "The hall is not issuing tickets for this 
 HOLDER_ALREADY_WAITING = define("E-QUE-21", 8, "This ID already has a ticket waiting for this "
                                 "service", "您已有该业务的排队号，请留意叫号",
                                 "One waiting ticket per person and service", http_status=409)
+NOT_BOOKABLE = define("E-QUE-22", 8, "This service takes no bookings", "该业务不支持预约",
+                      "Take a ticket on the day", http_status=409)
+SLOT_UNAVAILABLE = define("E-QUE-23", 8, "No such time slot, or it has passed",
+                          "该时段不可预约", "Pick one of the listed slots", http_status=409)
+SLOT_FULL = define("E-QUE-24", 8, "This time slot is fully booked", "该时段已约满",
+                   "Pick another slot", http_status=409)
+BOOKING_TAKEN = define("E-QUE-25", 8, "This ID already has a booking for this service that "
+                       "day", "您当天已预约该业务", "One booking per person, service and day",
+                       http_status=409)
+CHECKIN_TOO_EARLY = define("E-QUE-26", 8, "Too early to check in for this booking",
+                           "未到签到时间，请稍后再来签到",
+                           "Check in from queue.checkin_early_min before the slot", http_status=409)
+CHECKIN_LATE = define("E-QUE-27", 8, "The booking's check-in time has passed",
+                      "已超过预约签到时间，可现场取普通号", "Take a normal ticket", http_status=409)
 
 # --- hall server data imports (E-IMP) --------------------------------------------------------
 CATALOG_INVALID = define("E-IMP-01", 8, "Catalog file has invalid lines; nothing was imported",

@@ -68,7 +68,7 @@ class Schedule:
             rules, services = {}, {}
         return cls(rules, WorkCalendar.load(config), services)
 
-    def _working_day(self, day: date, rule: Rule) -> bool:
+    def working_day(self, day: date, rule: Rule) -> bool:
         special = self.calendar.exception(day)
         if special is not None:
             return special
@@ -77,7 +77,7 @@ class Schedule:
     def _open_at(self, rule: Rule, moment: datetime) -> bool:
         if rule.always:
             return True
-        if not self._working_day(moment.date(), rule):
+        if not self.working_day(moment.date(), rule):
             return False
         now = moment.time()
         return any(start <= now < end for start, end in rule.periods)
@@ -85,16 +85,20 @@ class Schedule:
     def availability(self, function: str, now: datetime) -> Availability:
         return self._availability(self.rules.get(function), now)
 
+    def service_rule(self, service: str) -> Rule | None:
+        """A queue service's own section, else the `queue` function's rule."""
+        return self.services.get(service, self.rules.get("queue"))
+
     def service_availability(self, service: str, now: datetime) -> Availability:
-        """When one queue service takes tickets: its own section, else the `queue` function."""
-        return self._availability(self.services.get(service, self.rules.get("queue")), now)
+        """When one queue service takes tickets."""
+        return self._availability(self.service_rule(service), now)
 
     def _availability(self, rule: Rule | None, now: datetime) -> Availability:
         if rule is None or self._open_at(rule, now):
             return Availability(True)
         for offset in range(LOOKAHEAD_DAYS):
             day = now.date() + timedelta(days=offset)
-            if not self._working_day(day, rule):
+            if not self.working_day(day, rule):
                 continue
             for start, _end in rule.periods:
                 opening = datetime.combine(day, start, tzinfo=now.tzinfo)

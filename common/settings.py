@@ -72,6 +72,11 @@ class QueueSettings(Section):
                               "longest-waiting normal ticket gets its turn (anti-starvation)")
     events_keepalive_s: float = Field(ge=0.5, le=300, description="Seconds between keep-alive "
                                       "comments on an idle event stream (GET /api/v1/events)")
+    checkin_early_min: int = Field(ge=0, le=240, description="Minutes before a booked slot "
+                                   "from which its check-in is accepted")
+    checkin_late_min: int = Field(ge=0, le=240, description="Minutes after a booked slot's "
+                                  "start until which check-in is accepted (later: a normal "
+                                  "ticket is offered)")
     enforce_hours: bool = Field(description="The hall server refuses online tickets outside "
                                 "the opening hours of schedule.toml (offline-numbered tickets "
                                 "are always accepted: the citizen holds the paper)")

@@ -201,6 +201,47 @@ class TicketRequest(Request):
     offline_number: str | None = Field(default=None, max_length=32)  # number printed offline
 
 
+class BookingRequest(Request):
+    """预约: a time slot of one service on one day, for the holder of an ID card."""
+
+    service: str = Field(min_length=1, max_length=32)
+    date: date
+    slot: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # its start, "09:30"
+    holder: str = Field(min_length=16, max_length=128)  # hall-keyed hash of the ID number
+    name: str = Field(default="", max_length=64)  # stored masked (张*) only
+
+
+class Booking(Reply):
+    code: str
+    service: str
+    date: date
+    slot: str
+    slot_end: str
+    status: str
+    name_masked: str
+
+
+class BookingCancelled(Reply):
+    code: str
+    service: str
+    date: date
+    status: str
+
+
+class Slot(Reply):
+    start: str
+    end: str
+    capacity: int
+    booked: int
+    available: bool
+
+
+class SlotList(Reply):
+    service: str
+    date: date
+    slots: list[Slot]
+
+
 class Ticket(Reply):
     id: str
     number: str

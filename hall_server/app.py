@@ -17,6 +17,7 @@ from common.wire import API_PREFIX
 from hall_server import http_errors
 from hall_server.api import (
     applications,
+    bookings,
     catalog,
     counters,
     evaluations,
@@ -71,6 +72,7 @@ def create_app(ctx: HallContext) -> FastAPI:
         system,
         catalog,
         queue,
+        bookings,
         counters,
         events,
         applications,

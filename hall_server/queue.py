@@ -25,7 +25,8 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,8 @@ from sqlalchemy.exc import IntegrityError
 
 from common.errors import (
     APPOINTMENT_INVALID,
+    CHECKIN_LATE,
+    CHECKIN_TOO_EARLY,
     DAILY_CAP_REACHED,
     HOLDER_ALREADY_WAITING,
     HOLDER_LIMIT_REACHED,
@@ -140,12 +143,36 @@ def _bump_holder(conn: Connection, holder: str, day: date) -> int:
     return conn.execute(stmt, {"holder": holder, "day": day}).scalar_one()
 
 
-def _check_in(conn: Connection, req: TicketRequest, day: date, ticket_id: str) -> None:
+@dataclass(frozen=True)
+class CheckinWindow:
+    """How long before and after a booked slot's start its check-in is accepted."""
+
+    early: timedelta = timedelta(minutes=30)
+    late: timedelta = timedelta(minutes=15)
+
+
+def _check_in(
+    conn: Connection,
+    req: TicketRequest,
+    day: date,
+    ticket_id: str,
+    now: datetime,
+    window: CheckinWindow,
+    zone: ZoneInfo,
+) -> None:
     appt = conn.execute(select(appointments).where(appointments.c.code == req.appointment)).first()
     if appt is None or appt.business_date != day or appt.service != req.service:
         raise KioskError(APPOINTMENT_INVALID)
     if appt.holder and req.holder and appt.holder != req.holder:
         raise KioskError(APPOINTMENT_INVALID, "booked for another person")
+    slot = appt._mapping.get("slot_start")
+    if slot is not None and appt.status == "booked":
+        slot = as_utc(slot)
+        if now < slot - window.early:
+            opens = (slot - window.early).astimezone(zone)
+            raise KioskError(CHECKIN_TOO_EARLY, f"check-in opens at {opens:%H:%M}")
+        if now > slot + window.late:
+            raise KioskError(CHECKIN_LATE, f"the slot began at {slot.astimezone(zone):%H:%M}")
     done = conn.execute(
         update(appointments)
         .where(appointments.c.code == req.appointment, appointments.c.status == "booked")
@@ -185,6 +212,7 @@ def issue_ticket(
     holder_limit: int,
     base_url: str,
     priority_run: int = PRIORITY_RUN,
+    checkin: CheckinWindow = CheckinWindow(),  # noqa: B008 (frozen, shared safely)
 ) -> dict:
     """Issue one ticket inside the caller's write transaction; raises KioskError on a rule."""
     now = clock()
@@ -201,7 +229,7 @@ def issue_ticket(
         raise KioskError(SERVICE_CLOSED, req.service)
     ticket_id = str(uuid.uuid4())
     if req.appointment:
-        _check_in(conn, req, day, ticket_id)
+        _check_in(conn, req, day, ticket_id, now, checkin, zone)
     if req.holder and holder_limit > 0:
         count = _bump_holder(conn, req.holder, day)
         if count > holder_limit:  # offline tickets too (docs/offline-tickets.md)

@@ -100,6 +100,8 @@ queue_services = Table(
     Column("updated_at", TS, nullable=False),
     # places behind the head a requeued no-show (过号) goes back to
     Column("requeue_behind", Integer, nullable=False, server_default="3"),
+    Column("slot_minutes", Integer, nullable=False, server_default="30"),  # bookings (预约)
+    Column("slot_capacity", Integer, nullable=False, server_default="0"),  # 0: not bookable
 )
 
 # Counters (窗口): who serves what stays the services' `counters` lists; this row adds the
@@ -199,11 +201,15 @@ appointments = Table(
     Column("service", String(32), nullable=False),
     Column("business_date", Date, nullable=False),
     Column("holder", String(128)),
-    Column("status", String(16), nullable=False),  # booked, checked_in
+    Column("status", String(16), nullable=False),  # booked, checked_in, cancelled
     Column("ticket_id", String(36)),
     Column("created_at", TS, nullable=False),
+    Column("slot_start", TS),  # NULL: an appointment loaded without a slot (any time that day)
+    Column("name_masked", String(64)),
+    Column("device_id", String(36)),
     # check-in by ID card: a holder's appointments of one business day
     Index("ix_appointments_holder_day", "holder", "business_date"),
+    Index("ix_appointments_slots", "service", "business_date", "slot_start"),
 )
 
 applications = Table(

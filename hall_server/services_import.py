@@ -2,7 +2,8 @@
 
 Keys: code, name, name_en, prefix, category, daily_cap (0 or absent: no cap), open, counters
 (the counters/窗口 that call it), requeue_behind (places behind the head a requeued no-show
-goes back to, default 3); unknown keys are ignored. Optional `[[counter]]` tables describe
+goes back to, default 3), slot_minutes and slot_capacity (bookings, 预约: slot length, default
+30, and bookings per slot, default 0 = not bookable); unknown keys are ignored. Optional `[[counter]]` tables describe
 a counter: code, name, name_en, area (floor), services (the order of its services on the
 counter page; each must name the counter in its `counters` list: those lists stay the source
 of truth for who serves what). Every counter named anywhere becomes a known counter; one no
@@ -43,6 +44,8 @@ class ServiceIn(BaseModel):
     open: bool = True
     counters: list[str] = Field(default_factory=list)
     requeue_behind: int = Field(default=3, ge=0, le=1000)
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    slot_capacity: int = Field(default=0, ge=0, le=1000)
 
 
 COUNTER_CODE = r"^[A-Za-z0-9._-]{1,32}$"
@@ -206,6 +209,8 @@ def apply_services(
             "open": svc.open,
             "counters": json.dumps(svc.counters),
             "requeue_behind": svc.requeue_behind,
+            "slot_minutes": svc.slot_minutes,
+            "slot_capacity": svc.slot_capacity,
             "sort": sort,
             "updated_at": now,
         }

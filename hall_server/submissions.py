@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -26,14 +27,20 @@ from common.errors import (
     VALIDATION,
     KioskError,
 )
-from common.wire import ApplicationRequest, EvaluationRequest, SyncRecord, TicketRequest
-from hall_server import idempotency
+from common.wire import (
+    ApplicationRequest,
+    BookingRequest,
+    EvaluationRequest,
+    SyncRecord,
+    TicketRequest,
+)
+from hall_server import bookings, idempotency
 from hall_server.applications import create_application
 from hall_server.context import HallContext
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
 from hall_server.fleet import TELEMETRY_KINDS
-from hall_server.queue import adopt_offline_number, issue_ticket
+from hall_server.queue import CheckinWindow, adopt_offline_number, issue_ticket
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,10 @@ def _ticket(
         holder_limit=ctx.settings.kiosk.holder_daily_limit,
         base_url=base_url,
         priority_run=ctx.settings.queue.priority_run,
+        checkin=CheckinWindow(
+            early=timedelta(minutes=ctx.settings.queue.checkin_early_min),
+            late=timedelta(minutes=ctx.settings.queue.checkin_late_min),
+        ),
     )
 
 
@@ -129,6 +140,14 @@ def _evaluation(
     )
 
 
+def _booking(
+    ctx: HallContext, conn: Connection, req: BookingRequest, device: Device, base_url: str
+) -> dict:
+    return bookings.book(
+        conn, req, device_id=device.id, schedule=ctx.schedule, zone=ctx.zone, now=ctx.now()
+    )
+
+
 KINDS: dict[str, Kind] = {
     "ticket": Kind("ticket", TicketRequest, frozenset({"kiosk", "admin"}), _ticket, _ticket_amend),
     "application": Kind(
@@ -137,6 +156,7 @@ KINDS: dict[str, Kind] = {
     "evaluation": Kind(
         "evaluation", EvaluationRequest, frozenset({"kiosk", "counter", "admin"}), _evaluation
     ),
+    "booking": Kind("booking", BookingRequest, frozenset({"kiosk", "admin"}), _booking),
 }
 
 

@@ -327,6 +327,9 @@ class Api:
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.session.get(self._url(path), headers=self._headers(), timeout=30, **kw)
 
+    def delete(self, path: str, **kw: Any) -> requests.Response:
+        return self.session.delete(self._url(path), headers=self._headers(), timeout=30, **kw)
+
     def post(self, path: str, json: Any = None, key: Any = _FRESH, **kw: Any) -> requests.Response:
         return self.session.post(
             self._url(path), json=json, headers=self._headers(key), timeout=60, **kw

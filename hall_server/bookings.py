@@ -1,0 +1,194 @@
+"""预约: bookings made ahead (slots, book, cancel), checked in on the day at a kiosk.
+
+A bookable service has `slot_capacity` > 0 in the queue services file; its slots are
+`slot_minutes` long and lie inside the service's opening hours on working days (the same
+schedule and calendar as ticket issue: common/schedule.py). A booking keeps the holder hash and
+a masked name (张*), never the ID number or the full name; one booking per person, service and
+day. Check-in is `POST /queue/tickets` with the booking's code, accepted from
+`queue.checkin_early_min` before the slot to `queue.checkin_late_min` after it (queue.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from common.errors import (
+    APPOINTMENT_INVALID,
+    BOOKING_TAKEN,
+    NOT_BOOKABLE,
+    SLOT_FULL,
+    SLOT_UNAVAILABLE,
+    KioskError,
+)
+from common.redact import mask_name
+from common.schedule import Schedule
+from common.wire import BookingRequest
+from hall_server.clock import as_utc
+from hall_server.queue import service_row
+from hall_server.schema import appointments
+
+log = logging.getLogger(__name__)
+
+BOOKABLE_DAYS = 30  # how far ahead a slot can be booked
+BOOKED, CHECKED_IN, CANCELLED = "booked", "checked_in", "cancelled"
+OFFICE_HOURS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+
+def day_slots(schedule: Schedule, service: Any, day: date, zone: Any) -> list[Slot]:
+    """The slots of one day: each opening period of the service cut into slot_minutes. A
+    service open around the clock is booked within office hours on working days."""
+    rule = schedule.service_rule(service.code)
+    if rule is None or rule.always:
+        working = schedule.calendar.is_working_day(day)
+        periods: tuple[tuple[time, time], ...] = OFFICE_HOURS
+    else:
+        working, periods = schedule.working_day(day, rule), rule.periods
+    if not working:
+        return []
+    step = timedelta(minutes=service.slot_minutes)
+    slots = []
+    for start, end in periods:
+        at = datetime.combine(day, start, tzinfo=zone)
+        stop = datetime.combine(day, end, tzinfo=zone)
+        while at + step <= stop:
+            slots.append(Slot(at, at + step))
+            at += step
+    return slots
+
+
+def _booked_counts(conn: Connection, service: str, day: date) -> dict[float, int]:
+    """Live bookings per slot, keyed by the slot's POSIX time (SQLite hands back naive UTC,
+    PostgreSQL aware datetimes: as_utc makes them one)."""
+    a = appointments.c
+    rows = conn.execute(
+        select(a.slot_start, func.count())
+        .where(a.service == service, a.business_date == day, a.status != CANCELLED)
+        .group_by(a.slot_start)
+    )
+    return {as_utc(row[0]).timestamp(): int(row[1]) for row in rows if row[0] is not None}
+
+
+def list_slots(
+    conn: Connection, *, service: str, day: date, schedule: Schedule, zone: Any, now: datetime
+) -> dict:
+    row = service_row(conn, service)
+    if not row.slot_capacity:
+        raise KioskError(NOT_BOOKABLE, service)
+    counts = _booked_counts(conn, service, day)
+    out = []
+    for slot in day_slots(schedule, row, day, zone):
+        booked = counts.get(slot.start.timestamp(), 0)
+        out.append(
+            {
+                "start": slot.start.strftime("%H:%M"),
+                "end": slot.end.strftime("%H:%M"),
+                "capacity": row.slot_capacity,
+                "booked": booked,
+                "available": slot.start > now and booked < row.slot_capacity,
+            }
+        )
+    return {"service": service, "date": day.isoformat(), "slots": out}
+
+
+def book(
+    conn: Connection,
+    req: BookingRequest,
+    *,
+    device_id: str,
+    schedule: Schedule,
+    zone: Any,
+    now: datetime,
+) -> dict:
+    """One booking inside the caller's write transaction; raises KioskError on a rule."""
+    row = service_row(conn, req.service)
+    if not row.slot_capacity:
+        raise KioskError(NOT_BOOKABLE, req.service)
+    today = now.astimezone(zone).date()
+    if not today <= req.date <= today + timedelta(days=BOOKABLE_DAYS):
+        raise KioskError(SLOT_UNAVAILABLE, f"{req.date}: book today up to {BOOKABLE_DAYS} days on")
+    slots = day_slots(schedule, row, req.date, zone)
+    slot = next((s for s in slots if s.start.strftime("%H:%M") == req.slot), None)
+    if slot is None or slot.start <= now:
+        raise KioskError(SLOT_UNAVAILABLE, f"{req.date} {req.slot}")
+    a = appointments.c
+    mine = conn.execute(
+        select(a.code).where(
+            a.holder == req.holder,
+            a.service == req.service,
+            a.business_date == req.date,
+            a.status != CANCELLED,
+        )
+    ).first()
+    if mine is not None:
+        raise KioskError(BOOKING_TAKEN, f"{req.service} {req.date}")
+    booked = _booked_counts(conn, req.service, req.date).get(slot.start.timestamp(), 0)
+    if booked >= row.slot_capacity:
+        raise KioskError(SLOT_FULL, f"{req.date} {req.slot}")
+    code = _insert(conn, req, slot, device_id=device_id, now=now)
+    log.info("booking %s for %s %s %s", code, req.service, req.date, req.slot)
+    return _booking(code, req.service, req.date, slot, BOOKED, mask_name(req.name))
+
+
+def _insert(
+    conn: Connection, req: BookingRequest, slot: Slot, *, device_id: str, now: datetime
+) -> str:
+    for _ in range(20):  # 6 digits: a collision is rare, and then another code is drawn
+        code = f"{secrets.randbelow(900_000) + 100_000}"
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    appointments.insert().values(
+                        code=code,
+                        service=req.service,
+                        business_date=req.date,
+                        holder=req.holder,
+                        status=BOOKED,
+                        created_at=now,
+                        slot_start=slot.start.astimezone(UTC),
+                        name_masked=mask_name(req.name),
+                        device_id=device_id,
+                    )
+                )
+            return code
+        except IntegrityError:
+            continue
+    raise RuntimeError("no free booking code after 20 draws")
+
+
+def _booking(code: str, service: str, day: date, slot: Slot, status: str, name: str) -> dict:
+    return {
+        "code": code,
+        "service": service,
+        "date": day.isoformat(),
+        "slot": slot.start.strftime("%H:%M"),
+        "slot_end": slot.end.strftime("%H:%M"),
+        "status": status,
+        "name_masked": name,
+    }
+
+
+def cancel(conn: Connection, code: str, holder: str | None) -> dict:
+    """Cancel a booking not yet checked in; a kiosk names the holder (the card on the reader)."""
+    a = appointments.c
+    row = conn.execute(select(appointments).where(a.code == code).with_for_update()).first()
+    if row is None or row.status != BOOKED or (holder is not None and row.holder != holder):
+        raise KioskError(APPOINTMENT_INVALID, "no such booking to cancel")
+    conn.execute(update(appointments).where(a.code == code).values(status=CANCELLED))
+    log.info("booking %s cancelled", code)
+    return {
+        "code": code, "service": row.service, "date": row.business_date.isoformat(),
+        "status": CANCELLED,
+    }
