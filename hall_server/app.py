@@ -16,6 +16,7 @@ from common import __version__
 from common.wire import API_PREFIX
 from hall_server import http_errors
 from hall_server.api import applications, catalog, evaluations, fleet, public, queue, sync, system
+from hall_server.api import display as display_api  # own line: other branches edit the one above
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
@@ -60,4 +61,6 @@ def create_app(ctx: HallContext) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(public.router)
     app.include_router(fleet.pages)  # /admin/devices
+    app.include_router(display_api.router, prefix=API_PREFIX)  # display state, call audio
+    app.include_router(display_api.pages)  # /display
     return app

@@ -29,6 +29,7 @@ class HallContext:
     version: str
     reasons_path: Path | None = None
     forms_dir: Path | None = None
+    data_dir: Path | None = None  # the server's own files (call audio cache); set by runner
     zone: ZoneInfo = field(init=False)
     reasons: dict[str, int] | None = field(init=False)
     lookup_limit: SlidingWindow = field(init=False)

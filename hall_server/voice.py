@@ -1,0 +1,221 @@
+"""Voice calling (语音叫号): the Mandarin call phrase and its audio, made on the hall server.
+
+"请 A012 号 到 13 号窗口办理" is spoken by espeak-ng's `cmn` voice, the kiosk's voice too: it
+needs no internet and no licensed recordings, makes a phrase in ~60 ms (FIELD_NOTES §7), and
+reads any number or counter name. Clips joined per syllable would sound more natural only with
+a professional recording per syllable, which a hall does not have; badly joined clips sound
+worse than a steady synthetic voice (docs/counter.md, "Voice").
+
+A call's audio has a deterministic URL computed from the ticket number and the counter
+(`audio_url`), so the event writer needs no change: the stream adds the URL to every call it
+delivers (`enrich_event`), and the WAV is made lazily on its first GET and cached on disk in
+the server's data dir (bounded: the least recently used files go first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.errors import NOT_FOUND, VOICE_FAILED, VOICE_UNAVAILABLE, KioskError
+
+log = logging.getLogger(__name__)
+
+DIGITS = "零一二三四五六七八九"
+_UNITS = ((1000, "千"), (100, "百"), (10, "十"))
+_PART = re.compile(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+")
+_ID = r"[A-Za-z0-9][A-Za-z0-9-]{0,23}"
+KEY = re.compile(rf"^({_ID})_({_ID})$")  # <number>_<counter>: A012_13, A-K3-017_C2
+AUDIO_PATH = "/api/v1/audio"
+SYNTH_TIMEOUT = 10.0  # seconds; a phrase takes ~0.1 s
+READINGS = ("digits", "value")
+
+
+def chinese_value(n: int) -> str:
+    """An integer 0…99,999,999 read as a value: 12 → 十二, 105 → 一百零五, 1010 → 一千零一十."""
+    if n < 0 or n >= 10**8:
+        raise ValueError(f"{n} out of range")
+    if n >= 10**4:
+        high, low = divmod(n, 10**4)
+        rest = _below_10k(low, leading=False) if low else ""
+        joint = "零" if 0 < low < 1000 else ""
+        return f"{_below_10k(high, leading=True)}万{joint}{rest}"
+    return _below_10k(n, leading=True)
+
+
+def _below_10k(n: int, *, leading: bool) -> str:
+    if n == 0:
+        return "零"
+    out, zero = [], False
+    for unit, name in _UNITS:
+        digit, n = divmod(n, unit)
+        if digit:
+            if zero:
+                out.append("零")
+            # 十二, not 一十二, at the start of a number; 一百一十二 inside one
+            out.append(name if (unit == 10 and digit == 1 and not out and leading) else
+                       DIGITS[digit] + name)
+            zero = False
+        elif out:
+            zero = True
+    if n:
+        if zero:
+            out.append("零")
+        out.append(DIGITS[n])
+    return "".join(out)
+
+
+def spoken_number(number: str, reading: str = "digits") -> str:
+    """A ticket number as spoken: letters one by one, digit runs per `reading` (digits:
+    A012 → "A 零一二"; value: A012 → "A 十二"), separators as a pause."""
+    if reading not in READINGS:
+        raise ValueError(f"reading must be one of {READINGS}")
+    words = []
+    for part in _PART.findall(number):
+        if part.isascii() and part.isalpha():
+            words.extend(part.upper())
+        elif part.isdigit():
+            words.append(chinese_value(int(part)) if reading == "value" else
+                         "".join(DIGITS[int(c)] for c in part))
+    return " ".join(words)
+
+
+def spoken_counter(counter: str, name: str | None = None) -> str:
+    """Where to go: counter 13 → "十三 号窗口"; a display name ("综合受理 3号窗口") is read as
+    written, its digit runs as values (a counter is "thirteen", not "one three")."""
+    text = name.strip() if name and name.strip() and name.strip() != counter else ""
+    if not text:
+        if counter.isdigit():
+            return f"{chinese_value(int(counter))} 号窗口"
+        text = f"{counter} 号窗口"
+    spoken = re.sub(r"[0-9]+", lambda m: f" {chinese_value(int(m.group()))} ", text)
+    return re.sub(r"\s+", " ", spoken).strip()
+
+
+def phrase(number: str, counter: str, *, counter_name: str | None = None,
+           reading: str = "digits") -> str:
+    """The call as spoken: "请 A 零一二 号 到 十三 号窗口 办理"."""
+    return f"请 {spoken_number(number, reading)} 号 到 {spoken_counter(counter, counter_name)} 办理"
+
+
+def display_text(number: str, counter: str, counter_name: str | None = None) -> str:
+    """The call as shown: "A012 → 13号窗口"."""
+    where = counter_name if counter_name else (f"{counter}号窗口" if counter.isdigit() else counter)
+    return f"{number} → {where}"
+
+
+def audio_key(number: str, counter: str) -> str | None:
+    """`<number>_<counter>`, or None when either has characters a key cannot carry."""
+    key = f"{number}_{counter}"
+    return key if KEY.match(key) else None
+
+
+def audio_url(number: str, counter: str) -> str | None:
+    key = audio_key(number, counter)
+    return f"{AUDIO_PATH}/{key}.wav" if key else None
+
+
+def parse_key(key: str) -> tuple[str, str]:
+    """(number, counter) of a key; a malformed key is NOT_FOUND (it can name no file)."""
+    match = KEY.match(key)
+    if match is None:
+        raise KioskError(NOT_FOUND, "no such audio (key is <number>_<counter>)")
+    return match.group(1), match.group(2)
+
+
+@dataclass
+class Announcer:
+    """Makes and caches call WAVs in `cache_dir`. Thread-safe; one synthesis at a time (each is
+    short, and the hall server shares two cores with everything else)."""
+
+    cache_dir: Path
+    reading: str = "digits"
+    rate: int = 150
+    max_files: int = 2000
+    voice: str = "cmn"
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._binary: str | None = shutil.which("espeak-ng") or shutil.which("espeak")
+        self._warned = False
+        self._count: int | None = None
+
+    @property
+    def available(self) -> bool:
+        if self._binary is None and not self._warned:
+            self._warned = True
+            log.warning("espeak-ng not found (apt install espeak-ng): calls are shown, not spoken")
+        return self._binary is not None
+
+    def event_audio_url(self, number: str | None, counter: str | None) -> str | None:
+        if not number or not counter or not self.available:
+            return None
+        url = audio_url(number, counter)
+        if url is None:
+            log.info("no audio for call %s at counter %s: not a plain number", number, counter)
+        return url
+
+    def path_for(self, text: str) -> Path:
+        digest = hashlib.sha256(f"{self.voice}|{self.rate}|{text}".encode()).hexdigest()[:32]
+        return self.cache_dir / f"{digest}.wav"
+
+    def wav(self, number: str, counter: str, *, counter_name: str | None = None) -> Path:
+        """The WAV of this call, made on first use. Raises VOICE_UNAVAILABLE / VOICE_FAILED."""
+        text = phrase(number, counter, counter_name=counter_name, reading=self.reading)
+        path = self.path_for(text)
+        if path.exists():
+            os.utime(path)  # least recently *used* goes first when the cache is full
+            return path
+        if not self.available:
+            raise KioskError(VOICE_UNAVAILABLE, "espeak-ng not found on the hall server")
+        with self._lock:
+            if not path.exists():
+                self._synthesise(text, path)
+                self._prune()
+        return path
+
+    def _synthesise(self, text: str, path: Path) -> None:
+        self.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+        cmd = [self._binary or "espeak-ng", "-v", self.voice, "-s", str(self.rate),
+               "-w", str(tmp), "--stdin"]
+        try:
+            done = subprocess.run(cmd, input=text.encode(), capture_output=True,
+                                  timeout=SYNTH_TIMEOUT, check=False)
+            if done.returncode != 0 or not tmp.exists() or tmp.stat().st_size < 1000:
+                err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+                raise KioskError(VOICE_FAILED, f"espeak-ng exit {done.returncode}: "
+                                 f"{err[-1][:200] if err else 'no audio written'}")
+            os.replace(tmp, path)
+        except subprocess.TimeoutExpired:
+            raise KioskError(VOICE_FAILED, f"espeak-ng took over {SYNTH_TIMEOUT:.0f} s") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        log.info("call audio made: %s", path.name)
+        if self._count is not None:
+            self._count += 1
+
+    def _prune(self) -> None:
+        """Keep at most max_files WAVs; counting the folder only when it may be over."""
+        if self._count is not None and self._count <= self.max_files:
+            return
+        files = sorted(self.cache_dir.glob("*.wav"), key=_mtime)
+        excess = len(files) - self.max_files
+        for old in files[:max(excess, 0)]:
+            old.unlink(missing_ok=True)
+        self._count = min(len(files), self.max_files)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # pruned meanwhile by another server process
+        return 0.0
