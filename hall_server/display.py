@@ -154,6 +154,8 @@ def waiting_by_service(conn: Connection, scope: Scope, day: date) -> list[dict[s
             "open": bool(r.open),
             "waiting": int(counts.get(r.code, 0)),
         })
+    # the longest queues first: the strip has room for a dozen, and empty ones matter least
+    out.sort(key=lambda s: (not s["open"], -s["waiting"]))
     return out
 
 

@@ -38,6 +38,7 @@
     const call = state.calls[0];
     $("latest-number").textContent = call ? call.number : "";
     $("latest-where").textContent = call ? where(call) : "";
+    $("latest").classList.toggle("empty", !call);
     $("latest-hint").textContent = call ? "到窗口办理 · Please go to the counter" : "暂无叫号 · No calls yet";
     if (flash) {
       const box = $("latest");
