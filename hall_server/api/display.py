@@ -21,6 +21,7 @@ from hall_server.voice import AUDIO_PATH, Announcer, parse_key
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 ASSETS = {"display.js": "text/javascript", "display.css": "text/css"}
+LIVE_ASSETS = {"ticket.js": ("ticket_live.js", "text/javascript")}  # /live/…: other pages
 AUDIO_DIR = "call-audio"
 
 pages = APIRouter(tags=["display"])  # /display…
@@ -119,6 +120,15 @@ def display_asset(name: str) -> Response:
         raise KioskError(NOT_FOUND, "no such display file")
     return Response(_asset(name), media_type=ASSETS[name],
                     headers={"Cache-Control": "no-cache"})
+
+
+@pages.get("/live/{name}", include_in_schema=False)
+def live_asset(name: str) -> Response:
+    """Scripts that make other pages live (the public ticket page)."""
+    if name not in LIVE_ASSETS:
+        raise KioskError(NOT_FOUND, "no such file")
+    file, media_type = LIVE_ASSETS[name]
+    return Response(_asset(file), media_type=media_type, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/display/state")

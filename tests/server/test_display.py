@@ -1,0 +1,105 @@
+"""The call display's server side over real HTTP: its page and scope messages, its JSON
+state, the call audio route and the live script of the public ticket page."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import wave
+
+import pytest
+import requests
+
+from tests.support.server import Api
+
+needs_espeak = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng not installed (./dev installs it)"
+)
+
+
+def _wav_seconds(data: bytes) -> float:
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_display_state_lists_calls_with_audio_and_waiting(hall, kiosk: Api, counter: Api,
+                                                         public: Api) -> None:
+    for _ in range(3):
+        assert kiosk.ticket("ZH").status_code == 201
+    assert kiosk.ticket("GJJ").status_code == 201
+    assert counter.post("/queue/counters/01/call-next").json()["number"] == "A001"
+    assert counter.post("/queue/counters/05/call-next").json()["number"] == "D001"
+
+    state = public.get("/display/state").json()
+    assert state["hall"]
+    assert [c["number"] for c in state["calls"]] == ["D001", "A001"]
+    latest = state["calls"][0]
+    assert latest["counter"] == "05" and latest["text"] == "D001 → 05号窗口"
+    if shutil.which("espeak-ng"):
+        assert latest["audio_url"] == "/api/v1/audio/D001_05.wav"
+    waiting = {s["code"]: s["waiting"] for s in state["services"]}
+    assert waiting["ZH"] == 2 and waiting["GJJ"] == 0
+
+    # a display for counters 01,02 sees only their calls and the services they call
+    scoped = public.get("/display/state", params={"counters": "01,02"}).json()
+    assert [c["number"] for c in scoped["calls"]] == ["A001"]
+    assert "GJJ" not in {s["code"] for s in scoped["services"]}
+    assert scoped["scope"]["message"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"area": "9F"}, "9F"),
+        ({"counters": "77,88"}, "未知窗口"),
+        ({"counters": ",,,"}, "窗口列表无效"),
+        ({"area": "2F", "counters": "01"}, "显示范围无效"),
+    ],
+)
+def test_a_bad_scope_is_an_empty_display_with_a_message(hall, params, needle) -> None:
+    page = requests.get(f"{hall.url}/display", params=params, timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert needle in page.text
+    assert 'id="message" hidden' not in page.text
+
+
+def test_display_page_is_self_contained_and_escapes_its_url(hall) -> None:
+    page = requests.get(f"{hall.url}/display", params={"area": "</script><b>x"}, timeout=10)
+    assert page.status_code == 200
+    assert "</script><b>" not in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # no external asset
+    for asset, kind in (("display.js", "javascript"), ("display.css", "css")):
+        got = requests.get(f"{hall.url}/display/{asset}", timeout=10)
+        assert got.status_code == 200 and kind in got.headers["content-type"]
+    missing = requests.get(f"{hall.url}/display/secret.py", timeout=10)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "E-API-01"
+
+
+@needs_espeak
+def test_call_audio_is_a_wav_made_once_and_cached(hall, public: Api) -> None:
+    first = requests.get(f"{hall.url}/api/v1/audio/A012_13.wav", timeout=30)
+    assert first.status_code == 200 and first.headers["content-type"] == "audio/wav"
+    assert _wav_seconds(first.content) > 1.0
+    cache = hall.ctx.data_dir / "call-audio"
+    assert len(list(cache.glob("*.wav"))) == 1
+    again = requests.get(f"{hall.url}/api/v1/audio/A012_13.wav", timeout=30)
+    assert again.content == first.content
+    assert len(list(cache.glob("*.wav"))) == 1
+
+
+@pytest.mark.parametrize(
+    "key", ["..%2F..%2Fetc%2Fpasswd", "A012", "A012_13_1", "A012_%E7%AA%97", "_13", "A012_.."]
+)
+def test_a_bad_audio_key_is_404_in_the_error_shape(hall, key: str) -> None:
+    got = requests.get(f"{hall.url}/api/v1/audio/{key}.wav", timeout=10)
+    assert got.status_code == 404
+    assert got.json()["error"]["code"] == "E-API-01"
+
+
+def test_ticket_page_loads_its_live_script(hall, kiosk: Api) -> None:
+    ticket = kiosk.ticket("ZH").json()
+    page = requests.get(ticket["url"], timeout=10)
+    assert page.status_code == 200
+    assert f'data-ticket="{ticket["id"]}"' in page.text and 'src="/live/ticket.js"' in page.text
+    script = requests.get(f"{hall.url}/live/ticket.js", timeout=10)
+    assert script.status_code == 200 and "EventSource" in script.text
