@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from common.errors import VALIDATION, KioskError
 from hall_server.clock import iso_utc
-from hall_server.schema import queue_services, tickets
+from hall_server.schema import hall_counters, queue_services, tickets
 from hall_server.voice import Announcer, display_text
 
 _COUNTER_LIST = re.compile(r"^[^,]{1,32}(,[^,]{1,32}){0,63}$")
@@ -49,13 +49,13 @@ class Scope:
 
 
 def counter_directory(conn: Connection) -> dict[str, Counter]:
-    """Every counter the hall knows, with its display name and area: the queue services
-    file's `counters` lists (the source of truth for who serves what)."""
-    out: dict[str, Counter] = {}
-    for (listed,) in conn.execute(select(queue_services.c.counters)):
-        for counter in json.loads(listed or "[]"):
-            out.setdefault(str(counter), Counter(str(counter), str(counter)))
-    return out
+    """Every configured counter with its display name and area (the queue services file's
+    `[[counter]]` tables and `counters` lists, imported into hall_counters)."""
+    c = hall_counters.c
+    rows = conn.execute(
+        select(c.code, c.name, c.area).where(c.configured.is_(True)).order_by(c.sort, c.code)
+    )
+    return {r.code: Counter(r.code, r.name or r.code, r.area or None) for r in rows}
 
 
 def resolve_scope(conn: Connection, *, area: str | None, counters: str | None) -> Scope:

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 DIGITS = "零一二三四五六七八九"
 _UNITS = ((1000, "千"), (100, "百"), (10, "十"))
 _PART = re.compile(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+")
-_ID = r"[A-Za-z0-9][A-Za-z0-9-]{0,23}"
-KEY = re.compile(rf"^({_ID})_({_ID})$")  # <number>_<counter>: A012_13, A-K3-017_C2
+# <number>_<counter>: A012_13, A-K3-017_C2.1 (numbers never hold "_"; counter codes are
+# those of the queue services file). The key only selects a phrase: no file is named by it.
+KEY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]{0,31})_([A-Za-z0-9._-]{1,32})$")
 AUDIO_PATH = "/api/v1/audio"
 SYNTH_TIMEOUT = 10.0  # seconds; a phrase takes ~0.1 s
 READINGS = ("digits", "value")

@@ -145,23 +145,22 @@ def display_state(request: Request, area: AreaQuery = None, counters: CountersQu
 )
 def call_audio(key: str, request: Request):
     """The spoken call `<number>_<counter>` ("请 A 零一二 号 到 十三 号窗口 办理"), made on the
-    first request and cached. 404 for a malformed key; 503 E-VOI-01 without espeak-ng."""
+    first request and cached. 404 for a malformed key or an unknown counter; 503 E-VOI-01
+    without espeak-ng."""
     ctx = get_ctx(request)
     number, counter = parse_key(key)
+    with ctx.database.read() as conn:
+        found = display.counter_directory(conn).get(counter)
+    if found is None:  # only the hall's own counters: nobody fills the cache with others
+        raise KioskError(NOT_FOUND, "no such counter")
     try:
-        path = announcer(ctx).wav(number, counter, counter_name=_counter_name(ctx, counter))
+        path = announcer(ctx).wav(number, counter, counter_name=found.name)
     except KioskError as exc:
         if exc.error in (VOICE_UNAVAILABLE, VOICE_FAILED):
             return error_response(exc, 503)
         raise
     return FileResponse(path, media_type="audio/wav",
                         headers={"Cache-Control": "public, max-age=86400"})
-
-
-def _counter_name(ctx: HallContext, counter: str) -> str | None:
-    with ctx.database.read() as conn:
-        found = display.counter_directory(conn).get(counter)
-    return found.name if found and found.name != counter else None
 
 
 __all__ = ["AUDIO_PATH", "enrich_event", "pages", "router"]

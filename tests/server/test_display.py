@@ -77,18 +77,18 @@ def test_display_page_is_self_contained_and_escapes_its_url(hall) -> None:
 
 @needs_espeak
 def test_call_audio_is_a_wav_made_once_and_cached(hall, public: Api) -> None:
-    first = requests.get(f"{hall.url}/api/v1/audio/A012_13.wav", timeout=30)
+    first = requests.get(f"{hall.url}/api/v1/audio/A012_05.wav", timeout=30)
     assert first.status_code == 200 and first.headers["content-type"] == "audio/wav"
     assert _wav_seconds(first.content) > 1.0
     cache = hall.ctx.data_dir / "call-audio"
     assert len(list(cache.glob("*.wav"))) == 1
-    again = requests.get(f"{hall.url}/api/v1/audio/A012_13.wav", timeout=30)
+    again = requests.get(f"{hall.url}/api/v1/audio/A012_05.wav", timeout=30)
     assert again.content == first.content
     assert len(list(cache.glob("*.wav"))) == 1
 
 
 @pytest.mark.parametrize(
-    "key", ["..%2F..%2Fetc%2Fpasswd", "A012", "A012_13_1", "A012_%E7%AA%97", "_13", "A012_.."]
+    "key", ["..%2F..%2Fetc%2Fpasswd", "A012", "A012_%2F13", "A012_%E7%AA%97", "_13", "%2E%2E_1", "A012_13"]
 )
 def test_a_bad_audio_key_is_404_in_the_error_shape(hall, key: str) -> None:
     got = requests.get(f"{hall.url}/api/v1/audio/{key}.wav", timeout=10)
