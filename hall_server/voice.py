@@ -14,6 +14,7 @@ the server's data dir (bounded: the least recently used files go first).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -24,6 +25,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from common.errors import NOT_FOUND, VOICE_FAILED, VOICE_UNAVAILABLE, KioskError
 
@@ -124,6 +126,25 @@ def audio_url(number: str, counter: str) -> str | None:
     return f"{AUDIO_PATH}/{key}.wav" if key else None
 
 
+@functools.cache
+def espeak_binary() -> str | None:
+    """espeak-ng's path, looked up once; its absence is logged once (calls stay visible)."""
+    found = shutil.which("espeak-ng") or shutil.which("espeak")
+    if found is None:
+        log.warning("espeak-ng not found (apt install espeak-ng): calls are shown, not spoken")
+    return found
+
+
+def with_audio_url(event: dict[str, Any]) -> dict[str, Any]:
+    """A ticket event as delivered to pages: a call (`to` "called", a recall too) gains its
+    `audio_url`, computed from number and counter (the WAV is made on its first GET)."""
+    if event.get("to") != "called" or "audio_url" in event or espeak_binary() is None:
+        return event
+    number, counter = event.get("number"), event.get("counter")
+    url = audio_url(str(number), str(counter)) if number and counter else None
+    return {**event, "audio_url": url} if url else event
+
+
 def parse_key(key: str) -> tuple[str, str]:
     """(number, counter) of a key; a malformed key is NOT_FOUND (it can name no file)."""
     match = KEY.match(key)
@@ -145,15 +166,11 @@ class Announcer:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._binary: str | None = shutil.which("espeak-ng") or shutil.which("espeak")
-        self._warned = False
+        self._binary: str | None = espeak_binary()
         self._count: int | None = None
 
     @property
     def available(self) -> bool:
-        if self._binary is None and not self._warned:
-            self._warned = True
-            log.warning("espeak-ng not found (apt install espeak-ng): calls are shown, not spoken")
         return self._binary is not None
 
     def event_audio_url(self, number: str | None, counter: str | None) -> str | None:

@@ -17,7 +17,7 @@ from hall_server import display
 from hall_server.api.deps import get_ctx
 from hall_server.context import HallContext
 from hall_server.http_errors import error_response
-from hall_server.voice import AUDIO_PATH, Announcer, parse_key
+from hall_server.voice import Announcer, parse_key
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 ASSETS = {"display.js": "text/javascript", "display.css": "text/css"}
@@ -59,16 +59,6 @@ def announcer(ctx: HallContext) -> Announcer:
         )
         ctx._announcer = found  # type: ignore[attr-defined]
     return found
-
-
-def enrich_event(ctx: HallContext, event: dict[str, Any]) -> dict[str, Any]:
-    """A ticket event as delivered to pages: a call (to == "called", a recall too) gains its
-    `audio_url`, computed from number and counter (the WAV is made on its first GET)."""
-    if event.get("to") == "called" and "audio_url" not in event:
-        url = announcer(ctx).event_audio_url(event.get("number"), event.get("counter"))
-        if url:
-            event = {**event, "audio_url": url}
-    return event
 
 
 def _state(ctx: HallContext, area: str | None, counters: str | None) -> dict[str, Any]:
@@ -162,5 +152,3 @@ def call_audio(key: str, request: Request):
     return FileResponse(path, media_type="audio/wav",
                         headers={"Cache-Control": "public, max-age=86400"})
 
-
-__all__ = ["AUDIO_PATH", "enrich_event", "pages", "router"]

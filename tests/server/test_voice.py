@@ -18,6 +18,7 @@ from hall_server.voice import (
     phrase,
     spoken_counter,
     spoken_number,
+    with_audio_url,
 )
 
 
@@ -104,3 +105,15 @@ def test_without_espeak_calls_get_no_audio_url(tmp_path) -> None:
     with pytest.raises(KioskError) as err:
         announcer.wav("A012", "13")
     assert err.value.code == "E-VOI-01"
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed (./dev)")
+def test_call_events_gain_an_audio_url_other_events_do_not() -> None:
+    call = {"id": 7, "number": "A012", "counter": "13", "from": "waiting", "to": "called"}
+    assert with_audio_url(call)["audio_url"] == "/api/v1/audio/A012_13.wav"
+    recall = {**call, "from": "called"}
+    assert with_audio_url(recall)["audio_url"] == "/api/v1/audio/A012_13.wav"
+    served = {**call, "from": "serving", "to": "served"}
+    assert "audio_url" not in with_audio_url(served)
+    odd = {**call, "counter": "窗口"}
+    assert "audio_url" not in with_audio_url(odd)
