@@ -8,6 +8,7 @@
   let state = JSON.parse(document.getElementById("state").textContent);
   const $ = (id) => document.getElementById(id);
   const RETRY_MS = 2000, REFRESH_MS = 10000, GAP_MS = 700, PLAY_LIMIT_MS = 20000;
+  // what was shown and spoken, for whoever checks the display (the browser tests)
   const log = (window.displayLog = { calls: [], played: [], opened: 0, errors: 0 });
   let lastId = null, source = null, retryTimer = null, refreshTimer = null, connected = false;
 
@@ -94,11 +95,16 @@
   function playOnce(url) {
     return new Promise((resolve) => {
       const audio = new Audio(url);
-      const done = () => { clearTimeout(limit); resolve(); };
+      const entry = { url: url, start: performance.now(), end: null, ok: false };
+      const done = () => {
+        clearTimeout(limit);
+        if (entry.end === null) { entry.end = performance.now(); log.played.push(entry); }
+        resolve();
+      };
       const limit = setTimeout(done, PLAY_LIMIT_MS);
-      audio.onended = done;
+      audio.onended = () => { entry.ok = true; done(); };
       audio.onerror = done;
-      audio.play().then(() => log.played.push(url), done);
+      audio.play().catch(done); // refused autoplay: the call stays on screen
     });
   }
   async function speak() {
