@@ -103,3 +103,17 @@ def test_ticket_page_loads_its_live_script(hall, kiosk: Api) -> None:
     assert f'data-ticket="{ticket["id"]}"' in page.text and 'src="/live/ticket.js"' in page.text
     script = requests.get(f"{hall.url}/live/ticket.js", timeout=10)
     assert script.status_code == 200 and "EventSource" in script.text
+
+
+def test_cancelled_and_past_day_tickets_are_never_called(hall, kiosk: Api, counter: Api) -> None:
+    old = kiosk.ticket("ZH").json()  # yesterday's, still waiting at midnight
+    hall.clock.advance(24 * 3600)
+    first = kiosk.ticket("ZH").json()
+    voided = kiosk.ticket("ZH").json()
+    last = kiosk.ticket("ZH").json()
+    assert kiosk.post(f"/queue/tickets/{voided['id']}/cancel").status_code == 200
+    called = [counter.post("/queue/counters/01/call-next").json()["number"] for _ in range(2)]
+    assert called == [first["number"], last["number"]]
+    nothing = counter.post("/queue/counters/01/call-next")
+    assert nothing.status_code == 404 and nothing.json()["error"]["code"] == "E-QUE-06"
+    assert kiosk.get(f"/queue/tickets/{old['id']}").json()["status"] == "expired"
