@@ -63,7 +63,9 @@ def _shown_after(page, number: str, since: float, timeout_s: float = 5.0) -> flo
 
 @pytest.fixture
 def hall(tmp_path: Path):
-    server = start_server_process(tmp_path / "hall", demo=True, port=_free_port())
+    # the fastest speech the settings allow keeps the test short (still ~3 s a phrase)
+    server = start_server_process(tmp_path / "hall", demo=True, port=_free_port(),
+                                  env={"KIOSK_DISPLAY_VOICE_RATE": "260"})
     yield server
     server.stop()
 
@@ -108,11 +110,10 @@ def test_display_shows_speaks_survives_an_outage_and_catches_up(hall, browser) -
         assert got.status_code == 200 and got.headers["content-type"] == "audio/wav"
         assert _wav_seconds(got.content) > 1.0
     # one announcement at a time, each twice (display.voice_repeats), in call order
-    page.wait_for_function("window.displayLog.played.length >= 4", timeout=60_000)
+    page.wait_for_function("window.displayLog.played.length >= 5", timeout=60_000)
     played = page.evaluate("window.displayLog.played")
     assert [p["url"] for p in played[:4]] == [
-        f"{hall.url}/api/v1/audio/{called[0][0]}_01.wav"] * 2 + [
-        f"{hall.url}/api/v1/audio/{called[1][0]}_02.wav"] * 2
+        f"/api/v1/audio/{called[0][0]}_01.wav"] * 2 + [f"/api/v1/audio/{called[1][0]}_02.wav"] * 2
     assert all(p["ok"] for p in played[:4]), played[:4]
     for before, after in zip(played, played[1:], strict=False):
         assert after["start"] >= before["end"], "announcements overlapped"
@@ -152,6 +153,7 @@ def test_portrait_display_scoped_to_counters(hall, browser) -> None:
     assert _shown_after(page, mine2, at) < SHOWN_WITHIN
     texts = page.locator("#recent li .number").all_text_contents()
     assert mine in texts and other not in texts
+    page.wait_for_timeout(3500)  # the new-call flash is over: the screen as it mostly looks
     page.screenshot(path=str(ARTIFACTS / "display-portrait.png"))
 
     # a mistyped scope: an empty display saying so, not an error page
