@@ -117,3 +117,22 @@ def test_cancelled_and_past_day_tickets_are_never_called(hall, kiosk: Api, count
     nothing = counter.post("/queue/counters/01/call-next")
     assert nothing.status_code == 404 and nothing.json()["error"]["code"] == "E-QUE-06"
     assert kiosk.get(f"/queue/tickets/{old['id']}").json()["status"] == "expired"
+
+
+@needs_espeak
+def test_calls_on_the_event_stream_carry_their_audio_url(hall, kiosk: Api, counter: Api) -> None:
+    from tests.support.sse import SseClient
+
+    kiosk.ticket("ZH")
+    with SseClient(f"{hall.url}/api/v1/events") as sse:
+        assert counter.post("/queue/counters/01/call-next").status_code == 200
+        call = sse.wait_for(lambda m: m.data["to"] == "called").data
+        assert call["audio_url"] == "/api/v1/audio/A001_01.wav"
+        assert counter.post("/queue/counters/01/recall").status_code == 200
+        recall = sse.wait_for(lambda m: m.data["to"] == "called").data
+        assert recall["from"] == "called" and recall["audio_url"] == call["audio_url"]
+        assert counter.post("/queue/counters/01/start").status_code == 200
+        start = sse.wait_for(lambda m: m.data["to"] == "serving").data
+        assert "audio_url" not in start
+    wav = requests.get(hall.url + call["audio_url"], timeout=30)
+    assert wav.status_code == 200 and _wav_seconds(wav.content) > 1.0
