@@ -42,7 +42,7 @@ from bench_ticket_server import _drop_pg_schema, _fresh_pg_schema  # noqa: E402
 from tests.support.server import start_server_process  # noqa: E402
 
 KIOSKS, COUNTERS, STREAMS = 200, 30, 10
-RATE = 100.0  # tickets per second, all kiosks together
+RATE = 100.0  # tickets per second, all kiosks together (--rate)
 BASELINE_APP = '''
 import asyncio, json, sys
 from fastapi import FastAPI
@@ -84,8 +84,19 @@ class Http:
 
     async def request(self, method: str, path: str, headers: dict[str, str] | None = None,
                       body: object = None) -> tuple[int, bytes]:
-        if self.writer is None:
+        fresh = self.writer is None
+        if fresh:
             await self._open()
+        try:
+            return await self._exchange(method, path, headers, body)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            if fresh:
+                raise
+            await self._open()  # the server closed an idle keep-alive connection
+            return await self._exchange(method, path, headers, body)
+
+    async def _exchange(self, method: str, path: str, headers: dict[str, str] | None,
+                        body: object) -> tuple[int, bytes]:
         data = json.dumps(body).encode() if body is not None else b""
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
                  f"Content-Length: {len(data)}"]
@@ -238,7 +249,8 @@ def _demo_services(counters: list[str]) -> list[str]:
             if s.get("open", True) and set(s.get("counters", [])) & set(counters)]
 
 
-async def hall_load(server, seconds: float, call_every: float) -> dict[str, list[float]]:
+async def hall_load(server, seconds: float, call_every: float, rate: float
+                    ) -> dict[str, list[float]]:
     host, port = "127.0.0.1", server.port
     counters = [f"{i:02d}" for i in range(1, COUNTERS + 1)]
     services = _demo_services(counters)
@@ -259,7 +271,7 @@ async def hall_load(server, seconds: float, call_every: float) -> dict[str, list
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 30)
     start = time.perf_counter()
     end = start + seconds
-    period = KIOSKS / RATE  # each kiosk takes one ticket this often
+    period = KIOSKS / rate  # each kiosk takes one ticket this often
 
     async def kiosk(i: int) -> None:
         http = Http(host, port)
@@ -310,15 +322,16 @@ async def hall_load(server, seconds: float, call_every: float) -> dict[str, list
     return out
 
 
-def run_db(name: str, db_url: str | None, seconds: float, call_every: float) -> None:
+def run_db(name: str, db_url: str | None, seconds: float, call_every: float, rate: float
+           ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server_process(Path(tmp), demo=True, db_url=db_url)
         try:
-            result = asyncio.run(hall_load(server, seconds, call_every))
+            result = asyncio.run(hall_load(server, seconds, call_every, rate))
         finally:
             server.stop()
     calls, missing, wall = result["meta"]
-    print(f"\n{name} ({seconds:.0f} s of load)")
+    print(f"\n{name} ({seconds:.0f} s, {rate:.0f} tickets/s offered by {KIOSKS} kiosks)")
     print(f"  tickets            {percentiles(result['ticket'])}  "
           f"({len(result['ticket']) / seconds:.0f}/s)")
     print(f"  call-next          {percentiles(result['call'])}  ({calls / seconds:.0f} calls/s)")
@@ -333,17 +346,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--call-every", type=float, default=1.0,
                         help="seconds each counter waits between calls")
+    parser.add_argument("--rate", type=float, default=RATE, help="tickets/s offered in total")
     parser.add_argument("--db", default=os.environ.get("KIOSK_TEST_PG_URL"),
                         help="also measure this PostgreSQL URL")
     args = parser.parse_args()
     base = asyncio.run(baseline(min(args.seconds, 10.0), COUNTERS / args.call_every))
     print(f"\nbaseline: bare SSE relay, one in-process event per POST, {STREAMS} streams")
     print(f"  POST → event       {percentiles(base)}")
-    run_db("SQLite (WAL, synchronous=FULL)", None, args.seconds, args.call_every)
+    run_db("SQLite (WAL, synchronous=FULL)", None, args.seconds, args.call_every, args.rate)
     if args.db:
         url, schema = _fresh_pg_schema(args.db)
         try:
-            run_db("PostgreSQL", url, args.seconds, args.call_every)
+            run_db("PostgreSQL", url, args.seconds, args.call_every, args.rate)
         finally:
             _drop_pg_schema(args.db, schema)
 
