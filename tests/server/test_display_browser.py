@@ -162,3 +162,24 @@ def test_portrait_display_scoped_to_counters(hall, browser) -> None:
     assert resp.status == 200
     assert "9F" in bad.text_content("#message") and bad.is_visible("#message")
     assert bad.locator("#recent li").count() == 0
+
+
+def test_ticket_page_updates_itself_and_shows_the_counter(hall, browser) -> None:
+    kiosk = Api(hall.url, hall.enroll("kiosk", "K-phone")["token"])
+    counter = Api(hall.url, hall.enroll("counter", "C-phone")["token"])
+    first = kiosk.ticket(SERVICE).json()
+    mine = kiosk.ticket(SERVICE).json()
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto(mine["url"])
+    assert page.text_content("#ahead") == "1"
+    # with scripting the 20 s reload (inside <noscript>) is not active: the script updates
+    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    _call(counter, "01")  # the ticket ahead: mine is next
+    page.wait_for_function("document.getElementById('ahead').textContent === '0'",
+                           timeout=3_000)
+    number, _ = _call(counter, "05")
+    assert number == mine["number"] and first["number"] != number
+    page.wait_for_function("document.body.dataset.status === 'called'", timeout=3_000)
+    assert page.text_content("#status") == "请到窗口办理"
+    assert "05号窗口" in page.text_content("#counter")
+    assert page.is_hidden("#ahead-line")
