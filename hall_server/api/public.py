@@ -41,7 +41,7 @@ PAGE = """<!doctype html>
 <small id="status-en">{status_en}</small></div>
 <div id="ahead-line">前面还有 <b id="ahead">{ahead}</b> 人 <small>(<span id="ahead-en">{ahead}</span> ahead)</small></div>
 <p><small>更新于 / as of <span id="as-of">{as_of}</span></small></p>
-<script src="/live/ticket.js" data-ticket="{ticket_id}" data-service="{service_code}"></script>
+<script src="/live/ticket.js" data-ticket="{ticket_id}"></script>
 </body></html>
 """
 
@@ -71,6 +71,5 @@ def ticket_page(ticket_id: str, request: Request) -> HTMLResponse:
             ahead=ticket["people_ahead"],
             as_of=local,
             ticket_id=escape(ticket["id"]),
-            service_code=escape(ticket["service"]),
         )
     )

@@ -1,10 +1,17 @@
 // The public ticket page (/t/{id}) updates itself: every event of the ticket's service
 // (someone called, a ticket taken) re-reads the ticket; polling covers a lost stream.
+// Include it on the page with <script src="/live/ticket.js"></script>; it finds the ticket id
+// in a data-ticket attribute (on the script or on #ticket) and fills whichever of these the
+// page has: #status or #state, #status-en, #counter, #ahead, #ahead-en, #ahead-line or
+// .ahead-row, #as-of.
 "use strict";
 (function () {
   const me = document.currentScript;
-  const id = me.dataset.ticket, service = me.dataset.service;
+  const holder = document.querySelector("[data-ticket]");
+  const id = (me && me.dataset.ticket) || (holder && holder.dataset.ticket);
+  if (!id) return;
   const POLL_MS = 15000, SOON_MS = 250;
+  const en = (document.documentElement.lang || "").startsWith("en");
   const TEXT = {
     waiting: ["等候中", "Waiting"],
     called: ["请到窗口办理", "Please go to the counter"],
@@ -17,23 +24,33 @@
   };
   const OPEN = new Set(["waiting", "called", "serving", "held"]);
   const $ = (x) => document.getElementById(x);
+  const set = (el, text) => { if (el) el.textContent = text; };
   let timer = null, source = null;
 
   function where(t) {
-    if (!t.counter) return "";
-    const name = t.counter_name || (/^\d+$/.test(t.counter) ? t.counter + "号窗口" : t.counter);
-    return " · " + name;
+    if (!t.counter || !["called", "serving"].includes(t.status)) return "";
+    if (t.counter_name) return " · " + t.counter_name;
+    return /^\d+$/.test(t.counter) ? (en ? " · Counter " + t.counter : " · " + t.counter + "号窗口")
+                                   : " · " + t.counter;
   }
   function show(t) {
-    const [zh, en] = TEXT[t.status] || [t.status, t.status];
-    $("status").textContent = zh;
-    $("status-en").textContent = en;
-    $("counter").textContent = ["called", "serving"].includes(t.status) ? where(t) : "";
-    $("ahead").textContent = $("ahead-en").textContent = String(t.people_ahead);
-    $("ahead-line").hidden = t.status !== "waiting";
-    $("as-of").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false });
+    const [zh, english] = TEXT[t.status] || [t.status, t.status];
+    set($("status") || $("state"), en ? english : zh);
+    set($("status-en"), english);
+    set($("counter"), where(t));
+    set($("ahead"), String(t.people_ahead));
+    set($("ahead-en"), String(t.people_ahead));
+    const line = $("ahead-line") || document.querySelector(".ahead-row");
+    if (line) line.hidden = t.status !== "waiting";
+    set($("as-of"), new Date().toLocaleTimeString("zh-CN", { hour12: false }));
     document.body.dataset.status = t.status;
     if (!OPEN.has(t.status) && source) { source.close(); source = null; } // nothing more to see
+    if (OPEN.has(t.status) && !source && window.EventSource) listen(t.service);
+  }
+  function listen(service) {
+    source = new EventSource("/api/v1/events?service=" + encodeURIComponent(service));
+    source.addEventListener("ticket", soon);
+    source.onopen = soon; // after a reconnect, read the ticket again
   }
   async function load() {
     clearTimeout(timer);
@@ -44,10 +61,5 @@
     timer = setTimeout(load, POLL_MS);
   }
   function soon() { clearTimeout(timer); timer = setTimeout(load, SOON_MS); }
-  if (window.EventSource) {
-    source = new EventSource("/api/v1/events?service=" + encodeURIComponent(service));
-    source.addEventListener("ticket", soon);
-    source.onopen = soon; // after a reconnect, read the ticket again
-  }
   load();
 })();
