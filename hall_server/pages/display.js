@@ -8,6 +8,8 @@
   let state = JSON.parse(document.getElementById("state").textContent);
   const $ = (id) => document.getElementById(id);
   const RETRY_MS = 2000, REFRESH_MS = 10000, GAP_MS = 700, PLAY_LIMIT_MS = 20000;
+  const STALE_MS = 60000; // a call this old when it arrives (replayed after an outage) is not spoken
+  let clockOffset = state.now ? Date.parse(state.now) - Date.now() : 0; // server minus this TV
   // what was shown and spoken, for whoever checks the display (the browser tests)
   const log = (window.displayLog = { calls: [], played: [], opened: 0, errors: 0 });
   let lastId = null, source = null, retryTimer = null, refreshTimer = null, connected = false;
@@ -138,7 +140,8 @@
     log.calls.push({ number: call.number, counter: call.counter, at: Date.now() });
     renderLatest(true);
     renderRecent(true);
-    announce(call.audio_url);
+    const age = call.at ? Date.now() + clockOffset - Date.parse(call.at) : 0;
+    if (!(age > STALE_MS)) announce(call.audio_url);
   }
   function onTicket(msg) {
     if (msg.lastEventId) lastId = msg.lastEventId;
@@ -177,6 +180,7 @@
       const resp = await fetch("/api/v1/display/state" + query(), { cache: "no-store" });
       if (!resp.ok) throw new Error("state " + resp.status);
       const fresh = await resp.json();
+      if (fresh.now) clockOffset = Date.parse(fresh.now) - Date.now();
       const top = state.calls[0], newTop = fresh.calls[0];
       const changed = newTop && (!top || top.number !== newTop.number || top.counter !== newTop.counter);
       state.services = fresh.services;
