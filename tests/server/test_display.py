@@ -136,3 +136,29 @@ def test_calls_on_the_event_stream_carry_their_audio_url(hall, kiosk: Api, count
         assert "audio_url" not in start
     wav = requests.get(hall.url + call["audio_url"], timeout=30)
     assert wav.status_code == 200 and _wav_seconds(wav.content) > 1.0
+
+
+def test_without_espeak_the_call_is_shown_and_the_audio_route_says_why(tmp_path) -> None:
+    """A server whose PATH has no espeak-ng: calls still reach the stream and the display's
+    state, without audio_url; the audio route answers 503 E-VOI-01; the log says so once."""
+    from tests.support.server import start_server_process
+    from tests.support.sse import SseClient
+
+    empty = tmp_path / "no-bin"
+    empty.mkdir()
+    server = start_server_process(tmp_path / "hall", demo=True, env={"PATH": str(empty)})
+    try:
+        kiosk = Api(server.url, server.enroll("kiosk")["token"])
+        counter = Api(server.url, server.enroll("counter")["token"])
+        assert kiosk.ticket("ZHSL").status_code == 201
+        with SseClient(f"{server.url}/api/v1/events") as sse:
+            assert counter.post("/queue/counters/01/call-next").status_code == 200
+            call = sse.wait_for(lambda m: m.data["to"] == "called").data
+        assert call["number"] == "A001" and "audio_url" not in call
+        state = requests.get(f"{server.url}/api/v1/display/state", timeout=10).json()
+        assert state["calls"][0]["number"] == "A001" and state["calls"][0]["audio_url"] is None
+        audio = requests.get(f"{server.url}/api/v1/audio/A001_01.wav", timeout=10)
+        assert audio.status_code == 503 and audio.json()["error"]["code"] == "E-VOI-01"
+    finally:
+        server.stop()
+    assert server.log().count("espeak-ng not found") == 1
