@@ -49,6 +49,8 @@ class DisplaySettings(Section):
                                "call (0: silent)")
     voice_rate: int = Field(ge=80, le=260, description="espeak-ng words per minute of the "
                             "call announcements")
+    voice_english: bool = Field(description="Follow each Mandarin call with an English one "
+                                "(\"Number A 0 1 2, please go to counter 13.\")")
     audio_cache_files: int = Field(ge=10, le=100000, description="Announcement WAV files kept "
                                    "in the server's data dir (oldest removed beyond this)")
     recent_calls: int = Field(ge=3, le=20, description="Earlier calls listed on the display")

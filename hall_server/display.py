@@ -32,6 +32,7 @@ class Counter:
     id: str
     name: str
     area: str | None = None
+    name_en: str | None = None
 
 
 @dataclass
@@ -53,9 +54,12 @@ def counter_directory(conn: Connection) -> dict[str, Counter]:
     `[[counter]]` tables and `counters` lists, imported into hall_counters)."""
     c = hall_counters.c
     rows = conn.execute(
-        select(c.code, c.name, c.area).where(c.configured.is_(True)).order_by(c.sort, c.code)
+        select(c.code, c.name, c.name_en, c.area)
+        .where(c.configured.is_(True))
+        .order_by(c.sort, c.code)
     )
-    return {r.code: Counter(r.code, r.name or r.code, r.area or None) for r in rows}
+    return {r.code: Counter(r.code, r.name or r.code, r.area or None, r.name_en or None)
+            for r in rows}
 
 
 def resolve_scope(conn: Connection, *, area: str | None, counters: str | None) -> Scope:

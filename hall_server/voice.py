@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import threading
 import uuid
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,15 @@ def phrase(number: str, counter: str, *, counter_name: str | None = None,
     return f"请 {spoken_number(number, reading)} 号 到 {spoken_counter(counter, counter_name)} 办理"
 
 
+def english_phrase(number: str, counter: str, *, counter_name_en: str | None = None) -> str:
+    """The optional English call: "Number A 0 1 2, please go to counter 13." (digits one by
+    one, as printed on the slip; espeak-ng's `en` voice reads them)."""
+    spoken = " ".join(c for c in number.upper() if c.isalnum())
+    where = counter_name_en.strip() if counter_name_en and counter_name_en.strip() else (
+        f"counter {counter}")
+    return f"Number {spoken}, please go to {where}."
+
+
 def display_text(number: str, counter: str, counter_name: str | None = None) -> str:
     """The call as shown: "A012 → 13号窗口"."""
     where = counter_name if counter_name else (f"{counter}号窗口" if counter.isdigit() else counter)
@@ -163,6 +173,7 @@ class Announcer:
     rate: int = 150
     max_files: int = 2000
     voice: str = "cmn"
+    english: bool = False  # the English call after the Mandarin one, in the same WAV
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -181,14 +192,18 @@ class Announcer:
             log.info("no audio for call %s at counter %s: not a plain number", number, counter)
         return url
 
-    def path_for(self, text: str) -> Path:
-        digest = hashlib.sha256(f"{self.voice}|{self.rate}|{text}".encode()).hexdigest()[:32]
-        return self.cache_dir / f"{digest}.wav"
+    def path_for(self, *texts: str) -> Path:
+        key = "|".join((self.voice, str(self.rate), *texts))
+        return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.wav"
 
-    def wav(self, number: str, counter: str, *, counter_name: str | None = None) -> Path:
+    def wav(self, number: str, counter: str, *, counter_name: str | None = None,
+            counter_name_en: str | None = None) -> Path:
         """The WAV of this call, made on first use. Raises VOICE_UNAVAILABLE / VOICE_FAILED."""
-        text = phrase(number, counter, counter_name=counter_name, reading=self.reading)
-        path = self.path_for(text)
+        parts = [(self.voice, phrase(number, counter, counter_name=counter_name,
+                                     reading=self.reading))]
+        if self.english:
+            parts.append(("en", english_phrase(number, counter, counter_name_en=counter_name_en)))
+        path = self.path_for(*(text for _, text in parts))
         if path.exists():
             os.utime(path)  # least recently *used* goes first when the cache is full
             return path
@@ -196,30 +211,38 @@ class Announcer:
             raise KioskError(VOICE_UNAVAILABLE, "espeak-ng not found on the hall server")
         with self._lock:
             if not path.exists():
-                self._synthesise(text, path)
+                self._make(parts, path)
                 self._prune()
         return path
 
-    def _synthesise(self, text: str, path: Path) -> None:
+    def _make(self, parts: list[tuple[str, str]], path: Path) -> None:
         self.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-        cmd = [self._binary or "espeak-ng", "-v", self.voice, "-s", str(self.rate),
-               "-w", str(tmp), "--stdin"]
+        tmps = [path.with_name(f".{uuid.uuid4().hex}.tmp") for _ in parts]
         try:
-            done = subprocess.run(cmd, input=text.encode(), capture_output=True,
-                                  timeout=SYNTH_TIMEOUT, check=False)
-            if done.returncode != 0 or not tmp.exists() or tmp.stat().st_size < 1000:
-                err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-                raise KioskError(VOICE_FAILED, f"espeak-ng exit {done.returncode}: "
-                                 f"{err[-1][:200] if err else 'no audio written'}")
-            os.replace(tmp, path)
-        except subprocess.TimeoutExpired:
-            raise KioskError(VOICE_FAILED, f"espeak-ng took over {SYNTH_TIMEOUT:.0f} s") from None
+            for (voice, text), tmp in zip(parts, tmps, strict=True):
+                self._synthesise(voice, text, tmp)
+            if len(tmps) > 1:
+                _join_wavs(tmps, tmps[0])
+            os.replace(tmps[0], path)
         finally:
-            tmp.unlink(missing_ok=True)
+            for tmp in tmps:
+                tmp.unlink(missing_ok=True)
         log.info("call audio made: %s", path.name)
         if self._count is not None:
             self._count += 1
+
+    def _synthesise(self, voice: str, text: str, out: Path) -> None:
+        cmd = [self._binary or "espeak-ng", "-v", voice, "-s", str(self.rate),
+               "-w", str(out), "--stdin"]
+        try:
+            done = subprocess.run(cmd, input=text.encode(), capture_output=True,
+                                  timeout=SYNTH_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            raise KioskError(VOICE_FAILED, f"espeak-ng took over {SYNTH_TIMEOUT:.0f} s") from None
+        if done.returncode != 0 or not out.exists() or out.stat().st_size < 1000:
+            err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise KioskError(VOICE_FAILED, f"espeak-ng exit {done.returncode}: "
+                             f"{err[-1][:200] if err else 'no audio written'}")
 
     def _prune(self) -> None:
         """Keep at most max_files WAVs; counting the folder only when it may be over."""
@@ -230,6 +253,25 @@ class Announcer:
         for old in files[:max(excess, 0)]:
             old.unlink(missing_ok=True)
         self._count = min(len(files), self.max_files)
+
+
+PAUSE_SECONDS = 0.6  # between the Mandarin and the English call
+
+
+def _join_wavs(parts: list[Path], out: Path) -> None:
+    """Concatenate WAVs of one format (espeak-ng writes 22,050 Hz mono 16-bit for every
+    voice) with a short silence between them, into `out` (may be the first part)."""
+    frames, params = [], None
+    for part in parts:
+        with wave.open(str(part), "rb") as w:
+            if params is not None and w.getparams()[:3] != params[:3]:
+                raise KioskError(VOICE_FAILED, "espeak-ng voices wrote different WAV formats")
+            params = params or w.getparams()
+            frames.append(w.readframes(w.getnframes()))
+    silence = b"\0" * int(params.framerate * PAUSE_SECONDS) * params.sampwidth * params.nchannels
+    with wave.open(str(out), "wb") as w:
+        w.setparams(params)
+        w.writeframes(silence.join(frames))
 
 
 def _mtime(path: Path) -> float:

@@ -56,6 +56,7 @@ def announcer(ctx: HallContext) -> Announcer:
             reading=settings.read_numbers,
             rate=settings.voice_rate,
             max_files=settings.audio_cache_files,
+            english=settings.voice_english,
         )
         ctx._announcer = found  # type: ignore[attr-defined]
     return found
@@ -144,7 +145,9 @@ def call_audio(key: str, request: Request):
     if found is None:  # only the hall's own counters: nobody fills the cache with others
         raise KioskError(NOT_FOUND, "no such counter")
     try:
-        path = announcer(ctx).wav(number, counter, counter_name=found.name)
+        path = announcer(ctx).wav(
+            number, counter, counter_name=found.name, counter_name_en=found.name_en
+        )
     except KioskError as exc:
         if exc.error in (VOICE_UNAVAILABLE, VOICE_FAILED):
             return error_response(exc, 503)

@@ -14,6 +14,7 @@ from hall_server.voice import (
     audio_url,
     chinese_value,
     display_text,
+    english_phrase,
     parse_key,
     phrase,
     spoken_counter,
@@ -117,3 +118,21 @@ def test_call_events_gain_an_audio_url_other_events_do_not() -> None:
     assert "audio_url" not in with_audio_url(served)
     odd = {**call, "counter": "窗口"}
     assert "audio_url" not in with_audio_url(odd)
+
+
+def test_english_phrase() -> None:
+    assert english_phrase("A012", "13") == "Number A 0 1 2, please go to counter 13."
+    assert english_phrase("A-K3-017", "2", counter_name_en="Counter 2 (2F)") == (
+        "Number A K 3 0 1 7, please go to Counter 2 (2F)."
+    )
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed (./dev)")
+def test_english_follows_mandarin_in_one_wav(tmp_path) -> None:
+    mandarin = Announcer(tmp_path / "zh").wav("A012", "13")
+    both = Announcer(tmp_path / "both", english=True).wav("A012", "13")
+    with wave.open(str(mandarin)) as a, wave.open(str(both)) as b:
+        zh_s = a.getnframes() / a.getframerate()
+        both_s = b.getnframes() / b.getframerate()
+        assert b.getparams()[:3] == a.getparams()[:3]
+    assert both_s > zh_s + 1.5  # the English call and the pause were appended
