@@ -131,8 +131,8 @@ def recent_calls(
 
 
 def waiting_by_service(conn: Connection, scope: Scope, day: date) -> list[dict[str, Any]]:
-    """Waiting tickets per open service; a scoped display lists the services its counters
-    call (a service without a counters list is called everywhere)."""
+    """Waiting tickets per service; a scoped display lists the services its counters call
+    (those whose `counters` list names one of them)."""
     if scope.counters is not None and not scope.counters:
         return []
     counts = dict(
@@ -148,7 +148,7 @@ def waiting_by_service(conn: Connection, scope: Scope, day: date) -> list[dict[s
     )
     for r in rows:
         served_by = set(json.loads(r.counters or "[]"))
-        if scope.counters is not None and served_by and not served_by & scope.counters:
+        if scope.counters is not None and not served_by & scope.counters:
             continue
         out.append({
             "code": r.code,

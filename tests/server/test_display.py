@@ -162,3 +162,38 @@ def test_without_espeak_the_call_is_shown_and_the_audio_route_says_why(tmp_path)
     finally:
         server.stop()
     assert server.log().count("espeak-ng not found") == 1
+
+
+def test_area_display_with_named_counters(hall, kiosk: Api, counter: Api, public: Api) -> None:
+    """[[counter]] tables give areas and names: ?area=2F shows that floor's counters only,
+    by their names, and the call is spoken with the name."""
+    import tomllib
+
+    from hall_server.services_import import import_services
+    from tests.server.conftest import DATA
+
+    data = tomllib.loads((DATA / "services.toml").read_text("utf-8"))
+    data["counter"] = [
+        {"code": "01", "name": "综合受理 1号窗口", "area": "1F"},
+        {"code": "05", "name": "公积金 5号窗口", "name_en": "Housing fund 5", "area": "2F"},
+    ]
+    import_services(hall.database, data, clock=hall.clock)
+    kiosk.ticket("ZH")
+    kiosk.ticket("GJJ")
+    counter.post("/queue/counters/01/call-next")
+    assert counter.post("/queue/counters/05/call-next").json()["number"] == "D001"
+
+    second = public.get("/display/state", params={"area": "2F"}).json()
+    assert second["scope"] == {"area": "2F", "counters": ["05"], "label": "2F", "message": None}
+    assert [c["number"] for c in second["calls"]] == ["D001"]
+    assert second["calls"][0]["text"] == "D001 → 公积金 5号窗口"
+    assert [s["code"] for s in second["services"]] == ["GJJ"]
+    page = requests.get(f"{hall.url}/display", params={"area": "2F"}, timeout=10).text
+    assert "公积金 5号窗口" in page and 'id="message" hidden' in page
+
+    from hall_server.voice import phrase
+
+    assert phrase("D001", "05", counter_name="公积金 5号窗口") == "请 D 零零一 号 到 公积金 五 号窗口 办理"
+    if shutil.which("espeak-ng"):
+        wav = requests.get(f"{hall.url}/api/v1/audio/D001_05.wav", timeout=30)
+        assert wav.status_code == 200 and _wav_seconds(wav.content) > 1.0
