@@ -39,7 +39,7 @@ PAGE = """<!doctype html>
 <body><div>{hall}</div><div class="n">{number}</div><div class="s">{service}</div>
 <div class="a"><span id="status">{status_zh}</span><span id="counter">{counter}</span><br>
 <small id="status-en">{status_en}</small></div>
-<div id="ahead-line">前面还有 <b id="ahead">{ahead}</b> 人 <small>(<span id="ahead-en">{ahead}</span> ahead)</small></div>
+<div id="ahead-line">前面还有 <span id="ahead"><b>{ahead}</b></span> 人 <small>(<span id="ahead-en">{ahead}</span> ahead)</small></div>
 <p><small>更新于 / as of <span id="as-of">{as_of}</span></small></p>
 <script src="/live/ticket.js" data-ticket="{ticket_id}"></script>
 </body></html>

@@ -24,7 +24,11 @@
   };
   const OPEN = new Set(["waiting", "called", "serving", "held"]);
   const $ = (x) => document.getElementById(x);
-  const set = (el, text) => { if (el) el.textContent = text; };
+  const set = (el, text) => { // into the innermost single child: <span id=x><b>1</b></span>
+    if (!el) return;
+    while (el.childNodes.length === 1 && el.firstElementChild) el = el.firstElementChild;
+    el.textContent = text;
+  };
   let timer = null, source = null;
 
   function where(t) {
