@@ -42,6 +42,20 @@ class HallSettings(Section):
         return value
 
 
+class DisplaySettings(Section):
+    read_numbers: str = Field(pattern=r"^(digits|value)$", description="How the call display "
+                              "speaks ticket numbers: digits (A012 → A 零一二) or value (A 十二)")
+    voice_repeats: int = Field(ge=0, le=5, description="Times the call display speaks each "
+                               "call (0: silent)")
+    voice_rate: int = Field(ge=80, le=260, description="espeak-ng words per minute of the "
+                            "call announcements")
+    voice_english: bool = Field(description="Follow each Mandarin call with an English one "
+                                "(\"Number A 0 1 2, please go to counter 13.\")")
+    audio_cache_files: int = Field(ge=10, le=100000, description="Announcement WAV files kept "
+                                   "in the server's data dir (oldest removed beyond this)")
+    recent_calls: int = Field(ge=3, le=20, description="Earlier calls listed on the display")
+
+
 class ServerSettings(Section):
     url: str = Field(description="Hall server base URL the kiosk talks to")
     host: str = Field(description="Address `kiosk serve` listens on")
@@ -131,6 +145,7 @@ class MaintenanceSettings(Section):
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     hall: HallSettings
+    display: DisplaySettings
     server: ServerSettings
     network: NetworkSettings
     kiosk: KioskSettings

@@ -28,6 +28,7 @@ from hall_server.api import (
     sync,
     system,
 )
+from hall_server.api import display as display_api  # own line: other branches edit the one above
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
@@ -83,4 +84,6 @@ def create_app(ctx: HallContext) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(public.router)
     app.include_router(fleet.pages)  # /admin/devices
+    app.include_router(display_api.router, prefix=API_PREFIX)  # display state, call audio
+    app.include_router(display_api.pages)  # /display
     return app

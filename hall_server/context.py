@@ -31,6 +31,7 @@ class HallContext:
     version: str
     reasons_path: Path | None = None
     forms_dir: Path | None = None
+    data_dir: Path | None = None  # the server's own files (call audio cache); set by runner
     config_dir: Path | None = None  # the hall's schedule.toml and holidays.toml
     schedule: Schedule = field(init=False)
     zone: ZoneInfo = field(init=False)

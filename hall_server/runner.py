@@ -22,7 +22,7 @@ from hall_server.admin import open_database
 from hall_server.app import build_context, create_app
 from hall_server.clock import Clock
 from hall_server.context import HallContext
-from hall_server.db import Database
+from hall_server.db import Database, resolve_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def prepare(
         ctx = build_context(
             settings, database, clock=clock, reasons_path=reasons_path, forms_dir=forms_dir
         )
+        ctx.data_dir = resolve_data_dir(settings, data_dir)
         summary = None
         if demo:
             from hall_server.demo import load_demo

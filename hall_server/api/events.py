@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from common.errors import VALIDATION, KioskError
 from hall_server.api.deps import get_ctx
 from hall_server.live import EventHub
+from hall_server.voice import with_audio_url
 
 router = APIRouter(tags=["events"])
 
@@ -81,7 +82,8 @@ async def _stream(
                 for event in batch:
                     cursor = event["id"]
                     if _matches(event, area, counter, service):
-                        yield _message(hook(dict(event)) if hook else event)
+                        # calls carry their spoken audio (hall_server.voice, the display)
+                        yield _message(with_audio_url(hook(dict(event)) if hook else event))
                 continue
             try:
                 await asyncio.wait_for(sub.event.wait(), keepalive)

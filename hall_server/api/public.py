@@ -1,7 +1,8 @@
 """The ticket's public status page (`url` in the ticket, printed as a QR code).
 
-Shows the number, the service, people ahead and the status — never personal data. Refreshes
-itself every 20 seconds.
+Shows the number, the service, people ahead and the status — never personal data. Updates
+itself (pages/ticket_live.js: the event stream of its service, polling as a fallback; a
+20-second refresh without JavaScript) and shows the counter once called.
 """
 
 from __future__ import annotations
@@ -30,15 +31,18 @@ STATUS_TEXT = {
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="20">
+<noscript><meta http-equiv="refresh" content="20"></noscript>
 <title>{number} · {hall}</title>
 <style>body{{font-family:sans-serif;text-align:center;margin:2em;color:#222}}
 .n{{font-size:4em;font-weight:bold;margin:.2em}}.s{{font-size:1.4em}}
 .a{{font-size:1.6em;margin:1em}}small{{color:#666}}</style></head>
 <body><div>{hall}</div><div class="n">{number}</div><div class="s">{service}</div>
-<div class="a">{status_zh}{counter}<br><small>{status_en}</small></div>
-<div>前面还有 <b>{ahead}</b> 人 <small>({ahead} ahead)</small></div>
-<p><small>更新于 / as of {as_of}</small></p></body></html>
+<div class="a"><span id="status">{status_zh}</span><span id="counter">{counter}</span><br>
+<small id="status-en">{status_en}</small></div>
+<div id="ahead-line">前面还有 <span id="ahead"><b>{ahead}</b></span> 人 <small>(<span id="ahead-en">{ahead}</span> ahead)</small></div>
+<p><small>更新于 / as of <span id="as-of">{as_of}</span></small></p>
+<script src="/live/ticket.js" data-ticket="{ticket_id}"></script>
+</body></html>
 """
 
 
@@ -66,5 +70,6 @@ def ticket_page(ticket_id: str, request: Request) -> HTMLResponse:
             counter=counter,
             ahead=ticket["people_ahead"],
             as_of=local,
+            ticket_id=escape(ticket["id"]),
         )
     )
