@@ -247,6 +247,8 @@ class Ticket(Reply):
     number: str
     service: str
     people_ahead: int
+    # from the hall's history (hall_server/estimate.py); None: no basis ("暂无估计")
+    estimated_wait_min: int | None = None
     issued_at: datetime
     url: str
     service_name: str = ""
@@ -293,6 +295,9 @@ class ServiceWaiting(Reply):
     waiting: int
     open: bool = True
     longest_wait_s: int | None = None  # the longest-waiting ticket's wait, seconds
+    # a ticket taken now: minutes until called (hall_server/estimate.py); None: no basis
+    estimated_wait_min: int | None = None
+    estimate_basis: str = "none"  # today, recent, default, none
 
 
 CounterState = Literal["open", "paused", "closed"]

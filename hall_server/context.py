@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from common.schedule import Schedule
 from hall_server.clock import Clock, business_date
 from hall_server.db import Database
+from hall_server.estimate import WaitEstimator
 from hall_server.evaluations import load_reasons
 from hall_server.live import Background
 from hall_server.ratelimit import SlidingWindow
@@ -43,6 +44,8 @@ class HallContext:
     _forms: Any = field(init=False, default=None)
     _forms_loaded: bool = field(init=False, default=False)
     _forms_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    estimator: WaitEstimator = field(init=False, default_factory=WaitEstimator)
 
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.settings.hall.timezone)

@@ -102,6 +102,8 @@ queue_services = Table(
     Column("requeue_behind", Integer, nullable=False, server_default="3"),
     Column("slot_minutes", Integer, nullable=False, server_default="30"),  # bookings (预约)
     Column("slot_capacity", Integer, nullable=False, server_default="0"),  # 0: not bookable
+    # wait estimates before the hall has history (0: none, "暂无估计")
+    Column("default_service_min", Integer, nullable=False, server_default="0"),
 )
 
 # Counters (窗口): who serves what stays the services' `counters` lists; this row adds the

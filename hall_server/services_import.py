@@ -3,7 +3,8 @@
 Keys: code, name, name_en, prefix, category, daily_cap (0 or absent: no cap), open, counters
 (the counters/窗口 that call it), requeue_behind (places behind the head a requeued no-show
 goes back to, default 3), slot_minutes and slot_capacity (bookings, 预约: slot length, default
-30, and bookings per slot, default 0 = not bookable); unknown keys are ignored. Optional `[[counter]]` tables describe
+30, and bookings per slot, default 0 = not bookable), default_service_min (the typical service
+time wait estimates use until the hall has its own history; 0 = none); unknown keys are ignored. Optional `[[counter]]` tables describe
 a counter: code, name, name_en, area (floor), services (the order of its services on the
 counter page; each must name the counter in its `counters` list: those lists stay the source
 of truth for who serves what). Every counter named anywhere becomes a known counter; one no
@@ -46,6 +47,7 @@ class ServiceIn(BaseModel):
     requeue_behind: int = Field(default=3, ge=0, le=1000)
     slot_minutes: int = Field(default=30, ge=5, le=240)
     slot_capacity: int = Field(default=0, ge=0, le=1000)
+    default_service_min: int = Field(default=0, ge=0, le=480)
 
 
 COUNTER_CODE = r"^[A-Za-z0-9._-]{1,32}$"
@@ -211,6 +213,7 @@ def apply_services(
             "requeue_behind": svc.requeue_behind,
             "slot_minutes": svc.slot_minutes,
             "slot_capacity": svc.slot_capacity,
+            "default_service_min": svc.default_service_min,
             "sort": sort,
             "updated_at": now,
         }

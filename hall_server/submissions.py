@@ -34,7 +34,7 @@ from common.wire import (
     SyncRecord,
     TicketRequest,
 )
-from hall_server import bookings, idempotency
+from hall_server import bookings, estimate, idempotency
 from hall_server.applications import create_application
 from hall_server.context import HallContext
 from hall_server.devices import Device
@@ -75,7 +75,7 @@ def _ticket(
     ctx: HallContext, conn: Connection, req: TicketRequest, device: Device, base_url: str
 ) -> dict:
     _check_hours(ctx, req)
-    return issue_ticket(
+    ticket = issue_ticket(
         conn,
         req,
         device_id=device.id,
@@ -89,6 +89,7 @@ def _ticket(
             late=timedelta(minutes=ctx.settings.queue.checkin_late_min),
         ),
     )
+    return estimate.attach(ticket, ctx.estimator, conn, ctx.today())
 
 
 def _ticket_amend(

@@ -251,5 +251,11 @@ def overview(request: Request) -> dict:
     """The hall at a glance (public: numbers only): waiting and longest wait per service,
     counters and their state."""
     ctx = get_ctx(request)
+    hall = hall_of(ctx, request)
     with ctx.database.read() as conn:
-        return lifecycle.overview(conn, hall_of(ctx, request))
+        view = lifecycle.overview(conn, hall)
+        for service in view["services"]:
+            rate = ctx.estimator.rate(conn, service["service"], hall.today)
+            service["estimated_wait_min"] = rate.minutes(service["waiting"])
+            service["estimate_basis"] = rate.basis
+    return view

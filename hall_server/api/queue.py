@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from common.wire import AppointmentList, CancelRequest, QueueServices, Ticket, TicketRequest
-from hall_server import lifecycle, queue, submissions
+from hall_server import estimate, lifecycle, queue, submissions
 from hall_server.api.counters import transition
 from hall_server.api.deps import (
     IdempotencyKey,
@@ -57,13 +57,14 @@ def ticket_status(ticket_id: str, request: Request) -> dict:
     """A ticket's live status (public: the id is an unguessable UUID, no personal data)."""
     ctx = get_ctx(request)
     with ctx.database.read() as conn:
-        return queue.get_ticket(
+        ticket = queue.get_ticket(
             conn,
             ticket_id,
             today=ctx.today(),
             base_url=base_url(request),
             priority_run=ctx.settings.queue.priority_run,
         )
+        return estimate.attach(ticket, ctx.estimator, conn, ctx.today())
 
 
 @router.get("/queue/appointments", response_model=AppointmentList)

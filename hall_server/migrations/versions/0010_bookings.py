@@ -1,4 +1,5 @@
-"""Bookings (预约): slot length and capacity per service; a booking's slot, masked name and
+"""Bookings (预约): slot length and capacity per service, and its default service time for wait
+estimates; a booking's slot, masked name and
 booking device; an index to count a slot's bookings.
 
 Revision ID: 0010_bookings
@@ -21,6 +22,9 @@ def upgrade() -> None:
     with op.batch_alter_table("queue_services") as batch:
         batch.add_column(sa.Column("slot_minutes", sa.Integer(), server_default="30", nullable=False))
         batch.add_column(sa.Column("slot_capacity", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(
+            sa.Column("default_service_min", sa.Integer(), server_default="0", nullable=False)
+        )
     with op.batch_alter_table("appointments") as batch:
         batch.add_column(sa.Column("slot_start", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("name_masked", sa.String(length=64), nullable=True))
@@ -40,5 +44,6 @@ def downgrade() -> None:
         batch.drop_column("name_masked")
         batch.drop_column("slot_start")
     with op.batch_alter_table("queue_services") as batch:
+        batch.drop_column("default_service_min")
         batch.drop_column("slot_capacity")
         batch.drop_column("slot_minutes")
