@@ -1,49 +1,48 @@
-"""What a counter's screen shows, read in one transaction: the counter's services with waiting
-counts, its current ticket, the queue's head, its held tickets and today's no-shows.
+"""What a counter's screen shows, read in one transaction: the counter (name, area, state), its
+services with waiting counts, its current ticket, the head of its queue, its held tickets and
+today's no-shows that may still be requeued.
 
-Read-only; the transitions themselves are the counter routes (hall_server/queue.py). The
-page (hall_server/pages/counter.py) and `GET /counter/board` render this dict.
+Read-only; the transitions are the counter routes (hall_server/lifecycle.py). The counter
+page (hall_server/pages/counter.py) renders this dict and re-reads it as `GET /counter/board`.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from hall_server import lifecycle
 from hall_server.clock import as_utc, iso_utc
-from hall_server.schema import queue_services, tickets
+from hall_server.queue import effective_status
+from hall_server.schema import hall_counters, queue_services, tickets
 
 QUEUE_HEAD = 12  # waiting tickets listed (the counts cover all of them)
-ACTIVE = ("called", "serving")
+_t = tickets.c
 
 
-def known_counters(conn: Connection) -> list[str]:
-    """Every counter some service's `counters` list names, in natural order."""
-    names: set[str] = set()
-    for raw in conn.execute(select(queue_services.c.counters)).scalars():
-        names.update(json.loads(raw or "[]"))
-    return sorted(names, key=lambda n: (len(n), n))
-
-
-def counter_services(conn: Connection, counter: str) -> list[Any]:
-    """Rows of the services this counter calls (every service when no list names it)."""
+def known_counters(conn: Connection) -> list[dict[str, str]]:
+    """The configured counters in the hall's order: code, name, name_en, area, state."""
     rows = conn.execute(
-        select(queue_services).order_by(queue_services.c.sort, queue_services.c.code)
+        select(hall_counters)
+        .where(hall_counters.c.configured.is_(True))
+        .order_by(hall_counters.c.sort, hall_counters.c.code)
     ).all()
-    mine = [r for r in rows if counter in json.loads(r.counters or "[]")]
-    return mine or rows
+    return [
+        {"code": r.code, "name": r.name, "name_en": r.name_en, "area": r.area, "state": r.state}
+        for r in rows
+    ]
 
 
 def _iso(value: datetime | None) -> str | None:
     return iso_utc(value) if value else None
 
 
-def _ticket(row: Any, names: dict[str, Any], now: datetime) -> dict[str, Any]:
-    service = names.get(row.service)
-    m = row._mapping
+def _ticket(row: Any, services: dict[str, Any], hall: lifecycle.Hall) -> dict[str, Any]:
+    service = services.get(row.service)
+    # time waited: until the call for a ticket at a counter, until now for a waiting one
+    until = as_utc(row.called_at) if row.called_at is not None else hall.now
     return {
         "id": row.id,
         "number": row.number,
@@ -52,74 +51,85 @@ def _ticket(row: Any, names: dict[str, Any], now: datetime) -> dict[str, Any]:
         "service_name_en": service.name_en if service is not None else row.service,
         "priority": row.priority,
         "appointment": row.appointment,
-        "status": row.status,
+        "status": effective_status(row, hall.today),
         "counter": row.counter,
         "issued_at": _iso(row.issued_at),
         "called_at": _iso(row.called_at),
-        "waited_s": int((now - as_utc(row.issued_at)).total_seconds()),
-        # Tickets keep only a holder hash today; a masked name appears once a ticket has one.
-        "name_masked": m.get("name_masked"),
+        "started_at": _iso(row.started_at),
+        "waited_s": max(0, int((until - as_utc(row.issued_at)).total_seconds())),
+        "requeues": row.requeues,
+        # Tickets keep only a holder hash today; a masked name (韩**) shows once one has it.
+        "name_masked": row._mapping.get("name_masked"),
     }
 
 
-def board(conn: Connection, counter: str, *, day: date, now: datetime) -> dict[str, Any]:
-    services = counter_services(conn, counter)
+def board(conn: Connection, counter: str, hall: lifecycle.Hall) -> dict[str, Any]:
+    crow = lifecycle.counter_row(conn, counter)  # E-QUE-11 for an unknown counter
+    codes = lifecycle.counter_services(conn, crow)
     all_services = conn.execute(
         select(queue_services).order_by(queue_services.c.sort, queue_services.c.code)
     ).all()
-    names = {s.code: s for s in all_services}
-    codes = [s.code for s in services]
-    t = tickets.c
-    today = (t.business_date == day,)
+    by_code = {s.code: s for s in all_services}
+    today = _t.business_date == hall.today
     counts = dict(
         conn.execute(
-            select(t.service, func.count())
-            .where(*today, t.status == "waiting", t.service.in_(codes))
-            .group_by(t.service)
+            select(_t.service, func.count())
+            .where(today, _t.status == "waiting", _t.service.in_(codes))
+            .group_by(_t.service)
         ).all()
     )
     head = conn.execute(
         select(tickets)
-        .where(*today, t.status == "waiting", t.service.in_(codes))
-        .order_by(t.priority.is_(None), t.issued_at, t.pk)
+        .where(today, _t.status == "waiting", _t.service.in_(codes))
+        .order_by(_t.priority.is_(None), _t.queued_at, _t.pk)
         .limit(QUEUE_HEAD)
     ).all()
     current = conn.execute(
         select(tickets)
-        .where(*today, t.counter == counter, t.status.in_(ACTIVE))
-        .order_by(t.called_at.desc(), t.pk.desc())
+        .where(_t.counter == counter, _t.status.in_(lifecycle.AT_COUNTER))
+        .order_by(_t.called_at.desc(), _t.pk.desc())
         .limit(1)
     ).first()
     held = conn.execute(
-        select(tickets).where(*today, t.counter == counter, t.status == "held").order_by(t.pk)
+        select(tickets).where(_t.counter == counter, _t.status == "held").order_by(_t.pk)
     ).all()
     no_shows = conn.execute(
         select(tickets)
-        .where(*today, t.counter == counter, t.status == "no_show")
-        .order_by(t.called_at.desc(), t.pk.desc())
+        .where(today, _t.counter == counter, _t.status == "no_show", _t.requeues < 1)
+        .order_by(_t.finished_at.desc(), _t.pk.desc())
         .limit(QUEUE_HEAD)
     ).all()
+
+    def view(row: Any) -> dict[str, Any]:
+        return _ticket(row, by_code, hall)
+
     return {
-        "counter": counter,
-        "now": iso_utc(now),
+        "counter": crow.code,
+        "name": crow.name,
+        "name_en": crow.name_en,
+        "area": crow.area,
+        "state": crow.state,
+        "now": iso_utc(hall.now),
         "services": [
             {
-                "code": s.code,
-                "name": s.name,
-                "name_en": s.name_en,
-                "prefix": s.prefix,
-                "open": bool(s.open),
-                "waiting": int(counts.get(s.code, 0)),
+                "code": code,
+                "name": by_code[code].name,
+                "name_en": by_code[code].name_en,
+                "prefix": by_code[code].prefix,
+                "open": bool(by_code[code].open),
+                "waiting": int(counts.get(code, 0)),
             }
-            for s in services
+            for code in codes
+            if code in by_code
         ],
         "waiting_total": int(sum(counts.values())),
-        "current": _ticket(current, names, now) if current is not None else None,
-        "queue": [_ticket(r, names, now) for r in head],
-        "held": [_ticket(r, names, now) for r in held],
-        "no_shows": [_ticket(r, names, now) for r in no_shows],
+        "current": view(current) if current is not None else None,
+        "queue": [view(r) for r in head],
+        "held": [view(r) for r in held],
+        "no_shows": [view(r) for r in no_shows],
         "transfer_targets": [
             {"code": s.code, "name": s.name, "name_en": s.name_en, "open": bool(s.open)}
             for s in all_services
         ],
     }
+

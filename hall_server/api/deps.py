@@ -10,6 +10,8 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, RATE_LIMITED, KioskError
+from hall_server.actor import Actor
+from hall_server.api.staff_auth import current_staff, session_token, staff_actor
 from hall_server.context import HallContext
 from hall_server.devices import Device, authenticate, touch
 
@@ -59,6 +61,39 @@ def require(*roles: str):
     return dependency
 
 
+def resolve_actor(
+    request: Request, creds: HTTPAuthorizationCredentials | None, roles: frozenset[str]
+) -> Actor:
+    """Who performs a queue transition: a device token of one of `roles` (admin always) →
+    Actor(kind="device", counters=None: every counter); without a token, a signed-in clerk
+    (sign-in cookie, and the X-CSRF-Token header on state-changing requests) →
+    Actor(kind="staff", counters=their counters); an expired sign-in 401 E-AUTH-07, a missing
+    or forged CSRF token 403 E-AUTH-08. Neither token nor cookie: 401 E-AUTH-01."""
+    if (creds is None or not creds.credentials) and session_token(request) is not None:
+        session = current_staff(request)  # E-AUTH-07 expired / E-AUTH-08 CSRF
+        return staff_actor(session)
+    device = current_device(request, creds)
+    allowed = roles | {"admin"}
+    if device.role not in allowed:
+        raise KioskError(AUTH_FORBIDDEN, f"needs role {' or '.join(sorted(allowed))}")
+    return Actor(kind="device", id=device.id, role=device.role, name=device.name)
+
+
+def counter_actor(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> Actor:
+    """Counter routes: a counter/admin device token, or a signed-in clerk."""
+    return resolve_actor(request, creds, frozenset({"counter"}))
+
+
+def queue_actor(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> Actor:
+    """Cancel and requeue: also a kiosk (its own tickets; a citizen scanning the slip), or a
+    signed-in clerk."""
+    return resolve_actor(request, creds, frozenset({"kiosk", "counter"}))
+
+
 def limit_lookups(request: Request, device: Device) -> None:
     """Personal-data lookups per device per minute (server.lookup_rate_per_minute)."""
     wait = get_ctx(request).lookup_limit.hit(device.id)
@@ -82,7 +117,17 @@ KioskDevice = Annotated[Device, Depends(require("kiosk"))]
 KioskOrCounter = Annotated[Device, Depends(require("kiosk", "counter"))]
 CounterDevice = Annotated[Device, Depends(require("counter"))]
 AdminDevice = Annotated[Device, Depends(require("admin"))]
+CounterActor = Annotated[Actor, Depends(counter_actor)]
+QueueActor = Annotated[Actor, Depends(queue_actor)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="client-generated UUID, unique per device"),
+]
+TransitionKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="optional; client-generated UUID, unique per device or staff account: "
+        "a retried transition with the same key replays the first reply",
+    ),
 ]

@@ -15,8 +15,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from common.errors import CSRF_INVALID, STAFF_COUNTER_FORBIDDEN, STAFF_SESSION_EXPIRED, KioskError
-from hall_server.api.deps import get_ctx
+from common.errors import CSRF_INVALID, STAFF_SESSION_EXPIRED, KioskError
+from hall_server.actor import Actor
+from hall_server.context import HallContext
 from hall_server.staff import SignIn, StaffSession, csrf_matches, session_for
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,10 @@ SESSION_COOKIE = "hall_staff"
 CSRF_COOKIE = "hall_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _ctx(request: Request) -> HallContext:
+    return request.app.state.ctx  # (hall_server.api.deps imports this module)
 
 
 def session_token(request: Request) -> str | None:
@@ -36,7 +41,7 @@ def optional_staff(request: Request) -> StaffSession | None:
     token = session_token(request)
     if token is None:
         return None
-    ctx = get_ctx(request)
+    ctx = _ctx(request)
     with ctx.database.read() as conn:
         return session_for(conn, token, ctx.now())
 
@@ -64,8 +69,20 @@ def check_csrf(request: Request, session: StaffSession, form_value: str | None =
 
 
 def check_counter(session: StaffSession, counter: str) -> None:
-    if not session.staff.may_use(counter):
-        raise KioskError(STAFF_COUNTER_FORBIDDEN, f"counter {counter}")
+    staff_actor(session).check_counter(counter)  # E-QUE-12, as for any actor
+
+
+def staff_actor(session: StaffSession) -> Actor:
+    """The clerk as the one who performs queue transitions (events and tickets record it)."""
+    account = session.staff
+    everywhere = account.role in ("manager", "admin") or "*" in account.counters
+    return Actor(
+        kind="staff",
+        id=account.id,
+        role=account.role,
+        name=account.name,
+        counters=None if everywhere else frozenset(account.counters),
+    )
 
 
 def set_cookies(request: Request, response: Response, signed: SignIn, now: datetime) -> None:
@@ -97,7 +114,7 @@ def clear_cookies(response: Response) -> None:
 
 
 def session_length(request: Request) -> timedelta:
-    return timedelta(hours=get_ctx(request).settings.server.staff_session_hours)
+    return timedelta(hours=_ctx(request).settings.server.staff_session_hours)
 
 
 SignedInStaff = Annotated[StaffSession, Depends(current_staff)]

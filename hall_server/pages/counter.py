@@ -21,9 +21,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from common.errors import NOT_FOUND, REGISTRY, VALIDATION, KioskError
+from common.errors import REGISTRY, VALIDATION, KioskError
 from common.wire import API_PREFIX
 from hall_server import counter_board
+from hall_server.api.counters import hall_of
 from hall_server.api.deps import client_address, get_ctx
 from hall_server.api.staff_auth import (
     CSRF_COOKIE,
@@ -91,22 +92,17 @@ def _error_text(exc: KioskError, lang: str) -> str:
     return f"{exc.code} · {exc.error.zh if lang == 'zh' else exc.error.en}"
 
 
-def _allowed_counters(request: Request, session: StaffSession) -> list[str]:
+def _allowed_counters(request: Request, session: StaffSession) -> list[dict[str, str]]:
     with get_ctx(request).database.read() as conn:
-        return [c for c in counter_board.known_counters(conn) if session.staff.may_use(c)]
-
-
-def _check_known(request: Request, counter: str) -> None:
-    with get_ctx(request).database.read() as conn:
-        if counter not in counter_board.known_counters(conn):
-            raise KioskError(NOT_FOUND, f"no counter {counter}")
+        counters = counter_board.known_counters(conn)
+    return [c for c in counters if session.staff.may_use(c["code"])]
 
 
 def _board(request: Request, counter: str) -> dict:
+    """The board; E-QUE-11 for an unknown counter."""
     ctx = get_ctx(request)
-    now = ctx.now()
     with ctx.database.read() as conn:
-        return counter_board.board(conn, counter, day=ctx.today(now), now=now)
+        return counter_board.board(conn, counter, hall_of(ctx, request))
 
 
 @router.get("/counter", response_class=HTMLResponse)
@@ -118,8 +114,8 @@ def counter_page(request: Request, counter: str | None = None) -> HTMLResponse:
     allowed = _allowed_counters(request, session)
     if counter:
         try:
-            _check_known(request, counter)
             check_counter(session, counter)
+            board = _board(request, counter)
         except KioskError as exc:
             return _render(
                 request,
@@ -136,7 +132,7 @@ def counter_page(request: Request, counter: str | None = None) -> HTMLResponse:
             staff=session.staff,
             counter=counter,
             csrf=session.csrf,
-            board=_board(request, counter),
+            board=board,
             api=API_PREFIX,
         )
     return _render(
@@ -152,7 +148,6 @@ def counter_page(request: Request, counter: str | None = None) -> HTMLResponse:
 @router.get("/counter/board")
 def counter_board_json(request: Request, session: SignedInStaff, counter: str) -> dict:
     """The counter page's data (signed-in staff allowed at that counter)."""
-    _check_known(request, counter)
     check_counter(session, counter)
     return _board(request, counter)
 

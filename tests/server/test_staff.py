@@ -204,11 +204,11 @@ def test_counter_board_checks_the_clerks_counters(hall):
     ok = s.get(f"{hall.url}/counter/board", params={"counter": "01"}, timeout=10)
     assert ok.status_code == 200 and ok.json()["counter"] == "01"
     other = s.get(f"{hall.url}/counter/board", params={"counter": "02"}, timeout=10)
-    assert other.status_code == 403 and code(other) == "E-AUTH-09"
-    unknown = s.get(f"{hall.url}/counter/board", params={"counter": "99"}, timeout=10)
-    assert unknown.status_code == 404
+    assert other.status_code == 403 and code(other) == "E-QUE-12"
     boss, _ = login(hall.url, user="boss")  # a manager may use every counter
     assert boss.get(f"{hall.url}/counter/board", params={"counter": "02"}, timeout=10).ok
+    unknown = boss.get(f"{hall.url}/counter/board", params={"counter": "99"}, timeout=10)
+    assert unknown.status_code == 404 and code(unknown) == "E-QUE-11"
     anonymous = requests.get(f"{hall.url}/counter/board", params={"counter": "01"}, timeout=10)
     assert anonymous.status_code == 401 and code(anonymous) == "E-AUTH-07"
 

@@ -1,7 +1,7 @@
 """Staff accounts, their browser sign-ins and wrong-password counts (the counter page).
 
 Revision ID: 0005_staff
-Revises: 0003_appointments_holder
+Revises: 0004_queue_lifecycle
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_staff"
-down_revision = "0003_appointments_holder"
+down_revision = "0004_queue_lifecycle"
 branch_labels = None
 depends_on = None
 

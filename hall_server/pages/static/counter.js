@@ -78,15 +78,16 @@
         el("small", {}, fmtWait(waitedNow(t))))
     );
     $("queue").replaceChildren(...(queue.length ? queue : [el("p", { class: "muted" }, T.nobody_waiting)]));
-    const rows = (list, empty, action, label) =>
+    const rows = (list, empty, actions) =>
       list.length
         ? list.map((t) =>
             el("li", { "data-ticket": t.id },
               el("span", {}, el("strong", {}, t.number), " ", el("span", { class: "muted" }, serviceName(t))),
-              el("button", { class: "btn", type: "button", onclick: () => act(action, t) }, T[label])))
+              el("span", { class: "row-actions" }, ...actions.map(([action, label]) =>
+                el("button", { class: "btn", type: "button", "data-row-action": action, onclick: () => act(action, t) }, T[label])))))
         : [el("li", { class: "muted" }, T[empty])];
-    $("held").replaceChildren(...rows(board.held, "none_held", "resume", "act_resume"));
-    $("no-shows").replaceChildren(...rows(board.no_shows, "none_no_show", "requeue", "act_requeue"));
+    $("held").replaceChildren(...rows(board.held, "none_held", [["resume", "act_resume"], ["return", "act_return"]]));
+    $("no-shows").replaceChildren(...rows(board.no_shows, "none_no_show", [["requeue", "act_requeue"]]));
   }
 
   function renderState() {
@@ -99,7 +100,7 @@
     }
     const status = board.current ? board.current.status : null;
     const enabled = {
-      "call-next": state !== "closed" && state !== "paused",
+      "call-next": true, // calling opens a paused or closed counter
       recall: status === "called",
       start: status === "called",
       finish: status === "serving" || status === "called",
@@ -189,13 +190,11 @@
   }
 
   function requestFor(action, ticket) {
-    const cur = board.current;
     switch (action) {
       case "requeue": return [`${api}/queue/tickets/${encodeURIComponent(ticket.id)}/requeue`, {}];
-      case "resume": return [`${base}/resume`, { ticket_id: ticket.id }];
-      case "transfer": return [`${base}/transfer`, { ticket_id: cur && cur.id, target_service: ticket }];
-      case "call-next": case "pause": case "open": case "close": return [`${base}/${action}`, {}];
-      default: return [`${base}/${action}`, { ticket_id: cur && cur.id }];
+      case "resume": case "return": return [`${base}/${action}`, { ticket_id: ticket.id }];
+      case "transfer": return [`${base}/transfer`, { service: ticket }];
+      default: return [`${base}/${action}`, {}];
     }
   }
 
@@ -213,7 +212,8 @@
       const [url, body] = requestFor(action, ticket);
       const result = await post(url, body);
       const number = result && (result.number || (result.ticket && result.ticket.number));
-      say(`${button ? button.querySelector("span").textContent : action}${number ? " · " + number : ""} · ${T.done}`);
+      const label = T["act_" + action.replace("-", "_")] || action;
+      say(`${label}${number ? " · " + number : ""} · ${T.done}`);
     } catch (err) {
       if (err.code === "E-AUTH-07") { location.reload(); return; }
       say(`${err.code || ""} ${ERRORS[err.code] || err.message}`.trim(), true);
