@@ -292,3 +292,48 @@ def test_cli_manages_staff(tmp_path: Path):
     with database_for(settings, tmp_path / "data", None) as db, db.read() as conn:
         assert verify_password("another-pass", select_row(conn, "clerk07").password_hash)
         assert get_staff(conn, "clerk07").disabled
+
+
+def test_a_signed_in_clerk_works_the_counter_routes(hall):
+    """Cookie + X-CSRF-Token is a counter actor; tickets and events record the clerk."""
+    from sqlalchemy import select
+
+    from hall_server.schema import ticket_events, tickets
+
+    kiosk = hall.api("kiosk", "K-1")
+    assert kiosk.ticket("ZH").status_code == 201
+    s, resp = login(hall.url)
+    csrf, clerk_id = resp.json()["csrf"], resp.json()["staff"]["id"]
+    url = f"{hall.url}/api/v1/queue/counters/01"
+    no_csrf = s.post(f"{url}/call-next", json={}, timeout=10)
+    assert no_csrf.status_code == 403 and code(no_csrf) == "E-AUTH-08"
+    forged = s.post(f"{url}/call-next", json={}, headers={"X-CSRF-Token": "x" * 43}, timeout=10)
+    assert forged.status_code == 403 and code(forged) == "E-AUTH-08"
+    other = s.post(
+        f"{hall.url}/api/v1/queue/counters/02/call-next",
+        json={}, headers={"X-CSRF-Token": csrf}, timeout=10,
+    )
+    assert other.status_code == 403 and code(other) == "E-QUE-12"
+    with hall.database.read() as conn:  # nothing was half-applied by the refusals
+        assert conn.execute(select(tickets.c.status)).scalars().all() == ["waiting"]
+    called = s.post(f"{url}/call-next", json={}, headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert called.status_code == 200 and called.json()["status"] == "called"
+    started = s.post(f"{url}/start", headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert started.json()["status"] == "serving"
+    view = s.get(url, timeout=10)  # a GET needs no CSRF token
+    assert view.status_code == 200 and view.json()["current"]["number"] == called.json()["number"]
+    with hall.database.read() as conn:
+        row = conn.execute(select(tickets)).one()
+        events = conn.execute(
+            select(ticket_events.c.to_state, ticket_events.c.actor_kind, ticket_events.c.actor_id)
+            .where(ticket_events.c.ticket_id == row.id)
+            .order_by(ticket_events.c.pk)
+        ).all()
+    assert row.staff == clerk_id
+    assert [tuple(e) for e in events[1:]] == [
+        ("called", "staff", clerk_id),
+        ("serving", "staff", clerk_id),
+    ]
+    hall.clock.advance(SESSION_HOURS * 3600 + 1)
+    expired = s.post(f"{url}/finish", headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert expired.status_code == 401 and code(expired) == "E-AUTH-07"
