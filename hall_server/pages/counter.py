@@ -77,6 +77,7 @@ def _render(
         },
         other_lang_url="/counter?" + urlencode(query),
         hall=ctx.settings.hall.name,
+        tz=ctx.settings.hall.timezone,
         static=STATIC_PREFIX,
         version=ctx.version,
         **values,

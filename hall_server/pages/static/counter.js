@@ -42,6 +42,12 @@
     return m ? `${m} ${T.minutes} ${String(s % 60).padStart(2, "0")} ${T.seconds}` : `${s} ${T.seconds}`;
   }
 
+  // times on the hall's clock (hall.timezone), whatever zone the workstation is set to
+  const hallTime = new Intl.DateTimeFormat("en-GB", {
+    timeZone: page.tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  });
+  const clock = (iso) => (iso ? hallTime.format(new Date(iso)) : "—");
+
   function waitedNow(ticket) {
     const issued = Date.parse(ticket.issued_at);
     const end = ticket.called_at && ticket.status !== "waiting" ? Date.parse(ticket.called_at) : Date.now() + clockSkew;
@@ -57,11 +63,14 @@
     if (!cur) return;
     $("cur-number").textContent = cur.number;
     $("cur-service").textContent = serviceName(cur);
-    $("cur-priority").textContent = cur.priority ? cur.priority : "—";
+    $("cur-priority").textContent = cur.priority ? T["prio_" + cur.priority] || cur.priority : T.normal;
     $("cur-priority").className = cur.priority ? "prio" : "";
     $("cur-name").textContent = cur.name_masked || "—";
     $("cur-appointment").textContent = cur.appointment || "—";
     $("cur-waited").textContent = fmtWait(waitedNow(cur));
+    $("cur-issued").textContent = clock(cur.issued_at);
+    $("cur-called").textContent = clock(cur.called_at);
+    $("cur-started").textContent = clock(cur.started_at);
   }
 
   function renderLists() {
