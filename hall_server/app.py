@@ -20,6 +20,7 @@ from hall_server.api import (
     catalog,
     counters,
     evaluations,
+    events,
     fleet,
     public,
     queue,
@@ -66,7 +67,17 @@ def create_app(ctx: HallContext) -> FastAPI:
     )
     app.state.ctx = ctx
     http_errors.install(app)
-    for module in (system, catalog, queue, counters, applications, evaluations, sync, fleet):
+    for module in (
+        system,
+        catalog,
+        queue,
+        counters,
+        events,
+        applications,
+        evaluations,
+        sync,
+        fleet,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(public.router)
     app.include_router(fleet.pages)  # /admin/devices
