@@ -18,7 +18,8 @@ from hall_server.clock import as_utc, iso_utc
 from hall_server.queue import effective_status
 from hall_server.schema import hall_counters, queue_services, tickets
 
-QUEUE_HEAD = 12  # waiting tickets listed (the counts cover all of them)
+QUEUE_HEAD = 40  # waiting tickets listed (the counts cover all of them)
+NO_SHOWS = 12
 _t = tickets.c
 
 
@@ -97,7 +98,7 @@ def board(conn: Connection, counter: str, hall: lifecycle.Hall) -> dict[str, Any
         select(tickets)
         .where(today, _t.counter == counter, _t.status == "no_show", _t.requeues < 1)
         .order_by(_t.finished_at.desc(), _t.pk.desc())
-        .limit(QUEUE_HEAD)
+        .limit(NO_SHOWS)
     ).all()
 
     def view(row: Any) -> dict[str, Any]:
