@@ -224,8 +224,7 @@ def call_next(
     candidates = [
         c
         for c in (
-            next_in_service(conn, code, day, runs.get(code, 0), hall.priority_run)
-            for code in codes
+            next_in_service(conn, code, day, runs.get(code, 0), hall.priority_run) for code in codes
         )
         if c is not None
     ]
@@ -238,20 +237,42 @@ def call_next(
     previous = _current(conn, counter)
     if previous is not None:
         if previous.business_date < day:
-            _move(conn, previous, EXPIRED, actor=actor, at=now, at_counter=counter, reason=DAY_ENDED)
+            _move(
+                conn, previous, EXPIRED, actor=actor, at=now, at_counter=counter, reason=DAY_ENDED
+            )
         elif previous.status == SERVING:
             _move(
-                conn, previous, SERVED, actor=actor, at=now, at_counter=counter,
-                reason=NEXT_CALLED, finished_at=now,
+                conn,
+                previous,
+                SERVED,
+                actor=actor,
+                at=now,
+                at_counter=counter,
+                reason=NEXT_CALLED,
+                finished_at=now,
             )
         else:
             _move(
-                conn, previous, NO_SHOW, actor=actor, at=now, at_counter=counter,
-                reason=NEXT_CALLED, finished_at=now,
+                conn,
+                previous,
+                NO_SHOW,
+                actor=actor,
+                at=now,
+                at_counter=counter,
+                reason=NEXT_CALLED,
+                finished_at=now,
             )
     _move(
-        conn, chosen, CALLED, actor=actor, at=now, at_counter=counter,
-        counter=counter, called_at=now, started_at=None, staff=actor.staff_id,
+        conn,
+        chosen,
+        CALLED,
+        actor=actor,
+        at=now,
+        at_counter=counter,
+        counter=counter,
+        called_at=now,
+        started_at=None,
+        staff=actor.staff_id,
     )
     new_run = runs.get(chosen.service, 0) + 1 if chosen.priority is not None else 0
     conn.execute(
@@ -286,8 +307,14 @@ def start(conn: Connection, *, counter: str, actor: Actor, hall: Hall) -> dict:
     row = _current_or_idle(conn, counter, actor)
     _require(row, (CALLED,), hall.today, "start")
     _move(
-        conn, row, SERVING, actor=actor, at=hall.now, at_counter=counter,
-        started_at=hall.now, staff=actor.staff_id or row.staff,
+        conn,
+        row,
+        SERVING,
+        actor=actor,
+        at=hall.now,
+        at_counter=counter,
+        started_at=hall.now,
+        staff=actor.staff_id or row.staff,
     )
     return _reply(conn, row.id, hall)
 
@@ -298,7 +325,13 @@ def finish(
     row = _current_or_idle(conn, counter, actor)
     _require(row, (SERVING,), hall.today, "finish")
     _move(
-        conn, row, SERVED, actor=actor, at=hall.now, at_counter=counter, reason=result,
+        conn,
+        row,
+        SERVED,
+        actor=actor,
+        at=hall.now,
+        at_counter=counter,
+        reason=result,
         finished_at=hall.now,
     )
     return _reply(conn, row.id, hall)
@@ -311,9 +344,7 @@ def no_show(conn: Connection, *, counter: str, actor: Actor, hall: Hall) -> dict
     return _reply(conn, row.id, hall)
 
 
-def transfer(
-    conn: Connection, *, counter: str, target: str, actor: Actor, hall: Hall
-) -> dict:
+def transfer(conn: Connection, *, counter: str, target: str, actor: Actor, hall: Hall) -> dict:
     """The same ticket (id, number, issue time) waits in another service, placed by the
     priority rules at its original queue time; the event names both services."""
     row = _current_or_idle(conn, counter, actor)
@@ -329,8 +360,18 @@ def transfer(
     if svc.code == row.service:
         raise KioskError(VALIDATION, f"ticket {row.number} is already in service {target}")
     _move(
-        conn, row, WAITING, actor=actor, at=hall.now, at_counter=counter, target_service=target,
-        reason="transfer", service=target, counter=None, called_at=None, started_at=None,
+        conn,
+        row,
+        WAITING,
+        actor=actor,
+        at=hall.now,
+        at_counter=counter,
+        target_service=target,
+        reason="transfer",
+        service=target,
+        counter=None,
+        called_at=None,
+        started_at=None,
     )
     return _reply(conn, row.id, hall)
 
@@ -357,17 +398,22 @@ def _held_here(conn: Connection, counter: str, ticket_id: str, actor: Actor, hal
     return row
 
 
-def resume(
-    conn: Connection, *, counter: str, ticket_id: str, actor: Actor, hall: Hall
-) -> dict:
+def resume(conn: Connection, *, counter: str, ticket_id: str, actor: Actor, hall: Hall) -> dict:
     """A ticket held here becomes this counter's current ticket again (called)."""
     row = _held_here(conn, counter, ticket_id, actor, hall)
     busy = _current(conn, counter)
     if busy is not None:
         raise KioskError(COUNTER_BUSY, f"counter {counter} has {busy.number} ({busy.status})")
     _move(
-        conn, row, CALLED, actor=actor, at=hall.now, at_counter=counter, reason="resume",
-        called_at=hall.now, staff=actor.staff_id or row.staff,
+        conn,
+        row,
+        CALLED,
+        actor=actor,
+        at=hall.now,
+        at_counter=counter,
+        reason="resume",
+        called_at=hall.now,
+        staff=actor.staff_id or row.staff,
     )
     return _reply(conn, row.id, hall)
 
@@ -378,15 +424,21 @@ def return_to_queue(
     """A ticket held here waits again in its service, at its old queue place."""
     row = _held_here(conn, counter, ticket_id, actor, hall)
     _move(
-        conn, row, WAITING, actor=actor, at=hall.now, at_counter=counter, reason="returned",
-        counter=None, called_at=None, started_at=None,
+        conn,
+        row,
+        WAITING,
+        actor=actor,
+        at=hall.now,
+        at_counter=counter,
+        reason="returned",
+        counter=None,
+        called_at=None,
+        started_at=None,
     )
     return _reply(conn, row.id, hall)
 
 
-def set_state(
-    conn: Connection, *, counter: str, state: str, actor: Actor, hall: Hall
-) -> dict:
+def set_state(conn: Connection, *, counter: str, state: str, actor: Actor, hall: Hall) -> dict:
     """open / paused / closed. Closing needs no current ticket; tickets held at a closing
     counter go back to waiting (reason counter_closed)."""
     if state not in COUNTER_STATES:
@@ -405,8 +457,16 @@ def set_state(
         ).all()
         for row in held:
             _move(
-                conn, row, WAITING, actor=actor, at=hall.now, at_counter=counter,
-                reason="counter_closed", counter=None, called_at=None, started_at=None,
+                conn,
+                row,
+                WAITING,
+                actor=actor,
+                at=hall.now,
+                at_counter=counter,
+                reason="counter_closed",
+                counter=None,
+                called_at=None,
+                started_at=None,
             )
     _set_counter_state(conn, counter, state, hall.now)
     log.info("counter %s %s", counter, state)
@@ -423,8 +483,14 @@ def cancel(
         raise KioskError(AUTH_FORBIDDEN, "a kiosk may cancel only the tickets it issued")
     _require(row, (*OPEN_STATES, NO_SHOW), hall.today, "cancel")
     _move(
-        conn, row, CANCELLED, actor=actor, at=hall.now, at_counter=row.counter,
-        reason=reason or "cancelled", finished_at=hall.now,
+        conn,
+        row,
+        CANCELLED,
+        actor=actor,
+        at=hall.now,
+        at_counter=row.counter,
+        reason=reason or "cancelled",
+        finished_at=hall.now,
     )
     return _reply(conn, row.id, hall)
 
@@ -447,9 +513,19 @@ def requeue(conn: Connection, *, ticket_id: str, actor: Actor, hall: Hall) -> di
     svc = service_row(conn, row.service)
     queued_at = _place_behind(conn, row, svc.requeue_behind, hall.now)
     _move(
-        conn, row, WAITING, actor=actor, at=hall.now, at_counter=row.counter, reason="requeue",
-        counter=None, called_at=None, started_at=None, finished_at=None,
-        queued_at=queued_at, requeues=row.requeues + 1,
+        conn,
+        row,
+        WAITING,
+        actor=actor,
+        at=hall.now,
+        at_counter=row.counter,
+        reason="requeue",
+        counter=None,
+        called_at=None,
+        started_at=None,
+        finished_at=None,
+        queued_at=queued_at,
+        requeues=row.requeues + 1,
     )
     return _reply(conn, row.id, hall)
 
@@ -457,17 +533,21 @@ def requeue(conn: Connection, *, ticket_id: str, actor: Actor, hall: Hall) -> di
 def _place_behind(conn: Connection, row: Any, behind: int, now: datetime) -> datetime:
     """A queue time that puts the ticket `behind` places after the head of its kind."""
     same_kind = _t.priority.is_not(None) if row.priority is not None else _t.priority.is_(None)
-    ahead = conn.execute(
-        select(_t.queued_at)
-        .where(
-            _t.service == row.service,
-            _t.business_date == row.business_date,
-            _t.status == WAITING,
-            same_kind,
+    ahead = (
+        conn.execute(
+            select(_t.queued_at)
+            .where(
+                _t.service == row.service,
+                _t.business_date == row.business_date,
+                _t.status == WAITING,
+                same_kind,
+            )
+            .order_by(_t.queued_at, _t.pk)
+            .limit(behind + 1)
         )
-        .order_by(_t.queued_at, _t.pk)
-        .limit(behind + 1)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     ahead = [as_utc(a) for a in ahead]
     step = timedelta(microseconds=1)
     if len(ahead) <= behind:  # fewer waiting: the end of the queue
@@ -490,7 +570,13 @@ def expire_open_tickets(conn: Connection, *, today: date, now: datetime) -> int:
     ).all()
     for row in rows:
         _move(
-            conn, row, EXPIRED, actor=SYSTEM, at=now, at_counter=row.counter, reason=DAY_ENDED,
+            conn,
+            row,
+            EXPIRED,
+            actor=SYSTEM,
+            at=now,
+            at_counter=row.counter,
+            reason=DAY_ENDED,
             finished_at=now,
         )
     if rows:
@@ -553,7 +639,10 @@ def counter_view(conn: Connection, counter: str, hall: Hall) -> dict:
 
     def view(row: Any) -> dict:
         return ticket_dict(
-            row, service_row(conn, row.service), 0, hall.base_url,
+            row,
+            service_row(conn, row.service),
+            0,
+            hall.base_url,
             effective_status(row, hall.today),
         )
 

@@ -273,9 +273,7 @@ def adopt_offline_number(
         log.info(
             "ticket %s renumbered %s -> %s (offline print)", ticket_id, row.number, offline_number
         )
-    return get_ticket(
-        conn, ticket_id, today=today, base_url=base_url, priority_run=priority_run
-    )
+    return get_ticket(conn, ticket_id, today=today, base_url=base_url, priority_run=priority_run)
 
 
 def _ahead_of_priority(p_before: int, normals: int, run: int, limit: int = PRIORITY_RUN) -> int:

@@ -82,7 +82,11 @@ def call_next(
     services = body.services if body else None
     ctx = get_ctx(request)
     return transition(
-        request, actor, key, "q.call", {"counter": counter, "services": services},
+        request,
+        actor,
+        key,
+        "q.call",
+        {"counter": counter, "services": services},
         lambda conn, hall: lifecycle.call_next(
             conn, ctx.database, counter=counter, services=services, actor=actor, hall=hall
         ),
@@ -92,18 +96,22 @@ def call_next(
 def _simple(action: str, kind: str, summary: str) -> None:
     function = getattr(lifecycle, action)
 
-    def route(counter: CounterCode, request: Request, actor: CounterActor,
-              key: TransitionKey = None) -> dict:
+    def route(
+        counter: CounterCode, request: Request, actor: CounterActor, key: TransitionKey = None
+    ) -> dict:
         return transition(
-            request, actor, key, kind, {"counter": counter},
+            request,
+            actor,
+            key,
+            kind,
+            {"counter": counter},
             lambda conn, hall: function(conn, counter=counter, actor=actor, hall=hall),
         )
 
     route.__doc__ = summary
     route.__name__ = f"counter_{action}"
     path = f"{PREFIX}/{action.replace('_', '-')}"
-    router.add_api_route(path, route, methods=["POST"], response_model=Ticket,
-                         name=route.__name__)
+    router.add_api_route(path, route, methods=["POST"], response_model=Ticket, name=route.__name__)
 
 
 _simple("recall", "q.recall", "Call the current ticket again (called → called, announced again).")
@@ -123,7 +131,11 @@ def finish(
     """Finish the current ticket (serving → served), with an optional result code."""
     result = body.result if body else None
     return transition(
-        request, actor, key, "q.finish", {"counter": counter, "result": result},
+        request,
+        actor,
+        key,
+        "q.finish",
+        {"counter": counter, "result": result},
         lambda conn, hall: lifecycle.finish(
             conn, counter=counter, actor=actor, hall=hall, result=result
         ),
@@ -141,7 +153,11 @@ def transfer(
     """Move the current ticket (called/serving) to another service, where it waits by the
     priority rules at its original issue time; same id and number."""
     return transition(
-        request, actor, key, "q.transfer", {"counter": counter, "service": body.service},
+        request,
+        actor,
+        key,
+        "q.transfer",
+        {"counter": counter, "service": body.service},
         lambda conn, hall: lifecycle.transfer(
             conn, counter=counter, target=body.service, actor=actor, hall=hall
         ),
@@ -158,7 +174,11 @@ def resume(
 ) -> dict:
     """A ticket held at this counter becomes its current ticket again (held → called)."""
     return transition(
-        request, actor, key, "q.resume", {"counter": counter, "ticket_id": body.ticket_id},
+        request,
+        actor,
+        key,
+        "q.resume",
+        {"counter": counter, "ticket_id": body.ticket_id},
         lambda conn, hall: lifecycle.resume(
             conn, counter=counter, ticket_id=body.ticket_id, actor=actor, hall=hall
         ),
@@ -175,7 +195,11 @@ def return_to_queue(
 ) -> dict:
     """A ticket held at this counter waits again in its service, at its old place."""
     return transition(
-        request, actor, key, "q.return", {"counter": counter, "ticket_id": body.ticket_id},
+        request,
+        actor,
+        key,
+        "q.return",
+        {"counter": counter, "ticket_id": body.ticket_id},
         lambda conn, hall: lifecycle.return_to_queue(
             conn, counter=counter, ticket_id=body.ticket_id, actor=actor, hall=hall
         ),
@@ -183,10 +207,15 @@ def return_to_queue(
 
 
 def _state_route(action: str, state: str, summary: str) -> None:
-    def route(counter: CounterCode, request: Request, actor: CounterActor,
-              key: TransitionKey = None) -> dict:
+    def route(
+        counter: CounterCode, request: Request, actor: CounterActor, key: TransitionKey = None
+    ) -> dict:
         return transition(
-            request, actor, key, f"q.{action}", {"counter": counter},
+            request,
+            actor,
+            key,
+            f"q.{action}",
+            {"counter": counter},
             lambda conn, hall: lifecycle.set_state(
                 conn, counter=counter, state=state, actor=actor, hall=hall
             ),
@@ -194,14 +223,18 @@ def _state_route(action: str, state: str, summary: str) -> None:
 
     route.__doc__ = summary
     route.__name__ = f"counter_{action}"
-    router.add_api_route(f"{PREFIX}/{action}", route, methods=["POST"], response_model=Counter,
-                         name=route.__name__)
+    router.add_api_route(
+        f"{PREFIX}/{action}", route, methods=["POST"], response_model=Counter, name=route.__name__
+    )
 
 
 _state_route("open", "open", "Open the counter (it calls tickets).")
 _state_route("pause", "paused", "Pause the counter (a break; call-next opens it again).")
-_state_route("close", "closed", "Close the counter (needs no current ticket; held tickets "
-             "go back to waiting).")
+_state_route(
+    "close",
+    "closed",
+    "Close the counter (needs no current ticket; held tickets go back to waiting).",
+)
 
 
 @router.get(PREFIX, response_model=Counter)

@@ -98,7 +98,11 @@ def cancel_ticket(
     a counter or an admin."""
     reason = body.reason if body else None
     return transition(
-        request, actor, key, "q.cancel", {"ticket_id": ticket_id, "reason": reason},
+        request,
+        actor,
+        key,
+        "q.cancel",
+        {"ticket_id": ticket_id, "reason": reason},
         lambda conn, hall: lifecycle.cancel(
             conn, ticket_id=ticket_id, actor=actor, hall=hall, reason=reason
         ),
@@ -112,6 +116,10 @@ def requeue_ticket(
     """过号: a no-show waits again, `requeue_behind` places behind the head of its service
     (a counter, or a kiosk when the citizen scans the slip). Once only: 409 E-QUE-17 after."""
     return transition(
-        request, actor, key, "q.requeue", {"ticket_id": ticket_id},
+        request,
+        actor,
+        key,
+        "q.requeue",
+        {"ticket_id": ticket_id},
         lambda conn, hall: lifecycle.requeue(conn, ticket_id=ticket_id, actor=actor, hall=hall),
     )

@@ -13,8 +13,19 @@ from tests.support.sse import SseClient
 from .test_api_basics import assert_error
 
 FIELDS = {
-    "id", "ticket_id", "number", "service", "target_service", "from", "to", "counter",
-    "counter_name", "area", "at", "reason", "priority",
+    "id",
+    "ticket_id",
+    "number",
+    "service",
+    "target_service",
+    "from",
+    "to",
+    "counter",
+    "counter_name",
+    "area",
+    "at",
+    "reason",
+    "priority",
 }
 
 

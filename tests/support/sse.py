@@ -58,7 +58,9 @@ class SseClient:
                     self.comments.append(line[1:].strip())
                 else:
                     name, _, value = line.partition(":")
-                    fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
+                    fields.setdefault(name, []).append(
+                        value[1:] if value.startswith(" ") else value
+                    )
         except Exception:  # noqa: BLE001
             pass  # closed by the test or the server
 
@@ -90,8 +92,9 @@ class SseClient:
         raw = self.response.raw
         sock = getattr(getattr(raw, "_connection", None), "sock", None)
         if sock is None:
-            sock = getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None),
-                           "_sock", None)
+            sock = getattr(
+                getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None
+            )
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
