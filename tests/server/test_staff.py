@@ -337,3 +337,20 @@ def test_a_signed_in_clerk_works_the_counter_routes(hall):
     hall.clock.advance(SESSION_HOURS * 3600 + 1)
     expired = s.post(f"{url}/finish", headers={"X-CSRF-Token": csrf}, timeout=10)
     assert expired.status_code == 401 and code(expired) == "E-AUTH-07"
+
+
+def test_serve_demo_prints_the_counter_page_and_a_working_demo_clerk(tmp_path: Path):
+    from hall_server.demo import DEMO_CLERK
+    from tests.support.server import start_server_process
+
+    with start_server_process(tmp_path / "hall", demo=True) as server:
+        line = server.proc.stdout.readline().strip()  # the line after "serving on …"
+        assert line.startswith(f"counter page: {server.url}/counter")
+        assert f"{DEMO_CLERK['login']} / {DEMO_CLERK['password']}" in line
+        s, resp = login(server.url, DEMO_CLERK["login"], DEMO_CLERK["password"])
+        assert resp.status_code == 200 and resp.json()["staff"]["counters"] == ["01", "02", "03"]
+        page = s.get(f"{server.url}/counter", params={"counter": "01"}, timeout=10)
+        assert page.status_code == 200 and "/static/counter.js" in page.text
+        assert s.get(f"{server.url}/static/counter.js", timeout=10).status_code == 200
+        server.restart()  # loading the demo again keeps the clerk (and its password)
+        assert login(server.url, DEMO_CLERK["login"], DEMO_CLERK["password"])[1].ok
