@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, select, update
+from sqlalchemy import Connection, case, delete, or_, select, update
 
 from common.errors import (
     NOT_FOUND,
@@ -276,6 +276,16 @@ def _failure_upsert(
     ).returning(staff_login_failures.c.failures)
 
 
+def _purge_failures(conn: Connection, now: datetime, window: timedelta) -> None:
+    """Counts that can no longer lock anything (guessed logins would pile up otherwise)."""
+    f = staff_login_failures.c
+    conn.execute(
+        delete(staff_login_failures).where(
+            f.first_at < now - window, or_(f.locked_until.is_(None), f.locked_until < now)
+        )
+    )
+
+
 def _locked_for(conn: Connection, login: str, address: str, now: datetime) -> float | None:
     until = conn.execute(
         select(staff_login_failures.c.locked_until).where(
@@ -311,6 +321,7 @@ def sign_in(
     ok = verify_password(password, row.password_hash if row is not None else _DUMMY_HASH)
     if not ok or row is None or row.disabled:
         with database.write() as conn:
+            _purge_failures(conn, now, lockout)
             stmt = _failure_upsert(database, login=login, address=address, now=now, window=lockout)
             failures = conn.execute(stmt).scalar_one()
             if failures >= attempts:

@@ -354,3 +354,17 @@ def test_serve_demo_prints_the_counter_page_and_a_working_demo_clerk(tmp_path: P
         assert s.get(f"{server.url}/static/counter.js", timeout=10).status_code == 200
         server.restart()  # loading the demo again keeps the clerk (and its password)
         assert login(server.url, DEMO_CLERK["login"], DEMO_CLERK["password"])[1].ok
+
+
+def test_stale_wrong_password_counts_are_purged(hall):
+    from sqlalchemy import select
+
+    from hall_server.schema_staff import staff_login_failures
+
+    for name in ("ghost1", "ghost2", "ghost3"):
+        login(hall.url, user=name, password="wrong-pass")
+    hall.clock.advance(LOCK_MINUTES * 60 + 1)
+    login(hall.url, user="ghost4", password="wrong-pass")
+    with hall.database.read() as conn:
+        logins = conn.execute(select(staff_login_failures.c.login)).scalars().all()
+    assert logins == ["ghost4"]
