@@ -368,3 +368,25 @@ def test_stale_wrong_password_counts_are_purged(hall):
     with hall.database.read() as conn:
         logins = conn.execute(select(staff_login_failures.c.login)).scalars().all()
     assert logins == ["ghost4"]
+
+
+def test_pages_use_only_their_own_assets_and_both_languages_are_complete(hall):
+    import re
+
+    from hall_server.pages.i18n import STRINGS
+
+    assert STRINGS["zh"].keys() == STRINGS["en"].keys()
+    s, _ = login(hall.url)
+    pages = [
+        requests.get(f"{hall.url}/counter", timeout=10).text,  # sign-in form
+        s.get(f"{hall.url}/counter", timeout=10).text,  # choice of counter
+        s.get(f"{hall.url}/counter", params={"counter": "01", "lang": "en"}, timeout=10).text,
+    ]
+    for html in pages:
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert assets and all(a.startswith(("/", "#")) for a in assets), assets  # no CDN
+        for asset in (a.split("?")[0] for a in assets if a.startswith("/static/")):
+            assert s.get(f"{hall.url}{asset}", timeout=10).status_code == 200, asset
+    assert "Call next" in pages[2] and 'lang="en"' in pages[2]
+    assert s.cookies.get("hall_lang") == "en"  # remembered for the next page
+    assert "叫下一号" in s.get(f"{hall.url}/counter?counter=01&lang=zh", timeout=10).text
