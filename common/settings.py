@@ -76,6 +76,8 @@ class KioskSettings(Section):
 class QueueSettings(Section):
     priority_run: int = Field(ge=1, le=100, description="Priority calls in a row before the "
                               "longest-waiting normal ticket gets its turn (anti-starvation)")
+    events_keepalive_s: float = Field(ge=0.5, le=300, description="Seconds between keep-alive "
+                                      "comments on an idle event stream (GET /api/v1/events)")
 
 
 class PrivacySettings(Section):

@@ -95,6 +95,7 @@ class Database:
         with lock, self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_immediate=True)
+            eventlog.discard(conn)  # nothing left over from the connection's last use
             try:
                 with conn.begin():
                     yield conn

@@ -107,19 +107,24 @@ def discard(conn: Connection) -> None:
 def install(engine: Engine) -> None:
     """Keep recorded events in step with savepoints (a rolled-back savepoint drops its own)."""
 
+    # Savepoints nest LIFO, so a stack of marks (the `savepoint` event gets no name yet).
     @event.listens_for(engine, "savepoint")
-    def _savepoint(conn: Connection, name: str) -> None:
-        conn.info.setdefault(_MARKS, {})[name] = pending(conn)
+    def _savepoint(conn: Connection, _name: str | None) -> None:
+        conn.info.setdefault(_MARKS, []).append(pending(conn))
 
     @event.listens_for(engine, "rollback_savepoint")
-    def _rollback_savepoint(conn: Connection, name: str, _context: Any) -> None:
-        mark = conn.info.get(_MARKS, {}).pop(name, None)
-        if mark is not None and _PENDING in conn.info:
-            del conn.info[_PENDING][mark:]
+    def _rollback_savepoint(conn: Connection, _name: str, _context: Any) -> None:
+        marks = conn.info.get(_MARKS)
+        if marks:
+            mark = marks.pop()
+            if _PENDING in conn.info:
+                del conn.info[_PENDING][mark:]
 
     @event.listens_for(engine, "release_savepoint")
-    def _release_savepoint(conn: Connection, name: str, _context: Any) -> None:
-        conn.info.get(_MARKS, {}).pop(name, None)
+    def _release_savepoint(conn: Connection, _name: str, _context: Any) -> None:
+        marks = conn.info.get(_MARKS)
+        if marks:
+            marks.pop()
 
     @event.listens_for(engine, "rollback")
     def _rollback(conn: Connection) -> None:

@@ -5,7 +5,7 @@ numbers, services and counters only). Filters: area, counter, service (matches t
 or a transfer's target). A reconnect sends `Last-Event-ID` (browsers do it by themselves) or
 `?last_event_id=`: the stream replays every event after it from the table, then goes live,
 so a reconnect misses nothing. Without either it starts with the next event. A comment line
-every KEEPALIVE seconds keeps proxies and idle-connection timeouts from closing it.
+every `queue.events_keepalive_s` seconds keeps proxies and idle timeouts from closing it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from hall_server.live import EventHub
 
 router = APIRouter(tags=["events"])
 
-KEEPALIVE = 15.0
 RETRY_MS = 2000  # what the browser waits before reconnecting
 
 # Adds fields to each event for this stream (None: the public stream). The staff sign-in
@@ -68,6 +67,7 @@ async def _stream(
     counter: str | None,
     service: str | None,
     hook: PayloadHook | None,
+    keepalive: float,
 ) -> AsyncIterator[str]:
     sub = hub.subscribe(asyncio.get_running_loop())
     try:
@@ -84,7 +84,7 @@ async def _stream(
                         yield _message(hook(dict(event)) if hook else event)
                 continue
             try:
-                await asyncio.wait_for(sub.event.wait(), KEEPALIVE)
+                await asyncio.wait_for(sub.event.wait(), keepalive)
             except TimeoutError:
                 yield ": keep-alive\n\n"
     finally:
@@ -114,7 +114,13 @@ async def events(
         cursor = await run_in_threadpool(_current_last, hub)
     return StreamingResponse(
         _stream(
-            hub, cursor, area=area, counter=counter, service=service, hook=stream_hook(request)
+            hub,
+            cursor,
+            area=area,
+            counter=counter,
+            service=service,
+            hook=stream_hook(request),
+            keepalive=ctx.settings.queue.events_keepalive_s,
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

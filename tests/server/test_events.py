@@ -147,3 +147,17 @@ def test_two_server_processes_share_events_through_postgresql(tmp_path, pg_url):
             two.stop()
     finally:
         one.stop()
+
+
+def test_an_idle_stream_gets_keep_alive_comments(tmp_path):
+    from tests.support.server import start_server_thread
+
+    overrides = {"queue": {"events_keepalive_s": 0.5}}
+    with (
+        start_server_thread(tmp_path, overrides=overrides) as hall,
+        SseClient(f"{hall.url}/api/v1/events") as sse,
+    ):
+        time.sleep(1.8)
+        assert sse.comments[0] == "connected"
+        assert sse.comments.count("keep-alive") >= 2
+        assert sse.drain(0.1) == []

@@ -10,8 +10,10 @@ import threading
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from common.errors import KioskError
 from common.wire import Counter, QueueOverview
 from tests.support.server import Api
 
@@ -451,3 +453,116 @@ def test_a_replayed_day_leaves_events_consistent_with_tickets(hall, kiosk, count
         assert pair in kinds, pair
     assert any(e.to_state == "expired" for e in rows)
     assert timedelta(0) <= max(e.at for e in rows) - min(e.at for e in rows)
+
+
+def test_events_of_a_rolled_back_savepoint_are_dropped(tmp_path, db_url):
+    """A sync batch refuses one record inside its savepoint: that record's events must go
+    with it, the others' stay, and ids stay gapless."""
+    from datetime import UTC, datetime
+
+    from hall_server import eventlog
+    from hall_server.db import Database
+    from hall_server.migrate import upgrade
+    from hall_server.schema import ticket_events
+
+    db = Database(db_url or f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    try:
+        upgrade(db)
+        now = datetime.now(UTC)
+        seen: list[int] = []
+        db.on_events.append(seen.append)
+
+        def record(conn, ticket_id: str) -> None:
+            eventlog.add(
+                conn,
+                ticket_id=ticket_id,
+                from_state=None,
+                to_state="waiting",
+                at=now,
+                service="ZH",
+                actor_kind="system",
+                actor_id=None,
+            )
+
+        with db.write() as conn:
+            record(conn, "kept-1")
+            try:
+                with conn.begin_nested():
+                    record(conn, "dropped")
+                    raise RuntimeError("refused record")
+            except RuntimeError:
+                pass
+            with conn.begin_nested():
+                record(conn, "kept-2")
+        try:
+            with db.write() as conn:
+                record(conn, "rolled-back")
+                raise RuntimeError("whole transaction fails")
+        except RuntimeError:
+            pass
+        with db.write() as conn:
+            record(conn, "kept-3")
+        with db.read() as conn:
+            rows = conn.execute(select(ticket_events).order_by(ticket_events.c.pk)).all()
+        assert [(r.pk, r.ticket_id) for r in rows] == [(1, "kept-1"), (2, "kept-2"), (3, "kept-3")]
+        assert seen == [2, 3]  # one wake-up per committed transaction, with its last id
+    finally:
+        db.dispose()
+
+
+def test_migration_makes_the_services_counters_known(tmp_path, db_url):
+    """An existing hall (schema 0003) keeps its tickets' order and gets its counters."""
+    import json
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import text
+
+    from hall_server.db import Database
+    from hall_server.migrate import upgrade
+    from hall_server.schema import hall_counters, tickets
+
+    db = Database(db_url or f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    try:
+        upgrade(db, "0003_appointments_holder")
+        now = datetime(2025, 3, 14, 2, 0, tzinfo=UTC)
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO queue_services (code, name, name_en, prefix, category, open, "
+                    "counters, sort, updated_at) VALUES ('ZH', '综合', '', 'A', '', :t, :c, 0, :now)"
+                ),
+                {"t": True, "c": json.dumps(["02", "01"]), "now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO tickets (id, number, service, business_date, issued_at, "
+                    "offline, status) VALUES ('t1', 'A001', 'ZH', :d, :now, :f, 'waiting')"
+                ),
+                {"d": date(2025, 3, 14), "now": now, "f": False},
+            )
+        upgrade(db)
+        with db.read() as conn:
+            counters = conn.execute(select(hall_counters).order_by(hall_counters.c.code)).all()
+            ticket = conn.execute(select(tickets)).one()
+        assert [(c.code, c.state, c.configured, json.loads(c.services)) for c in counters] == [
+            ("01", "closed", True, ["ZH"]),
+            ("02", "closed", True, ["ZH"]),
+        ]
+        assert ticket.queued_at is not None and ticket.requeues == 0
+    finally:
+        db.dispose()
+
+
+def test_counter_tables_must_agree_with_the_services_lists(hall):
+    from hall_server.services_import import import_services
+
+    bad = {
+        "service": [{"code": "ZH", "name": "综合", "prefix": "A", "counters": ["01"]}],
+        "counter": [{"code": "02", "services": ["ZH"]}, {"code": "01"}, {"code": "01"}],
+    }
+    with pytest.raises(KioskError) as caught:
+        import_services(hall.database, bad, clock=hall.clock)
+    assert caught.value.code == "E-IMP-02"
+    message = caught.value.message
+    assert "counter 02: services ZH do not list it" in message
+    assert "counter #3: code 01 repeats" in message
