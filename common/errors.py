@@ -126,6 +126,20 @@ ENROLL_CODE_INVALID = define("E-AUTH-03", 7, "Enrolment code is invalid, used or
                              http_status=401)
 ENROLL_CODE_LOCKED = define("E-AUTH-04", 7, "Too many wrong enrolment codes; try again later",
                             "注册尝试次数过多", "Wait, then use a fresh code", http_status=429)
+# Staff sign-in (the counter page; hall_server/staff.py). A wrong password, an unknown login and
+# a disabled account answer alike, so the reply does not tell which logins exist. A clerk at a
+# counter not theirs gets E-QUE-12 (COUNTER_NOT_ALLOWED), like any actor.
+STAFF_LOGIN_INVALID = define("E-AUTH-05", 7, "Wrong login or password", "用户名或密码错误",
+                             "Check the login and password; ask the hall manager to reset it",
+                             http_status=401)
+STAFF_LOCKED = define("E-AUTH-06", 7, "Too many wrong passwords; sign-in is locked for a while",
+                      "密码错误次数过多，请稍后再试",
+                      "Wait for Retry-After seconds, or ask the hall manager", http_status=429)
+STAFF_SESSION_EXPIRED = define("E-AUTH-07", 7, "Sign-in missing or expired", "登录已过期，请重新登录",
+                               "Sign in again at /counter", http_status=401)
+CSRF_INVALID = define("E-AUTH-08", 7, "CSRF token missing or wrong", "页面已失效，请刷新后重试",
+                      "Reload the page; send the X-CSRF-Token header the page was given",
+                      http_status=403)
 
 # --- API (E-API) -----------------------------------------------------------------------------
 NOT_FOUND = define("E-API-01", 6, "Not found", "未找到相关信息", "Check the code or number",

@@ -65,6 +65,12 @@ class ServerSettings(Section):
     ca_bundle: str = Field(description="Private CA bundle for the hall server's TLS; blank: system")
     enroll_attempts: int = Field(ge=1, le=100, description="Wrong enrolment codes before lock-out")
     lookup_rate_per_minute: int = Field(ge=1, description="Personal-data lookups per device/min")
+    staff_session_hours: float = Field(gt=0, le=24 * 7, description="Hours a clerk's browser "
+                                       "sign-in lasts (the counter page)")
+    staff_login_attempts: int = Field(ge=1, le=100, description="Wrong passwords per login and "
+                                      "address before sign-in is locked")
+    staff_lockout_minutes: float = Field(gt=0, le=24 * 60, description="Minutes a locked "
+                                         "sign-in stays locked (also the counting window)")
 
 
 class NetworkSettings(Section):

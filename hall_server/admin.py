@@ -162,3 +162,67 @@ def catalog_schema() -> dict:
         "regenerate with `kiosk admin catalog-schema --output docs/catalog.schema.json`."
     )
     return schema
+
+
+# --- staff accounts (`kiosk admin staff …`) --------------------------------------------------
+def add_staff(
+    settings: Any,
+    *,
+    login: str,
+    name: str,
+    role: str,
+    counters: list[str] | str,
+    password: str,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> dict:
+    from hall_server import staff
+
+    with database_for(settings, data_dir, db_url) as database, database.write() as conn:
+        account = staff.add_staff(
+            conn,
+            login=login,
+            name=name,
+            role=role,
+            counters=staff.parse_counters(counters),
+            password=password,
+            now=datetime.now(UTC),
+        )
+        return account.as_dict()
+
+
+def set_staff_password(
+    settings: Any,
+    login: str,
+    password: str,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> dict:
+    from hall_server import staff
+
+    with database_for(settings, data_dir, db_url) as database, database.write() as conn:
+        return staff.set_password(conn, login, password, now=datetime.now(UTC)).as_dict()
+
+
+def set_staff_disabled(
+    settings: Any,
+    login: str,
+    disabled: bool = True,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> dict:
+    from hall_server import staff
+
+    with database_for(settings, data_dir, db_url) as database, database.write() as conn:
+        return staff.set_disabled(conn, login, disabled, now=datetime.now(UTC)).as_dict()
+
+
+def list_staff(
+    settings: Any, *, data_dir: str | Path | None = None, db_url: str | None = None
+) -> list[dict]:
+    from hall_server import staff
+
+    with database_for(settings, data_dir, db_url) as database, database.read() as conn:
+        return [s.as_dict() for s in staff.list_staff(conn)]

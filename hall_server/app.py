@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from common import __version__
 from common.wire import API_PREFIX
-from hall_server import http_errors
+from hall_server import http_errors, pages
 from hall_server.api import (
     applications,
     bookings,
@@ -86,4 +86,5 @@ def create_app(ctx: HallContext) -> FastAPI:
     app.include_router(fleet.pages)  # /admin/devices
     app.include_router(display_api.router, prefix=API_PREFIX)  # display state, call audio
     app.include_router(display_api.pages)  # /display
+    pages.install(app)  # /counter, /staff/login|logout, /static
     return app

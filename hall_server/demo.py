@@ -8,6 +8,7 @@
 - appointments.toml → appointments booked for the hall's current business day (booked
   again for the new day when the server loads the demo on a later day); without that file,
   five generated ones, codes YY<yyyymmdd>01 … 05.
+- a demo clerk (DEMO_CLERK, counters 01-03) for the counter page, unless that login exists.
 A missing file is skipped with a warning; a bad application line is reported and skipped.
 """
 
@@ -34,6 +35,13 @@ from hall_server.schema import applications, appointments, queue_services
 log = logging.getLogger(__name__)
 
 DEMO_APPOINTMENTS = 5
+# Printed by `kiosk demo` / `kiosk serve --demo`: fictional data, never a real hall's password.
+DEMO_CLERK = {
+    "login": "demo",
+    "password": "demo-1234",
+    "name": "韩梅梅",
+    "counters": ["01", "02", "03"],
+}
 
 
 def demo_dir_default() -> Path:
@@ -196,6 +204,15 @@ def _seed_appointments(
     return codes
 
 
+def _demo_clerk(database: Database, now: datetime) -> dict:
+    from hall_server import staff
+
+    with database.write() as conn:
+        if staff.select_row(conn, DEMO_CLERK["login"]) is None:
+            staff.add_staff(conn, role="clerk", now=now, **DEMO_CLERK)
+    return {k: v for k, v in DEMO_CLERK.items() if k != "name"}
+
+
 def load_demo(
     database: Database,
     settings: Any,
@@ -234,5 +251,6 @@ def load_demo(
     summary["appointments"] = _seed_appointments(
         database, ZoneInfo(settings.hall.timezone), clock.now(), holders, booked
     )
+    summary["clerk"] = _demo_clerk(database, clock.now())
     log.info("demo hall loaded from %s", folder)
     return summary

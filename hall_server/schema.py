@@ -283,5 +283,5 @@ idempotency = Table(
     UniqueConstraint("device_id", "key"),
 )
 
-# Fleet operations' tables live in their own module, on this same metadata.
-from hall_server import schema_fleet  # noqa: E402,F401
+# Fleet operations' and staff tables live in their own modules, on this same metadata.
+from hall_server import schema_fleet, schema_staff  # noqa: E402,F401

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, RATE_LIMITED, KioskError
 from hall_server.actor import Actor
+from hall_server.api.staff_auth import current_staff, session_token, staff_actor
 from hall_server.context import HallContext
 from hall_server.devices import Device, authenticate, touch
 
@@ -63,9 +64,14 @@ def require(*roles: str):
 def resolve_actor(
     request: Request, creds: HTTPAuthorizationCredentials | None, roles: frozenset[str]
 ) -> Actor:
-    """Who performs a queue transition. Today: a device token of one of `roles` (admin always)
-    → Actor(kind="device", counters=None: every counter). Staff sign-in extends this one
-    place: a signed-in clerk (cookie + CSRF) → Actor(kind="staff", counters=their counters)."""
+    """Who performs a queue transition: a device token of one of `roles` (admin always) →
+    Actor(kind="device", counters=None: every counter); without a token, a signed-in clerk
+    (sign-in cookie, and the X-CSRF-Token header on state-changing requests) →
+    Actor(kind="staff", counters=their counters); an expired sign-in 401 E-AUTH-07, a missing
+    or forged CSRF token 403 E-AUTH-08. Neither token nor cookie: 401 E-AUTH-01."""
+    if (creds is None or not creds.credentials) and session_token(request) is not None:
+        session = current_staff(request)  # E-AUTH-07 expired / E-AUTH-08 CSRF
+        return staff_actor(session)
     device = current_device(request, creds)
     allowed = roles | {"admin"}
     if device.role not in allowed:
@@ -76,14 +82,15 @@ def resolve_actor(
 def counter_actor(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 ) -> Actor:
-    """Counter routes: a counter/admin device token (or, with staff accounts, a clerk)."""
+    """Counter routes: a counter/admin device token, or a signed-in clerk."""
     return resolve_actor(request, creds, frozenset({"counter"}))
 
 
 def queue_actor(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 ) -> Actor:
-    """Cancel and requeue: also a kiosk (its own tickets; a citizen scanning the slip)."""
+    """Cancel and requeue: also a kiosk (its own tickets; a citizen scanning the slip), or a
+    signed-in clerk."""
     return resolve_actor(request, creds, frozenset({"kiosk", "counter"}))
 
 

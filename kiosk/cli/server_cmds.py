@@ -56,6 +56,13 @@ def _serve(args: argparse.Namespace) -> None:
     )
     # Tests and scripts read this exact line to learn the port (`--port 0` picks a free one).
     print(f"serving on {prepared.url}", flush=True)
+    clerk = (prepared.demo or {}).get("clerk")
+    if clerk:
+        print(
+            f"counter page: {prepared.url}/counter  (demo clerk: {clerk['login']} / "
+            f"{clerk['password']}, counters {','.join(clerk['counters'])})",
+            flush=True,
+        )
     serve(prepared)
 
 
@@ -150,6 +157,68 @@ def _catalog_schema(args: argparse.Namespace) -> Human | dict:
     return Human(text.rstrip("\n"), json.loads(text))
 
 
+# --- staff accounts --------------------------------------------------------------------------
+def _read_password(args: argparse.Namespace) -> str:
+    """One line from stdin (--password-stdin, for scripts), else asked twice without echo."""
+    import getpass
+    import sys
+
+    from common.errors import USAGE, KioskError
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise KioskError(USAGE, "no terminal to ask for the password: use --password-stdin")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise KioskError(USAGE, "the two passwords differ")
+    return first
+
+
+def _staff_line(s: dict) -> str:
+    counters = ",".join(s["counters"]) or "-"
+    state = "disabled" if s["disabled"] else "active"
+    return f"{s['login']:16} {s['name'][:16]:16} {s['role']:8} {counters[:30]:30} {state}"
+
+
+def _staff_add(args: argparse.Namespace) -> Human:
+    from hall_server.admin import add_staff
+
+    s = add_staff(
+        _settings(),
+        login=args.login,
+        name=args.name,
+        role=args.role,
+        counters=args.counters,
+        password=_read_password(args),
+        **_where(args),
+    )
+    return Human(f"added {s['login']} ({s['role']}, counters {','.join(s['counters']) or '-'})", s)
+
+
+def _staff_passwd(args: argparse.Namespace) -> Human:
+    from hall_server.admin import set_staff_password
+
+    s = set_staff_password(_settings(), args.login, _read_password(args), **_where(args))
+    return Human(f"password of {s['login']} changed; its browser sign-ins ended", s)
+
+
+def _staff_disable(args: argparse.Namespace) -> Human:
+    from hall_server.admin import set_staff_disabled
+
+    s = set_staff_disabled(_settings(), args.login, not args.enable, **_where(args))
+    return Human(f"{s['login']} {'disabled' if s['disabled'] else 'enabled'}", s)
+
+
+def _staff_list(args: argparse.Namespace) -> Human:
+    from hall_server.admin import list_staff
+
+    rows = list_staff(_settings(), **_where(args))
+    head = f"{'LOGIN':16} {'NAME':16} {'ROLE':8} {'COUNTERS':30} STATE"
+    text = "\n".join([head, *(_staff_line(s) for s in rows)]) if rows else "no staff accounts"
+    return Human(text, {"staff": rows})
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="run the hall server (API v1)")
     serve.add_argument("--host", default=None, help="address to listen on (server.host)")
@@ -189,3 +258,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command("load-demo", _load_demo, "load the sample hall (config/demo) into the database")
     p = command("catalog-schema", _catalog_schema, "print the catalog line JSON Schema")
     p.add_argument("--output", metavar="FILE", default=None, help="write it to FILE instead")
+
+    _register_staff(sub)
+
+
+def _register_staff(sub: argparse._SubParsersAction) -> None:
+    staff = sub.add_parser("staff", help="staff accounts for the counter page (clerks, managers)")
+    ssub = staff.add_subparsers(dest="staff_command", metavar="ACTION")
+    ssub.required = True
+
+    def action(name: str, handler, help_text: str, password: bool = False):
+        parser = ssub.add_parser(name, help=help_text)
+        _db_args(parser)
+        add_json_flag(parser)
+        if name != "list":
+            parser.add_argument("login", metavar="LOGIN")
+        if password:
+            parser.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="read the password from one line of stdin (scripts); default: ask",
+            )
+        parser.set_defaults(handler=handler)
+        return parser
+
+    p = action("add", _staff_add, "add a staff account", password=True)
+    p.add_argument("--name", required=True, help="full name (shown on the counter page)")
+    p.add_argument("--role", choices=["clerk", "manager", "admin"], default="clerk")
+    p.add_argument(
+        "--counters",
+        default="",
+        help="counters this clerk may use, e.g. 01,02,03 (* = every counter; "
+        "managers and admins may use every counter)",
+    )
+    action("passwd", _staff_passwd, "set a new password (ends the account's sign-ins)", True)
+    p = action("disable", _staff_disable, "disable an account (ends its sign-ins)")
+    p.add_argument("--enable", action="store_true", help="enable it again instead")
+    action("list", _staff_list, "list staff accounts")

@@ -59,6 +59,10 @@ def _demo(args: argparse.Namespace) -> None:
     settings = load_settings(overrides={"printer": {"target": f"sim?file={kiosk_dir / 'printer.bin'}"}})
     server = start_in_thread(settings, data_dir=server_dir, demo=True, port=port)
     print(f"hall server: {server.url}", flush=True)
+    clerk = (server.demo or {}).get("clerk")
+    if clerk:
+        print(f"counter page: {server.url}/counter  (demo clerk: {clerk['login']} / "
+              f"{clerk['password']}, counters {','.join(clerk['counters'])})", flush=True)
     print(f"call display: {server.url}/display  (a TV: docs/display.md)", flush=True)
     try:
         code = create_enroll_code(settings, role="kiosk", data_dir=server_dir)
