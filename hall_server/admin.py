@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +226,26 @@ def list_staff(
 
     with database_for(settings, data_dir, db_url) as database, database.read() as conn:
         return [s.as_dict() for s in staff.list_staff(conn)]
+
+
+def report(
+    settings: Any,
+    *,
+    start: date | None,
+    end: date | None,
+    service: str | None = None,
+    counter: str | None = None,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> dict:
+    """The manager's report (hall_server/reports.py) for `kiosk admin report`; by default the
+    last 7 days of the hall's calendar."""
+    from zoneinfo import ZoneInfo
+
+    from hall_server import reports
+
+    zone = ZoneInfo(settings.hall.timezone)
+    end = end or datetime.now(zone).date()
+    period = reports.Period(start or end - timedelta(days=6), end, service, counter)
+    with database_for(settings, data_dir, db_url) as database, database.read() as conn:
+        return reports.build(conn, period, zone)

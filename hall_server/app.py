@@ -25,6 +25,7 @@ from hall_server.api import (
     fleet,
     public,
     queue,
+    reports,
     sync,
     system,
 )
@@ -78,6 +79,7 @@ def create_app(ctx: HallContext) -> FastAPI:
         events,
         applications,
         evaluations,
+        reports,
         sync,
         fleet,
     ):

@@ -94,6 +94,16 @@ def queue_actor(
     return resolve_actor(request, creds, frozenset({"kiosk", "counter"}))
 
 
+def manager_actor(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> Actor:
+    """Reports and 差评 follow-up: an admin device token, or a signed-in manager or admin."""
+    actor = resolve_actor(request, creds, frozenset({"admin"}))
+    if actor.kind == "staff" and actor.role not in ("manager", "admin"):
+        raise KioskError(AUTH_FORBIDDEN, "needs a manager's sign-in")
+    return actor
+
+
 def limit_lookups(request: Request, device: Device) -> None:
     """Personal-data lookups per device per minute (server.lookup_rate_per_minute)."""
     wait = get_ctx(request).lookup_limit.hit(device.id)
@@ -119,6 +129,7 @@ CounterDevice = Annotated[Device, Depends(require("counter"))]
 AdminDevice = Annotated[Device, Depends(require("admin"))]
 CounterActor = Annotated[Actor, Depends(counter_actor)]
 QueueActor = Annotated[Actor, Depends(queue_actor)]
+ManagerActor = Annotated[Actor, Depends(manager_actor)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="client-generated UUID, unique per device"),

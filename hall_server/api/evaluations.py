@@ -14,7 +14,13 @@ from common.wire import (
     EvaluationRequest,
 )
 from hall_server import evaluations, submissions
-from hall_server.api.deps import AdminDevice, IdempotencyKey, KioskOrCounter, base_url, get_ctx
+from hall_server.api.deps import (
+    IdempotencyKey,
+    KioskOrCounter,
+    ManagerActor,
+    base_url,
+    get_ctx,
+)
 
 router = APIRouter(tags=["evaluations"])
 
@@ -42,17 +48,17 @@ def evaluate(
 @router.get("/evaluations/cases", response_model=EvaluationCases)
 def cases(
     request: Request,
-    device: AdminDevice,
+    manager: ManagerActor,
     state: Annotated[Literal["open", "contacted", "resolved"] | None, Query()] = None,
 ) -> dict:
-    """差评 follow-up cases (回访), open and most urgent first (admin)."""
+    """差评 follow-up cases (回访), open and most urgent first (a manager or an admin)."""
     ctx = get_ctx(request)
     with ctx.database.read() as conn:
         return {"cases": evaluations.list_cases(conn, state, ctx.today())}
 
 
 @router.patch("/evaluations/cases/{case_id}", response_model=EvaluationCase)
-def update_case(case_id: str, body: CaseUpdate, request: Request, device: AdminDevice) -> dict:
+def update_case(case_id: str, body: CaseUpdate, request: Request, manager: ManagerActor) -> dict:
     """Record the follow-up: contacted, resolved (with a note)."""
     ctx = get_ctx(request)
     now = ctx.now()

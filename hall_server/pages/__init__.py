@@ -25,7 +25,8 @@ templates = Environment(
 
 
 def install(app: FastAPI) -> None:
-    from hall_server.pages import counter
+    from hall_server.pages import counter, reports
 
     app.include_router(counter.router)
+    app.include_router(reports.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")

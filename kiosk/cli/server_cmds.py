@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +220,34 @@ def _staff_list(args: argparse.Namespace) -> Human:
     return Human(text, {"staff": rows})
 
 
+def _report(args: argparse.Namespace) -> Human:
+    from hall_server import report_formats
+    from hall_server.admin import report
+
+    built = report(
+        _settings(),
+        start=args.start,
+        end=args.end,
+        service=args.service,
+        counter=args.counter,
+        **_where(args),
+    )
+    if args.format == "json":
+        return Human(json.dumps(built, ensure_ascii=False, indent=2), built)
+    if args.format == "sqlite":
+        out = Path(args.output or f"report-{built['from']}-{built['to']}.sqlite3")
+        tables = report_formats.to_sqlite(built, out)
+        return Human(f"wrote {out} (tables {', '.join(tables)})", {"written": str(out)})
+    if args.format == "csv":
+        text = report_formats.to_csv(built, args.table)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+            return Human(f"wrote {args.output}", {"written": args.output})
+        return Human(text.lstrip("\ufeff").rstrip("\n"), built)
+    head = f"{built['from']} — {built['to']} ({built['timezone']}): {args.table}"
+    return Human(head + "\n" + report_formats.to_table(built, args.table), built)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="run the hall server (API v1)")
     serve.add_argument("--host", default=None, help="address to listen on (server.host)")
@@ -258,6 +287,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command("load-demo", _load_demo, "load the sample hall (config/demo) into the database")
     p = command("catalog-schema", _catalog_schema, "print the catalog line JSON Schema")
     p.add_argument("--output", metavar="FILE", default=None, help="write it to FILE instead")
+
+    p = command("report", _report, "the hall manager's report for a period")
+    p.add_argument("--from", dest="start", type=date.fromisoformat, default=None,
+                   help="first day, YYYY-MM-DD (default: 6 days before --to)")
+    p.add_argument("--to", dest="end", type=date.fromisoformat, default=None,
+                   help="last day, YYYY-MM-DD (default: today in the hall)")
+    p.add_argument("--service", default=None, help="one queue service")
+    p.add_argument("--counter", default=None, help="one counter")
+    p.add_argument("--format", choices=["table", "csv", "json", "sqlite"], default="table")
+    p.add_argument("--table", default="by_day",
+                   choices=["by_day", "by_hour", "by_counter", "by_staff", "ratings"],
+                   help="the table shown as table or csv (json and sqlite carry them all)")
+    p.add_argument("--output", metavar="FILE", default=None,
+                   help="csv/sqlite: write to FILE (sqlite default: report-FROM-TO.sqlite3)")
 
     _register_staff(sub)
 

@@ -18,7 +18,8 @@ def _loaded_after(imports: list[str]) -> set[str]:
 
 def test_kiosk_side_imports_no_server_stack():
     loaded = _loaded_after(KIOSK_SIDE)
-    for forbidden in ("fastapi", "sqlalchemy", "uvicorn", "alembic", "psycopg", "pypinyin", "jieba"):
+    for forbidden in ("fastapi", "sqlalchemy", "uvicorn", "alembic", "psycopg", "pypinyin", "jieba",
+                      "sqlite_utils"):
         assert forbidden not in loaded, forbidden
 
 
