@@ -25,6 +25,7 @@ from common.errors import (
     VALIDATION,
     KioskError,
 )
+from common.urls import application_url
 from common.wire import ApplicationRequest, EvaluationRequest, SyncRecord, TicketRequest
 from hall_server import idempotency
 from hall_server.applications import create_application
@@ -32,6 +33,7 @@ from hall_server.context import HallContext
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
 from hall_server.fleet import TELEMETRY_KINDS
+from hall_server.page_tokens import application_token
 from hall_server.queue import adopt_offline_number, issue_ticket
 
 log = logging.getLogger(__name__)
@@ -85,9 +87,12 @@ def _application(
     ctx: HallContext, conn: Connection, req: ApplicationRequest, device: Device, base_url: str
 ) -> dict:
     now = ctx.now()
-    return create_application(
+    reply = create_application(
         conn, req, device_id=device.id, now=now, today=ctx.today(now), forms=ctx.forms()
     )
+    # The receipt's page address: /a/{number}?t={token} (common/urls.py)
+    token = application_token(ctx.page_key(), reply["number"])
+    return {**reply, "token": token, "url": application_url(base_url, reply["number"], token)}
 
 
 def _evaluation(

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import errors, wire
+from common import errors, urls, wire
 from common.errors import KioskError
 from common.paths import config_dir, kiosk_home
 from common.settings import Settings, load_settings
@@ -217,7 +217,7 @@ class KioskCore:
 
     def guide_url(self, code: str) -> str:
         """The take-away address of an item's guide (QR on screen and on the checklist)."""
-        return f"{self.public_base_url()}/guide/{code}"
+        return urls.guide_url(self.public_base_url(), code)
 
     def departments(self) -> list[str]:
         return self.catalog.departments()
@@ -339,7 +339,8 @@ class KioskCore:
                 reply = self.outbox.send_now(self.client, key, timeout=self.fast_path_timeout)
                 self.connectivity.success()
                 number = reply.get("number")
-                url = f"{self.public_base_url()}/a/{number}" if number else None
+                url = (urls.application_url(self.public_base_url(), number, reply.get("token"))
+                       if number else None)
                 return SubmissionView(local_id=key, number=number, status=reply.get(
                     "status", "submitted"), receipt_url=url)
             except KioskError as exc:

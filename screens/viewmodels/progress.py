@@ -3,9 +3,9 @@ a timeline of statuses, the promised deadline counted in working days, the recor
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from common import urls
 from common.redact import mask_id_number
 from screens.i18n import N_, _
 from screens.viewmodels.base import ViewModel
@@ -27,8 +27,6 @@ STATUS_LABELS = {
     "ready_for_pickup": N_("待领取"),
     "delivered": N_("已送达"),
 }
-# A receipt QR holds the application's address (…/a/<number>) or the bare number.
-_NUMBER_IN_TEXT = re.compile(r"(?:^|/)([A-Z0-9]{8,32})/?$")
 CARD_TIMEOUT = 15.0
 MAX_CHOICES = 4  # records of one ID card listed at once (the newest first, as the API gives)
 
@@ -38,8 +36,8 @@ def status_label(status: str) -> str:
 
 
 def number_from_scan(text: str) -> str | None:
-    match = _NUMBER_IN_TEXT.search(text.strip().upper())
-    return match.group(1) if match else None
+    """A receipt QR holds the application's address (common/urls.py) or the bare number."""
+    return urls.application_number_from(text)
 
 
 class ProgressViewModel(ViewModel):
