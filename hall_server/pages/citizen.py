@@ -88,10 +88,17 @@ def render(
     return HTMLResponse(page, status_code=http_status, headers={"Cache-Control": "no-store"})
 
 
-def message(request: Request, title: str, body: str, *, status: int) -> HTMLResponse:
+def message(
+    request: Request, title: str, body: str, *, status: int, refresh: int = 0
+) -> HTMLResponse:
     """A page in words for everything that is not there (the key names TEXT entries)."""
     return render(
-        request, "citizen_message.html", http_status=status, title_key=title, body_key=body
+        request,
+        "citizen_message.html",
+        http_status=status,
+        title_key=title,
+        body_key=body,
+        refresh=refresh,
     )
 
 
@@ -143,7 +150,8 @@ def offline_ticket(key: str, request: Request) -> HTMLResponse:
             )
         ).all()
     if len(rows) != 1:  # not synced yet (two devices with one UUID: never resolve a guess)
-        return message(request, "pending_title", "pending_body", status=200)
+        # reloads itself: once the kiosk has synced, the same page shows the ticket
+        return message(request, "pending_title", "pending_body", status=200, refresh=30)
     ticket_id = json.loads(rows[0].response)["id"]
     target = urls.TICKET_PATH.format(ticket_id=ticket_id)
     if "lang" in request.query_params:

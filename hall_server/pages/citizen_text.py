@@ -21,7 +21,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "Watch the display: a missed number must take a new ticket.",
     ),
     "priority": ("优先", "Priority"),
-    "offline_issued": ("断网时取的号，号码有效。", "Issued while offline; the number is valid."),
     # offline ticket not yet known
     "pending_title": ("号码尚未同步", "Ticket not yet known"),
     "pending_body": (
@@ -43,6 +42,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "materials": ("申请材料", "Materials"),
     "required": ("必交", "required"),
     "optional": ("视情况", "if applicable"),
+    "copy": ("份", "copy"),
     "copies": ("份", "copies"),
     "situations": ("不同情形", "Situations"),
     "extra_materials": ("另需材料", "Also bring"),

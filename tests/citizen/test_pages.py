@@ -44,8 +44,17 @@ def demo_lines(name: str) -> list[dict]:
 
 @pytest.mark.parametrize(
     "path",
-    ["/t/no-such-ticket", "/t/pending/not-a-key", "/t/a/b/c", "/t", "/guide/NO-SUCH-ITEM",
-     "/guide/", "/guide/x/y", "/a/", "/a/x/y"],
+    [
+        "/t/no-such-ticket",
+        "/t/pending/not-a-key",
+        "/t/a/b/c",
+        "/t",
+        "/guide/NO-SUCH-ITEM",
+        "/guide/",
+        "/guide/x/y",
+        "/a/",
+        "/a/x/y",
+    ],
 )
 def test_unknown_or_mistyped_codes_get_a_page_in_words(server, path):
     text = page(server.url + path, 404)
@@ -55,7 +64,9 @@ def test_unknown_or_mistyped_codes_get_a_page_in_words(server, path):
 
 
 def test_guide_page_carries_every_element_of_the_guide(server):
-    item = next(i for i in demo_lines("catalog.jsonl") if i.get("situations") and i.get("conditions"))
+    item = next(
+        i for i in demo_lines("catalog.jsonl") if i.get("situations") and i.get("conditions")
+    )
     text = page(urls.guide_url(server.url, item["code"]), 200)
     for condition in item["conditions"]:
         assert condition in text
@@ -67,7 +78,15 @@ def test_guide_page_carries_every_element_of_the_guide(server):
             assert extra in text
     for step in item.get("steps", []):
         assert step in text
-    for key in ("受理条件", "申请材料", "办理流程", "法定办结时限", "承诺办结时限", "收费", "设定依据"):
+    for key in (
+        "受理条件",
+        "申请材料",
+        "办理流程",
+        "法定办结时限",
+        "承诺办结时限",
+        "收费",
+        "设定依据",
+    ):
         assert key in text
     for key in ("location", "hours", "phone", "legal_basis"):
         if item.get(key):
@@ -97,8 +116,9 @@ def test_application_page_needs_the_token_and_masks_the_applicant(server):
     name = demo["fields"].get("operator_name") or demo["fields"]["name"]
     assert name not in text and name[0] + "*" in text
     assert "办理记录" in text and "承诺办结日期" in text
-    assert "History" in page(urls.application_url(server.url, number, token), 200,
-                             params={"lang": "en"})
+    assert "History" in page(
+        urls.application_url(server.url, number, token), 200, params={"lang": "en"}
+    )
 
     # no token, a wrong token, another number's token: the same page, no data at all
     other = demo_lines("applications.jsonl")[1]["number"]
@@ -121,8 +141,12 @@ def test_countdown_in_working_days(server):
     demo = demo_lines("applications.jsonl")
     key = server.ctx.page_key()
     open_one = next(a for a in demo if a["status"] in {"submitted", "accepted", "under_review"})
-    text = page(urls.application_url(server.url, open_one["number"],
-                                     application_token(key, open_one["number"])), 200)
+    text = page(
+        urls.application_url(
+            server.url, open_one["number"], application_token(key, open_one["number"])
+        ),
+        200,
+    )
     assert re.search(r"剩余 \d+ 个工作日|今天到期|已超过承诺时限", text), text
 
 

@@ -39,12 +39,18 @@ def test_every_qr_the_kiosk_prints_opens_a_page(rig):
     assert offline.offline
     assert urlsplit(offline.url).path.startswith("/t/pending/")
     before = fetch(offline.url)
-    assert before.status_code == 200 and "尚未同步" in before.text and offline.number not in before.text
+    assert (
+        before.status_code == 200
+        and "尚未同步" in before.text
+        and offline.number not in before.text
+    )
     assert "keep your slip" in fetch(offline.url, params={"lang": "en"}).text
     rig.sync()
     after = fetch(offline.url)
     assert after.status_code == 200 and offline.number in after.text, after.text
-    assert urlsplit(after.url).path == urls.TICKET_PATH.format(ticket_id=after.url.rsplit("/", 1)[1])
+    assert urlsplit(after.url).path == urls.TICKET_PATH.format(
+        ticket_id=after.url.rsplit("/", 1)[1]
+    )
     # the kiosk's own view keeps the printed address; it still works
     assert core.store.query("SELECT url FROM ticket WHERE number = ?", (offline.number,))
 
@@ -104,8 +110,11 @@ def test_the_kiosk_reads_back_the_receipt_codes_it_prints():
         f"https://hall.example/a/{number}/",
     ):
         assert urls.application_number_from(text) == number, text
-    for text in ("a random QR that is not ours", "https://hall.example/guide/SQ20261207P72DJB4HBC",
-                 urls.offline_ticket_url("http://h", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")):
+    for text in (
+        "a random QR that is not ours",
+        "https://hall.example/guide/SQ20261207P72DJB4HBC",
+        urls.offline_ticket_url("http://h", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
+    ):
         assert urls.application_number_from(text) is None, text
 
 
