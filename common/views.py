@@ -75,6 +75,9 @@ class SubmissionView:
     status: str  # submitted | queued (waiting for the network) | refused
     receipt_url: str | None = None
     error: str | None = None
+    item: str | None = None  # the service item (事项) it files under
+    item_title: str = ""
+    item_title_en: str = ""
 
 
 @dataclass(frozen=True)

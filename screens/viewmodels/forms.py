@@ -467,6 +467,7 @@ class FormViewModel(PagedViewModel):
                 "choices": [],
                 "review_rows": [],
                 "number": "",
+                "item_line": "",
                 "qr": "",
                 "done_note": "",
                 **NO_PAGER,
@@ -557,6 +558,12 @@ class FormViewModel(PagedViewModel):
             "review_rows": review_rows,
             "number": (
                 _("受理编号：{v}").format(v=sub.number) if sub is not None and sub.number else ""
+            ),
+            # the item it files under (what the citizen chose inside the form)
+            "item_line": (
+                _("事项：{v}").format(v=(en and sub.item_title_en) or sub.item_title)
+                if sub is not None and sub.item_title
+                else ""
             ),
             "qr": (sub.receipt_url or "") if sub is not None else "",
             "done_note": done_note,

@@ -21,6 +21,10 @@ class Rig:
     server: ThreadServer
     proxy: ChaosProxy
     core: Any  # kiosk.core.KioskCore
+    printer: Path  # what the kiosk printed (target file:…), ESC/POS bytes appended
+
+    def printed(self) -> bytes:
+        return self.printer.read_bytes() if self.printer.exists() else b""
 
     def offline(self) -> None:
         self.proxy.faults = Faults(drop=1.0)
@@ -60,13 +64,16 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         creds["server_url"] = proxy.url  # the kiosk's link now runs through the proxy
         (home / "credentials.json").write_text(json.dumps(creds))
         settings = load_settings(
-            overrides={"printer": {"target": "sim"}, "hall": {"public_url": server.url}},
+            overrides={
+                "printer": {"target": f"file:{tmp_path / 'printer.bin'}"},
+                "hall": {"public_url": server.url},
+            },
             environ={"KIOSK_HOME": str(home)},
         )
         core = KioskCore(settings, home)
         try:
             core.sync_once()
-            yield Rig(server, proxy, core)
+            yield Rig(server, proxy, core, tmp_path / "printer.bin")
         finally:
             core.close()
     finally:
