@@ -231,16 +231,12 @@ class KioskCore:
         item = self.get_item(code)
 
         def _print() -> None:
-            from hardware.printer import ChecklistSlip, MaterialLine, open_printer
+            from hardware.printer import open_printer
+            from kiosk.checklist import checklist_slip
 
-            slip = ChecklistSlip(
-                hall_name=self.hall_name, item_title=item["title"], item_code=code,
-                materials=[MaterialLine(name=m["name"], form=m["form"], copies=m["copies"],
-                                        required=m["required"], note=m.get("note", ""))
-                           for m in item.get("materials", [])],
-                place=item.get("location", ""), hours=item.get("hours", ""),
-                phone=item.get("phone", ""), guide_url=self.guide_url(code),
-                printed_at=_local_now(self.settings.hall.timezone))
+            slip = checklist_slip({"code": code, **item}, hall_name=self.hall_name,
+                                  guide_url=self.guide_url(code),
+                                  printed_at=_local_now(self.settings.hall.timezone))
             with open_printer(self.settings.printer.target) as printer:
                 printer.print_checklist(slip)
 
