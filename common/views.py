@@ -79,6 +79,16 @@ class SubmissionView:
     item_title: str = ""
     item_title_en: str = ""
 
+    @property
+    def local_number(self) -> str:
+        """The local registration number (登记号) shown while the application waits for the
+        network; the progress query finds it (kiosk/progress.py), then the server's number."""
+        return local_number(self.local_id)
+
+
+def local_number(key: str) -> str:
+    return key.replace("-", "")[:8].upper()
+
 
 @dataclass(frozen=True)
 class ProgressView:

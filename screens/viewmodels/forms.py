@@ -523,7 +523,7 @@ class FormViewModel(PagedViewModel):
         done_note = ""
         if sub is not None and sub.status == "queued":
             done_note = _("网络暂时中断：申请已保存在本机（登记号 {id}），联网后自动提交。").format(
-                id=sub.local_id[:8].upper()
+                id=sub.local_number
             )
         date_field = editing_field if editing_field and editing_field.type == "date" else None
         picking = self.picker is not None and self.step == "fill"

@@ -14,6 +14,7 @@ from screens.viewmodels.keyboard import Keyboard
 
 # Status labels: the API's codes, the catalogs' words (wire.APPLICATION_STATUSES in Chinese).
 STATUS_LABELS = {
+    "queued": N_("待提交（联网后自动提交）"),  # still in this kiosk's outbox (kiosk/progress.py)
     "submitted": N_("已提交"),
     "pending_acceptance": N_("待受理"),
     "accepted": N_("已受理"),

@@ -124,3 +124,22 @@ def test_addresses_are_built_under_any_base():
     assert urls.guide_url("http://h/", "GA-0001") == "http://h/guide/GA-0001"
     assert urls.application_url("http://h", "SQ1", "tok") == "http://h/a/SQ1?t=tok"
     assert urls.guide_url("http://h", "a/b") == "http://h/guide/a%2Fb"  # one path segment
+
+
+def test_offline_application_local_number_is_found_by_the_progress_query(rig):
+    """Queued offline, the done screen's 登记号 finds the application in the kiosk's progress
+    query: waiting while offline, then under the server's 受理编号 once synced."""
+    core = rig.core
+    demo = json.loads(
+        (config_dir() / "demo" / "applications.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    )
+    rig.offline()
+    sub = core.submit_application(demo["form"], demo["fields"], item=demo["item"])
+    assert sub.status == "queued" and len(sub.local_number) == 8
+    waiting = core.progress(sub.local_number.lower())
+    assert waiting.status == "queued" and waiting.number == sub.local_number
+    assert waiting.item == sub.item and waiting.item_title == sub.item_title
+    rig.sync()
+    synced = core.progress(sub.local_number)
+    assert synced.number.startswith("SQ") and synced.status == "submitted"
+    assert synced.item == sub.item
