@@ -45,12 +45,12 @@ class Rig:
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
+def rig(tmp_path: Path, db_url: str | None) -> Iterator[Rig]:
     from common.settings import load_settings
     from kiosk.core import KioskCore
     from kiosk.provisioning import ProvisionRequest, provision
 
-    server = start_server_thread(tmp_path / "hall", demo=True)
+    server = start_server_thread(tmp_path / "hall", demo=True, db_url=db_url)
     proxy = ChaosProxy(int(server.url.rsplit(":", 1)[1]))
     home = tmp_path / "kiosk"
     home.mkdir(mode=0o700)

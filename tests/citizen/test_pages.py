@@ -20,8 +20,8 @@ from tests.support.server import ThreadServer, start_server_thread
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ThreadServer]:
-    running = start_server_thread(tmp_path / "hall", demo=True)
+def server(tmp_path: Path, db_url: str | None) -> Iterator[ThreadServer]:
+    running = start_server_thread(tmp_path / "hall", demo=True, db_url=db_url)
     yield running
     running.stop()
 
