@@ -217,7 +217,10 @@ def progress_detail(v: Any) -> dict[str, Any]:
     if v.age_minutes >= 1 or v.stale:
         age = _("本机缓存记录，更新于 {n} 分钟前").format(n=v.age_minutes)
     return {
-        "detail_number": _("受理编号：{v}").format(v=v.number),
+        # still in this kiosk's outbox: the local registration number, not yet a 受理编号
+        "detail_number": (_("登记号：{v}") if v.status == "queued" else _("受理编号：{v}")).format(
+            v=v.number
+        ),
         "detail_item": v.item_title or v.item,
         "detail_status": status_label(v.status),
         "detail_promised_by": (

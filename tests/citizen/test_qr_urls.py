@@ -139,6 +139,11 @@ def test_offline_application_local_number_is_found_by_the_progress_query(rig):
     waiting = core.progress(sub.local_number.lower())
     assert waiting.status == "queued" and waiting.number == sub.local_number
     assert waiting.item == sub.item and waiting.item_title == sub.item_title
+    from screens.viewmodels.progress import progress_detail
+
+    shown = progress_detail(waiting)  # the progress screen: a 登记号, waiting to be sent
+    assert shown["detail_number"] == f"登记号：{sub.local_number}"
+    assert shown["detail_status"].startswith("待提交")
     rig.sync()
     synced = core.progress(sub.local_number)
     assert synced.number.startswith("SQ") and synced.status == "submitted"
