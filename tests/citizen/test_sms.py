@@ -70,13 +70,23 @@ class FakeAliyun:
 
             def _reply(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out first (the stalled platform): expected
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            daemon_threads = False
+            block_on_close = True  # server_close() waits for stalled handlers
+
+            def handle_error(self, request, client_address) -> None:
+                pass  # never print a traceback from a handler thread
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -126,6 +136,7 @@ class FakeAliyun:
 
     def stop(self) -> None:
         self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @pytest.fixture
