@@ -11,6 +11,7 @@ these codes. Codes and exit codes are a contract: never renumber, only add. Fami
     E-SC   smartcard        E-PRN  printer           E-SCN  scanner     E-VOI voice
     E-HW   hardware common  E-IMP  hall server data imports
     E-DOC  doctor / remote configuration                E-DEP  deployment (system units)
+    E-NTF  SMS notifications (hall server)
 
 Exit codes: 0 ok, 1 unexpected, 2 usage; then each family owns a decade so scripts can test
 `$? -ge 40 && $? -lt 50` for "ID card problem".
@@ -422,6 +423,11 @@ SCANNER_FAILED = define("E-SCN-04", 73, "Reading from the scanner failed", "扫�
                         "Check the cable; the device may have been unplugged")
 
 # --- E-VOI: voice ---
+NOTIFY_FAILED = define("E-NTF-01", 18, "SMS notification not sent: the platform refused it or "
+                       "is unreachable", "短信通知发送失败",
+                       "Check [notify] in the hall server's settings and the SMS platform's "
+                       "console (signature, template codes, balance); retries are automatic")
+
 VOICE_UNAVAILABLE = define("E-VOI-01", 80, "Voice output is not available", "语音播报不可用",
                            "Install espeak-ng (apt) or set the voice target to `none`")
 VOICE_FAILED = define("E-VOI-02", 81, "Speech synthesis failed", "语音播报失败",

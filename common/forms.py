@@ -54,6 +54,7 @@ __all__ = [
     "parse_form",
     "personal_keys",
     "require_valid",
+    "resolve_item",
     "validate_fields",
 ]
 
@@ -88,7 +89,7 @@ _RELATIVE_DATE_RE = re.compile(r"^today(?:([+-])(\d{1,5}))?$")
 _FORM_KEYS = {"code", "title", "title_en", "items", "fields"}
 _FIELD_KEYS = {
     "key", "label", "label_en", "type", "required", "max_length", "min_length", "min", "max",
-    "pattern", "choices", "from_card", "personal", "help", "help_en",
+    "pattern", "choices", "from_card", "personal", "help", "help_en", "required_when",
 }  # fmt: skip
 
 
@@ -97,6 +98,7 @@ class Choice:
     value: str
     label: str
     label_en: str = ""
+    item: str = ""  # the catalog item this choice files under (办理类别 首次/补发/换发 …)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,9 @@ class FieldDef:
     personal: bool = False
     help: str = ""
     help_en: str = ""
+    # Required only when other fields hold one of the given values, e.g. the mailing address
+    # when 领卡方式 is 免费邮寄: ((field key, (values…)), …), all must hold.
+    required_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def name_en(self) -> str:
@@ -133,8 +138,12 @@ class FieldDef:
                 out[name] = value
         if self.choices:
             out["choices"] = [
-                {"value": c.value, "label": c.label, "label_en": c.label_en} for c in self.choices
+                {"value": c.value, "label": c.label, "label_en": c.label_en}
+                | ({"item": c.item} if c.item else {})
+                for c in self.choices
             ]
+        if self.required_when:
+            out["required_when"] = {key: list(values) for key, values in self.required_when}
         out["personal"] = self.personal
         if self.help:
             out["help"] = self.help
@@ -155,6 +164,11 @@ class FormDef:
 
     def field(self, key: str) -> FieldDef | None:
         return next((f for f in self.fields if f.key == key), None)
+
+    @property
+    def item_field(self) -> FieldDef | None:
+        """The choice field whose choices name catalog items (at most one per form)."""
+        return next((f for f in self.fields if any(c.item for c in f.choices)), None)
 
     def to_dict(self) -> dict[str, Any]:
         """The same shape as the TOML file; `parse_form(form.to_dict())` gives the form back."""
@@ -231,12 +245,56 @@ def parse_form(data: Mapping[str, Any], source: str = "<form>") -> FormDef:
             parsed = _parse_field(raw, where, problems)
             if parsed is not None:
                 fields.append(parsed)
+    if not problems:
+        _check_links(fields, items, problems)
     if problems:
         raise KioskError(CONFIG_INVALID, f"{source}: " + "; ".join(problems))
     return FormDef(
         code=code, title=title, title_en=title_en, items=tuple(items), fields=tuple(fields),
         source=source,
     )  # fmt: skip
+
+
+def _check_links(fields: list[FieldDef], items: list[str], problems: list[str]) -> None:
+    """Choices that pick the item, and conditions of required_when, point at what exists."""
+    pickers = [f for f in fields if any(c.item for c in f.choices)]
+    if len(pickers) > 1:
+        problems.append("only one field may pick the item: " + ", ".join(f.key for f in pickers))
+    for f in pickers:
+        for c in f.choices:
+            if not c.item:
+                problems.append(f"field {f.key}: choice {c.value!r} needs an item like the others")
+            elif c.item not in items:
+                problems.append(f"field {f.key}: choice {c.value!r} names {c.item!r}, not in items")
+    by_key = {f.key: f for f in fields}
+    for f in fields:
+        for key, values in f.required_when:
+            other = by_key.get(key)
+            if other is None or other is f:
+                problems.append(f"field {f.key}: required_when names no other field {key!r}")
+            elif other.choices and set(values) - {c.value for c in other.choices}:
+                problems.append(f"field {f.key}: required_when {key} has values it cannot take")
+
+
+def _parse_required_when(
+    raw: Any, where: str, problems: list[str]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`required_when = { collect = "mail" }` or `{ collect = ["mail", "express"] }`."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping) or not raw:
+        problems.append(f"{where}: required_when must be a table of field = value(s)")
+        return ()
+    out = []
+    for key, value in raw.items():
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not values or not all(
+            isinstance(v, str) and v for v in values
+        ):
+            problems.append(f"{where}: required_when {key} must be a value or a list of values")
+            continue
+        out.append((str(key), tuple(values)))
+    return tuple(out)
 
 
 def _parse_field(raw: Any, where: str, problems: list[str]) -> FieldDef | None:
@@ -283,6 +341,7 @@ def _parse_field(raw: Any, where: str, problems: list[str]) -> FieldDef | None:
         except (re.error, TypeError) as exc:
             problems.append(f"{where}: pattern is not a valid regular expression ({exc})")
     choices = _parse_choices(raw.get("choices"), ftype, where, problems)
+    required_when = _parse_required_when(raw.get("required_when"), where, problems)
     from_card = raw.get("from_card")
     if from_card is not None and from_card not in CARD_FIELDS:
         problems.append(f"{where}: from_card must be one of {', '.join(CARD_FIELDS)}")
@@ -298,7 +357,7 @@ def _parse_field(raw: Any, where: str, problems: list[str]) -> FieldDef | None:
         required=raw.get("required", False), max_length=raw.get("max_length"),
         min_length=raw.get("min_length"), min=raw.get("min"), max=raw.get("max"),
         pattern=pattern, choices=choices, from_card=from_card, personal=personal,
-        help=raw.get("help", ""), help_en=raw.get("help_en", ""),
+        help=raw.get("help", ""), help_en=raw.get("help_en", ""), required_when=required_when,
     )  # fmt: skip
 
 
@@ -348,15 +407,20 @@ def _parse_choices(raw: Any, ftype: Any, where: str, problems: list[str]) -> tup
     for index, item in enumerate(raw, start=1):
         if (
             not isinstance(item, Mapping)
-            or set(item) - {"value", "label", "label_en"}
+            or set(item) - {"value", "label", "label_en", "item"}
             or not isinstance(item.get("value"), str)
             or not item["value"]
             or not isinstance(item.get("label"), str)
             or not isinstance(item.get("label_en", ""), str)
+            or not isinstance(item.get("item", ""), str)
         ):
-            problems.append(f"{where}: choice {index} must be {{value, label, label_en}} strings")
+            problems.append(
+                f"{where}: choice {index} must be {{value, label, label_en, item}} strings"
+            )
             continue
-        out.append(Choice(item["value"], item["label"], item.get("label_en", "")))
+        out.append(
+            Choice(item["value"], item["label"], item.get("label_en", ""), item.get("item", ""))
+        )
     values = [c.value for c in out]
     if len(set(values)) != len(values):
         problems.append(f"{where}: choice values must be unique")
@@ -377,6 +441,8 @@ def validate_fields(
     errors: dict[str, FieldError] = {}
     for fdef in form.fields:
         error = _validate_one(fdef, fields.get(fdef.key), today)
+        if error is None and fdef.required_when:
+            error = _check_required_when(form, fdef, fields)
         if error is not None:
             errors[fdef.key] = error
     known = {f.key for f in form.fields}
@@ -386,6 +452,35 @@ def validate_fields(
                 FIELD_UNKNOWN, f"表单中没有此项：{key}", f"{key!s} is not a field of {form.code}"
             )
     return errors
+
+
+def _check_required_when(
+    form: FormDef, f: FieldDef, fields: Mapping[str, Any]
+) -> FieldError | None:
+    value = fields.get(f.key)
+    if value is not None and not (isinstance(value, str) and not value.strip()):
+        return None
+    if not all(fields.get(key) in values for key, values in f.required_when):
+        return None
+    key, values = f.required_when[0]
+    other = form.field(key)
+    chosen = next((c for c in other.choices if c.value == values[0]), None) if other else None
+    zh = f"选择“{chosen.label}”时请填写{f.label}" if chosen else f"请填写{f.label}"
+    en_choice = (chosen.label_en or chosen.label) if chosen else values[0]
+    return FieldError.of(
+        FIELD_REQUIRED, zh, f"{f.name_en} is required with {other.name_en if other else key} "
+        f"{en_choice!r}"
+    )
+
+
+def resolve_item(form: FormDef, fields: Mapping[str, Any]) -> str | None:
+    """The catalog item the citizen's own choice files under (the chosen 办理类别's item);
+    None when the form has no such choice or it is not made."""
+    picker = form.item_field
+    if picker is None:
+        return None
+    chosen = fields.get(picker.key)
+    return next((c.item for c in picker.choices if c.value == chosen and c.item), None)
 
 
 def require_valid(form: FormDef, fields: Mapping[str, Any]) -> None:

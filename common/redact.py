@@ -65,7 +65,9 @@ def redact_mapping(data: Any) -> Any:
         for key, value in data.items():
             k = str(key).lower()
             if isinstance(value, str):
-                if k in ID_KEYS:
+                if k.endswith("secret"):  # credentials in settings (notify.aliyun_…_secret)
+                    value = "****" if value else value
+                elif k in ID_KEYS:
                     value = mask_id_number(value)
                 elif k in NAME_KEYS:
                     value = mask_name(value)

@@ -148,6 +148,30 @@ class MaintenanceSettings(Section):
                                      "audit records stay in the outbox")
 
 
+class NotifySettings(Section):
+    backend: str = Field(pattern=r"^(file|aliyun)$", description="Where the hall server's SMS "
+                         "notifications go: file (JSON lines, phone masked) or aliyun "
+                         "(Aliyun SMS, dysmsapi SendSms)")
+    file: str = Field(description="The file sink's path (blank: notifications.jsonl in the "
+                      "server's data directory)")
+    near_ahead: int = Field(ge=1, le=50, description="Text a waiting citizen when this many "
+                            "people are ahead (到号提醒)")
+    retries: int = Field(ge=0, le=10, description="Retries of a failed send, with backoff")
+    retry_backoff: float = Field(ge=0, le=300, description="Seconds before the first retry; "
+                                 "doubles each time")
+    aliyun_endpoint: str = Field(description="Aliyun SMS endpoint")
+    aliyun_access_key_id: str = Field(description="Aliyun AccessKey ID")
+    aliyun_access_key_secret: str = Field(description="Aliyun AccessKey secret (prefer the "
+                                          "KIOSK_NOTIFY_ALIYUN_ACCESS_KEY_SECRET variable)")
+    sign_name: str = Field(description="SMS signature (签名) registered with the platform")
+    template_near: str = Field(description="Template code: your number is N away "
+                               "(params number, ahead)")
+    template_call: str = Field(description="Template code: please go to counter C "
+                               "(params number, counter)")
+    template_status: str = Field(description="Template code: application status changed "
+                                 "(params number, status)")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     hall: HallSettings
@@ -162,6 +186,7 @@ class Settings(BaseModel):
     ui: UiSettings
     log: LogSettings
     maintenance: MaintenanceSettings
+    notify: NotifySettings
 
 
 SECTIONS: dict[str, type[Section]] = {

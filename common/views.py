@@ -75,6 +75,19 @@ class SubmissionView:
     status: str  # submitted | queued (waiting for the network) | refused
     receipt_url: str | None = None
     error: str | None = None
+    item: str | None = None  # the service item (事项) it files under
+    item_title: str = ""
+    item_title_en: str = ""
+
+    @property
+    def local_number(self) -> str:
+        """The local registration number (登记号) shown while the application waits for the
+        network; the progress query finds it (kiosk/progress.py), then the server's number."""
+        return local_number(self.local_id)
+
+
+def local_number(key: str) -> str:
+    return key.replace("-", "")[:8].upper()
 
 
 @dataclass(frozen=True)

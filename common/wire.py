@@ -384,6 +384,8 @@ class ApplicationRequest(Request):
 class ApplicationCreated(Reply):
     number: str
     status: ApplicationStatus
+    token: str | None = None  # for the citizen's page /a/{number}?t={token} (common/urls.py)
+    url: str | None = None  # that page, under the hall's public URL
 
 
 class HistoryEntry(Reply):

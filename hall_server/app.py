@@ -34,6 +34,7 @@ from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
 from hall_server.keys import ensure_hall_key
+from hall_server.pages import citizen as citizen_pages
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def create_app(ctx: HallContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    ctx.page_key()  # made now: a request needs it inside the write lock (applications)
     http_errors.install(app)
     for module in (
         system,
@@ -85,6 +87,7 @@ def create_app(ctx: HallContext) -> FastAPI:
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(public.router)
+    app.include_router(citizen_pages.router)  # /t/pending/…, /guide/…, /a/… (after /t/{id})
     app.include_router(fleet.pages)  # /admin/devices
     app.include_router(display_api.router, prefix=API_PREFIX)  # display state, call audio
     app.include_router(display_api.pages)  # /display

@@ -58,6 +58,20 @@ def _check_form(req: ApplicationRequest, forms: tuple[Any, Any] | None) -> Any:
     return form
 
 
+def filed_item(form: Any, req: ApplicationRequest) -> str:
+    """The item the application files under: what the citizen chose inside the form (its
+    办理类别 choice names the item, common.forms.resolve_item) over what the kiosk sent
+    (the guide it was opened from), else the form's first item."""
+    if form is not None:
+        from common.forms import resolve_item
+
+        chosen = resolve_item(form, req.fields)
+        if chosen:
+            return chosen
+    form_items = list(getattr(form, "items", ()) or ())
+    return req.item or (form_items[0] if form_items else req.form)
+
+
 def insert_application(
     conn: Connection,
     *,
@@ -105,8 +119,7 @@ def create_application(
     calendar: WorkCalendar,
 ) -> dict:
     form = _check_form(req, forms)
-    form_items = list(getattr(form, "items", ()) or ())
-    item_code = req.item or (form_items[0] if form_items else req.form)
+    item_code = filed_item(form, req)
     item = item_summary(conn, item_code)
     title = item["title"] if item else getattr(form, "title", "") or ""
     promised = promised_by(today, int(item.get("promised_days", 0)), calendar) if item else None

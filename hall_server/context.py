@@ -44,6 +44,7 @@ class HallContext:
     _forms: Any = field(init=False, default=None)
     _forms_loaded: bool = field(init=False, default=False)
     _forms_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _page_key: str | None = field(init=False, default=None)
 
     estimator: WaitEstimator = field(init=False, default_factory=WaitEstimator)
 
@@ -69,6 +70,14 @@ class HallContext:
 
     def local_now(self) -> datetime:
         return self.clock.now().astimezone(self.zone)
+
+    def page_key(self) -> str:
+        """The server-only key of application page tokens (hall_server/page_tokens.py)."""
+        if self._page_key is None:
+            from hall_server.page_tokens import ensure_page_key
+
+            self._page_key = ensure_page_key(self.database)
+        return self._page_key
 
     def forms(self) -> tuple[Any, Any] | None:
         """(load_forms() result, validate_fields) once common.forms exists; None without it.

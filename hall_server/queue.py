@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from common import urls
 from common.errors import (
     APPOINTMENT_INVALID,
     CHECKIN_LATE,
@@ -116,7 +117,7 @@ def _upserts(dialect: str) -> dict[str, Any]:
 
 
 def ticket_url(base_url: str, ticket_id: str) -> str:
-    return f"{base_url.rstrip('/')}/t/{ticket_id}"
+    return urls.ticket_url(base_url, ticket_id)
 
 
 def service_row(conn: Connection, code: str) -> Any:

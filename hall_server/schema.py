@@ -281,6 +281,7 @@ idempotency = Table(
     Column("response", Text),
     Column("created_at", TS, nullable=False),
     UniqueConstraint("device_id", "key"),
+    Index("ix_idempotency_key", "key"),  # an offline ticket's page knows only the key
 )
 
 # Fleet operations' and staff tables live in their own modules, on this same metadata.

@@ -27,6 +27,7 @@ from common.errors import (
     VALIDATION,
     KioskError,
 )
+from common.urls import application_url
 from common.wire import (
     ApplicationRequest,
     BookingRequest,
@@ -40,6 +41,7 @@ from hall_server.context import HallContext
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
 from hall_server.fleet import TELEMETRY_KINDS
+from hall_server.page_tokens import application_token
 from hall_server.queue import CheckinWindow, adopt_offline_number, issue_ticket
 
 log = logging.getLogger(__name__)
@@ -115,7 +117,7 @@ def _application(
     ctx: HallContext, conn: Connection, req: ApplicationRequest, device: Device, base_url: str
 ) -> dict:
     now = ctx.now()
-    return create_application(
+    reply = create_application(
         conn,
         req,
         device_id=device.id,
@@ -124,6 +126,9 @@ def _application(
         forms=ctx.forms(),
         calendar=ctx.schedule.calendar,
     )
+    # The receipt's page address: /a/{number}?t={token} (common/urls.py)
+    token = application_token(ctx.page_key(), reply["number"])
+    return {**reply, "token": token, "url": application_url(base_url, reply["number"], token)}
 
 
 def _evaluation(

@@ -8,6 +8,7 @@ imports Kivy, and the network is reached only through `offline_cache`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tomllib
 import uuid
@@ -17,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import errors, wire
+from common import errors, urls, wire
 from common.errors import KioskError
 from common.paths import config_dir, kiosk_home
 from common.settings import Settings, load_settings
@@ -217,7 +218,7 @@ class KioskCore:
 
     def guide_url(self, code: str) -> str:
         """The take-away address of an item's guide (QR on screen and on the checklist)."""
-        return f"{self.public_base_url()}/guide/{code}"
+        return urls.guide_url(self.public_base_url(), code)
 
     def departments(self) -> list[str]:
         return self.catalog.departments()
@@ -230,16 +231,12 @@ class KioskCore:
         item = self.get_item(code)
 
         def _print() -> None:
-            from hardware.printer import ChecklistSlip, MaterialLine, open_printer
+            from hardware.printer import open_printer
+            from kiosk.checklist import checklist_slip
 
-            slip = ChecklistSlip(
-                hall_name=self.hall_name, item_title=item["title"], item_code=code,
-                materials=[MaterialLine(name=m["name"], form=m["form"], copies=m["copies"],
-                                        required=m["required"], note=m.get("note", ""))
-                           for m in item.get("materials", [])],
-                place=item.get("location", ""), hours=item.get("hours", ""),
-                phone=item.get("phone", ""), guide_url=self.guide_url(code),
-                printed_at=_local_now(self.settings.hall.timezone))
+            slip = checklist_slip({"code": code, **item}, hall_name=self.hall_name,
+                                  guide_url=self.guide_url(code),
+                                  printed_at=_local_now(self.settings.hall.timezone))
             with open_printer(self.settings.printer.target) as printer:
                 printer.print_checklist(slip)
 
@@ -283,22 +280,41 @@ class KioskCore:
             from common.holder import holder_hash
 
             holder = holder_hash(self.hall_key(), id_card["id_number"])
+        item = self.filed_item(form_code, fields, item)
         body = wire.ApplicationRequest(form=form_code, fields=fields, item=item,
                                        holder=holder).model_dump(mode="json", exclude_none=True)
         view = self._submit("application", body, subject=item)
+        entry = (self.catalog.get(item) or {}) if item else {}
+        view = dataclasses.replace(view, item=item, item_title=entry.get("title", ""),
+                                   item_title_en=entry.get("title_en", ""))
         if print_receipt and view.number:
-            self._print_receipt(view, item)
+            self._print_receipt(view)
         return view
 
-    def _print_receipt(self, view: SubmissionView, item: str | None) -> None:
-        title = (self.catalog.get(item) or {}).get("title", "") if item else ""
+    def filed_item(self, form_code: str, fields: dict[str, Any],
+                   opened_from: str | None) -> str | None:
+        """The item an application files under, as the hall server decides it: the item the
+        citizen's choice inside the form names (办理类别 首次/补发/换发 …), else the guide it
+        was opened from, else the form's first item (hall_server.applications.filed_item)."""
+        from common.forms import resolve_item
+
+        form = self.forms().get(form_code)
+        if form is None:
+            return opened_from
+        return resolve_item(form, fields) or opened_from or (form.items[0] if form.items else None)
+
+    def _print_receipt(self, view: SubmissionView) -> None:
+        item = (self.catalog.get(view.item) or {}) if view.item else {}
+        promised = item.get("promised_days") if item.get("handling_type") != "即办件" else None
 
         def _print() -> None:
             from hardware.printer import ReceiptSlip, open_printer
 
             slip = ReceiptSlip(hall_name=self.hall_name, application_number=view.number or "",
-                               item_title=title, submitted_at=_local_now(self.settings.hall.timezone),
-                               status="已提交", url=view.receipt_url or "")
+                               item_title=view.item_title,
+                               submitted_at=_local_now(self.settings.hall.timezone),
+                               status="已提交", url=view.receipt_url or "",
+                               promised_days=promised)
             with open_printer(self.settings.printer.target) as printer:
                 printer.print_receipt(slip)
 
@@ -339,7 +355,8 @@ class KioskCore:
                 reply = self.outbox.send_now(self.client, key, timeout=self.fast_path_timeout)
                 self.connectivity.success()
                 number = reply.get("number")
-                url = f"{self.public_base_url()}/a/{number}" if number else None
+                url = (urls.application_url(self.public_base_url(), number, reply.get("token"))
+                       if number else None)
                 return SubmissionView(local_id=key, number=number, status=reply.get(
                     "status", "submitted"), receipt_url=url)
             except KioskError as exc:

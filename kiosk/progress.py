@@ -4,13 +4,14 @@ always with the record's age. Cached records are sealed (they can carry personal
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from common import errors, wire
 from common.errors import KioskError
 from common.holder import holder_hash
-from common.views import ProgressView
+from common.views import ProgressView, local_number
 from offline_cache.outbox import TRANSIENT, now_iso
 
 if TYPE_CHECKING:
@@ -71,8 +72,37 @@ def _cached(core: KioskCore, where: str, param: str) -> list[tuple[wire.Applicat
     return out
 
 
+# The local registration number (登记号) an application submitted offline is shown with.
+LOCAL_NUMBER_RE = re.compile(r"^[0-9A-F]{8}$")
+
+
+def _local_submission(core: KioskCore, number: str) -> dict | None:
+    if not LOCAL_NUMBER_RE.match(number):
+        return None
+    rows = core.store.query(
+        "SELECT key, number, subject, created_at FROM submission "
+        "WHERE kind = 'application' AND key LIKE ? ORDER BY created_at DESC",
+        (number[:8].lower() + "%",))
+    return next((r for r in rows if local_number(r["key"]) == number), None)
+
+
+def _queued_view(core: KioskCore, row: dict, number: str) -> ProgressView:
+    """Still in this kiosk's outbox: what the citizen filed, waiting for the network."""
+    item = (core.catalog.get(row["subject"]) or {}) if row["subject"] else {}
+    return ProgressView(
+        number=number, item=row["subject"] or "", item_title=item.get("title", ""),
+        status="queued", status_label="待提交",
+        history=[{"status": "queued", "at": row["created_at"], "note": ""}],
+        as_of=row["created_at"])
+
+
 def progress(core: KioskCore, number: str) -> ProgressView:
     number = number.strip().upper()
+    local = _local_submission(core, number)
+    if local is not None:
+        if not local["number"]:
+            return _queued_view(core, local, number)
+        number = local["number"]  # synced: the server's 受理编号 from then on
     if core.client is not None and core.connectivity.state != "offline":
         try:
             app = core.client.get_application(number)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from common import errors, wire
+from common import errors, urls, wire
 from common.errors import KioskError
 from common.holder import holder_hash
 from common.views import TicketView
@@ -115,7 +115,7 @@ def _assign_offline_number(core: KioskCore, conn: sqlite3.Connection, key: str, 
 def _view(core: KioskCore, row: dict[str, Any], service: Any) -> TicketView:
     waiting = service.waiting
     people_ahead = row["people_ahead"] if row["people_ahead"] is not None else waiting
-    url = row["url"] or f"{core.public_base_url()}/t/pending/{row['key']}"
+    url = row["url"] or urls.offline_ticket_url(core.public_base_url(), row["key"])
     return TicketView(
         id=row["server_id"] or row["key"], number=row["number"], service=row["service"],
         service_name=service.name, service_name_en=service.name_en, people_ahead=people_ahead,

@@ -3,7 +3,7 @@
 // Include it on the page with <script src="/live/ticket.js"></script>; it finds the ticket id
 // in a data-ticket attribute (on the script or on #ticket) and fills whichever of these the
 // page has: #status or #state, #status-en, #counter, #ahead, #ahead-en, #ahead-line or
-// .ahead-row, #as-of.
+// .ahead-row, #estimate, #as-of.
 "use strict";
 (function () {
   const me = document.currentScript;
@@ -44,6 +44,10 @@
     set($("counter"), where(t));
     set($("ahead"), String(t.people_ahead));
     set($("ahead-en"), String(t.people_ahead));
+    const m = t.estimated_wait_min; // the server's estimate; null: no basis yet
+    set($("estimate"), m === null || m === undefined
+      ? (en ? "No wait estimate yet" : "暂无等候时间估计")
+      : (en ? "About " + m + " min wait" : "预计等候约 " + m + " 分钟"));
     const line = $("ahead-line") || document.querySelector(".ahead-row");
     if (line) line.hidden = t.status !== "waiting";
     set($("as-of"), new Date().toLocaleTimeString("zh-CN", { hour12: false }));

@@ -66,9 +66,23 @@ def columns(text: str) -> int:
     return sum(1 if ch.isascii() else 2 for ch in text)
 
 
+# 避头尾 (line-breaking rules of Chinese typesetting): closing punctuation never starts a line,
+# opening brackets never end one; the wrap carries characters down instead.
+NO_LINE_START = frozenset("、，。；：？！）》」』】〕〉…·%,.;:!?)]}")
+NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
+
+
+def _kinsoku(line: str, head: str) -> tuple[str, str]:
+    """(line, head of the next line) with no forbidden character at the break."""
+    while len(line) > 1 and (head[:1] in NO_LINE_START or line[-1] in NO_LINE_END):
+        head, line = line[-1] + head, line[:-1]
+    return line, head
+
+
 def wrap(text: str, width: int) -> list[str]:
     """Greedy wrap to `width` columns; English words move whole to the next line when they
-    can. Explicit newlines are kept. Never returns an empty list."""
+    can, and no line starts with closing punctuation (、）。…) or ends with an opening one.
+    Explicit newlines are kept. Never returns an empty list."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
@@ -81,7 +95,8 @@ def wrap(text: str, width: int) -> list[str]:
                 lines.append(line[:cut].rstrip())
                 line = line[cut + 1 :] + ch
             else:
+                line, head = _kinsoku(line, "" if ch == " " else ch)
                 lines.append(line.rstrip())
-                line = "" if ch == " " else ch
+                line = head
         lines.append(line.rstrip())
     return lines or [""]

@@ -49,8 +49,18 @@ class MaterialLine:
 
 
 @dataclass(frozen=True)
+class SituationLine:
+    """A 情形 of the guide: when it applies and what it adds to the materials."""
+
+    name: str
+    description: str = ""
+    materials: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
 class ChecklistSlip:
-    """一次性告知单: everything a citizen must bring, so one visit is enough."""
+    """一次性告知单: everything a citizen must bring, so one visit is enough — the same
+    elements as the guide page: conditions, materials, situations, time limits, fee, place."""
 
     hall_name: str
     item_title: str
@@ -62,6 +72,10 @@ class ChecklistSlip:
     item_code: str = ""
     printed_at: str = ""
     footer: str = ""
+    conditions: Sequence[str] = ()
+    situations: Sequence[SituationLine] = ()
+    time_limit: str = ""  # e.g. "法定 20 个工作日，承诺 5 个工作日" or "即办件，当场办结"
+    fee: str = ""  # e.g. "不收费" or "20元/证（依据…）"
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,11 @@ def render_checklist(
     if slip.item_code:
         doc.text(f"事项编码：{slip.item_code}")
     doc.rule()
+    if slip.conditions:
+        doc.text("受理条件：", bold=True)
+        for n, condition in enumerate(slip.conditions, start=1):
+            doc.text(f"{n}. {condition}")
+        doc.rule()
     doc.text("申请材料：", bold=True)
     for n, material in enumerate(slip.materials, start=1):
         mark = "" if material.required else "（如有）"
@@ -149,7 +168,22 @@ def render_checklist(
         if material.note:
             detail += f"；{material.note}"
         doc.text(detail)
+    if any(s.materials for s in slip.situations):
+        doc.blank()
+        doc.text("不同情形另需材料：", bold=True)
+        for situation in slip.situations:
+            if not situation.materials:
+                continue
+            doc.text(f"【{situation.name}】")
+            if situation.description:
+                doc.text(situation.description)
+            for material in situation.materials:
+                doc.text(f"□ {material}")
     doc.rule()
+    if slip.time_limit:
+        doc.text(f"办理时限：{slip.time_limit}")
+    if slip.fee:
+        doc.text(f"收费：{slip.fee}")
     doc.text(f"办理地点：{slip.place}")
     doc.text(f"办理时间：{slip.hours}")
     doc.text(f"咨询电话：{slip.phone}")

@@ -467,6 +467,7 @@ class FormViewModel(PagedViewModel):
                 "choices": [],
                 "review_rows": [],
                 "number": "",
+                "item_line": "",
                 "qr": "",
                 "done_note": "",
                 **NO_PAGER,
@@ -522,7 +523,7 @@ class FormViewModel(PagedViewModel):
         done_note = ""
         if sub is not None and sub.status == "queued":
             done_note = _("网络暂时中断：申请已保存在本机（登记号 {id}），联网后自动提交。").format(
-                id=sub.local_id[:8].upper()
+                id=sub.local_number
             )
         date_field = editing_field if editing_field and editing_field.type == "date" else None
         picking = self.picker is not None and self.step == "fill"
@@ -557,6 +558,12 @@ class FormViewModel(PagedViewModel):
             "review_rows": review_rows,
             "number": (
                 _("受理编号：{v}").format(v=sub.number) if sub is not None and sub.number else ""
+            ),
+            # the item it files under (what the citizen chose inside the form)
+            "item_line": (
+                _("事项：{v}").format(v=(en and sub.item_title_en) or sub.item_title)
+                if sub is not None and sub.item_title
+                else ""
             ),
             "qr": (sub.receipt_url or "") if sub is not None else "",
             "done_note": done_note,

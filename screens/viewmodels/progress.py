@@ -3,9 +3,9 @@ a timeline of statuses, the promised deadline counted in working days, the recor
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from common import urls
 from common.redact import mask_id_number
 from screens.i18n import N_, _
 from screens.viewmodels.base import ViewModel
@@ -14,6 +14,7 @@ from screens.viewmodels.keyboard import Keyboard
 
 # Status labels: the API's codes, the catalogs' words (wire.APPLICATION_STATUSES in Chinese).
 STATUS_LABELS = {
+    "queued": N_("待提交（联网后自动提交）"),  # still in this kiosk's outbox (kiosk/progress.py)
     "submitted": N_("已提交"),
     "pending_acceptance": N_("待受理"),
     "accepted": N_("已受理"),
@@ -27,8 +28,6 @@ STATUS_LABELS = {
     "ready_for_pickup": N_("待领取"),
     "delivered": N_("已送达"),
 }
-# A receipt QR holds the application's address (…/a/<number>) or the bare number.
-_NUMBER_IN_TEXT = re.compile(r"(?:^|/)([A-Z0-9]{8,32})/?$")
 CARD_TIMEOUT = 15.0
 MAX_CHOICES = 4  # records of one ID card listed at once (the newest first, as the API gives)
 
@@ -38,8 +37,8 @@ def status_label(status: str) -> str:
 
 
 def number_from_scan(text: str) -> str | None:
-    match = _NUMBER_IN_TEXT.search(text.strip().upper())
-    return match.group(1) if match else None
+    """A receipt QR holds the application's address (common/urls.py) or the bare number."""
+    return urls.application_number_from(text)
 
 
 class ProgressViewModel(ViewModel):
@@ -218,7 +217,10 @@ def progress_detail(v: Any) -> dict[str, Any]:
     if v.age_minutes >= 1 or v.stale:
         age = _("本机缓存记录，更新于 {n} 分钟前").format(n=v.age_minutes)
     return {
-        "detail_number": _("受理编号：{v}").format(v=v.number),
+        # still in this kiosk's outbox: the local registration number, not yet a 受理编号
+        "detail_number": (_("登记号：{v}") if v.status == "queued" else _("受理编号：{v}")).format(
+            v=v.number
+        ),
         "detail_item": v.item_title or v.item,
         "detail_status": status_label(v.status),
         "detail_promised_by": (

@@ -41,7 +41,8 @@ def test_no_personal_data_in_clear_after_a_scripted_day(tmp_path):
             ticket = core.take_ticket("ZHSL", id_card=card)
             assert ticket.number
             form = core.forms()["F-SBK-01"]
-            fields = {**fill_from_card(form, card), "phone": PHONE, "insured_type": "employee",
+            fields = {**fill_from_card(form, card), "kind": "first", "phone": PHONE,
+                      "insured_type": "employee",
                       "bank": "ICBC", "collect": "counter"}
             assert core.validate_form("F-SBK-01", fields) == {}
             sent = core.submit_application("F-SBK-01", fields, item="RS-0001", id_card=card)

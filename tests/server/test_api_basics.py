@@ -78,7 +78,10 @@ def test_missing_idempotency_key_is_400(kiosk):
 def test_unknown_catalog_item_and_ticket_are_404(public):
     assert_error(public.get("/catalog/items/NOPE"), 404, "E-API-01")
     assert_error(public.get("/queue/tickets/00000000-0000-0000-0000-000000000000"), 404, "E-API-01")
-    assert_error(public.get(f"{public.url}/t/not-a-ticket"), 404, "E-API-01")
+    # the citizen's phone page says it in words (issue 13), the API keeps the error shape
+    page = public.get(f"{public.url}/t/not-a-ticket")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "未找到" in page.text
 
 
 def test_bad_cursor_and_limit_are_422(public):

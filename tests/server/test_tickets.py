@@ -256,7 +256,7 @@ def test_ticket_status_json_and_public_page(kiosk, public):
     page = requests.get(second["url"], timeout=10)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "A002" in page.text and "综合受理" in page.text
-    assert re.search(r"<b>1</b>", page.text)
+    assert re.search(r'id="ahead">1<', page.text)
     assert HOLDER not in page.text and HOLDER not in status.text
     assert first["id"] not in page.text
 

@@ -436,7 +436,11 @@ def test_form_fill_validation_review_and_submit(rig):
     form.submit()
     rig.settle(lambda: form.step == "done" or (not form.busy and form.message), timeout=20)
     assert form.step == "done", form.message
-    assert form.submission.number and form.view["qr"].endswith(form.submission.number)
+    assert form.submission.number and form.view["qr"].split("?")[0].endswith(
+        form.submission.number
+    )
+    assert "?t=" in form.view["qr"]  # the page's token (common/urls.py)
+    assert form.view["item_line"] == "事项：" + form.submission.item_title  # what it files under
     assert rig.printer.read_bytes().startswith(b"\x1b@")  # the receipt
 
 

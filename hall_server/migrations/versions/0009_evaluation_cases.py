@@ -2,7 +2,7 @@
 an index for the one-waiting-ticket-per-person rule.
 
 Revision ID: 0009_evaluation_cases
-Revises: 0005_staff
+Revises: 0006_citizen
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_evaluation_cases"
-down_revision = "0005_staff"
+down_revision = "0006_citizen"
 branch_labels = None
 depends_on = None
 
