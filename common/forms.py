@@ -86,7 +86,45 @@ _YMD8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 # A date field's min/max: a fixed YYYY-MM-DD, or days from the day the citizen fills it in.
 _RELATIVE_DATE_RE = re.compile(r"^today(?:([+-])(\d{1,5}))?$")
 
-_FORM_KEYS = {"code", "title", "title_en", "items", "fields"}
+_FORM_KEYS = {"code", "title", "title_en", "items", "fields", "booking"}
+_HHMM_SPAN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+@dataclass(frozen=True)
+class BookingDef:
+    """A form that books (预约): filing it also books the queue `service` on the day in
+    `date_field`, in the first free slot of the time window its `period_field` choice names
+    (`periods`: choice value → "HH:MM-HH:MM"). Check-in on the day finds it by ID card."""
+
+    service: str
+    date_field: str
+    period_field: str
+    periods: Mapping[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "date_field": self.date_field,
+            "period_field": self.period_field,
+            "periods": dict(self.periods),
+        }
+
+
+def _parse_booking(raw: Any, problems: list[str]) -> BookingDef | None:
+    if raw is None:
+        return None
+    keys = {"service", "date_field", "period_field", "periods"}
+    if not isinstance(raw, Mapping) or set(raw) != keys:
+        problems.append("booking must have exactly: " + ", ".join(sorted(keys)))
+        return None
+    periods = raw["periods"]
+    if not isinstance(periods, Mapping) or not all(
+        isinstance(v, str) and _HHMM_SPAN.match(v) for v in periods.values()
+    ):
+        problems.append('booking.periods: each choice maps to "HH:MM-HH:MM"')
+        return None
+    return BookingDef(str(raw["service"]), str(raw["date_field"]), str(raw["period_field"]),
+                      dict(periods))
 _FIELD_KEYS = {
     "key", "label", "label_en", "type", "required", "max_length", "min_length", "min", "max",
     "pattern", "choices", "from_card", "personal", "help", "help_en", "required_when",
@@ -161,6 +199,7 @@ class FormDef:
     fields: tuple[FieldDef, ...]
     # The file it came from, for error messages; not part of the definition.
     source: str = dataclasses.field(default="", compare=False)
+    booking: BookingDef | None = None
 
     def field(self, key: str) -> FieldDef | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -178,7 +217,7 @@ class FormDef:
             "title_en": self.title_en,
             "items": list(self.items),
             "fields": [f.to_dict() for f in self.fields],
-        }
+        } | ({"booking": self.booking.to_dict()} if self.booking else {})
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -245,13 +284,19 @@ def parse_form(data: Mapping[str, Any], source: str = "<form>") -> FormDef:
             parsed = _parse_field(raw, where, problems)
             if parsed is not None:
                 fields.append(parsed)
+    booking = _parse_booking(data.get("booking"), problems)
     if not problems:
         _check_links(fields, items, problems)
+        if booking is not None:
+            known = {f.key for f in fields}
+            for key in (booking.date_field, booking.period_field):
+                if key not in known:
+                    problems.append(f"booking names field {key!r}, which the form does not have")
     if problems:
         raise KioskError(CONFIG_INVALID, f"{source}: " + "; ".join(problems))
     return FormDef(
         code=code, title=title, title_en=title_en, items=tuple(items), fields=tuple(fields),
-        source=source,
+        source=source, booking=booking,
     )  # fmt: skip
 
 

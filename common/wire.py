@@ -386,6 +386,7 @@ class ApplicationCreated(Reply):
     status: ApplicationStatus
     token: str | None = None  # for the citizen's page /a/{number}?t={token} (common/urls.py)
     url: str | None = None  # that page, under the hall's public URL
+    appointment: str | None = None  # a form that books (预约): the booking's code
 
 
 class HistoryEntry(Reply):

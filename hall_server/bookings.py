@@ -112,39 +112,79 @@ def book(
     zone: Any,
     now: datetime,
 ) -> dict:
-    """One booking inside the caller's write transaction; raises KioskError on a rule."""
-    row = service_row(conn, req.service)
-    if not row.slot_capacity:
-        raise KioskError(NOT_BOOKABLE, req.service)
-    today = now.astimezone(zone).date()
-    if not today <= req.date <= today + timedelta(days=BOOKABLE_DAYS):
-        raise KioskError(SLOT_UNAVAILABLE, f"{req.date}: book today up to {BOOKABLE_DAYS} days on")
-    slots = day_slots(schedule, row, req.date, zone)
+    """One booking of the slot asked, inside the caller's write transaction; raises
+    KioskError on a rule."""
+    row, slots = _bookable_day(conn, req.service, req.date, schedule=schedule, zone=zone, now=now)
     slot = next((s for s in slots if s.start.strftime("%H:%M") == req.slot), None)
     if slot is None or slot.start <= now:
         raise KioskError(SLOT_UNAVAILABLE, f"{req.date} {req.slot}")
-    a = appointments.c
-    mine = conn.execute(
-        select(a.code).where(
-            a.holder == req.holder,
-            a.service == req.service,
-            a.business_date == req.date,
-            a.status != CANCELLED,
-        )
-    ).first()
-    if mine is not None:
-        raise KioskError(BOOKING_TAKEN, f"{req.service} {req.date}")
+    _check_holder(conn, req.service, req.date, req.holder)
     booked = _booked_counts(conn, req.service, req.date).get(slot.start.timestamp(), 0)
     if booked >= row.slot_capacity:
         raise KioskError(SLOT_FULL, f"{req.date} {req.slot}")
-    code = _insert(conn, req, slot, device_id=device_id, now=now)
-    log.info("booking %s for %s %s %s", code, req.service, req.date, req.slot)
-    return _booking(code, req.service, req.date, slot, BOOKED, mask_name(req.name))
+    return _insert(conn, req.service, req.date, slot, req.holder, req.name, device_id, now)
+
+
+def book_window(
+    conn: Connection,
+    *,
+    service: str,
+    day: date,
+    window: tuple[time, time],
+    holder: str | None,
+    name: str,
+    device_id: str,
+    schedule: Schedule,
+    zone: Any,
+    now: datetime,
+) -> dict:
+    """The first free slot starting inside `window` (a form that books a half-day)."""
+    row, slots = _bookable_day(conn, service, day, schedule=schedule, zone=zone, now=now)
+    _check_holder(conn, service, day, holder)
+    counts = _booked_counts(conn, service, day)
+    for slot in slots:
+        inside = window[0] <= slot.start.timetz().replace(tzinfo=None) < window[1]
+        if inside and slot.start > now and counts.get(slot.start.timestamp(), 0) < row.slot_capacity:
+            return _insert(conn, service, day, slot, holder, name, device_id, now)
+    raise KioskError(SLOT_FULL, f"{service} {day} {window[0]:%H:%M}-{window[1]:%H:%M}")
+
+
+def _bookable_day(
+    conn: Connection, service: str, day: date, *, schedule: Schedule, zone: Any, now: datetime
+) -> tuple[Any, list[Slot]]:
+    row = service_row(conn, service)
+    if not row.slot_capacity:
+        raise KioskError(NOT_BOOKABLE, service)
+    today = now.astimezone(zone).date()
+    if not today <= day <= today + timedelta(days=BOOKABLE_DAYS):
+        raise KioskError(SLOT_UNAVAILABLE, f"{day}: book today up to {BOOKABLE_DAYS} days on")
+    return row, day_slots(schedule, row, day, zone)
+
+
+def _check_holder(conn: Connection, service: str, day: date, holder: str | None) -> None:
+    if holder is None:
+        return
+    a = appointments.c
+    mine = conn.execute(
+        select(a.code).where(
+            a.holder == holder, a.service == service, a.business_date == day, a.status != CANCELLED
+        )
+    ).first()
+    if mine is not None:
+        raise KioskError(BOOKING_TAKEN, f"{service} {day}")
 
 
 def _insert(
-    conn: Connection, req: BookingRequest, slot: Slot, *, device_id: str, now: datetime
-) -> str:
+    conn: Connection,
+    service: str,
+    day: date,
+    slot: Slot,
+    holder: str | None,
+    name: str,
+    device_id: str,
+    now: datetime,
+) -> dict:
+    masked = mask_name(name)
     for _ in range(20):  # 6 digits: a collision is rare, and then another code is drawn
         code = f"{secrets.randbelow(900_000) + 100_000}"
         try:
@@ -152,19 +192,20 @@ def _insert(
                 conn.execute(
                     appointments.insert().values(
                         code=code,
-                        service=req.service,
-                        business_date=req.date,
-                        holder=req.holder,
+                        service=service,
+                        business_date=day,
+                        holder=holder,
                         status=BOOKED,
                         created_at=now,
                         slot_start=slot.start.astimezone(UTC),
-                        name_masked=mask_name(req.name),
+                        name_masked=masked,
                         device_id=device_id,
                     )
                 )
-            return code
         except IntegrityError:
             continue
+        log.info("booking %s for %s %s %s", code, service, day, slot.start.strftime("%H:%M"))
+        return _booking(code, service, day, slot, BOOKED, masked)
     raise RuntimeError("no free booking code after 20 draws")
 
 

@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -126,9 +126,41 @@ def _application(
         forms=ctx.forms(),
         calendar=ctx.schedule.calendar,
     )
+    booking = _book_for_form(ctx, conn, req, device)
+    if booking is not None:
+        reply["appointment"] = booking["code"]
     # The receipt's page address: /a/{number}?t={token} (common/urls.py)
     token = application_token(ctx.page_key(), reply["number"])
     return {**reply, "token": token, "url": application_url(base_url, reply["number"], token)}
+
+
+def _book_for_form(
+    ctx: HallContext, conn: Connection, req: ApplicationRequest, device: Device
+) -> dict | None:
+    """A form that books (婚姻登记预约): the chosen day and half-day become a real booking in
+    the same transaction, so check-in by ID card finds it on the day."""
+    forms = ctx.forms()
+    form = forms[0].get(req.form) if forms else None
+    spec = getattr(form, "booking", None)
+    if spec is None:
+        return None
+    try:
+        day = date.fromisoformat(str(req.fields.get(spec.date_field, "")))
+        start, end = spec.periods[str(req.fields.get(spec.period_field))].split("-")
+    except (KeyError, ValueError) as exc:
+        raise KioskError(VALIDATION, f"{req.form}: the booking's day or time of day: {exc}") from exc
+    return bookings.book_window(
+        conn,
+        service=spec.service,
+        day=day,
+        window=(time.fromisoformat(start), time.fromisoformat(end)),
+        holder=req.holder,
+        name=str(req.fields.get("name", "")),
+        device_id=device.id,
+        schedule=ctx.schedule,
+        zone=ctx.zone,
+        now=ctx.now(),
+    )
 
 
 def _evaluation(

@@ -24,13 +24,13 @@ from common import urls
 from common.errors import KioskError
 from common.redact import NAME_KEYS, mask_name
 from common.wire import APPLICATION_STATUSES
+from common.workdays import WorkCalendar
 from hall_server import estimate, queue
 from hall_server.api.deps import base_url, get_ctx
 from hall_server.page_tokens import token_valid
 from hall_server.pages import templates
 from hall_server.pages.citizen_text import MATERIAL_FORM_EN, STATUS_EN, TEXT
 from hall_server.schema import application_history, applications, catalog_items, idempotency
-from hall_server.workdays import is_working_day, load_calendar
 
 log = logging.getLogger(__name__)
 
@@ -191,15 +191,15 @@ def guide(code: str, request: Request) -> HTMLResponse:
 
 
 # --- applications --------------------------------------------------------------------------------
-def working_days_left(today: date, until: date) -> int:
-    """Working days after today up to and including `until` (0: due today; <0: overdue)."""
+def working_days_left(today: date, until: date, calendar: WorkCalendar) -> int:
+    """Working days after today up to and including `until` (0: due today; <0: overdue), by
+    the hall's one calendar (common/workdays.py)."""
     if until < today:
         return -1
-    holidays, workdays = load_calendar()
     days, current = 0, today
     while current < until:
         current += timedelta(days=1)
-        if is_working_day(current, holidays, workdays):
+        if calendar.is_working_day(current):
             days += 1
     return days
 
@@ -264,7 +264,7 @@ def application(number: str, request: Request) -> HTMLResponse:
 
     countdown = ""
     if row.promised_by and row.status not in _CLOSED:
-        left = working_days_left(ctx.today(), row.promised_by)
+        left = working_days_left(ctx.today(), row.promised_by, ctx.schedule.calendar)
         countdown = (
             t("overdue") if left < 0 else t("due_today") if left == 0 else t("days_left", n=left)
         )

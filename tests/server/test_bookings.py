@@ -87,3 +87,28 @@ def test_check_in_within_the_window_and_late_arrivals_told_to_take_a_ticket(hall
     assert kiosk.ticket("GJJ", holder=YOU).status_code == 201  # a normal ticket instead
     found = kiosk.get("/queue/appointments", params={"holder": ME}).json()["appointments"]
     assert [(a["code"], a["status"]) for a in found] == [(mine, "checked_in")]
+
+
+def test_the_marriage_booking_form_books_and_the_id_card_finds_it_on_the_day(tmp_path):
+    """婚姻登记预约 (config/forms/F-HYDJ-01.toml) files a real booking: on the chosen day the
+    holder's appointments list it, and it checks in as an appointment ticket."""
+    from hall_server.clock import SettableClock
+    from tests.support.server import start_server_thread
+
+    clock = SettableClock(at(2025, 3, 14, 10, 0))
+    with start_server_thread(tmp_path / "hall", demo=True, clock=clock) as hall:
+        kiosk = hall.api()
+        fields = {"kind": "marriage", "name": "张三丰", "id_number": "11010519491231002X",
+                  "phone": "13912345678", "partner_name": "李四", "date": MONDAY, "period": "pm"}
+        filed = kiosk.post("/applications", {"form": "F-HYDJ-01", "fields": fields,
+                                             "holder": ME, "item": "MZ-0001"})
+        assert filed.status_code == 201, filed.text
+        code = filed.json()["appointment"]
+        assert code and len(code) == 6
+        again = kiosk.post("/applications", {"form": "F-HYDJ-01", "fields": fields, "holder": ME})
+        assert_error(again, 409, "E-QUE-25")  # one booking per person and day
+        clock.set(at(2025, 3, 17, 13, 10))
+        found = kiosk.get("/queue/appointments", params={"holder": ME}).json()["appointments"]
+        assert [(a["code"], a["service"], a["status"]) for a in found] == [(code, "HYDJ", "booked")]
+        ticket = kiosk.ticket("HYDJ", appointment=code, holder=ME)
+        assert ticket.status_code == 201 and ticket.json()["priority"] == "appointment", ticket.text
