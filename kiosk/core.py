@@ -77,7 +77,10 @@ class KioskCore:
         self.outbox.appliers["ticket"] = apply_ticket_reply
         self.outbox.appliers["application"] = self._apply_application_reply
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
-        self._devices = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devices")
+        # device jobs (print, read, speak) run here until start_devices() hands them to the
+        # device I/O thread, which then owns every device
+        self._devices: Any = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devices")
+        self._io: Any = None  # hardware.io_thread.DeviceIoThread once start_devices() ran
         self._forms: dict[str, Any] | None = None
         self._voice: Any = None  # opened on first use, on the device thread
         self._ops: Any = None  # kiosk.ops.OpsHook once the background syncer runs
@@ -95,6 +98,15 @@ class KioskCore:
             self._ops = OpsHook(self)
             self.syncer.hooks.append(self._ops)
             self.syncer.start(interval)
+
+    def start_devices(self) -> None:
+        """Start the device I/O thread (the running kiosk): it polls the ID card reader and
+        the scanner and emits `card_placed`, `card_removed`, `code_scanned` and
+        `device_status` to the listeners, and from then on runs every device job."""
+        from kiosk.devices import start_device_io
+
+        if self._io is None:
+            self._io, self._devices = start_device_io(self.settings, self.emit, self._devices)
 
     def close(self) -> None:
         if self.syncer:
@@ -162,6 +174,13 @@ class KioskCore:
 
         return take_ticket(self, service_code, id_card=id_card, priority=priority,
                            appointment=appointment, print_slip=print_slip)
+
+    def scanned_ticket(self, ref: str) -> TicketView:
+        """A ticket QR shown at the scanner (ref from `kiosk.tickets.ticket_ref_from_scan`):
+        its live status, or what this kiosk stored."""
+        from kiosk.tickets import scanned_ticket
+
+        return scanned_ticket(self, ref)
 
     def appointments_for_card(self, id_card: dict[str, Any]) -> list[AppointmentView]:
         """Today's appointments of the card's holder (needs the hall server: E-QUE-08)."""
@@ -365,6 +384,10 @@ class KioskCore:
 
     # --- devices ---------------------------------------------------------------------------------
     def read_id_card(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The card on the reader, or the next one placed within `timeout` seconds."""
+        if self._io is not None and self._io.polls_idcard:  # the I/O thread reads cards
+            return self._io.wait_card(timeout).to_json()
+
         def _read() -> dict[str, Any]:
             from hardware.idcard import open_idcard_reader
 

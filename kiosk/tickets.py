@@ -11,6 +11,7 @@ files it exactly once when the network returns, keeping the printed number.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import uuid
 from datetime import datetime
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from kiosk.core import KioskCore
 
 log = logging.getLogger(__name__)
+
+# A ticket's QR: {base}/t/{id}, or {base}/t/pending/{key} for one the server has not filed yet
+_TICKET_IN_TEXT = re.compile(r"/t/(?:pending/)?([0-9A-Za-z][0-9A-Za-z-]{7,63})/?$")
 
 
 def business_date(tz: str, now: datetime | None = None) -> str:
@@ -121,3 +125,43 @@ def _view(core: KioskCore, row: dict[str, Any], service: Any) -> TicketView:
         service_name=service.name, service_name_en=service.name_en, people_ahead=people_ahead,
         issued_at=row["issued_at"], url=url, offline=bool(row["offline"]),
         priority=row["priority"], estimated_wait_min=people_ahead * core.minutes_per_ticket)
+
+
+def ticket_ref_from_scan(text: str) -> str | None:
+    """The ticket id (or pending key) in a scanned ticket QR, None if it is not one."""
+    match = _TICKET_IN_TEXT.search(text.strip())
+    return match.group(1) if match else None
+
+
+def scanned_ticket(core: KioskCore, ref: str) -> TicketView:
+    """A ticket shown at the scanner: its live status from the hall server, else what this
+    kiosk stored when it issued it. E-API-01 when neither knows it."""
+    rows = core.store.query("SELECT * FROM ticket WHERE server_id = ? OR key = ?", (ref, ref))
+    row = rows[0] if rows else None
+    server_id = (row["server_id"] if row else ref) or None
+    if server_id and core.client is not None and core.connectivity.state != "offline":
+        try:
+            ticket = core.client.get_ticket(server_id, timeout=core.fast_path_timeout)
+        except KioskError as exc:
+            if row is None and exc.code == errors.NOT_FOUND.code:
+                raise
+            log.warning("ticket status not available: %s", exc.code)
+        else:
+            return _live_view(core, ticket, row)
+    if row is None:
+        raise KioskError(errors.NOT_FOUND, "ticket not issued here and not known to the server")
+    service = core.services.get(row["service"])
+    if service is None:
+        raise KioskError(errors.SERVICE_UNKNOWN, row["service"])
+    return _view(core, row, service)
+
+
+def _live_view(core: KioskCore, ticket: wire.Ticket, row: dict[str, Any] | None) -> TicketView:
+    issued = ticket.issued_at.astimezone(ZoneInfo(core.settings.hall.timezone)).isoformat()
+    return TicketView(
+        id=ticket.id, number=row["number"] if row and row["offline"] else ticket.number,
+        service=ticket.service, service_name=ticket.service_name,
+        service_name_en=ticket.service_name_en, people_ahead=ticket.people_ahead,
+        issued_at=issued, url=ticket.url, offline=bool(row and row["offline"]),
+        priority=ticket.priority, estimated_wait_min=ticket.people_ahead * core.minutes_per_ticket,
+        status=ticket.status, counter=ticket.counter)

@@ -14,10 +14,23 @@ class TicketViewModel(ViewModel):
 
     def reset(self) -> None:
         self.ticket: Any = None  # common.views.TicketView
+        self.scanned = False  # shown because its QR was scanned at home (not just taken)
 
     def enter(self, **params: Any) -> None:
         self.ticket = params.get("ticket")
+        self.scanned = bool(params.get("scanned"))
         self.refresh()
+
+    def can_requeue(self) -> bool:
+        """Hook for the once-only requeue of a no-show (issue 10's `POST /api/v1/queue/
+        tickets/{id}/requeue`): offered when the server says so and the core can ask."""
+        t = self.ticket
+        return (
+            self.scanned
+            and t is not None
+            and t.status == "no_show"
+            and hasattr(self.core, "requeue_ticket")
+        )
 
     def done(self) -> None:
         """完成: back to the home screen, forgetting the ticket."""
@@ -60,6 +73,11 @@ class TicketViewModel(ViewModel):
         wait = ""
         if t.estimated_wait_min is not None:
             wait = _("预计等候约 {m} 分钟").format(m=t.estimated_wait_min)
+        if self.scanned:  # the live status replaces what the printing said
+            base["heading"] = _("号票状态")
+            print_status = status_text(t.status, t.counter)
+            if t.status not in (None, "waiting"):
+                wait = ""
         return base | {
             "number": t.number,
             # the number as large as fits the 1000-px line (offline numbers carry a kiosk tag)
@@ -75,3 +93,16 @@ class TicketViewModel(ViewModel):
             else "",
             "wait": wait,
         }
+
+
+def status_text(status: str | None, counter: str | None) -> str:
+    """A scanned ticket's live status, in words."""
+    if status == "called":
+        return _("已叫号，请到 {c} 号窗口办理").format(c=counter or "?")
+    texts = {
+        "waiting": _("排队等候中"),
+        "served": _("已办理完毕"),
+        "expired": _("号票已过期，请重新取号"),
+        "no_show": _("已过号"),
+    }
+    return texts.get(status or "", _("本机记录的号票（暂时无法查询实时状态）"))
