@@ -34,7 +34,8 @@ from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
 from offline_cache.crypto import Sealer, load_device_secret
-from offline_cache.outbox import TRANSIENT, Outbox
+from offline_cache.fast_path import try_now
+from offline_cache.outbox import Outbox
 from offline_cache.services import ServiceCache
 from offline_cache.store import LocalStore
 from offline_cache.sync import Syncer
@@ -353,21 +354,16 @@ class KioskCore:
             self.outbox.enqueue(conn, key=key, kind=kind, stream=kind, body=body)
             conn.execute("INSERT INTO submission(key, kind, subject, created_at) VALUES (?,?,?,?)",
                          (key, kind, subject, now_iso()))
-        if self.client is not None and self.connectivity.state != "offline":
-            try:
-                reply = self.outbox.send_now(self.client, key, timeout=self.fast_path_timeout)
-                self.connectivity.success()
-                number = reply.get("number")
-                url = f"{self.public_base_url()}/a/{number}" if number else None
-                return SubmissionView(local_id=key, number=number, status=reply.get(
-                    "status", "submitted"), receipt_url=url)
-            except KioskError as exc:
-                if exc.code not in TRANSIENT:
-                    if exc.code in {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code}:
-                        return SubmissionView(local_id=key, number=None, status="queued")
-                    return SubmissionView(local_id=key, number=None, status="refused",
-                                          error=exc.code)
-                self.connectivity.failure(exc.code)
+        attempt = try_now(self.outbox, self.client, self.connectivity, key,
+                          timeout=self.fast_path_timeout)
+        if attempt.outcome == "sent":
+            number = attempt.reply.get("number")
+            url = f"{self.public_base_url()}/a/{number}" if number else None
+            return SubmissionView(local_id=key, number=number, status=attempt.reply.get(
+                "status", "submitted"), receipt_url=url)
+        if attempt.outcome == "refused" and attempt.error is not None:
+            return SubmissionView(local_id=key, number=None, status="refused",
+                                  error=attempt.error.code)
         self.syncer_wake()
         return SubmissionView(local_id=key, number=None, status="queued")
 

@@ -22,7 +22,7 @@ from common import errors, wire
 from common.errors import KioskError
 from common.holder import holder_hash
 from common.views import TicketView
-from offline_cache.outbox import TRANSIENT
+from offline_cache.fast_path import try_now
 
 if TYPE_CHECKING:
     from kiosk.core import KioskCore
@@ -80,17 +80,11 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
             _assign_offline_number(core, conn, key, service.prefix, body, issued_at, today)
 
     if try_online:
-        try:
-            core.outbox.send_now(core.client, key, timeout=core.fast_path_timeout)
-            core.connectivity.success()
-        except KioskError as exc:
-            if exc.code not in TRANSIENT:
-                if exc.code in {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code}:
-                    log.error("ticket %s waits: kiosk credentials refused (%s)", key, exc.code)
-                else:
-                    raise  # refused by a rule (cap, limit, closed): the citizen must know
-            else:
-                core.connectivity.failure(exc.code)
+        attempt = try_now(core.outbox, core.client, core.connectivity, key,
+                          timeout=core.fast_path_timeout)
+        if attempt.outcome == "refused" and attempt.error is not None:
+            raise attempt.error  # refused by a rule (cap, limit, closed): the citizen must know
+        if attempt.outcome == "queued":
             with core.store.transaction() as conn:  # the fast path failed: number it now
                 _assign_offline_number(core, conn, key, service.prefix, body, issued_at, today)
 
