@@ -36,6 +36,7 @@ from offline_cache.connectivity import Connectivity
 from offline_cache.crypto import Sealer, load_device_secret
 from offline_cache.fast_path import try_now
 from offline_cache.outbox import Outbox
+from offline_cache.records import ProgressCache, SubmissionRecords, TicketRecords
 from offline_cache.services import ServiceCache
 from offline_cache.store import LocalStore
 from offline_cache.sync import Syncer
@@ -56,6 +57,9 @@ class KioskCore:
         self.progress_sealer = Sealer(secret, "progress")
         self.catalog = Catalog(self.store)
         self.services = ServiceCache(self.store)
+        self.tickets = TicketRecords(self.store)
+        self.submissions = SubmissionRecords(self.store)
+        self.progress_cache = ProgressCache(self.store)
         self._listeners: list[Listener] = []
         self.connectivity = Connectivity(
             on_change=lambda state: self.emit("connectivity", {"state": state}))
@@ -73,10 +77,8 @@ class KioskCore:
                 device_id=self.credentials.device_id)
             self.syncer = Syncer(self.client, self.outbox, self.catalog, self.services,
                                  self.connectivity, maintenance=self.purge_personal_data)
-        from kiosk.tickets import apply_ticket_reply
-
-        self.outbox.appliers["ticket"] = apply_ticket_reply
-        self.outbox.appliers["application"] = self._apply_application_reply
+        self.outbox.appliers["ticket"] = self.tickets.apply_reply
+        self.outbox.appliers["application"] = self.submissions.apply_reply
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
         # device jobs (print, read, speak) run here until start_devices() hands them to the
         # device I/O thread, which then owns every device
@@ -327,9 +329,6 @@ class KioskCore:
         except Exception:  # the application is filed; a missing receipt must not undo that
             log.exception("receipt not printed")
 
-    def _apply_application_reply(self, conn: Any, key: str, reply: dict[str, Any]) -> None:
-        conn.execute("UPDATE submission SET number = ? WHERE key = ?", (reply.get("number"), key))
-
     # --- evaluations -----------------------------------------------------------------------------
     def evaluation_reasons(self, level: int) -> list[dict[str, Any]]:
         path = config_dir() / "evaluation_reasons.toml"
@@ -352,8 +351,7 @@ class KioskCore:
         key = str(uuid.uuid4())
         with self.store.transaction() as conn:
             self.outbox.enqueue(conn, key=key, kind=kind, stream=kind, body=body)
-            conn.execute("INSERT INTO submission(key, kind, subject, created_at) VALUES (?,?,?,?)",
-                         (key, kind, subject, now_iso()))
+            self.submissions.add(conn, key=key, kind=kind, subject=subject, created_at=now_iso())
         attempt = try_now(self.outbox, self.client, self.connectivity, key,
                           timeout=self.fast_path_timeout)
         if attempt.outcome == "sent":

@@ -53,16 +53,13 @@ def to_view(app: wire.Application, fetched_at: datetime, today: date) -> Progres
 
 def _cache(core: KioskCore, app: wire.Application, holder: str | None) -> None:
     sealed = core.progress_sealer.seal(app.model_dump_json().encode(), aad=app.number)
-    with core.store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO progress_cache(number, holder, doc, as_of, fetched_at) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(number) DO UPDATE SET doc = excluded.doc, as_of = excluded.as_of, "
-            "fetched_at = excluded.fetched_at, holder = COALESCE(excluded.holder, holder)",
-            (app.number, holder, sealed, app.as_of.isoformat(), now_iso()))
+    core.progress_cache.put(number=app.number, holder=holder, doc=sealed,
+                            as_of=app.as_of.isoformat(), fetched_at=now_iso())
 
 
 def _cached(core: KioskCore, where: str, param: str) -> list[tuple[wire.Application, datetime]]:
-    rows = core.store.query(f"SELECT * FROM progress_cache WHERE {where} = ?", (param,))
+    cache = core.progress_cache
+    rows = cache.by_number(param) if where == "number" else cache.by_holder(param)
     out = []
     for r in rows:
         app = wire.Application.model_validate(

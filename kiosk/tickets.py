@@ -37,15 +37,6 @@ def business_date(tz: str, now: datetime | None = None) -> str:
     return (now or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz)).date().isoformat()
 
 
-def apply_ticket_reply(conn: sqlite3.Connection, key: str, reply: dict[str, Any]) -> None:
-    """Outbox applier: the server accepted the ticket. An offline number stays as printed."""
-    ticket = wire.Ticket.model_validate(reply)
-    conn.execute(
-        "UPDATE ticket SET server_id = ?, url = ?, people_ahead = ?, "
-        "number = CASE WHEN offline = 1 THEN number ELSE ? END WHERE key = ?",
-        (ticket.id, ticket.url, ticket.people_ahead, ticket.number, key))
-
-
 def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] | None = None,
                 priority: str | None = None, appointment: str | None = None,
                 print_slip: bool = True) -> TicketView:
@@ -60,9 +51,7 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
     if id_card and id_card.get("id_number"):
         holder = holder_hash(core.hall_key(), id_card["id_number"])
         limit = core.settings.kiosk.holder_daily_limit
-        taken = core.store.query(
-            "SELECT COUNT(*) AS n FROM ticket WHERE holder = ? AND business_date = ?",
-            (holder, today))[0]["n"]
+        taken = core.tickets.count_for_holder(holder, today)
         if limit and taken >= limit:  # what one kiosk can enforce offline; the server does the rest
             raise KioskError(errors.HOLDER_LIMIT_REACHED, f"{taken} of {limit} today")
     key = str(uuid.uuid4())
@@ -73,9 +62,8 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
     try_online = core.client is not None and core.connectivity.state != "offline"
     with core.store.transaction() as conn:
         core.outbox.enqueue(conn, key=key, kind="ticket", stream=f"ticket:{service_code}", body=body)
-        conn.execute("INSERT INTO ticket(key, service, business_date, issued_at, holder, priority) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     (key, service_code, today, issued_at.isoformat(), holder, priority))
+        core.tickets.add(conn, key=key, service=service_code, business_date=today,
+                         issued_at=issued_at.isoformat(), holder=holder, priority=priority)
         if not try_online:
             _assign_offline_number(core, conn, key, service.prefix, body, issued_at, today)
 
@@ -88,7 +76,9 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
             with core.store.transaction() as conn:  # the fast path failed: number it now
                 _assign_offline_number(core, conn, key, service.prefix, body, issued_at, today)
 
-    row = core.store.query("SELECT * FROM ticket WHERE key = ?", (key,))[0]
+    row = core.tickets.get(key)
+    if row is None:  # written above in this call: only a broken store gets here
+        raise KioskError(errors.NOT_FOUND, f"ticket {key} vanished from the local store")
     view = _view(core, row, service)
     if print_slip:
         view = core.print_ticket(view)
@@ -103,7 +93,7 @@ def _assign_offline_number(core: KioskCore, conn: sqlite3.Connection, key: str, 
     n = int(core.store.get_meta(counter_key) or "0") + 1
     number = f"{prefix}-{core.kiosk_tag()}-{n:03d}"
     core.store.set_meta(conn, counter_key, str(n))
-    conn.execute("UPDATE ticket SET number = ?, offline = 1 WHERE key = ?", (number, key))
+    core.tickets.number_offline(conn, key, number)
     # The server keeps a printed offline number; it learns it with the record.
     core.outbox.replace_body(conn, key, {**body, "offline_number": number,
                                          "issued_at": issued_at.isoformat()})
@@ -130,8 +120,7 @@ def ticket_ref_from_scan(text: str) -> str | None:
 def scanned_ticket(core: KioskCore, ref: str) -> TicketView:
     """A ticket shown at the scanner: its live status from the hall server, else what this
     kiosk stored when it issued it. E-API-01 when neither knows it."""
-    rows = core.store.query("SELECT * FROM ticket WHERE server_id = ? OR key = ?", (ref, ref))
-    row = rows[0] if rows else None
+    row = core.tickets.find(ref)
     server_id = (row["server_id"] if row else ref) or None
     if server_id and core.client is not None and core.connectivity.state != "offline":
         try:
