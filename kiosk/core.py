@@ -34,7 +34,7 @@ from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
 from offline_cache.crypto import Sealer, load_device_secret
-from offline_cache.fast_path import try_now
+from offline_cache.fast_path import Online
 from offline_cache.outbox import Outbox
 from offline_cache.records import ProgressCache, SubmissionRecords, TicketRecords
 from offline_cache.services import ServiceCache
@@ -77,6 +77,8 @@ class KioskCore:
                 device_id=self.credentials.device_id)
             self.syncer = Syncer(self.client, self.outbox, self.catalog, self.services,
                                  self.connectivity, maintenance=self.purge_personal_data)
+        # what use cases hold to reach the server (the client never changes after start)
+        self.online = Online(self.client, self.connectivity, self.fast_path_timeout)
         self.outbox.appliers["ticket"] = self.tickets.apply_reply
         self.outbox.appliers["application"] = self.submissions.apply_reply
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
@@ -175,7 +177,7 @@ class KioskCore:
                     print_slip: bool = True) -> TicketView:
         from kiosk.tickets import take_ticket
 
-        return take_ticket(self, service_code, id_card=id_card, priority=priority,
+        return take_ticket(self._ticket_desk(), service_code, id_card=id_card, priority=priority,
                            appointment=appointment, print_slip=print_slip)
 
     def scanned_ticket(self, ref: str) -> TicketView:
@@ -183,13 +185,23 @@ class KioskCore:
         its live status, or what this kiosk stored."""
         from kiosk.tickets import scanned_ticket
 
-        return scanned_ticket(self, ref)
+        return scanned_ticket(self._ticket_desk(), ref)
+
+    def _ticket_desk(self) -> Any:
+        from kiosk.tickets import TicketDesk
+
+        return TicketDesk(
+            store=self.store, outbox=self.outbox, tickets=self.tickets, services=self.services,
+            online=self.online, settings=self.settings, hall_key=self.hall_key,
+            kiosk_tag=self.kiosk_tag, base_url=self.public_base_url,
+            print_ticket=self.print_ticket, wake_syncer=self.syncer_wake,
+            minutes_per_ticket=self.minutes_per_ticket)
 
     def appointments_for_card(self, id_card: dict[str, Any]) -> list[AppointmentView]:
         """Today's appointments of the card's holder (needs the hall server: E-QUE-08)."""
         from kiosk.appointments import appointments_for_card
 
-        return appointments_for_card(self, id_card)
+        return appointments_for_card(self.online, self.hall_key, id_card)
 
     def check_in(self, appointment: AppointmentView, id_card: dict[str, Any], *,
                  print_slip: bool = True) -> TicketView:
@@ -352,8 +364,7 @@ class KioskCore:
         with self.store.transaction() as conn:
             self.outbox.enqueue(conn, key=key, kind=kind, stream=kind, body=body)
             self.submissions.add(conn, key=key, kind=kind, subject=subject, created_at=now_iso())
-        attempt = try_now(self.outbox, self.client, self.connectivity, key,
-                          timeout=self.fast_path_timeout)
+        attempt = self.online.try_now(self.outbox, key)
         if attempt.outcome == "sent":
             number = attempt.reply.get("number")
             url = f"{self.public_base_url()}/a/{number}" if number else None
@@ -369,12 +380,18 @@ class KioskCore:
     def progress(self, number: str) -> ProgressView:
         from kiosk.progress import progress
 
-        return progress(self, number)
+        return progress(self._progress_desk(), number)
 
     def progress_by_id_card(self, id_number: str) -> list[ProgressView]:
         from kiosk.progress import progress_by_id_card
 
-        return progress_by_id_card(self, id_number)
+        return progress_by_id_card(self._progress_desk(), id_number)
+
+    def _progress_desk(self) -> Any:
+        from kiosk.progress import ProgressDesk
+
+        return ProgressDesk(online=self.online, cache=self.progress_cache,
+                            sealer=self.progress_sealer, hall_key=self.hall_key, today=self.today)
 
     # --- devices ---------------------------------------------------------------------------------
     def read_id_card(self, timeout: float = 10.0) -> dict[str, Any]:

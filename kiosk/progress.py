@@ -4,22 +4,34 @@ always with the record's age. Cached records are sealed (they can carry personal
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from common import errors, wire
 from common.errors import KioskError
 from common.holder import holder_hash
 from common.views import ProgressView
+from offline_cache.crypto import Sealer
+from offline_cache.fast_path import Online
 from offline_cache.outbox import TRANSIENT, now_iso
-
-if TYPE_CHECKING:
-    from kiosk.core import KioskCore
+from offline_cache.records import ProgressCache
 
 # Decided: the promised deadline no longer runs (ready_for_pickup comes after approval).
 FINAL = {"approved", "rejected", "not_accepted", "returned", "delivered", "ready_for_pickup"}
 STALE_AFTER_MIN = 30
 DUE_SOON_DAYS = 2
+
+
+@dataclass(frozen=True)
+class ProgressDesk:
+    """What a progress query uses (KioskCore builds it)."""
+
+    online: Online
+    cache: ProgressCache
+    sealer: Sealer  # cached records can carry personal data
+    hall_key: Callable[[], str]
+    today: Callable[[], date]  # the hall's date
 
 
 def working_days_between(start: date, end: date) -> int:
@@ -51,54 +63,54 @@ def to_view(app: wire.Application, fetched_at: datetime, today: date) -> Progres
         age_minutes=age, stale=age >= STALE_AFTER_MIN)
 
 
-def _cache(core: KioskCore, app: wire.Application, holder: str | None) -> None:
-    sealed = core.progress_sealer.seal(app.model_dump_json().encode(), aad=app.number)
-    core.progress_cache.put(number=app.number, holder=holder, doc=sealed,
+def _cache(desk: ProgressDesk, app: wire.Application, holder: str | None) -> None:
+    sealed = desk.sealer.seal(app.model_dump_json().encode(), aad=app.number)
+    desk.cache.put(number=app.number, holder=holder, doc=sealed,
                             as_of=app.as_of.isoformat(), fetched_at=now_iso())
 
 
-def _cached(core: KioskCore, where: str, param: str) -> list[tuple[wire.Application, datetime]]:
-    cache = core.progress_cache
+def _cached(desk: ProgressDesk, where: str, param: str) -> list[tuple[wire.Application, datetime]]:
+    cache = desk.cache
     rows = cache.by_number(param) if where == "number" else cache.by_holder(param)
     out = []
     for r in rows:
         app = wire.Application.model_validate(
-            json.loads(core.progress_sealer.open(r["doc"], aad=r["number"])))
+            json.loads(desk.sealer.open(r["doc"], aad=r["number"])))
         out.append((app, datetime.fromisoformat(r["fetched_at"])))
     return out
 
 
-def progress(core: KioskCore, number: str) -> ProgressView:
+def progress(desk: ProgressDesk, number: str) -> ProgressView:
     number = number.strip().upper()
-    if core.client is not None and core.connectivity.state != "offline":
+    if desk.online.reachable():
         try:
-            app = core.client.get_application(number)
-            _cache(core, app, None)
-            return to_view(app, datetime.now(UTC), core.today())
+            app = desk.online.client.get_application(number)
+            _cache(desk, app, None)
+            return to_view(app, datetime.now(UTC), desk.today())
         except KioskError as exc:
             if exc.code not in TRANSIENT:
                 raise
-            core.connectivity.failure(exc.code)
-    cached = _cached(core, "number", number)
+            desk.online.connectivity.failure(exc.code)
+    cached = _cached(desk, "number", number)
     if not cached:
-        raise KioskError(errors.APPLICATION_UNKNOWN if core.client else errors.SERVER_UNREACHABLE,
+        raise KioskError(errors.APPLICATION_UNKNOWN if desk.online.client else errors.SERVER_UNREACHABLE,
                          "not in the local cache")
     app, fetched = cached[0]
-    return to_view(app, fetched, core.today())
+    return to_view(app, fetched, desk.today())
 
 
-def progress_by_id_card(core: KioskCore, id_number: str) -> list[ProgressView]:
-    holder = holder_hash(core.hall_key(), id_number)
-    if core.client is not None and core.connectivity.state != "offline":
+def progress_by_id_card(desk: ProgressDesk, id_number: str) -> list[ProgressView]:
+    holder = holder_hash(desk.hall_key(), id_number)
+    if desk.online.reachable():
         try:
-            apps = core.client.applications_by_holder(holder).applications
+            apps = desk.online.client.applications_by_holder(holder).applications
             for app in apps:
-                _cache(core, app, holder)
-            return [to_view(a, datetime.now(UTC), core.today()) for a in apps]
+                _cache(desk, app, holder)
+            return [to_view(a, datetime.now(UTC), desk.today()) for a in apps]
         except KioskError as exc:
             if exc.code not in TRANSIENT:
                 raise
-            core.connectivity.failure(exc.code)
-    return [to_view(a, f, core.today()) for a, f in _cached(core, "holder", holder)]
+            desk.online.connectivity.failure(exc.code)
+    return [to_view(a, f, desk.today()) for a, f in _cached(desk, "holder", holder)]
 
 

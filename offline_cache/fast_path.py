@@ -9,7 +9,8 @@ deliver it now, within a bounded wait, and say what happened:
   must be told, with the error.
 
 Tickets, applications and evaluations all go through `try_now` (kiosk/tickets.py,
-kiosk/core.py), so the ladder is written once.
+kiosk/core.py), so the ladder is written once. `Online` is what a use case holds to reach
+the server: the client, the connectivity it reports to, and the bounded wait.
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ class Attempt:
     outcome: Outcome
     reply: dict[str, Any] = field(default_factory=dict)  # the server's reply when sent
     error: KioskError | None = None  # why it was queued or refused
+
+
+@dataclass(frozen=True)
+class Online:
+    client: HallClient | None  # None until the kiosk is enrolled
+    connectivity: Connectivity
+    timeout: tuple[float, float]  # a citizen waits on it: (connect, read) seconds
+
+    def reachable(self) -> bool:
+        """Worth asking the server now (enrolled, not known to be offline)."""
+        return self.client is not None and self.connectivity.state != "offline"
+
+    def try_now(self, outbox: Outbox, key: str) -> Attempt:
+        return try_now(outbox, self.client, self.connectivity, key, timeout=self.timeout)
 
 
 def try_now(
