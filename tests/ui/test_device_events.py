@@ -34,6 +34,10 @@ def _take_ticket(hall, kiosk) -> dict:
 def test_card_and_codes_reach_the_screens_through_the_device_thread(hall, kiosk):
     application = _demo_application()
     ticket = _take_ticket(hall, kiosk)
+    # called to a counter of its own: the screen must show the live status, and the hall's
+    # waiting queue is left as the other UI tests expect it
+    called = hall.call_next(hall.counter_token(), counter="9", services=[ticket["service"]])
+    assert called["id"] == ticket["id"]
     seen = run_ui(
         kiosk,
         "device_events",
@@ -49,10 +53,11 @@ def test_card_and_codes_reach_the_screens_through_the_device_thread(hall, kiosk)
     assert seen["home_notice"] == "已读取身份证，请选择要办理的业务"
     # the receipt's QR opened its progress: the number taken from the code, the record shown
     assert seen["progress"] == {"step": "results", "error": "", "typed": application["number"]}
-    # the ticket's QR showed that ticket with its live status from the hall server
+    # the ticket's QR showed that ticket with its live status from the hall server (called)
     assert seen["ticket"]["heading"] == "号票状态"
     assert seen["ticket"]["number"] == ticket["number"]
-    assert (seen["ticket"]["status_code"], seen["ticket"]["status"]) == ("waiting", "排队等候中")
+    assert seen["ticket"]["status_code"] == "called"
+    assert seen["ticket"]["status"] == "已叫号，请到 9 号窗口办理"
     # the card placed on the form filled it; lifting it ended the session and wiped the form
     assert "name" in seen["filled"] and seen["card_in_use"]
     assert seen["after_lift"] == {"form_values": {}, "card": None, "screen": "home"}
