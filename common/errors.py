@@ -49,10 +49,12 @@ def define(
 class KioskError(Exception):
     """An expected failure with a stable code. `detail` adds specifics (English, redacted)."""
 
-    def __init__(self, code: ErrorCode | str, detail: str = "", *, retry_after: float | None = None):
+    def __init__(self, code: ErrorCode | str, detail: str = "", *, retry_after: float | None = None,
+                 fields: dict | None = None):
         self.error = code if isinstance(code, ErrorCode) else REGISTRY[code]
         self.detail = detail
         self.retry_after = retry_after
+        self.fields = fields or {}  # machine-readable extras in the error body (e.g. "state")
         super().__init__(self.message)
 
     @property
@@ -75,6 +77,7 @@ class KioskError(Exception):
         body = {"code": self.code, "message": self.message}
         if self.error.hint:
             body["hint"] = self.error.hint
+        body.update(self.fields)
         return {"error": body}
 
 
@@ -166,6 +169,29 @@ NO_APPOINTMENT_TODAY = define("E-QUE-09", 6, "No appointment today for this ID c
                               "未查询到您今天的预约",
                               "Check the booking's date, or check in with the appointment code",
                               http_status=404)
+TICKET_WRONG_STATE = define("E-QUE-10", 8, "The ticket is not in a state that allows this",
+                            "该号当前状态不允许此操作",
+                            "Reload: the error's `state` is the ticket's current state",
+                            http_status=409)
+COUNTER_UNKNOWN = define("E-QUE-11", 6, "No such counter", "没有该窗口",
+                         "Counters are the ones the queue services file names", http_status=404)
+COUNTER_NOT_ALLOWED = define("E-QUE-12", 7, "Not allowed at this counter", "您无权使用该窗口",
+                             "Choose one of your counters", http_status=403)
+TRANSFER_TARGET_UNKNOWN = define("E-QUE-13", 6, "Transfer target service does not exist",
+                                 "转移的目标业务不存在", "List services first", http_status=404)
+TRANSFER_TARGET_CLOSED = define("E-QUE-14", 8, "Transfer target service is closed",
+                                "目标业务当前未开放", "Transfer to an open service",
+                                http_status=409)
+COUNTER_IDLE = define("E-QUE-15", 8, "This counter has no current ticket",
+                      "当前窗口没有正在叫号或办理的号", "Call the next ticket first",
+                      http_status=409)
+COUNTER_BUSY = define("E-QUE-16", 8, "This counter already has a current ticket",
+                      "请先办结、过号、转移或挂起当前号",
+                      "Finish, no-show, transfer or hold the current ticket first",
+                      http_status=409)
+REQUEUE_USED = define("E-QUE-17", 8, "This ticket was requeued once already; a second "
+                      "no-show is final", "该号已过号重排过一次，请重新取号",
+                      "Take a new ticket", http_status=409)
 
 # --- hall server data imports (E-IMP) --------------------------------------------------------
 CATALOG_INVALID = define("E-IMP-01", 8, "Catalog file has invalid lines; nothing was imported",

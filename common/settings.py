@@ -67,6 +67,13 @@ class KioskSettings(Section):
     holder_daily_limit: int = Field(ge=0, description="Real-name tickets per ID per day (0: none)")
 
 
+class QueueSettings(Section):
+    priority_run: int = Field(ge=1, le=100, description="Priority calls in a row before the "
+                              "longest-waiting normal ticket gets its turn (anti-starvation)")
+    events_keepalive_s: float = Field(ge=0.5, le=300, description="Seconds between keep-alive "
+                                      "comments on an idle event stream (GET /api/v1/events)")
+
+
 class PrivacySettings(Section):
     sent_retention_hours: float = Field(ge=0, le=720, description="Hours a delivered "
                                         "submission's personal data stays on the kiosk")
@@ -119,6 +126,7 @@ class Settings(BaseModel):
     server: ServerSettings
     network: NetworkSettings
     kiosk: KioskSettings
+    queue: QueueSettings
     privacy: PrivacySettings
     printer: PrinterSettings
     devices: DevicesSettings

@@ -211,13 +211,101 @@ class Ticket(Reply):
     service_name: str = ""
     service_name_en: str = ""
     priority: str | None = None
-    status: str = "waiting"
+    status: str = "waiting"  # waiting, called, serving, served, no_show, held, cancelled, expired
     counter: str | None = None
     called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    reason: str | None = None  # of the last transition (result code, next_called, …)
+    requeues: int = 0
 
 
 class CallNextRequest(Request):
-    services: list[str] | None = None  # which services this counter serves; None = all
+    # None: the services whose `counters` list names this counter (in its [[counter]] order)
+    services: list[str] | None = None
+
+
+def _code() -> Any:
+    return Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class FinishRequest(Request):
+    result: str | None = _code()  # optional result code (办结结果), kept as the event's reason
+
+
+class TransferRequest(Request):
+    service: str = Field(min_length=1, max_length=32)  # the target service
+
+
+class TicketRef(Request):
+    ticket_id: str = Field(min_length=1, max_length=36)
+
+
+class CancelRequest(Request):
+    reason: str | None = _code()
+
+
+class ServiceWaiting(Reply):
+    service: str
+    name: str = ""
+    name_en: str = ""
+    waiting: int
+    open: bool = True
+    longest_wait_s: int | None = None  # the longest-waiting ticket's wait, seconds
+
+
+CounterState = Literal["open", "paused", "closed"]
+
+
+class Counter(Reply):
+    """A counter (窗口): its state, current ticket, parked tickets, its services' queues."""
+
+    code: str
+    name: str
+    name_en: str = ""
+    area: str = ""
+    state: CounterState
+    services: list[str]
+    current: Ticket | None = None
+    held: list[Ticket] = []
+    waiting: list[ServiceWaiting] = []
+
+
+class CounterSummary(Reply):
+    code: str
+    name: str
+    area: str = ""
+    state: CounterState
+    current_number: str | None = None
+    current_status: str | None = None
+
+
+class QueueOverview(Reply):
+    business_date: date
+    services: list[ServiceWaiting]
+    counters: list[CounterSummary]
+    counters_open: int
+    waiting: int
+    longest_wait_s: int | None = None
+
+
+class TicketEvent(Reply):
+    """One ticket transition as the event stream sends it (numbers only, no personal data)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    id: int
+    ticket_id: str
+    number: str
+    service: str
+    target_service: str | None = None
+    from_: str | None = Field(default=None, alias="from")  # None: the ticket was issued
+    to: str
+    counter: str | None = None
+    counter_name: str | None = None
+    area: str | None = None
+    at: datetime
+    reason: str | None = None
+    priority: str | None = None
 
 
 AppointmentStatus = Literal["booked", "checked_in"]

@@ -15,7 +15,18 @@ from fastapi import FastAPI
 from common import __version__
 from common.wire import API_PREFIX
 from hall_server import http_errors
-from hall_server.api import applications, catalog, evaluations, fleet, public, queue, sync, system
+from hall_server.api import (
+    applications,
+    catalog,
+    counters,
+    evaluations,
+    events,
+    fleet,
+    public,
+    queue,
+    sync,
+    system,
+)
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
@@ -56,7 +67,17 @@ def create_app(ctx: HallContext) -> FastAPI:
     )
     app.state.ctx = ctx
     http_errors.install(app)
-    for module in (system, catalog, queue, applications, evaluations, sync, fleet):
+    for module in (
+        system,
+        catalog,
+        queue,
+        counters,
+        events,
+        applications,
+        evaluations,
+        sync,
+        fleet,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(public.router)
     app.include_router(fleet.pages)  # /admin/devices

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from hall_server.clock import Clock, business_date
 from hall_server.db import Database
 from hall_server.evaluations import load_reasons
+from hall_server.live import Background
 from hall_server.ratelimit import SlidingWindow
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class HallContext:
     lookup_limit: SlidingWindow = field(init=False)
     enroll_failures: SlidingWindow = field(init=False)
     last_seen_written: dict[str, float] = field(init=False, default_factory=dict)
+    background: Background = field(init=False)  # event hub, LISTEN, midnight sweep
     _forms: Any = field(init=False, default=None)
     _forms_loaded: bool = field(init=False, default=False)
     _forms_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
@@ -45,6 +47,7 @@ class HallContext:
         self.enroll_failures = SlidingWindow(
             self.settings.server.enroll_attempts, ENROLL_WINDOW_SECONDS
         )
+        self.background = Background(self)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+
+from hall_server import eventlog
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +82,34 @@ class Database:
             )
             self.write_lock = None
         self.dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
+        eventlog.install(self.engine)
+        # Called with the last ticket event id after a write transaction that wrote events
+        # committed (hall_server.live wakes its streams); must be quick and thread-safe.
+        self.on_events: list[Callable[[int], None]] = []
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction: committed on success, rolled back on any exception."""
+        """One write transaction: committed on success, rolled back on any exception.
+        Ticket events recorded in it are written last, just before COMMIT (eventlog)."""
         lock = self.write_lock or contextlib.nullcontext()
         with lock, self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_immediate=True)
-            with conn.begin():
-                yield conn
+            eventlog.discard(conn)  # nothing left over from the connection's last use
+            try:
+                with conn.begin():
+                    yield conn
+                    eventlog.flush(conn)
+            except BaseException:
+                eventlog.discard(conn)
+                raise
+            committed = conn.info.pop(eventlog.COMMITTED, None)
+        if committed is not None:
+            for callback in self.on_events:
+                try:
+                    callback(committed)
+                except Exception:  # a listener must never fail a committed write
+                    log.exception("event listener failed")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:

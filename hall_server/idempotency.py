@@ -42,8 +42,13 @@ def check_key(key: str | None) -> str:
 def body_hash(kind: str, body: BaseModel) -> str:
     """Hash of the validated body in canonical JSON: {"service":"A"} and
     {"service":"A","holder":null} are the same request."""
+    return data_hash(kind, body.model_dump(mode="json"))
+
+
+def data_hash(kind: str, data: Any) -> str:
+    """The same over plain JSON data (a transition: its path parameters and body)."""
     canonical = json.dumps(
-        {"kind": kind, "body": body.model_dump(mode="json")},
+        {"kind": kind, "body": data},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

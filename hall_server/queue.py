@@ -1,4 +1,4 @@
-"""The queue: ticket issue, live position, call-next, services.
+"""The queue: ticket issue, live position, the call order, services.
 
 Numbering: the service prefix + a daily counter (A001, A002 …). The counter is one row per
 (service, business date) bumped with an atomic upsert (`… ON CONFLICT DO UPDATE SET n = n + 1
@@ -6,10 +6,12 @@ RETURNING n`), so no two tickets get one number, and a new business date (the ha
 midnight) starts at 1 again. Ticket ids are permanent UUIDs; numbers repeat day to day.
 
 Call order (the priority rule, also what `people_ahead` predicts):
-- within a service, waiting tickets of the business day are in arrival order (issued_at);
+- within a service, waiting tickets of the business day are in queue order (queued_at: the
+  issue time, except a requeued no-show, which is placed a few places behind the head);
 - priority tickets (绿色通道 reasons, and appointment check-ins) are called before normal ones,
-  but after PRIORITY_RUN priority calls in a row the longest-waiting normal ticket is called
-  next, so normal tickets are never starved (NovoSGA #431/#222);
+  but after `queue.priority_run` priority calls in a row (PRIORITY_RUN by default) the
+  longest-waiting normal ticket is called next, so normal tickets are never starved
+  (NovoSGA #431/#222);
 - `people_ahead` is a snapshot: tickets that arrive later (priority ones) may still pass.
 Offline tickets (numbered by a kiosk during an outage, e.g. A-K3-017) keep their number and
 their original issue time; they are accepted even past the daily cap or after closing,
@@ -20,7 +22,6 @@ because the citizen already holds the paper. The per-ID daily limit applies to t
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -38,7 +39,6 @@ from common.errors import (
     DAILY_CAP_REACHED,
     HOLDER_LIMIT_REACHED,
     NOT_FOUND,
-    NOTHING_WAITING,
     OFFLINE_NUMBER_TAKEN,
     SERVICE_CLOSED,
     SERVICE_UNKNOWN,
@@ -46,14 +46,16 @@ from common.errors import (
     KioskError,
 )
 from common.wire import TicketRequest
+from hall_server import eventlog
 from hall_server.clock import as_utc, business_date, iso_utc
-from hall_server.db import Database
 from hall_server.schema import appointments, holder_days, queue_services, service_days, tickets
 
 log = logging.getLogger(__name__)
 
-PRIORITY_RUN = 3  # priority calls in a row before a waiting normal ticket gets its turn
-WAITING, CALLED, SERVED, EXPIRED = "waiting", "called", "served", "expired"
+PRIORITY_RUN = 3  # default of queue.priority_run: priority calls in a row before a normal one
+WAITING, CALLED, SERVING, SERVED = "waiting", "called", "serving", "served"
+NO_SHOW, HELD, CANCELLED, EXPIRED = "no_show", "held", "cancelled", "expired"
+OPEN_STATES = (WAITING, CALLED, SERVING, HELD)  # expire at the hall's midnight
 APPOINTMENT_PRIORITY = "appointment"
 
 
@@ -63,8 +65,8 @@ _SERVICE_BY_CODE = select(queue_services).where(queue_services.c.code == bindpar
 _INSERT_TICKET = tickets.insert()
 _t = tickets.c
 _BEFORE = or_(
-    _t.issued_at < bindparam("issued_at"),
-    and_(_t.issued_at == bindparam("issued_at"), _t.pk < bindparam("pk")),
+    _t.queued_at < bindparam("queued_at"),
+    and_(_t.queued_at == bindparam("queued_at"), _t.pk < bindparam("pk")),
 )
 _IS_PRIO = _t.priority.is_not(None)
 _AHEAD_COUNTS = select(
@@ -113,7 +115,7 @@ def ticket_url(base_url: str, ticket_id: str) -> str:
     return f"{base_url.rstrip('/')}/t/{ticket_id}"
 
 
-def _service(conn: Connection, code: str) -> Any:
+def service_row(conn: Connection, code: str) -> Any:
     row = conn.execute(_SERVICE_BY_CODE, {"code": code}).first()
     if row is None:
         raise KioskError(SERVICE_UNKNOWN, code)
@@ -161,10 +163,11 @@ def issue_ticket(
     zone: ZoneInfo,
     holder_limit: int,
     base_url: str,
+    priority_run: int = PRIORITY_RUN,
 ) -> dict:
     """Issue one ticket inside the caller's write transaction; raises KioskError on a rule."""
     now = clock()
-    service = _service(conn, req.service)
+    service = service_row(conn, req.service)
     offline = req.offline_number is not None
     issued_at = now
     if offline:
@@ -205,6 +208,7 @@ def issue_ticket(
         appointment=req.appointment,
         device_id=device_id,
         issued_at=issued_at,
+        queued_at=issued_at,
         offline=offline,
         status=WAITING,
     )
@@ -216,20 +220,37 @@ def issue_ticket(
             raise KioskError(OFFLINE_NUMBER_TAKEN, number) from None
     else:
         pk = conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+    eventlog.add(
+        conn,
+        ticket_id=ticket_id,
+        from_state=None,
+        to_state=WAITING,
+        at=now,
+        service=req.service,
+        actor_kind="device",
+        actor_id=device_id,
+    )
     ahead = people_ahead(
         conn,
         service=req.service,
         day=day,
         pk=pk,
-        issued_at=issued_at,
+        queued_at=issued_at,
         priority=priority is not None,
+        limit=priority_run,
     )
     log.info("ticket %s %s issued%s", number, ticket_id, " (offline)" if offline else "")
-    return _ticket_dict(values, service, ahead, base_url)
+    return ticket_dict(values, service, ahead, base_url)
 
 
 def adopt_offline_number(
-    conn: Connection, ticket_id: str, offline_number: str, *, today: date, base_url: str
+    conn: Connection,
+    ticket_id: str,
+    offline_number: str,
+    *,
+    today: date,
+    base_url: str,
+    priority_run: int = PRIORITY_RUN,
 ) -> dict:
     """A kiosk whose request timed out printed an offline number and re-sent the same request
     with it: the number the citizen holds becomes the ticket's number while it still waits
@@ -252,42 +273,49 @@ def adopt_offline_number(
         log.info(
             "ticket %s renumbered %s -> %s (offline print)", ticket_id, row.number, offline_number
         )
-    return get_ticket(conn, ticket_id, today=today, base_url=base_url)
+    return get_ticket(conn, ticket_id, today=today, base_url=base_url, priority_run=priority_run)
 
 
-def _ahead_of_priority(p_before: int, normals: int, run: int) -> int:
+def _ahead_of_priority(p_before: int, normals: int, run: int, limit: int = PRIORITY_RUN) -> int:
     """Calls before a priority ticket with `p_before` priority tickets ahead of it, given the
     waiting normal tickets and the current run of priority calls. A normal ticket is slotted
-    in before every priority call that would make the run exceed PRIORITY_RUN."""
-    first = 0 if run >= PRIORITY_RUN else PRIORITY_RUN - run  # index of the first slot
-    slots = 0 if first > p_before else 1 + (p_before - first) // PRIORITY_RUN
+    in before every priority call that would make the run exceed `limit`."""
+    first = 0 if run >= limit else limit - run  # index of the first slot
+    slots = 0 if first > p_before else 1 + (p_before - first) // limit
     return p_before + min(slots, normals)
 
 
-def _ahead_of_normal(n_before: int, priorities: int, run: int) -> int:
+def _ahead_of_normal(n_before: int, priorities: int, run: int, limit: int = PRIORITY_RUN) -> int:
     """Calls before a normal ticket with `n_before` normal tickets ahead of it: before each
-    normal call, priority calls until the run reaches PRIORITY_RUN (or none wait)."""
-    first_burst = min(max(PRIORITY_RUN - run, 0), priorities)
-    later_bursts = min(PRIORITY_RUN * n_before, priorities - first_burst)
+    normal call, priority calls until the run reaches `limit` (or none wait)."""
+    first_burst = min(max(limit - run, 0), priorities)
+    later_bursts = min(limit * n_before, priorities - first_burst)
     return n_before + first_burst + later_bursts
 
 
 def people_ahead(
-    conn: Connection, *, service: str, day: date, pk: int, issued_at: datetime, priority: bool
+    conn: Connection,
+    *,
+    service: str,
+    day: date,
+    pk: int,
+    queued_at: datetime,
+    priority: bool,
+    limit: int = PRIORITY_RUN,
 ) -> int:
-    params = {"service": service, "day": day, "pk": pk, "issued_at": issued_at}
+    params = {"service": service, "day": day, "pk": pk, "queued_at": queued_at}
     p_before, p_all, n_before, n_all = (int(v) for v in conn.execute(_AHEAD_COUNTS, params).one())
     run = conn.execute(_PRIORITY_RUN, params).scalar_one_or_none() or 0
     if priority:
-        return _ahead_of_priority(p_before, n_all, run)
-    return _ahead_of_normal(n_before, p_all, run)
+        return _ahead_of_priority(p_before, n_all, run, limit)
+    return _ahead_of_normal(n_before, p_all, run, limit)
 
 
 def _iso(value: datetime | None) -> str | None:
     return iso_utc(value) if value else None
 
 
-def _ticket_dict(
+def ticket_dict(
     row: Any, service: Any, ahead: int, base_url: str, status: str | None = None
 ) -> dict:
     get = row.get if isinstance(row, dict) else row._mapping.get
@@ -304,115 +332,60 @@ def _ticket_dict(
         "status": status or get("status"),
         "counter": get("counter"),
         "called_at": _iso(get("called_at")),
+        "started_at": _iso(get("started_at")),
+        "finished_at": _iso(get("finished_at")),
+        "reason": get("reason"),
+        "requeues": get("requeues") or 0,
     }
 
 
-def get_ticket(conn: Connection, ticket_id: str, *, today: date, base_url: str) -> dict:
+def effective_status(row: Any, today: date) -> str:
+    """An open ticket of a past business date is expired, even before the sweep wrote it."""
+    if row.status in OPEN_STATES and row.business_date < today:
+        return EXPIRED
+    return row.status
+
+
+def get_ticket(
+    conn: Connection,
+    ticket_id: str,
+    *,
+    today: date,
+    base_url: str,
+    priority_run: int = PRIORITY_RUN,
+) -> dict:
     row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
     if row is None:
         raise KioskError(NOT_FOUND, "no such ticket")
-    service = _service(conn, row.service)
-    status, ahead = row.status, 0
-    if status == WAITING and row.business_date < today:
-        status = EXPIRED
-    elif status == WAITING:
+    service = service_row(conn, row.service)
+    status, ahead = effective_status(row, today), 0
+    if status == WAITING:
         ahead = people_ahead(
             conn,
             service=row.service,
             day=row.business_date,
             pk=row.pk,
-            issued_at=row.issued_at,
+            queued_at=row.queued_at,
             priority=row.priority is not None,
+            limit=priority_run,
         )
-    return _ticket_dict(row, service, ahead, base_url, status)
+    return ticket_dict(row, service, ahead, base_url, status)
 
 
-def _next_in_service(conn: Connection, service: str, day: date, run: int) -> Any:
+def next_in_service(conn: Connection, service: str, day: date, run: int, limit: int) -> Any:
+    """The ticket the priority rule calls next in one service (given its current run)."""
     t = tickets.c
     base = (
         select(tickets)
         .where(t.service == service, t.business_date == day, t.status == WAITING)
-        .order_by(t.issued_at, t.pk)
+        .order_by(t.queued_at, t.pk)
         .limit(1)
     )
     prio = conn.execute(base.where(t.priority.is_not(None))).first()
-    if prio is not None and run < PRIORITY_RUN:
+    if prio is not None and run < limit:
         return prio
     normal = conn.execute(base.where(t.priority.is_(None))).first()
     return normal if normal is not None else prio
-
-
-def _services_of_counter(conn: Connection, counter: str) -> list[str]:
-    """The services whose `counters` list names this counter; every service if none does."""
-    rows = conn.execute(select(queue_services.c.code, queue_services.c.counters)).all()
-    mine = [r.code for r in rows if counter in json.loads(r.counters or "[]")]
-    return sorted(mine or [r.code for r in rows])
-
-
-def call_next(
-    conn: Connection,
-    database: Database,
-    *,
-    counter: str,
-    services: list[str] | None,
-    now: datetime,
-    zone: ZoneInfo,
-    base_url: str,
-) -> dict:
-    """Call the next ticket for a counter; the ticket it called before is marked served.
-    Across several services: a priority candidate first, then the longest waiting."""
-    day = business_date(now, zone)
-    if services:
-        for code in services:
-            _service(conn, code)
-        codes = sorted(set(services))
-    else:
-        codes = _services_of_counter(conn, counter)
-    # Make sure each day row exists, then lock them in one order (no deadlock between
-    # counters on PostgreSQL; SQLite is serialised by the write lock already).
-    for code in codes:
-        stmt = (
-            database.insert(service_days)
-            .values(service=code, business_date=day, n=0, offline=0, priority_run=0)
-            .on_conflict_do_nothing(index_elements=["service", "business_date"])
-        )
-        conn.execute(stmt)
-    runs = {
-        r.service: r.priority_run
-        for r in conn.execute(
-            select(service_days.c.service, service_days.c.priority_run)
-            .where(service_days.c.service.in_(codes), service_days.c.business_date == day)
-            .order_by(service_days.c.service)
-            .with_for_update()
-        )
-    }
-    candidates = [
-        c
-        for c in (_next_in_service(conn, code, day, runs.get(code, 0)) for code in codes)
-        if c is not None
-    ]
-    if not candidates:
-        raise KioskError(NOTHING_WAITING, counter)
-    chosen = min(candidates, key=lambda r: (r.priority is None, as_utc(r.issued_at), r.pk))
-    conn.execute(
-        update(tickets)
-        .where(tickets.c.counter == counter, tickets.c.status == CALLED)
-        .values(status=SERVED)
-    )
-    conn.execute(
-        update(tickets)
-        .where(tickets.c.pk == chosen.pk)
-        .values(status=CALLED, counter=counter, called_at=now)
-    )
-    new_run = runs.get(chosen.service, 0) + 1 if chosen.priority is not None else 0
-    conn.execute(
-        update(service_days)
-        .where(service_days.c.service == chosen.service, service_days.c.business_date == day)
-        .values(priority_run=new_run)
-    )
-    log.info("counter %s called %s", counter, chosen.number)
-    row = conn.execute(select(tickets).where(tickets.c.pk == chosen.pk)).one()
-    return _ticket_dict(row, _service(conn, chosen.service), 0, base_url)
 
 
 def list_services(conn: Connection, day: date) -> list[dict]:

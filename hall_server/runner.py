@@ -27,6 +27,19 @@ from hall_server.db import Database
 log = logging.getLogger(__name__)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server that ends the event streams first on SIGINT/SIGTERM: a graceful
+    shutdown waits for open responses, and a stream never ends by itself."""
+
+    def __init__(self, config: uvicorn.Config, ctx: HallContext) -> None:
+        super().__init__(config)
+        self._ctx = ctx
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self._ctx.background.hub.close()
+        super().handle_exit(sig, frame)
+
+
 @dataclass
 class PreparedServer:
     host: str
@@ -119,7 +132,8 @@ def prepare(
             database.dispose()
             raise KioskError(USAGE, f"TLS certificate/key: {exc}") from exc
     url = _url(host, bound_port, "https" if tls_cert else "http")
-    return PreparedServer(host, bound_port, url, ctx, uvicorn.Server(config), sock, summary)
+    ctx.background.start()
+    return PreparedServer(host, bound_port, url, ctx, _Server(config, ctx), sock, summary)
 
 
 def serve(prepared: PreparedServer) -> None:
@@ -133,6 +147,7 @@ def serve(prepared: PreparedServer) -> None:
     try:
         prepared.server.run(sockets=[prepared.sock])
     finally:
+        prepared.ctx.background.stop()
         prepared.sock.close()
         prepared.database.dispose()
 
@@ -183,9 +198,11 @@ class RunningServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving and close the database; safe to call twice."""
+        self._prepared.ctx.background.hub.close()  # end the event streams first
         self._prepared.server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout)
+        self._prepared.ctx.background.stop()
         self._prepared.sock.close()
         self._prepared.database.dispose()
 

@@ -98,6 +98,26 @@ queue_services = Table(
     Column("counters", Text, nullable=False),  # JSON list of counters (窗口) that call it
     Column("sort", Integer, nullable=False),
     Column("updated_at", TS, nullable=False),
+    # places behind the head a requeued no-show (过号) goes back to
+    Column("requeue_behind", Integer, nullable=False, server_default="3"),
+)
+
+# Counters (窗口): who serves what stays the services' `counters` lists; this row adds the
+# optional [[counter]] table of the services file (display name, area, service order) and the
+# counter's state. `configured` is false once a re-import no longer names the counter (old
+# events still resolve its name).
+hall_counters = Table(
+    "hall_counters",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("area", String(64), nullable=False),
+    Column("services", Text, nullable=False),  # JSON: this counter's services in its order
+    Column("configured", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),  # open, paused, closed
+    Column("sort", Integer, nullable=False),
+    Column("updated_at", TS, nullable=False),
 )
 
 # One row per service and business date: the number counter (reset by the date in the key),
@@ -140,8 +160,35 @@ tickets = Table(
     Column("status", String(16), nullable=False),
     Column("counter", String(32)),
     Column("called_at", TS),
+    # the queue position: issued_at, except for a requeued no-show (issued_at never changes)
+    Column("queued_at", TS),
+    Column("started_at", TS),
+    Column("finished_at", TS),
+    Column("staff", String(36)),  # the clerk who called / served it (staff accounts)
+    Column("reason", String(64)),  # of the last transition: result code, next_called, …
+    Column("requeues", Integer, nullable=False, server_default="0"),
     UniqueConstraint("business_date", "number"),
-    Index("ix_tickets_queue", "service", "business_date", "status", "issued_at"),
+    Index("ix_tickets_queue", "service", "business_date", "status", "queued_at"),
+    Index("ix_tickets_counter_status", "counter", "status"),
+)
+
+# Append-only: one row per ticket transition, written in the transition's transaction. The pk
+# is taken from the `counters` sequence row at commit (hall_server.eventlog), so ids are
+# gapless and in commit order: a reader resuming after id N never skips a late commit.
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("pk", BigInteger, primary_key=True, autoincrement=False),
+    Column("ticket_id", String(36), nullable=False, index=True),
+    Column("from_state", String(16)),  # NULL: the ticket was issued
+    Column("to_state", String(16), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("counter", String(32)),
+    Column("actor_kind", String(8), nullable=False),  # device, staff, system
+    Column("actor_id", String(64)),
+    Column("service", String(32), nullable=False),
+    Column("target_service", String(32)),  # transfers
+    Column("reason", String(64)),
 )
 
 appointments = Table(

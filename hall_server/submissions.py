@@ -60,6 +60,7 @@ def _ticket(
         zone=ctx.zone,
         holder_limit=ctx.settings.kiosk.holder_daily_limit,
         base_url=base_url,
+        priority_run=ctx.settings.queue.priority_run,
     )
 
 
@@ -78,6 +79,7 @@ def _ticket_amend(
         req.offline_number,
         today=ctx.today(),
         base_url=base_url,
+        priority_run=ctx.settings.queue.priority_run,
     )
 
 

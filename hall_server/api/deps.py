@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, RATE_LIMITED, KioskError
+from hall_server.actor import Actor
 from hall_server.context import HallContext
 from hall_server.devices import Device, authenticate, touch
 
@@ -59,6 +60,33 @@ def require(*roles: str):
     return dependency
 
 
+def resolve_actor(
+    request: Request, creds: HTTPAuthorizationCredentials | None, roles: frozenset[str]
+) -> Actor:
+    """Who performs a queue transition. Today: a device token of one of `roles` (admin always)
+    → Actor(kind="device", counters=None: every counter). Staff sign-in extends this one
+    place: a signed-in clerk (cookie + CSRF) → Actor(kind="staff", counters=their counters)."""
+    device = current_device(request, creds)
+    allowed = roles | {"admin"}
+    if device.role not in allowed:
+        raise KioskError(AUTH_FORBIDDEN, f"needs role {' or '.join(sorted(allowed))}")
+    return Actor(kind="device", id=device.id, role=device.role, name=device.name)
+
+
+def counter_actor(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> Actor:
+    """Counter routes: a counter/admin device token (or, with staff accounts, a clerk)."""
+    return resolve_actor(request, creds, frozenset({"counter"}))
+
+
+def queue_actor(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> Actor:
+    """Cancel and requeue: also a kiosk (its own tickets; a citizen scanning the slip)."""
+    return resolve_actor(request, creds, frozenset({"kiosk", "counter"}))
+
+
 def limit_lookups(request: Request, device: Device) -> None:
     """Personal-data lookups per device per minute (server.lookup_rate_per_minute)."""
     wait = get_ctx(request).lookup_limit.hit(device.id)
@@ -82,7 +110,17 @@ KioskDevice = Annotated[Device, Depends(require("kiosk"))]
 KioskOrCounter = Annotated[Device, Depends(require("kiosk", "counter"))]
 CounterDevice = Annotated[Device, Depends(require("counter"))]
 AdminDevice = Annotated[Device, Depends(require("admin"))]
+CounterActor = Annotated[Actor, Depends(counter_actor)]
+QueueActor = Annotated[Actor, Depends(queue_actor)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="client-generated UUID, unique per device"),
+]
+TransitionKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="optional; client-generated UUID, unique per device or staff account: "
+        "a retried transition with the same key replays the first reply",
+    ),
 ]

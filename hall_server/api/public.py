@@ -19,7 +19,11 @@ router = APIRouter(tags=["public"])
 STATUS_TEXT = {
     "waiting": ("等候中", "Waiting"),
     "called": ("请到窗口办理", "Please go to the counter"),
+    "serving": ("正在办理", "Being served"),
     "served": ("已办理", "Served"),
+    "no_show": ("已过号", "Missed (no-show)"),
+    "held": ("暂停办理，请在窗口等候", "On hold at the counter"),
+    "cancelled": ("已取消", "Cancelled"),
     "expired": ("已过期", "Expired"),
 }
 
@@ -42,7 +46,13 @@ PAGE = """<!doctype html>
 def ticket_page(ticket_id: str, request: Request) -> HTMLResponse:
     ctx = get_ctx(request)
     with ctx.database.read() as conn:
-        ticket = queue.get_ticket(conn, ticket_id, today=ctx.today(), base_url=base_url(request))
+        ticket = queue.get_ticket(
+            conn,
+            ticket_id,
+            today=ctx.today(),
+            base_url=base_url(request),
+            priority_run=ctx.settings.queue.priority_run,
+        )
     zh, en = STATUS_TEXT.get(ticket["status"], (ticket["status"], ticket["status"]))
     counter = f" · {escape(ticket['counter'])}号窗口" if ticket.get("counter") else ""
     local = ctx.now().astimezone(ctx.zone).strftime("%H:%M:%S")

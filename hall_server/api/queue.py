@@ -1,4 +1,5 @@
-"""Queue routes: services, tickets, the public ticket status, call-next."""
+"""Queue routes: services, tickets, the public ticket status, cancel and requeue (the
+counter routes are hall_server.api.counters)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from common.wire import AppointmentList, CallNextRequest, QueueServices, Ticket, TicketRequest
-from hall_server import queue, submissions
+from common.wire import AppointmentList, CancelRequest, QueueServices, Ticket, TicketRequest
+from hall_server import lifecycle, queue, submissions
+from hall_server.api.counters import transition
 from hall_server.api.deps import (
-    CounterDevice,
     IdempotencyKey,
     KioskDevice,
+    QueueActor,
+    TransitionKey,
     base_url,
     get_ctx,
     limit_lookups,
@@ -54,7 +57,13 @@ def ticket_status(ticket_id: str, request: Request) -> dict:
     """A ticket's live status (public: the id is an unguessable UUID, no personal data)."""
     ctx = get_ctx(request)
     with ctx.database.read() as conn:
-        return queue.get_ticket(conn, ticket_id, today=ctx.today(), base_url=base_url(request))
+        return queue.get_ticket(
+            conn,
+            ticket_id,
+            today=ctx.today(),
+            base_url=base_url(request),
+            priority_run=ctx.settings.queue.priority_run,
+        )
 
 
 @router.get("/queue/appointments", response_model=AppointmentList)
@@ -77,23 +86,40 @@ def appointments_by_holder(
         }
 
 
-@router.post("/queue/counters/{counter}/call-next", response_model=Ticket)
-def call_next(
-    counter: str,
+@router.post("/queue/tickets/{ticket_id}/cancel", response_model=Ticket)
+def cancel_ticket(
+    ticket_id: str,
     request: Request,
-    device: CounterDevice,
-    body: Annotated[CallNextRequest | None, Body()] = None,
+    actor: QueueActor,
+    key: TransitionKey = None,
+    body: Annotated[CancelRequest | None, Body()] = None,
 ) -> dict:
-    """Call the next ticket to this counter (counter role). Without `services`, the counter
-    serves the services whose `counters` list names it, or every service if none does."""
-    ctx = get_ctx(request)
-    with ctx.database.write() as conn:
-        return queue.call_next(
-            conn,
-            ctx.database,
-            counter=counter,
-            services=body.services if body else None,
-            now=ctx.now(),
-            zone=ctx.zone,
-            base_url=base_url(request),
-        )
+    """Void a ticket (any open state, or no_show → cancelled): the kiosk that issued it,
+    a counter or an admin."""
+    reason = body.reason if body else None
+    return transition(
+        request,
+        actor,
+        key,
+        "q.cancel",
+        {"ticket_id": ticket_id, "reason": reason},
+        lambda conn, hall: lifecycle.cancel(
+            conn, ticket_id=ticket_id, actor=actor, hall=hall, reason=reason
+        ),
+    )
+
+
+@router.post("/queue/tickets/{ticket_id}/requeue", response_model=Ticket)
+def requeue_ticket(
+    ticket_id: str, request: Request, actor: QueueActor, key: TransitionKey = None
+) -> dict:
+    """过号: a no-show waits again, `requeue_behind` places behind the head of its service
+    (a counter, or a kiosk when the citizen scans the slip). Once only: 409 E-QUE-17 after."""
+    return transition(
+        request,
+        actor,
+        key,
+        "q.requeue",
+        {"ticket_id": ticket_id},
+        lambda conn, hall: lifecycle.requeue(conn, ticket_id=ticket_id, actor=actor, hall=hall),
+    )

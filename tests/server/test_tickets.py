@@ -273,7 +273,7 @@ def test_url_uses_public_url_when_configured(tmp_path):
     assert ticket["url"] == f"https://queue.example.gov.cn/t/{ticket['id']}"
 
 
-def test_call_next_serves_in_order_and_marks_served(kiosk, counter, public):
+def test_call_next_serves_in_order_and_finishes_the_previous_ticket(kiosk, counter, public):
     a1, a2 = take(kiosk), take(kiosk)
     resp = counter.post("/queue/counters/01/call-next", key=None)
     assert resp.status_code == 200
@@ -284,16 +284,25 @@ def test_call_next_serves_in_order_and_marks_served(kiosk, counter, public):
     page = requests.get(a1["url"], timeout=10).text
     assert "请到窗口办理" in page and "01号窗口" in page
     assert counter.post("/queue/counters/01/call-next", key=None).json()["id"] == a2["id"]
-    assert public.get(f"/queue/tickets/{a1['id']}").json()["status"] == "served"
+    # a1 was called but never started: call-next marks it a no-show (issue 10)
+    assert public.get(f"/queue/tickets/{a1['id']}").json()["status"] == "no_show"
+    assert counter.post("/queue/counters/01/start", key=None).json()["status"] == "serving"
     assert_error(counter.post("/queue/counters/01/call-next", key=None), 404, "E-QUE-06")
+    # nothing waiting: the ticket being served was left alone
+    assert public.get(f"/queue/tickets/{a2['id']}").json()["status"] == "serving"
+    a3 = take(kiosk)
+    assert counter.post("/queue/counters/01/call-next", key=None).json()["id"] == a3["id"]
+    a2_now = public.get(f"/queue/tickets/{a2['id']}").json()
+    assert a2_now["status"] == "served" and a2_now["reason"] == "next_called"
 
 
 def test_call_next_uses_the_counters_services(kiosk, counter):
     zh, gjj = take(kiosk, "ZH"), take(kiosk, "GJJ")
-    # counter 05 is listed only by GJJ; an unlisted counter serves every service
+    # counter 05 is listed only by GJJ; a counter no services list names is unknown
     assert counter.post("/queue/counters/05/call-next", key=None).json()["id"] == gjj["id"]
     assert_error(counter.post("/queue/counters/05/call-next", key=None), 404, "E-QUE-06")
-    assert counter.post("/queue/counters/99/call-next", key=None).json()["id"] == zh["id"]
+    assert_error(counter.post("/queue/counters/99/call-next", key=None), 404, "E-QUE-11")
+    assert counter.post("/queue/counters/02/call-next", key=None).json()["id"] == zh["id"]
     # an explicit list wins
     sb = take(kiosk, "SB")
     resp = counter.post("/queue/counters/01/call-next", {"services": ["SB"]}, key=None)

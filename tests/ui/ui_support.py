@@ -36,7 +36,7 @@ class Hall:
     def counter_token(self) -> str:
         return self.server.enroll(role="counter", name="UI-C1")["token"]
 
-    def call_next(self, token: str, counter: str = "1", services: list[str] | None = None) -> dict:
+    def call_next(self, token: str, counter: str = "01", services: list[str] | None = None) -> dict:
         import requests
 
         reply = requests.post(

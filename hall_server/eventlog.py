@@ -1,0 +1,135 @@
+"""The ticket events table: record transitions now, number and write them at commit.
+
+A transition calls `add(conn, …)`; the row is kept on the connection and written by `flush`,
+which `Database.write()` calls just before COMMIT. Numbering at the very end matters: the ids
+come from the `ticket_events` row of the `counters` table, whose row lock (PostgreSQL) is then
+held only from the last statement to COMMIT and is always the last lock a transaction takes
+(no deadlock with the service_days row locks), and transactions commit in id order. So ids
+are gapless and a reader that has seen id N has seen everything below it: resuming a stream
+after N misses nothing. A savepoint rolled back (one refused record of a sync batch) drops
+the events recorded inside it. On PostgreSQL the flush also sends `NOTIFY hall_events, '<last
+id>'`, which PostgreSQL delivers at commit to every server process (hall_server.live).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from hall_server.schema import counters, ticket_events
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "hall_events"  # PostgreSQL LISTEN/NOTIFY channel; payload: the last event id
+SEQUENCE = "ticket_events"  # the row in `counters`
+_PENDING = "hall_pending_events"
+_MARKS = "hall_event_marks"
+COMMITTED = "hall_events_committed"  # set on the connection's info when a flush wrote rows
+_INSERT = ticket_events.insert()
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+def add(
+    conn: Connection,
+    *,
+    ticket_id: str,
+    from_state: str | None,
+    to_state: str,
+    at: datetime,
+    service: str,
+    actor_kind: str,
+    actor_id: str | None,
+    counter: str | None = None,
+    target_service: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Record one transition in the caller's transaction (written at commit)."""
+    conn.info.setdefault(_PENDING, []).append(
+        {
+            "ticket_id": ticket_id,
+            "from_state": from_state,
+            "to_state": to_state,
+            "at": at,
+            "counter": counter,
+            "actor_kind": actor_kind,
+            "actor_id": actor_id,
+            "service": service,
+            "target_service": target_service,
+            "reason": reason,
+        }
+    )
+
+
+def pending(conn: Connection) -> int:
+    return len(conn.info.get(_PENDING, ()))
+
+
+def _take_ids(conn: Connection, count: int) -> range:
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    stmt = (
+        insert(counters)
+        .values(name=SEQUENCE, n=count)
+        .on_conflict_do_update(index_elements=["name"], set_={"n": counters.c.n + count})
+        .returning(counters.c.n)
+    )
+    last = conn.execute(stmt).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+def flush(conn: Connection) -> int | None:
+    """Write the recorded events (call last in the transaction); returns the last id."""
+    rows = conn.info.pop(_PENDING, None)
+    conn.info.pop(_MARKS, None)
+    if not rows:
+        return None
+    ids = _take_ids(conn, len(rows))
+    for pk, row in zip(ids, rows, strict=True):
+        row["pk"] = pk
+    conn.execute(_INSERT, rows)
+    if conn.dialect.name == "postgresql":
+        conn.execute(_NOTIFY, {"channel": CHANNEL, "payload": str(ids[-1])})
+    conn.info[COMMITTED] = ids[-1]
+    return ids[-1]
+
+
+def discard(conn: Connection) -> None:
+    """The transaction rolled back: forget what it recorded."""
+    conn.info.pop(_PENDING, None)
+    conn.info.pop(_MARKS, None)
+    conn.info.pop(COMMITTED, None)
+
+
+def install(engine: Engine) -> None:
+    """Keep recorded events in step with savepoints (a rolled-back savepoint drops its own)."""
+
+    # Savepoints nest LIFO, so a stack of marks (the `savepoint` event gets no name yet).
+    @event.listens_for(engine, "savepoint")
+    def _savepoint(conn: Connection, _name: str | None) -> None:
+        conn.info.setdefault(_MARKS, []).append(pending(conn))
+
+    @event.listens_for(engine, "rollback_savepoint")
+    def _rollback_savepoint(conn: Connection, _name: str, _context: Any) -> None:
+        marks = conn.info.get(_MARKS)
+        if marks:
+            mark = marks.pop()
+            if _PENDING in conn.info:
+                del conn.info[_PENDING][mark:]
+
+    @event.listens_for(engine, "release_savepoint")
+    def _release_savepoint(conn: Connection, _name: str, _context: Any) -> None:
+        marks = conn.info.get(_MARKS)
+        if marks:
+            marks.pop()
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(conn: Connection) -> None:
+        discard(conn)
+
+
+def last_id(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(ticket_events.c.pk), 0))).scalar_one())

@@ -1,0 +1,293 @@
+"""Live ticket events for Server-Sent Event streams, and the server's background duties.
+
+One `EventHub` per server process keeps the most recent events in memory and wakes the
+streams (asyncio tasks on uvicorn's loop) when new ones are committed. It learns of them:
+- from this process's own commits (`Database.on_events`, called after COMMIT, any thread);
+- on PostgreSQL, from a `LISTEN hall_events` connection (psycopg, one thread per process):
+  every server process's commits NOTIFY that channel (hall_server.eventlog), so a stream on
+  one process sees a call made through another;
+- and by a slow poll, a safety net for a lost LISTEN connection or another process on SQLite.
+A wake-up carries no data: the hub reads the rows after the last id it holds, once for all
+streams. Ids are gapless and in commit order (eventlog), so "after id N" never skips one.
+The payload has numbers, services and counters only; `payload_hook` is where a stream for
+signed-in clerks adds masked names.
+
+`Background` runs the hub, the listener and the midnight sweep (expire open tickets of past
+business days) in daemon threads, started and stopped with the server (hall_server.runner).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from hall_server import eventlog, lifecycle
+from hall_server.clock import iso_utc
+from hall_server.db import Database
+from hall_server.schema import hall_counters, ticket_events, tickets
+
+log = logging.getLogger(__name__)
+
+RING_SIZE = 2000  # recent events kept in memory; an older resume point reads the table
+BATCH = 500
+POLL_SECONDS = 2.0
+SWEEP_CHECK_SECONDS = 30.0  # how often the background loop checks for a new business day
+
+_e = ticket_events.c
+_READ = (
+    select(
+        _e.pk,
+        _e.ticket_id,
+        _e.from_state,
+        _e.to_state,
+        _e.at,
+        _e.counter,
+        _e.service,
+        _e.target_service,
+        _e.reason,
+        tickets.c.number,
+        tickets.c.priority,
+        hall_counters.c.name.label("counter_name"),
+        hall_counters.c.area,
+    )
+    .select_from(
+        ticket_events.join(tickets, tickets.c.id == _e.ticket_id).outerjoin(
+            hall_counters, hall_counters.c.code == _e.counter
+        )
+    )
+    .order_by(_e.pk)
+)
+
+
+def payload(row: Any) -> dict:
+    """The public event: numbers, services and counters only (no personal data)."""
+    return {
+        "id": int(row.pk),
+        "ticket_id": row.ticket_id,
+        "number": row.number,
+        "service": row.service,
+        "target_service": row.target_service,
+        "from": row.from_state,
+        "to": row.to_state,
+        "counter": row.counter,
+        "counter_name": row.counter_name,
+        "area": row.area,
+        "at": iso_utc(row.at),
+        "reason": row.reason,
+        "priority": row.priority,
+    }
+
+
+def read_events(conn: Connection, after: int, limit: int = BATCH) -> list[dict]:
+    return [payload(r) for r in conn.execute(_READ.where(_e.pk > after).limit(limit))]
+
+
+class Subscription:
+    """One stream's wake-up flag, set from any thread onto the stream's event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.event = asyncio.Event()
+
+    def wake(self) -> None:
+        with contextlib.suppress(RuntimeError):  # a closed loop: the stream is gone
+            self.loop.call_soon_threadsafe(self.event.set)
+
+
+class EventHub:
+    def __init__(self, database: Database, *, ring_size: int = RING_SIZE) -> None:
+        self.database = database
+        self._lock = threading.Lock()
+        self._ring: deque[dict] = deque(maxlen=ring_size)
+        self._last = 0
+        self._subs: set[Subscription] = set()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.closed = False
+
+    # -- lifecycle
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            with self.database.read() as conn:
+                self._last = eventlog.last_id(conn)
+            self._thread = threading.Thread(target=self._run, name="event-hub", daemon=True)
+            self._thread.start()
+        self.database.on_events.append(self.notify)
+
+    def close(self) -> None:
+        """End every stream (so a graceful shutdown does not wait for them) and stop."""
+        self.closed = True
+        self._stop.set()
+        self._wake.set()
+        self._wake_all()
+        if self.notify in self.database.on_events:
+            self.database.on_events.remove(self.notify)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5)
+
+    # -- input (any thread)
+    def notify(self, _last_id: int = 0) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self._load()
+            except Exception:  # the database may be down for a while: keep trying
+                log.exception("reading new ticket events failed")
+                self._stop.wait(POLL_SECONDS)
+
+    def _load(self) -> None:
+        while True:
+            with self.database.read() as conn:
+                rows = read_events(conn, self._last)
+            if not rows:
+                return
+            with self._lock:
+                self._ring.extend(rows)
+                self._last = rows[-1]["id"]
+            self._wake_all()
+            if len(rows) < BATCH:
+                return
+
+    def _wake_all(self) -> None:
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:
+            sub.wake()
+
+    # -- output (streams)
+    @property
+    def last_id(self) -> int:
+        return self._last
+
+    def subscribe(self, loop: asyncio.AbstractEventLoop) -> Subscription:
+        sub = Subscription(loop)
+        with self._lock:
+            self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs.discard(sub)
+
+    def since(self, after: int) -> list[dict] | None:
+        """Events after `after` from memory, or None when they must be read from the table."""
+        with self._lock:
+            if after >= self._last:
+                return []
+            if self._ring and self._ring[0]["id"] <= after + 1:
+                return [e for e in self._ring if e["id"] > after][:BATCH]
+            return None
+
+    def read(self, after: int) -> list[dict]:
+        """A resume point older than memory: read the table (blocking; run in a thread)."""
+        with self.database.read() as conn:
+            return read_events(conn, after)
+
+
+class PgListener:
+    """`LISTEN hall_events` on its own psycopg connection; each notification wakes the hub.
+    Reconnects after a failure and then wakes the hub once (it catches up by id)."""
+
+    def __init__(self, sqlalchemy_url: Any, on_notify: Callable[[int], None]) -> None:
+        self._conninfo = sqlalchemy_url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._on_notify = on_notify
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pg-listen", daemon=True)
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {eventlog.CHANNEL}")
+                    self.connected.set()
+                    backoff = 0.5
+                    self._on_notify(0)  # catch up on anything committed while away
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            self._on_notify(int(note.payload) if note.payload.isdigit() else 0)
+            except Exception as exc:  # noqa: BLE001 - any failure: reconnect
+                self.connected.clear()
+                if self._stop.is_set():
+                    return
+                log.warning("event listener connection lost (%s); reconnecting", exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+
+class Background:
+    """The server's background duties: the event hub, the PostgreSQL listener, the sweep."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.hub = EventHub(ctx.database)
+        self.listener: PgListener | None = None
+        self._stop = threading.Event()
+        self._sweeper: threading.Thread | None = None
+        self._started = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        self.hub.start()
+        if not self.ctx.database.is_sqlite:
+            self.listener = PgListener(self.ctx.database.engine.url, self.hub.notify)
+            self.listener.start()
+        self._sweeper = threading.Thread(target=self._sweep_loop, name="sweep", daemon=True)
+        self._sweeper.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.hub.close()
+        if self.listener is not None:
+            self.listener.close()
+        if self._sweeper is not None:
+            self._sweeper.join(5)
+
+    def sweep(self) -> int:
+        """Expire open tickets of past business days now (the hall's clock)."""
+        return lifecycle.sweep(self.ctx.database, now=self.ctx.now(), zone=self.ctx.zone)
+
+    def _sweep_loop(self) -> None:
+        swept: date | None = None
+        while not self._stop.is_set():
+            today = self.ctx.today()
+            if today != swept:
+                try:
+                    self.sweep()
+                    swept = today
+                except Exception:  # a database outage: try again at the next check
+                    log.exception("midnight sweep failed")
+            self._stop.wait(SWEEP_CHECK_SECONDS)
