@@ -36,6 +36,7 @@ class TicketView:
     # called | served | expired | no_show …; None for a ticket just taken
     status: str | None = None
     counter: str | None = None  # the counter it was called to
+    requeues: int = 0  # how often a no-show was put back in the queue (once at most)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -187,6 +187,12 @@ class KioskCore:
 
         return scanned_ticket(self._ticket_desk(), ref)
 
+    def requeue_ticket(self, ticket_id: str) -> TicketView:
+        """Put a scanned no-show back in the queue, once (the server's rule)."""
+        from kiosk.tickets import requeue
+
+        return requeue(self._ticket_desk(), ticket_id)
+
     def _ticket_desk(self) -> Any:
         from kiosk.tickets import TicketDesk
 

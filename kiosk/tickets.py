@@ -26,7 +26,7 @@ from common.holder import holder_hash
 from common.settings import Settings
 from common.views import TicketView
 from offline_cache.fast_path import Online
-from offline_cache.outbox import Outbox
+from offline_cache.outbox import TRANSIENT, Outbox
 from offline_cache.records import TicketRecords
 from offline_cache.services import ServiceCache
 from offline_cache.store import LocalStore
@@ -170,4 +170,20 @@ def _live_view(desk: TicketDesk, ticket: wire.Ticket, row: dict[str, Any] | None
         service_name_en=ticket.service_name_en, people_ahead=ticket.people_ahead,
         issued_at=issued, url=ticket.url, offline=bool(row and row["offline"]),
         priority=ticket.priority, estimated_wait_min=ticket.people_ahead * desk.minutes_per_ticket,
-        status=ticket.status, counter=ticket.counter)
+        status=ticket.status, counter=ticket.counter, requeues=ticket.requeues)
+
+
+def requeue(desk: TicketDesk, ticket_id: str) -> TicketView:
+    """过号重排 from the kiosk: the citizen scanned a no-show's slip and asks to wait again.
+    Needs the hall server (E-NET-… when it cannot be reached); once only (E-QUE-17)."""
+    client = desk.online.client
+    if client is None:
+        raise KioskError(errors.NOT_PROVISIONED, "requeue needs an enrolled kiosk")
+    try:
+        ticket = client.requeue_ticket(ticket_id, str(uuid.uuid4()), timeout=desk.online.timeout)
+    except KioskError as exc:
+        if exc.code in TRANSIENT:
+            desk.online.connectivity.failure(exc.code)
+        raise
+    desk.online.connectivity.success()
+    return _live_view(desk, ticket, desk.tickets.find(ticket_id))

@@ -744,6 +744,30 @@ def device_events(s: Script):
     s.tap(s.widget("done_button", "ticket"))
     yield s.screen_is("home")
 
+    # a no-show's QR at home: the ticket, with the once-only requeue (过号重排) offered
+    scanner.inject(s.params["no_show_url"])
+    yield s.screen_is("ticket", timeout=20)
+    ticket_vm = session.vm("ticket")
+    yield s.until(lambda: ticket_vm.ticket.status == "no_show", "the no-show")
+    yield s.frames(2)
+    button = s.widget("requeue_button", "ticket")
+    s.results["no_show"] = {
+        "status": s.widget("print_status", "ticket").text,
+        "offered": button.opacity == 1 and not button.disabled,
+        "button": button.text,
+    }
+    yield s.shot(_art(s, "device_no_show_scanned_zh.png"))
+    s.tap(button)
+    yield s.until(lambda: ticket_vm.ticket.status == "waiting", "the ticket requeued", timeout=20)
+    yield s.frames(2)
+    s.results["requeued"] = {
+        "status": s.widget("print_status", "ticket").text,
+        "requeues": ticket_vm.ticket.requeues,
+        "offered": button.opacity == 1 and not button.disabled,
+    }
+    s.tap(s.widget("done_button", "ticket"))
+    yield s.screen_is("home")
+
     # a form that takes the card: placing it fills the form; lifting it ends the session
     s.tap(s.widget("tile_forms", "home"))
     yield s.screen_is("forms")

@@ -36,8 +36,17 @@ def test_card_and_codes_reach_the_screens_through_the_device_thread(hall, kiosk)
     ticket = _take_ticket(hall, kiosk)
     # called to a counter of its own: the screen must show the live status, and the hall's
     # waiting queue is left as the other UI tests expect it
-    called = hall.call_next(hall.counter_token(), counter="9", services=[ticket["service"]])
+    token = hall.counter_token()
+    called = hall.call_next(token, counter="09", services=[ticket["service"]])
     assert called["id"] == ticket["id"]
+    # a second ticket whose citizen did not come when called (过号)
+    no_show = _take_ticket(hall, kiosk)
+    assert hall.call_next(token, counter="08", services=[no_show["service"]])["id"] == no_show["id"]
+    requests.post(
+        f"{hall.url}/api/v1/queue/counters/08/no-show",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).raise_for_status()
     seen = run_ui(
         kiosk,
         "device_events",
@@ -47,6 +56,7 @@ def test_card_and_codes_reach_the_screens_through_the_device_thread(hall, kiosk)
             "base_url": hall.url,
             "number": application["number"],
             "ticket_url": ticket["url"],
+            "no_show_url": no_show["url"],
             "form": "F-SFZ-01",
         },
     )
@@ -57,7 +67,16 @@ def test_card_and_codes_reach_the_screens_through_the_device_thread(hall, kiosk)
     assert seen["ticket"]["heading"] == "号票状态"
     assert seen["ticket"]["number"] == ticket["number"]
     assert seen["ticket"]["status_code"] == "called"
-    assert seen["ticket"]["status"] == "已叫号，请到 9 号窗口办理"
+    assert seen["ticket"]["status"] == "已叫号，请到 09 号窗口办理"
+    # a no-show's QR: the requeue is offered once; taken, the ticket waits again
+    assert seen["no_show"] == {
+        "status": "已过号，可重新排队一次",
+        "offered": True,
+        "button": "重新排队",
+    }
+    assert seen["requeued"] == {"status": "排队等候中", "requeues": 1, "offered": False}
+    # the requeued ticket is called again, so the hall's waiting queue is left as it was
+    assert hall.call_next(token, counter="08", services=[no_show["service"]])["id"] == no_show["id"]
     # the card placed on the form filled it; lifting it ended the session and wiped the form
     assert "name" in seen["filled"] and seen["card_in_use"]
     assert seen["after_lift"] == {"form_values": {}, "card": None, "screen": "home"}
