@@ -102,6 +102,7 @@ class DeviceIoThread:
         self._card_waiters = 0
         self._card_seq = 0  # counts reads (cards and failures), so waiters see a new one
         self._card_error: KioskError | None = None  # the last read's failure
+        self._waits_ended = False
 
     # --- lifecycle (any thread) ---
     def start(self) -> None:
@@ -166,7 +167,7 @@ class DeviceIoThread:
             try:
                 while self._card_seq == seen:
                     remaining = deadline - time.monotonic()
-                    if remaining <= 0 or self._stopping.is_set():
+                    if remaining <= 0 or self._stopping.is_set() or self._waits_ended:
                         raise KioskError(IDC_NO_CARD, f"no card within {timeout:g} s")
                     self._card_cond.wait(min(remaining, 0.5))
                 if self._card_error is not None:
@@ -174,6 +175,13 @@ class DeviceIoThread:
                 return self._card
             finally:
                 self._card_waiters -= 1
+
+    def end_card_waits(self) -> None:
+        """Shutting down: every `wait_card` returns now (E-IDC-01) instead of at its timeout,
+        while jobs (a last print) still run until `stop()`."""
+        with self._card_cond:
+            self._waits_ended = True
+            self._card_cond.notify_all()
 
     # --- the thread ---
     def _run(self) -> None:

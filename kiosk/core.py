@@ -116,6 +116,8 @@ class KioskCore:
     def close(self) -> None:
         if self.syncer:
             self.syncer.stop()
+        if self._io is not None:  # a screen waiting for a card must not hold the shutdown
+            self._io.end_card_waits()
         self._work.shutdown(wait=True, cancel_futures=True)
         self._devices.shutdown(wait=True, cancel_futures=True)
         if self._voice is not None:

@@ -214,3 +214,25 @@ def test_a_slow_serial_code_split_across_polls_is_not_cut_in_two(events):
             time.sleep(0.1)
             os.write(far._master, b"1123\r")  # … the rest within the gap
             assert events.next("code_scanned").payload == {"text": "SQ20261123"}
+
+
+def test_shutting_down_ends_a_wait_for_a_card_at_once(events):
+    reader = open_idcard_reader("sim")
+    reader.simulator.remove_card()
+    with DeviceIoThread(events, idcard=reader, poll_interval=0.02) as io:
+        errors: list = []
+
+        def wait() -> None:
+            try:
+                io.wait_card(30)
+            except KioskError as exc:
+                errors.append(exc.code)
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        io.end_card_waits()
+        waiter.join(TIMEOUT)
+        assert errors == ["E-IDC-01"] and time.monotonic() - started < 2
+        assert io.submit(lambda: "jobs still run").result(TIMEOUT) == "jobs still run"
