@@ -32,6 +32,11 @@ class TicketView:
     printed: bool = False
     print_error: str | None = None  # an E-PRN code when the slip could not be printed
     estimated_wait_min: int | None = None
+    # the server's live status when looked up (a ticket QR scanned at home): waiting |
+    # called | served | expired | no_show …; None for a ticket just taken
+    status: str | None = None
+    counter: str | None = None  # the counter it was called to
+    requeues: int = 0  # how often a no-show was put back in the queue (once at most)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

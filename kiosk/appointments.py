@@ -13,34 +13,36 @@ ticket. No appointment at all is E-QUE-09: the screen explains it and offers the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from common import errors
 from common.errors import KioskError
 from common.holder import holder_hash
 from common.views import AppointmentView
+from offline_cache.fast_path import Online
 from offline_cache.outbox import TRANSIENT
 
-if TYPE_CHECKING:
-    from kiosk.core import KioskCore
 
-
-def appointments_for_card(core: KioskCore, id_card: dict[str, Any]) -> list[AppointmentView]:
-    """Today's appointments of the card's holder, the ones still to check in first."""
+def appointments_for_card(
+    online: Online, hall_key: Callable[[], str], id_card: dict[str, Any]
+) -> list[AppointmentView]:
+    """Today's appointments of the card's holder (hashed with the hall's key), the ones still
+    to check in first."""
     id_number = str((id_card or {}).get("id_number") or "")
     if not id_number:
         raise KioskError(errors.IDC_NO_CARD, "no ID number read")
-    holder = holder_hash(core.hall_key(), id_number)
-    if core.client is None or core.connectivity.state == "offline":
+    holder = holder_hash(hall_key(), id_number)
+    if not online.reachable():
         raise KioskError(errors.CHECKIN_NEEDS_NETWORK, "offline")
     try:
-        reply = core.client.appointments_by_holder(holder, timeout=core.fast_path_timeout)
+        reply = online.client.appointments_by_holder(holder, timeout=online.timeout)
     except KioskError as exc:
         if exc.code not in TRANSIENT:
             raise
-        core.connectivity.failure(exc.code)
+        online.connectivity.failure(exc.code)
         raise KioskError(errors.CHECKIN_NEEDS_NETWORK, exc.code) from exc
-    core.connectivity.success()
+    online.connectivity.success()
     if not reply.appointments:
         raise KioskError(errors.NO_APPOINTMENT_TODAY)
     return [

@@ -35,7 +35,9 @@ from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
 from offline_cache.crypto import Sealer, load_device_secret
-from offline_cache.outbox import TRANSIENT, Outbox
+from offline_cache.fast_path import Online
+from offline_cache.outbox import Outbox
+from offline_cache.records import ProgressCache, SubmissionRecords, TicketRecords
 from offline_cache.services import ServiceCache
 from offline_cache.store import LocalStore
 from offline_cache.sync import Syncer
@@ -56,6 +58,9 @@ class KioskCore:
         self.progress_sealer = Sealer(secret, "progress")
         self.catalog = Catalog(self.store)
         self.services = ServiceCache(self.store)
+        self.tickets = TicketRecords(self.store)
+        self.submissions = SubmissionRecords(self.store)
+        self.progress_cache = ProgressCache(self.store)
         self._listeners: list[Listener] = []
         self.connectivity = Connectivity(
             on_change=lambda state: self.emit("connectivity", {"state": state}))
@@ -73,12 +78,15 @@ class KioskCore:
                 device_id=self.credentials.device_id)
             self.syncer = Syncer(self.client, self.outbox, self.catalog, self.services,
                                  self.connectivity, maintenance=self.purge_personal_data)
-        from kiosk.tickets import apply_ticket_reply
-
-        self.outbox.appliers["ticket"] = apply_ticket_reply
-        self.outbox.appliers["application"] = self._apply_application_reply
+        # what use cases hold to reach the server (the client never changes after start)
+        self.online = Online(self.client, self.connectivity, self.fast_path_timeout)
+        self.outbox.appliers["ticket"] = self.tickets.apply_reply
+        self.outbox.appliers["application"] = self.submissions.apply_reply
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
-        self._devices = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devices")
+        # device jobs (print, read, speak) run here until start_devices() hands them to the
+        # device I/O thread, which then owns every device
+        self._devices: Any = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devices")
+        self._io: Any = None  # hardware.io_thread.DeviceIoThread once start_devices() ran
         self._forms: dict[str, Any] | None = None
         self._voice: Any = None  # opened on first use, on the device thread
         self._ops: Any = None  # kiosk.ops.OpsHook once the background syncer runs
@@ -97,9 +105,20 @@ class KioskCore:
             self.syncer.hooks.append(self._ops)
             self.syncer.start(interval)
 
+    def start_devices(self) -> None:
+        """Start the device I/O thread (the running kiosk): it polls the ID card reader and
+        the scanner and emits `card_placed`, `card_removed`, `code_scanned` and
+        `device_status` to the listeners, and from then on runs every device job."""
+        from kiosk.devices import start_device_io
+
+        if self._io is None:
+            self._io, self._devices = start_device_io(self.settings, self.emit, self._devices)
+
     def close(self) -> None:
         if self.syncer:
             self.syncer.stop()
+        if self._io is not None:  # a screen waiting for a card must not hold the shutdown
+            self._io.end_card_waits()
         self._work.shutdown(wait=True, cancel_futures=True)
         self._devices.shutdown(wait=True, cancel_futures=True)
         if self._voice is not None:
@@ -161,14 +180,37 @@ class KioskCore:
                     print_slip: bool = True) -> TicketView:
         from kiosk.tickets import take_ticket
 
-        return take_ticket(self, service_code, id_card=id_card, priority=priority,
+        return take_ticket(self._ticket_desk(), service_code, id_card=id_card, priority=priority,
                            appointment=appointment, print_slip=print_slip)
+
+    def scanned_ticket(self, ref: str) -> TicketView:
+        """A ticket QR shown at the scanner (ref from `kiosk.tickets.ticket_ref_from_scan`):
+        its live status, or what this kiosk stored."""
+        from kiosk.tickets import scanned_ticket
+
+        return scanned_ticket(self._ticket_desk(), ref)
+
+    def requeue_ticket(self, ticket_id: str) -> TicketView:
+        """Put a scanned no-show back in the queue, once (the server's rule)."""
+        from kiosk.tickets import requeue
+
+        return requeue(self._ticket_desk(), ticket_id)
+
+    def _ticket_desk(self) -> Any:
+        from kiosk.tickets import TicketDesk
+
+        return TicketDesk(
+            store=self.store, outbox=self.outbox, tickets=self.tickets, services=self.services,
+            online=self.online, settings=self.settings, hall_key=self.hall_key,
+            kiosk_tag=self.kiosk_tag, base_url=self.public_base_url,
+            print_ticket=self.print_ticket, wake_syncer=self.syncer_wake,
+            minutes_per_ticket=self.minutes_per_ticket)
 
     def appointments_for_card(self, id_card: dict[str, Any]) -> list[AppointmentView]:
         """Today's appointments of the card's holder (needs the hall server: E-QUE-08)."""
         from kiosk.appointments import appointments_for_card
 
-        return appointments_for_card(self, id_card)
+        return appointments_for_card(self.online, self.hall_key, id_card)
 
     def check_in(self, appointment: AppointmentView, id_card: dict[str, Any], *,
                  print_slip: bool = True) -> TicketView:
@@ -323,9 +365,6 @@ class KioskCore:
         except Exception:  # the application is filed; a missing receipt must not undo that
             log.exception("receipt not printed")
 
-    def _apply_application_reply(self, conn: Any, key: str, reply: dict[str, Any]) -> None:
-        conn.execute("UPDATE submission SET number = ? WHERE key = ?", (reply.get("number"), key))
-
     # --- evaluations -----------------------------------------------------------------------------
     def evaluation_reasons(self, level: int) -> list[dict[str, Any]]:
         path = config_dir() / "evaluation_reasons.toml"
@@ -348,24 +387,17 @@ class KioskCore:
         key = str(uuid.uuid4())
         with self.store.transaction() as conn:
             self.outbox.enqueue(conn, key=key, kind=kind, stream=kind, body=body)
-            conn.execute("INSERT INTO submission(key, kind, subject, created_at) VALUES (?,?,?,?)",
-                         (key, kind, subject, now_iso()))
-        if self.client is not None and self.connectivity.state != "offline":
-            try:
-                reply = self.outbox.send_now(self.client, key, timeout=self.fast_path_timeout)
-                self.connectivity.success()
-                number = reply.get("number")
-                url = (urls.application_url(self.public_base_url(), number, reply.get("token"))
-                       if number else None)
-                return SubmissionView(local_id=key, number=number, status=reply.get(
-                    "status", "submitted"), receipt_url=url)
-            except KioskError as exc:
-                if exc.code not in TRANSIENT:
-                    if exc.code in {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code}:
-                        return SubmissionView(local_id=key, number=None, status="queued")
-                    return SubmissionView(local_id=key, number=None, status="refused",
-                                          error=exc.code)
-                self.connectivity.failure(exc.code)
+            self.submissions.add(conn, key=key, kind=kind, subject=subject, created_at=now_iso())
+        attempt = self.online.try_now(self.outbox, key)
+        if attempt.outcome == "sent":
+            number = attempt.reply.get("number")
+            url = (urls.application_url(self.public_base_url(), number, attempt.reply.get("token"))
+                   if number else None)
+            return SubmissionView(local_id=key, number=number, status=attempt.reply.get(
+                "status", "submitted"), receipt_url=url)
+        if attempt.outcome == "refused" and attempt.error is not None:
+            return SubmissionView(local_id=key, number=None, status="refused",
+                                  error=attempt.error.code)
         self.syncer_wake()
         return SubmissionView(local_id=key, number=None, status="queued")
 
@@ -373,15 +405,27 @@ class KioskCore:
     def progress(self, number: str) -> ProgressView:
         from kiosk.progress import progress
 
-        return progress(self, number)
+        return progress(self._progress_desk(), number)
 
     def progress_by_id_card(self, id_number: str) -> list[ProgressView]:
         from kiosk.progress import progress_by_id_card
 
-        return progress_by_id_card(self, id_number)
+        return progress_by_id_card(self._progress_desk(), id_number)
+
+    def _progress_desk(self) -> Any:
+        from kiosk.progress import ProgressDesk
+
+        return ProgressDesk(online=self.online, cache=self.progress_cache,
+                            sealer=self.progress_sealer, hall_key=self.hall_key, today=self.today,
+                            submissions=self.submissions,
+                            item_title=lambda code: (self.catalog.get(code) or {}).get("title", ""))
 
     # --- devices ---------------------------------------------------------------------------------
     def read_id_card(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The card on the reader, or the next one placed within `timeout` seconds."""
+        if self._io is not None and self._io.polls_idcard:  # the I/O thread reads cards
+            return self._io.wait_card(timeout).to_json()
+
         def _read() -> dict[str, Any]:
             from hardware.idcard import open_idcard_reader
 

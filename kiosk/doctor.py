@@ -161,7 +161,7 @@ def check_catalog(core: Any, t: Thresholds) -> Check:
 def check_outbox(core: Any, t: Thresholds) -> Check:
     from kiosk.heartbeat import outbox_health
 
-    o = outbox_health(core.store, core.outbox.paused())
+    o = outbox_health(core.outbox)
     message = f"{o['pending']} waiting, {o['refused']} refused"
     if o["paused"]:
         return Check(

@@ -26,24 +26,9 @@ CALL_STAFF_KEEP = timedelta(minutes=30)
 _STARTED = time.monotonic()
 
 
-def outbox_health(store: Any, paused: str | None) -> dict[str, Any]:
+def outbox_health(outbox: Any) -> dict[str, Any]:
     """Citizens' records only (heartbeats and audit events are not a backlog)."""
-    marks = ",".join("?" * len(TELEMETRY_KINDS))
-    rows = store.query(
-        "SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
-        f"WHERE kind NOT IN ({marks}) AND state IN ('pending', 'sending', 'refused') "
-        "GROUP BY state",
-        TELEMETRY_KINDS,
-    )
-    by = {r["state"]: r for r in rows}
-    pending = [by[s] for s in ("pending", "sending") if s in by]
-    oldest = min((r["oldest"] for r in pending), default=None)
-    return {
-        "pending": sum(r["n"] for r in pending),
-        "refused": by["refused"]["n"] if "refused" in by else 0,
-        "paused": paused or None,
-        "oldest_pending_at": oldest,
-    }
+    return {**outbox.backlog(exclude_kinds=TELEMETRY_KINDS), "paused": outbox.paused()}
 
 
 def call_staff_requests(store: Any, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -86,7 +71,7 @@ def build(core: Any, devices: list[dict[str, Any]], *, interval: float) -> wire.
     from offline_cache.sync import SKEW_META
 
     store = core.store
-    outbox = outbox_health(store, core.outbox.paused())
+    outbox = outbox_health(core.outbox)
     config = remote_config.status(core)
     skew = store.get_meta(SKEW_META)
     disk = shutil.disk_usage(core.home)
@@ -112,7 +97,7 @@ def enqueue(core: Any, beat: wire.Heartbeat) -> str:
     """Queue `beat`, dropping the heartbeats still pending (not one being sent right now)."""
     key = str(uuid.uuid4())
     with core.store.transaction() as conn:
-        conn.execute("DELETE FROM outbox WHERE kind = ? AND state = 'pending'", (KIND,))
+        core.outbox.drop_pending(conn, KIND)
         core.outbox.enqueue(
             conn,
             key=key,

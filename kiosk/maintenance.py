@@ -42,12 +42,7 @@ def prune_telemetry(core: Any, keep_days: int, now: datetime | None = None) -> i
     cutoff = ((now or datetime.now(UTC)) - timedelta(days=keep_days)).isoformat(
         timespec="milliseconds"
     )
-    marks = ",".join("?" * len(TELEMETRY_KINDS))
-    with core.store.transaction() as conn:
-        return conn.execute(
-            f"DELETE FROM outbox WHERE kind IN ({marks}) AND state = 'sent' AND sent_at < ?",
-            (*TELEMETRY_KINDS, cutoff),
-        ).rowcount
+    return core.outbox.prune_sent(TELEMETRY_KINDS, before=cutoff)
 
 
 def vacuum(core: Any) -> dict[str, int]:

@@ -5,22 +5,36 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from common import errors, wire
 from common.errors import KioskError
 from common.holder import holder_hash
 from common.views import ProgressView, local_number
+from offline_cache.crypto import Sealer
+from offline_cache.fast_path import Online
 from offline_cache.outbox import TRANSIENT, now_iso
-
-if TYPE_CHECKING:
-    from kiosk.core import KioskCore
+from offline_cache.records import ProgressCache, SubmissionRecords
 
 # Decided: the promised deadline no longer runs (ready_for_pickup comes after approval).
 FINAL = {"approved", "rejected", "not_accepted", "returned", "delivered", "ready_for_pickup"}
 STALE_AFTER_MIN = 30
 DUE_SOON_DAYS = 2
+
+
+@dataclass(frozen=True)
+class ProgressDesk:
+    """What a progress query uses (KioskCore builds it)."""
+
+    online: Online
+    cache: ProgressCache
+    sealer: Sealer  # cached records can carry personal data
+    hall_key: Callable[[], str]
+    today: Callable[[], date]  # the hall's date
+    submissions: SubmissionRecords  # this kiosk's own filings (the 登记号 of an offline one)
+    item_title: Callable[[str], str]  # a catalog item's title from the local mirror
 
 
 def working_days_between(start: date, end: date) -> int:
@@ -52,22 +66,19 @@ def to_view(app: wire.Application, fetched_at: datetime, today: date) -> Progres
         age_minutes=age, stale=age >= STALE_AFTER_MIN)
 
 
-def _cache(core: KioskCore, app: wire.Application, holder: str | None) -> None:
-    sealed = core.progress_sealer.seal(app.model_dump_json().encode(), aad=app.number)
-    with core.store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO progress_cache(number, holder, doc, as_of, fetched_at) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(number) DO UPDATE SET doc = excluded.doc, as_of = excluded.as_of, "
-            "fetched_at = excluded.fetched_at, holder = COALESCE(excluded.holder, holder)",
-            (app.number, holder, sealed, app.as_of.isoformat(), now_iso()))
+def _cache(desk: ProgressDesk, app: wire.Application, holder: str | None) -> None:
+    sealed = desk.sealer.seal(app.model_dump_json().encode(), aad=app.number)
+    desk.cache.put(number=app.number, holder=holder, doc=sealed,
+                            as_of=app.as_of.isoformat(), fetched_at=now_iso())
 
 
-def _cached(core: KioskCore, where: str, param: str) -> list[tuple[wire.Application, datetime]]:
-    rows = core.store.query(f"SELECT * FROM progress_cache WHERE {where} = ?", (param,))
+def _cached(desk: ProgressDesk, where: str, param: str) -> list[tuple[wire.Application, datetime]]:
+    cache = desk.cache
+    rows = cache.by_number(param) if where == "number" else cache.by_holder(param)
     out = []
     for r in rows:
         app = wire.Application.model_validate(
-            json.loads(core.progress_sealer.open(r["doc"], aad=r["number"])))
+            json.loads(desk.sealer.open(r["doc"], aad=r["number"])))
         out.append((app, datetime.fromisoformat(r["fetched_at"])))
     return out
 
@@ -76,62 +87,59 @@ def _cached(core: KioskCore, where: str, param: str) -> list[tuple[wire.Applicat
 LOCAL_NUMBER_RE = re.compile(r"^[0-9A-F]{8}$")
 
 
-def _local_submission(core: KioskCore, number: str) -> dict | None:
+def _local_submission(desk: ProgressDesk, number: str) -> dict | None:
     if not LOCAL_NUMBER_RE.match(number):
         return None
-    rows = core.store.query(
-        "SELECT key, number, subject, created_at FROM submission "
-        "WHERE kind = 'application' AND key LIKE ? ORDER BY created_at DESC",
-        (number[:8].lower() + "%",))
+    rows = desk.submissions.applications_by_key_prefix(number[:8].lower())
     return next((r for r in rows if local_number(r["key"]) == number), None)
 
 
-def _queued_view(core: KioskCore, row: dict, number: str) -> ProgressView:
+def _queued_view(desk: ProgressDesk, row: dict, number: str) -> ProgressView:
     """Still in this kiosk's outbox: what the citizen filed, waiting for the network."""
-    item = (core.catalog.get(row["subject"]) or {}) if row["subject"] else {}
     return ProgressView(
-        number=number, item=row["subject"] or "", item_title=item.get("title", ""),
+        number=number, item=row["subject"] or "",
+        item_title=desk.item_title(row["subject"]) if row["subject"] else "",
         status="queued", status_label="待提交",
         history=[{"status": "queued", "at": row["created_at"], "note": ""}],
         as_of=row["created_at"])
 
 
-def progress(core: KioskCore, number: str) -> ProgressView:
+def progress(desk: ProgressDesk, number: str) -> ProgressView:
     number = number.strip().upper()
-    local = _local_submission(core, number)
+    local = _local_submission(desk, number)
     if local is not None:
         if not local["number"]:
-            return _queued_view(core, local, number)
+            return _queued_view(desk, local, number)
         number = local["number"]  # synced: the server's 受理编号 from then on
-    if core.client is not None and core.connectivity.state != "offline":
+    if desk.online.reachable():
         try:
-            app = core.client.get_application(number)
-            _cache(core, app, None)
-            return to_view(app, datetime.now(UTC), core.today())
+            app = desk.online.client.get_application(number)
+            _cache(desk, app, None)
+            return to_view(app, datetime.now(UTC), desk.today())
         except KioskError as exc:
             if exc.code not in TRANSIENT:
                 raise
-            core.connectivity.failure(exc.code)
-    cached = _cached(core, "number", number)
+            desk.online.connectivity.failure(exc.code)
+    cached = _cached(desk, "number", number)
     if not cached:
-        raise KioskError(errors.APPLICATION_UNKNOWN if core.client else errors.SERVER_UNREACHABLE,
+        raise KioskError(errors.APPLICATION_UNKNOWN if desk.online.client else errors.SERVER_UNREACHABLE,
                          "not in the local cache")
     app, fetched = cached[0]
-    return to_view(app, fetched, core.today())
+    return to_view(app, fetched, desk.today())
 
 
-def progress_by_id_card(core: KioskCore, id_number: str) -> list[ProgressView]:
-    holder = holder_hash(core.hall_key(), id_number)
-    if core.client is not None and core.connectivity.state != "offline":
+def progress_by_id_card(desk: ProgressDesk, id_number: str) -> list[ProgressView]:
+    holder = holder_hash(desk.hall_key(), id_number)
+    if desk.online.reachable():
         try:
-            apps = core.client.applications_by_holder(holder).applications
+            apps = desk.online.client.applications_by_holder(holder).applications
             for app in apps:
-                _cache(core, app, holder)
-            return [to_view(a, datetime.now(UTC), core.today()) for a in apps]
+                _cache(desk, app, holder)
+            return [to_view(a, datetime.now(UTC), desk.today()) for a in apps]
         except KioskError as exc:
             if exc.code not in TRANSIENT:
                 raise
-            core.connectivity.failure(exc.code)
-    return [to_view(a, f, core.today()) for a, f in _cached(core, "holder", holder)]
+            desk.online.connectivity.failure(exc.code)
+    return [to_view(a, f, desk.today()) for a, f in _cached(desk, "holder", holder)]
 
 

@@ -1,11 +1,12 @@
 """A kiosk running around the clock: what wraps the core between power-on and power-off.
 
 `KioskRuntime.start()` applies a dropped-in `provision.json`, opens the log file, opens the
-core, applies a pending remote configuration (no citizen yet: a safe moment) and starts the
-background syncer (heartbeats and config checks ride on it). The UI's main loop then calls
-`ready()` once the home screen is drawn and `tick()` about once a second: the tick pings the
-systemd watchdog (so a hung main loop gets the process restarted) and starts the nightly
-maintenance when due. `run_headless()` is the same loop without a screen (`kiosk headless`).
+core, applies a pending remote configuration (no citizen yet: a safe moment), starts the
+background syncer (heartbeats and config checks ride on it) and, for the touch UI
+(`devices=True`), the device I/O thread whose card and scan events the screens act on.
+The UI's main loop then calls `ready()` once the home screen is drawn and `tick()` about
+once a second: the tick pings the systemd watchdog (so a hung main loop gets the process
+restarted) and starts the nightly maintenance when due. `run_headless()` is the same loop without a screen (`kiosk headless`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class KioskRuntime:
         home: Path | None = None,
         *,
         background: bool = True,
+        devices: bool = False,
         file_log: bool = True,
         environ: dict[str, str] | None = None,
     ) -> KioskRuntime:
@@ -74,6 +76,8 @@ class KioskRuntime:
             log.warning("pending remote configuration not applied: %s", exc.code)
         if background:
             core.start_background()
+        if devices:  # the touch UI: the device I/O thread polls the reader and the scanner
+            core.start_devices()
         return cls(core, watchdog, provisioned=provisioned)
 
     def ready(self, status: str = "home screen ready") -> None:

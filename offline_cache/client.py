@@ -227,6 +227,22 @@ class HallClient:
         resp = self._request("POST", "/evaluations", json=body, key=key, timeout=timeout)
         return self._parse(resp, wire.EvaluationCreated)
 
+    def get_ticket(
+        self, ticket_id: str, timeout: tuple[float, float] | None = None
+    ) -> wire.Ticket:
+        """A ticket's live status (a ticket QR shown at the kiosk's scanner)."""
+        resp = self._request("GET", f"/queue/tickets/{ticket_id}", timeout=timeout)
+        return self._parse(resp, wire.Ticket)
+
+    def requeue_ticket(
+        self, ticket_id: str, key: str, timeout: tuple[float, float] | None = None
+    ) -> wire.Ticket:
+        """过号重排: a no-show of today waits again (once only: E-QUE-17 after)."""
+        resp = self._request(
+            "POST", f"/queue/tickets/{ticket_id}/requeue", key=key, timeout=timeout
+        )
+        return self._parse(resp, wire.Ticket)
+
     def get_application(self, number: str) -> wire.Application:
         return self._parse(self._request("GET", f"/applications/{number}"), wire.Application)
 

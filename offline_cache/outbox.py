@@ -118,6 +118,38 @@ class Outbox:
             f"error_message FROM outbox WHERE state IN ({marks}) ORDER BY created_at LIMIT ?",
             (*states, limit))
 
+    def backlog(self, exclude_kinds: tuple[str, ...] = ()) -> dict[str, Any]:
+        """What waits for the server, and what it refused (kinds such as telemetry left out):
+        {"pending" (sending included), "refused", "oldest_pending_at"}."""
+        marks = ",".join("?" * len(exclude_kinds))
+        rows = self.store.query(
+            "SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
+            f"WHERE kind NOT IN ({marks}) AND state IN ('pending', 'sending', 'refused') "
+            "GROUP BY state",
+            exclude_kinds)
+        by = {r["state"]: r for r in rows}
+        waiting = [by[s] for s in ("pending", "sending") if s in by]
+        return {
+            "pending": sum(r["n"] for r in waiting),
+            "refused": by["refused"]["n"] if "refused" in by else 0,
+            "oldest_pending_at": min((r["oldest"] for r in waiting), default=None),
+        }
+
+    def drop_pending(self, conn: sqlite3.Connection, kind: str) -> int:
+        """Drop the records of `kind` not sent yet (not one being sent right now): for kinds
+        where only the newest matters (heartbeats). In the caller's transaction."""
+        return conn.execute("DELETE FROM outbox WHERE kind = ? AND state = 'pending'",
+                            (kind,)).rowcount
+
+    def prune_sent(self, kinds: tuple[str, ...], before: str) -> int:
+        """Delete delivered records of `kinds` sent before `before` (ISO time): the server
+        has them (telemetry); citizens' records are kept and only blanked (retention.py)."""
+        marks = ",".join("?" * len(kinds))
+        with self.store.transaction() as conn:
+            return conn.execute(
+                f"DELETE FROM outbox WHERE kind IN ({marks}) AND state = 'sent' AND sent_at < ?",
+                (*kinds, before)).rowcount
+
     def paused(self) -> str | None:
         return self.store.get_meta(PAUSE_META) or None
 

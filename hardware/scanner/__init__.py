@@ -4,13 +4,14 @@ simulator with the field's faults, chosen by a target string."""
 from hardware.scanner.decode import decode_payload
 from hardware.scanner.device import Scanner
 from hardware.scanner.framing import Framer
-from hardware.scanner.sim import SimScanner
+from hardware.scanner.sim import PtyScannerSimulator, SimScanner
 from hardware.scanner.targets import open_scanner
 from hardware.scanner.wedge import WedgeAssembler, assemble_keys
 
 __all__ = [
     "Framer",
     "Scanner",
+    "PtyScannerSimulator",
     "SimScanner",
     "WedgeAssembler",
     "assemble_keys",

@@ -12,6 +12,8 @@ from hardware.scanner.framing import Framer
 
 log = logging.getLogger(__name__)
 
+POLL_WAIT = 0.005  # a poll's look at the line (read(0) returns before reading anything)
+
 
 class Scanner(DeviceLifecycle):
     """Base class. Subclasses implement `_open`, `_close`, `_read`; `status` may be refined."""
@@ -39,6 +41,21 @@ class Scanner(DeviceLifecycle):
                 if exc.code == "E-SCN-04":
                     self._fault = StatusReport(DeviceStatus.FAULT, exc.message, exc.code)
                 raise
+
+    def poll(self) -> str | None:
+        """For a poller (the device I/O thread): a complete code now, or None. A code whose
+        first bytes have arrived is waited for (at most the inter-character gap), so a poll
+        that lands mid-code never reports it as cut off."""
+        code = self.read(POLL_WAIT)
+        if code is None and self._in_flight():
+            code = self.read(self._gap())
+        return code
+
+    def _in_flight(self) -> bool:
+        return False
+
+    def _gap(self) -> float:
+        return 0.2
 
     def status(self) -> StatusReport:
         if not self._is_open:
@@ -70,6 +87,12 @@ class StreamScanner(Scanner):
 
     def _read_bytes(self, timeout: float) -> bytes:
         raise NotImplementedError
+
+    def _in_flight(self) -> bool:
+        return self.framer.pending
+
+    def _gap(self) -> float:
+        return self.framer.gap
 
     def _read(self, timeout: float) -> str | None:
         deadline = time.monotonic() + max(0.0, timeout)

@@ -1,10 +1,17 @@
 """The simulated scanner: a product, not a test prop. `inject()` plays the bytes a real
 scanner sends for a code, through the same framing and decoding as the serial driver, with
-the field's faults: a code cut off half-way, a double scan, a GB18030-encoded payload."""
+the field's faults: a code cut off half-way, a double scan, a GB18030-encoded payload.
+
+`SimScanner` is the scanner in this process (target `sim`); `PtyScannerSimulator` is the far
+end of a serial scanner on a pseudo-terminal, so a kiosk (another process, too) reads it with
+its real serial driver (target `serial:<path>`).
+"""
 
 from __future__ import annotations
 
+import os
 import threading
+import tty
 
 from hardware.scanner.device import StreamScanner
 
@@ -37,16 +44,7 @@ class SimScanner(StreamScanner):
 
     def inject(self, code: str | bytes) -> None:
         """Scan `code` (text, or exact bytes) as the configured faulty scanner would send it."""
-        if isinstance(code, bytes):
-            payload = code
-        else:
-            payload = code.encode("gb18030" if self.fault == "gb18030" else "utf-8")
-        if self.fault == "partial":  # the citizen moved the phone away mid-read
-            wire = payload[: max(1, len(payload) // 2)]
-        elif self.fault == "double":  # one code read twice in quick succession
-            wire = (payload + self.framer.suffix) * 2
-        else:
-            wire = payload + self.framer.suffix
+        wire = wire_bytes(code, self.fault, self.framer.suffix)
         with self._cond:
             self._wire += wire
             self._cond.notify_all()
@@ -66,3 +64,51 @@ class SimScanner(StreamScanner):
             data = bytes(self._wire)
             self._wire.clear()
             return data
+
+
+def wire_bytes(code: str | bytes, fault: str | None, suffix: bytes) -> bytes:
+    """What a scanner with `fault` sends for `code` (text, or exact bytes)."""
+    if isinstance(code, bytes):
+        payload = code
+    else:
+        payload = code.encode("gb18030" if fault == "gb18030" else "utf-8")
+    if fault == "partial":  # the citizen moved the phone away mid-read
+        return payload[: max(1, len(payload) // 2)]
+    if fault == "double":  # one code read twice in quick succession
+        return (payload + suffix) * 2
+    return payload + suffix
+
+
+class PtyScannerSimulator:
+    """A serial (USB-CDC) scanner on a pseudo-terminal: `path` is what the kiosk opens with
+    `serial:<path>`; `inject(code)` sends a scan down the line."""
+
+    def __init__(self, *, fault: str | None = None, suffix: bytes = b"\r") -> None:
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown scanner fault {fault!r} (known: {', '.join(FAULTS)})")
+        self.fault = fault
+        self.suffix = suffix
+        self._master = self._slave = -1
+        self.path = ""
+
+    def start(self) -> str:
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no echo or line editing: bytes arrive as sent
+        self.path = os.ttyname(self._slave)
+        return self.path
+
+    def inject(self, code: str | bytes) -> None:
+        os.write(self._master, wire_bytes(code, self.fault, self.suffix))
+
+    def stop(self) -> None:
+        for fd in (self._master, self._slave):
+            if fd >= 0:
+                os.close(fd)
+        self._master = self._slave = -1
+
+    def __enter__(self) -> PtyScannerSimulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

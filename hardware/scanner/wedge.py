@@ -182,6 +182,12 @@ class EvdevScanner(Scanner):
             self._device.close()
             self._device = None
 
+    def _in_flight(self) -> bool:
+        return self.assembler.pending
+
+    def _gap(self) -> float:
+        return self.gap
+
     def _read(self, timeout: float) -> str | None:
         deadline = time.monotonic() + max(0.0, timeout)
         while True:

@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace) -> None:
 
     # applies a dropped-in provision.json, opens the log file and the core, applies pending
     # remote config, starts background sync; READY=1/WATCHDOG=1 go to the supervisor
-    runtime = KioskRuntime.start()
+    runtime = KioskRuntime.start(devices=True)
     try:
         run_kiosk(runtime.core, screenshot_path=args.screenshot,
                   exit_after_screenshot=args.exit_after_screenshot,
@@ -69,7 +69,7 @@ def _demo(args: argparse.Namespace) -> None:
         provision(settings, kiosk_dir, ProvisionRequest(server=server.url, code=code,
                                                         name="DEMO-K1", location="demo",
                                                         replace=True))
-        runtime = KioskRuntime.start(settings, kiosk_dir, file_log=False)
+        runtime = KioskRuntime.start(settings, kiosk_dir, file_log=False, devices=True)
         try:
             _run_demo_ui(runtime, args, home)
         finally:

@@ -11,7 +11,7 @@ from typing import Any
 from screens.i18n import N_, _, is_english
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import error_text
-from screens.viewmodels.keyboard import Keyboard
+from screens.viewmodels.keyboard import Keyboard, KeyboardOwner
 
 LEVELS = [
     (5, N_("非常满意")),
@@ -22,7 +22,7 @@ LEVELS = [
 ]
 
 
-class EvaluationViewModel(ViewModel):
+class EvaluationViewModel(KeyboardOwner, ViewModel):
     screen = "evaluation"
 
     def reset(self) -> None:
@@ -54,17 +54,9 @@ class EvaluationViewModel(ViewModel):
         self.refresh()
 
     # --- subject by number (from home) -------------------------------------------------------
-    def press(self, value: str) -> None:
-        (self.comment_keyboard if self.commenting else self.keyboard).press(value)
-
-    def choose(self, index: int) -> None:
-        self.comment_keyboard.choose(index)
-
-    def next_candidates(self) -> None:
-        self.comment_keyboard.next_candidates()
-
-    def prev_candidates(self) -> None:
-        self.comment_keyboard.prev_candidates()
+    def active_keyboard(self) -> Keyboard:
+        """The comment's pinyin keyboard while commenting, else the number keypad."""
+        return self.comment_keyboard if self.commenting else self.keyboard
 
     def _typed(self, _text: str) -> None:
         self.refresh()

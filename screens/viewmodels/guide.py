@@ -8,7 +8,7 @@ from typing import Any
 from screens.i18n import N_, _
 from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
-from screens.viewmodels.keyboard import Keyboard
+from screens.viewmodels.keyboard import Keyboard, KeyboardOwner
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class GuideViewModel(PagedViewModel):
         }
 
 
-class SearchViewModel(PagedViewModel):
+class SearchViewModel(KeyboardOwner, PagedViewModel):
     """Search as you type with the on-screen keyboard (pinyin, initials or Chinese)."""
 
     screen = "search"
@@ -167,19 +167,6 @@ class SearchViewModel(PagedViewModel):
 
     def enter(self, **params: Any) -> None:
         self.refresh()
-
-    # keyboard keys and candidates call these (one method per binding)
-    def press(self, value: str) -> None:
-        self.keyboard.press(value)
-
-    def choose(self, index: int) -> None:
-        self.keyboard.choose(index)
-
-    def next_candidates(self) -> None:
-        self.keyboard.next_candidates()
-
-    def prev_candidates(self) -> None:
-        self.keyboard.prev_candidates()
 
     def pick(self, key: str) -> None:
         kind, _sep, code = key.partition(":")

@@ -200,3 +200,26 @@ class Keyboard:
             "has_more_candidates": start + CANDIDATES_PER_PAGE < len(self.candidates),
             "has_prev_candidates": self.cand_page > 0,
         }
+
+
+class KeyboardOwner:
+    """Mixin for a view-model that shows the keyboard widget: the widget's bindings (keys,
+    candidates, candidate pages) go to `active_keyboard()` — `self.keyboard` unless the
+    view-model has several and says which one is in use."""
+
+    keyboard: Keyboard
+
+    def active_keyboard(self) -> Keyboard:
+        return self.keyboard
+
+    def press(self, value: str) -> None:
+        self.active_keyboard().press(value)
+
+    def choose(self, index: int) -> None:
+        self.active_keyboard().choose(index)
+
+    def next_candidates(self) -> None:
+        self.active_keyboard().next_candidates()
+
+    def prev_candidates(self) -> None:
+        self.active_keyboard().prev_candidates()

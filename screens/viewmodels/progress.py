@@ -10,7 +10,7 @@ from common.redact import mask_id_number
 from screens.i18n import N_, _
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import error_text, local_datetime, pick
-from screens.viewmodels.keyboard import Keyboard
+from screens.viewmodels.keyboard import Keyboard, KeyboardOwner
 
 # Status labels: the API's codes, the catalogs' words (wire.APPLICATION_STATUSES in Chinese).
 STATUS_LABELS = {
@@ -41,7 +41,7 @@ def number_from_scan(text: str) -> str | None:
     return urls.application_number_from(text)
 
 
-class ProgressViewModel(ViewModel):
+class ProgressViewModel(KeyboardOwner, ViewModel):
     screen = "progress"
 
     def reset(self) -> None:
@@ -63,9 +63,6 @@ class ProgressViewModel(ViewModel):
         self.refresh()
 
     # --- input -------------------------------------------------------------------------------
-    def press(self, value: str) -> None:
-        self.keyboard.press(value)
-
     def _typed(self, _text: str) -> None:
         self.error = ""
         self.refresh()

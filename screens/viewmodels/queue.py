@@ -18,7 +18,7 @@ from common.redact import mask_name
 from screens.i18n import N_, _
 from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.fmt import error_text, page_of, pager, pick
-from screens.viewmodels.keyboard import Keyboard
+from screens.viewmodels.keyboard import Keyboard, KeyboardOwner
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def age_on(birth: str, today: date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-class ServicesViewModel(PagedViewModel):
+class ServicesViewModel(KeyboardOwner, PagedViewModel):
     screen = "services"
 
     def reset(self) -> None:
@@ -152,9 +152,6 @@ class ServicesViewModel(PagedViewModel):
         self.step = "appointment"
         self.keyboard.set_text(self.appointment)
         self.refresh()
-
-    def press(self, value: str) -> None:
-        self.keyboard.press(value)
 
     def _typed(self, _text: str) -> None:
         self.refresh()

@@ -245,25 +245,60 @@ class Session(ViewModel):
         if name not in ("card_placed", "card_removed", "code_scanned"):
             return  # sync reports and the like are not the citizen's doing
         self.user_activity()  # a card or a scan is the citizen at work
-        current = self.screens.get(self.current)
         if name == "card_placed":
-            handler = getattr(current, "card_placed", None)
-            if handler is not None:
-                handler(dict(payload.get("card") or {}))
+            self._card_placed(payload)
         elif name == "card_removed":
             if self.card_in_use:
                 log.info("ID card removed: ending the session")
                 self.wipe_all()
-        elif name == "code_scanned":
-            handler = getattr(current, "scanned", None)
-            if handler is not None:
-                handler(str(payload.get("text", "")))
-            elif self.current == HOME and "progress" in self.screens:
-                from screens.viewmodels.progress import number_from_scan
+            elif self.notice == self._card_notice():
+                self.notice = ""
+                self.refresh()
+        elif payload.get("text"):  # code_scanned; an unreadable code has no text
+            self._scanned(str(payload["text"]))
 
-                number = number_from_scan(str(payload.get("text", "")))
-                if number:  # a receipt's QR scanned on the home screen: show its progress
-                    self.go("progress", number=number)
+    def _card_notice(self) -> str:
+        return _("已读取身份证，请选择要办理的业务")
+
+    def _card_placed(self, payload: dict[str, Any]) -> None:
+        if payload.get("requested"):
+            return  # a screen asked for this card (core.read_id_card) and gets it that way
+        handler = getattr(self.screens.get(self.current), "card_placed", None)
+        if handler is not None:
+            handler(dict(payload.get("card") or {}))
+        elif self.current == HOME and payload.get("card"):
+            # kept on the reader: the screen the citizen opens next takes it at once
+            self.notice = self._card_notice()
+            self.refresh()
+
+    def _scanned(self, text: str) -> None:
+        handler = getattr(self.screens.get(self.current), "scanned", None)
+        if handler is not None:
+            handler(text)
+            return
+        if self.current != HOME:
+            return
+        from kiosk.tickets import ticket_ref_from_scan
+        from screens.viewmodels.progress import number_from_scan
+
+        ref = ticket_ref_from_scan(text)
+        number = number_from_scan(text)
+        if ref and "ticket" in self.screens:  # a ticket's QR: show the ticket, live
+            self.notice = _("正在查询号票…")
+            self.refresh()
+            self.bridge.call(self.core.scanned_ticket, ref, on_done=self._ticket_found)
+        elif number and "progress" in self.screens:  # a receipt's QR: show its progress
+            self.go("progress", number=number)
+
+    def _ticket_found(self, ticket: Any, error: BaseException | None) -> None:
+        if self.current != HOME:
+            return  # the citizen went on meanwhile
+        if error is not None:
+            text, code = error_text(error)
+            self.notice = f"{text} ({code})"
+            self.refresh()
+            return
+        self.go("ticket", ticket=ticket, scanned=True)
 
     # --- rendering ---------------------------------------------------------------------------
     def render(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from screens.i18n import _
 from screens.viewmodels.base import ViewModel
-from screens.viewmodels.fmt import clock_time, code_text, pick
+from screens.viewmodels.fmt import clock_time, code_text, error_text, pick
 
 
 class TicketViewModel(ViewModel):
@@ -14,9 +14,34 @@ class TicketViewModel(ViewModel):
 
     def reset(self) -> None:
         self.ticket: Any = None  # common.views.TicketView
+        self.scanned = False  # shown because its QR was scanned at home (not just taken)
+        self.requeuing = False
+        self.requeue_error = ""
 
     def enter(self, **params: Any) -> None:
         self.ticket = params.get("ticket")
+        self.scanned = bool(params.get("scanned"))
+        self.refresh()
+
+    def can_requeue(self) -> bool:
+        """过号重排 is offered for a scanned no-show that was never requeued (once only)."""
+        t = self.ticket
+        return self.scanned and t is not None and t.status == "no_show" and not t.requeues
+
+    def requeue(self) -> None:
+        if not self.can_requeue() or self.requeuing:
+            return
+        self.requeuing, self.requeue_error = True, ""
+        self.refresh()
+        self.bridge.call(self.core.requeue_ticket, self.ticket.id, on_done=self._requeued)
+
+    def _requeued(self, ticket: Any, error: BaseException | None) -> None:
+        self.requeuing = False
+        if error is not None:
+            text, code = error_text(error)
+            self.requeue_error = f"{text} ({code})"
+        else:
+            self.ticket = ticket
         self.refresh()
 
     def done(self) -> None:
@@ -35,6 +60,8 @@ class TicketViewModel(ViewModel):
             "done": _("完成"),
             "rate": _("评价服务"),
             "qr_hint": _("扫码查看排队进度"),
+            "can_requeue": self.can_requeue() and not self.requeuing,
+            "requeue": _("重新排队"),
         }
         if t is None:
             return base | {
@@ -58,20 +85,42 @@ class TicketViewModel(ViewModel):
         else:
             print_status = ""
         wait = ""
+        ahead = _("您前面还有 {n} 人").format(n=t.people_ahead)
         if t.estimated_wait_min is not None:
             wait = _("预计等候约 {m} 分钟").format(m=t.estimated_wait_min)
+        if self.scanned:  # the live status replaces what the printing said
+            base["heading"] = _("号票状态")
+            print_status = self.requeue_error or status_text(t)
+            if t.status not in (None, "waiting"):
+                wait = ahead = ""  # called, served, missed: no place in the queue
         return base | {
             "number": t.number,
             # the number as large as fits the 1000-px line (offline numbers carry a kiosk tag)
             "number_size": min(220, int(1500 / max(1, len(t.number)))),
             "service": pick(t.service_name, t.service_name_en),
-            "ahead": _("您前面还有 {n} 人").format(n=t.people_ahead),
+            "ahead": ahead,
             "time": _("取号时间 {t}").format(t=clock_time(t.issued_at)),
             "qr": t.url or "",
             "print_status": print_status,
-            "print_ok": not t.print_error,
+            "print_ok": not t.print_error and not self.requeue_error,
             "offline_note": _("网络暂时中断：号码已在本机登记，联网后自动同步到叫号系统。")
             if t.offline
             else "",
             "wait": wait,
         }
+
+
+def status_text(t: Any) -> str:
+    """A scanned ticket's live status (a common.views.TicketView), in words."""
+    status = t.status
+    if status == "called":
+        return _("已叫号，请到 {c} 号窗口办理").format(c=t.counter or "?")
+    if status == "no_show" and t.requeues:
+        return _("已过号，且已重新排过一次队：请重新取号")
+    texts = {
+        "waiting": _("排队等候中"),
+        "served": _("已办理完毕"),
+        "expired": _("号票已过期，请重新取号"),
+        "no_show": _("已过号，可重新排队一次"),
+    }
+    return texts.get(status or "", _("本机记录的号票（暂时无法查询实时状态）"))

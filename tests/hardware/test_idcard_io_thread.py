@@ -1,13 +1,16 @@
-"""The device I/O owner thread, driven by the ID card simulator."""
+"""The device I/O owner thread, driven by the ID card and scanner simulators."""
 
+import os
 import queue
 import threading
 import time
 
 import pytest
 
+from common.errors import KioskError
 from hardware.idcard import open_idcard_reader
 from hardware.io_thread import DeviceIoThread
+from hardware.scanner import PtyScannerSimulator, open_scanner
 
 TIMEOUT = 5.0
 
@@ -148,3 +151,88 @@ def test_polling_can_pause(events):
         assert events.none_within(0.2, "card_removed")
         io.set_idcard_polling(True)
         assert events.next().kind == "card_removed"
+
+
+def test_a_screen_asking_for_the_card_gets_the_one_on_the_reader_or_the_next(events):
+    reader = open_idcard_reader("sim")
+    reader.simulator.remove_card()
+    with DeviceIoThread(events, idcard=reader, poll_interval=0.02) as io:
+        events.next("status_changed")
+        waiter = threading.Thread(target=lambda: got.append(io.wait_card(TIMEOUT)))
+        got: list = []
+        waiter.start()
+        time.sleep(0.1)
+        reader.simulator.place_card()
+        waiter.join(TIMEOUT)
+        placed = events.next("card_placed")
+        assert got and got[0].id_number == placed.payload["card"].id_number
+        assert placed.payload["requested"] is True  # the asking screen has it: not twice
+        assert io.present_card() is got[0]
+        assert io.wait_card(0.01) is got[0]  # still on the reader: at once
+        reader.simulator.remove_card()
+        events.next("card_removed")
+        assert io.present_card() is None  # lifted: its data is gone
+        with pytest.raises(KioskError) as caught:
+            io.wait_card(0.1)
+        assert caught.value.code == "E-IDC-01"
+
+
+def test_scanner_codes_are_events_on_the_io_thread(events):
+    with PtyScannerSimulator() as far:
+        scanner = open_scanner(f"serial:{far.path}")
+        with DeviceIoThread(events, scanner=scanner, poll_interval=0.02):
+            status = events.next("status_changed")
+            assert (status.family, status.payload["status_name"]) == ("scanner", "ok")
+            far.inject("https://hall.example/a/SQ20261123000001")
+            scanned = events.next("code_scanned")
+            assert scanned.payload == {"text": "https://hall.example/a/SQ20261123000001"}
+            far.inject("王䶮 两字")
+            assert events.next("code_scanned").payload["text"] == "王䶮 两字"
+        assert not scanner.is_open
+    assert events.threads == {"device-io"}
+
+
+def test_a_cut_off_scan_is_an_event_with_the_error_and_the_next_scan_works(events):
+    with PtyScannerSimulator(fault="partial") as far:
+        scanner = open_scanner(f"serial:{far.path}?gap=0.05")
+        with DeviceIoThread(events, scanner=scanner, poll_interval=0.02):
+            events.next("status_changed")
+            far.inject("https://hall.example/t/abc")
+            cut = events.next("code_scanned")
+            assert cut.payload["text"] is None and cut.payload["error"]["code"] == "E-SCN-03"
+            far.fault = None
+            far.inject("OK123")
+            assert events.next("code_scanned").payload["text"] == "OK123"
+
+
+def test_a_slow_serial_code_split_across_polls_is_not_cut_in_two(events):
+    with PtyScannerSimulator() as far:
+        scanner = open_scanner(f"serial:{far.path}?gap=0.3")
+        with DeviceIoThread(events, scanner=scanner, poll_interval=0.02):
+            events.next("status_changed")
+            os.write(far._master, b"SQ2026")  # a slow line: half now …
+            time.sleep(0.1)
+            os.write(far._master, b"1123\r")  # … the rest within the gap
+            assert events.next("code_scanned").payload == {"text": "SQ20261123"}
+
+
+def test_shutting_down_ends_a_wait_for_a_card_at_once(events):
+    reader = open_idcard_reader("sim")
+    reader.simulator.remove_card()
+    with DeviceIoThread(events, idcard=reader, poll_interval=0.02) as io:
+        errors: list = []
+
+        def wait() -> None:
+            try:
+                io.wait_card(30)
+            except KioskError as exc:
+                errors.append(exc.code)
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        io.end_card_waits()
+        waiter.join(TIMEOUT)
+        assert errors == ["E-IDC-01"] and time.monotonic() - started < 2
+        assert io.submit(lambda: "jobs still run").result(TIMEOUT) == "jobs still run"

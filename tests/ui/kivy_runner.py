@@ -34,6 +34,12 @@ def main() -> int:
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--param", action="append", default=[], help="key=value for the scenario")
     parser.add_argument("--timeout", type=float, default=90.0)
+    parser.add_argument(
+        "--devices",
+        action="store_true",
+        help="serve a simulated ID card reader and scanner on ptys and start the kiosk as "
+        "`kiosk run` does (KioskRuntime with the device I/O thread)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
@@ -43,8 +49,16 @@ def main() -> int:
     from kiosk.core import KioskCore
     from screens.app import build_app
 
+    simulators = _start_simulators() if args.devices else {}
     settings = load_settings()
-    core = KioskCore(settings, args.home)
+    if args.devices:  # the composition root of `kiosk run`: the device I/O thread polls
+        from kiosk.runtime import KioskRuntime
+
+        core = KioskRuntime.start(
+            settings, args.home, background=False, devices=True, file_log=False
+        ).core
+    else:
+        core = KioskCore(settings, args.home)
     # as `kiosk run`'s background syncer does first (catalog, connectivity); when the hall
     # server is unreachable that attempt is what tells the kiosk it is offline
     try:
@@ -67,7 +81,7 @@ def main() -> int:
 
         steps = getattr(scenarios, args.scenario)
         script = Script(app, steps, total_timeout=args.timeout)
-        script.params = params
+        script.params = params | simulators
         script.params["artifacts"] = args.artifacts
         args.artifacts.mkdir(parents=True, exist_ok=True)
         script.attach()
@@ -79,9 +93,28 @@ def main() -> int:
             outcome["error"] = "the app stopped before the scenario finished"
     finally:
         core.close()
+        for sim in simulators.values():
+            sim.stop()
         outcome["seconds"] = round(time.monotonic() - started, 2)
         args.result.write_text(json.dumps(outcome, ensure_ascii=False, default=str, indent=1))
     return 0 if outcome["ok"] else 1
+
+
+def _start_simulators() -> dict:
+    """The ID card reader (no card on it yet) and the scanner, each on a pty the kiosk opens
+    with its real serial drivers; the scenario places cards and shows codes through them."""
+    import os
+
+    from hardware.idcard.simulator import IdCardSimulator, PtySimulator
+    from hardware.scanner import PtyScannerSimulator
+
+    reader = IdCardSimulator()
+    reader.remove_card()
+    idcard = PtySimulator(reader)
+    scanner = PtyScannerSimulator()
+    os.environ["KIOSK_DEVICES_IDCARD"] = f"serial:{idcard.start()}"
+    os.environ["KIOSK_DEVICES_SCANNER"] = f"serial:{scanner.start()}"
+    return {"idcard_sim": idcard, "scanner_sim": scanner}
 
 
 if __name__ == "__main__":

@@ -698,3 +698,97 @@ def technician(s: Script):
     s.results["screen"] = s.app.shell.manager.current
     s.results["lines"] = [w.text for w in reversed(s.widget("lines", "technician").children)]
     yield s.shot(_art(s, "technician_zh.png"))
+
+
+def device_events(s: Script):
+    """The devices as a citizen uses them, through the simulators on ptys that the kiosk's
+    device I/O thread polls (no screen method is called): a card at home, lifted; a receipt
+    QR at home opens its progress; a ticket QR at home shows the ticket live; a card on the
+    form fills it, and lifting it ends the session."""
+    app = s.app
+    session = app.session
+    reader = s.params["idcard_sim"].sim
+    scanner = s.params["scanner_sim"]
+    notice = s.widget("notice", "shell")
+    yield s.screen_is("home")
+
+    # a card placed on the home screen is noticed (and kept for the next screen); lifted, gone
+    reader.place_card()
+    yield s.until(lambda: notice.text, "the card noticed at home")
+    s.results["home_notice"] = notice.text
+    yield s.shot(_art(s, "device_card_at_home_zh.png"))
+    reader.remove_card()
+    yield s.until(lambda: not notice.text, "the notice gone with the card")
+
+    # a receipt's QR at home: its progress
+    scanner.inject(f"{s.params['base_url']}/a/{s.params['number']}")
+    yield s.screen_is("progress")
+    vm = session.vm("progress")
+    yield s.until(lambda: vm.step == "results" or (vm.error and not vm.busy), "the record")
+    s.results["progress"] = {"step": vm.step, "error": vm.error, "typed": vm.keyboard.text}
+    yield s.shot(_art(s, "device_receipt_scanned_zh.png"))
+    s.tap(s.widget("exit_button", "shell"))
+    yield s.screen_is("home")
+
+    # a ticket's QR at home: the ticket with its live status
+    scanner.inject(s.params["ticket_url"])
+    yield s.screen_is("ticket", timeout=20)
+    yield s.frames(2)
+    s.results["ticket"] = {
+        "heading": s.widget("heading", "ticket").text,
+        "number": s.widget("number", "ticket").text,
+        "status": s.widget("print_status", "ticket").text,
+        "status_code": session.vm("ticket").ticket.status,
+    }
+    yield s.shot(_art(s, "device_ticket_scanned_zh.png"))
+    s.tap(s.widget("done_button", "ticket"))
+    yield s.screen_is("home")
+
+    # a no-show's QR at home: the ticket, with the once-only requeue (过号重排) offered
+    scanner.inject(s.params["no_show_url"])
+    yield s.screen_is("ticket", timeout=20)
+    ticket_vm = session.vm("ticket")
+    yield s.until(lambda: ticket_vm.ticket.status == "no_show", "the no-show")
+    yield s.frames(2)
+    button = s.widget("requeue_button", "ticket")
+    s.results["no_show"] = {
+        "status": s.widget("print_status", "ticket").text,
+        "offered": button.opacity == 1 and not button.disabled,
+        "button": button.text,
+    }
+    yield s.shot(_art(s, "device_no_show_scanned_zh.png"))
+    s.tap(button)
+    yield s.until(lambda: ticket_vm.ticket.status == "waiting", "the ticket requeued", timeout=20)
+    yield s.frames(2)
+    s.results["requeued"] = {
+        "status": s.widget("print_status", "ticket").text,
+        "requeues": ticket_vm.ticket.requeues,
+        "offered": button.opacity == 1 and not button.disabled,
+    }
+    s.tap(s.widget("done_button", "ticket"))
+    yield s.screen_is("home")
+
+    # a form that takes the card: placing it fills the form; lifting it ends the session
+    s.tap(s.widget("tile_forms", "home"))
+    yield s.screen_is("forms")
+    rows = s.widget("rows", "forms")
+    yield s.until(lambda: rows.children, "form rows")
+    while rows.row(key=s.params["form"]) is None:
+        s.tap(_pager_of(s, session.vm("forms")).ids.next_page)
+        yield s.frames(2)
+    s.tap(rows.row(key=s.params["form"]))
+    yield s.screen_is("form")
+    form_vm = session.vm("form")
+    yield s.until(lambda: form_vm.form is not None and form_vm.step == "card", "the card step")
+    reader.place_card()
+    yield s.until(lambda: form_vm.step == "fill", "the form filled from the card", timeout=20)
+    s.results["filled"] = sorted(form_vm.values)
+    s.results["card_in_use"] = session.card_in_use
+    yield s.shot(_art(s, "device_form_filled_zh.png"))
+    reader.remove_card()
+    yield s.screen_is("home")
+    s.results["after_lift"] = {
+        "form_values": dict(form_vm.values),
+        "card": form_vm.card,
+        "screen": session.current,
+    }

@@ -66,6 +66,13 @@ class Rig:
     def settle(self, predicate, timeout: float = 15.0) -> None:
         self.loop.run_until(predicate, timeout)
 
+    def device_event(self, name: str, payload: dict) -> None:
+        """A device event as the core emits it (kiosk/devices.py does, from the device I/O
+        thread), through the bridge to the session; tests/ui/test_device_events.py drives
+        the same path from the simulators in a running kiosk."""
+        self.core.emit(name, payload)
+        self.loop.run_pending()
+
     def close(self) -> None:
         self.core.close()
         set_language("zh_CN")
@@ -317,7 +324,7 @@ def test_idle_timeout_prompts_then_wipes_every_view_model(rig):
     forms.pick(form_code)
     form = rig.vm("form")
     rig.settle(lambda: form.form is not None)
-    s._on_core_event("card_placed", {"card": _sample_card()})
+    rig.device_event("card_placed", {"card": _sample_card()})
     assert form.values.get("name") == CARD_NAME and s.card_in_use
     s.go("search")
     type_keys(rig.vm("search"), "banshi")
@@ -373,10 +380,10 @@ def test_removing_the_id_card_ends_the_session(rig):
     form_code = next(f.code for f in forms.forms if any(x.from_card == "name" for x in f.fields))
     forms.pick(form_code)
     rig.settle(lambda: rig.vm("form").form is not None)
-    s._on_core_event("card_removed", {})  # no card read yet: nothing happens
+    rig.device_event("card_removed", {})  # no card read yet: nothing happens
     assert s.current == "form"
-    s._on_core_event("card_placed", {"card": _sample_card()})
-    s._on_core_event("card_removed", {})
+    rig.device_event("card_placed", {"card": _sample_card()})
+    rig.device_event("card_removed", {})
     assert s.current == "home" and rig.vm("form").values == {}
 
 
@@ -606,7 +613,7 @@ def test_elderly_card_offers_priority_and_the_ticket_carries_it(rig):
     services = rig.vm("services")
     rig.settle(lambda: services.services)
     services.show_tab("")  # every category
-    s._on_core_event("card_placed", {"card": _sample_card()})  # born 1949: over 60
+    rig.device_event("card_placed", {"card": _sample_card()})  # born 1949: over 60
     assert services.priority == "elderly" and services.priority_auto
     assert services.view["real_name"].startswith("实名取号：张**")  # masked: others can see
     assert CARD_NAME not in repr(services.view)
@@ -623,7 +630,7 @@ def test_priority_by_choice_needs_the_card_and_can_be_turned_off(rig):
     services.choose_priority("military")
     assert services.priority is None  # no real name, no priority
     young = _sample_card() | {"birth": "1995-01-01"}
-    s._on_core_event("card_placed", {"card": young})
+    rig.device_event("card_placed", {"card": young})
     assert services.priority is None
     services.choose_priority("military")
     assert services.priority == "military"
@@ -641,7 +648,7 @@ def test_per_id_daily_limit_is_explained(rig):
         s.go("services")
         rig.settle(lambda: services.services)
         services.show_tab("")  # every category
-        s._on_core_event("card_placed", {"card": card})
+        rig.device_event("card_placed", {"card": card})
         services.pick(next(r["code"] for r in services.view["rows"] if r["open"]))
         rig.settle(lambda: not services.taking)
         if i < limit:
@@ -700,7 +707,7 @@ def test_appointment_check_in_by_id_card(rig, hall):
         services.start_appointment()
         assert services.view["checkin_card_enabled"]
         assert services.view["checkin_note"] == "放置身份证，即可查询您今天的预约"
-        s._on_core_event("card_placed", {"card": the_card})  # placing it starts the check-in
+        rig.device_event("card_placed", {"card": the_card})  # placing it starts the check-in
         rig.settle(lambda: services.checkin not in ("reading", "looking", "taking"))
 
     # two booked today: the citizen picks one (the rows show services, not the codes)
@@ -731,14 +738,14 @@ def test_appointment_check_in_by_id_card(rig, hall):
     services.use_code()
     assert services.view["step"] == "appointment" and services.view["keyboard"]
     # offline: said before any card is read; the code and a normal ticket stay one tap away
-    s._on_core_event("connectivity", {"state": "offline"})
+    rig.device_event("connectivity", {"state": "offline"})
     assert not services.view["checkin_card_enabled"]
     assert "需要联网" in services.view["checkin_note"]
     services.check_in_by_card()
     assert services.checkin == "problem" and "(E-QUE-08)" in services.view["checkin_message"]
     services.normal_ticket()
     assert services.view["step"] == "list"
-    s._on_core_event("connectivity", {"state": "online"})
+    rig.device_event("connectivity", {"state": "online"})
     s.exit()
     assert services.appointments == [] and services.checkin_problem is None and not services.card
 
@@ -754,7 +761,7 @@ def test_review_draws_rare_name_characters_with_the_fallback_font(rig):
     forms.pick(form_def.code)
     form = rig.vm("form")
     rig.settle(lambda: form.form is not None)
-    s._on_core_event("card_placed", {"card": _sample_card() | {"name": "王䶮"}})
+    rig.device_event("card_placed", {"card": _sample_card() | {"name": "王䶮"}})
     name_key = next(x.key for x in form_def.fields if x.from_card == "name")
     review = dict((r["title"], r["detail"]) for r in form.render()["review_rows"])
     label = next(x.label for x in form_def.fields if x.key == name_key)
@@ -767,9 +774,9 @@ def test_review_draws_rare_name_characters_with_the_fallback_font(rig):
 def test_scanning_a_receipt_qr_on_home_opens_its_progress(rig, hall):
     number = _demo_application_number(hall)
     s = rig.session
-    s._on_core_event("code_scanned", {"text": "a random QR that is not ours"})
+    rig.device_event("code_scanned", {"text": "a random QR that is not ours"})
     assert s.current == "home"
-    s._on_core_event("code_scanned", {"text": f"http://hall.example/a/{number}"})
+    rig.device_event("code_scanned", {"text": f"http://hall.example/a/{number}"})
     assert s.current == "progress"
     progress = rig.vm("progress")
     rig.settle(lambda: not progress.busy)

@@ -131,9 +131,16 @@ def make_kiosk_home(
 
 
 def run_ui(
-    kiosk: KioskHome, scenario: str, *, timeout: float = 90.0, params: dict[str, str] | None = None
+    kiosk: KioskHome,
+    scenario: str,
+    *,
+    timeout: float = 90.0,
+    params: dict[str, str] | None = None,
+    devices: bool = False,
 ) -> dict[str, Any]:
-    """Run a scenario in a fresh Kivy process; fail the test with its error if it failed."""
+    """Run a scenario in a fresh Kivy process; fail the test with its error if it failed.
+    With `devices`, the process serves an ID card reader and a scanner simulator on ptys and
+    starts the kiosk with its device I/O thread, as `kiosk run` does."""
     out_dir = ARTIFACTS
     out_dir.mkdir(parents=True, exist_ok=True)
     result = kiosk.home.parent / f"{scenario}.result.json"
@@ -152,6 +159,8 @@ def run_ui(
     ]
     for key, value in (params or {}).items():
         cmd += ["--param", f"{key}={value}"]
+    if devices:
+        cmd.append("--devices")
     try:
         proc = subprocess.run(
             cmd, env=kiosk.env, capture_output=True, text=True, timeout=timeout + 30, cwd=REPO
