@@ -229,7 +229,7 @@ PROVISION_FILE_INVALID = define("E-PRV-02", 14, "Provisioning file is invalid",
 HARDWARE_PROFILE_INVALID = define("E-PRV-03", 14, "Hardware profile is unknown or invalid",
                                   "设备配置方案有误，请联系技术人员",
                                   "Use a name from `kiosk provision --list-hardware` "
-                                  "(config/hardware_profiles/)")
+                                  "(common/defaults/hardware_profiles/)")
 PROVISION_DECLINED = define("E-PRV-04", 14, "Provisioning cancelled: the identity was kept",
                             "已取消注册", "Run again and answer yes, or pass --replace")
 
@@ -318,10 +318,10 @@ SC_CARD_ERROR = define("E-SC-05", 54, "Communication with the card failed",
 SC_APDU_FAILED = define("E-SC-06", 55, "The card refused the command",
                         "卡片不支持此操作", "The status word is in the message")
 SC_CARD_UNSUPPORTED = define("E-SC-07", 56, "No card profile matches this card",
-                             "不支持该卡片", "Add a profile to config/card_profiles.toml")
+                             "不支持该卡片", "Add a profile to common/defaults/card_profiles.toml")
 SC_PROFILE_INVALID = define("E-SC-08", 57, "Card profile file is invalid",
                             "读卡配置有误，请联系工作人员",
-                            "Fix the named entry in config/card_profiles.toml")
+                            "Fix the named entry in common/defaults/card_profiles.toml")
 
 # --- E-PRN: printer ---
 PRINTER_UNAVAILABLE = define("E-PRN-01", 60, "Printer is not available", "打印机不可用",

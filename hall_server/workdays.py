@@ -1,6 +1,6 @@
 """Working days (Monday–Friday) for promised deadlines (承诺办结时限 counts working days).
 
-An optional `config/holidays.toml` adds public holidays and make-up working days (调休):
+An optional `holidays.toml` (the hall's /etc/hall-server/, or the package defaults) adds public holidays and make-up working days (调休):
     holidays = [2025-10-01, 2025-10-02, …]
     workdays = [2025-09-28, …]
 """
@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 def load_calendar(path: Path | None = None) -> tuple[frozenset[date], frozenset[date]]:
     """(holidays, make-up workdays); both empty when there is no holidays file."""
     if path is None:
-        from common.paths import config_dir
+        from common.paths import hall_file
 
-        path = config_dir() / "holidays.toml"
+        path = hall_file("holidays.toml")
     if not path.is_file():
         return frozenset(), frozenset()
     try:

@@ -19,7 +19,7 @@ from typing import Any
 
 from common import errors, wire
 from common.errors import KioskError
-from common.paths import config_dir, kiosk_home
+from common.paths import hall_file, kiosk_home
 from common.settings import Settings, load_settings
 from common.views import (
     AppointmentView,
@@ -312,7 +312,7 @@ class KioskCore:
 
     # --- evaluations -----------------------------------------------------------------------------
     def evaluation_reasons(self, level: int) -> list[dict[str, Any]]:
-        path = config_dir() / "evaluation_reasons.toml"
+        path = hall_file("evaluation_reasons.toml")
         if not path.exists():
             return []
         with path.open("rb") as fh:

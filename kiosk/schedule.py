@@ -1,6 +1,6 @@
 """Which functions the kiosk offers now (the 24-hour zone's after-hours rules).
 
-Pure: the schedule file (config/schedule.toml) and a time in, availability out, so it is
+Pure: the schedule file (schedule.toml, the hall's or the package default) and a time in, availability out, so it is
 tested with fixed times. A function missing from the file is always offered; a broken file
 is logged and everything stays offered (a kiosk that refuses all service is worse).
 """
@@ -45,10 +45,10 @@ class Schedule:
         self.workdays = workdays
 
     @classmethod
-    def load(cls, config: Path) -> Schedule:
+    def load(cls, path: Path, holidays: Path | None = None) -> Schedule:
+        """The schedule file and the optional holidays file (the hall's, else the defaults)."""
         rules: dict[str, Rule] = {}
         try:
-            path = config / "schedule.toml"
             if path.is_file():
                 with path.open("rb") as fh:
                     data = tomllib.load(fh)
@@ -57,8 +57,8 @@ class Schedule:
         except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError) as exc:
             log.error("schedule.toml unusable, every function stays offered: %s", exc)
             rules = {}
-        holidays, workdays = _calendar(config / "holidays.toml")
-        return cls(rules, holidays, workdays)
+        days_off, workdays = _calendar(holidays) if holidays else (frozenset(), frozenset())
+        return cls(rules, days_off, workdays)
 
     def _working_day(self, day: date, rule: Rule) -> bool:
         if day in self.holidays:

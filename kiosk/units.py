@@ -1,4 +1,4 @@
-"""Installing the systemd units in deploy/systemd/ (`kiosk install-units` on a terminal,
+"""Installing the systemd units in kiosk/data/systemd/ (`kiosk install-units` on a terminal,
 `kiosk admin install-units` on a hall server): fill in user, paths and ports, write them to
 /etc/systemd/system (or --target DIR), and say which systemctl commands enable them. Nothing
 here runs systemctl: the command prints them, so it also works in an image build (chroot).
@@ -10,11 +10,13 @@ import getpass
 import shutil
 import sys
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from common.errors import UNITS_INSTALL_FAILED, KioskError
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "deploy" / "systemd"
+# Shipped in the package (kiosk/data/systemd/), read through importlib.resources.
+TEMPLATES = resources.files("kiosk").joinpath("data", "systemd")
 SYSTEM_DIR = Path("/etc/systemd/system")
 UNITS = {"kiosk": "kiosk.service", "server": "hall-server.service"}
 
@@ -51,7 +53,7 @@ def default_options(
 
 
 def render(which: str, options: UnitOptions) -> str:
-    template = TEMPLATES / UNITS[which]
+    template = TEMPLATES.joinpath(UNITS[which])
     try:
         text = template.read_text(encoding="utf-8")
     except OSError as exc:

@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--hardware",
         metavar="PROFILE",
-        help="device profile from config/hardware_profiles/ written into site.toml",
+        help="device profile from common/defaults/hardware_profiles/ written into site.toml",
     )
     p.add_argument(
         "--ca-bundle",
