@@ -250,6 +250,9 @@ TECHNICIAN_PIN_UNSET = define("E-DOC-05", 16, "No technician PIN is set on this 
 UNITS_INSTALL_FAILED = define("E-DEP-01", 17, "Installing the system units failed",
                               "系统服务安装失败", "Run as root, or give --target DIR and copy the "
                               "files yourself (docs/deploy.md)")
+EXTRA_MISSING = define("E-DEP-02", 17, "A part of the software this command needs is not "
+                       "installed", "终端软件安装不完整，请联系技术人员",
+                       "Install the extra the message names, e.g. pip install 'hall-kiosk[server]'")
 
 # --- touch UI (E-UI) -------------------------------------------------------------------------
 FONT_MISSING = define("E-UI-01", 15, "No Simplified-Chinese font found for the screens",

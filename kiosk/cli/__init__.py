@@ -81,6 +81,17 @@ def emit(result: Any, as_json: bool) -> None:
             print(result)
 
 
+def _missing_extra(exc: BaseException) -> KioskError | None:
+    """E-DEP-02 when `exc` (or what caused it) is a module an extra of ours installs."""
+    from kiosk.cli.extras import missing_extra
+
+    while exc is not None:
+        if isinstance(exc, ModuleNotFoundError):
+            return missing_extra(exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     from kiosk.logs import setup_logging
 
@@ -93,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         emit(result, getattr(args, "json", False))
         return 0
     except KioskError as exc:
+        exc = _missing_extra(exc) or exc  # e.g. E-UI-02 because Kivy is not installed
         log.warning("%s %s", exc.code, exc.message)
         if as_json:
             print(json.dumps(exc.to_json(), ensure_ascii=False))
@@ -108,8 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse --help
         return int(exc.code or 0)
     except Exception as exc:  # the last line of defence: a stable code, the traceback in the log
-        log.exception("unexpected error")
-        err = KioskError(UNEXPECTED, type(exc).__name__)
+        err = _missing_extra(exc)
+        if err is None:
+            log.exception("unexpected error")
+            err = KioskError(UNEXPECTED, type(exc).__name__)
+        else:
+            log.error("%s %s", err.code, err.message)
         if as_json:
             print(json.dumps(err.to_json(), ensure_ascii=False))
         else:
