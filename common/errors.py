@@ -90,6 +90,14 @@ CONFIG_INVALID = define("E-CFG-01", 3, "Configuration is invalid", "终端配置
 CONFIG_UNREADABLE = define("E-CFG-02", 3, "Configuration file cannot be read",
                            "终端配置文件无法读取，请联系技术人员",
                            "Check the file is valid TOML and readable")
+HALL_DIR_UNWRITABLE = define("E-CFG-04", 3, "The hall's configuration folder cannot be written",
+                             "终端配置目录无法写入，请联系技术人员",
+                             "Run as root (/etc/hall-kiosk, /etc/hall-server), or give --target DIR "
+                             "or set KIOSK_ETC")
+STATE_DIR_UNWRITABLE = define("E-CFG-05", 3, "The state folder cannot be created or written",
+                              "终端数据目录无法写入，请联系技术人员",
+                              "Create it for this user (the units use /var/lib/hall-kiosk), or "
+                              "set KIOSK_HOME to a writable folder")
 NOT_PROVISIONED = define("E-CFG-03", 3, "This kiosk is not enrolled with a hall server",
                          "终端尚未完成注册，请联系技术人员",
                          "Run `kiosk provision --server URL --code CODE --name NAME`")

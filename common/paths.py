@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
+from common.errors import STATE_DIR_UNWRITABLE, KioskError
+
 # The hall's directory per role; KIOSK_ETC overrides it (tests, a non-standard layout).
 ETC_DIRS = {"kiosk": Path("/etc/hall-kiosk"), "server": Path("/etc/hall-server")}
 ETC_ENV = "KIOSK_ETC"
@@ -66,7 +68,9 @@ def hall_files(subdir: str, pattern: str = "*.toml") -> list[Path]:
 
 
 def kiosk_home() -> Path:
-    """KIOSK_HOME, or the platform's per-user data dir. Created on first use, mode 0700."""
+    """KIOSK_HOME, or the platform's per-user data dir. Created on first use, mode 0700;
+    E-CFG-05 names it when it cannot be created or written (e.g. /var/lib/hall-kiosk made by
+    root for a service that runs as `kiosk`)."""
     env = os.environ.get("KIOSK_HOME")
     if env:
         home = Path(env).expanduser()
@@ -74,7 +78,12 @@ def kiosk_home() -> Path:
         from platformdirs import user_data_dir
 
         home = Path(user_data_dir("hall-kiosk", appauthor=False))
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise KioskError(STATE_DIR_UNWRITABLE, f"KIOSK_HOME {home}: {exc.strerror or exc}") from exc
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise KioskError(STATE_DIR_UNWRITABLE, f"KIOSK_HOME {home}: not writable by this user")
     return home
 
 

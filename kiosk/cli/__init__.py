@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.errors import UNEXPECTED, USAGE, KioskError
+from common.paths import set_role
 
 COMMAND_MODULES = [
     "kiosk.cli.server_cmds",  # serve, admin …
@@ -33,6 +34,9 @@ COMMAND_MODULES = [
 ]
 
 log = logging.getLogger("kiosk.cli")
+# Commands of the hall server: they read the hall's files in /etc/hall-server, the others
+# in /etc/hall-kiosk (common.paths.etc_dir).
+SERVER_COMMANDS = frozenset({"serve", "admin"})
 
 
 @dataclass
@@ -100,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         setup_logging(args.log_level or "warning")
+        set_role("server" if args.command in SERVER_COMMANDS else "kiosk")
         result = args.handler(args)
         emit(result, getattr(args, "json", False))
         return 0

@@ -104,6 +104,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(handler=_add_card)
 
     config = _group(sub, "config")
+    c = config.add_parser("init", help="the hall's own folder (/etc/hall-kiosk) with a commented "
+                          "starting set; keeps files already there")
+    c.add_argument("--role", choices=["kiosk", "server"], default=None,
+                   help="which folder: /etc/hall-kiosk (default) or /etc/hall-server")
+    c.add_argument("--target", type=Path, default=None, help="another folder (default: KIOSK_ETC "
+                   "or the role's /etc folder)")
+    c.add_argument("--copy", action="append", default=[], metavar="NAME",
+                   help="also copy this packaged default, e.g. devices.toml or forms/F-SBK-01.toml")
+    add_json_flag(c)
+    c.set_defaults(handler=_config_init)
     c = config.add_parser("status", help="remote configuration: applied, pending, rejected")
     add_json_flag(c)
     c.set_defaults(handler=_config_status)
@@ -395,6 +405,21 @@ def _add_card(args: argparse.Namespace) -> Human:
 
 
 # --- remote configuration on the kiosk ---------------------------------------------------------
+def _config_init(args: argparse.Namespace) -> Human:
+    from common.paths import etc_dir, set_role
+    from kiosk.config_init import copy_default, init_hall_dir
+
+    if args.role:
+        set_role(args.role)
+    target = args.target or etc_dir()
+    result = init_hall_dir(target)
+    result["written"] += [str(copy_default(name, target)) for name in args.copy]
+    lines = [f"hall folder: {target}"]
+    lines += [f"  wrote {p}" for p in result["written"]]
+    lines += [f"  kept  {p} (already there)" for p in result["kept"]]
+    return Human("\n".join(lines), result)
+
+
 def _config_status(args: argparse.Namespace) -> Human:
     from kiosk import remote_config
 
