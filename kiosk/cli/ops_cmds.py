@@ -176,6 +176,9 @@ def _unit_args(p: argparse.ArgumentParser) -> None:
         help="where to write the unit (default /etc/systemd/system)",
     )
     p.add_argument("--user", default=None, help="the account it runs as (default: you)")
+    p.add_argument("--home", type=Path, default=None,
+                   help="its KIOSK_HOME (default: $KIOSK_HOME; for another --user "
+                   "/var/lib/hall-kiosk or /var/lib/hall-server; else yours)")
     add_json_flag(p)
 
 
@@ -347,11 +350,13 @@ def _headless(args: argparse.Namespace) -> None:
 
 
 def _install_units(args: argparse.Namespace) -> Human:
-    from common.paths import kiosk_home
-    from kiosk.units import SYSTEM_DIR, default_options, install
+    import os
 
+    from kiosk.units import SYSTEM_DIR, default_options, install, unit_home
+
+    home = unit_home(args.which[0], home=args.home, user=args.user, environ=dict(os.environ))
     options = default_options(
-        kiosk_home(),
+        home,
         user=args.user,
         data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
         host=getattr(args, "host", "127.0.0.1"),
