@@ -29,7 +29,7 @@ from common.views import (
     SubmissionView,
     TicketView,
 )
-from kiosk.credentials import Credentials, load_credentials
+from kiosk.credentials import Credentials, load_credentials, server_url_refused
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
@@ -64,6 +64,8 @@ class KioskCore:
         net = settings.network
         self.fast_path_timeout = (net.connect_timeout, min(net.read_timeout, 3.0))
         if self.credentials:
+            if refused := server_url_refused(settings.server.url, self.credentials):
+                log.warning("%s", refused)
             self.client = HallClient(
                 self.credentials.server_url, self.credentials.token,
                 connect_timeout=net.connect_timeout, read_timeout=net.read_timeout,

@@ -19,6 +19,7 @@ from typing import Any
 from common import __version__, errors
 from common.errors import KioskError
 from common.settings import Settings
+from kiosk.credentials import server_url_refused
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +273,9 @@ def check_server(core: Any, settings: Settings, t: Thresholds) -> list[Check]:
     if core is None or creds is None or core.client is None:
         return [Check("server", FAULT, "this kiosk is not enrolled", errors.NOT_PROVISIONED.hint)]
     out: list[Check] = []
+    refused = server_url_refused(settings.server.url, creds)
+    if refused:
+        out.append(Check("server_url", FAULT, refused, "Re-enrol, or undo the server.url change"))
     try:
         health = core.client.health(timeout=t.server_timeout)
     except KioskError as exc:
