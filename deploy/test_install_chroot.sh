@@ -27,7 +27,7 @@ step() { echo "== $(( $(date +%s) - started )) s: $*" >&2; }
 
 if [ ! -x "$ROOT/usr/bin/python3" ]; then
   step "debootstrap $SUITE into $ROOT"
-  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates "$SUITE" "$ROOT" \
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates,systemd "$SUITE" "$ROOT" \
     http://deb.debian.org/debian >/dev/null
 fi
 mounted=()
@@ -70,6 +70,9 @@ name=$(chroot "$ROOT" env KIOSK_ETC="$ETC" KIOSK_HOME=/tmp/check kiosk config ch
 step "hall name after upgrade (masked by config check): $name"
 
 step "systemd-analyze verify"
+# a Debian server or terminal boots systemd; a minbase root made before it was included lacks it
+[ -e "$ROOT/lib/systemd/system/sysinit.target" ] || \
+  chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
 for u in "${UNITS[@]}"; do
   out=$(systemd-analyze verify --root="$ROOT" "/etc/systemd/system/$u" 2>&1 || true)
   problems=$(echo "$out" | grep -v -e '^$' -e '/cage' || true)
