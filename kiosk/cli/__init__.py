@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from common.errors import UNEXPECTED, USAGE, KioskError
+from common.errors import UI_START_FAILED, UNEXPECTED, USAGE, KioskError
 from common.paths import set_role
 
 COMMAND_MODULES = [
@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         emit(result, getattr(args, "json", False))
         return 0
     except KioskError as exc:
-        exc = _missing_extra(exc) or exc  # e.g. E-UI-02 because Kivy is not installed
+        if exc.error is UI_START_FAILED:  # e.g. because Kivy is not installed at all
+            exc = _missing_extra(exc) or exc
         log.warning("%s %s", exc.code, exc.message)
         if as_json:
             print(json.dumps(exc.to_json(), ensure_ascii=False))

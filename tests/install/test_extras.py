@@ -75,3 +75,10 @@ def test_every_pinned_dependency_of_an_extra_is_mapped():
             elif dist != "qrcode" and extra not in {EXTRA_OF_MODULE.get(t) for t in tops}:
                 missing.append(f"{extra}: {dist} mapped to another extra")
     assert not missing, missing
+
+
+def test_ui_without_kivy_names_the_kiosk_extra(tmp_path):
+    proc = _run_without("kivy", "run", tmp_path=tmp_path)
+    assert proc.returncode == 17, proc.stderr[-2000:]
+    assert "E-DEP-02" in proc.stderr and "hall-kiosk[kiosk]" in proc.stderr
+    assert "Traceback" not in proc.stderr and "E-UI-02" not in proc.stderr
