@@ -102,6 +102,7 @@ run "$PREFIX/bin/kiosk" config init --role "$ROLE"
 # 6. units (regenerated: they are not the hall's to edit) and udev rules
 if [ "$ROLE" = kiosk ]; then
   run "$PREFIX/bin/kiosk" install-units --user "$USER_NAME" --home "$STATE"
+  run install -d /etc/udev/rules.d
   echo "+ kiosk hardware udev-rules > /etc/udev/rules.d/99-hall-kiosk.rules" >&2
   [ "$DRY_RUN" -eq 1 ] || "$PREFIX/bin/kiosk" hardware udev-rules > /etc/udev/rules.d/99-hall-kiosk.rules
 else
