@@ -244,7 +244,7 @@ def _tokens(server, role: str, count: int) -> list[str]:
 
 
 def _demo_services(counters: list[str]) -> list[str]:
-    data = tomllib.loads((REPO / "config/demo/queue_services.toml").read_text("utf-8"))
+    data = tomllib.loads((REPO / "common/defaults/demo/queue_services.toml").read_text("utf-8"))
     return [s["code"] for s in data["service"]
             if s.get("open", True) and set(s.get("counters", [])) & set(counters)]
 

@@ -94,6 +94,14 @@ CONFIG_INVALID = define("E-CFG-01", 3, "Configuration is invalid", "终端配置
 CONFIG_UNREADABLE = define("E-CFG-02", 3, "Configuration file cannot be read",
                            "终端配置文件无法读取，请联系技术人员",
                            "Check the file is valid TOML and readable")
+HALL_DIR_UNWRITABLE = define("E-CFG-04", 3, "The hall's configuration folder cannot be written",
+                             "终端配置目录无法写入，请联系技术人员",
+                             "Run as root (/etc/hall-kiosk, /etc/hall-server), or give --target DIR "
+                             "or set KIOSK_ETC")
+STATE_DIR_UNWRITABLE = define("E-CFG-05", 3, "The state folder cannot be created or written",
+                              "终端数据目录无法写入，请联系技术人员",
+                              "Create it for this user (the units use /var/lib/hall-kiosk), or "
+                              "set KIOSK_HOME to a writable folder")
 NOT_PROVISIONED = define("E-CFG-03", 3, "This kiosk is not enrolled with a hall server",
                          "终端尚未完成注册，请联系技术人员",
                          "Run `kiosk provision --server URL --code CODE --name NAME`")
@@ -298,7 +306,7 @@ PROVISION_FILE_INVALID = define("E-PRV-02", 14, "Provisioning file is invalid",
 HARDWARE_PROFILE_INVALID = define("E-PRV-03", 14, "Hardware profile is unknown or invalid",
                                   "设备配置方案有误，请联系技术人员",
                                   "Use a name from `kiosk provision --list-hardware` "
-                                  "(config/hardware_profiles/)")
+                                  "(common/defaults/hardware_profiles/)")
 PROVISION_DECLINED = define("E-PRV-04", 14, "Provisioning cancelled: the identity was kept",
                             "已取消注册", "Run again and answer yes, or pass --replace")
 
@@ -319,6 +327,9 @@ TECHNICIAN_PIN_UNSET = define("E-DOC-05", 16, "No technician PIN is set on this 
 UNITS_INSTALL_FAILED = define("E-DEP-01", 17, "Installing the system units failed",
                               "系统服务安装失败", "Run as root, or give --target DIR and copy the "
                               "files yourself (docs/deploy.md)")
+EXTRA_MISSING = define("E-DEP-02", 17, "A part of the software this command needs is not "
+                       "installed", "终端软件安装不完整，请联系技术人员",
+                       "Install the extra the message names, e.g. pip install 'hall-kiosk[server]'")
 
 # --- touch UI (E-UI) -------------------------------------------------------------------------
 FONT_MISSING = define("E-UI-01", 15, "No Simplified-Chinese font found for the screens",
@@ -387,10 +398,10 @@ SC_CARD_ERROR = define("E-SC-05", 54, "Communication with the card failed",
 SC_APDU_FAILED = define("E-SC-06", 55, "The card refused the command",
                         "卡片不支持此操作", "The status word is in the message")
 SC_CARD_UNSUPPORTED = define("E-SC-07", 56, "No card profile matches this card",
-                             "不支持该卡片", "Add a profile to config/card_profiles.toml")
+                             "不支持该卡片", "Add a profile to common/defaults/card_profiles.toml")
 SC_PROFILE_INVALID = define("E-SC-08", 57, "Card profile file is invalid",
                             "读卡配置有误，请联系工作人员",
-                            "Fix the named entry in config/card_profiles.toml")
+                            "Fix the named entry in common/defaults/card_profiles.toml")
 
 # --- E-PRN: printer ---
 PRINTER_UNAVAILABLE = define("E-PRN-01", 60, "Printer is not available", "打印机不可用",

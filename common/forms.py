@@ -1,4 +1,4 @@
-"""Form definitions (`config/forms/<CODE>.toml`): loading, validating filled-in fields, filling
+"""Form definitions (`common/defaults/forms/<CODE>.toml`): loading, validating filled-in fields, filling
 fields from an ID card read. The format is documented in docs/forms.md.
 
 Standard library only (tomllib): the kiosk and the hall server both import this module.
@@ -222,15 +222,18 @@ class FormDef:
 
 # --- loading ---------------------------------------------------------------------------------
 def load_forms(directory: Path | None = None) -> dict[str, FormDef]:
-    """Every `<CODE>.toml` in `directory` (default: config/forms), keyed by form code."""
+    """Every `<CODE>.toml` in `directory`, keyed by form code. Default: the package's forms,
+    with the hall's own forms/ (/etc/hall-kiosk or /etc/hall-server) replacing or adding."""
     if directory is None:
-        from common.paths import config_dir
+        from common.paths import hall_files
 
-        directory = config_dir() / "forms"
-    if not directory.is_dir():
+        paths = hall_files("forms")
+    elif not directory.is_dir():
         raise KioskError(CONFIG_UNREADABLE, f"{directory}: forms directory does not exist")
+    else:
+        paths = sorted(directory.glob("*.toml"))
     forms: dict[str, FormDef] = {}
-    for path in sorted(directory.glob("*.toml")):
+    for path in paths:
         form = parse_form(_read_toml(path), source=str(path))
         if form.code != path.stem:
             raise KioskError(

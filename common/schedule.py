@@ -2,7 +2,7 @@
 queue service takes tickets. Read by both sides: the kiosk's screens and the hall server's
 ticket route agree because they read the same file with the same code.
 
-Pure: the schedule file (schedule.toml) and a time in, availability out, so it is tested with
+Pure: the schedule file (schedule.toml, the hall's or the package default) and a time in, availability out, so it is tested with
 fixed times. A function missing from the file is always offered; a broken file is logged and
 everything stays offered (a kiosk that refuses all service is worse). `[services.<code>]`
 sections give one queue service its own days and hours (else the `queue` function's apply).
@@ -51,11 +51,11 @@ class Schedule:
         self.services = services or {}
 
     @classmethod
-    def load(cls, config: Path) -> Schedule:
+    def load(cls, path: Path, holidays: Path | None = None) -> Schedule:
+        """The schedule file and the optional holidays file (the hall's, else the defaults)."""
         rules: dict[str, Rule] = {}
         services: dict[str, Rule] = {}
         try:
-            path = config / "schedule.toml"
             if path.is_file():
                 with path.open("rb") as fh:
                     data = tomllib.load(fh)
@@ -66,7 +66,7 @@ class Schedule:
         except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError) as exc:
             log.error("schedule.toml unusable, every function stays offered: %s", exc)
             rules, services = {}, {}
-        return cls(rules, WorkCalendar.load(config), services)
+        return cls(rules, WorkCalendar.load(holidays), services)
 
     def working_day(self, day: date, rule: Rule) -> bool:
         special = self.calendar.exception(day)

@@ -1,6 +1,7 @@
 """One validated configuration spec (Kolibri's options.py is the model).
 
-Layers, later wins: `config/default.toml` (every key, with its default) → the site file
+Layers, later wins: `default.toml` in the package (common/defaults/, every key with its default)
+→ the hall's `config.toml` (/etc/hall-kiosk or /etc/hall-server, $KIOSK_ETC) → the site file
 (`$KIOSK_HOME/site.toml`, or `--config`/`KIOSK_CONFIG`) → the hall server's remote
 configuration (`$KIOSK_HOME/remote_config.json`, kiosk/remote_config.py) → environment variables
 `KIOSK_<SECTION>_<KEY>` (e.g. KIOSK_PRINTER_TARGET) → explicit overrides (CLI flags).
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from common.errors import CONFIG_INVALID, CONFIG_UNREADABLE, KioskError
-from common.paths import config_dir, kiosk_home
+from common.paths import HALL_SETTINGS_FILE, config_dir, etc_dir, kiosk_home
 
 
 class Section(BaseModel):
@@ -194,7 +195,7 @@ SECTIONS: dict[str, type[Section]] = {
     for name, field in Settings.model_fields.items()
 }
 ENV_PREFIX = "KIOSK_"
-_NOT_SETTINGS = {"KIOSK_HOME", "KIOSK_CONFIG", "KIOSK_TEST_PG_URL"}
+_NOT_SETTINGS = {"KIOSK_HOME", "KIOSK_CONFIG", "KIOSK_TEST_PG_URL", "KIOSK_ETC"}
 # The layer the hall server pushes (kiosk/remote_config.py writes it only once validated).
 REMOTE_CONFIG_FILE = "remote_config.json"
 
@@ -258,6 +259,9 @@ def load_settings(
 
     default_path = config_dir() / "default.toml"
     apply(_read_toml(default_path), str(default_path))
+    hall_path = etc_dir(environ) / HALL_SETTINGS_FILE
+    if hall_path.is_file():
+        apply(_read_toml(hall_path), str(hall_path))
     remote_name = "remote config"
     if site_file is None:
         site_env = environ.get("KIOSK_CONFIG")

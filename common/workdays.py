@@ -45,10 +45,10 @@ class WorkCalendar:
     source: str = "Monday–Friday"
 
     @classmethod
-    def load(cls, config_dir: Path | None) -> WorkCalendar:
-        """The package's calendar with the hall's `holidays.toml` in `config_dir` on top. An
-        unreadable file is logged and ignored (weekdays and the package still count)."""
-        path = config_dir / FILE_NAME if config_dir else None
+    def load(cls, path: Path | None) -> WorkCalendar:
+        """The package's calendar with the hall's holidays file (`holidays.toml`: the hall's,
+        common.paths.hall_file) on top. An unreadable file is logged and ignored (weekdays and
+        the package still count)."""
         if path is None or not path.is_file():
             return cls(source="chinese-calendar")
         try:

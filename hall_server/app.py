@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from common import __version__
 from common.wire import API_PREFIX
@@ -59,8 +60,15 @@ def build_context(
     )
 
 
+# /docs loads Swagger UI from the installed fastapi-offline package, never from a CDN (a hall
+# LAN has no internet); no online validator badge either (it would call validator.swagger.io).
+DOCS_ASSETS_URL = "/docs-assets"
+
+
 def create_app(ctx: HallContext) -> FastAPI:
-    app = FastAPI(
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS_URL,
+        swagger_ui_parameters={"validatorUrl": None},
         title="Hall server API",
         version=ctx.version,
         description="API v1 of the government service hall server (政务服务中心). "

@@ -33,7 +33,7 @@ class HallContext:
     reasons_path: Path | None = None
     forms_dir: Path | None = None
     data_dir: Path | None = None  # the server's own files (call audio cache); set by runner
-    config_dir: Path | None = None  # the hall's schedule.toml and holidays.toml
+    config_dir: Path | None = None  # where schedule.toml and holidays.toml are; None: the hall's
     schedule: Schedule = field(init=False)
     zone: ZoneInfo = field(init=False)
     reasons: dict[str, int] | None = field(init=False)
@@ -52,10 +52,13 @@ class HallContext:
         self.zone = ZoneInfo(self.settings.hall.timezone)
         self.reasons = load_reasons(self.reasons_path)
         if self.config_dir is None:
-            from common.paths import config_dir
+            from common.paths import hall_file
 
-            self.config_dir = config_dir()
-        self.schedule = Schedule.load(self.config_dir)
+            self.schedule = Schedule.load(hall_file("schedule.toml"), hall_file("holidays.toml"))
+        else:
+            self.schedule = Schedule.load(
+                self.config_dir / "schedule.toml", self.config_dir / "holidays.toml"
+            )
         self.lookup_limit = SlidingWindow(self.settings.server.lookup_rate_per_minute, 60.0)
         self.enroll_failures = SlidingWindow(
             self.settings.server.enroll_attempts, ENROLL_WINDOW_SECONDS

@@ -1,4 +1,4 @@
-"""`kiosk serve --demo`: load the sample hall (config/demo/, fictional data) idempotently.
+"""`kiosk serve --demo`: load the sample hall (common/defaults/demo/, fictional data) idempotently.
 
 - catalog.jsonl → the catalog (a re-import of an unchanged file changes nothing);
 - queue_services.toml → queue services;

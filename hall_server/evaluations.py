@@ -1,6 +1,6 @@
 """好差评: service evaluations tied to a ticket or an application, with published reasons.
 
-Reason codes come from `config/evaluation_reasons.toml` (`[[reason]]` code, level, zh, en);
+Reason codes come from `evaluation_reasons.toml` (the hall's, else the package default) (`[[reason]]` code, level, zh, en);
 each code belongs to one level, and a request's reasons must all belong to its level.
 The evaluator's identity is protected: no holder hash is stored, only the subject.
 
@@ -44,9 +44,9 @@ log = logging.getLogger(__name__)
 def load_reasons(path: Path | None = None) -> dict[str, int] | None:
     """code → level from the reasons table; None when the file does not exist."""
     if path is None:
-        from common.paths import config_dir
+        from common.paths import hall_file
 
-        path = config_dir() / "evaluation_reasons.toml"
+        path = hall_file("evaluation_reasons.toml")
     if not path.is_file():
         log.warning("no evaluation reasons table at %s: reason codes are not checked", path)
         return None

@@ -33,7 +33,7 @@ class Department:
     code: str  # prefix of item codes: GA-0001
     zh: str
     en: str
-    queue: str  # default queue service (config/demo/queue_services.toml)
+    queue: str  # default queue service (common/defaults/demo/queue_services.toml)
     phone: str  # invented numbers of the fictional hall
     hours: str = STANDARD_HOURS
 
@@ -74,7 +74,7 @@ DEPARTMENTS_BY_CODE = {d.code: d for d in DEPARTMENTS}
 
 
 def demo_queue_services(path: Path | None = None) -> list[dict]:
-    """The `[[service]]` tables of config/demo/queue_services.toml."""
+    """The `[[service]]` tables of the demo hall's queue_services.toml (common/defaults/demo/)."""
     if path is None:
         from common.paths import config_dir
 

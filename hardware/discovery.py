@@ -1,5 +1,5 @@
 """Device discovery: USB devices (pyusb), serial ports (pyserial), PC/SC readers (pyscard)
-and the simulators of every family, matched against config/devices.toml.
+and the simulators of every family, matched against devices.toml (the hall's /etc/hall-kiosk/, else the package default).
 
 Every library is optional: a missing one becomes a warning, not a failure. Serial ports are
 named by their stable /dev/serial/by-id path when one exists. Unidentified serial ports are
@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import CONFIG_INVALID, CONFIG_UNREADABLE, KioskError
+from common.paths import hall_file
 from hardware.base import DeviceStatus, StatusReport
 
 log = logging.getLogger(__name__)
 
-DEVICES_FILE = Path(__file__).resolve().parents[1] / "config" / "devices.toml"
 BY_ID_DIR = Path("/dev/serial/by-id")
 FAMILIES = ("idcard", "printer", "scanner", "voice", "smartcard", "serial-bridge")
 CONFIDENCE = ("verified", "public", "unsure")
@@ -52,7 +52,7 @@ class KnownDevice:
 
 def load_known_devices(path: Path | None = None) -> list[KnownDevice]:
     """Parse devices.toml; E-CFG-01 names the entry and field that is wrong."""
-    path = path or DEVICES_FILE
+    path = path or hall_file("devices.toml")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -342,7 +342,7 @@ def _simulators(result: DiscoveryResult, with_status: bool) -> None:
 def udev_rules(known: Iterable[KnownDevice], *, group: str = "kiosk") -> str:
     """udev rules giving `group` access to every known device (USB nodes, hidraw, tty)."""
     lines = [
-        "# Generated from config/devices.toml by `kiosk hardware udev-rules`; do not edit.",
+        "# Generated from devices.toml by `kiosk hardware udev-rules`; do not edit.",
         f"# Gives the '{group}' group access to the kiosk's ID card readers, printers and",
         "# scanners. Install: see docs/hardware-idcard.md.",
         "",

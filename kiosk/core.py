@@ -20,7 +20,7 @@ from typing import Any
 
 from common import errors, urls, wire
 from common.errors import KioskError
-from common.paths import config_dir, kiosk_home
+from common.paths import hall_file, kiosk_home
 from common.settings import Settings, load_settings
 from common.views import (
     AppointmentView,
@@ -30,7 +30,7 @@ from common.views import (
     SubmissionView,
     TicketView,
 )
-from kiosk.credentials import Credentials, load_credentials
+from kiosk.credentials import Credentials, load_credentials, server_url_refused
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
@@ -70,6 +70,8 @@ class KioskCore:
         net = settings.network
         self.fast_path_timeout = (net.connect_timeout, min(net.read_timeout, 3.0))
         if self.credentials:
+            if refused := server_url_refused(settings.server.url, self.credentials):
+                log.warning("%s", refused)
             self.client = HallClient(
                 self.credentials.server_url, self.credentials.token,
                 connect_timeout=net.connect_timeout, read_timeout=net.read_timeout,
@@ -367,7 +369,7 @@ class KioskCore:
 
     # --- evaluations -----------------------------------------------------------------------------
     def evaluation_reasons(self, level: int) -> list[dict[str, Any]]:
-        path = config_dir() / "evaluation_reasons.toml"
+        path = hall_file("evaluation_reasons.toml")
         if not path.exists():
             return []
         with path.open("rb") as fh:

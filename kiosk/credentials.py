@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -42,6 +43,27 @@ def load_credentials(home: Path, *, required: bool = True) -> Credentials | None
         return Credentials(**{k: v for k, v in data.items() if k in Credentials.__dataclass_fields__})
     except (ValueError, TypeError) as exc:
         raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
+
+
+def _packaged_server_url() -> str:
+    from common.paths import config_dir
+
+    try:
+        return str(tomllib.loads((config_dir() / "default.toml").read_text("utf-8"))["server"]["url"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return ""
+
+
+def server_url_refused(configured: str, creds: Credentials) -> str | None:
+    """Why a `server.url` other than the enrolment URL is not applied, and how to move the
+    kiosk; None when they agree (or server.url is left at the packaged default). The token
+    belongs to the server the kiosk enrolled with: sending it elsewhere is not done silently."""
+    wanted, enrolled = configured.rstrip("/"), creds.server_url.rstrip("/")
+    if not wanted or wanted == enrolled or wanted == _packaged_server_url().rstrip("/"):
+        return None
+    return (f"server.url is {wanted} but this kiosk is enrolled with {enrolled} and keeps using "
+            f"it; to move it, re-enrol: kiosk provision --server {wanted} --code CODE --replace "
+            f"(CODE from `kiosk admin enroll-code` on that server), or set server.url back")
 
 
 def save_credentials(home: Path, creds: Credentials) -> Path:

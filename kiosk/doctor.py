@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from common import __version__, errors
 from common.errors import KioskError
 from common.settings import Settings
+from kiosk.credentials import server_url_refused
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +274,9 @@ def check_server(core: Any, settings: Settings, t: Thresholds) -> list[Check]:
     if core is None or creds is None or core.client is None:
         return [Check("server", FAULT, "this kiosk is not enrolled", errors.NOT_PROVISIONED.hint)]
     out: list[Check] = []
+    refused = server_url_refused(settings.server.url, creds)
+    if refused:
+        out.append(Check("server_url", FAULT, refused, "Re-enrol, or undo the server.url change"))
     try:
         health = core.client.health(timeout=t.server_timeout)
     except KioskError as exc:
@@ -324,13 +328,14 @@ def _clock_check(core: Any, *, reachable: bool) -> Check:
     return Check("clock", OK, f"skew {skew:+.1f} s{as_of}")
 
 
-def check_calendar(today: date, config: Path | None = None) -> Check:
+def check_calendar(today: date, holidays: Path | None = None) -> Check:
     """Opening hours and promised-by dates need this year's holidays (and next year's from
-    December): the package tracks them; a year it does not know counts Monday–Friday."""
-    from common.paths import config_dir
+    December): the package tracks them; a year it does not know counts Monday–Friday.
+    `holidays`: the hall's holidays file (default: common.paths.hall_file)."""
+    from common.paths import hall_file
     from common.workdays import WorkCalendar
 
-    calendar = WorkCalendar.load(config or config_dir())
+    calendar = WorkCalendar.load(holidays or hall_file("holidays.toml"))
     missing = calendar.unknown_years(today)
     if missing:
         years = ", ".join(str(y) for y in missing)

@@ -1,4 +1,5 @@
-"""Named device profiles (`config/hardware_profiles/NAME.toml`) that `kiosk provision
+"""Named device profiles (`hardware_profiles/NAME.toml`: the package's, and the hall's own in
+/etc/hall-kiosk/hardware_profiles/ replacing or adding) that `kiosk provision
 --hardware NAME` writes into the kiosk's site file: one cabinet model, one file."""
 
 from __future__ import annotations
@@ -8,19 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import HARDWARE_PROFILE_INVALID, KioskError
-from common.paths import config_dir
+from common.paths import hall_files
 from common.settings import SECTIONS
 
 PROFILE_SECTIONS = frozenset({"printer", "devices", "ui"})  # what a cabinet model decides
 
 
-def profile_dir() -> Path:
-    return config_dir() / "hardware_profiles"
+def _profile_files(directory: Path | None) -> dict[str, Path]:
+    paths = sorted(directory.glob("*.toml")) if directory else hall_files("hardware_profiles")
+    return {p.stem: p for p in paths}
 
 
 def list_profiles(directory: Path | None = None) -> list[dict[str, str]]:
     out = []
-    for path in sorted((directory or profile_dir()).glob("*.toml")):
+    for path in _profile_files(directory).values():
         try:
             description = tomllib.loads(path.read_text(encoding="utf-8")).get("description", "")
         except (OSError, tomllib.TOMLDecodeError):
@@ -31,9 +33,8 @@ def list_profiles(directory: Path | None = None) -> list[dict[str, str]]:
 
 def load_profile(name: str, directory: Path | None = None) -> dict[str, dict[str, Any]]:
     """The profile's settings layer (sections printer / devices / ui only)."""
-    directory = directory or profile_dir()
-    path = directory / f"{name}.toml"
-    if not name or "/" in name or name.startswith(".") or not path.is_file():
+    path = _profile_files(directory).get(name)
+    if path is None:
         known = ", ".join(p["name"] for p in list_profiles(directory)) or "none"
         raise KioskError(HARDWARE_PROFILE_INVALID, f"{name!r}: no such profile (known: {known})")
     try:

@@ -43,7 +43,7 @@ class ProvisionRequest:
     location: str | None = None
     ca_bundle: str | None = None  # path of a PEM bundle; copied into KIOSK_HOME
     replace: bool = False
-    hardware: str | None = None  # a profile in config/hardware_profiles/
+    hardware: str | None = None  # a profile in common/defaults/hardware_profiles/
 
 
 def request_from_mapping(data: Any, *, source: str = "provision file") -> ProvisionRequest:

@@ -95,3 +95,11 @@ def hall_thread(tmp_path: Path, db_url: str | None):
     server = start_server_thread(tmp_path / "hall", db_url=db_url, clock=SettableClock())
     yield server
     server.stop()
+
+
+# =============================================================================================
+# The hall's own files (owner: packaging). Tests never read the machine's /etc/hall-kiosk or
+# /etc/hall-server: KIOSK_ETC points at a folder that does not exist (children inherit it);
+# a test that wants hall files sets KIOSK_ETC to its own tmp folder.
+# =============================================================================================
+os.environ["KIOSK_ETC"] = os.path.join(os.path.dirname(__file__), "artifacts", "no-hall-etc")

@@ -1,4 +1,4 @@
-"""The demo hall's data (config/demo, config/forms, config/evaluation_reasons.toml): valid,
+"""The demo hall's data (common/defaults/demo, common/defaults/forms, common/defaults/evaluation_reasons.toml): valid,
 complete, consistent, and up to date with tools/make_demo_catalog.py."""
 
 from __future__ import annotations

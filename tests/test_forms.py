@@ -1,4 +1,4 @@
-"""Form definitions (config/forms), field validation, ID-card filling and the validators."""
+"""Form definitions (common/defaults/forms), field validation, ID-card filling and the validators."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def domain_words() -> set[str]:
     import jieba
 
     words: set[str] = set()
-    for path in sorted((ROOT / "config" / "demo").glob("*.jsonl")):
+    for path in sorted((ROOT / "common" / "defaults" / "demo").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue

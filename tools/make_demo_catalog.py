@@ -1,11 +1,11 @@
 """Write the demo data of the fictional 示例市政务服务中心 (sample data, not a real hall):
 
-    config/demo/catalog.jsonl       service items, one common.wire.CatalogItemIn per line
-    config/demo/applications.jsonl  applications in every status, for progress lookups
-    config/demo/appointments.toml   today's appointments, for check-in at the kiosk
+    common/defaults/demo/catalog.jsonl       service items, one common.wire.CatalogItemIn per line
+    common/defaults/demo/applications.jsonl  applications in every status, for progress lookups
+    common/defaults/demo/appointments.toml   today's appointments, for check-in at the kiosk
 
 Deterministic: the same tables give byte-identical files (tests regenerate and compare).
-The item tables live in tools/demo_items.py; forms come from config/forms/*.toml and must
+The item tables live in tools/demo_items.py; forms come from common/defaults/forms/*.toml and must
 name exactly the items that name them (checked here before anything is written).
 
     .venv/bin/python tools/make_demo_catalog.py          # write the files
@@ -41,8 +41,8 @@ from hall_server.synthetic import (  # noqa: E402
     demo_queue_services,
 )
 
-DEMO_DIR = ROOT / "config" / "demo"
-FORMS_DIR = ROOT / "config" / "forms"
+DEMO_DIR = ROOT / "common" / "defaults" / "demo"
+FORMS_DIR = ROOT / "common" / "defaults" / "forms"
 CST = timezone(timedelta(hours=8))
 # Every history entry of the demo applications happened before this moment.
 AS_OF = datetime(2026, 11, 20, 18, 0, tzinfo=CST)

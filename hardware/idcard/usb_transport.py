@@ -178,7 +178,7 @@ class UsbTransport:
     def _usb_error(self, exc: Exception, what: str) -> KioskError:
         code = getattr(exc, "errno", None)
         if code == errno.EACCES:
-            hint = "permission denied: install config/udev/99-hall-kiosk.rules"
+            hint = "permission denied: install the udev rules (`kiosk hardware udev-rules`)"
         elif code == errno.ENODEV:
             hint = "device disconnected"
         elif code == errno.EBUSY:

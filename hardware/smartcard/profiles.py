@@ -1,4 +1,4 @@
-"""Card profiles as data (config/card_profiles.toml): which cards a profile applies to (ATR
+"""Card profiles as data (card_profiles.toml: the hall's, else the package default): which cards a profile applies to (ATR
 patterns), the APDU script to run, and how to parse each answer into a named field.
 
 A profile whose `probe` step fails (e.g. SELECT answers 6A82 "not found") does not apply and
@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import SC_CARD_UNSUPPORTED, SC_PROFILE_INVALID, KioskError
+from common.paths import hall_file
 from hardware.smartcard.apdu import PARSERS, atr_matches, parse_hex, to_hex, validate_atr_pattern
-
-DEFAULT_PROFILES = Path(__file__).resolve().parents[2] / "config" / "card_profiles.toml"
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class CardProfile:
 
 def load_profiles(path: Path | None = None) -> list[CardProfile]:
     """Profiles sorted by priority (highest first); E-SC-08 names the bad entry."""
-    path = path or DEFAULT_PROFILES
+    path = path or hall_file("card_profiles.toml")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -21,7 +21,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from common.errors import UNEXPECTED, USAGE, KioskError
+from common.errors import UI_START_FAILED, UNEXPECTED, USAGE, KioskError
+from common.paths import set_role
 
 COMMAND_MODULES = [
     "kiosk.cli.server_cmds",  # serve, admin …
@@ -33,6 +34,9 @@ COMMAND_MODULES = [
 ]
 
 log = logging.getLogger("kiosk.cli")
+# Commands of the hall server: they read the hall's files in /etc/hall-server, the others
+# in /etc/hall-kiosk (common.paths.etc_dir).
+SERVER_COMMANDS = frozenset({"serve", "admin"})
 
 
 @dataclass
@@ -81,6 +85,17 @@ def emit(result: Any, as_json: bool) -> None:
             print(result)
 
 
+def _missing_extra(exc: BaseException) -> KioskError | None:
+    """E-DEP-02 when `exc` (or what caused it) is a module an extra of ours installs."""
+    from kiosk.cli.extras import missing_extra
+
+    while exc is not None:
+        if isinstance(exc, ModuleNotFoundError):
+            return missing_extra(exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     from kiosk.logs import setup_logging
 
@@ -89,10 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         setup_logging(args.log_level or "warning")
+        set_role("server" if args.command in SERVER_COMMANDS else "kiosk")
         result = args.handler(args)
         emit(result, getattr(args, "json", False))
         return 0
     except KioskError as exc:
+        if exc.error is UI_START_FAILED:  # e.g. because Kivy is not installed at all
+            exc = _missing_extra(exc) or exc
         log.warning("%s %s", exc.code, exc.message)
         if as_json:
             print(json.dumps(exc.to_json(), ensure_ascii=False))
@@ -108,8 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse --help
         return int(exc.code or 0)
     except Exception as exc:  # the last line of defence: a stable code, the traceback in the log
-        log.exception("unexpected error")
-        err = KioskError(UNEXPECTED, type(exc).__name__)
+        err = _missing_extra(exc)
+        if err is None:
+            log.exception("unexpected error")
+            err = KioskError(UNEXPECTED, type(exc).__name__)
+        else:
+            log.error("%s %s", err.code, err.message)
         if as_json:
             print(json.dumps(err.to_json(), ensure_ascii=False))
         else:

@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = ssub.add_parser("read", help="read a card with the matching card profile")
     s.add_argument("--reader")
     s.add_argument("--timeout", type=float, default=10.0)
-    s.add_argument("--profile", help="only this profile id (config/card_profiles.toml)")
+    s.add_argument("--profile", help="only this profile id (common/defaults/card_profiles.toml)")
     add_json_flag(s)
     s.set_defaults(handler=_smartcard_read)
     s = ssub.add_parser("watch", help="print card insert/remove events")

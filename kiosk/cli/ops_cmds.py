@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--hardware",
         metavar="PROFILE",
-        help="device profile from config/hardware_profiles/ written into site.toml",
+        help="device profile from common/defaults/hardware_profiles/ written into site.toml",
     )
     p.add_argument(
         "--ca-bundle",
@@ -104,6 +104,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(handler=_add_card)
 
     config = _group(sub, "config")
+    c = config.add_parser("init", help="the hall's own folder (/etc/hall-kiosk) with a commented "
+                          "starting set; keeps files already there")
+    c.add_argument("--role", choices=["kiosk", "server"], default=None,
+                   help="which folder: /etc/hall-kiosk (default) or /etc/hall-server")
+    c.add_argument("--target", type=Path, default=None, help="another folder (default: KIOSK_ETC "
+                   "or the role's /etc folder)")
+    c.add_argument("--copy", action="append", default=[], metavar="NAME",
+                   help="also copy this packaged default, e.g. devices.toml or forms/F-SBK-01.toml")
+    add_json_flag(c)
+    c.set_defaults(handler=_config_init)
     c = config.add_parser("status", help="remote configuration: applied, pending, rejected")
     add_json_flag(c)
     c.set_defaults(handler=_config_status)
@@ -166,6 +176,9 @@ def _unit_args(p: argparse.ArgumentParser) -> None:
         help="where to write the unit (default /etc/systemd/system)",
     )
     p.add_argument("--user", default=None, help="the account it runs as (default: you)")
+    p.add_argument("--home", type=Path, default=None,
+                   help="its KIOSK_HOME (default: $KIOSK_HOME; for another --user "
+                   "/var/lib/hall-kiosk or /var/lib/hall-server; else yours)")
     add_json_flag(p)
 
 
@@ -337,11 +350,13 @@ def _headless(args: argparse.Namespace) -> None:
 
 
 def _install_units(args: argparse.Namespace) -> Human:
-    from common.paths import kiosk_home
-    from kiosk.units import SYSTEM_DIR, default_options, install
+    import os
 
+    from kiosk.units import SYSTEM_DIR, default_options, install, unit_home
+
+    home = unit_home(args.which[0], home=args.home, user=args.user, environ=dict(os.environ))
     options = default_options(
-        kiosk_home(),
+        home,
         user=args.user,
         data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
         host=getattr(args, "host", "127.0.0.1"),
@@ -395,6 +410,21 @@ def _add_card(args: argparse.Namespace) -> Human:
 
 
 # --- remote configuration on the kiosk ---------------------------------------------------------
+def _config_init(args: argparse.Namespace) -> Human:
+    from common.paths import etc_dir, set_role
+    from kiosk.config_init import copy_default, init_hall_dir
+
+    if args.role:
+        set_role(args.role)
+    target = args.target or etc_dir()
+    result = init_hall_dir(target)
+    result["written"] += [str(copy_default(name, target)) for name in args.copy]
+    lines = [f"hall folder: {target}"]
+    lines += [f"  wrote {p}" for p in result["written"]]
+    lines += [f"  kept  {p} (already there)" for p in result["kept"]]
+    return Human("\n".join(lines), result)
+
+
 def _config_status(args: argparse.Namespace) -> Human:
     from kiosk import remote_config
 

@@ -256,7 +256,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _db_args(serve)
     serve.add_argument(
-        "--demo", action="store_true", help="load the sample hall (config/demo) before serving"
+        "--demo", action="store_true", help="load the sample hall (common/defaults/demo) before serving"
     )
     serve.add_argument("--tls-cert", metavar="PEM", default=None, help="serve HTTPS: certificate")
     serve.add_argument("--tls-key", metavar="PEM", default=None, help="serve HTTPS: private key")
@@ -284,7 +284,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command("devices", _devices, "list enrolled devices with their last heartbeat")
     p = command("revoke", _revoke, "revoke a device (by id, or every active one of a name)")
     p.add_argument("device", metavar="DEVICE")
-    command("load-demo", _load_demo, "load the sample hall (config/demo) into the database")
+    command("load-demo", _load_demo, "load the sample hall (common/defaults/demo) into the database")
     p = command("catalog-schema", _catalog_schema, "print the catalog line JSON Schema")
     p.add_argument("--output", metavar="FILE", default=None, help="write it to FILE instead")
 

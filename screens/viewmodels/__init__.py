@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.paths import config_dir
+from common.paths import hall_file
 from common.schedule import Schedule
 from screens.bridge import Bridge, Post
 from screens.viewmodels.evaluation import EvaluationViewModel
@@ -45,7 +45,7 @@ def build_session(core: Any, post: Post, **overrides: Any) -> Session:
         "default_language": settings.kiosk.language,
         "connectivity": str(connectivity),
         "timezone": settings.hall.timezone,
-        "schedule": Schedule.load(config_dir()),
+        "schedule": Schedule.load(hall_file("schedule.toml"), hall_file("holidays.toml")),
         "speak": core.say,
     }
     options.update(overrides)

@@ -24,12 +24,14 @@ import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import overload
 
 log = logging.getLogger(__name__)
 
-LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "pinyin_lexicon.txt"
+# Package data (screens/data/), read through importlib.resources: installed wheels are unpacked.
+LEXICON_PATH = Path(str(resources.files("screens").joinpath("data", "pinyin_lexicon.txt")))
 _VOWELS = re.compile(r"[aeiouv]")
 
 

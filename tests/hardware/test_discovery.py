@@ -1,14 +1,13 @@
 """Discovery against the simulated USB bus, real ptys and the simulators; devices.toml and
 the udev rules generated from it."""
 
-from pathlib import Path
 
 import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
 from common.errors import KioskError
+from common.paths import config_dir
 from hardware.discovery import (
-    DEVICES_FILE,
     by_id_names,
     discover,
     load_known_devices,
@@ -18,7 +17,7 @@ from hardware.discovery import (
 from hardware.idcard.simulator import IdCardSimulator, PtySimulator, UsbSimulator
 from hardware.usb_sim import SimEndpoint, SimUsbBackend, SimUsbDevice
 
-RULES_FILE = Path(__file__).resolve().parents[2] / "config" / "udev" / "99-hall-kiosk.rules"
+RULES_FILE = config_dir() / "udev" / "99-hall-kiosk.rules"
 KEYS = {
     "family",
     "driver",
@@ -191,5 +190,10 @@ def test_udev_rules_cli_prints_the_rules(kiosk_cli):
     assert result.stdout.strip() == RULES_FILE.read_text().strip()
 
 
-def test_devices_file_path_points_at_config():
-    assert DEVICES_FILE.name == "devices.toml" and DEVICES_FILE.parent.name == "config"
+def test_devices_file_is_the_package_default_unless_the_hall_has_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_ETC", str(tmp_path))
+    assert {d.family for d in load_known_devices()}  # the package's table
+    (tmp_path / "devices.toml").write_text("[[device]]\nvid = 'zz'\n")
+    with pytest.raises(KioskError) as err:
+        load_known_devices()  # the hall's table wins, and its error names the file
+    assert str(tmp_path / "devices.toml") in err.value.detail

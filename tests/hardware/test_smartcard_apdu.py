@@ -6,7 +6,7 @@ import pytest
 
 from common.errors import KioskError
 from hardware.smartcard import apdu
-from hardware.smartcard.profiles import DEFAULT_PROFILES, load_profiles
+from hardware.smartcard.profiles import load_profiles
 
 MIFARE_ATR = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
 ISO14443_4_ATR = bytes.fromhex("3B8180018080")
@@ -68,7 +68,7 @@ def test_record_parsers():
 
 
 def test_shipped_profiles_load_in_priority_order():
-    profiles = load_profiles(DEFAULT_PROFILES)
+    profiles = load_profiles()
     assert [p.id for p in profiles] == ["contactless_uid", "social_security_card"]
     uid, social = profiles
     assert uid.matches(MIFARE_ATR) and not uid.matches(bytes.fromhex("3B680000"))

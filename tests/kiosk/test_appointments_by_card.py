@@ -71,7 +71,7 @@ def test_check_in_by_card_finds_todays_appointments_and_issues_the_ticket(hall, 
     _book(hall, "T-0003", first, holder_hash(core.hall_key(), "11010519491231002X"))
 
     found = core.appointments_for_card(card)
-    # (the demo also books one for this card: 306415, config/demo/appointments.toml)
+    # (the demo also books one for this card: 306415, common/defaults/demo/appointments.toml)
     assert sorted(a.code for a in found if a.code.startswith("T-")) == ["T-0001", "T-0002"]
     assert all(a.status == "booked" and a.service_name for a in found)
 

@@ -212,8 +212,9 @@ def test_calendar_check_warns_for_a_year_without_known_holidays(tmp_path):
 
     from kiosk.doctor import check_calendar
 
-    assert check_calendar(date(2025, 6, 1), tmp_path).status == "ok"
-    far = check_calendar(date(2098, 12, 1), tmp_path)
+    holidays = tmp_path / "holidays.toml"
+    assert check_calendar(date(2025, 6, 1), holidays).status == "ok"
+    far = check_calendar(date(2098, 12, 1), holidays)
     assert far.status == "warning" and "2098, 2099" in far.message and "holidays.toml" in far.hint
-    (tmp_path / "holidays.toml").write_text("holidays = [2098-01-01]\nworkdays = [2099-01-03]\n")
-    assert check_calendar(date(2098, 12, 1), tmp_path).status == "ok"
+    holidays.write_text("holidays = [2098-01-01]\nworkdays = [2099-01-03]\n")
+    assert check_calendar(date(2098, 12, 1), holidays).status == "ok"

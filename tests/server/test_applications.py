@@ -304,7 +304,7 @@ def test_working_days_with_holidays_and_make_up_days(tmp_path):
         "holidays = [2025-10-01, 2025-10-02, 2025-10-03, 2025-10-06, 2025-10-07,"
         " 2025-10-08]\nworkdays = [2025-09-28, 2025-10-11]\n"
     )
-    hall = WorkCalendar.load(tmp_path)
+    hall = WorkCalendar.load(path)
     calendar = WorkCalendar(hall.holidays, hall.workdays, use_package=False)  # the file alone
     # Friday 2025-09-26 + 1 working day → Sunday 2025-09-28 (a make-up working day)
     assert calendar.add_working_days(date(2025, 9, 26), 1) == date(2025, 9, 28)

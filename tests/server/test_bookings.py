@@ -90,7 +90,7 @@ def test_check_in_within_the_window_and_late_arrivals_told_to_take_a_ticket(hall
 
 
 def test_the_marriage_booking_form_books_and_the_id_card_finds_it_on_the_day(tmp_path):
-    """婚姻登记预约 (config/forms/F-HYDJ-01.toml) files a real booking: on the chosen day the
+    """婚姻登记预约 (common/defaults/forms/F-HYDJ-01.toml) files a real booking: on the chosen day the
     holder's appointments list it, and it checks in as an appointment ticket."""
     from hall_server.clock import SettableClock
     from tests.support.server import start_server_thread

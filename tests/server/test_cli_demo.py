@@ -279,14 +279,14 @@ def test_demo_appointments_file_is_booked_for_the_load_day(tmp_path):
 
 
 def test_packaged_demo_hall(tmp_path):
-    """`kiosk serve --demo` with the shipped sample data (config/demo)."""
+    """`kiosk serve --demo` with the shipped sample data (common/defaults/demo)."""
     from common.wire import APPLICATION_STATUSES
 
-    shipped = REPO / "config" / "demo"
+    shipped = REPO / "common" / "defaults" / "demo"
     needed = ("catalog.jsonl", "queue_services.toml", "applications.jsonl")
     missing = [name for name in needed if not (shipped / name).exists()]
     if missing:
-        pytest.skip(f"config/demo lacks {', '.join(missing)} (demo data not written yet)")
+        pytest.skip(f"common/defaults/demo lacks {', '.join(missing)} (demo data not written yet)")
     server = start_server_process(tmp_path, demo=True)
     try:
         url = f"{server.url}/api/v1"

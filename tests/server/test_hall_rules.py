@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
-from common.paths import config_dir
+from common.paths import hall_file
 from common.schedule import Schedule
 from common.workdays import WorkCalendar
 
@@ -99,7 +99,11 @@ def test_one_waiting_ticket_per_person_and_service(ruled):
 )
 def test_kiosk_and_server_agree_on_hours(ruled, moment):
     """The kiosk's home screen offers 取号 exactly when the server takes tickets."""
-    kiosk_view = Schedule.load(config_dir()).availability("queue", moment).open
+    kiosk_view = (
+        Schedule.load(hall_file("schedule.toml"), hall_file("holidays.toml"))
+        .availability("queue", moment)
+        .open
+    )
     ruled.clock.set(moment)
     resp = ruled.api().ticket("GJJ")
     assert (resp.status_code == 201) is kiosk_view, resp.text
@@ -112,7 +116,7 @@ def test_per_service_hours_override_the_queue_function(tmp_path):
         '[services.GJJ]\ndays = ["mon", "tue", "wed", "thu", "fri", "sat"]\n'
         'hours = ["09:00-12:00"]\n'
     )
-    schedule = Schedule.load(tmp_path)
+    schedule = Schedule.load(tmp_path / "schedule.toml")
     saturday = at(2025, 3, 15, 10, 0)
     assert schedule.service_availability("GJJ", saturday).open
     assert not schedule.service_availability("ZH", saturday).open
@@ -127,7 +131,7 @@ def test_hall_file_wins_and_an_unknown_year_falls_back_to_weekdays(tmp_path):
         "holidays = [2025-03-14]\n"  # a local closure on an ordinary Friday
         "workdays = [2099-01-03]\n"  # the hall entered a 调休 Saturday of a year to come
     )
-    calendar = WorkCalendar.load(tmp_path)
+    calendar = WorkCalendar.load(tmp_path / "holidays.toml")
     assert not calendar.is_working_day(date(2025, 3, 14))
     assert calendar.is_working_day(date(2025, 9, 28))  # the package's 调休 Sunday
     assert not calendar.is_working_day(date(2025, 10, 1))  # the package's National Day

@@ -1,4 +1,4 @@
-"""After hours (schedule in config/schedule.toml) and offline (hall server unreachable):
+"""After hours (schedule in common/defaults/schedule.toml) and offline (hall server unreachable):
 clear statements, never a dead end."""
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def test_schedule_opens_and_closes_and_survives_a_broken_file(tmp_path):
         '[functions.queue]\ndays = ["mon"]\nhours = ["09:00-12:00"]\n'
     )
     (tmp_path / "holidays.toml").write_text("holidays = [2026-11-30]\n")
-    s = Schedule.load(tmp_path)
+    s = Schedule.load(tmp_path / "schedule.toml", tmp_path / "holidays.toml")
     monday = datetime(2026, 11, 23, 11, 59, tzinfo=TZ)
     assert s.availability("queue", monday).open
     assert s.availability("guide", monday).open  # not listed: always offered
@@ -97,7 +97,7 @@ def test_schedule_opens_and_closes_and_survives_a_broken_file(tmp_path):
     # next Monday is a holiday: the one after
     assert closed.reopens == datetime(2026, 12, 7, 9, 0, tzinfo=TZ)
     (tmp_path / "schedule.toml").write_text("this is [ not toml")
-    broken = Schedule.load(tmp_path)
+    broken = Schedule.load(tmp_path / "schedule.toml", tmp_path / "holidays.toml")
     assert broken.availability("queue", monday.replace(hour=23)).open
 
 
