@@ -16,7 +16,7 @@ from common.errors import KioskError
 from common.forms import load_forms
 from common.paths import config_dir, etc_dir, hall_file, set_role
 from kiosk.hardware_profiles import list_profiles, load_profile
-from kiosk.schedule import Schedule
+from common.schedule import Schedule
 from tests.support.kiosk_cli import KioskCli
 
 
@@ -147,7 +147,7 @@ def test_hall_schedule_holidays_and_profiles_win(hall_etc):
     (hall_etc / "holidays.toml").write_text("holidays = [2026-11-23]\n")
     schedule = Schedule.load(hall_file("schedule.toml"), hall_file("holidays.toml"))
     assert schedule.rules["queue"].always
-    assert schedule.holidays == frozenset({__import__("datetime").date(2026, 11, 23)})
+    assert schedule.calendar.holidays == frozenset({__import__("datetime").date(2026, 11, 23)})
     (hall_etc / "hardware_profiles").mkdir()
     (hall_etc / "hardware_profiles" / "cabinet-x.toml").write_text(
         'description = "本厅机柜"\n[printer]\ntarget = "file:/tmp/x.bin"\n')
