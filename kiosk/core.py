@@ -47,7 +47,6 @@ Listener = Callable[[str, dict[str, Any]], None]
 
 
 class KioskCore:
-    minutes_per_ticket = 4  # rough estimate shown as 预计等候; the server may refine it later
 
     def __init__(self, settings: Settings, home: Path | None = None) -> None:
         self.settings = settings
@@ -205,8 +204,7 @@ class KioskCore:
             store=self.store, outbox=self.outbox, tickets=self.tickets, services=self.services,
             online=self.online, settings=self.settings, hall_key=self.hall_key,
             kiosk_tag=self.kiosk_tag, base_url=self.public_base_url,
-            print_ticket=self.print_ticket, wake_syncer=self.syncer_wake,
-            minutes_per_ticket=self.minutes_per_ticket)
+            print_ticket=self.print_ticket, wake_syncer=self.syncer_wake)
 
     def appointments_for_card(self, id_card: dict[str, Any]) -> list[AppointmentView]:
         """Today's appointments of the card's holder (needs the hall server: E-QUE-08)."""

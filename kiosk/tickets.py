@@ -53,7 +53,6 @@ class TicketDesk:
     base_url: Callable[[], str]  # the public address the QR codes point at
     print_ticket: Callable[[TicketView], TicketView]  # on the device thread; never raises
     wake_syncer: Callable[[], None]
-    minutes_per_ticket: int
 
 
 def business_date(tz: str, now: datetime | None = None) -> str:
@@ -83,6 +82,7 @@ def take_ticket(desk: TicketDesk, service_code: str, *, id_card: dict[str, Any] 
                               appointment=appointment).model_dump(mode="json", exclude_none=True)
     # Known to be offline: the offline number goes into the same commit (one fsync, not two).
     try_online = desk.online.reachable()
+    estimate: int | None = None  # only the hall server's, from its history (never invented)
     with desk.store.transaction() as conn:
         desk.outbox.enqueue(conn, key=key, kind="ticket", stream=f"ticket:{service_code}", body=body)
         desk.tickets.add(conn, key=key, service=service_code, business_date=today,
@@ -97,11 +97,13 @@ def take_ticket(desk: TicketDesk, service_code: str, *, id_card: dict[str, Any] 
         if attempt.outcome == "queued":
             with desk.store.transaction() as conn:  # the fast path failed: number it now
                 _assign_offline_number(desk, conn, key, service.prefix, body, issued_at, today)
+        elif attempt.outcome == "sent":
+            estimate = attempt.reply.get("estimated_wait_min")
 
     row = desk.tickets.get(key)
     if row is None:  # written above in this call: only a broken store gets here
         raise KioskError(errors.NOT_FOUND, f"ticket {key} vanished from the local store")
-    view = _view(desk, row, service)
+    view = _view(desk, row, service, estimate)
     if print_slip:
         view = desk.print_ticket(view)
     desk.wake_syncer()
@@ -122,7 +124,11 @@ def _assign_offline_number(desk: TicketDesk, conn: sqlite3.Connection, key: str,
     log.info("ticket issued offline as %s", number)
 
 
-def _view(desk: TicketDesk, row: dict[str, Any], service: Any) -> TicketView:
+def _view(
+    desk: TicketDesk, row: dict[str, Any], service: Any, estimate: int | None = None
+) -> TicketView:
+    """`estimate`: the hall server's minutes (hall_server/estimate.py); None offline or without
+    a basis, and the screen says so rather than show a number."""
     waiting = service.waiting
     people_ahead = row["people_ahead"] if row["people_ahead"] is not None else waiting
     url = row["url"] or urls.offline_ticket_url(desk.base_url(), row["key"])
@@ -130,7 +136,7 @@ def _view(desk: TicketDesk, row: dict[str, Any], service: Any) -> TicketView:
         id=row["server_id"] or row["key"], number=row["number"], service=row["service"],
         service_name=service.name, service_name_en=service.name_en, people_ahead=people_ahead,
         issued_at=row["issued_at"], url=url, offline=bool(row["offline"]),
-        priority=row["priority"], estimated_wait_min=people_ahead * desk.minutes_per_ticket)
+        priority=row["priority"], estimated_wait_min=estimate)
 
 
 def ticket_ref_from_scan(text: str) -> str | None:
@@ -169,7 +175,7 @@ def _live_view(desk: TicketDesk, ticket: wire.Ticket, row: dict[str, Any] | None
         service=ticket.service, service_name=ticket.service_name,
         service_name_en=ticket.service_name_en, people_ahead=ticket.people_ahead,
         issued_at=issued, url=ticket.url, offline=bool(row and row["offline"]),
-        priority=ticket.priority, estimated_wait_min=ticket.people_ahead * desk.minutes_per_ticket,
+        priority=ticket.priority, estimated_wait_min=ticket.estimated_wait_min,
         status=ticket.status, counter=ticket.counter, requeues=ticket.requeues)
 
 

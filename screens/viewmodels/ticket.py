@@ -84,10 +84,13 @@ class TicketViewModel(ViewModel):
             print_status = _("号票已打印，请取走号票")
         else:
             print_status = ""
-        wait = ""
-        ahead = _("您前面还有 {n} 人").format(n=t.people_ahead)
-        if t.estimated_wait_min is not None:
-            wait = _("预计等候约 {m} 分钟").format(m=t.estimated_wait_min)
+        if t.offline:  # the queue is the server's: say what is known, never "0 人 / 0 分钟"
+            ahead = _("前面人数联网后可查看")
+            wait = _("等候时间联网后可查看")
+        else:
+            ahead = _("您前面还有 {n} 人").format(n=t.people_ahead)
+            wait = (_("预计等候约 {m} 分钟").format(m=t.estimated_wait_min)
+                    if t.estimated_wait_min is not None else _("暂无等候时间估计"))
         if self.scanned:  # the live status replaces what the printing said
             base["heading"] = _("号票状态")
             print_status = self.requeue_error or status_text(t)

@@ -289,8 +289,35 @@ def test_take_ticket_through_the_view_models(rig):
     assert ticket_vm.view["qr"] == ticket_vm.ticket.url
     tickets = rig.core.store.query("SELECT COUNT(*) AS n FROM ticket")[0]["n"]
     assert tickets == 1
+    # the demo hall has served nobody yet: the server has no basis, and the screen says so
+    assert ticket_vm.ticket.estimated_wait_min is None
+    assert ticket_vm.view["wait"] == "暂无等候时间估计"
     ticket_vm.done()
     assert rig.session.current == "home" and ticket_vm.ticket is None
+
+
+def test_offline_ticket_never_claims_nobody_ahead_and_no_wait(rig):
+    """Offline the queue is the server's: the screen says when it will know, not 0 人/0 分钟."""
+    from dataclasses import replace
+
+    ticket_vm = rig.vm("ticket")
+    offline = replace(_some_ticket(rig), offline=True, people_ahead=0, estimated_wait_min=None)
+    ticket_vm.enter(ticket=offline)
+    assert ticket_vm.view["ahead"] == "前面人数联网后可查看"
+    assert ticket_vm.view["wait"] == "等候时间联网后可查看"
+    assert "0" not in ticket_vm.view["ahead"] + ticket_vm.view["wait"]
+    online = replace(offline, offline=False, people_ahead=4, estimated_wait_min=12)
+    ticket_vm.enter(ticket=online)
+    assert (ticket_vm.view["ahead"], ticket_vm.view["wait"]) == ("您前面还有 4 人",
+                                                                 "预计等候约 12 分钟")
+
+
+def _some_ticket(rig):
+    from common.views import TicketView
+
+    return TicketView(id="t-1", number="A-K1-001", service="ZH", service_name="综合受理",
+                      service_name_en="General", people_ahead=0, issued_at="2025-03-17T10:00:00",
+                      url="http://hall/t/pending/k")
 
 
 # --- idle timeout and wipe -------------------------------------------------------------------
