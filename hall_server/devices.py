@@ -28,6 +28,9 @@ ROLES = ("kiosk", "counter", "admin")
 DEVICE_TAG_SEQ = "device_tag"
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+# An enrolment code is for a device being set up now; a year is already generous, and a
+# bound keeps `now + expires` from overflowing datetime (fuzzing found "3000000d" → 500).
+MAX_EXPIRY = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,13 @@ def parse_duration(text: str) -> timedelta:
     if not match or int(match.group(1)) <= 0:
         raise KioskError(USAGE, f"expiry {text!r}: use a number with s, m, h or d, e.g. 24h")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "hours"}
-    return timedelta(**{unit[match.group(2)]: int(match.group(1))})
+    try:
+        expires = timedelta(**{unit[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        expires = MAX_EXPIRY + MAX_EXPIRY  # beyond any bound: refused just below
+    if expires > MAX_EXPIRY:
+        raise KioskError(USAGE, f"expiry {text.strip()!r} is longer than {MAX_EXPIRY.days}d")
+    return expires
 
 
 def create_enroll_code(conn: Connection, *, role: str, expires: timedelta, now: datetime) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from common.errors import ENROLL_CODE_INVALID, ENROLL_CODE_LOCKED, KioskError
+from common.errors import ENROLL_CODE_INVALID, ENROLL_CODE_LOCKED, VALIDATION, KioskError
 from common.wire import (
     DeviceList,
     DeviceRecord,
@@ -70,10 +70,12 @@ def enroll(body: EnrollRequest, request: Request) -> dict:
 def new_enroll_code(body: EnrollCodeRequest, request: Request, _device: AdminDevice) -> dict:
     """A one-time enrolment code (admin role); the same as `kiosk admin enroll-code`."""
     ctx = get_ctx(request)
+    try:
+        expires = devices.parse_duration(body.expires)
+    except KioskError as exc:  # over HTTP a bad field is a 422 like any other
+        raise KioskError(VALIDATION, f"expires: {exc.detail}") from exc
     with ctx.database.write() as conn:
-        return devices.create_enroll_code(
-            conn, role=body.role, expires=devices.parse_duration(body.expires), now=ctx.now()
-        )
+        return devices.create_enroll_code(conn, role=body.role, expires=expires, now=ctx.now())
 
 
 @router.get("/devices", response_model=DeviceList, tags=["devices"])

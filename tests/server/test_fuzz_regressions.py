@@ -1,0 +1,20 @@
+"""Crash classes found by fuzzing the hall server (issue 15): each is a clear error in the one
+error shape, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from .test_api_basics import assert_error
+
+
+@pytest.mark.parametrize("expires", ["3000000d", "99999999999999999999d", "366d", "9000h"])
+def test_enroll_code_expiry_beyond_a_year_is_422_not_500(admin, expires):
+    resp = admin.post("/devices/enroll-codes", {"role": "kiosk", "expires": expires}, key=None)
+    body = assert_error(resp, 422, "E-API-02")
+    assert "expires" in body["error"]["message"]
+
+
+def test_enroll_code_expiry_of_a_year_is_accepted(admin):
+    resp = admin.post("/devices/enroll-codes", {"role": "kiosk", "expires": "365d"}, key=None)
+    assert resp.status_code == 201, resp.text
