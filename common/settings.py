@@ -137,11 +137,35 @@ _NOT_SETTINGS = {"KIOSK_HOME", "KIOSK_CONFIG", "KIOSK_TEST_PG_URL"}
 REMOTE_CONFIG_FILE = "remote_config.json"
 
 
+def _guess_encoding(raw: bytes) -> str:
+    """Name the encoding a non-UTF-8 configuration file was most likely saved in (Windows
+    editors in a hall save GBK or UTF-16), so the technician knows what to convert from."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        return "UTF-16"
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return "an unknown encoding"
+    return "GBK/GB18030"
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+        if "\x00" in text:  # UTF-16 without a BOM decodes as UTF-8 full of NULs
+            raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
+    except UnicodeDecodeError as exc:
+        encoding = _guess_encoding(raw)
+        raise KioskError(
+            CONFIG_UNREADABLE, f"{path}: saved as {encoding}, not UTF-8: save it again as UTF-8"
+        ) from exc
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))  # a UTF-8 BOM is harmless
+    except tomllib.TOMLDecodeError as exc:
         raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
 
 
