@@ -76,6 +76,12 @@ def parse_lines(lines: Iterable[str]) -> list[CatalogItemIn]:
         except json.JSONDecodeError as exc:
             problem(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:  # fuzzing found deep nesting ([[[[…) crashing the import
+            problem(number, "JSON nested too deeply")
+            continue
+        except ValueError:  # an integer beyond Python's 4,300-digit conversion limit
+            problem(number, "a number in the line is too long")
+            continue
         try:
             item = CatalogItemIn.model_validate(data)
         except ValidationError as exc:
