@@ -10,6 +10,7 @@ Every bad value is reported with the source that set it, then the caller exits n
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -51,6 +52,26 @@ class ServerSettings(Section):
     ca_bundle: str = Field(description="Private CA bundle for the hall server's TLS; blank: system")
     enroll_attempts: int = Field(ge=1, le=100, description="Wrong enrolment codes before lock-out")
     lookup_rate_per_minute: int = Field(ge=1, description="Personal-data lookups per device/min")
+    trusted_proxies: list[str] = Field(description="CIDRs of reverse proxies whose "
+                                       "X-Forwarded-For is believed (e.g. [\"127.0.0.1/32\"] "
+                                       "for nginx on the host); empty: none")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from the environment: comma separated
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not an address or CIDR") from exc
+        return value
 
 
 class NetworkSettings(Section):

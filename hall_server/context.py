@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from hall_server.clock import Clock, business_date
 from hall_server.db import Database
 from hall_server.evaluations import load_reasons
+from hall_server.proxies import TrustedProxies
 from hall_server.ratelimit import SlidingWindow
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ class HallContext:
     reasons: dict[str, int] | None = field(init=False)
     lookup_limit: SlidingWindow = field(init=False)
     enroll_failures: SlidingWindow = field(init=False)
+    enroll_codes_tried: SlidingWindow = field(init=False)
+    proxies: TrustedProxies = field(init=False)
     last_seen_written: dict[str, float] = field(init=False, default_factory=dict)
     _forms: Any = field(init=False, default=None)
     _forms_loaded: bool = field(init=False, default=False)
@@ -45,6 +48,15 @@ class HallContext:
         self.enroll_failures = SlidingWindow(
             self.settings.server.enroll_attempts, ENROLL_WINDOW_SECONDS
         )
+        # (address, code) pairs already counted: retyping one wrong code is one guess, not many,
+        # so a technician testing a wrong code does not lock the address out.
+        self.enroll_codes_tried = SlidingWindow(1, ENROLL_WINDOW_SECONDS)
+        self.proxies = TrustedProxies(self.settings.server.trusted_proxies)
+
+    def record_enroll_failure(self, address: str, code_hash: str) -> None:
+        """Count a wrong code against `address` once per distinct code in the window."""
+        if self.enroll_codes_tried.hit(f"{address}|{code_hash}") is None:
+            self.enroll_failures.record(address)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -108,6 +108,9 @@ def prepare(
         lifespan="off",
         timeout_graceful_shutdown=5,
         server_header=False,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: anyone on the server host
+        # could then pick their address. We read it ourselves, from server.trusted_proxies only.
+        proxy_headers=False,
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
     )

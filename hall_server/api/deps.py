@@ -73,7 +73,9 @@ def base_url(request: Request) -> str:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The peer, or the forwarded client when the peer is a trusted proxy (hall_server/proxies)."""
+    peer = request.client.host if request.client else "unknown"
+    return get_ctx(request).proxies.client(peer, request.headers.get("x-forwarded-for"))
 
 
 # Parameter types the routes use (Annotated, so defaults stay plain).

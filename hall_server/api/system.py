@@ -35,8 +35,9 @@ def health(request: Request) -> dict:
 
 @router.post("/devices/enroll", response_model=EnrollResponse, status_code=201, tags=["devices"])
 def enroll(body: EnrollRequest, request: Request) -> dict:
-    """Spend a one-time code for a device token. Wrong codes are counted per client address;
-    after `server.enroll_attempts` of them in 15 minutes the address gets 429 + Retry-After."""
+    """Spend a one-time code for a device token. Distinct wrong codes are counted per client
+    address (X-Forwarded-For only from `server.trusted_proxies`); after
+    `server.enroll_attempts` of them in 15 minutes the address gets 429 + Retry-After."""
     ctx = get_ctx(request)
     address = client_address(request)
     wait = ctx.enroll_failures.blocked_for(address)
@@ -54,7 +55,7 @@ def enroll(body: EnrollRequest, request: Request) -> dict:
             )
     except KioskError as exc:
         if exc.error is ENROLL_CODE_INVALID:
-            ctx.enroll_failures.record(address)
+            ctx.record_enroll_failure(address, devices.sha256_hex(devices.normalize_code(body.code)))
         raise
     return {
         "device_id": device.id,
