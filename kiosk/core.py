@@ -13,7 +13,7 @@ import tomllib
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -265,11 +265,15 @@ class KioskCore:
         return validate_fields(form, fields, today=today or self.today())
 
     def today(self) -> date:
-        """The hall's date (its time zone, not the machine's)."""
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
+        """The hall's date (its time zone and its server's clock, not the machine's)."""
+        return self.hall_now().date()
 
-        return datetime.now(ZoneInfo(self.settings.hall.timezone)).date()
+    def hall_now(self) -> datetime:
+        """Now in the hall's zone by the hall server's clock: this kiosk's clock corrected by
+        the offset measured at the last sync (offline_cache/hall_time.py)."""
+        from offline_cache.hall_time import hall_now
+
+        return hall_now(self.store, self.settings.hall.timezone, wall=self.outbox.clock)
 
     def submit_application(self, form_code: str, fields: dict[str, Any], *,
                            item: str | None = None, id_card: dict[str, Any] | None = None,

@@ -15,7 +15,6 @@ import sqlite3
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from common import errors, wire
 from common.errors import KioskError
@@ -27,10 +26,6 @@ if TYPE_CHECKING:
     from kiosk.core import KioskCore
 
 log = logging.getLogger(__name__)
-
-
-def business_date(tz: str, now: datetime | None = None) -> str:
-    return (now or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz)).date().isoformat()
 
 
 def apply_ticket_reply(conn: sqlite3.Connection, key: str, reply: dict[str, Any]) -> None:
@@ -50,8 +45,10 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
         raise KioskError(errors.SERVICE_UNKNOWN, service_code)
     if not service.open:
         raise KioskError(errors.SERVICE_CLOSED, service_code)
-    tz = core.settings.hall.timezone
-    today = business_date(tz)
+    # The hall's time, not this kiosk's clock: a clock running behind must not file a ticket
+    # taken after the hall's midnight on the previous business day.
+    issued_at = core.hall_now()
+    today = issued_at.date().isoformat()
     holder = None
     if id_card and id_card.get("id_number"):
         holder = holder_hash(core.hall_key(), id_card["id_number"])
@@ -62,7 +59,6 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
         if limit and taken >= limit:  # what one kiosk can enforce offline; the server does the rest
             raise KioskError(errors.HOLDER_LIMIT_REACHED, f"{taken} of {limit} today")
     key = str(uuid.uuid4())
-    issued_at = datetime.now(ZoneInfo(tz))
     body = wire.TicketRequest(service=service_code, holder=holder, priority=priority,
                               appointment=appointment).model_dump(mode="json", exclude_none=True)
     # Known to be offline: the offline number goes into the same commit (one fsync, not two).

@@ -7,7 +7,10 @@ process died is simply sent again: the key makes the retry harmless.
 
 - Streams are independent; inside one stream (e.g. the tickets of one service) records go in
   order, so a record waits while an earlier one of its stream is not yet delivered.
-- Timeouts, 429 and 5xx: back off with jitter and retry later.
+- Timeouts, 429 and 5xx: back off with jitter and retry later. Retry times are wall-clock
+  seconds (they must survive a restart), so a clock set back after a record was scheduled
+  would leave it, and its whole stream, waiting for hours: a retry time further ahead than the
+  longest backoff is taken as due now. A clock set forward only makes a retry come early.
 - 401/403: pause the whole outbox and tell the technician; a revoked credential must not
   condemn the backlog.
 - Any other 4xx: that record is refused (kept, never deleted, surfaced) and the rest go on.
@@ -63,17 +66,25 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+MAX_BACKOFF_S = 300.0
+
+
 def backoff_seconds(attempts: int) -> float:
     """Exponential with full jitter, capped at 5 minutes."""
-    return random.uniform(0, min(300.0, 0.5 * 2 ** min(attempts, 10)))
+    return random.uniform(0, min(MAX_BACKOFF_S, 0.5 * 2 ** min(attempts, 10)))
 
 
 class Outbox:
-    def __init__(self, store: LocalStore, sealer: Sealer, lock_path: Path) -> None:
+    def __init__(self, store: LocalStore, sealer: Sealer, lock_path: Path,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.sealer = sealer
         self.lock_path = lock_path
+        self.clock = clock  # wall-clock seconds; injectable so tests can move the clock
         self.appliers: dict[str, Applier] = {}
+
+    def _retry_at(self, attempts: int) -> float:
+        return self.clock() + backoff_seconds(attempts)
 
     # --- writing -----------------------------------------------------------------------------
     def enqueue(self, conn: sqlite3.Connection, *, key: str, kind: str, stream: str,
@@ -147,12 +158,16 @@ class Outbox:
         """Deliverable records in stream order; a stream stops at its first record not due."""
         rows = self.store.query(
             "SELECT * FROM outbox WHERE state IN ('pending','sending') ORDER BY stream, seq")
-        now = time.time()
+        now = self.clock()
         picked, blocked = [], set()
         for row in rows:
             if row["stream"] in blocked:
                 continue
-            if row["next_attempt_at"] > now:
+            wait = row["next_attempt_at"] - now
+            if wait > MAX_BACKOFF_S:  # scheduled before the clock was set back: due now
+                log.warning("outbox record %s was due %.0f s from now: the clock went back; "
+                            "sending it now", row["key"], wait)
+            elif wait > 0:
                 blocked.add(row["stream"])
                 continue
             picked.append(row)
@@ -186,7 +201,7 @@ class Outbox:
             return "paused"
         if status == 429 or status >= 500 or status == 0:
             conn.execute("UPDATE outbox SET next_attempt_at = ?, error_code = ?, error_message = ? "
-                         "WHERE key = ?", (time.time() + backoff_seconds(row["attempts"] + 1),
+                         "WHERE key = ?", (self._retry_at(row["attempts"] + 1),
                                            code or "E-NET-01", err.get("message", ""), key))
             report.deferred += 1
             return "deferred"
@@ -258,7 +273,7 @@ class Outbox:
             for row in rows:
                 conn.execute("UPDATE outbox SET next_attempt_at = ?, error_code = ?, "
                              "error_message = ? WHERE key = ?",
-                             (time.time() + backoff_seconds(row["attempts"] + 1), exc.code,
+                             (self._retry_at(row["attempts"] + 1), exc.code,
                               exc.message[:200], row["key"]))
         report.deferred += len(rows)
 
@@ -286,7 +301,7 @@ class Outbox:
             else:
                 with self.store.transaction() as conn:
                     conn.execute("UPDATE outbox SET next_attempt_at = ?, error_code = ? "
-                                 "WHERE key = ?", (time.time() + backoff_seconds(1), exc.code, key))
+                                 "WHERE key = ?", (self._retry_at(1), exc.code, key))
             raise
         with self.store.transaction() as conn:
             self._settle(conn, {**row, "attempts": row["attempts"] + 1}, 201, reply, report)
