@@ -27,11 +27,14 @@ _STARTED = time.monotonic()
 
 
 def outbox_health(store: Any, paused: str | None) -> dict[str, Any]:
-    """Citizens' records only (heartbeats and audit events are not a backlog)."""
+    """Citizens' records only (heartbeats and audit events are not a backlog). Refusals the
+    citizen saw on screen, and those a technician acknowledged, are not alarms."""
+    from offline_cache.outbox import OPEN_REFUSAL
+
     marks = ",".join("?" * len(TELEMETRY_KINDS))
     rows = store.query(
         "SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
-        f"WHERE kind NOT IN ({marks}) AND state IN ('pending', 'sending', 'refused') "
+        f"WHERE kind NOT IN ({marks}) AND (state IN ('pending', 'sending') OR ({OPEN_REFUSAL})) "
         "GROUP BY state",
         TELEMETRY_KINDS,
     )

@@ -53,8 +53,9 @@ def take_ticket(core: KioskCore, service_code: str, *, id_card: dict[str, Any] |
     if id_card and id_card.get("id_number"):
         holder = holder_hash(core.hall_key(), id_card["id_number"])
         limit = core.settings.kiosk.holder_daily_limit
-        taken = core.store.query(
-            "SELECT COUNT(*) AS n FROM ticket WHERE holder = ? AND business_date = ?",
+        taken = core.store.query(  # a refused ticket was never the citizen's
+            "SELECT COUNT(*) AS n FROM ticket JOIN outbox USING (key) WHERE ticket.holder = ? "
+            "AND ticket.business_date = ? AND outbox.state != 'refused'",
             (holder, today))[0]["n"]
         if limit and taken >= limit:  # what one kiosk can enforce offline; the server does the rest
             raise KioskError(errors.HOLDER_LIMIT_REACHED, f"{taken} of {limit} today")

@@ -108,6 +108,12 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 3 → 4: search index v2 — an item's title and aliases are one unit with the same tokens
     # (alias tiers no longer walk every title), so the index is made again from the mirror
     search_index.remake,
+    # 4 → 5: a refusal the citizen saw on screen (answered_at: it expires, counts nowhere) or
+    # one a technician has looked at (acknowledged_at); the others stay an alarm
+    """
+    ALTER TABLE outbox ADD COLUMN answered_at TEXT;
+    ALTER TABLE outbox ADD COLUMN acknowledged_at TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

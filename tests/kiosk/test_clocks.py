@@ -4,55 +4,16 @@ behind, and a clock more than a minute off shows in the doctor and on the fleet 
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support.chaos_proxy import ChaosProxy
-from tests.support.server import isolated_settings, start_server_thread
+from tests.support.kiosk_hall import Hall, sync_until_delivered, take
 
 HALL_TZ = ZoneInfo("Asia/Shanghai")
 SIX_HOURS = 6 * 3600
-
-
-class Hall:
-    """A hall server on a settable clock, a link the test can cut, an enrolled KioskCore."""
-
-    def __init__(self, tmp_path, server_start: datetime | None = None) -> None:
-        from hall_server.clock import SettableClock
-        from kiosk.core import KioskCore
-        from kiosk.provisioning import ProvisionRequest, provision
-
-        self.server = start_server_thread(
-            tmp_path / "hall", demo=True, clock=SettableClock(server_start)
-        )
-        self.proxy = ChaosProxy(int(self.server.url.rsplit(":", 1)[1]))
-        settings = isolated_settings(tmp_path / "k", {"printer": {"target": "sim"}})
-        home = tmp_path / "kiosk"
-        provision(settings, home, ProvisionRequest(
-            server=self.proxy.url, code=self.server.enroll_code(), name="CLOCK-K1"))
-        self.core = KioskCore(settings, home)
-
-    def link(self, up: bool) -> None:
-        self.proxy.faults.drop = 0.0 if up else 1.0
-        if up:
-            self.core.connectivity.success()
-
-    def server_ticket(self, number: str) -> sqlite3.Row:
-        conn = sqlite3.connect(self.server.data_dir / "hall.sqlite3")
-        conn.row_factory = sqlite3.Row
-        try:
-            return conn.execute("SELECT * FROM tickets WHERE number = ?", (number,)).fetchone()
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        self.core.close()
-        self.proxy.stop()
-        self.server.stop()
 
 
 @pytest.fixture
@@ -60,12 +21,6 @@ def hall(tmp_path):
     h = Hall(tmp_path)
     yield h
     h.close()
-
-
-def take(core, service: str = "ZHSL"):
-    from kiosk.tickets import take_ticket
-
-    return take_ticket(core, service, print_slip=False)
 
 
 def test_a_clock_set_back_does_not_block_the_stream(hall):
@@ -112,16 +67,6 @@ def test_retries_in_the_future_within_the_backoff_still_wait(hall):
     hall.link(True)
     assert core.sync_once(pull_catalog=False).pending >= 1
     assert core.outbox.get(ticket.id)["state"] in ("pending", "sending")  # not yet sent
-
-
-def sync_until_delivered(core, within: float = 5.0):
-    """Sync until nothing is pending (the failed fast path left a backoff of up to 1 s)."""
-    deadline = time.monotonic() + within
-    while True:
-        result = core.sync_once(pull_catalog=False)
-        if result.pending == 0 or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 def _next_hall_one_am(after: datetime) -> datetime:
