@@ -158,6 +158,11 @@ NOTHING_WAITING = define("E-QUE-06", 6, "No ticket waiting for this counter", "�
 OFFLINE_NUMBER_TAKEN = define("E-QUE-07", 8, "Offline ticket number already used that day",
                               "离线票号重复", "Each kiosk must put its own id in offline numbers",
                               http_status=409)
+OFFLINE_NUMBER_FOREIGN = define("E-QUE-10", 8, "Offline ticket number belongs to another kiosk",
+                                "离线票号不属于本终端",
+                                "A kiosk may only send offline numbers with its own tag; a "
+                                "re-enrolled kiosk keeps its tag only with --replace",
+                                http_status=409)
 CHECKIN_NEEDS_NETWORK = define("E-QUE-08", 8, "Check-in by ID card needs the hall server, "
                                "which cannot be reached now", "刷身份证签到需要联网，当前网络不可用",
                                "Check in with the appointment code, or take a normal ticket",

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from common.errors import ENROLL_CODE_INVALID, NOT_FOUND, USAGE, KioskError
 from hall_server.clock import iso_utc
@@ -87,9 +87,12 @@ def enroll(
     name: str,
     location: str | None,
     now: datetime,
+    previous_token: str | None = None,
 ) -> tuple[Device, str]:
     """Spend a code (atomically: an UPDATE that only matches an unused, unexpired code) and
-    create the device. Returns the device and its clear token (shown once, stored hashed)."""
+    create the device. Returns the device and its clear token (shown once, stored hashed).
+    A kiosk that presents the token of the kiosk it replaces takes over its tag (and the
+    old identity is revoked), so the offline numbers it printed stay its own."""
     code_hash = sha256_hex(normalize_code(code))
     row = conn.execute(
         select(enroll_codes.c.role).where(enroll_codes.c.code_hash == code_hash)
@@ -109,7 +112,8 @@ def enroll(
     token = secrets.token_urlsafe(32)
     tag = None
     if row.role == "kiosk":
-        tag = f"K{database.take_seqs(conn, DEVICE_TAG_SEQ, 1)[0]}"
+        tag = _take_over_tag(conn, previous_token, now) if previous_token else None
+        tag = tag or f"K{database.take_seqs(conn, DEVICE_TAG_SEQ, 1)[0]}"
     conn.execute(
         devices.insert().values(
             id=device_id,
@@ -124,6 +128,25 @@ def enroll(
     )
     log.info("device %s enrolled as %s", device_id, row.role)
     return Device(device_id, name, row.role, tag), token
+
+
+def _take_over_tag(conn: Connection, previous_token: str, now: datetime) -> str | None:
+    old = conn.execute(
+        select(devices.c.id, devices.c.tag).where(
+            devices.c.token_hash == sha256_hex(previous_token),
+            devices.c.role == "kiosk",
+            devices.c.tag.is_not(None),
+        )
+    ).first()
+    if old is None:
+        return None
+    conn.execute(
+        update(devices)
+        .where(devices.c.id == old.id)
+        .values(tag=None, revoked_at=func.coalesce(devices.c.revoked_at, now))
+    )
+    log.info("device %s replaced: its tag %s moves to the new enrolment", old.id, old.tag)
+    return old.tag
 
 
 _BY_TOKEN = select(devices.c.id, devices.c.name, devices.c.role, devices.c.tag).where(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
@@ -39,6 +40,7 @@ from common.errors import (
     HOLDER_LIMIT_REACHED,
     NOT_FOUND,
     NOTHING_WAITING,
+    OFFLINE_NUMBER_FOREIGN,
     OFFLINE_NUMBER_TAKEN,
     SERVICE_CLOSED,
     SERVICE_UNKNOWN,
@@ -113,6 +115,30 @@ def ticket_url(base_url: str, ticket_id: str) -> str:
     return f"{base_url.rstrip('/')}/t/{ticket_id}"
 
 
+# PREFIX-TAG-NNN: the service prefix, the issuing kiosk's tag (K3; or the first four hex
+# digits of its id for kiosks enrolled before tags), its own daily counter.
+_OFFLINE_NUMBER = re.compile(r"([A-Z]{1,4})-([A-Z0-9]{1,16})-([0-9]{1,6})")
+
+
+def device_number_tag(device_id: str, tag: str | None) -> str:
+    """The tag this device puts in its offline numbers (kiosk/credentials.py's kiosk_tag)."""
+    return tag or device_id.replace("-", "")[:4].upper()
+
+
+def check_offline_number(number: str, *, prefix: str, device_tag: str) -> None:
+    """An offline number belongs to one service and to the kiosk that holds its block: another
+    kiosk claiming it would take the number the real holder printed (issue 15)."""
+    match = _OFFLINE_NUMBER.fullmatch(number)
+    if match is None:
+        raise KioskError(VALIDATION, "offline_number must be PREFIX-TAG-NNN (e.g. A-K3-017)")
+    if match.group(1) != prefix:
+        raise KioskError(
+            VALIDATION, f"offline_number {number} is not of this service (prefix {prefix})"
+        )
+    if match.group(2) != device_tag:
+        raise KioskError(OFFLINE_NUMBER_FOREIGN, f"{number}: this device's tag is {device_tag}")
+
+
 def _service(conn: Connection, code: str) -> Any:
     row = conn.execute(_SERVICE_BY_CODE, {"code": code}).first()
     if row is None:
@@ -157,19 +183,20 @@ def issue_ticket(
     req: TicketRequest,
     *,
     device_id: str,
+    device_tag: str,
     clock: Callable[[], datetime],
     zone: ZoneInfo,
     holder_limit: int,
     base_url: str,
 ) -> dict:
-    """Issue one ticket inside the caller's write transaction; raises KioskError on a rule."""
+    """Issue one ticket inside the caller's write transaction; raises KioskError on a rule.
+    `device_tag`: the tag the sending device may use in offline numbers."""
     now = clock()
     service = _service(conn, req.service)
     offline = req.offline_number is not None
     issued_at = now
     if offline:
-        if "-" not in req.offline_number:  # online numbers (A017) never contain one
-            raise KioskError(VALIDATION, "offline_number must contain '-' (e.g. A-K3-017)")
+        check_offline_number(req.offline_number, prefix=service.prefix, device_tag=device_tag)
         if req.issued_at is not None:
             issued_at = min(as_utc(req.issued_at), now)
     day = business_date(issued_at, zone)
@@ -229,16 +256,23 @@ def issue_ticket(
 
 
 def adopt_offline_number(
-    conn: Connection, ticket_id: str, offline_number: str, *, today: date, base_url: str
+    conn: Connection,
+    ticket_id: str,
+    offline_number: str,
+    *,
+    device_tag: str,
+    today: date,
+    base_url: str,
 ) -> dict:
     """A kiosk whose request timed out printed an offline number and re-sent the same request
     with it: the number the citizen holds becomes the ticket's number while it still waits
     (docs/offline-tickets.md, "The ambiguous case"). A called ticket keeps its number."""
-    if "-" not in offline_number:
-        raise KioskError(VALIDATION, "offline_number must contain '-' (e.g. A-K3-017)")
     row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
     if row is None:
         raise KioskError(NOT_FOUND, "no such ticket")
+    check_offline_number(
+        offline_number, prefix=_service(conn, row.service).prefix, device_tag=device_tag
+    )
     if row.status == WAITING and row.number != offline_number:
         try:
             with conn.begin_nested():

@@ -142,7 +142,11 @@ def provision(
     )
     try:
         health = client.health()
-        enrolled = client.enroll(request.code, request.name, request.location)
+        # the same hall: prove we replace our old identity, so we keep our offline-number tag
+        previous = (existing.token if existing and existing.role == "kiosk"
+                    and existing.server_url == request.server.rstrip("/") else None)
+        enrolled = client.enroll(request.code, request.name, request.location,
+                                 previous_token=previous)
     finally:
         client.close()
     if enrolled.role == "kiosk" and not enrolled.hall_key:

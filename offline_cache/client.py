@@ -191,10 +191,11 @@ class HallClient:
         )
         return self._parse(resp, wire.Health)
 
-    def enroll(self, code: str, name: str, location: str | None = None) -> wire.EnrollResponse:
-        body = wire.EnrollRequest(code=code, name=name, location=location).model_dump(
-            exclude_none=True
-        )
+    def enroll(self, code: str, name: str, location: str | None = None, *,
+               previous_token: str | None = None) -> wire.EnrollResponse:
+        body = wire.EnrollRequest(
+            code=code, name=name, location=location, previous_token=previous_token
+        ).model_dump(exclude_none=True)
         resp = self._request("POST", "/devices/enroll", json=body, auth=False)
         return self._parse(resp, wire.EnrollResponse)
 

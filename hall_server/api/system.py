@@ -52,6 +52,7 @@ def enroll(body: EnrollRequest, request: Request) -> dict:
                 name=body.name,
                 location=body.location,
                 now=ctx.now(),
+                previous_token=body.previous_token,
             )
     except KioskError as exc:
         if exc.error is ENROLL_CODE_INVALID:
