@@ -50,7 +50,14 @@ from common.errors import (
 from common.wire import TicketRequest
 from hall_server.clock import as_utc, business_date, iso_utc
 from hall_server.db import Database
-from hall_server.schema import appointments, holder_days, queue_services, service_days, tickets
+from hall_server.schema import (
+    appointments,
+    devices,
+    holder_days,
+    queue_services,
+    service_days,
+    tickets,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +132,11 @@ def device_number_tag(device_id: str, tag: str | None) -> str:
     return tag or device_id.replace("-", "")[:4].upper()
 
 
-def check_offline_number(number: str, *, prefix: str, device_tag: str) -> None:
-    """An offline number belongs to one service and to the kiosk that holds its block: another
-    kiosk claiming it would take the number the real holder printed (issue 15)."""
+def check_offline_number(conn: Connection, number: str, *, prefix: str, device_tag: str) -> None:
+    """An offline number belongs to one service and to the kiosk that holds its tag: no other
+    device may claim it, or it takes the number the real holder printed (issue 15). A tag no
+    active device holds (a kiosk re-enrolled without --replace, a store from before tags) is
+    nobody else's and is accepted."""
     match = _OFFLINE_NUMBER.fullmatch(number)
     if match is None:
         raise KioskError(VALIDATION, "offline_number must be PREFIX-TAG-NNN (e.g. A-K3-017)")
@@ -135,8 +144,17 @@ def check_offline_number(number: str, *, prefix: str, device_tag: str) -> None:
         raise KioskError(
             VALIDATION, f"offline_number {number} is not of this service (prefix {prefix})"
         )
-    if match.group(2) != device_tag:
-        raise KioskError(OFFLINE_NUMBER_FOREIGN, f"{number}: this device's tag is {device_tag}")
+    tag = match.group(2)
+    if tag == device_tag:
+        return
+    held = conn.execute(_ACTIVE_TAG_HOLDER, {"tag": tag}).first()
+    if held is not None:
+        raise KioskError(OFFLINE_NUMBER_FOREIGN, f"{number}: tag {tag} is another device's")
+
+
+_ACTIVE_TAG_HOLDER = select(devices.c.id).where(
+    devices.c.tag == bindparam("tag"), devices.c.revoked_at.is_(None)
+)
 
 
 def _service(conn: Connection, code: str) -> Any:
@@ -196,7 +214,9 @@ def issue_ticket(
     offline = req.offline_number is not None
     issued_at = now
     if offline:
-        check_offline_number(req.offline_number, prefix=service.prefix, device_tag=device_tag)
+        check_offline_number(
+            conn, req.offline_number, prefix=service.prefix, device_tag=device_tag
+        )
         if req.issued_at is not None:
             issued_at = min(as_utc(req.issued_at), now)
     day = business_date(issued_at, zone)
@@ -271,7 +291,7 @@ def adopt_offline_number(
     if row is None:
         raise KioskError(NOT_FOUND, "no such ticket")
     check_offline_number(
-        offline_number, prefix=_service(conn, row.service).prefix, device_tag=device_tag
+        conn, offline_number, prefix=_service(conn, row.service).prefix, device_tag=device_tag
     )
     if row.status == WAITING and row.number != offline_number:
         try:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from common.errors import DISK_FULL, SQLITE_UNSUPPORTED, STORE_FAILED, STORE_TOO_NEW, KioskError
+from common.paths import make_private
 from offline_cache import search_index
 
 log = logging.getLogger(__name__)
@@ -160,10 +161,10 @@ class LocalStore:
     def __init__(self, path: Path) -> None:
         check_sqlite()
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            make_private(path)  # personal data: owner only, whatever the umask
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise KioskError(STORE_FAILED, f"{path}: {exc}") from exc
         self.conn = conn
         self._lock = threading.RLock()

@@ -41,8 +41,22 @@ def test_the_service_prefix_must_match(kiosk):
     assert kiosk.ticket("SB", offline_number=number(kiosk, "B", 901)).status_code == 201
 
 
-def test_a_device_without_a_tag_sends_no_offline_numbers(admin):
-    assert_error(admin.ticket("ZH", offline_number="A-K1-001"), 409, "E-QUE-10")
+def test_a_device_without_a_tag_cannot_claim_a_kiosks_numbers(hall, admin):
+    kiosk = hall.api("kiosk", "K-HOLDER")
+    assert_error(admin.ticket("ZH", offline_number=number(kiosk, "A", 1)), 409, "E-QUE-10")
+
+
+def test_a_tag_no_active_device_holds_is_nobody_elses(hall):
+    """A kiosk re-enrolled without --replace still delivers what it printed under its old
+    tag (here: a tag the server never gave, as in a store from before tags)."""
+    kiosk = hall.api("kiosk", "K-NEW")
+    assert kiosk.ticket("ZH", offline_number="A-K999-001").status_code == 201
+    old = hall.api("kiosk", "K-OLD")
+    with hall.database.write() as conn:
+        from hall_server import devices
+
+        devices.revoke(conn, old.enrolled["device_id"], hall.clock.now(), by_name=False)
+    assert kiosk.ticket("ZH", offline_number=number(old, "A", 2)).status_code == 201
 
 
 def test_a_timed_out_request_cannot_adopt_another_kiosks_number(hall):
