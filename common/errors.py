@@ -123,6 +123,10 @@ ENROLL_CODE_INVALID = define("E-AUTH-03", 7, "Enrolment code is invalid, used or
                              http_status=401)
 ENROLL_CODE_LOCKED = define("E-AUTH-04", 7, "Too many wrong enrolment codes; try again later",
                             "注册尝试次数过多", "Wait, then use a fresh code", http_status=429)
+DEVICE_CLONED = define("E-AUTH-05", 7, "This device token is already used by another "
+                       "installation (a cloned terminal)", "终端身份重复，请联系技术人员",
+                       "Re-enrol this terminal with its own code: `kiosk provision --replace`",
+                       http_status=403)
 
 # --- API (E-API) -----------------------------------------------------------------------------
 NOT_FOUND = define("E-API-01", 6, "Not found", "未找到相关信息", "Check the code or number",

@@ -39,6 +39,7 @@ class Device:
     name: str
     role: str
     tag: str | None = None
+    install_id: str | None = None  # the installation this token is bound to, once seen
 
 
 def sha256_hex(text: str) -> str:
@@ -88,6 +89,7 @@ def enroll(
     location: str | None,
     now: datetime,
     previous_token: str | None = None,
+    install_id: str | None = None,
 ) -> tuple[Device, str]:
     """Spend a code (atomically: an UPDATE that only matches an unused, unexpired code) and
     create the device. Returns the device and its clear token (shown once, stored hashed).
@@ -124,10 +126,11 @@ def enroll(
             token_hash=sha256_hex(token),
             created_at=now,
             last_seen=now,
+            install_id=install_id,
         )
     )
     log.info("device %s enrolled as %s", device_id, row.role)
-    return Device(device_id, name, row.role, tag), token
+    return Device(device_id, name, row.role, tag, install_id), token
 
 
 def _take_over_tag(conn: Connection, previous_token: str, now: datetime) -> str | None:
@@ -149,14 +152,40 @@ def _take_over_tag(conn: Connection, previous_token: str, now: datetime) -> str 
     return old.tag
 
 
-_BY_TOKEN = select(devices.c.id, devices.c.name, devices.c.role, devices.c.tag).where(
-    devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None)
-)
+_BY_TOKEN = select(
+    devices.c.id, devices.c.name, devices.c.role, devices.c.tag, devices.c.install_id
+).where(devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None))
 
 
 def authenticate(conn: Connection, token: str) -> Device | None:
     row = conn.execute(_BY_TOKEN, {"token_hash": sha256_hex(token)}).first()
-    return Device(row.id, row.name, row.role, row.tag) if row else None
+    return Device(row.id, row.name, row.role, row.tag, row.install_id) if row else None
+
+
+def bind_install(conn: Connection, device: Device, install_id: str, now: datetime) -> bool:
+    """Bind the token to the first installation that uses it. False for a second one (a
+    cloned terminal), recorded for the fleet page: the caller commits, then refuses it
+    (E-AUTH-05). Race-free: the binding is an UPDATE that only matches an unbound device."""
+    if device.install_id is None:
+        bound = conn.execute(
+            update(devices)
+            .where(devices.c.id == device.id, devices.c.install_id.is_(None))
+            .values(install_id=install_id)
+        )
+        if bound.rowcount == 1:
+            return True
+        device = Device(device.id, device.name, device.role, device.tag, conn.execute(
+            select(devices.c.install_id).where(devices.c.id == device.id)).scalar_one())
+    if device.install_id == install_id:
+        return True
+    conn.execute(
+        update(devices)
+        .where(devices.c.id == device.id)
+        .values(clone_install_id=install_id, clone_seen_at=now)
+    )
+    log.error("device %s (%s): its token is used by a second installation %s…: refused",
+              device.id, device.name, install_id[:8])
+    return False
 
 
 def touch(conn: Connection, device_id: str, now: datetime) -> None:
@@ -176,6 +205,7 @@ def _device_dict(row) -> dict:
         "created_at": iso(row.created_at),
         "last_seen": iso(row.last_seen),
         "revoked_at": iso(row.revoked_at),
+        "clone_seen_at": iso(row.clone_seen_at),
     }
 
 

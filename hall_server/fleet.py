@@ -151,6 +151,9 @@ def fleet_rows(conn: Connection, now: datetime) -> list[dict]:
             "warnings": [],
             "call_staff": [],
         }
+        if dev.get("clone_seen_at") and dev["revoked_at"] is None:
+            row["faults"] = [f"its token was used by a second installation at "
+                             f"{dev['clone_seen_at']} (a cloned terminal): re-enrol both"]
         beat_row = beats.get(dev["id"])
         if beat_row is not None:
             beat = json.loads(beat_row.data)
@@ -158,6 +161,7 @@ def fleet_rows(conn: Connection, now: datetime) -> list[dict]:
             interval = float(beat.get("interval_s") or 60.0)
             stale_after = max(STALE_AFTER_MIN, timedelta(seconds=3 * interval))
             faults, warnings, paper_out = _flags(beat)
+            faults = row["faults"] + faults
             row.update(
                 heartbeat_at=iso_utc(received),
                 heartbeat=beat,

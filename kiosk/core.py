@@ -34,6 +34,7 @@ from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
 from offline_cache.crypto import Sealer, load_device_secret
+from offline_cache.install_id import load_install_id
 from offline_cache.outbox import TRANSIENT, Outbox
 from offline_cache.services import ServiceCache
 from offline_cache.store import LocalStore
@@ -69,7 +70,7 @@ class KioskCore:
                 connect_timeout=net.connect_timeout, read_timeout=net.read_timeout,
                 get_retry_budget=net.get_retry_budget,
                 ca_bundle=self.credentials.ca_bundle or settings.server.ca_bundle or None,
-                device_id=self.credentials.device_id)
+                device_id=self.credentials.device_id, install_id=load_install_id(self.home))
             self.syncer = Syncer(self.client, self.outbox, self.catalog, self.services,
                                  self.connectivity, maintenance=self.purge_personal_data)
         from kiosk.tickets import apply_ticket_reply

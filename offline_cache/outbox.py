@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = {errors.SERVER_UNREACHABLE.code, errors.SERVER_TIMEOUT.code, errors.SERVER_BUSY.code,
              errors.SERVER_ERROR.code, errors.SERVER_REPLY_INVALID.code}
-AUTH = {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code}
+AUTH = {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code, errors.DEVICE_CLONED.code}
 PAUSE_META = "outbox_paused"
 # Refusals caused by the citizen and shown to them at once: answers, not lost records.
 ANSWERED_ON_SCREEN = {errors.DAILY_CAP_REACHED.code, errors.HOLDER_LIMIT_REACHED.code,

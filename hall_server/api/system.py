@@ -53,6 +53,7 @@ def enroll(body: EnrollRequest, request: Request) -> dict:
                 location=body.location,
                 now=ctx.now(),
                 previous_token=body.previous_token,
+                install_id=(request.headers.get("x-install-id") or "")[:64] or None,
             )
     except KioskError as exc:
         if exc.error is ENROLL_CODE_INVALID:
