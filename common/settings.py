@@ -95,6 +95,8 @@ class PrivacySettings(Section):
                                             "progress record stays on the kiosk")
     clock_tolerance_s: float = Field(ge=0, description="Kiosk clock behind the server beyond "
                                      "this is reported")
+    server_key_file: str = Field(description="Hall server: key file (0600) sealing submitted "
+                                 "forms at rest; blank: personal-data.key in the data dir")
 
 
 class PrinterSettings(Section):

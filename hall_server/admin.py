@@ -146,9 +146,11 @@ def load_demo_data(
 ) -> dict:
     from hall_server.demo import load_demo
     from hall_server.keys import ensure_hall_key
+    from hall_server.personal import PersonalData, key_path
 
     with database_for(settings, data_dir, db_url) as database:
-        return load_demo(database, settings, hall_key=ensure_hall_key(database), demo_dir=demo_dir)
+        return load_demo(database, settings, hall_key=ensure_hall_key(database), demo_dir=demo_dir,
+                         personal=PersonalData(key_path(settings, data_dir)))
 
 
 def catalog_schema() -> dict:

@@ -31,8 +31,11 @@ def build_context(
     clock: Clock | None = None,
     reasons_path: Path | None = None,
     forms_dir: Path | None = None,
+    data_dir: str | Path | None = None,
 ) -> HallContext:
     """Needs a migrated database (it reads or creates the hall key)."""
+    from hall_server.personal import PersonalData, key_path
+
     return HallContext(
         settings=settings,
         database=database,
@@ -41,6 +44,7 @@ def build_context(
         version=__version__,
         reasons_path=reasons_path,
         forms_dir=forms_dir,
+        personal=PersonalData(key_path(settings, data_dir)),
     )
 
 

@@ -30,6 +30,7 @@ class HallContext:
     version: str
     reasons_path: Path | None = None
     forms_dir: Path | None = None
+    personal: Any = None  # hall_server.personal.PersonalData: seals submitted forms
     zone: ZoneInfo = field(init=False)
     reasons: dict[str, int] | None = field(init=False)
     lookup_limit: SlidingWindow = field(init=False)

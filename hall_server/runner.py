@@ -85,14 +85,16 @@ def prepare(
     database = open_database(settings, data_dir=data_dir, db_url=db_url)
     try:
         ctx = build_context(
-            settings, database, clock=clock, reasons_path=reasons_path, forms_dir=forms_dir
+            settings, database, clock=clock, reasons_path=reasons_path, forms_dir=forms_dir,
+            data_dir=data_dir,
         )
         summary = None
         if demo:
             from hall_server.demo import load_demo
 
             summary = load_demo(
-                database, settings, hall_key=ctx.hall_key, clock=ctx.clock, demo_dir=demo_dir
+                database, settings, hall_key=ctx.hall_key, clock=ctx.clock, demo_dir=demo_dir,
+                personal=ctx.personal,
             )
         app = create_app(ctx)
         host = host or settings.server.host

@@ -88,7 +88,8 @@ def _application(
 ) -> dict:
     now = ctx.now()
     return create_application(
-        conn, req, device_id=device.id, now=now, today=ctx.today(now), forms=ctx.forms()
+        conn, req, device_id=device.id, now=now, today=ctx.today(now), forms=ctx.forms(),
+        personal=ctx.personal,
     )
 
 
