@@ -95,6 +95,8 @@ class PrivacySettings(Section):
                                             "progress record stays on the kiosk")
     clock_tolerance_s: float = Field(ge=0, description="Kiosk clock behind the server beyond "
                                      "this is reported")
+    retention_days: int = Field(ge=1, le=3650, description="Hall server: days after an "
+                                "application is closed before its personal data is cleared")
     server_key_file: str = Field(description="Hall server: key file (0600) sealing submitted "
                                  "forms at rest; blank: personal-data.key in the data dir")
 

@@ -23,6 +23,7 @@ from hall_server.app import build_context, create_app
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
+from hall_server.retention import RetentionLoop
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +136,12 @@ def serve(prepared: PreparedServer) -> None:
         prepared.url,
         prepared.database.describe(),
     )
+    retention = RetentionLoop(prepared.ctx)
+    retention.start()
     try:
         prepared.server.run(sockets=[prepared.sock])
     finally:
+        retention.stop()
         prepared.sock.close()
         prepared.database.dispose()
 
@@ -155,6 +159,7 @@ class RunningServer:
             name=f"hall-server-{prepared.port}",
             daemon=True,
         )
+        self._retention = RetentionLoop(prepared.ctx)
 
     @property
     def ctx(self) -> HallContext:
@@ -178,6 +183,7 @@ class RunningServer:
         return self._prepared.demo
 
     def _start(self, timeout: float) -> None:
+        self._retention.start()
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._prepared.server.started:
@@ -189,6 +195,7 @@ class RunningServer:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving and close the database; safe to call twice."""
         self._prepared.server.should_exit = True
+        self._retention.stop()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self._prepared.sock.close()

@@ -62,3 +62,33 @@ def test_fields_stored_in_clear_by_an_older_version_still_read(tmp_path):
     from hall_server.personal import PersonalData
 
     assert PersonalData(tmp_path / "k.key").open('{"name": "张三"}', "N1") == {"name": "张三"}
+
+
+def test_closed_applications_lose_their_personal_data_after_the_retention(hall, kiosk, counter):
+    """Moving the hall clock: 90 days (privacy.retention_days) after an application is closed,
+    its fields and holder hash are cleared; number, item, dates and status stay."""
+    from hall_server.retention import anonymise_closed
+    from hall_server.schema import applications
+
+    def row(number):
+        with hall.database.read() as conn:
+            return conn.execute(
+                select(applications).where(applications.c.number == number)).first()
+
+    closed = submit(kiosk, holder="a" * 64)["number"]
+    still_open = submit(kiosk, holder="b" * 64)["number"]
+    assert counter.patch(f"/applications/{closed}/status", {"status": "approved"}).status_code == 200
+    days = hall.settings.privacy.retention_days
+    assert days == 90
+    hall.clock.advance((days - 1) * 86400)
+    assert anonymise_closed(hall.database, now=hall.ctx.now(), days=days) == 0
+    hall.clock.advance(2 * 86400)
+    assert anonymise_closed(hall.database, now=hall.ctx.now(), days=days) == 1
+    gone, kept = row(closed), row(still_open)
+    assert gone.fields == "" and gone.holder is None
+    assert gone.status == "approved" and gone.item and gone.submitted_at and gone.updated_at
+    assert kept.fields.startswith("gcm1:") and kept.holder == "b" * 64
+    assert hall.ctx.personal.open(gone.fields, closed) == {}
+    # the citizen's progress page still works, without personal data
+    assert kiosk.get(f"/applications/{closed}").json()["status"] == "approved"
+    assert anonymise_closed(hall.database, now=hall.ctx.now(), days=days) == 0  # once
