@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from common import __version__
 from common.wire import API_PREFIX
-from hall_server import http_errors
+from hall_server import http_errors, openapi
 from hall_server.api import applications, catalog, evaluations, fleet, public, queue, sync, system
 from hall_server.clock import Clock
 from hall_server.context import HallContext
@@ -64,4 +64,5 @@ def create_app(ctx: HallContext) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(public.router)
     app.include_router(fleet.pages)  # /admin/devices
+    openapi.install(app)
     return app
