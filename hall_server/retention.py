@@ -1,7 +1,8 @@
 """Anonymise closed applications after `privacy.retention_days` (个人信息保护法: keep personal
 data no longer than needed). The submitted fields and the holder hash are cleared; number,
-item, dates, status and history stay for reports. Runs at start and hourly in the server
-process (RetentionLoop), and is idempotent, so several server processes may all run it.
+item, dates, status and history stay for reports. Runs at start and hourly in `kiosk serve`
+(RetentionLoop; not with --demo, nor in test servers, which call anonymise_closed with their
+own clock), and is idempotent, so several server processes may all run it.
 """
 
 from __future__ import annotations

@@ -136,12 +136,15 @@ def serve(prepared: PreparedServer) -> None:
         prepared.url,
         prepared.database.describe(),
     )
-    retention = RetentionLoop(prepared.ctx)
-    retention.start()
+    # Not with --demo: the sample hall's dates are fixed, and it would age into anonymity.
+    retention = RetentionLoop(prepared.ctx) if prepared.demo is None else None
+    if retention:
+        retention.start()
     try:
         prepared.server.run(sockets=[prepared.sock])
     finally:
-        retention.stop()
+        if retention:
+            retention.stop()
         prepared.sock.close()
         prepared.database.dispose()
 
@@ -159,7 +162,6 @@ class RunningServer:
             name=f"hall-server-{prepared.port}",
             daemon=True,
         )
-        self._retention = RetentionLoop(prepared.ctx)
 
     @property
     def ctx(self) -> HallContext:
@@ -183,7 +185,6 @@ class RunningServer:
         return self._prepared.demo
 
     def _start(self, timeout: float) -> None:
-        self._retention.start()
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._prepared.server.started:
@@ -195,7 +196,6 @@ class RunningServer:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving and close the database; safe to call twice."""
         self._prepared.server.should_exit = True
-        self._retention.stop()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self._prepared.sock.close()
