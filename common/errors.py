@@ -149,6 +149,10 @@ STAFF_SESSION_EXPIRED = define("E-AUTH-07", 7, "Sign-in missing or expired", "�
 CSRF_INVALID = define("E-AUTH-08", 7, "CSRF token missing or wrong", "页面已失效，请刷新后重试",
                       "Reload the page; send the X-CSRF-Token header the page was given",
                       http_status=403)
+DEVICE_CLONED = define("E-AUTH-09", 7, "This device token is already used by another "
+                       "installation (a cloned terminal)", "终端身份重复，请联系技术人员",
+                       "Re-enrol this terminal with its own code: `kiosk provision --replace`",
+                       http_status=403)
 
 # --- API (E-API) -----------------------------------------------------------------------------
 NOT_FOUND = define("E-API-01", 6, "Not found", "未找到相关信息", "Check the code or number",
@@ -184,6 +188,11 @@ NOTHING_WAITING = define("E-QUE-06", 6, "No ticket waiting for this counter", "�
 OFFLINE_NUMBER_TAKEN = define("E-QUE-07", 8, "Offline ticket number already used that day",
                               "离线票号重复", "Each kiosk must put its own id in offline numbers",
                               http_status=409)
+OFFLINE_NUMBER_FOREIGN = define("E-QUE-18", 8, "Offline ticket number belongs to another kiosk",
+                                "离线票号不属于本终端",
+                                "A kiosk may only send offline numbers with its own tag; a "
+                                "re-enrolled kiosk keeps its tag only with --replace",
+                                http_status=409)
 CHECKIN_NEEDS_NETWORK = define("E-QUE-08", 8, "Check-in by ID card needs the hall server, "
                                "which cannot be reached now", "刷身份证签到需要联网，当前网络不可用",
                                "Check in with the appointment code, or take a normal ticket",

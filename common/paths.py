@@ -87,6 +87,20 @@ def kiosk_home() -> Path:
     return home
 
 
+def make_private(path: Path) -> None:
+    """Create `path` empty if missing, readable by the owner only (0600), and tighten an
+    existing one. For database files, which hold personal data: SQLite gives its -wal and
+    -shm files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if each.stat().st_mode & 0o077:
+                each.chmod(0o600)
+        except FileNotFoundError:
+            continue
+
+
 def write_private(path: Path, data: str | bytes) -> None:
     """Write a secret (credentials, keys) readable by the owner only, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -11,6 +11,7 @@ Every bad value is reported with the source that set it, then the caller exits n
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -72,6 +73,26 @@ class ServerSettings(Section):
                                       "address before sign-in is locked")
     staff_lockout_minutes: float = Field(gt=0, le=24 * 60, description="Minutes a locked "
                                          "sign-in stays locked (also the counting window)")
+    trusted_proxies: list[str] = Field(description="CIDRs of reverse proxies whose "
+                                       "X-Forwarded-For is believed (e.g. [\"127.0.0.1/32\"] "
+                                       "for nginx on the host); empty: none")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from the environment: comma separated
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not an address or CIDR") from exc
+        return value
 
 
 class NetworkSettings(Section):
@@ -110,6 +131,10 @@ class PrivacySettings(Section):
                                             "progress record stays on the kiosk")
     clock_tolerance_s: float = Field(ge=0, description="Kiosk clock behind the server beyond "
                                      "this is reported")
+    retention_days: int = Field(ge=1, le=3650, description="Hall server: days after an "
+                                "application is closed before its personal data is cleared")
+    server_key_file: str = Field(description="Hall server: key file (0600) sealing submitted "
+                                 "forms at rest; blank: personal-data.key in the data dir")
 
 
 class PrinterSettings(Section):
@@ -200,11 +225,35 @@ _NOT_SETTINGS = {"KIOSK_HOME", "KIOSK_CONFIG", "KIOSK_TEST_PG_URL", "KIOSK_ETC"}
 REMOTE_CONFIG_FILE = "remote_config.json"
 
 
+def _guess_encoding(raw: bytes) -> str:
+    """Name the encoding a non-UTF-8 configuration file was most likely saved in (Windows
+    editors in a hall save GBK or UTF-16), so the technician knows what to convert from."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        return "UTF-16"
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return "an unknown encoding"
+    return "GBK/GB18030"
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+        if "\x00" in text:  # UTF-16 without a BOM decodes as UTF-8 full of NULs
+            raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
+    except UnicodeDecodeError as exc:
+        encoding = _guess_encoding(raw)
+        raise KioskError(
+            CONFIG_UNREADABLE, f"{path}: saved as {encoding}, not UTF-8: save it again as UTF-8"
+        ) from exc
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))  # a UTF-8 BOM is harmless
+    except tomllib.TOMLDecodeError as exc:
         raise KioskError(CONFIG_UNREADABLE, f"{path}: {exc}") from exc
 
 

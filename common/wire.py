@@ -73,6 +73,9 @@ class EnrollRequest(Request):
     code: str = Field(min_length=4, max_length=64)
     name: str = Field(min_length=1, max_length=64)
     location: str | None = Field(default=None, max_length=200)
+    # A re-enrolling kiosk (`provision --replace`) proves it is the device it replaces, so it
+    # keeps its tag and the offline numbers it printed under it are still its own.
+    previous_token: str | None = Field(default=None, max_length=128)
 
 
 class EnrollResponse(Reply):

@@ -137,6 +137,26 @@ def revoke_device(
         return devices.revoke(conn, ident, datetime.now(UTC))
 
 
+def person(
+    settings: Any,
+    action: str,
+    holder: str,
+    *,
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+) -> dict:
+    """Export or erase one person's data by holder hash (hall_server/person.py)."""
+    from hall_server.person import erase_person, export_person
+    from hall_server.personal import PersonalData, key_path
+
+    with database_for(settings, data_dir, db_url) as database:
+        now = datetime.now(UTC)
+        if action == "export":
+            return export_person(database, PersonalData(key_path(settings, data_dir)), holder,
+                                 now=now)
+        return {"erased": erase_person(database, holder, now=now)}
+
+
 def load_demo_data(
     settings: Any,
     *,
@@ -146,9 +166,11 @@ def load_demo_data(
 ) -> dict:
     from hall_server.demo import load_demo
     from hall_server.keys import ensure_hall_key
+    from hall_server.personal import PersonalData, key_path
 
     with database_for(settings, data_dir, db_url) as database:
-        return load_demo(database, settings, hall_key=ensure_hall_key(database), demo_dir=demo_dir)
+        return load_demo(database, settings, hall_key=ensure_hall_key(database), demo_dir=demo_dir,
+                         personal=PersonalData(key_path(settings, data_dir)))
 
 
 def catalog_schema() -> dict:

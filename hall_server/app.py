@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 
 from common import __version__
 from common.wire import API_PREFIX
-from hall_server import http_errors, pages
+from hall_server import http_errors, openapi, pages
 from hall_server.api import (
     applications,
     bookings,
@@ -47,8 +47,11 @@ def build_context(
     clock: Clock | None = None,
     reasons_path: Path | None = None,
     forms_dir: Path | None = None,
+    data_dir: str | Path | None = None,
 ) -> HallContext:
     """Needs a migrated database (it reads or creates the hall key)."""
+    from hall_server.personal import PersonalData, key_path
+
     return HallContext(
         settings=settings,
         database=database,
@@ -57,6 +60,7 @@ def build_context(
         version=__version__,
         reasons_path=reasons_path,
         forms_dir=forms_dir,
+        personal=PersonalData(key_path(settings, data_dir)),
     )
 
 
@@ -100,4 +104,5 @@ def create_app(ctx: HallContext) -> FastAPI:
     app.include_router(display_api.router, prefix=API_PREFIX)  # display state, call audio
     app.include_router(display_api.pages)  # /display
     pages.install(app)  # /counter, /staff/login|logout, /static
+    openapi.install(app)
     return app

@@ -8,7 +8,6 @@ The filled-in fields are personal data: stored, never logged, never returned by 
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from common.wire import APPLICATION_STATUSES, ApplicationRequest
 from common.workdays import WorkCalendar
 from hall_server.catalog import item_summary
 from hall_server.clock import iso_utc
+from hall_server.personal import PersonalData
 from hall_server.schema import application_history, applications
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def insert_application(
     promised: date | None,
     device_id: str | None,
     history: list[tuple[str, datetime, str]],
+    personal: PersonalData,
 ) -> None:
     conn.execute(
         applications.insert().values(
@@ -94,7 +95,7 @@ def insert_application(
             item=item,
             item_title=item_title,
             holder=holder,
-            fields=json.dumps(fields, ensure_ascii=False),
+            fields=personal.seal(fields, number),  # never in clear (hall_server/personal.py)
             status=status,
             device_id=device_id,
             submitted_at=submitted_at,
@@ -117,6 +118,7 @@ def create_application(
     today: date,
     forms: tuple[Any, Any] | None,
     calendar: WorkCalendar,
+    personal: PersonalData,
 ) -> dict:
     form = _check_form(req, forms)
     item_code = filed_item(form, req)
@@ -137,6 +139,7 @@ def create_application(
         promised=promised,
         device_id=device_id,
         history=[("submitted", now, "")],
+        personal=personal,
     )
     log.info("application %s submitted (form %s)", number, req.form)
     return {"number": number, "status": "submitted"}

@@ -73,6 +73,10 @@ def _validated(text: str) -> CatalogItemIn | str:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:  # fuzzing found deep nesting ([[[[…) crashing the import
+        return "JSON nested too deeply"
+    except ValueError:  # an integer beyond Python's 4,300-digit conversion limit
+        return "a number in the line is too long"
     try:
         return CatalogItemIn.model_validate(data)
     except ValidationError as exc:

@@ -16,6 +16,7 @@ from hall_server.db import Database
 from hall_server.estimate import WaitEstimator
 from hall_server.evaluations import load_reasons
 from hall_server.live import Background
+from hall_server.proxies import TrustedProxies
 from hall_server.ratelimit import SlidingWindow
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,13 @@ class HallContext:
     data_dir: Path | None = None  # the server's own files (call audio cache); set by runner
     config_dir: Path | None = None  # where schedule.toml and holidays.toml are; None: the hall's
     schedule: Schedule = field(init=False)
+    personal: Any = None  # hall_server.personal.PersonalData: seals submitted forms
     zone: ZoneInfo = field(init=False)
     reasons: dict[str, int] | None = field(init=False)
     lookup_limit: SlidingWindow = field(init=False)
     enroll_failures: SlidingWindow = field(init=False)
+    enroll_codes_tried: SlidingWindow = field(init=False)
+    proxies: TrustedProxies = field(init=False)
     last_seen_written: dict[str, float] = field(init=False, default_factory=dict)
     background: Background = field(init=False)  # event hub, LISTEN, midnight sweep
     _forms: Any = field(init=False, default=None)
@@ -64,6 +68,15 @@ class HallContext:
             self.settings.server.enroll_attempts, ENROLL_WINDOW_SECONDS
         )
         self.background = Background(self)
+        # (address, code) pairs already counted: retyping one wrong code is one guess, not many,
+        # so a technician testing a wrong code does not lock the address out.
+        self.enroll_codes_tried = SlidingWindow(1, ENROLL_WINDOW_SECONDS)
+        self.proxies = TrustedProxies(self.settings.server.trusted_proxies)
+
+    def record_enroll_failure(self, address: str, code_hash: str) -> None:
+        """Count a wrong code against `address` once per distinct code in the window."""
+        if self.enroll_codes_tried.hit(f"{address}|{code_hash}") is None:
+            self.enroll_failures.record(address)
 
     def now(self) -> datetime:
         return self.clock.now()

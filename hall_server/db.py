@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 
+from common.paths import make_private
 from hall_server import eventlog
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
+            database = make_url(url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                make_private(Path(database))  # personal data: owner only, whatever the umask
             self.engine = create_engine(
                 url,
                 pool_size=8,

@@ -62,7 +62,7 @@ def _parse_time(value: Any, fallback: datetime) -> datetime:
 
 
 def _load_applications(
-    database: Database, path: Path, hall_key: str, now: datetime
+    database: Database, path: Path, hall_key: str, now: datetime, personal: Any
 ) -> tuple[dict, list[str]]:
     added, kept, bad = 0, 0, []
     holders: list[str] = []
@@ -108,6 +108,7 @@ def _load_applications(
                     promised=date.fromisoformat(promised) if promised else None,
                     device_id=None,
                     history=history,
+                    personal=personal,
                 )
                 existing.add(number)
                 added += 1
@@ -220,8 +221,10 @@ def load_demo(
     hall_key: str,
     clock: Clock | None = None,
     demo_dir: Path | None = None,
+    personal: Any = None,
 ) -> dict:
-    """Load the demo hall into a migrated database; safe to run again. Returns a summary."""
+    """Load the demo hall into a migrated database; safe to run again. Returns a summary.
+    `personal` seals the demo forms' fields (default: the key file the settings name)."""
     from hall_server.catalog_import import import_catalog
     from hall_server.services_import import import_services
 
@@ -241,8 +244,12 @@ def load_demo(
         log.warning("demo: no %s, queue services not loaded", services_file)
     holders: list[str] = []
     if apps_file.is_file():
+        if personal is None:
+            from hall_server.personal import PersonalData, key_path
+
+            personal = PersonalData(key_path(settings))
         summary["applications"], holders = _load_applications(
-            database, apps_file, hall_key, clock.now()
+            database, apps_file, hall_key, clock.now(), personal
         )
     else:
         log.warning("demo: no %s, applications not loaded", apps_file)

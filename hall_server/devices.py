@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from common.errors import ENROLL_CODE_INVALID, NOT_FOUND, USAGE, KioskError
 from hall_server.clock import iso_utc
@@ -28,6 +28,9 @@ ROLES = ("kiosk", "counter", "admin")
 DEVICE_TAG_SEQ = "device_tag"
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+# An enrolment code is for a device being set up now; a year is already generous, and a
+# bound keeps `now + expires` from overflowing datetime (fuzzing found "3000000d" → 500).
+MAX_EXPIRY = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Device:
     name: str
     role: str
     tag: str | None = None
+    install_id: str | None = None  # the installation this token is bound to, once seen
 
 
 def sha256_hex(text: str) -> str:
@@ -52,7 +56,13 @@ def parse_duration(text: str) -> timedelta:
     if not match or int(match.group(1)) <= 0:
         raise KioskError(USAGE, f"expiry {text!r}: use a number with s, m, h or d, e.g. 24h")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "hours"}
-    return timedelta(**{unit[match.group(2)]: int(match.group(1))})
+    try:
+        expires = timedelta(**{unit[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        expires = MAX_EXPIRY + MAX_EXPIRY  # beyond any bound: refused just below
+    if expires > MAX_EXPIRY:
+        raise KioskError(USAGE, f"expiry {text.strip()!r} is longer than {MAX_EXPIRY.days}d")
+    return expires
 
 
 def create_enroll_code(conn: Connection, *, role: str, expires: timedelta, now: datetime) -> dict:
@@ -78,9 +88,13 @@ def enroll(
     name: str,
     location: str | None,
     now: datetime,
+    previous_token: str | None = None,
+    install_id: str | None = None,
 ) -> tuple[Device, str]:
     """Spend a code (atomically: an UPDATE that only matches an unused, unexpired code) and
-    create the device. Returns the device and its clear token (shown once, stored hashed)."""
+    create the device. Returns the device and its clear token (shown once, stored hashed).
+    A kiosk that presents the token of the kiosk it replaces takes over its tag (and the
+    old identity is revoked), so the offline numbers it printed stay its own."""
     code_hash = sha256_hex(normalize_code(code))
     row = conn.execute(
         select(enroll_codes.c.role).where(enroll_codes.c.code_hash == code_hash)
@@ -100,7 +114,8 @@ def enroll(
     token = secrets.token_urlsafe(32)
     tag = None
     if row.role == "kiosk":
-        tag = f"K{database.take_seqs(conn, DEVICE_TAG_SEQ, 1)[0]}"
+        tag = _take_over_tag(conn, previous_token, now) if previous_token else None
+        tag = tag or f"K{database.take_seqs(conn, DEVICE_TAG_SEQ, 1)[0]}"
     conn.execute(
         devices.insert().values(
             id=device_id,
@@ -111,20 +126,66 @@ def enroll(
             token_hash=sha256_hex(token),
             created_at=now,
             last_seen=now,
+            install_id=install_id,
         )
     )
     log.info("device %s enrolled as %s", device_id, row.role)
-    return Device(device_id, name, row.role, tag), token
+    return Device(device_id, name, row.role, tag, install_id), token
 
 
-_BY_TOKEN = select(devices.c.id, devices.c.name, devices.c.role, devices.c.tag).where(
-    devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None)
-)
+def _take_over_tag(conn: Connection, previous_token: str, now: datetime) -> str | None:
+    old = conn.execute(
+        select(devices.c.id, devices.c.tag).where(
+            devices.c.token_hash == sha256_hex(previous_token),
+            devices.c.role == "kiosk",
+            devices.c.tag.is_not(None),
+        )
+    ).first()
+    if old is None:
+        return None
+    conn.execute(
+        update(devices)
+        .where(devices.c.id == old.id)
+        .values(tag=None, revoked_at=func.coalesce(devices.c.revoked_at, now))
+    )
+    log.info("device %s replaced: its tag %s moves to the new enrolment", old.id, old.tag)
+    return old.tag
+
+
+_BY_TOKEN = select(
+    devices.c.id, devices.c.name, devices.c.role, devices.c.tag, devices.c.install_id
+).where(devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None))
 
 
 def authenticate(conn: Connection, token: str) -> Device | None:
     row = conn.execute(_BY_TOKEN, {"token_hash": sha256_hex(token)}).first()
-    return Device(row.id, row.name, row.role, row.tag) if row else None
+    return Device(row.id, row.name, row.role, row.tag, row.install_id) if row else None
+
+
+def bind_install(conn: Connection, device: Device, install_id: str, now: datetime) -> bool:
+    """Bind the token to the first installation that uses it. False for a second one (a
+    cloned terminal), recorded for the fleet page: the caller commits, then refuses it
+    (E-AUTH-05). Race-free: the binding is an UPDATE that only matches an unbound device."""
+    if device.install_id is None:
+        bound = conn.execute(
+            update(devices)
+            .where(devices.c.id == device.id, devices.c.install_id.is_(None))
+            .values(install_id=install_id)
+        )
+        if bound.rowcount == 1:
+            return True
+        device = Device(device.id, device.name, device.role, device.tag, conn.execute(
+            select(devices.c.install_id).where(devices.c.id == device.id)).scalar_one())
+    if device.install_id == install_id:
+        return True
+    conn.execute(
+        update(devices)
+        .where(devices.c.id == device.id)
+        .values(clone_install_id=install_id, clone_seen_at=now)
+    )
+    log.error("device %s (%s): its token is used by a second installation %s…: refused",
+              device.id, device.name, install_id[:8])
+    return False
 
 
 def touch(conn: Connection, device_id: str, now: datetime) -> None:
@@ -144,6 +205,7 @@ def _device_dict(row) -> dict:
         "created_at": iso(row.created_at),
         "last_seen": iso(row.last_seen),
         "revoked_at": iso(row.revoked_at),
+        "clone_seen_at": iso(row.clone_seen_at),
     }
 
 

@@ -108,6 +108,9 @@ TELEMETRY_KINDS: dict[str, Direct] = {"heartbeat": store_heartbeat, "audit": sto
 
 
 # --- the fleet view ----------------------------------------------------------------------------
+CLOCK_WARN_S = 60.0  # a kiosk clock further off than this is shown (tickets use hall time)
+
+
 def _flags(beat: dict[str, Any]) -> tuple[list[str], list[str], bool]:
     faults, warnings, paper_out = [], [], False
     for dev in beat.get("devices", []):
@@ -125,6 +128,9 @@ def _flags(beat: dict[str, Any]) -> tuple[list[str], list[str], bool]:
         faults.append(f"outbox paused ({outbox['paused']}): re-enrol the kiosk")
     if outbox.get("refused"):
         warnings.append(f"{outbox['refused']} outbox record(s) refused")
+    skew = beat.get("clock_skew_s")
+    if isinstance(skew, int | float) and abs(skew) > CLOCK_WARN_S:
+        warnings.append(f"clock off by {skew:+.0f} s from the hall server: set it (NTP)")
     if beat.get("config_rejected"):
         warnings.append(f"remote config rejected: {beat['config_rejected']}")
     return faults, warnings, paper_out
@@ -145,6 +151,9 @@ def fleet_rows(conn: Connection, now: datetime) -> list[dict]:
             "warnings": [],
             "call_staff": [],
         }
+        if dev.get("clone_seen_at") and dev["revoked_at"] is None:
+            row["faults"] = [f"its token was used by a second installation at "
+                             f"{dev['clone_seen_at']} (a cloned terminal): re-enrol both"]
         beat_row = beats.get(dev["id"])
         if beat_row is not None:
             beat = json.loads(beat_row.data)
@@ -152,6 +161,7 @@ def fleet_rows(conn: Connection, now: datetime) -> list[dict]:
             interval = float(beat.get("interval_s") or 60.0)
             stale_after = max(STALE_AFTER_MIN, timedelta(seconds=3 * interval))
             faults, warnings, paper_out = _flags(beat)
+            faults = row["faults"] + faults
             row.update(
                 heartbeat_at=iso_utc(received),
                 heartbeat=beat,

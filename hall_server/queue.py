@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from common.errors import (
     HOLDER_ALREADY_WAITING,
     HOLDER_LIMIT_REACHED,
     NOT_FOUND,
+    OFFLINE_NUMBER_FOREIGN,
     OFFLINE_NUMBER_TAKEN,
     SERVICE_CLOSED,
     SERVICE_UNKNOWN,
@@ -53,7 +55,14 @@ from common.errors import (
 from common.wire import TicketRequest
 from hall_server import eventlog
 from hall_server.clock import as_utc, business_date, iso_utc
-from hall_server.schema import appointments, holder_days, queue_services, service_days, tickets
+from hall_server.schema import (
+    appointments,
+    devices,
+    holder_days,
+    queue_services,
+    service_days,
+    tickets,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +127,41 @@ def _upserts(dialect: str) -> dict[str, Any]:
 
 def ticket_url(base_url: str, ticket_id: str) -> str:
     return urls.ticket_url(base_url, ticket_id)
+
+
+# PREFIX-TAG-NNN: the service prefix, the issuing kiosk's tag (K3; or the first four hex
+# digits of its id for kiosks enrolled before tags), its own daily counter.
+_OFFLINE_NUMBER = re.compile(r"([A-Z]{1,4})-([A-Z0-9]{1,16})-([0-9]{1,6})")
+
+
+def device_number_tag(device_id: str, tag: str | None) -> str:
+    """The tag this device puts in its offline numbers (kiosk/credentials.py's kiosk_tag)."""
+    return tag or device_id.replace("-", "")[:4].upper()
+
+
+def check_offline_number(conn: Connection, number: str, *, prefix: str, device_tag: str) -> None:
+    """An offline number belongs to one service and to the kiosk that holds its tag: no other
+    device may claim it, or it takes the number the real holder printed (issue 15). A tag no
+    active device holds (a kiosk re-enrolled without --replace, a store from before tags) is
+    nobody else's and is accepted."""
+    match = _OFFLINE_NUMBER.fullmatch(number)
+    if match is None:
+        raise KioskError(VALIDATION, "offline_number must be PREFIX-TAG-NNN (e.g. A-K3-017)")
+    if match.group(1) != prefix:
+        raise KioskError(
+            VALIDATION, f"offline_number {number} is not of this service (prefix {prefix})"
+        )
+    tag = match.group(2)
+    if tag == device_tag:
+        return
+    held = conn.execute(_ACTIVE_TAG_HOLDER, {"tag": tag}).first()
+    if held is not None:
+        raise KioskError(OFFLINE_NUMBER_FOREIGN, f"{number}: tag {tag} is another device's")
+
+
+_ACTIVE_TAG_HOLDER = select(devices.c.id).where(
+    devices.c.tag == bindparam("tag"), devices.c.revoked_at.is_(None)
+)
 
 
 def service_row(conn: Connection, code: str) -> Any:
@@ -208,6 +252,7 @@ def issue_ticket(
     req: TicketRequest,
     *,
     device_id: str,
+    device_tag: str,
     clock: Callable[[], datetime],
     zone: ZoneInfo,
     holder_limit: int,
@@ -215,14 +260,16 @@ def issue_ticket(
     priority_run: int = PRIORITY_RUN,
     checkin: CheckinWindow = CheckinWindow(),  # noqa: B008 (frozen, shared safely)
 ) -> dict:
-    """Issue one ticket inside the caller's write transaction; raises KioskError on a rule."""
+    """Issue one ticket inside the caller's write transaction; raises KioskError on a rule.
+    `device_tag`: the tag the sending device may use in offline numbers."""
     now = clock()
     service = service_row(conn, req.service)
     offline = req.offline_number is not None
     issued_at = now
     if offline:
-        if "-" not in req.offline_number:  # online numbers (A017) never contain one
-            raise KioskError(VALIDATION, "offline_number must contain '-' (e.g. A-K3-017)")
+        check_offline_number(
+            conn, req.offline_number, prefix=service.prefix, device_tag=device_tag
+        )
         if req.issued_at is not None:
             issued_at = min(as_utc(req.issued_at), now)
     day = business_date(issued_at, zone)
@@ -300,6 +347,7 @@ def adopt_offline_number(
     ticket_id: str,
     offline_number: str,
     *,
+    device_tag: str,
     today: date,
     base_url: str,
     priority_run: int = PRIORITY_RUN,
@@ -307,11 +355,12 @@ def adopt_offline_number(
     """A kiosk whose request timed out printed an offline number and re-sent the same request
     with it: the number the citizen holds becomes the ticket's number while it still waits
     (docs/offline-tickets.md, "The ambiguous case"). A called ticket keeps its number."""
-    if "-" not in offline_number:
-        raise KioskError(VALIDATION, "offline_number must contain '-' (e.g. A-K3-017)")
     row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
     if row is None:
         raise KioskError(NOT_FOUND, "no such ticket")
+    check_offline_number(
+        conn, offline_number, prefix=service_row(conn, row.service).prefix, device_tag=device_tag
+    )
     if row.status == WAITING and row.number != offline_number:
         try:
             with conn.begin_nested():

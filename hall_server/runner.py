@@ -23,6 +23,7 @@ from hall_server.app import build_context, create_app
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database, resolve_data_dir
+from hall_server.retention import RetentionLoop
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def prepare(
     database = open_database(settings, data_dir=data_dir, db_url=db_url)
     try:
         ctx = build_context(
-            settings, database, clock=clock, reasons_path=reasons_path, forms_dir=forms_dir
+            settings, database, clock=clock, reasons_path=reasons_path, forms_dir=forms_dir,
+            data_dir=data_dir,
         )
         ctx.data_dir = resolve_data_dir(settings, data_dir)
         summary = None
@@ -106,7 +108,8 @@ def prepare(
             from hall_server.demo import load_demo
 
             summary = load_demo(
-                database, settings, hall_key=ctx.hall_key, clock=ctx.clock, demo_dir=demo_dir
+                database, settings, hall_key=ctx.hall_key, clock=ctx.clock, demo_dir=demo_dir,
+                personal=ctx.personal,
             )
         app = create_app(ctx)
         host = host or settings.server.host
@@ -122,6 +125,9 @@ def prepare(
         lifespan="off",
         timeout_graceful_shutdown=5,
         server_header=False,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: anyone on the server host
+        # could then pick their address. We read it ourselves, from server.trusted_proxies only.
+        proxy_headers=False,
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
     )
@@ -145,10 +151,16 @@ def serve(prepared: PreparedServer) -> None:
         prepared.url,
         prepared.database.describe(),
     )
+    # Not with --demo: the sample hall's dates are fixed, and it would age into anonymity.
+    retention = RetentionLoop(prepared.ctx) if prepared.demo is None else None
+    if retention:
+        retention.start()
     try:
         prepared.server.run(sockets=[prepared.sock])
     finally:
         prepared.ctx.background.stop()
+        if retention:
+            retention.stop()
         prepared.sock.close()
         prepared.database.dispose()
 

@@ -61,6 +61,11 @@ devices = Table(
     Column("created_at", TS, nullable=False),
     Column("last_seen", TS),
     Column("revoked_at", TS),
+    # The installation the token belongs to (a kiosk's X-Install-Id, bound on first sight) and
+    # the last time another installation used the token (a cloned terminal: an alarm).
+    Column("install_id", String(64)),
+    Column("clone_install_id", String(64)),
+    Column("clone_seen_at", TS),
 )
 
 enroll_codes = Table(

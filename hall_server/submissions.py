@@ -42,12 +42,12 @@ from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
 from hall_server.fleet import TELEMETRY_KINDS
 from hall_server.page_tokens import application_token
-from hall_server.queue import CheckinWindow, adopt_offline_number, issue_ticket
+from hall_server.queue import CheckinWindow, adopt_offline_number, device_number_tag, issue_ticket
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[HallContext, Connection, Any, Device, str], dict]
-Amend = Callable[[HallContext, Connection, Any, str, Any], "dict | None"]
+Amend = Callable[[HallContext, Connection, Any, Device, str, Any], "dict | None"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def _ticket(
         conn,
         req,
         device_id=device.id,
+        device_tag=device_number_tag(device.id, device.tag),
         clock=ctx.now,
         zone=ctx.zone,
         holder_limit=ctx.settings.kiosk.holder_daily_limit,
@@ -95,7 +96,7 @@ def _ticket(
 
 
 def _ticket_amend(
-    ctx: HallContext, conn: Connection, req: TicketRequest, base_url: str, row: Any
+    ctx: HallContext, conn: Connection, req: TicketRequest, device: Device, base_url: str, row: Any
 ) -> dict | None:
     """Same ticket request plus the offline number the kiosk printed after a timeout."""
     if req.offline_number is None:
@@ -107,6 +108,7 @@ def _ticket_amend(
         conn,
         json.loads(row.response)["id"],
         req.offline_number,
+        device_tag=device_number_tag(device.id, device.tag),
         today=ctx.today(),
         base_url=base_url,
         priority_run=ctx.settings.queue.priority_run,
@@ -125,6 +127,7 @@ def _application(
         today=ctx.today(now),
         forms=ctx.forms(),
         calendar=ctx.schedule.calendar,
+        personal=ctx.personal,
     )
     booking = _book_for_form(ctx, conn, req, device)
     if booking is not None:
@@ -211,17 +214,17 @@ def submit(
         hashed=idempotency.body_hash(kind.name, body),
         now=ctx.now,
         work=lambda conn: kind.work(ctx, conn, body, device, base_url),
-        reconcile=_reconciler(ctx, kind, body, base_url),
+        reconcile=_reconciler(ctx, kind, body, device, base_url),
     )
 
 
 def _reconciler(
-    ctx: HallContext, kind: Kind, body: BaseModel, base_url: str
+    ctx: HallContext, kind: Kind, body: BaseModel, device: Device, base_url: str
 ) -> idempotency.Reconcile | None:
     if kind.amend is None:
         return None
     amend = kind.amend
-    return lambda conn, row: amend(ctx, conn, body, base_url, row)
+    return lambda conn, row: amend(ctx, conn, body, device, base_url, row)
 
 
 def _error(record: SyncRecord, exc: KioskError) -> dict:
@@ -261,7 +264,7 @@ def _one(
                 hashed=hashed,
                 now=ctx.now(),
                 work=lambda c: kind.work(ctx, c, body, device, base_url),
-                reconcile=_reconciler(ctx, kind, body, base_url),
+                reconcile=_reconciler(ctx, kind, body, device, base_url),
             )
         return {"key": record.key, "status": status, "body": reply}
     except idempotency.KeyTaken:  # a concurrent request committed this key (PostgreSQL)
@@ -271,7 +274,7 @@ def _one(
         try:
             with conn.begin_nested():
                 status, reply = idempotency.resolve(
-                    conn, row, kind.name, hashed, _reconciler(ctx, kind, body, base_url)
+                    conn, row, kind.name, hashed, _reconciler(ctx, kind, body, device, base_url)
                 )
         except KioskError as exc:
             return _error(record, exc)

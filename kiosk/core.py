@@ -14,7 +14,7 @@ import tomllib
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
 from offline_cache.crypto import Sealer, load_device_secret
 from offline_cache.fast_path import Online
+from offline_cache.install_id import load_install_id
 from offline_cache.outbox import Outbox
 from offline_cache.records import ProgressCache, SubmissionRecords, TicketRecords
 from offline_cache.services import ServiceCache
@@ -76,7 +77,7 @@ class KioskCore:
                 connect_timeout=net.connect_timeout, read_timeout=net.read_timeout,
                 get_retry_budget=net.get_retry_budget,
                 ca_bundle=self.credentials.ca_bundle or settings.server.ca_bundle or None,
-                device_id=self.credentials.device_id)
+                device_id=self.credentials.device_id, install_id=load_install_id(self.home))
             self.syncer = Syncer(self.client, self.outbox, self.catalog, self.services,
                                  self.connectivity, maintenance=self.purge_personal_data)
         # what use cases hold to reach the server (the client never changes after start)
@@ -204,7 +205,7 @@ class KioskCore:
             store=self.store, outbox=self.outbox, tickets=self.tickets, services=self.services,
             online=self.online, settings=self.settings, hall_key=self.hall_key,
             kiosk_tag=self.kiosk_tag, base_url=self.public_base_url,
-            print_ticket=self.print_ticket, wake_syncer=self.syncer_wake)
+            print_ticket=self.print_ticket, wake_syncer=self.syncer_wake, hall_now=self.hall_now)
 
     def appointments_for_card(self, id_card: dict[str, Any]) -> list[AppointmentView]:
         """Today's appointments of the card's holder (needs the hall server: E-QUE-08)."""
@@ -304,11 +305,15 @@ class KioskCore:
         return validate_fields(form, fields, today=today or self.today())
 
     def today(self) -> date:
-        """The hall's date (its time zone, not the machine's)."""
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
+        """The hall's date (its time zone and its server's clock, not the machine's)."""
+        return self.hall_now().date()
 
-        return datetime.now(ZoneInfo(self.settings.hall.timezone)).date()
+    def hall_now(self) -> datetime:
+        """Now in the hall's zone by the hall server's clock: this kiosk's clock corrected by
+        the offset measured at the last sync (offline_cache/hall_time.py)."""
+        from offline_cache.hall_time import hall_now
+
+        return hall_now(self.store, self.settings.hall.timezone, wall=self.outbox.clock)
 
     def submit_application(self, form_code: str, fields: dict[str, Any], *,
                            item: str | None = None, id_card: dict[str, Any] | None = None,

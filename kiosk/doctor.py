@@ -268,7 +268,8 @@ def _version_check(server_version: str) -> Check:
 
 def check_server(core: Any, settings: Settings, t: Thresholds) -> list[Check]:
     """Reachable, token accepted, version compatible, clock skew."""
-    from offline_cache.sync import SERVER_TIME_META, SKEW_META
+    from offline_cache.hall_time import record_offset
+    from offline_cache.sync import SERVER_TIME_META
 
     creds = getattr(core, "credentials", None)
     if core is None or creds is None or core.client is None:
@@ -288,10 +289,11 @@ def check_server(core: Any, settings: Settings, t: Thresholds) -> list[Check]:
         out.append(_clock_check(core, reachable=False))
         return out
     server_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=UTC)
-    skew = (datetime.now(UTC) - server_time).total_seconds()
+    wall = core.outbox.clock()
+    skew = (datetime.fromtimestamp(wall, UTC) - server_time).total_seconds()
     with core.store.transaction() as conn:
         core.store.set_meta(conn, SERVER_TIME_META, server_time.isoformat())
-        core.store.set_meta(conn, SKEW_META, f"{skew:.3f}")
+        record_offset(core.store, conn, skew, wall=wall)
     out.append(Check("server", OK, f"{creds.server_url} reachable ({health.hall})"))
     try:
         me = core.client.device_me(timeout=t.server_timeout)

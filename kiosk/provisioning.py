@@ -27,6 +27,7 @@ from common.settings import Settings
 from kiosk import audit
 from kiosk.credentials import Credentials, load_credentials, save_credentials
 from offline_cache.client import HallClient
+from offline_cache.install_id import load_install_id
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +140,15 @@ def provision(
         connect_timeout=net.connect_timeout,
         read_timeout=net.read_timeout,
         ca_bundle=request.ca_bundle,
+        install_id=load_install_id(home),
     )
     try:
         health = client.health()
-        enrolled = client.enroll(request.code, request.name, request.location)
+        # the same hall: prove we replace our old identity, so we keep our offline-number tag
+        previous = (existing.token if existing and existing.role == "kiosk"
+                    and existing.server_url == request.server.rstrip("/") else None)
+        enrolled = client.enroll(request.code, request.name, request.location,
+                                 previous_token=previous)
     finally:
         client.close()
     if enrolled.role == "kiosk" and not enrolled.hall_key:

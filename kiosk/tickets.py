@@ -53,10 +53,7 @@ class TicketDesk:
     base_url: Callable[[], str]  # the public address the QR codes point at
     print_ticket: Callable[[TicketView], TicketView]  # on the device thread; never raises
     wake_syncer: Callable[[], None]
-
-
-def business_date(tz: str, now: datetime | None = None) -> str:
-    return (now or datetime.now(ZoneInfo(tz))).astimezone(ZoneInfo(tz)).date().isoformat()
+    hall_now: Callable[[], datetime]  # the hall's time (this clock + the offset at last sync)
 
 
 def take_ticket(desk: TicketDesk, service_code: str, *, id_card: dict[str, Any] | None = None,
@@ -67,17 +64,18 @@ def take_ticket(desk: TicketDesk, service_code: str, *, id_card: dict[str, Any] 
         raise KioskError(errors.SERVICE_UNKNOWN, service_code)
     if not service.open:
         raise KioskError(errors.SERVICE_CLOSED, service_code)
-    tz = desk.settings.hall.timezone
-    today = business_date(tz)
+    # The hall's time, not this kiosk's clock: a clock running behind must not file a ticket
+    # taken after the hall's midnight on the previous business day.
+    issued_at = desk.hall_now()
+    today = issued_at.date().isoformat()
     holder = None
     if id_card and id_card.get("id_number"):
         holder = holder_hash(desk.hall_key(), id_card["id_number"])
         limit = desk.settings.kiosk.holder_daily_limit
-        taken = desk.tickets.count_for_holder(holder, today)
+        taken = desk.tickets.count_for_holder(holder, today)  # refused ones were never theirs
         if limit and taken >= limit:  # what one kiosk can enforce offline; the server does the rest
             raise KioskError(errors.HOLDER_LIMIT_REACHED, f"{taken} of {limit} today")
     key = str(uuid.uuid4())
-    issued_at = datetime.now(ZoneInfo(tz))
     body = wire.TicketRequest(service=service_code, holder=holder, priority=priority,
                               appointment=appointment).model_dump(mode="json", exclude_none=True)
     # Known to be offline: the offline number goes into the same commit (one fsync, not two).

@@ -61,10 +61,12 @@ class HallClient:
         get_retry_budget: float = 2.0,
         ca_bundle: str | None = None,
         device_id: str | None = None,
+        install_id: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.device_id = device_id
+        self.install_id = install_id  # offline_cache/install_id.py: sent with every request
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
         if ca_bundle:
@@ -108,6 +110,8 @@ class HallClient:
         probe: bool = False,
     ) -> requests.Response:
         headers = dict(headers or {})
+        if self.install_id:
+            headers["X-Install-Id"] = self.install_id
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         if key:
@@ -191,10 +195,11 @@ class HallClient:
         )
         return self._parse(resp, wire.Health)
 
-    def enroll(self, code: str, name: str, location: str | None = None) -> wire.EnrollResponse:
-        body = wire.EnrollRequest(code=code, name=name, location=location).model_dump(
-            exclude_none=True
-        )
+    def enroll(self, code: str, name: str, location: str | None = None, *,
+               previous_token: str | None = None) -> wire.EnrollResponse:
+        body = wire.EnrollRequest(
+            code=code, name=name, location=location, previous_token=previous_token
+        ).model_dump(exclude_none=True)
         resp = self._request("POST", "/devices/enroll", json=body, auth=False)
         return self._parse(resp, wire.EnrollResponse)
 

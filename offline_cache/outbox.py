@@ -7,10 +7,17 @@ process died is simply sent again: the key makes the retry harmless.
 
 - Streams are independent; inside one stream (e.g. the tickets of one service) records go in
   order, so a record waits while an earlier one of its stream is not yet delivered.
-- Timeouts, 429 and 5xx: back off with jitter and retry later.
+- Timeouts, 429 and 5xx: back off with jitter and retry later. Retry times are wall-clock
+  seconds (they must survive a restart), so a clock set back after a record was scheduled
+  would leave it, and its whole stream, waiting for hours: a retry time further ahead than the
+  longest backoff is taken as due now. A clock set forward only makes a retry come early.
 - 401/403: pause the whole outbox and tell the technician; a revoked credential must not
   condemn the backlog.
-- Any other 4xx: that record is refused (kept, never deleted, surfaced) and the rest go on.
+- Any other 4xx: that record is refused and the rest go on. A refusal that was the citizen's
+  answer on screen (no tickets left, per-ID limit, unknown appointment: ANSWERED_ON_SCREEN,
+  on the online fast path) is marked `answered_at`, counts nowhere and expires after a day
+  (offline_cache/retention.py). Every other refusal, above all one of a number the citizen
+  holds on paper, stays an open alarm until a technician acknowledges it (`acknowledged_at`).
 - One sender at a time across processes: an flock on KIOSK_HOME/outbox.lock, which the kernel
   drops when the holder dies.
 """
@@ -41,8 +48,16 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = {errors.SERVER_UNREACHABLE.code, errors.SERVER_TIMEOUT.code, errors.SERVER_BUSY.code,
              errors.SERVER_ERROR.code, errors.SERVER_REPLY_INVALID.code}
-AUTH = {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code}
+AUTH = {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code, errors.DEVICE_CLONED.code}
 PAUSE_META = "outbox_paused"
+# Refusals caused by the citizen and shown to them at once: answers, not lost records.
+ANSWERED_ON_SCREEN = {errors.DAILY_CAP_REACHED.code, errors.HOLDER_LIMIT_REACHED.code,
+                      errors.APPOINTMENT_INVALID.code}
+# A refusal still waiting for a technician: neither answered on screen nor acknowledged.
+OPEN_REFUSAL = "state = 'refused' AND answered_at IS NULL AND acknowledged_at IS NULL"
+# The state a record counts under: answered or acknowledged refusals count as 'settled'.
+_COUNTED_STATE = (f"CASE WHEN state = 'refused' AND NOT ({OPEN_REFUSAL}) THEN 'settled' "
+                  "ELSE state END")
 BATCH_LIMIT = 500
 
 # Applied to domain tables when the server accepted a record: kind -> fn(conn, key, reply).
@@ -63,17 +78,25 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+MAX_BACKOFF_S = 300.0
+
+
 def backoff_seconds(attempts: int) -> float:
     """Exponential with full jitter, capped at 5 minutes."""
-    return random.uniform(0, min(300.0, 0.5 * 2 ** min(attempts, 10)))
+    return random.uniform(0, min(MAX_BACKOFF_S, 0.5 * 2 ** min(attempts, 10)))
 
 
 class Outbox:
-    def __init__(self, store: LocalStore, sealer: Sealer, lock_path: Path) -> None:
+    def __init__(self, store: LocalStore, sealer: Sealer, lock_path: Path,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.sealer = sealer
         self.lock_path = lock_path
+        self.clock = clock  # wall-clock seconds; injectable so tests can move the clock
         self.appliers: dict[str, Applier] = {}
+
+    def _retry_at(self, attempts: int) -> float:
+        return self.clock() + backoff_seconds(attempts)
 
     # --- writing -----------------------------------------------------------------------------
     def enqueue(self, conn: sqlite3.Connection, *, key: str, kind: str, stream: str,
@@ -97,34 +120,45 @@ class Outbox:
 
     # --- state ---------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        rows = self.store.query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
-        out = {"pending": 0, "sending": 0, "sent": 0, "refused": 0}
+        """Records per state; `refused` counts only open refusals (answered on screen or
+        acknowledged ones are `settled`)."""
+        rows = self.store.query(
+            f"SELECT {_COUNTED_STATE} AS state, COUNT(*) AS n FROM outbox GROUP BY 1")
+        out = {"pending": 0, "sending": 0, "sent": 0, "refused": 0, "settled": 0}
         out.update({r["state"]: r["n"] for r in rows})
         return out
 
     def per_stream(self) -> dict[str, dict[str, int]]:
-        rows = self.store.query("SELECT kind, state, COUNT(*) AS n FROM outbox GROUP BY kind, state")
+        rows = self.store.query(
+            f"SELECT kind, {_COUNTED_STATE} AS state, COUNT(*) AS n FROM outbox GROUP BY 1, 2")
         out: dict[str, dict[str, int]] = {}
         for r in rows:
-            out.setdefault(r["kind"], {"pending": 0, "sending": 0, "sent": 0, "refused": 0})
+            out.setdefault(r["kind"], {"pending": 0, "sending": 0, "sent": 0, "refused": 0,
+                                       "settled": 0})
             out[r["kind"]][r["state"]] = r["n"]
         return out
 
     def list(self, states: tuple[str, ...] = ("pending", "sending", "refused"),
-             limit: int = 200) -> list[dict[str, Any]]:
+             limit: int = 200, *, settled: bool = False) -> list[dict[str, Any]]:
+        """Records in `states`; refusals answered on screen or acknowledged only with
+        `settled`."""
         marks = ",".join("?" * len(states))
+        hide = "" if settled else f" AND (state != 'refused' OR ({OPEN_REFUSAL}))"
         return self.store.query(
             f"SELECT key, kind, stream, seq, state, created_at, attempts, sent_at, error_code, "
-            f"error_message FROM outbox WHERE state IN ({marks}) ORDER BY created_at LIMIT ?",
+            f"error_message, answered_at, acknowledged_at FROM outbox "
+            f"WHERE state IN ({marks}){hide} ORDER BY created_at LIMIT ?",
             (*states, limit))
 
     def backlog(self, exclude_kinds: tuple[str, ...] = ()) -> dict[str, Any]:
-        """What waits for the server, and what it refused (kinds such as telemetry left out):
-        {"pending" (sending included), "refused", "oldest_pending_at"}."""
+        """What waits for the server, and what it refused that still needs a technician
+        (kinds such as telemetry left out; refusals the citizen saw on screen, or a technician
+        acknowledged, are not alarms): {"pending" (sending included), "refused",
+        "oldest_pending_at"}."""
         marks = ",".join("?" * len(exclude_kinds))
         rows = self.store.query(
             "SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
-            f"WHERE kind NOT IN ({marks}) AND state IN ('pending', 'sending', 'refused') "
+            f"WHERE kind NOT IN ({marks}) AND (state IN ('pending', 'sending') OR ({OPEN_REFUSAL})) "
             "GROUP BY state",
             exclude_kinds)
         by = {r["state"]: r for r in rows}
@@ -149,6 +183,21 @@ class Outbox:
             return conn.execute(
                 f"DELETE FROM outbox WHERE kind IN ({marks}) AND state = 'sent' AND sent_at < ?",
                 (*kinds, before)).rowcount
+
+    def acknowledge(self, keys: list[str] | None = None) -> int:
+        """A technician has seen these refusals (all open ones when `keys` is None): they stop
+        counting as alarms. Returns how many were acknowledged."""
+        where = OPEN_REFUSAL
+        params: tuple[Any, ...] = (now_iso(),)
+        if keys is not None:
+            where += f" AND key IN ({','.join('?' * len(keys))})"
+            params += tuple(keys)
+        with self.store.transaction() as conn:
+            count = conn.execute(f"UPDATE outbox SET acknowledged_at = ? WHERE {where}",
+                                 params).rowcount
+        if count:
+            log.info("outbox: %d refused record(s) acknowledged by a technician", count)
+        return count
 
     def paused(self) -> str | None:
         return self.store.get_meta(PAUSE_META) or None
@@ -179,12 +228,16 @@ class Outbox:
         """Deliverable records in stream order; a stream stops at its first record not due."""
         rows = self.store.query(
             "SELECT * FROM outbox WHERE state IN ('pending','sending') ORDER BY stream, seq")
-        now = time.time()
+        now = self.clock()
         picked, blocked = [], set()
         for row in rows:
             if row["stream"] in blocked:
                 continue
-            if row["next_attempt_at"] > now:
+            wait = row["next_attempt_at"] - now
+            if wait > MAX_BACKOFF_S:  # scheduled before the clock was set back: due now
+                log.warning("outbox record %s was due %.0f s from now: the clock went back; "
+                            "sending it now", row["key"], wait)
+            elif wait > 0:
                 blocked.add(row["stream"])
                 continue
             picked.append(row)
@@ -218,7 +271,7 @@ class Outbox:
             return "paused"
         if status == 429 or status >= 500 or status == 0:
             conn.execute("UPDATE outbox SET next_attempt_at = ?, error_code = ?, error_message = ? "
-                         "WHERE key = ?", (time.time() + backoff_seconds(row["attempts"] + 1),
+                         "WHERE key = ?", (self._retry_at(row["attempts"] + 1),
                                            code or "E-NET-01", err.get("message", ""), key))
             report.deferred += 1
             return "deferred"
@@ -290,7 +343,7 @@ class Outbox:
             for row in rows:
                 conn.execute("UPDATE outbox SET next_attempt_at = ?, error_code = ?, "
                              "error_message = ? WHERE key = ?",
-                             (time.time() + backoff_seconds(row["attempts"] + 1), exc.code,
+                             (self._retry_at(row["attempts"] + 1), exc.code,
                               exc.message[:200], row["key"]))
         report.deferred += len(rows)
 
@@ -313,12 +366,17 @@ class Outbox:
                 self._pause(exc.code, report)
             elif status and 400 <= status < 500 and status != 429:
                 with self.store.transaction() as conn:
-                    self._settle(conn, {**row, "attempts": row["attempts"] + 1}, status,
-                                 exc.to_json(), report)
+                    outcome = self._settle(conn, {**row, "attempts": row["attempts"] + 1},
+                                           status, exc.to_json(), report)
+                    if outcome == "refused" and exc.code in ANSWERED_ON_SCREEN \
+                            and "offline_number" not in body:
+                        # the caller shows this refusal to the citizen now: an answer
+                        conn.execute("UPDATE outbox SET answered_at = ? WHERE key = ?",
+                                     (now_iso(), key))
             else:
                 with self.store.transaction() as conn:
                     conn.execute("UPDATE outbox SET next_attempt_at = ?, error_code = ? "
-                                 "WHERE key = ?", (time.time() + backoff_seconds(1), exc.code, key))
+                                 "WHERE key = ?", (self._retry_at(1), exc.code, key))
             raise
         with self.store.transaction() as conn:
             self._settle(conn, {**row, "attempts": row["attempts"] + 1}, 201, reply, report)

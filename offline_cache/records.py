@@ -46,8 +46,10 @@ class TicketRecords:
         return dict(rows[0]) if rows else None
 
     def count_for_holder(self, holder: str, business_date: str) -> int:
+        """The holder's tickets that day; a refused one was never the citizen's."""
         return self.store.query(
-            "SELECT COUNT(*) AS n FROM ticket WHERE holder = ? AND business_date = ?",
+            "SELECT COUNT(*) AS n FROM ticket JOIN outbox USING (key) WHERE ticket.holder = ? "
+            "AND ticket.business_date = ? AND outbox.state != 'refused'",
             (holder, business_date))[0]["n"]
 
 

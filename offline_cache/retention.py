@@ -3,6 +3,9 @@
 - A delivered submission's sealed body is blanked once the server has acknowledged it and a
   short retention has passed; the record itself stays (key, state, times) so nothing looks lost
   and a replay can be recognised. Refused records keep their body: a technician must see them.
+- A refusal the citizen was shown on screen (outbox `answered_at`: no tickets left, per-ID
+  limit, unknown appointment) is deleted a day after it was answered, with the ticket or
+  submission row it refused: it was an answer, not a lost record.
 - Cached progress records are dropped after their retention.
 - Tickets keep the holder hash only for the day's per-ID limit.
 """
@@ -17,9 +20,14 @@ from offline_cache.store import LocalStore
 log = logging.getLogger(__name__)
 
 
+ANSWERED_KEEP_HOURS = 24.0
+
+
 def purge(store: LocalStore, *, sent_hours: float, progress_hours: float,
           now: datetime | None = None) -> dict[str, int]:
     now = now or datetime.now(UTC)
+    answered_cutoff = (now - timedelta(hours=ANSWERED_KEEP_HOURS)).isoformat(
+        timespec="milliseconds")
     sent_cutoff = (now - timedelta(hours=sent_hours)).isoformat(timespec="milliseconds")
     progress_cutoff = (now - timedelta(hours=progress_hours)).isoformat(timespec="milliseconds")
     holder_cutoff = (now - timedelta(days=2)).date().isoformat()
@@ -30,7 +38,14 @@ def purge(store: LocalStore, *, sent_hours: float, progress_hours: float,
                                (progress_cutoff,)).rowcount
         unlinked = conn.execute("UPDATE ticket SET holder = NULL WHERE holder IS NOT NULL AND "
                                 "business_date < ?", (holder_cutoff,)).rowcount
-    if blanked or dropped or unlinked:
+        answered = [r[0] for r in conn.execute(
+            "SELECT key FROM outbox WHERE state = 'refused' AND answered_at IS NOT NULL AND "
+            "answered_at < ?", (answered_cutoff,))]
+        for table in ("ticket", "submission", "outbox"):
+            conn.executemany(f"DELETE FROM {table} WHERE key = ?", [(k,) for k in answered])
+    if blanked or dropped or unlinked or answered:
         log.info("retention: blanked %d sent bodies, dropped %d progress records, unlinked %d "
-                 "ticket holders", blanked, dropped, unlinked)
-    return {"blanked": blanked, "dropped": dropped, "unlinked": unlinked}
+                 "ticket holders, expired %d answered refusals", blanked, dropped, unlinked,
+                 len(answered))
+    return {"blanked": blanked, "dropped": dropped, "unlinked": unlinked,
+            "expired_answers": len(answered)}

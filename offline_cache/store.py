@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from common.errors import DISK_FULL, SQLITE_UNSUPPORTED, STORE_FAILED, STORE_TOO_NEW, KioskError
+from common.paths import make_private
 from offline_cache import search_index
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,12 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 3 → 4: search index v2 — an item's title and aliases are one unit with the same tokens
     # (alias tiers no longer walk every title), so the index is made again from the mirror
     search_index.remake,
+    # 4 → 5: a refusal the citizen saw on screen (answered_at: it expires, counts nowhere) or
+    # one a technician has looked at (acknowledged_at); the others stay an alarm
+    """
+    ALTER TABLE outbox ADD COLUMN answered_at TEXT;
+    ALTER TABLE outbox ADD COLUMN acknowledged_at TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -154,10 +161,10 @@ class LocalStore:
     def __init__(self, path: Path) -> None:
         check_sqlite()
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            make_private(path)  # personal data: owner only, whatever the umask
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise KioskError(STORE_FAILED, f"{path}: {exc}") from exc
         self.conn = conn
         self._lock = threading.RLock()

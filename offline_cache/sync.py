@@ -18,12 +18,13 @@ from common.errors import KioskError
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
+from offline_cache.hall_time import SKEW_META, record_offset
 from offline_cache.outbox import Outbox
 from offline_cache.services import ServiceCache
 
 log = logging.getLogger(__name__)
 SERVER_TIME_META = "last_server_time"
-SKEW_META = "clock_skew_s"
+__all__ = ["SERVER_TIME_META", "SKEW_META", "SyncResult", "Syncer"]
 
 
 @dataclass
@@ -75,10 +76,11 @@ class Syncer:
             return None
         self.connectivity.success()
         server_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=UTC)
-        skew = (datetime.now(UTC) - server_time).total_seconds()
+        wall = self.outbox.clock()
+        skew = (datetime.fromtimestamp(wall, UTC) - server_time).total_seconds()
         with self.outbox.store.transaction() as conn:
             self.outbox.store.set_meta(conn, SERVER_TIME_META, server_time.isoformat())
-            self.outbox.store.set_meta(conn, SKEW_META, f"{skew:.3f}")
+            record_offset(self.outbox.store, conn, skew, wall=wall)
         return skew
 
     def sync_once(self, *, pull_catalog: bool = True) -> SyncResult:

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, RATE_LIMITED, KioskError
+from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, DEVICE_CLONED, RATE_LIMITED, KioskError
 from hall_server.actor import Actor
 from hall_server.api.staff_auth import current_staff, session_token, staff_actor
 from hall_server.context import HallContext
-from hall_server.devices import Device, authenticate, touch
+from hall_server.devices import Device, authenticate, bind_install, touch
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,12 @@ def current_device(
         device = authenticate(conn, creds.credentials)
     if device is None:
         raise KioskError(AUTH_MISSING)
+    install_id = request.headers.get("x-install-id")
+    if install_id and install_id != device.install_id:  # first sight, or a cloned terminal
+        with ctx.database.write() as conn:
+            bound = bind_install(conn, device, install_id[:64], ctx.now())
+        if not bound:
+            raise KioskError(DEVICE_CLONED, "the token is bound to another installation")
     now = time.monotonic()
     seen = ctx.last_seen_written
     if now - seen.get(device.id, -SEEN_EVERY) >= SEEN_EVERY:
@@ -118,7 +124,9 @@ def base_url(request: Request) -> str:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The peer, or the forwarded client when the peer is a trusted proxy (hall_server/proxies)."""
+    peer = request.client.host if request.client else "unknown"
+    return get_ctx(request).proxies.client(peer, request.headers.get("x-forwarded-for"))
 
 
 # Parameter types the routes use (Annotated, so defaults stay plain).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from common.errors import ENROLL_CODE_INVALID, ENROLL_CODE_LOCKED, KioskError
+from common.errors import ENROLL_CODE_INVALID, ENROLL_CODE_LOCKED, VALIDATION, KioskError
 from common.wire import (
     DeviceList,
     DeviceRecord,
@@ -35,8 +35,9 @@ def health(request: Request) -> dict:
 
 @router.post("/devices/enroll", response_model=EnrollResponse, status_code=201, tags=["devices"])
 def enroll(body: EnrollRequest, request: Request) -> dict:
-    """Spend a one-time code for a device token. Wrong codes are counted per client address;
-    after `server.enroll_attempts` of them in 15 minutes the address gets 429 + Retry-After."""
+    """Spend a one-time code for a device token. Distinct wrong codes are counted per client
+    address (X-Forwarded-For only from `server.trusted_proxies`); after
+    `server.enroll_attempts` of them in 15 minutes the address gets 429 + Retry-After."""
     ctx = get_ctx(request)
     address = client_address(request)
     wait = ctx.enroll_failures.blocked_for(address)
@@ -51,10 +52,12 @@ def enroll(body: EnrollRequest, request: Request) -> dict:
                 name=body.name,
                 location=body.location,
                 now=ctx.now(),
+                previous_token=body.previous_token,
+                install_id=(request.headers.get("x-install-id") or "")[:64] or None,
             )
     except KioskError as exc:
         if exc.error is ENROLL_CODE_INVALID:
-            ctx.enroll_failures.record(address)
+            ctx.record_enroll_failure(address, devices.sha256_hex(devices.normalize_code(body.code)))
         raise
     return {
         "device_id": device.id,
@@ -70,10 +73,12 @@ def enroll(body: EnrollRequest, request: Request) -> dict:
 def new_enroll_code(body: EnrollCodeRequest, request: Request, _device: AdminDevice) -> dict:
     """A one-time enrolment code (admin role); the same as `kiosk admin enroll-code`."""
     ctx = get_ctx(request)
+    try:
+        expires = devices.parse_duration(body.expires)
+    except KioskError as exc:  # over HTTP a bad field is a 422 like any other
+        raise KioskError(VALIDATION, f"expires: {exc.detail}") from exc
     with ctx.database.write() as conn:
-        return devices.create_enroll_code(
-            conn, role=body.role, expires=devices.parse_duration(body.expires), now=ctx.now()
-        )
+        return devices.create_enroll_code(conn, role=body.role, expires=expires, now=ctx.now())
 
 
 @router.get("/devices", response_model=DeviceList, tags=["devices"])

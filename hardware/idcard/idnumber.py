@@ -13,13 +13,14 @@ import re
 
 GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 GB11643_CHECK = "10X98765432"
-_GB11643_RE = re.compile(r"\d{17}[\dX]")
-_FOREIGN2017_RE = re.compile(r"[A-Z]{3}\d{12}")
+# [0-9], not \d: \d also matches other scripts' digits, which a card never holds.
+_GB11643_RE = re.compile(r"[0-9]{17}[0-9X]")
+_FOREIGN2017_RE = re.compile(r"[A-Z]{3}[0-9]{12}")
 
 
 def gb11643_check_char(first17: str) -> str:
     """The 18th character for 17 digits; raises ValueError for anything else."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError("GB 11643 needs exactly 17 digits")
     total = sum(int(c) * w for c, w in zip(first17, GB11643_WEIGHTS, strict=True))
     return GB11643_CHECK[total % 11]
@@ -36,7 +37,7 @@ def icao9303_check_digit(text: str) -> str:
     """ICAO 9303 check digit: weights 7 3 1 repeating, A=10 … Z=35, '<' = 0."""
     total = 0
     for i, ch in enumerate(text):
-        if ch.isdigit():
+        if "0" <= ch <= "9":
             value = int(ch)
         elif "A" <= ch <= "Z":
             value = ord(ch) - ord("A") + 10

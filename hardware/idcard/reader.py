@@ -7,7 +7,7 @@ strings that pick a transport.
 
 Options: serial `baud`, `probe=0|1` (try the fallback speeds, default 1); usb `style`,
 `ep_out`, `ep_body`, `ep_in`; sim `fault` (lifted, checksum, sam_unauthorised, unknown_type,
-slow, nocard), `transport` (pty, usb-split, usb-single, hid), `delay` (slow fault seconds),
+slow, nocard, no_appended_cmd), `transport` (pty, usb-split, usb-single, hid), `delay` (slow fault seconds),
 `pace=1` (wire-speed replies), `auto_remove` / `auto_place` (seconds; a simulated citizen);
 all: `reply_timeout` (seconds added to each command's wire time).
 """
@@ -64,6 +64,8 @@ class IdCardReader:
         self.bauds = bauds or (DEFAULT_BAUDS if transport.has_baud else ())
         self.poll_interval = poll_interval
         self.read_appended_address = read_appended_address
+        # Some SAMs do not know read-appended-address ("unknown command"); learnt on first use.
+        self.appended_address_supported: bool | None = None
         self._extra_timeout = reply_timeout
         self._on_close = on_close
         self.simulator = simulator  # the IdCardSimulator behind a `sim` target, else None
@@ -206,7 +208,11 @@ class IdCardReader:
         data = codec.parse_read_data(reply.data, fingerprints=fingerprints)
         card = parse_text_block(data.text)
         card = replace(card, photo=data.photo, fingerprints=data.fingerprints)
-        if card.kind == "resident_id" and self.read_appended_address:
+        if (
+            card.kind == "resident_id"
+            and self.read_appended_address
+            and self.appended_address_supported is not False
+        ):
             card = replace(card, appended_address=self._appended_address())
         log.info("read %s card (id number valid: %s)", card.kind, card.id_number_valid)
         return card
@@ -215,6 +221,17 @@ class IdCardReader:
         reply = self.command(
             codec.cmd_read_appended_address(), "read appended address", reply_bytes=90
         )
+        if reply.sw3 == codec.SW_BAD_COMMAND:
+            # The appended address is optional: the card is still good. Say once what this
+            # reader cannot do, so a technician can tell why addresses lack their changes.
+            log.warning(
+                "%s does not know the read-appended-address command: cards are read "
+                "without their appended address",
+                self.transport.description,
+            )
+            self.appended_address_supported = False
+            return ""
+        self.appended_address_supported = True
         if reply.sw3 == codec.SW_NO_ITEM:
             return ""
         codec.check_reply(reply, "read appended address")

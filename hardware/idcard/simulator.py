@@ -34,7 +34,10 @@ from hardware.idcard.textblock import TYPE_OFFSET, encode_text_block
 
 log = logging.getLogger(__name__)
 
-FAULTS = ("lifted", "checksum", "sam_unauthorised", "unknown_type", "slow", "nocard")
+# no_appended_cmd: a SAM that does not know read-appended-address (answers "unknown command").
+FAULTS = (
+    "lifted", "checksum", "sam_unauthorised", "unknown_type", "slow", "nocard", "no_appended_cmd"
+)
 SIM_SAM_ID = bytes.fromhex("0501000020190301000000420000002A")  # fictional
 APPENDED_ADDRESS_SIZE = 70
 
@@ -155,6 +158,8 @@ class IdCardSimulator:
         if key in (codec.READ_TEXT_PHOTO, codec.READ_WITH_FINGERPRINTS):
             return self._read(fingerprints=key == codec.READ_WITH_FINGERPRINTS)
         if key == codec.READ_APPENDED_ADDRESS:
+            if self.fault == "no_appended_cmd":
+                return codec.build_reply(codec.SW_BAD_COMMAND)
             if not (self.present and (self._selected or self._halted)):
                 return codec.build_reply(codec.SW_READ_FAILED)
             if not self._card.appended_address:

@@ -213,7 +213,7 @@ def _date(value: str, name: str, *, long_term_ok: bool = False) -> str:
     if long_term_ok and value == LONG_TERM:
         return LONG_TERM
     try:
-        if len(value) != 8 or not value.isdigit():
+        if len(value) != 8 or not _ascii_digits(value):
             raise ValueError
         return dt.date(int(value[:4]), int(value[4:6]), int(value[6:])).isoformat()
     except ValueError:
@@ -224,9 +224,14 @@ def _undate(value: str) -> str:
     return value.replace("-", "") if value != LONG_TERM else value
 
 
+def _ascii_digits(value: str) -> bool:
+    # str.isdigit() is true for '²' and '①', which int() refuses: only 0-9 are digits here.
+    return value.isascii() and value.isdigit()
+
+
 def _count(value: str, name: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    if not _ascii_digits(value):
         raise KioskError(IDC_PROTOCOL, f"field {name} is not a number")
     return int(value)

@@ -95,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="resident",
         help="resident, resident_elderly, hkmt, foreign2017, foreign2023",
     )
-    s.add_argument("--fault", help="lifted, checksum, sam_unauthorised, unknown_type, slow, nocard")
+    s.add_argument("--fault", help="lifted, checksum, sam_unauthorised, unknown_type, slow, nocard, no_appended_cmd")
     s.add_argument("--pace", action="store_true", help="reply at the real wire speed")
     s.add_argument(
         "--baud",

@@ -48,9 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     osub = p.add_subparsers(dest="outbox_cmd", metavar="ACTION")
     osub.required = True
     o = osub.add_parser("list")
-    o.add_argument("--all", action="store_true", help="include sent records")
+    o.add_argument("--all", action="store_true",
+                   help="include sent records and settled refusals (answered on screen or "
+                        "acknowledged)")
     add_json_flag(o)
     o.set_defaults(handler=_outbox_list)
+    o = osub.add_parser("ack", help="acknowledge refused records (a technician has seen them)")
+    o.add_argument("keys", nargs="*", metavar="KEY", help="record keys (see `outbox list`)")
+    o.add_argument("--all", action="store_true", help="every open refusal")
+    add_json_flag(o)
+    o.set_defaults(handler=_outbox_ack)
     o = osub.add_parser("resume", help="resume a paused outbox after re-enrolment")
     add_json_flag(o)
     o.set_defaults(handler=_outbox_resume)
@@ -156,7 +163,7 @@ def _outbox_list(args: argparse.Namespace) -> Human:
     try:
         states = ("pending", "sending", "sent", "refused") if args.all else (
             "pending", "sending", "refused")
-        records = core.outbox.list(states)
+        records = core.outbox.list(states, settled=args.all)
         counts = core.outbox.counts()
         paused = core.outbox.paused()
     finally:
@@ -167,6 +174,19 @@ def _outbox_list(args: argparse.Namespace) -> Human:
     lines.append(" ".join(f"{k}={v}" for k, v in counts.items())
                  + (f"  PAUSED ({paused})" if paused else ""))
     return Human("\n".join(lines), data)
+
+
+def _outbox_ack(args: argparse.Namespace) -> Human:
+    from common.errors import USAGE, KioskError
+
+    if bool(args.keys) == bool(args.all):
+        raise KioskError(USAGE, "name record keys or --all")
+    core = _core()
+    try:
+        count = core.outbox.acknowledge(None if args.all else list(args.keys))
+    finally:
+        core.close()
+    return Human(f"{count} refused record(s) acknowledged", {"acknowledged": count})
 
 
 def _outbox_resume(args: argparse.Namespace) -> Human:

@@ -141,6 +141,22 @@ def _revoke(args: argparse.Namespace) -> Human:
     return Human(f"revoked {names}", {"revoked": rows})
 
 
+def _person(args: argparse.Namespace) -> Human:
+    from hall_server.admin import person
+
+    result = person(_settings(), args.action, args.holder, **_where(args))
+    if args.action == "erase":
+        counts = ", ".join(f"{k} {v}" for k, v in result["erased"].items())
+        return Human(f"erased (audit recorded): {counts}", result)
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    if args.output:
+        from common.paths import write_private
+
+        write_private(Path(args.output), text + "\n")
+        return Human(f"written to {args.output} (0600; audit recorded)", {"output": args.output})
+    return Human(text, result)
+
+
 def _load_demo(args: argparse.Namespace) -> Human:
     from hall_server.admin import load_demo_data
 
@@ -285,6 +301,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = command("revoke", _revoke, "revoke a device (by id, or every active one of a name)")
     p.add_argument("device", metavar="DEVICE")
     command("load-demo", _load_demo, "load the sample hall (common/defaults/demo) into the database")
+    p = command("person", _person, "export or erase one person's data (by holder hash)")
+    p.add_argument("action", choices=["export", "erase"])
+    p.add_argument("--holder", required=True, metavar="HASH", help="the person's holder hash")
+    p.add_argument("--output", metavar="FILE", default=None, help="export: write it to FILE")
     p = command("catalog-schema", _catalog_schema, "print the catalog line JSON Schema")
     p.add_argument("--output", metavar="FILE", default=None, help="write it to FILE instead")
 

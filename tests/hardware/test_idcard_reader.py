@@ -241,3 +241,31 @@ def test_paced_reply_takes_at_least_the_wire_time():
         elapsed = time.monotonic() - start
     assert reply.ok
     assert elapsed >= 1295 * 10 / 115200  # 0.112 s: a real reader cannot be faster
+
+
+def test_a_reader_without_the_appended_address_command_still_returns_the_card(pty_sim, caplog):
+    """Some SAMs answer "unknown command" (SW3 0x21) to read-appended-address (issue 15): the
+    appended address is optional, so the card is returned and the reader's limit logged once."""
+    sim, path = pty_sim(card=SAMPLES["resident_elderly"], fault="no_appended_cmd")
+    assert SAMPLES["resident_elderly"].appended_address  # the card has one to lose
+    with (
+        caplog.at_level("WARNING", logger="hardware.idcard.reader"),
+        open_idcard_reader(f"serial:{path}") as reader,
+    ):
+        card = reader.read_card(2)
+        assert reader.appended_address_supported is False
+        sim.remove_card()
+        sim.place_card()
+        again = reader.read_card(2)
+    expected = {**SAMPLES["resident_elderly"].to_json(), "appended_address": ""}
+    assert card.to_json() == expected and again.to_json() == expected
+    limits = [r for r in caplog.records if "read-appended-address" in r.getMessage()]
+    assert len(limits) == 1 and limits[0].levelname == "WARNING"
+
+
+def test_a_reader_with_the_command_reads_the_appended_address(pty_sim):
+    _sim, path = pty_sim(card=SAMPLES["resident_elderly"])
+    with open_idcard_reader(f"serial:{path}") as reader:
+        card = reader.read_card(2)
+        assert reader.appended_address_supported is True
+    assert card.appended_address == SAMPLES["resident_elderly"].appended_address

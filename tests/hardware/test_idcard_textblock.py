@@ -277,3 +277,35 @@ def test_photo_decoder_is_pluggable(tmp_path, monkeypatch):
         with pytest.raises(KioskError) as err:
             load_photo_decoder(ref)
         assert err.value.code == code, ref
+
+
+def hkmt_block(issue_count: str) -> bytes:
+    return (
+        ucs2("陈大文", 30) + ucs2("1", 2) + ucs2("", 4) + ucs2("19940823", 16)
+        + ucs2("广东省深圳市福田区示例路88号", 70) + ucs2("810000199408230013", 36)
+        + ucs2("深圳市公安局", 30) + ucs2("20230901", 16) + ucs2("20280901", 16)
+        + ucs2("H12345678", 18) + ucs2(issue_count, 4) + ucs2("", 6) + ucs2("J", 2)
+        + ucs2("", 6)
+    )
+
+
+@pytest.mark.parametrize("count", ["²", "①", "0²", "٣"])
+def test_non_ascii_digits_in_a_count_field_are_the_codecs_own_error(count):
+    """Fuzzing found '²' and '①' (str.isdigit() is true, int() raises ValueError)."""
+    with pytest.raises(KioskError) as err:
+        parse_text_block(hkmt_block(count))
+    assert err.value.code == "E-IDC-09" and "issue_count" in err.value.message
+
+
+@pytest.mark.parametrize("birth", ["1949123²", "①9491231", "١٩٤٩١٢٣١"])
+def test_non_ascii_digits_in_a_date_are_the_codecs_own_error(birth):
+    with pytest.raises(KioskError) as err:
+        parse_text_block(resident_block(birth=birth))
+    assert err.value.code == "E-IDC-09"
+
+
+@pytest.mark.parametrize("number", ["1101051949123100²X", "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"])
+def test_non_ascii_digits_in_an_id_number_are_not_valid(number):
+    assert idnumber.id_number_valid(number) is False
+    with pytest.raises(ValueError):
+        idnumber.gb11643_check_char(number[:17])

@@ -46,3 +46,35 @@ def test_a_broken_site_file_is_a_clear_error(tmp_path):
         load_settings(environ={"KIOSK_HOME": str(tmp_path)})
     assert info.value.code == "E-CFG-02"
     assert "site.toml" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("encoding", "named"),
+    [("gbk", "GBK"), ("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16")],
+)
+def test_a_site_file_not_in_utf8_names_the_file_and_its_encoding(tmp_path, encoding, named):
+    (tmp_path / "site.toml").write_bytes('[hall]\nname = "东城区政务服务中心"\n'.encode(encoding))
+    with pytest.raises(KioskError) as info:
+        load_settings(environ={"KIOSK_HOME": str(tmp_path)})
+    assert info.value.code == "E-CFG-02"
+    assert str(tmp_path / "site.toml") in info.value.message
+    assert named in info.value.message and "UTF-8" in info.value.message
+
+
+def test_a_site_file_with_a_utf8_bom_loads(tmp_path):
+    (tmp_path / "site.toml").write_bytes('[hall]\nname = "东城区政务服务中心"\n'.encode("utf-8-sig"))
+    assert load_settings(environ={"KIOSK_HOME": str(tmp_path)}).hall.name == "东城区政务服务中心"
+
+
+def test_doctor_reports_a_gbk_site_file_as_e_cfg_02(tmp_path):
+    import json
+
+    from tests.support.kiosk_cli import KioskCli
+
+    cli = KioskCli(tmp_path)
+    (tmp_path / "site.toml").write_bytes('[hall]\nname = "东城区政务服务中心"\n'.encode("gbk"))
+    proc = cli.run("doctor", "--json", check=False)
+    assert proc.returncode == 3, proc.stderr
+    error = json.loads(proc.stdout)["error"]
+    assert error["code"] == "E-CFG-02"
+    assert "site.toml" in error["message"] and "GBK" in error["message"]

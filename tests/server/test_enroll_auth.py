@@ -71,8 +71,8 @@ def test_expired_code_is_refused(hall):
 
 def test_lock_out_after_too_many_wrong_codes(hall):
     good = hall.enroll_code()
-    for _ in range(ENROLL_ATTEMPTS):
-        assert_error(enroll(hall, "WRONG-CODE-0000"), 401, "E-AUTH-03")
+    for n in range(ENROLL_ATTEMPTS):  # distinct codes: each one a guess
+        assert_error(enroll(hall, f"WRONG-CODE-000{n}"), 401, "E-AUTH-03")
     resp = enroll(hall, good)  # even the right code is refused while locked out
     assert_error(resp, 429, "E-AUTH-04")
     retry = int(resp.headers["Retry-After"])
