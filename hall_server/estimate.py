@@ -151,3 +151,19 @@ def attach(ticket: dict[str, Any], estimator: WaitEstimator, conn: Connection, t
     ahead = int(ticket.get("people_ahead") or 0)
     minutes = estimator.minutes(conn, ticket["service"], ahead, today) if waiting else None
     return ticket | {"estimated_wait_min": minutes}
+
+
+def ticket_status(ctx: Any, ticket_id: str, base_url: str) -> dict:
+    """A ticket as the citizen sees it (API and phone page): live place and estimate."""
+    from hall_server.queue import get_ticket
+
+    today = ctx.today()
+    with ctx.database.read() as conn:
+        ticket = get_ticket(
+            conn,
+            ticket_id,
+            today=today,
+            base_url=base_url,
+            priority_run=ctx.settings.queue.priority_run,
+        )
+        return attach(ticket, ctx.estimator, conn, today)

@@ -55,16 +55,7 @@ def take_ticket(
 @router.get("/queue/tickets/{ticket_id}", response_model=Ticket)
 def ticket_status(ticket_id: str, request: Request) -> dict:
     """A ticket's live status (public: the id is an unguessable UUID, no personal data)."""
-    ctx = get_ctx(request)
-    with ctx.database.read() as conn:
-        ticket = queue.get_ticket(
-            conn,
-            ticket_id,
-            today=ctx.today(),
-            base_url=base_url(request),
-            priority_run=ctx.settings.queue.priority_run,
-        )
-        return estimate.attach(ticket, ctx.estimator, conn, ctx.today())
+    return estimate.ticket_status(get_ctx(request), ticket_id, base_url(request))
 
 
 @router.get("/queue/appointments", response_model=AppointmentList)

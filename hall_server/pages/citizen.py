@@ -25,7 +25,7 @@ from common.errors import KioskError
 from common.redact import NAME_KEYS, mask_name
 from common.wire import APPLICATION_STATUSES
 from common.workdays import WorkCalendar
-from hall_server import estimate, queue
+from hall_server import estimate
 from hall_server.api.deps import base_url, get_ctx
 from hall_server.page_tokens import token_valid
 from hall_server.pages import templates
@@ -117,15 +117,7 @@ def ticket_page(request: Request, ticket_id: str) -> HTMLResponse:
     change (state, ahead, counter) let a live-update script fill them in."""
     ctx = get_ctx(request)
     try:
-        with ctx.database.read() as conn:
-            ticket = queue.get_ticket(
-                conn,
-                ticket_id,
-                today=ctx.today(),
-                base_url=base_url(request),
-                priority_run=ctx.settings.queue.priority_run,
-            )
-            ticket = estimate.attach(ticket, ctx.estimator, conn, ctx.today())
+        ticket = estimate.ticket_status(ctx, ticket_id, base_url(request))
     except KioskError:
         return not_found(request)
     t = language(request)
