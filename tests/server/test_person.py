@@ -21,7 +21,9 @@ def admin_cli(hall, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "kiosk", "admin", "person", *args, *where, "--json"],
         capture_output=True, text=True, timeout=60,
-        env={**os.environ, "KIOSK_HOME": str(hall.data_dir.parent / "cli-home")},
+        # the same key file as the running server (with PostgreSQL there is no shared data dir)
+        env={**os.environ, "KIOSK_HOME": str(hall.data_dir.parent / "cli-home"),
+             "KIOSK_PRIVACY_SERVER_KEY_FILE": str(hall.ctx.personal.path)},
     )
 
 

@@ -218,33 +218,37 @@ def test_appointments_by_holder_for_check_in_by_id_card(kiosk, counter, hall):
 
 
 def test_offline_ticket_keeps_its_number_and_time(kiosk, hall):
+    tag = kiosk.enrolled["tag"]  # offline numbers carry the kiosk's own tag
     take(kiosk)  # A001 online
     issued = START - timedelta(minutes=30)
-    ticket = take(kiosk, "ZH", offline_number=f"A-{kiosk.enrolled['tag']}-017", issued_at=issued.isoformat())
-    assert ticket["number"] == f"A-{kiosk.enrolled['tag']}-017"
+    ticket = take(kiosk, "ZH", offline_number=f"A-{tag}-017", issued_at=issued.isoformat())
+    assert ticket["number"] == f"A-{tag}-017"
     assert datetime.fromisoformat(ticket["issued_at"]) == issued
     assert ticket["people_ahead"] == 0  # it arrived before A001
     assert take(kiosk)["number"] == "A002"  # online numbering is not disturbed
     # accepted even when the service is closed or capped: the citizen holds the paper
-    assert take(kiosk, "YE", offline_number=f"E-{kiosk.enrolled['tag']}-001")["number"] == f"E-{kiosk.enrolled['tag']}-001"
+    assert take(kiosk, "YE", offline_number=f"E-{tag}-001")["number"] == f"E-{tag}-001"
     # a future time from a drifting kiosk clock is clamped to the server's now
     future = take(
-        kiosk, "ZH", offline_number=f"A-{kiosk.enrolled['tag']}-018", issued_at=(START + timedelta(hours=3)).isoformat()
+        kiosk, "ZH", offline_number=f"A-{tag}-018",
+        issued_at=(START + timedelta(hours=3)).isoformat(),
     )
     assert datetime.fromisoformat(future["issued_at"]) < START + timedelta(minutes=5)
 
 
 def test_offline_ticket_from_yesterday_counts_on_yesterday(kiosk, hall):
+    tag = kiosk.enrolled["tag"]  # offline numbers carry the kiosk's own tag
     yesterday = START - timedelta(days=1)
-    ticket = take(kiosk, "ZH", offline_number=f"A-{kiosk.enrolled['tag']}-001", issued_at=yesterday.isoformat())
+    ticket = take(kiosk, "ZH", offline_number=f"A-{tag}-001", issued_at=yesterday.isoformat())
     assert kiosk.get(f"/queue/tickets/{ticket['id']}").json()["status"] == "expired"
     # the same printed number may exist again today
-    assert take(kiosk, "ZH", offline_number=f"A-{kiosk.enrolled['tag']}-001")["number"] == f"A-{kiosk.enrolled['tag']}-001"
+    assert take(kiosk, "ZH", offline_number=f"A-{tag}-001")["number"] == f"A-{tag}-001"
 
 
 def test_offline_number_rules(kiosk):
-    take(kiosk, "ZH", offline_number=f"A-{kiosk.enrolled['tag']}-020")
-    assert_error(kiosk.ticket("ZH", offline_number=f"A-{kiosk.enrolled['tag']}-020"), 409, "E-QUE-07")
+    tag = kiosk.enrolled["tag"]  # offline numbers carry the kiosk's own tag
+    take(kiosk, "ZH", offline_number=f"A-{tag}-020")
+    assert_error(kiosk.ticket("ZH", offline_number=f"A-{tag}-020"), 409, "E-QUE-07")
     assert_error(kiosk.ticket("ZH", offline_number="A020"), 422, "E-API-02")
 
 
@@ -350,28 +354,33 @@ def test_people_ahead_predicts_the_call_order(kiosk, counter, public, seed):
 
 
 def test_offline_tickets_count_against_the_holder_limit(kiosk):
+    tag = kiosk.enrolled["tag"]  # offline numbers carry the kiosk's own tag
     for i in range(HOLDER_LIMIT):
-        take(kiosk, "ZH", offline_number=f"A-{kiosk.enrolled['tag']}-10{i}", holder=HOLDER)
-    assert_error(kiosk.ticket("ZH", offline_number=f"A-{kiosk.enrolled['tag']}-109", holder=HOLDER), 409, "E-QUE-04")
+        take(kiosk, "ZH", offline_number=f"A-{tag}-10{i}", holder=HOLDER)
+    assert_error(kiosk.ticket("ZH", offline_number=f"A-{tag}-109", holder=HOLDER), 409, "E-QUE-04")
 
 
 def test_timed_out_request_resent_with_its_offline_number_renumbers_the_ticket(
     kiosk, public, counter
 ):
     """docs/offline-tickets.md: the printed offline number wins while the ticket waits."""
+    tag = kiosk.enrolled["tag"]  # offline numbers carry the kiosk's own tag
     key = str(uuid.uuid4())
     online = take(kiosk, "ZH", key=key, holder=HOLDER)  # the reply that never reached the kiosk
     printed = (START + timedelta(seconds=8)).isoformat()
-    resp = kiosk.ticket("ZH", key=key, holder=HOLDER, offline_number=f"A-{kiosk.enrolled['tag']}-001", issued_at=printed)
+    printed_number = f"A-{tag}-001"
+    resp = kiosk.ticket("ZH", key=key, holder=HOLDER, offline_number=printed_number,
+                        issued_at=printed)
     assert resp.status_code == 200
     amended = resp.json()
-    assert amended["id"] == online["id"] and amended["number"] == f"A-{kiosk.enrolled['tag']}-001"
+    assert amended["id"] == online["id"] and amended["number"] == f"A-{tag}-001"
     assert amended["issued_at"] == online["issued_at"]  # its place in the queue is kept
-    assert public.get(f"/queue/tickets/{online['id']}").json()["number"] == f"A-{kiosk.enrolled['tag']}-001"
-    again = kiosk.ticket("ZH", key=key, holder=HOLDER, offline_number=f"A-{kiosk.enrolled['tag']}-001", issued_at=printed)
+    assert public.get(f"/queue/tickets/{online['id']}").json()["number"] == f"A-{tag}-001"
+    again = kiosk.ticket("ZH", key=key, holder=HOLDER, offline_number=printed_number,
+                         issued_at=printed)
     assert again.status_code == 200 and again.json() == amended
     # anything else under that key is still a conflict
-    assert_error(kiosk.ticket("GJJ", key=key, offline_number=f"D-{kiosk.enrolled['tag']}-001"), 422, "E-API-03")
+    assert_error(kiosk.ticket("GJJ", key=key, offline_number=f"D-{tag}-001"), 422, "E-API-03")
     # the same holds in a batch, and a called ticket keeps its number
     key2 = str(uuid.uuid4())
     second = take(kiosk, "SB", key=key2)
@@ -383,7 +392,7 @@ def test_timed_out_request_resent_with_its_offline_number_renumbers_the_ticket(
                 {
                     "key": key2,
                     "kind": "ticket",
-                    "body": {"service": "SB", "offline_number": f"B-{kiosk.enrolled['tag']}-001"},
+                    "body": {"service": "SB", "offline_number": f"B-{tag}-001"},
                 },
             ]
         },
