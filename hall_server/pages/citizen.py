@@ -196,12 +196,15 @@ def working_days_left(today: date, until: date, calendar: WorkCalendar) -> int:
     return days
 
 
-def _applicant(ctx: Any, form_code: str, fields_json: str) -> str:
+def _applicant(ctx: Any, form_code: str, stored: str, number: str) -> str:
     """The applicant's name, masked (张*): the form's field filled from the card's name, else
-    a name-like key; never the ID number or anything else."""
+    a name-like key; never the ID number or anything else. The fields are sealed at rest
+    (hall_server/personal.py); anonymised ones (retention) have no name left."""
     try:
-        fields = json.loads(fields_json)
-    except ValueError:
+        fields = ctx.personal.open(stored, number) if ctx.personal else json.loads(stored)
+    except (ValueError, KioskError):
+        return ""
+    if not isinstance(fields, dict):
         return ""
     keys: list[str] = []
     try:
@@ -267,7 +270,7 @@ def application(number: str, request: Request) -> HTMLResponse:
         item_title=(item.get("title_en") if t.en else "") or row.item_title,
         status=row.status,
         status_text=status_text(row.status),
-        applicant=_applicant(ctx, row.form, row.fields),
+        applicant=_applicant(ctx, row.form, row.fields, row.number),
         submitted=_local(ctx, row.submitted_at),
         promised_by=row.promised_by.isoformat() if row.promised_by else "",
         countdown=countdown,
