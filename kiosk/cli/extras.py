@@ -34,7 +34,8 @@ EXTRA_OF_MODULE = {
     "pypinyin": "server",
     "jinja2": "server",
     "fastapi_offline": "server",
-    # both sides use qrcode; a kiosk is the commoner install of the two
+    "sqlite_utils": "server",
+    # both sides use qrcode and cryptography; a kiosk is the commoner install of the two
     "qrcode": "kiosk",
 }
 

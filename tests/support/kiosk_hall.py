@@ -50,9 +50,7 @@ class Hall:
 
 
 def take(core, service: str = "ZHSL", **kwargs):
-    from kiosk.tickets import take_ticket
-
-    return take_ticket(core, service, print_slip=False, **kwargs)
+    return core.take_ticket(service, print_slip=False, **kwargs)
 
 
 def sync_until_delivered(core, within: float = 5.0):
