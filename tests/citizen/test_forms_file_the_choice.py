@@ -75,7 +75,9 @@ def test_every_kind_of_every_form_files_its_item(rig):
             assert filed["item"] == item, (form.code, value, filed["item"])
             assert filed["item_title"] == entry["title"]
             server_today = rig.server.ctx.today()
-            expected = promised_by(server_today, int(entry.get("promised_days", 0)))
+            expected = promised_by(
+                server_today, int(entry.get("promised_days", 0)), rig.server.ctx.schedule.calendar
+            )
             assert filed["promised_by"] == expected.isoformat(), (form.code, value)
             receipt = rig.printed()[before:]
             assert ("事项：" + entry["title"][:8]).encode("gbk") in receipt, (form.code, value)
