@@ -92,9 +92,12 @@ SCHEMA = [
         id INTEGER PRIMARY KEY,  -- the term
         kind INTEGER NOT NULL,
         max_pop INTEGER NOT NULL,  -- titles and aliases: popularity of its most popular item
+        best_code TEXT NOT NULL,  -- and that item's code (the smallest among equals): with
+        -- max_pop, the unit's best item in ranking order, so a tier can stop reading units
+        -- even when every item has popularity 0
         dept INTEGER NOT NULL,  -- the department of all its items; 0: several
         n_sets INTEGER NOT NULL)  -- body segments: how many body sets hold it""",
-    "CREATE INDEX search_rank_pop ON search_rank(kind, max_pop DESC, id, dept)",
+    "CREATE INDEX search_rank_pop ON search_rank(kind, max_pop DESC, best_code, id, dept)",
     # rowid: the term. Tokens: gram_token(); detail=none: membership is all a query needs.
     # prefix: one Latin letter (3 token chars), two (4), one Chinese character (10) — the
     # prefix queries of 1–2 letter and 1 character searches read one doclist, not hundreds.
@@ -111,9 +114,10 @@ SCHEMA = [
         id INTEGER PRIMARY KEY,
         hkey INTEGER NOT NULL,
         segs TEXT NOT NULL,
-        max_pop INTEGER NOT NULL)""",
+        max_pop INTEGER NOT NULL,
+        best_code TEXT NOT NULL)""",
     "CREATE INDEX search_body_set_hkey ON search_body_set(hkey)",
-    "CREATE INDEX search_body_set_pop ON search_body_set(max_pop DESC, id)",
+    "CREATE INDEX search_body_set_pop ON search_body_set(max_pop DESC, best_code, id)",
     """CREATE TABLE search_body_member (
         term INTEGER NOT NULL,
         body_set INTEGER NOT NULL,
@@ -325,9 +329,9 @@ class _Known:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.token = 0
         self.term_id: dict[Unit, int] = {}
-        self.terms: dict[int, list] = {}  # id → [term, max_pop, dept, n_sets]
+        self.terms: dict[int, list] = {}  # id → [term, best key, dept, n_sets]
         self.set_id: dict[tuple[int, ...], int] = {}
-        self.sets: dict[int, list] = {}  # id → [segments, max_pop]
+        self.sets: dict[int, list] = {}  # id → [segments, best key]
         # Raw strings of an item's names (title, aliases, their pinyin) → term ids, and of its
         # body → segment term ids (a body set's key). Emptied when any term is dropped.
         self.names_of: dict[tuple, tuple[int, ...]] = {}
@@ -341,15 +345,17 @@ class _Known:
                          or 0) + 1
 
     _TERM_SQL = ("SELECT t.id, t.kind, t.label, t.text, t.pinyin, t.initials, t.alias_json, "
-                 "r.max_pop, r.dept, r.n_sets FROM search_term t JOIN search_rank r "
+                 "r.max_pop, r.best_code, r.dept, r.n_sets FROM search_term t "
+                 "JOIN search_rank r "
                  "ON r.id = t.id WHERE ")
 
     def _term_rows(self, rows: Iterable[tuple]) -> None:
-        for tid, kind, label, text, pinyin, initials, aliases, max_pop, dept, n_sets in rows:
+        for (tid, kind, label, text, pinyin, initials, aliases, max_pop, best_code, dept,
+             n_sets) in rows:
             term: Unit = Term(kind, label, text, pinyin, initials)
             if kind == TITLE:
                 term = Names(term, tuple(Term(ALIAS, "alias", *a) for a in json.loads(aliases)))
-            self.terms[tid] = [term, max_pop, dept, n_sets]
+            self.terms[tid] = [term, (-max_pop, best_code), dept, n_sets]
             self.term_id.setdefault(term, tid)
 
     def resolve_terms(self, conn: sqlite3.Connection, terms: Iterable[Unit]) -> set[int]:
@@ -363,7 +369,7 @@ class _Known:
         for t in wanted:
             if t not in self.term_id:  # a hash collision is told apart by the full term
                 self.term_id[t] = self.next_term
-                self.terms[self.next_term] = [t, -1, 0, 0]
+                self.terms[self.next_term] = [t, NO_ITEM, 0, 0]
                 created.add(self.next_term)
                 self.next_term += 1
         return created
@@ -375,9 +381,9 @@ class _Known:
                                          chunk))
 
     def _set_rows(self, rows: Iterable[tuple]) -> None:
-        for sid, segs_text, max_pop in rows:
+        for sid, segs_text, max_pop, best_code in rows:
             segs = tuple(int(s) for s in segs_text.split())
-            self.sets[sid] = [segs, max_pop]
+            self.sets[sid] = [segs, (-max_pop, best_code)]
             self.set_id.setdefault(segs, sid)
 
     def resolve_sets(self, conn: sqlite3.Connection, wanted_sets: Iterable[tuple[int, ...]]
@@ -385,13 +391,13 @@ class _Known:
         wanted = [s for s in set(wanted_sets) if s not in self.set_id]
         hkeys = list({_hkey(*s) for s in wanted})
         for chunk in _chunks(hkeys):
-            self._set_rows(conn.execute("SELECT id, segs, max_pop FROM search_body_set "
+            self._set_rows(conn.execute("SELECT id, segs, max_pop, best_code FROM search_body_set "
                                         f"WHERE hkey IN ({_in(len(chunk))})", chunk))
         created = set()
         for segs in wanted:
             if segs not in self.set_id:
                 self.set_id[segs] = self.next_set
-                self.sets[self.next_set] = [segs, -1]
+                self.sets[self.next_set] = [segs, NO_ITEM]
                 created.add(self.next_set)
                 self.next_set += 1
         return created
@@ -399,7 +405,7 @@ class _Known:
     def load_sets(self, conn: sqlite3.Connection, ids: Iterable[int]) -> None:
         missing = list({i for i in ids if i not in self.sets})
         for chunk in _chunks(missing):
-            self._set_rows(conn.execute("SELECT id, segs, max_pop FROM search_body_set "
+            self._set_rows(conn.execute("SELECT id, segs, max_pop, best_code FROM search_body_set "
                                         f"WHERE id IN ({_in(len(chunk))})", chunk))
 
     def facet(self, conn: sqlite3.Connection, item: wire.CatalogItem) -> int:
@@ -456,23 +462,29 @@ def _new_token(conn: sqlite3.Connection, known: _Known) -> None:
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (known.token,))
 
 
+# An item's place in a tier: (-popularity, code), smaller first. A term's or body set's "best
+# key" is that of its best item; NO_ITEM sorts after every item.
+Key = tuple[int, str]
+NO_ITEM: Key = (1 << 62, "")
+
+
 class _Change:
     """What one page does to a term or a body set."""
 
     __slots__ = ("top", "joined", "lost", "removed_max", "dept", "sets")
 
     def __init__(self) -> None:
-        self.top = -1  # highest popularity of the items (or sets) joining
+        self.top = NO_ITEM  # best key of the items (or sets) joining
         self.joined = False
         self.lost = False  # an item left: maybe the last one
-        self.removed_max = False  # one at the stored max_pop left
+        self.removed_max = False  # the stored best item left
         self.dept: int | None = None  # the department its items now share; 0: several
         self.sets = 0  # body segments: sets gained - sets lost
 
-    def join(self, pop: int) -> None:
+    def join(self, key: Key) -> None:
         self.joined = True
-        if pop > self.top:
-            self.top = pop
+        if key < self.top:
+            self.top = key
 
 
 def apply_changes(conn: sqlite3.Connection, items: Sequence[wire.CatalogItem],
@@ -550,14 +562,14 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
             continue  # nothing searchable changed
         same = before is not None and after is not None and before[:2] == after[:2]
         if before:
-            pop = -before[1]
+            key = (before[1], code)
             keep = after[2] if same else ()
             for t in before[2]:
                 if t not in keep:
                     post_del.append((t, before[1], code))
-                    _leave(terms, t, pop, known.terms[t][1])
+                    _leave(terms, t, key, known.terms[t][1])
             if not (same and after[3] == before[3]):
-                _leave(sets, before[3], pop, known.sets[before[3]][1])
+                _leave(sets, before[3], key, known.sets[before[3]][1])
         if after:
             neg_pop = after[1]
             keep = before[2] if same else ()
@@ -567,7 +579,7 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
                     ch = terms.get(t)
                     if ch is None:
                         ch = terms[t] = _Change()
-                    ch.join(-neg_pop)
+                    ch.join((neg_pop, code))
                     current = ch.dept if ch.dept is not None else (
                         None if t in new_terms else known.terms[t][2])
                     ch.dept = dept if current is None or current == dept else 0
@@ -575,7 +587,7 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
                 ch = sets.get(after[3])
                 if ch is None:
                     ch = sets[after[3]] = _Change()
-                ch.join(-neg_pop)
+                ch.join((neg_pop, code))
             doc_up.append((code, after[0], neg_pop, " ".join(map(str, after[2])), after[3]))
     conn.executemany("DELETE FROM search_posting WHERE term = ? AND neg_pop = ? AND code = ?",
                      post_del)
@@ -609,12 +621,12 @@ def _resolve_raw(conn: sqlite3.Connection, known: _Known,
     return created
 
 
-def _leave(changes: dict[int, _Change], key: int, pop: int, stored_max: int) -> None:
+def _leave(changes: dict[int, _Change], key: int, item: Key, stored_best: Key) -> None:
     ch = changes.get(key)
     if ch is None:
         ch = changes[key] = _Change()
     ch.lost = True
-    if pop >= stored_max:
+    if item <= stored_best:
         ch.removed_max = True
 
 
@@ -625,16 +637,16 @@ def _finish_sets(conn: sqlite3.Connection, known: _Known, sets: dict[int, _Chang
         entry = known.sets[sid]
         segs, stored = entry
         if sid in created:
-            ins.append((sid, _hkey(*segs), " ".join(map(str, segs)), ch.top))
+            ins.append((sid, _hkey(*segs), " ".join(map(str, segs)), -ch.top[0], ch.top[1]))
             mem_ins += [(t, sid) for t in segs]
             for t in segs:
                 (terms.get(t) or terms.setdefault(t, _Change())).sets += 1
             entry[1] = ch.top
             continue
-        max_pop = max(stored, ch.top)
+        best = min(stored, ch.top)
         if ch.removed_max or (ch.lost and not ch.joined):
-            row = conn.execute("SELECT neg_pop FROM search_doc WHERE body_set = ? "
-                               "ORDER BY neg_pop LIMIT 1", (sid,)).fetchone()
+            row = conn.execute("SELECT neg_pop, code FROM search_doc WHERE body_set = ? "
+                               "ORDER BY neg_pop, code LIMIT 1", (sid,)).fetchone()
             if row is None:  # its last item left
                 dele.append((sid,))
                 mem_del += [(t, sid) for t in segs]
@@ -643,16 +655,16 @@ def _finish_sets(conn: sqlite3.Connection, known: _Known, sets: dict[int, _Chang
                     (terms.get(t) or terms.setdefault(t, _Change())).sets -= 1
                 del known.sets[sid], known.set_id[segs]
                 continue
-            max_pop = -row[0]
-        if max_pop != stored:
-            upd.append((max_pop, sid))
-            entry[1] = max_pop
+            best = (row[0], row[1])
+        if best != stored:
+            upd.append((-best[0], best[1], sid))
+            entry[1] = best
     for sid in created - sets.keys():  # wanted, then unused (a page that changed its mind)
         segs = known.sets.pop(sid)[0]
         known.set_id.pop(segs, None)
-    conn.executemany("INSERT INTO search_body_set(id, hkey, segs, max_pop) VALUES (?, ?, ?, ?)",
-                     ins)
-    conn.executemany("UPDATE search_body_set SET max_pop = ? WHERE id = ?", upd)
+    conn.executemany("INSERT INTO search_body_set(id, hkey, segs, max_pop, best_code) "
+                     "VALUES (?, ?, ?, ?, ?)", ins)
+    conn.executemany("UPDATE search_body_set SET max_pop = ?, best_code = ? WHERE id = ?", upd)
     conn.executemany("DELETE FROM search_body_set WHERE id = ?", dele)
     conn.executemany("DELETE FROM search_body_member WHERE term = ? AND body_set = ?", mem_del)
     mem_ins.sort()
@@ -685,46 +697,47 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
     gram_ins: list[tuple[int, str]] = []
     gram_del: list[tuple[int, str]] = []
     term_ins: list[tuple] = []
-    term_upd: list[tuple[int, int, int, int]] = []
+    term_upd: list[tuple[int, str, int, int, int]] = []
     term_del: list[tuple[int]] = []
     per_kind: Counter[int] = Counter()  # terms of each kind, kept in search_state
     dropped: list[int] = []
     for t, ch in terms.items():
         entry = known.terms[t]
-        term, stored_max, stored_dept, stored_sets = entry
-        if t not in created and not ch.lost and not ch.sets and ch.top <= stored_max and (
+        term, stored_best, stored_dept, stored_sets = entry
+        if t not in created and not ch.lost and not ch.sets and ch.top >= stored_best and (
                 ch.dept is None or ch.dept == stored_dept):
-            continue  # the common case: items joined a term, none beat its most popular
-        max_pop, dept, n_sets = stored_max, stored_dept, stored_sets + ch.sets
+            continue  # the common case: items joined a term, none beat its best
+        best, dept, n_sets = stored_best, stored_dept, stored_sets + ch.sets
         if term.kind == BODY:
             alive = n_sets > 0
+            best = (0, "")
         else:
             alive = True
-            max_pop = max(stored_max, ch.top)
+            best = min(stored_best, ch.top)
             if ch.removed_max or (ch.lost and not ch.joined):
-                row = conn.execute("SELECT neg_pop FROM search_posting WHERE term = ? "
-                                   "ORDER BY neg_pop LIMIT 1", (t,)).fetchone()
+                row = conn.execute("SELECT neg_pop, code FROM search_posting WHERE term = ? "
+                                   "ORDER BY neg_pop, code LIMIT 1", (t,)).fetchone()
                 alive = row is not None
-                max_pop = -row[0] if row else max_pop
+                best = (row[0], row[1]) if row else best
             if ch.dept is not None:
                 dept = ch.dept
         if t in created:
-            if not alive:
+            if not alive or best == NO_ITEM:
                 dropped.append(t)
                 continue
-            max_pop = max(max_pop, 0)
-            term_ins.append((t, _term_hkey(term), *_term_columns(term), max_pop, dept, n_sets))
+            term_ins.append((t, _term_hkey(term), *_term_columns(term), -best[0], best[1], dept,
+                             n_sets))
             gram_ins.append((t, term_tokens(term)))
             per_kind[term.kind] += 1
-            entry[1:] = [max_pop, dept, n_sets]
+            entry[1:] = [best, dept, n_sets]
         elif not alive:
             term_del.append((t,))
             per_kind[term.kind] -= 1
             gram_del.append((t, term_tokens(term)))
             dropped.append(t)
-        elif (max_pop, dept, n_sets) != (stored_max, stored_dept, stored_sets):
-            term_upd.append((max_pop, dept, n_sets, t))
-            entry[1:] = [max_pop, dept, n_sets]
+        elif (best, dept, n_sets) != (stored_best, stored_dept, stored_sets):
+            term_upd.append((-best[0], best[1], dept, n_sets, t))
+            entry[1:] = [best, dept, n_sets]
     dropped += created - terms.keys()
     for t in dropped:  # gone from the index, or created and never used
         term = known.terms.pop(t)[0]
@@ -738,9 +751,10 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
     conn.executemany("INSERT INTO search_term(id, hkey, kind, label, text, pinyin, pyc, pysfx, "
                      "initials, aliases, alias_keys, alias_latin, alias_json) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:13] for r in term_ins])
-    conn.executemany("INSERT INTO search_rank(id, kind, max_pop, dept, n_sets) "
-                     "VALUES (?, ?, ?, ?, ?)", [(r[0], r[2], *r[13:]) for r in term_ins])
-    conn.executemany("UPDATE search_rank SET max_pop = ?, dept = ?, n_sets = ? WHERE id = ?",
+    conn.executemany("INSERT INTO search_rank(id, kind, max_pop, best_code, dept, n_sets) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", [(r[0], r[2], *r[13:]) for r in term_ins])
+    conn.executemany("UPDATE search_rank SET max_pop = ?, best_code = ?, dept = ?, n_sets = ? "
+                     "WHERE id = ?",
                      term_upd)
     conn.executemany("DELETE FROM search_term WHERE id = ?", term_del)
     conn.executemany("DELETE FROM search_rank WHERE id = ?", term_del)

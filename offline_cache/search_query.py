@@ -46,12 +46,15 @@ ENUM_SHORT_MAX = 600  # short queries: n is exact, a walk over many matches stop
 ENUM_MAX = 1500  # longer queries: n may overcount (terms are verified after)
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
 
-# (term or body set id, popularity of its most popular item, label)
-Source = tuple[int, int, str]
-_POSTINGS = ("SELECT neg_pop, code FROM search_posting WHERE term = ? AND neg_pop <= ?{facet} "
-             "ORDER BY neg_pop, code LIMIT ?")
-_BODY_ITEMS = ("SELECT neg_pop, code FROM search_doc WHERE body_set = ? AND neg_pop <= ?{facet} "
-               "ORDER BY neg_pop, code LIMIT ?")
+# (term or body set id, popularity of its best item, that item's code, label): the best item
+# is the first in ranking order, so sources in (-max_pop, best_code) order are in the order of
+# their best items, popularity 0 or not.
+Source = tuple[int, int, str, str]
+_POSTINGS = ("SELECT neg_pop, code FROM search_posting WHERE term = ? "
+             "AND (neg_pop, code) <= (?, ?){facet} ORDER BY neg_pop, code LIMIT ?")
+_BODY_ITEMS = ("SELECT neg_pop, code FROM search_doc WHERE body_set = ? "
+               "AND (neg_pop, code) <= (?, ?){facet} ORDER BY neg_pop, code LIMIT ?")
+_ANY: tuple[int, str] = (1 << 62, "")
 
 
 @dataclass(frozen=True)
@@ -121,12 +124,12 @@ def _top_items(conn: sqlite3.Connection, sources: Iterator[Source], fetch_sql: s
     """The `need` best items not in `seen` over the sources (a threshold algorithm)."""
     best: list[tuple[int, str]] = []  # (neg_pop, code), sorted, at most `need` long
     labels: dict[str, str] = {}
-    for source, max_pop, source_label in sources:
+    for source, max_pop, best_code, source_label in sources:
         full = len(best) >= need
-        if full and -max_pop > best[-1][0]:
-            break  # nothing from here on is more popular than the worst we hold
-        bound = best[-1][0] if full else 1 << 62
-        rows = conn.execute(fetch_sql, (source, bound, *facet_params,
+        if full and (-max_pop, best_code) > best[-1]:
+            break  # nothing from here on ranks before the worst we hold
+        bound = best[-1] if full else _ANY
+        rows = conn.execute(fetch_sql, (source, *bound, *facet_params,
                                         need + len(seen) + len(best)))
         for neg_pop, code in rows:
             if code in seen or code in labels:
@@ -212,11 +215,11 @@ class _Plan:
         """Terms equal to the query: an exact token of the FTS5 table (a hash, for Chinese
         text: the text itself is compared)."""
         join = " JOIN search_term t ON t.id = search_gram.rowid" if cond else ""
-        sql = ("SELECT r.id, r.max_pop, '' FROM search_gram "
+        sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_gram "
                f"JOIN search_rank r ON r.id = search_gram.rowid{join} WHERE search_gram MATCH ?"
                f"{self.dept_sql.format(a='r.')}{cond}")
         rows = self.conn.execute(sql, (match, *self.dept_params, *extra)).fetchall()
-        return iter(sorted(rows, key=lambda r: (-r[1], r[0])))
+        return iter(sorted(rows, key=lambda r: (-r[1], r[2])))
 
     # --- prefix / contains ---------------------------------------------------------------------
     def _matching(self, field: int, mode: str) -> Iterator[Source]:
@@ -347,9 +350,9 @@ class _Plan:
             source, key, first = "json_each(?) j", "j.value", "1"
             match = json.dumps(ids)
         join = f" JOIN search_term t ON t.id = {key}" if cond else ""
-        sql = (f"SELECT r.id, r.max_pop, '' FROM {source} JOIN search_rank r ON r.id = {key}"
-               f"{join} WHERE {first}{self.dept_sql.format(a='r.')}{cond} "
-               "ORDER BY r.max_pop DESC, r.id LIMIT ? OFFSET ?")
+        sql = (f"SELECT r.id, r.max_pop, r.best_code, '' FROM {source} JOIN search_rank r "
+               f"ON r.id = {key}{join} WHERE {first}{self.dept_sql.format(a='r.')}{cond} "
+               "ORDER BY r.max_pop DESC, r.best_code LIMIT ? OFFSET ?")
         return self._paged(sql, (match, *self.dept_params, *extra))
 
     def _paged(self, sql: str, params: tuple) -> Iterator[tuple]:
@@ -376,9 +379,10 @@ class _Plan:
         if within is not None:
             among = " AND r.id IN (SELECT rowid FROM search_gram WHERE search_gram MATCH ?)"
             among_params = [within]
-        sql = (f"SELECT r.id, r.max_pop, '' FROM search_rank r INDEXED BY search_rank_pop{join} "
+        sql = (f"SELECT r.id, r.max_pop, r.best_code, '' FROM search_rank r "
+               f"INDEXED BY search_rank_pop{join} "
                f"WHERE r.kind = ?{among}{cond}{self.dept_sql.format(a='r.')} "
-               "ORDER BY r.max_pop DESC, r.id")
+               "ORDER BY r.max_pop DESC, r.best_code, r.id")
         return iter(self.conn.execute(sql, (TITLE, *among_params, *extra, *self.dept_params)))
 
     # --- body: segments → the body sets holding them → their items --------------------------
@@ -400,20 +404,21 @@ class _Plan:
         if sum(n for _, n in segments.values()) <= ENUM_MAX:
             # SQLite groups and sorts the sets and hands over a page at a time (a tier mostly
             # needs the first few dozen); a set is labelled by its first matching segment.
-            sql = ("SELECT m.body_set, s.max_pop, min(m.term) FROM json_each(?) j "
+            sql = ("SELECT m.body_set, s.max_pop, s.best_code, min(m.term) FROM json_each(?) j "
                    "JOIN search_body_member m ON m.term = j.value "
                    "JOIN search_body_set s ON s.id = m.body_set GROUP BY m.body_set "
-                   "ORDER BY s.max_pop DESC, m.body_set LIMIT ? OFFSET ?")
-            for body_set, max_pop, term in self._paged(sql, (json.dumps(list(segments)),)):
-                yield body_set, max_pop, segments[term][0]
+                   "ORDER BY s.max_pop DESC, s.best_code LIMIT ? OFFSET ?")
+            for body_set, max_pop, best_code, term in self._paged(
+                    sql, (json.dumps(list(segments)),)):
+                yield body_set, max_pop, best_code, segments[term][0]
             return
-        for body_set, max_pop, segs in self.conn.execute(
-                "SELECT id, max_pop, segs FROM search_body_set INDEXED BY search_body_set_pop "
-                "ORDER BY max_pop DESC, id"):
+        for body_set, max_pop, best_code, segs in self.conn.execute(
+                "SELECT id, max_pop, best_code, segs FROM search_body_set "
+                "INDEXED BY search_body_set_pop ORDER BY max_pop DESC, best_code, id"):
             for seg in segs.split():
                 hit = segments.get(int(seg))
                 if hit:
-                    yield body_set, max_pop, hit[0]
+                    yield body_set, max_pop, best_code, hit[0]
                     break
 
 

@@ -108,6 +108,9 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 3 → 4: search index v2 — an item's title and aliases are one unit with the same tokens
     # (alias tiers no longer walk every title), so the index is made again from the mirror
     search_index.remake,
+    # 4 → 5: search index v3 — a unit's best item is (popularity, code), not popularity alone,
+    # so a tier stops early on a catalog whose popularity is all zero (issue 17)
+    search_index.remake,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
