@@ -44,6 +44,7 @@ WALK_FACTOR = 25
 ENUM_MIN = 100
 ENUM_SHORT_MAX = 600  # short queries: n is exact, a walk over many matches stops soon
 ENUM_MAX = 1500  # longer queries: n may overcount (terms are verified after)
+WALK_PLAIN = 400  # units a walk checks by their text before it builds the set of matches
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
 
 # (term or body set id, popularity of its best item, that item's code, label): the best item
@@ -260,16 +261,14 @@ class _Plan:
                 return iter(())
         if n <= cap:
             return self._candidates(verify, match=rarest)
-        # A long query's check rejects most units: walk only those FTS5 found. A short one's
-        # matches are dense and its walk stops early; building the set would cost more.
-        within = None if self.short else match
+        # Many: walk the units in ranking order (see _walk).
         if len(parts) == 1:
-            return self._walk(verify, within=within)
+            return self._walk(verify, within=match)
         ids = self._ids(match, cap + 1)
         if not ids:
             return iter(())
         if len(ids) > cap:
-            return self._walk(verify, within=within)
+            return self._walk(verify, within=match)
         return self._candidates(verify, ids=ids)
 
     @cached_property
@@ -368,22 +367,43 @@ class _Plan:
 
     def _walk(self, verify: tuple[bool, str, list] | None, *,
               within: str | None = None) -> Iterator[Source]:
-        """Every item's unit of names, most popular first: those that pass the check (all:
-        None). With
-        `within`, only the units an FTS5 query matches are checked: the others are skipped by
-        an in-memory set lookup instead of a read of their text (a long query whose tokens are
-        common would otherwise check every unit for its few matches)."""
+        """Every item's unit of names in ranking order: those that pass the check (all: None).
+
+        With `within` (an FTS5 query every match satisfies), the walk checks the first
+        WALK_PLAIN units by their text — dense matches end the tier there — and then goes on
+        through only the units FTS5 found, an in-memory set built once: where the matches sit
+        late in ranking order (a word of one department, popularity all zero) it passes many
+        units, and a set lookup costs less than reading a unit's text. A short query's set is
+        exactly its matches, so past the plain part nothing is checked."""
+        if within is None:
+            yield from self._walk_sql(verify, None, limit=None)
+            return
+        given: set[int] = set()
+        for row in self._walk_sql(verify, None, limit=WALK_PLAIN):
+            given.add(row[0])
+            yield row
+        for row in self._walk_sql(None if self.short else verify, within, limit=None):
+            if row[0] not in given:
+                yield row
+
+    def _walk_sql(self, verify: tuple[bool, str, list] | None, within: str | None, *,
+                  limit: int | None) -> Iterator[Source]:
         _, cond, extra = verify or (False, "", [])
         join = " JOIN search_term t ON t.id = r.id" if cond else ""
         among, among_params = "", []
         if within is not None:
             among = " AND r.id IN (SELECT rowid FROM search_gram WHERE search_gram MATCH ?)"
             among_params = [within]
-        sql = (f"SELECT r.id, r.max_pop, r.best_code, '' FROM search_rank r "
-               f"INDEXED BY search_rank_pop{join} "
-               f"WHERE r.kind = ?{among}{cond}{self.dept_sql.format(a='r.')} "
-               "ORDER BY r.max_pop DESC, r.best_code, r.id")
-        return iter(self.conn.execute(sql, (TITLE, *among_params, *extra, *self.dept_params)))
+        units = "search_rank r INDEXED BY search_rank_pop"
+        order = "ORDER BY r.max_pop DESC, r.best_code, r.id"
+        params: tuple = (TITLE, *among_params, *extra, *self.dept_params)
+        if limit is not None:  # the first `limit` units in order, then checked
+            units = ("(SELECT * FROM search_rank INDEXED BY search_rank_pop WHERE kind = ? "
+                     "ORDER BY max_pop DESC, best_code, id LIMIT ?) r")
+            params = (TITLE, limit, *params)
+        sql = (f"SELECT r.id, r.max_pop, r.best_code, '' FROM {units}{join} "
+               f"WHERE r.kind = ?{among}{cond}{self.dept_sql.format(a='r.')} {order}")
+        return iter(self.conn.execute(sql, params))
 
     # --- body: segments → the body sets holding them → their items --------------------------
     def _body(self) -> Iterator[Source]:
