@@ -48,6 +48,7 @@ from offline_cache.search_text import (
     Term,
     ascii_keys,
     body_terms,
+    char_readings,
     item_names,
     syllable_suffixes,
 )
@@ -130,10 +131,13 @@ SCHEMA = [
         body_set INTEGER NOT NULL) WITHOUT ROWID""",
     "CREATE INDEX search_doc_body ON search_doc(body_set, neg_pop, code, facet)",
     "CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    # The reading of every Chinese character in a title or alias, from the server's pinyin:
+    # a query with a homophone typo (营业职照) is searched again by its pinyin.
+    "CREATE TABLE search_char (ch TEXT PRIMARY KEY, syllable TEXT NOT NULL) WITHOUT ROWID",
 ]
 TABLES = ("search_facet", "search_dept", "search_term", "search_rank", "search_gram",
           "search_posting", "search_body_set", "search_body_member", "search_doc",
-          "search_state")
+          "search_state", "search_char")
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -701,6 +705,7 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
     term_del: list[tuple[int]] = []
     per_kind: Counter[int] = Counter()  # terms of each kind, kept in search_state
     dropped: list[int] = []
+    readings: dict[str, str] = {}
     for t, ch in terms.items():
         entry = known.terms[t]
         term, stored_best, stored_dept, stored_sets = entry
@@ -728,6 +733,9 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
             term_ins.append((t, _term_hkey(term), *_term_columns(term), -best[0], best[1], dept,
                              n_sets))
             gram_ins.append((t, term_tokens(term)))
+            if isinstance(term, Names):
+                for name in (term.title, *term.aliases):
+                    readings.update(char_readings(name.text, name.pinyin))
             per_kind[term.kind] += 1
             entry[1:] = [best, dept, n_sets]
         elif not alive:
@@ -756,6 +764,8 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
     conn.executemany("UPDATE search_rank SET max_pop = ?, best_code = ?, dept = ?, n_sets = ? "
                      "WHERE id = ?",
                      term_upd)
+    conn.executemany("INSERT OR IGNORE INTO search_char(ch, syllable) VALUES (?, ?)",
+                     readings.items())
     conn.executemany("DELETE FROM search_term WHERE id = ?", term_del)
     conn.executemany("DELETE FROM search_rank WHERE id = ?", term_del)
     # FTS5 wants ascending rowids: out of order it flushes its pending segment at each one

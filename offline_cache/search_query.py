@@ -33,7 +33,7 @@ from offline_cache.search_index import (
     long_token,
     prefix_token,
 )
-from offline_cache.search_text import ALIAS, BODY, TITLE, Query, parse_query
+from offline_cache.search_text import ALIAS, BODY, TITLE, Query, one_edit_prefix, parse_query
 
 TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "title contains",
               "alias contains", "body")
@@ -449,3 +449,78 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
     found = _top_items(conn, plan._walk(None), plan.postings, plan.facet_params, limit,
                        set(), "")  # every item has one unit of names
     return [Hit(code, -1, "") for code, _ in found]
+
+
+# --- did you mean: a query that matches nothing, searched again as the citizen meant it ------
+SIMILAR_TIER = 7  # after every exact tier
+_TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
+_TYPO_CANDIDATES = 3000  # units read from FTS5 for a one-letter check, at most
+
+
+def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
+            department: str | None = None, life_event: str | None = None,
+            audience: str | None = None) -> list[Hit]:
+    """Hits for a query that found nothing: Chinese by its pinyin (营业职照 → yingyezhizhao
+    finds 营业执照: a homophone typed from the keyboard's list), Latin with one letter wrong,
+    missing, extra or swapped at the start of a title or alias pinyin. Tier SIMILAR_TIER."""
+    query = parse_query(raw_query)
+    if not query.text or limit <= 0:
+        return []
+    if not query.latin:
+        spelled = _spelled(conn, query.text)
+        if not spelled:
+            return []
+        found = search(conn, spelled, limit=limit, department=department,
+                       life_event=life_event, audience=audience)
+        return [Hit(h.code, SIMILAR_TIER, "similar") for h in found]
+    if len(query.text) < _TYPO_MIN:
+        return []
+    f = filters(conn, department, life_event, audience)
+    if f.facets is not None and not f.facets:
+        return []
+    plan = _Plan(conn, query, f)
+    found = _top_items(conn, _near_units(plan, query.text), plan.postings, plan.facet_params,
+                       limit, set(), "similar")
+    return [Hit(code, SIMILAR_TIER, label) for code, label in found]
+
+
+def _spelled(conn: sqlite3.Connection, text: str) -> str:
+    """The compact pinyin of a Chinese query from the readings the catalog's own titles give
+    its characters; "" when a character has none (it is in no title or alias)."""
+    chars = [ch for ch in dict.fromkeys(text) if not ch.isascii()]
+    readings = dict(conn.execute(
+        "SELECT ch, syllable FROM search_char WHERE ch IN (SELECT value FROM json_each(?))",
+        (json.dumps(chars, ensure_ascii=False),)))
+    out = []
+    for ch in text:
+        if ch in readings:
+            out.append(readings[ch])
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch)
+        else:  # a character no title has, or punctuation: no guess
+            return ""
+    return "".join(out)
+
+
+def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
+    """Units whose title or alias pinyin starts with the query typed with one letter off, in
+    ranking order. Candidates come from FTS5: keys starting with the query's first three
+    letters (the error is later), or holding its rest from a later syllable start (the error
+    is in the first syllable); each is checked in Python."""
+    streams = (TITLE + LATIN, ALIAS + LATIN)
+    options = [f'"{gram_token(stream, 1, q[:LATIN_GRAM])}"' for stream in streams]
+    for p in range(1, 5):
+        rest = q[p:p + LATIN_LONG]
+        if len(rest) > LATIN_GRAM:
+            star = "*" if len(rest) < LATIN_LONG else ""
+            options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
+    match = " OR ".join(options)
+    rows = plan.conn.execute(
+        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
+        "JOIN search_rank r ON r.id = search_gram.rowid JOIN search_term t ON t.id = r.id "
+        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} LIMIT ?",
+        (match, *plan.dept_params, _TYPO_CANDIDATES)).fetchall()
+    near = [(-max_pop, best_code, tid) for tid, max_pop, best_code, pyc, alias_keys in rows
+            if any(one_edit_prefix(q, key) for key in (pyc, *alias_keys.split("|")) if key)]
+    for neg_pop, best_code, tid in sorted(near):
+        yield tid, -neg_pop, best_code, "similar"

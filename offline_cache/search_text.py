@@ -78,6 +78,41 @@ def ascii_keys(pinyin: str, initials: str) -> tuple[tuple[str, tuple[int, ...]],
     return tuple(keys)
 
 
+_HAN_OR_ALNUM = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]+|[a-z0-9]+")
+
+
+def char_readings(text: str, pinyin: str) -> list[tuple[str, str]]:
+    """(character, syllable) for each Chinese character of a title or alias, read off the
+    pinyin the server made for it (one syllable a character, one a Latin/digit run,
+    punctuation dropped: hall_server.search_helpers); [] when the two do not line up."""
+    syl = syllables(pinyin)
+    out: list[tuple[str, str]] = []
+    i = 0
+    for run in _HAN_OR_ALNUM.findall(fold(text)):
+        if run[0].isascii():
+            i += 1
+            continue
+        out += zip(run, syl[i:i + len(run)], strict=False)
+        i += len(run)
+    return out if i == len(syl) else []
+
+
+def one_edit_prefix(q: str, key: str) -> bool:
+    """Whether `key` starts with `q` typed with one letter wrong, missing, extra or swapped."""
+    n = len(q)
+    head = key[:n]
+    if len(head) == n:
+        diff = [i for i in range(n) if q[i] != head[i]]
+        if len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                              and q[diff[0]] == head[diff[1]] and q[diff[1]] == head[diff[0]]):
+            return True
+    shorter = key[:n - 1]
+    if len(shorter) == n - 1 and any(q[:i] + q[i + 1:] == shorter for i in range(n)):
+        return True
+    longer = key[:n + 1]
+    return len(longer) == n + 1 and any(longer[:i] + longer[i + 1:] == q for i in range(n + 1))
+
+
 def syllable_suffixes(pinyin: str) -> str:
     """"|yezhizhao|zhizhao|zhao" for "ying ye zhi zhao": the compact pinyin from each syllable
     but the first, so SQL finds a match that starts at a syllable with instr(…, '|' || q)."""

@@ -32,16 +32,17 @@ def check_index(conn: sqlite3.Connection) -> None:
     expected = sorted((t, neg_pop, code, facet)
                       for code, (facet, neg_pop, terms, _) in docs.items() for t in terms)
     assert postings == expected
-    rank = {tid: (kind, max_pop, dept, n_sets) for tid, kind, max_pop, dept, n_sets
-            in conn.execute("SELECT id, kind, max_pop, dept, n_sets FROM search_rank")}
+    rank = {tid: (kind, (-max_pop, best_code), dept, n_sets)
+            for tid, kind, max_pop, best_code, dept, n_sets in conn.execute(
+                "SELECT id, kind, max_pop, best_code, dept, n_sets FROM search_rank")}
     kinds = dict(conn.execute("SELECT id, kind FROM search_term"))
     assert set(kinds) == set(rank)
     dept_of = dict(conn.execute("SELECT f.id, d.id FROM search_facet f "
                                 "JOIN search_dept d ON d.name = f.department"))
-    top: dict[int, int] = {}
+    top: dict[int, tuple[int, str]] = {}  # the best item: (-popularity, code), smallest
     depts: dict[int, set[int]] = {}
-    for t, neg_pop, _, facet in postings:
-        top[t] = max(top.get(t, -1), -neg_pop)
+    for t, neg_pop, code, facet in postings:
+        top[t] = min(top.get(t, search_index.NO_ITEM), (neg_pop, code))
         depts.setdefault(t, set()).add(dept_of[facet])
     members: dict[int, int] = {}
     for term, _ in conn.execute("SELECT term, body_set FROM search_body_member"):
@@ -50,15 +51,15 @@ def check_index(conn: sqlite3.Connection) -> None:
         if kind == BODY:
             assert n_sets == members.get(tid, 0) > 0, tid
         else:
-            assert max_pop == top[tid], tid  # the most popular item, exactly
+            assert max_pop == top[tid], tid  # the best item (popularity, code), exactly
             assert dept == 0 or depts[tid] == {dept}, tid
     for tid in top:
         assert tid in rank
-    sets = {sid: (segs, max_pop) for sid, segs, max_pop
-            in conn.execute("SELECT id, segs, max_pop FROM search_body_set")}
-    for sid, (segs, max_pop) in sets.items():
-        pops = [-d[1] for d in docs.values() if d[3] == sid]
-        assert pops and max_pop == max(pops), sid
+    sets = {sid: (segs, (-max_pop, best_code)) for sid, segs, max_pop, best_code
+            in conn.execute("SELECT id, segs, max_pop, best_code FROM search_body_set")}
+    for sid, (segs, best) in sets.items():
+        keys = [(d[1], code) for code, d in docs.items() if d[3] == sid]
+        assert keys and best == min(keys), sid
         assert {int(s) for s in segs.split()} <= set(rank)
     assert {d[3] for d in docs.values()} <= set(sets)
     counts = dict(conn.execute("SELECT key, value FROM search_state WHERE key LIKE 'terms_%'"))
