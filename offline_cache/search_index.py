@@ -97,8 +97,10 @@ SCHEMA = [
         -- max_pop, the unit's best item in ranking order, so a tier can stop reading units
         -- even when every item has popularity 0
         dept INTEGER NOT NULL,  -- the department of all its items; 0: several
-        n_sets INTEGER NOT NULL)  -- body segments: how many body sets hold it""",
-    "CREATE INDEX search_rank_pop ON search_rank(kind, max_pop DESC, best_code, id, dept)",
+        n_sets INTEGER NOT NULL,  -- body segments: how many body sets hold it
+        slot INTEGER NOT NULL)  -- its rowid in search_gram (unit_slot; body segments: -id)""",
+    # Not UNIQUE: within a page a unit may take the slot another one is leaving.
+    "CREATE INDEX search_rank_slot ON search_rank(slot)",
     # rowid: the term. Tokens: gram_token(); detail=none: membership is all a query needs.
     # prefix: one Latin letter (3 token chars), two (4), one Chinese character (10) — the
     # prefix queries of 1–2 letter and 1 character searches read one doclist, not hundreds.
@@ -128,7 +130,9 @@ SCHEMA = [
         facet INTEGER NOT NULL,
         neg_pop INTEGER NOT NULL,
         terms TEXT NOT NULL,
-        body_set INTEGER NOT NULL) WITHOUT ROWID""",
+        body_set INTEGER NOT NULL,
+        crank INTEGER NOT NULL) -- the code's label in code order (unit_slot)
+        WITHOUT ROWID""",
     "CREATE INDEX search_doc_body ON search_doc(body_set, neg_pop, code, facet)",
     "CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     # The reading of every Chinese character in a title or alias, from the server's pinyin:
@@ -333,7 +337,7 @@ class _Known:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.token = 0
         self.term_id: dict[Unit, int] = {}
-        self.terms: dict[int, list] = {}  # id → [term, best key, dept, n_sets]
+        self.terms: dict[int, list] = {}  # id → [term, best key, dept, n_sets, slot]
         self.set_id: dict[tuple[int, ...], int] = {}
         self.sets: dict[int, list] = {}  # id → [segments, best key]
         # Raw strings of an item's names (title, aliases, their pinyin) → term ids, and of its
@@ -349,17 +353,17 @@ class _Known:
                          or 0) + 1
 
     _TERM_SQL = ("SELECT t.id, t.kind, t.label, t.text, t.pinyin, t.initials, t.alias_json, "
-                 "r.max_pop, r.best_code, r.dept, r.n_sets FROM search_term t "
+                 "r.max_pop, r.best_code, r.dept, r.n_sets, r.slot FROM search_term t "
                  "JOIN search_rank r "
                  "ON r.id = t.id WHERE ")
 
     def _term_rows(self, rows: Iterable[tuple]) -> None:
         for (tid, kind, label, text, pinyin, initials, aliases, max_pop, best_code, dept,
-             n_sets) in rows:
+             n_sets, slot) in rows:
             term: Unit = Term(kind, label, text, pinyin, initials)
             if kind == TITLE:
                 term = Names(term, tuple(Term(ALIAS, "alias", *a) for a in json.loads(aliases)))
-            self.terms[tid] = [term, (-max_pop, best_code), dept, n_sets]
+            self.terms[tid] = [term, (-max_pop, best_code), dept, n_sets, slot]
             self.term_id.setdefault(term, tid)
 
     def resolve_terms(self, conn: sqlite3.Connection, terms: Iterable[Unit]) -> set[int]:
@@ -373,7 +377,7 @@ class _Known:
         for t in wanted:
             if t not in self.term_id:  # a hash collision is told apart by the full term
                 self.term_id[t] = self.next_term
-                self.terms[self.next_term] = [t, NO_ITEM, 0, 0]
+                self.terms[self.next_term] = [t, NO_ITEM, 0, 0, 0]
                 created.add(self.next_term)
                 self.next_term += 1
         return created
@@ -526,11 +530,14 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
     new = {item.code: item for item in items if item.code not in dropped}
     codes = [*new, *gone]
     old: dict[str, tuple[int, int, tuple[int, ...], int]] = {}
+    crank: dict[str, int] = {}  # every code of the page: its label in code order
     for chunk in _chunks(codes):
-        for code, facet, neg_pop, tids, body_set in conn.execute(
-                f"SELECT code, facet, neg_pop, terms, body_set FROM search_doc WHERE code IN "
-                f"({_in(len(chunk))})", chunk):
+        for code, facet, neg_pop, tids, body_set, label in conn.execute(
+                f"SELECT code, facet, neg_pop, terms, body_set, crank FROM search_doc "
+                f"WHERE code IN ({_in(len(chunk))})", chunk):
             old[code] = (facet, neg_pop, tuple(int(t) for t in tids.split()), body_set)
+            crank[code] = label
+    relabelled = _label_codes(conn, sorted(c for c in new if c not in old), crank)
 
     # The new versions. Items share titles, aliases and whole bodies: what was resolved to
     # ids once (in this page or an earlier one) is looked up by its raw strings.
@@ -555,7 +562,7 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
     sets: dict[int, _Change] = {}
     post_del: list[tuple[int, int, str]] = []
     post_ins: list[tuple[int, int, str, int]] = []
-    doc_up: list[tuple[str, int, int, str, int]] = []
+    doc_up: list[tuple[str, int, int, str, int, int]] = []
     for code in codes:
         before = old.get(code)
         after = dept = None
@@ -592,19 +599,102 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
                 if ch is None:
                     ch = sets[after[3]] = _Change()
                 ch.join((neg_pop, code))
-            doc_up.append((code, after[0], neg_pop, " ".join(map(str, after[2])), after[3]))
+            doc_up.append((code, after[0], neg_pop, " ".join(map(str, after[2])), after[3],
+                           crank[code]))
     conn.executemany("DELETE FROM search_posting WHERE term = ? AND neg_pop = ? AND code = ?",
                      post_del)
     post_ins.sort()
     conn.executemany("INSERT INTO search_posting(term, neg_pop, code, facet) VALUES (?, ?, ?, ?)",
                      post_ins)
-    conn.executemany("INSERT INTO search_doc(code, facet, neg_pop, terms, body_set) "
-                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
+    conn.executemany("INSERT INTO search_doc(code, facet, neg_pop, terms, body_set, crank) "
+                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
                      "facet = excluded.facet, neg_pop = excluded.neg_pop, "
                      "terms = excluded.terms, body_set = excluded.body_set", doc_up)
     conn.executemany("DELETE FROM search_doc WHERE code = ?", [(c,) for c in gone if c in old])
     _finish_sets(conn, known, sets, new_sets, terms)  # first: sets change segment counts
-    _finish_terms(conn, known, terms, new_terms)
+    _finish_terms(conn, known, terms, new_terms, crank)
+    if relabelled:
+        _reslot_all(conn, known)
+
+
+# --- ranking order as FTS5 rowids ----------------------------------------------------------------
+# A unit's rowid in search_gram (its slot) sorts like its best item: popularity descending,
+# then code. FTS5 hands a query's matches over in rowid order, so a tier reads its units best
+# first and stops after the few it needs, however many units match (证 in most titles, no
+# popularity at all). Codes get integer labels in code order, with gaps for codes to come.
+POP_BITS, LABEL_BITS = 24, 38
+POP_CAP = (1 << POP_BITS) - 1  # popularity above this ranks as this (no hall gets near it)
+LABEL_END = 1 << LABEL_BITS
+LABEL_STEP = 1 << 18  # between codes appended in order: 18 halvings before a relabelling
+
+
+def unit_slot(best: Key, label: int) -> int:
+    pop = min(max(-best[0], 0), POP_CAP)
+    return ((POP_CAP - pop) << LABEL_BITS) | label
+
+
+def _label_codes(conn: sqlite3.Connection, fresh: list[str], crank: dict[str, int]) -> bool:
+    """Labels for codes new to the index (sorted), between those of their neighbours in code
+    order; True when there was no room and every code was labelled again."""
+    groups: dict[tuple[int | None, int | None], list[str]] = {}
+    for code in fresh:
+        before = conn.execute("SELECT crank FROM search_doc WHERE code < ? ORDER BY code DESC "
+                              "LIMIT 1", (code,)).fetchone()
+        after = conn.execute("SELECT crank FROM search_doc WHERE code > ? ORDER BY code "
+                             "LIMIT 1", (code,)).fetchone()
+        groups.setdefault((before and before[0], after and after[0]), []).append(code)
+    for (lo, hi), run in groups.items():
+        k = len(run)
+        if lo is None and hi is None:
+            labels = [LABEL_END // 2 + i * LABEL_STEP for i in range(k)]
+        elif hi is None:
+            labels = [lo + (i + 1) * LABEL_STEP for i in range(k)]
+        elif lo is None:
+            labels = [hi - (k - i) * LABEL_STEP for i in range(k)]
+        elif hi - lo > k:
+            gap = (hi - lo) // (k + 1)
+            labels = [lo + (i + 1) * gap for i in range(k)]
+        else:
+            labels = []
+        if not labels or labels[0] < 0 or labels[-1] >= LABEL_END:
+            _relabel(conn, fresh, crank)
+            return True
+        crank.update(zip(run, labels, strict=True))
+    return False
+
+
+def _relabel(conn: sqlite3.Connection, fresh: list[str], crank: dict[str, int]) -> None:
+    """Every code (indexed or new) labelled again, evenly spaced: rare, and costly — every
+    unit then moves to a new slot (_reslot_all)."""
+    every = sorted({r[0] for r in conn.execute("SELECT code FROM search_doc")} | set(fresh))
+    step = max(1, min(LABEL_STEP, (LABEL_END // 2) // (len(every) + 1)))
+    labels = {code: LABEL_END // 4 + i * step for i, code in enumerate(every)}
+    conn.executemany("UPDATE search_doc SET crank = ? WHERE code = ?",
+                     [(labels[c], c) for c in every if c not in set(fresh)])
+    crank.clear()
+    crank.update(labels)
+    log.info("search index: %d catalog codes labelled again", len(every))
+
+
+def _reslot_all(conn: sqlite3.Connection, known: _Known) -> None:
+    """Move every unit whose slot no longer follows its best item's label (after _relabel)."""
+    moves = []
+    for tid, slot, max_pop, best_code, label in conn.execute(
+            "SELECT r.id, r.slot, r.max_pop, r.best_code, d.crank FROM search_rank r "
+            "JOIN search_doc d ON d.code = r.best_code WHERE r.kind = ?", (TITLE,)):
+        new_slot = unit_slot((-max_pop, best_code), label)
+        if new_slot != slot:
+            moves.append((tid, slot, new_slot))
+    known.load_terms(conn, [m[0] for m in moves])
+    tokens = {tid: term_tokens(known.terms[tid][0]) for tid, _, _ in moves}
+    conn.executemany("INSERT INTO search_gram(search_gram, rowid, grams) VALUES ('delete', ?, ?)",
+                     sorted((old, tokens[tid]) for tid, old, _ in moves))
+    conn.executemany("UPDATE search_rank SET slot = ? WHERE id = ?",
+                     [(new, tid) for tid, _, new in moves])
+    conn.executemany("INSERT INTO search_gram(rowid, grams) VALUES (?, ?)",
+                     sorted((new, tokens[tid]) for tid, _, new in moves))
+    for tid, _, new in moves:
+        known.terms[tid][4] = new
 
 
 def _resolve_raw(conn: sqlite3.Connection, known: _Known,
@@ -695,35 +785,41 @@ def _term_columns(unit: Unit) -> tuple:
 
 
 def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Change],
-                  created: set[int]) -> None:
+                  created: set[int], crank: dict[str, int]) -> None:
     """Write new terms with their grams, drop terms nothing holds any more, and keep each
     title/alias term's max_pop and department (the grams never move)."""
     gram_ins: list[tuple[int, str]] = []
     gram_del: list[tuple[int, str]] = []
     term_ins: list[tuple] = []
-    term_upd: list[tuple[int, str, int, int, int]] = []
+    term_upd: list[tuple[int, str, int, int, int, int]] = []
     term_del: list[tuple[int]] = []
     per_kind: Counter[int] = Counter()  # terms of each kind, kept in search_state
     dropped: list[int] = []
     readings: dict[str, str] = {}
     for t, ch in terms.items():
         entry = known.terms[t]
-        term, stored_best, stored_dept, stored_sets = entry
+        term, stored_best, stored_dept, stored_sets, stored_slot = entry
         if t not in created and not ch.lost and not ch.sets and ch.top >= stored_best and (
                 ch.dept is None or ch.dept == stored_dept):
             continue  # the common case: items joined a term, none beat its best
         best, dept, n_sets = stored_best, stored_dept, stored_sets + ch.sets
+        slot = stored_slot
         if term.kind == BODY:
             alive = n_sets > 0
-            best = (0, "")
+            best, slot = (0, ""), -t
         else:
             alive = True
             best = min(stored_best, ch.top)
+            if best != stored_best:  # an item of this page
+                slot = unit_slot(best, crank[best[1]])
             if ch.removed_max or (ch.lost and not ch.joined):
-                row = conn.execute("SELECT neg_pop, code FROM search_posting WHERE term = ? "
-                                   "ORDER BY neg_pop, code LIMIT 1", (t,)).fetchone()
+                row = conn.execute(
+                    "SELECT p.neg_pop, p.code, d.crank FROM search_posting p JOIN search_doc d "
+                    "ON d.code = p.code WHERE p.term = ? ORDER BY p.neg_pop, p.code LIMIT 1",
+                    (t,)).fetchone()
                 alive = row is not None
-                best = (row[0], row[1]) if row else best
+                if row:
+                    best, slot = (row[0], row[1]), unit_slot((row[0], row[1]), row[2])
             if ch.dept is not None:
                 dept = ch.dept
         if t in created:
@@ -731,21 +827,25 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
                 dropped.append(t)
                 continue
             term_ins.append((t, _term_hkey(term), *_term_columns(term), -best[0], best[1], dept,
-                             n_sets))
-            gram_ins.append((t, term_tokens(term)))
+                             n_sets, slot))
+            gram_ins.append((slot, term_tokens(term)))
             if isinstance(term, Names):
                 for name in (term.title, *term.aliases):
                     readings.update(char_readings(name.text, name.pinyin))
             per_kind[term.kind] += 1
-            entry[1:] = [best, dept, n_sets]
+            entry[1:] = [best, dept, n_sets, slot]
         elif not alive:
             term_del.append((t,))
             per_kind[term.kind] -= 1
-            gram_del.append((t, term_tokens(term)))
+            gram_del.append((stored_slot, term_tokens(term)))
             dropped.append(t)
-        elif (best, dept, n_sets) != (stored_best, stored_dept, stored_sets):
-            term_upd.append((-best[0], best[1], dept, n_sets, t))
-            entry[1:] = [best, dept, n_sets]
+        elif (best, dept, n_sets, slot) != (stored_best, stored_dept, stored_sets, stored_slot):
+            term_upd.append((-best[0], best[1], dept, n_sets, slot, t))
+            entry[1:] = [best, dept, n_sets, slot]
+            if slot != stored_slot:  # its best item changed: the unit moves in rank order
+                tokens = term_tokens(term)
+                gram_del.append((stored_slot, tokens))
+                gram_ins.append((slot, tokens))
     dropped += created - terms.keys()
     for t in dropped:  # gone from the index, or created and never used
         term = known.terms.pop(t)[0]
@@ -759,10 +859,10 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
     conn.executemany("INSERT INTO search_term(id, hkey, kind, label, text, pinyin, pyc, pysfx, "
                      "initials, aliases, alias_keys, alias_latin, alias_json) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:13] for r in term_ins])
-    conn.executemany("INSERT INTO search_rank(id, kind, max_pop, best_code, dept, n_sets) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", [(r[0], r[2], *r[13:]) for r in term_ins])
-    conn.executemany("UPDATE search_rank SET max_pop = ?, best_code = ?, dept = ?, n_sets = ? "
-                     "WHERE id = ?",
+    conn.executemany("INSERT INTO search_rank(id, kind, max_pop, best_code, dept, n_sets, slot) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", [(r[0], r[2], *r[13:]) for r in term_ins])
+    conn.executemany("UPDATE search_rank SET max_pop = ?, best_code = ?, dept = ?, n_sets = ?, "
+                     "slot = ? WHERE id = ?",
                      term_upd)
     conn.executemany("INSERT OR IGNORE INTO search_char(ch, syllable) VALUES (?, ?)",
                      readings.items())

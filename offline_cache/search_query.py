@@ -20,8 +20,6 @@ import sqlite3
 from bisect import insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
-from math import isqrt
 
 from offline_cache.search_index import (
     LATIN,
@@ -37,14 +35,7 @@ from offline_cache.search_text import ALIAS, BODY, TITLE, Query, one_edit_prefix
 
 TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "title contains",
               "alias contains", "body")
-# A tier reads the n terms that hold its gram(s) and sorts them, or walks all N terms of the
-# kind by popularity and stops after ~k·N/n (k ≈ 25: terms the top 20 take, with the tail of
-# the threshold). Reading wins while n ≤ sqrt(k·N); caps bound the worst case either way.
-WALK_FACTOR = 25
-ENUM_MIN = 100
-ENUM_SHORT_MAX = 600  # short queries: n is exact, a walk over many matches stops soon
-ENUM_MAX = 1500  # longer queries: n may overcount (terms are verified after)
-WALK_PLAIN = 400  # units a walk checks by their text before it builds the set of matches
+ENUM_MAX = 1500  # body sets holding a body query's segments up to which they are sorted
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
 
 # (term or body set id, popularity of its best item, that item's code, label): the best item
@@ -215,9 +206,9 @@ class _Plan:
     def _exact(self, match: str, cond: str, extra: list) -> Iterator[Source]:
         """Terms equal to the query: an exact token of the FTS5 table (a hash, for Chinese
         text: the text itself is compared)."""
-        join = " JOIN search_term t ON t.id = search_gram.rowid" if cond else ""
+        join = " JOIN search_term t ON t.id = r.id" if cond else ""
         sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_gram "
-               f"JOIN search_rank r ON r.id = search_gram.rowid{join} WHERE search_gram MATCH ?"
+               f"JOIN search_rank r ON r.slot = search_gram.rowid{join} WHERE search_gram MATCH ?"
                f"{self.dept_sql.format(a='r.')}{cond}")
         rows = self.conn.execute(sql, (match, *self.dept_params, *extra)).fetchall()
         return iter(sorted(rows, key=lambda r: (-r[1], r[2])))
@@ -233,50 +224,17 @@ class _Plan:
             # Units that start with the query were all taken by the (emptied) prefix tier.
             match = _match(stream, (1,) if mode == "prefix" else (0,), self.q,
                            prefix=len(self.q) < self.gram_len)
-            cap = ENUM_SHORT_MAX
         elif self.latin:  # the first 4–6 letters, from a syllable start
             gram = self.q[:LATIN_LONG]
             match = " OR ".join(f'"{long_token(stream, first, gram)}"'
                                 f'{"*" if len(gram) < LATIN_LONG else ""}' for first in firsts)
             if len(self.q) > LATIN_LONG:
                 match = f"({match}) AND ({self._later_syllable(stream)})"
-            cap = ENUM_MAX
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
-            cap = ENUM_MAX
         else:
             match = self._pairs(stream)
-            cap = ENUM_MAX
-        cap = min(cap, max(ENUM_MIN, isqrt(WALK_FACTOR * self._names)))
-        # Count each part in FTS5 (cheaper than reading it): a rare part is read and verified
-        # alone; only when every part is common is the intersection needed — its ids are read
-        # once (not counted, then evaluated again).
-        parts = match.split(" AND ")
-        n, rarest = cap + 2, parts[0]
-        for part in parts:  # a part that matches nothing ends it (a no-hit query, mostly)
-            count = self._count(part, cap + 1)
-            if count < n:
-                n, rarest = count, part
-            if count == 0:
-                return iter(())
-        if n <= cap:
-            return self._candidates(verify, match=rarest)
-        # Many: walk the units in ranking order (see _walk).
-        if len(parts) == 1:
-            return self._walk(verify, within=match)
-        ids = self._ids(match, cap + 1)
-        if not ids:
-            return iter(())
-        if len(ids) > cap:
-            return self._walk(verify, within=match)
-        return self._candidates(verify, ids=ids)
-
-    @cached_property
-    def _names(self) -> int:
-        """How many units of names the index holds (N of the read-or-walk choice)."""
-        row = self.conn.execute("SELECT value FROM search_state WHERE key = ?",
-                                (f"terms_{TITLE}",)).fetchone()
-        return row[0] if row else 0
+        return self._ranked(match, verify)
 
     def _pairs(self, stream: int) -> str:
         """Terms holding the first and the last character pair of a long Chinese query (FTS5
@@ -325,34 +283,19 @@ class _Plan:
             return needed, " AND substr(t.text, 1, ?) = ?", [n, q]
         return needed, " AND instr(t.text, ?) > 0", [q]
 
-    def _count(self, match: str, cap: int) -> int:
-        """How many terms an FTS5 query matches, counting no further than `cap`."""
-        return self.conn.execute("SELECT count(*) FROM (SELECT rowid FROM search_gram WHERE "
-                                 "search_gram MATCH ? LIMIT ?)", (match, cap)).fetchone()[0]
-
-    def _ids(self, match: str, limit: int) -> list[int]:
-        """Up to `limit` ids of the terms an FTS5 query matches."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT rowid FROM search_gram WHERE search_gram MATCH ? LIMIT ?", (match, limit))]
-
-    def _candidates(self, verify: tuple[bool, str, list], *, match: str | None = None,
-                    ids: list[int] | None = None) -> Iterator[Source]:
-        """The units an FTS5 query matches (or these ids), most popular first, verified when
-        needed. SQLite sorts with a bounded heap and hands over a page at a time: a tier
-        mostly takes its 20 results from the first few dozen units."""
+    def _ranked(self, match: str, verify: tuple[bool, str, list]) -> Iterator[Source]:
+        """The units an FTS5 query matches, best first, checked on their text when the query
+        says more than the tokens: FTS5 hands them over in rowid order, which is ranking
+        order (search_index.unit_slot), so the tier reads only as many as it takes."""
         needed, cond, extra = verify
         if not needed:
             cond, extra = "", []
-        if match is not None:
-            source, key, first = "search_gram", "search_gram.rowid", "search_gram MATCH ?"
-        else:
-            source, key, first = "json_each(?) j", "j.value", "1"
-            match = json.dumps(ids)
-        join = f" JOIN search_term t ON t.id = {key}" if cond else ""
-        sql = (f"SELECT r.id, r.max_pop, r.best_code, '' FROM {source} JOIN search_rank r "
-               f"ON r.id = {key}{join} WHERE {first}{self.dept_sql.format(a='r.')}{cond} "
-               "ORDER BY r.max_pop DESC, r.best_code LIMIT ? OFFSET ?")
-        return self._paged(sql, (match, *self.dept_params, *extra))
+        join = " JOIN search_term t ON t.id = r.id" if cond else ""
+        sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_gram "
+               f"JOIN search_rank r ON r.slot = search_gram.rowid{join} "
+               f"WHERE search_gram MATCH ?{self.dept_sql.format(a='r.')}{cond} "
+               "ORDER BY search_gram.rowid")
+        return iter(self.conn.execute(sql, (match, *self.dept_params, *extra)))
 
     def _paged(self, sql: str, params: tuple) -> Iterator[tuple]:
         """The rows of a sorted query ending in LIMIT ? OFFSET ?, a page at a time: 48 first
@@ -365,45 +308,11 @@ class _Plan:
                 return
             offset, page = offset + page, page * 4
 
-    def _walk(self, verify: tuple[bool, str, list] | None, *,
-              within: str | None = None) -> Iterator[Source]:
-        """Every item's unit of names in ranking order: those that pass the check (all: None).
-
-        With `within` (an FTS5 query every match satisfies), the walk checks the first
-        WALK_PLAIN units by their text — dense matches end the tier there — and then goes on
-        through only the units FTS5 found, an in-memory set built once: where the matches sit
-        late in ranking order (a word of one department, popularity all zero) it passes many
-        units, and a set lookup costs less than reading a unit's text. A short query's set is
-        exactly its matches, so past the plain part nothing is checked."""
-        if within is None:
-            yield from self._walk_sql(verify, None, limit=None)
-            return
-        given: set[int] = set()
-        for row in self._walk_sql(verify, None, limit=WALK_PLAIN):
-            given.add(row[0])
-            yield row
-        for row in self._walk_sql(None if self.short else verify, within, limit=None):
-            if row[0] not in given:
-                yield row
-
-    def _walk_sql(self, verify: tuple[bool, str, list] | None, within: str | None, *,
-                  limit: int | None) -> Iterator[Source]:
-        _, cond, extra = verify or (False, "", [])
-        join = " JOIN search_term t ON t.id = r.id" if cond else ""
-        among, among_params = "", []
-        if within is not None:
-            among = " AND r.id IN (SELECT rowid FROM search_gram WHERE search_gram MATCH ?)"
-            among_params = [within]
-        units = "search_rank r INDEXED BY search_rank_pop"
-        order = "ORDER BY r.max_pop DESC, r.best_code, r.id"
-        params: tuple = (TITLE, *among_params, *extra, *self.dept_params)
-        if limit is not None:  # the first `limit` units in order, then checked
-            units = ("(SELECT * FROM search_rank INDEXED BY search_rank_pop WHERE kind = ? "
-                     "ORDER BY max_pop DESC, best_code, id LIMIT ?) r")
-            params = (TITLE, limit, *params)
-        sql = (f"SELECT r.id, r.max_pop, r.best_code, '' FROM {units}{join} "
-               f"WHERE r.kind = ?{among}{cond}{self.dept_sql.format(a='r.')} {order}")
-        return iter(self.conn.execute(sql, params))
+    def _walk(self) -> Iterator[Source]:
+        """Every item's unit of names, best first (browsing: no query)."""
+        sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_rank r "
+               f"WHERE r.slot > 0{self.dept_sql.format(a='r.')} ORDER BY r.slot")
+        return iter(self.conn.execute(sql, self.dept_params))
 
     # --- body: segments → the body sets holding them → their items --------------------------
     def _body(self) -> Iterator[Source]:
@@ -416,7 +325,7 @@ class _Plan:
         segments: dict[int, tuple[str, int]] = {}
         for term, label, n_sets in self.conn.execute(
                 "SELECT t.id, t.label, r.n_sets FROM search_gram JOIN search_term t "
-                "ON t.id = search_gram.rowid JOIN search_rank r ON r.id = search_gram.rowid "
+                "ON t.id = -search_gram.rowid JOIN search_rank r ON r.id = t.id "
                 f"WHERE search_gram MATCH ?{cond}", (match, *extra)):
             segments[term] = (label, n_sets)
         if not segments:
@@ -446,7 +355,7 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
     """No query: the most popular items that pass the filters. Every item has one unit of
     names, so walking those by popularity is walking the items."""
     plan = _Plan(conn, Query("", latin=False), f)
-    found = _top_items(conn, plan._walk(None), plan.postings, plan.facet_params, limit,
+    found = _top_items(conn, plan._walk(), plan.postings, plan.facet_params, limit,
                        set(), "")  # every item has one unit of names
     return [Hit(code, -1, "") for code, _ in found]
 
@@ -517,7 +426,7 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     match = " OR ".join(options)
     rows = plan.conn.execute(
         "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
-        "JOIN search_rank r ON r.id = search_gram.rowid JOIN search_term t ON t.id = r.id "
+        "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
         f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} LIMIT ?",
         (match, *plan.dept_params, _TYPO_CANDIDATES)).fetchall()
     near = [(-max_pop, best_code, tid) for tid, max_pop, best_code, pyc, alias_keys in rows

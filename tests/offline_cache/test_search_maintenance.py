@@ -4,6 +4,7 @@ history the index answers like a brute-force scan and equals one rebuilt from sc
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 
@@ -47,6 +48,15 @@ def check_index(conn: sqlite3.Connection) -> None:
     members: dict[int, int] = {}
     for term, _ in conn.execute("SELECT term, body_set FROM search_body_member"):
         members[term] = members.get(term, 0) + 1
+    labels = dict(conn.execute("SELECT code, crank FROM search_doc ORDER BY code"))
+    in_code_order = list(labels.values())
+    assert in_code_order == sorted(set(in_code_order)), "labels follow code order, unique"
+    slots = dict(conn.execute("SELECT id, slot FROM search_rank"))
+    for tid, (kind, best, _, _) in rank.items():
+        if kind == BODY:
+            assert slots[tid] == -tid
+        else:  # its rowid in search_gram sorts like its best item
+            assert slots[tid] == search_index.unit_slot(best, labels[best[1]]), tid
     for tid, (kind, max_pop, dept, n_sets) in rank.items():
         if kind == BODY:
             assert n_sets == members.get(tid, 0) > 0, tid
@@ -214,3 +224,20 @@ def test_another_writer_in_between_is_noticed(store: LocalStore) -> None:
     apply(store, [make_item("X-3", "离婚登记", popularity=30)])
     assert [r.code for r in Catalog(store).search("登记")] == ["X-3", "X-2"]
     check_index(store.conn)
+
+
+def test_codes_squeezed_into_one_gap_are_labelled_again(store: LocalStore,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # each page brings a code just above "A", below every earlier one: the gap between the
+    # labels of "A" and the last code halves each time until every code is labelled again
+    items = {"A": make_item("A", "居住证签注"), "B": make_item("B", "居住证申领")}
+    apply(store, items.values())
+    caplog.set_level(logging.INFO, logger="offline_cache.search_index")
+    for k in range(1, 24):
+        code = "A" + "0" * k + "1"
+        items[code] = make_item(code, f"居住证{'签注' if k % 2 else '变更'}")
+        apply(store, [items[code]])
+        check_index(store.conn)
+    assert "labelled again" in caplog.text
+    assert answers(Catalog(store), ["居住证", "签注", "jzz"]) == expected(
+        items, ["居住证", "签注", "jzz"])
