@@ -363,7 +363,7 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
 # --- did you mean: a query that matches nothing, searched again as the citizen meant it ------
 SIMILAR_TIER = 7  # after every exact tier
 _TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
-_TYPO_CANDIDATES = 3000  # units read from FTS5 for a one-letter check, at most
+_TYPO_CANDIDATES = 2000  # units read from FTS5 for a one-letter check, at most
 
 
 def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
@@ -406,30 +406,35 @@ def _spelled(conn: sqlite3.Connection, text: str) -> str:
             out.append(readings[ch])
         elif ch.isascii() and ch.isalnum():
             out.append(ch)
-        else:  # a character no title has, or punctuation: no guess
+        elif ch.isascii() or ch.isalnum():  # a character no title has, or %, _: no guess
             return ""
+        # （）、 and the like: the pinyin of titles has no punctuation either
     return "".join(out)
 
 
 def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
-    """Units whose title or alias pinyin starts with the query typed with one letter off, in
-    ranking order. Candidates come from FTS5: keys starting with the query's first three
-    letters (the error is later), or holding its rest from a later syllable start (the error
-    is in the first syllable); each is checked in Python."""
+    """Units whose title or alias pinyin starts with the query typed with one letter off, best
+    first. Whatever the letter, some part of the query is intact: its first six letters (the
+    error comes later), or the letters from a later syllable start on (FTS5 has every
+    syllable's next 4–6 letters as a token); the first three for a short query. FTS5 hands the
+    units holding one of these over best first; each is checked, and the tier stops reading
+    once it holds what it needs."""
     streams = (TITLE + LATIN, ALIAS + LATIN)
-    options = [f'"{gram_token(stream, 1, q[:LATIN_GRAM])}"' for stream in streams]
-    for p in range(1, 5):
+    head = q[:LATIN_LONG]
+    star = "*" if len(head) < LATIN_LONG else ""
+    options = [f'"{long_token(stream, 1, head)}"{star}' for stream in streams]
+    for p in range(1, len(q) - LATIN_GRAM):
         rest = q[p:p + LATIN_LONG]
-        if len(rest) > LATIN_GRAM:
-            star = "*" if len(rest) < LATIN_LONG else ""
-            options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
-    match = " OR ".join(options)
+        star = "*" if len(rest) < LATIN_LONG else ""
+        options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
+    if len(q) <= LATIN_LONG + 1:  # the error may be in the last letters of a short query
+        options += [f'"{gram_token(stream, 1, q[:LATIN_GRAM])}"' for stream in streams]
     rows = plan.conn.execute(
         "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
         "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
-        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} LIMIT ?",
-        (match, *plan.dept_params, _TYPO_CANDIDATES)).fetchall()
-    near = [(-max_pop, best_code, tid) for tid, max_pop, best_code, pyc, alias_keys in rows
-            if any(one_edit_prefix(q, key) for key in (pyc, *alias_keys.split("|")) if key)]
-    for neg_pop, best_code, tid in sorted(near):
-        yield tid, -neg_pop, best_code, "similar"
+        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
+        "LIMIT ?", (" OR ".join(options), *plan.dept_params, _TYPO_CANDIDATES))
+    for tid, max_pop, best_code, pyc, alias_keys in rows:
+        if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
+                                          for key in alias_keys.split("|") if key):
+            yield tid, max_pop, best_code, "similar"

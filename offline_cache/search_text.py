@@ -98,19 +98,21 @@ def char_readings(text: str, pinyin: str) -> list[tuple[str, str]]:
 
 
 def one_edit_prefix(q: str, key: str) -> bool:
-    """Whether `key` starts with `q` typed with one letter wrong, missing, extra or swapped."""
+    """Whether `key` starts with `q` typed with one letter wrong, missing, extra or swapped
+    (or with `q` itself)."""
     n = len(q)
-    head = key[:n]
-    if len(head) == n:
-        diff = [i for i in range(n) if q[i] != head[i]]
-        if len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                              and q[diff[0]] == head[diff[1]] and q[diff[1]] == head[diff[0]]):
-            return True
-    shorter = key[:n - 1]
-    if len(shorter) == n - 1 and any(q[:i] + q[i + 1:] == shorter for i in range(n)):
+    i = 0
+    end = min(n, len(key))
+    while i < end and q[i] == key[i]:
+        i += 1
+    if i == n:
         return True
-    longer = key[:n + 1]
-    return len(longer) == n + 1 and any(longer[:i] + longer[i + 1:] == q for i in range(n + 1))
+    rest = q[i + 1:]
+    return (key[i + 1:n] == rest and len(key) >= n  # one letter wrong
+            or key[i:n - 1] == rest  # one letter extra
+            or key[i + 1:n + 1] == q[i:] and len(key) > n  # one letter missing
+            or (i + 1 < n and key[i:i + 2] == q[i + 1] + q[i] and key[i + 2:n] == q[i + 2:]
+                and len(key) >= n))  # two letters swapped
 
 
 def syllable_suffixes(pinyin: str) -> str:
