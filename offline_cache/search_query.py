@@ -363,7 +363,7 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
 # --- did you mean: a query that matches nothing, searched again as the citizen meant it ------
 SIMILAR_TIER = 7  # after every exact tier
 _TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
-_TYPO_CANDIDATES = 2000  # units read from FTS5 for a one-letter check, at most
+_TYPO_CANDIDATES = 1000  # units read from FTS5 for a one-letter check, at most
 
 
 def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
@@ -423,7 +423,10 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     head = q[:LATIN_LONG]
     star = "*" if len(head) < LATIN_LONG else ""
     options = [f'"{long_token(stream, 1, head)}"{star}' for stream in streams]
-    for p in range(1, len(q) - LATIN_GRAM):
+    # Six letters from a later syllable pick out few units; shorter rests only when the query
+    # has no six letters after its first.
+    full = range(1, len(q) - LATIN_LONG + 1)
+    for p in full or range(1, len(q) - LATIN_GRAM):
         rest = q[p:p + LATIN_LONG]
         star = "*" if len(rest) < LATIN_LONG else ""
         options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
