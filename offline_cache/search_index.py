@@ -2,15 +2,16 @@
 transaction (docs/search.md has the design and the measurements behind it).
 
 SQLite B-trees, and FTS5 for the one part an inverted index is good at. Not FTS5's own Chinese
-matching: its trigram tokenizer cannot match 1–2 characters on SQLite 3.40, and no FTS5 query
-hands back matches most-popular-first without a sort.
+matching: its trigram tokenizer cannot match 1–2 characters on SQLite 3.40. FTS5 hands a
+query's matches over in rowid order, and a unit's rowid here is its place in ranking order
+(unit_slot), so a tier reads its matches best first and stops after the few it needs.
 
 - search_term / search_rank: each distinct unit of names — an item's title with its aliases
   (with the pinyin and initials the server made); items that share both share the unit — and
   each distinct body segment (a condition, material, step or situation name). An item has one
   unit of names, so one posting. search_term is written once; search_rank holds what changes —
-  the popularity of the unit's most popular item, its department — in small rows, and walks a
-  kind's units most popular first.
+  the unit's best item (popularity, then code: with popularity all zero the code still
+  orders units), its department, its slot — in small rows.
 - search_gram (FTS5, contentless, detail=none, one row per term): tokens for every character of
   the text and the pair starting there, the 3 and 6 letters from every pinyin syllable and
   initial, the first 3–6 characters, and the whole text/pinyin/initials — of the title and of
@@ -18,12 +19,16 @@ hands back matches most-popular-first without a sort.
   or one token prefix ("证" is 证…, "yy" is yy…), so recall is complete at 1 and 2 characters
   too; longer queries are verified on the term. FTS5 writes a transaction's new tokens as one
   small sorted segment, where a B-tree keyed by gram dirtied ~850 scattered pages per 500
-  items. Tokens never change once written: an update of popularity moves one search_rank row.
+  items. A unit's tokens never change; when its best item changes it moves to another rowid
+  (delete and insert of its tokens, ~100 a unit).
 - search_posting: the items of each title/alias term, most popular first.
 - search_body_set / search_body_member: the set of body segments items have. Items share sets
   (materials repeat across a catalog), so the body costs an item one column, not 13 postings.
 - search_doc: per item its facet (department, audience, life events), popularity, terms and
-  body set: what an update or a tombstone must undo.
+  body set — what an update or a tombstone must undo — and its code's label (crank): integers
+  in code order with gaps for codes to come, relabelled all at once when a gap runs out.
+- search_char: the reading of each Chinese character of the titles and aliases, from the
+  server's pinyin, for "did you mean" (a homophone typo is searched again by its pinyin).
 """
 
 from __future__ import annotations

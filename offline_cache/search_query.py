@@ -6,11 +6,12 @@ Ranking, best first (docs/search.md):
 Latin queries have the same six name tiers on pinyin and initials (no body tier). Within a tier
 the more popular item comes first, then the smaller code.
 
-Each tier is a stream of sources (terms, or body sets) in falling popularity of their most
-popular item, and each source gives its items most popular first. A tier stops reading as soon
-as it holds enough results and the next source cannot beat the worst of them, so a
-one-character query that matches half the catalog reads a few dozen postings, not half the
-catalog.
+Each tier is a stream of sources (units of names, or body sets) in the ranking order of their
+best item, and each source gives its items in ranking order. A tier stops reading as soon as it
+holds enough results and the next source cannot beat the worst of them. Units come straight
+from FTS5 in rowid order, which is ranking order (search_index.unit_slot): a one-character
+query that matches most of the catalog reads about as many units as it returns, popularity
+or not. When nothing matches, similar() offers near misses (tier 7).
 """
 
 from __future__ import annotations
@@ -142,11 +143,9 @@ def _match(stream: int, firsts: tuple[int, ...], gram: str, *, prefix: bool) -> 
 
 
 class _Plan:
-    """The tiers of one query: (label, source stream factory, item fetch SQL) each.
-
-    A prefix or contains tier either reads the terms that hold the query's gram(s) (when FTS5
-    counts few) and lets SQLite sort them, or walks the kind's terms most popular first and
-    checks each: few candidates are cheap to sort, many are cheap to walk (it stops early)."""
+    """The tiers of one query: (label, source stream factory, item fetch SQL) each. A prefix
+    or contains tier is one FTS5 query over the query's token(s), read in rowid (ranking)
+    order, its units checked on their text only when the query says more than the tokens."""
 
     def __init__(self, conn: sqlite3.Connection, query: Query, f: Filters) -> None:
         self.conn = conn
