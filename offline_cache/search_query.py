@@ -48,6 +48,19 @@ _POSTINGS = ("SELECT neg_pop, code FROM search_posting WHERE term = ? "
 _BODY_ITEMS = ("SELECT neg_pop, code FROM search_doc WHERE body_set = ? "
                "AND (neg_pop, code) <= (?, ?){facet} ORDER BY neg_pop, code LIMIT ?")
 _ANY: tuple[int, str] = (1 << 62, "")
+# Without facet filters every item of a source counts, and the source row names its best item:
+# a tier takes the best items as the sources stream by, then reads the other items of all the
+# sources it took in one statement (not one per source).
+_REST = {
+    _POSTINGS.format(facet=""): (
+        "SELECT term, neg_pop, code FROM search_posting WHERE term IN "
+        "(SELECT value FROM json_each(?)) AND (neg_pop, code) <= (?, ?) "
+        "ORDER BY neg_pop, code LIMIT ?"),
+    _BODY_ITEMS.format(facet=""): (
+        "SELECT body_set, neg_pop, code FROM search_doc WHERE body_set IN "
+        "(SELECT value FROM json_each(?)) AND (neg_pop, code) <= (?, ?) "
+        "ORDER BY neg_pop, code LIMIT ?"),
+}
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,9 @@ def _top_items(conn: sqlite3.Connection, sources: Iterator[Source], fetch_sql: s
                facet_params: list[int], need: int, seen: set[str],
                label: str) -> list[tuple[str, str]]:
     """The `need` best items not in `seen` over the sources (a threshold algorithm)."""
+    rest_sql = None if facet_params else _REST.get(fetch_sql)
+    if rest_sql is not None:
+        return _top_items_batched(conn, sources, rest_sql, need, seen, label)
     best: list[tuple[int, str]] = []  # (neg_pop, code), sorted, at most `need` long
     labels: dict[str, str] = {}
     for source, max_pop, best_code, source_label in sources:
@@ -133,6 +149,38 @@ def _top_items(conn: sqlite3.Connection, sources: Iterator[Source], fetch_sql: s
             labels[code] = source_label or label
             if len(best) > need:
                 del labels[best.pop()[1]]
+    return [(code, labels[code]) for _, code in best]
+
+
+def _top_items_batched(conn: sqlite3.Connection, sources: Iterator[Source], rest_sql: str,
+                       need: int, seen: set[str], label: str) -> list[tuple[str, str]]:
+    """_top_items when every item counts: a source's best item is taken from the source row;
+    its other items, all ranked after it, are read for every source taken at the end. The
+    stop is as safe as item by item: the worst held can only get better from there."""
+    best: list[tuple[int, str]] = []
+    labels: dict[str, str] = {}
+    taken: dict[int, str] = {}  # source → label of its items
+
+    def offer(key: tuple[int, str], lab: str) -> None:
+        code = key[1]
+        if code in seen or code in labels or (len(best) >= need and key > best[-1]):
+            return
+        insort(best, key)
+        labels[code] = lab
+        if len(best) > need:
+            del labels[best.pop()[1]]
+
+    for source, max_pop, best_code, source_label in sources:
+        key = (-max_pop, best_code)
+        if len(best) >= need and key > best[-1]:
+            break  # nothing from here on ranks before the worst we hold
+        taken[source] = source_label or label
+        offer(key, taken[source])
+    if taken:
+        bound = best[-1] if len(best) >= need else _ANY
+        for source, neg_pop, code in conn.execute(
+                rest_sql, (json.dumps(list(taken)), *bound, need + len(seen) + len(best))):
+            offer((neg_pop, code), taken[source])
     return [(code, labels[code]) for _, code in best]
 
 
