@@ -630,7 +630,7 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
 POP_BITS, LABEL_BITS = 24, 38
 POP_CAP = (1 << POP_BITS) - 1  # popularity above this ranks as this (no hall gets near it)
 LABEL_END = 1 << LABEL_BITS
-LABEL_STEP = 1 << 18  # between codes appended in order: 18 halvings before a relabelling
+LABEL_STEP = 1 << 18  # between codes appended in order
 
 
 def unit_slot(best: Key, label: int) -> int:
@@ -649,31 +649,36 @@ def _label_codes(conn: sqlite3.Connection, fresh: list[str], crank: dict[str, in
                              "LIMIT 1", (code,)).fetchone()
         groups.setdefault((before and before[0], after and after[0]), []).append(code)
     for (lo, hi), run in groups.items():
-        k = len(run)
-        if lo is None and hi is None:
-            labels = [LABEL_END // 2 + i * LABEL_STEP for i in range(k)]
-        elif hi is None:
-            labels = [lo + (i + 1) * LABEL_STEP for i in range(k)]
-        elif lo is None:
-            labels = [hi - (k - i) * LABEL_STEP for i in range(k)]
-        elif hi - lo > k:
-            gap = (hi - lo) // (k + 1)
-            labels = [lo + (i + 1) * gap for i in range(k)]
-        else:
-            labels = []
-        if not labels or labels[0] < 0 or labels[-1] >= LABEL_END:
+        labels = _gap_labels(lo, hi, len(run))
+        if labels is None:
             _relabel(conn, fresh, crank)
             return True
         crank.update(zip(run, labels, strict=True))
     return False
 
 
+def _gap_labels(lo: int | None, hi: int | None, k: int) -> list[int] | None:
+    """Labels for k codes between the labels lo and hi (None: no code on that side), or None
+    when they do not fit. Each code takes at most a sixteenth of the gap left to it: codes
+    often come in order within a group (SYN-GA-0000001, -0000002… between the GA and GJJ
+    codes), and halving the gap each time would run out after ~20 of them."""
+    if lo is None and hi is None:
+        lo = LABEL_END // 4
+    if hi is None:
+        hi = LABEL_END
+    if lo is None:  # before the first code: as close to it as the rule allows
+        step = min(LABEL_STEP, (hi + 1) // (16 * (k + 1))) or (hi + 1) // (k + 1)
+        return [hi - (k - i) * step for i in range(k)] if step else None
+    step = min(LABEL_STEP, (hi - lo) // (16 * (k + 1))) or (hi - lo) // (k + 1)
+    return [lo + (i + 1) * step for i in range(k)] if step else None
+
+
 def _relabel(conn: sqlite3.Connection, fresh: list[str], crank: dict[str, int]) -> None:
     """Every code (indexed or new) labelled again, evenly spaced: rare, and costly — every
     unit then moves to a new slot (_reslot_all)."""
     every = sorted({r[0] for r in conn.execute("SELECT code FROM search_doc")} | set(fresh))
-    step = max(1, min(LABEL_STEP, (LABEL_END // 2) // (len(every) + 1)))
-    labels = {code: LABEL_END // 4 + i * step for i, code in enumerate(every)}
+    step = (LABEL_END // 2) // (len(every) + 1)  # wide gaps; 3/8 of the space left to append
+    labels = {code: LABEL_END // 8 + (i + 1) * step for i, code in enumerate(every)}
     conn.executemany("UPDATE search_doc SET crank = ? WHERE code = ?",
                      [(labels[c], c) for c in every if c not in set(fresh)])
     crank.clear()
