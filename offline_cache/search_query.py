@@ -275,8 +275,6 @@ class _Plan:
             gram = self.q[:LATIN_LONG]
             match = " OR ".join(f'"{long_token(stream, first, gram)}"'
                                 f'{"*" if len(gram) < LATIN_LONG else ""}' for first in firsts)
-            if len(self.q) > LATIN_LONG:
-                match = f"({match}) AND ({self._later_syllable(stream)})"
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
         else:
@@ -288,21 +286,6 @@ class _Plan:
         intersects the two lists; more lists cost more than they save). Verified on the text."""
         pairs = dict.fromkeys((self.q[:2], self.q[-2:]))
         return " AND ".join(f"({_match(stream, (0, 1), pair, prefix=False)})" for pair in pairs)
-
-    def _later_syllable(self, stream: int) -> str:
-        """Units holding, from a later syllable start, what follows one of the query's first
-        positions. The second syllable of a match starts within the first six letters (no
-        syllable is longer), so one of these tokens is in every match: with the first six
-        letters' token, it narrows "hequerend" from every 核确认 to the few that go on."""
-        options = []
-        for p in range(1, min(LATIN_LONG, len(self.q) - 1) + 1):
-            rest = self.q[p:p + LATIN_LONG]
-            if len(rest) > LATIN_GRAM:
-                star = "*" if len(rest) < LATIN_LONG else ""
-                options += [f'"{long_token(stream, first, rest)}"{star}' for first in (0, 1)]
-            else:
-                options.append(_match(stream, (0, 1), rest, prefix=len(rest) < LATIN_GRAM))
-        return " OR ".join(options)
 
     def _verify(self, field: int, mode: str) -> tuple[bool, str, list]:
         """(needed when reading candidates, SQL, parameters) that check a unit against the
@@ -410,7 +393,7 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
 # --- did you mean: a query that matches nothing, searched again as the citizen meant it ------
 SIMILAR_TIER = 7  # after every exact tier
 _TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
-_TYPO_CANDIDATES = 1000  # units read from FTS5 for a one-letter check, at most
+_TYPO_CANDIDATES = 500  # units read from FTS5 for a one-letter check, at most
 
 
 def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
