@@ -275,6 +275,8 @@ class _Plan:
             gram = self.q[:LATIN_LONG]
             match = " OR ".join(f'"{long_token(stream, first, gram)}"'
                                 f'{"*" if len(gram) < LATIN_LONG else ""}' for first in firsts)
+            if len(self.q) >= LATIN_LONG + LATIN_GRAM + 1:
+                match = f"({match}) AND ({self._later_syllable(stream)})"
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
         else:
@@ -286,6 +288,19 @@ class _Plan:
         intersects the two lists; more lists cost more than they save). Verified on the text."""
         pairs = dict.fromkeys((self.q[:2], self.q[-2:]))
         return " AND ".join(f"({_match(stream, (0, 1), pair, prefix=False)})" for pair in pairs)
+
+    def _later_syllable(self, stream: int) -> str:
+        """Units holding, from a later syllable start, 4–6 letters that follow one of the
+        query's first six positions. A match's second syllable starts within its first six
+        letters (no syllable is longer), so one of these tokens is in every match; with ten
+        letters or more each is at least four letters long, a token that picks out few units:
+        "dengjizhengm" reads the units going on with zhengm, not every 登记 to check it."""
+        options = []
+        for p in range(1, LATIN_LONG + 1):
+            rest = self.q[p:p + LATIN_LONG]
+            star = "*" if len(rest) < LATIN_LONG else ""
+            options += [f'"{long_token(stream, first, rest)}"{star}' for first in (0, 1)]
+        return " OR ".join(options)
 
     def _verify(self, field: int, mode: str) -> tuple[bool, str, list]:
         """(needed when reading candidates, SQL, parameters) that check a unit against the
