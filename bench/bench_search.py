@@ -33,9 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import naive_search  # noqa: E402
+from common import wire  # noqa: E402
 from hall_server.search_helpers import search_helpers  # noqa: E402
 from hall_server.synthetic import generate_catalog  # noqa: E402
-from kiosk import wire  # noqa: E402
 from offline_cache import catalog as catalog_mod  # noqa: E402
 from offline_cache import search_index  # noqa: E402
 from offline_cache.catalog import Catalog, apply_page  # noqa: E402

@@ -66,6 +66,7 @@ class ItemSummary:
     handling_type: str
     promised_days: int
     matched: str = ""  # where the query matched: title | alias | pinyin | materials | conditions
+    # … | similar (nothing matched as typed: a near miss, "您是不是要找")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

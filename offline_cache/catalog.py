@@ -104,10 +104,15 @@ class Catalog:
         """Ranked: title/alias before materials/conditions, exact and prefix first, then
         popularity, then code. Chinese is matched as a substring at any length; Latin letters
         as pinyin initials or full pinyin (spaces ignored), from a syllable start. An empty
-        query lists the most popular items that pass the filters (docs/search.md)."""
+        query lists the most popular items that pass the filters (docs/search.md). When
+        nothing matches, near misses come back with matched == "similar": a homophone typo
+        found by its pinyin, full pinyin with one letter off."""
         with self.store.reading() as conn:
             hits = search_query.search(conn, query, limit=limit, department=department,
                                        life_event=life_event, audience=audience)
+            if not hits:  # nothing as typed: what the citizen probably meant ("similar")
+                hits = search_query.similar(conn, query, limit=limit, department=department,
+                                            life_event=life_event, audience=audience)
             if not hits:
                 return []
             rows = conn.execute(

@@ -2,15 +2,16 @@
 transaction (docs/search.md has the design and the measurements behind it).
 
 SQLite B-trees, and FTS5 for the one part an inverted index is good at. Not FTS5's own Chinese
-matching: its trigram tokenizer cannot match 1–2 characters on SQLite 3.40, and no FTS5 query
-hands back matches most-popular-first without a sort.
+matching: its trigram tokenizer cannot match 1–2 characters on SQLite 3.40. FTS5 hands a
+query's matches over in rowid order, and a unit's rowid here is its place in ranking order
+(unit_slot), so a tier reads its matches best first and stops after the few it needs.
 
 - search_term / search_rank: each distinct unit of names — an item's title with its aliases
   (with the pinyin and initials the server made); items that share both share the unit — and
   each distinct body segment (a condition, material, step or situation name). An item has one
   unit of names, so one posting. search_term is written once; search_rank holds what changes —
-  the popularity of the unit's most popular item, its department — in small rows, and walks a
-  kind's units most popular first.
+  the unit's best item (popularity, then code: with popularity all zero the code still
+  orders units), its department, its slot — in small rows.
 - search_gram (FTS5, contentless, detail=none, one row per term): tokens for every character of
   the text and the pair starting there, the 3 and 6 letters from every pinyin syllable and
   initial, the first 3–6 characters, and the whole text/pinyin/initials — of the title and of
@@ -18,12 +19,16 @@ hands back matches most-popular-first without a sort.
   or one token prefix ("证" is 证…, "yy" is yy…), so recall is complete at 1 and 2 characters
   too; longer queries are verified on the term. FTS5 writes a transaction's new tokens as one
   small sorted segment, where a B-tree keyed by gram dirtied ~850 scattered pages per 500
-  items. Tokens never change once written: an update of popularity moves one search_rank row.
+  items. A unit's tokens never change; when its best item changes it moves to another rowid
+  (delete and insert of its tokens, ~100 a unit).
 - search_posting: the items of each title/alias term, most popular first.
 - search_body_set / search_body_member: the set of body segments items have. Items share sets
   (materials repeat across a catalog), so the body costs an item one column, not 13 postings.
 - search_doc: per item its facet (department, audience, life events), popularity, terms and
-  body set: what an update or a tombstone must undo.
+  body set — what an update or a tombstone must undo — and its code's label (crank): integers
+  in code order with gaps for codes to come, relabelled all at once when a gap runs out.
+- search_char: the reading of each Chinese character of the titles and aliases, from the
+  server's pinyin, for "did you mean" (a homophone typo is searched again by its pinyin).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from offline_cache.search_text import (
     Term,
     ascii_keys,
     body_terms,
+    char_readings,
     item_names,
     syllable_suffixes,
 )
@@ -92,9 +98,14 @@ SCHEMA = [
         id INTEGER PRIMARY KEY,  -- the term
         kind INTEGER NOT NULL,
         max_pop INTEGER NOT NULL,  -- titles and aliases: popularity of its most popular item
+        best_code TEXT NOT NULL,  -- and that item's code (the smallest among equals): with
+        -- max_pop, the unit's best item in ranking order, so a tier can stop reading units
+        -- even when every item has popularity 0
         dept INTEGER NOT NULL,  -- the department of all its items; 0: several
-        n_sets INTEGER NOT NULL)  -- body segments: how many body sets hold it""",
-    "CREATE INDEX search_rank_pop ON search_rank(kind, max_pop DESC, id, dept)",
+        n_sets INTEGER NOT NULL,  -- body segments: how many body sets hold it
+        slot INTEGER NOT NULL)  -- its rowid in search_gram (unit_slot; body segments: -id)""",
+    # Not UNIQUE: within a page a unit may take the slot another one is leaving.
+    "CREATE INDEX search_rank_slot ON search_rank(slot)",
     # rowid: the term. Tokens: gram_token(); detail=none: membership is all a query needs.
     # prefix: one Latin letter (3 token chars), two (4), one Chinese character (10) — the
     # prefix queries of 1–2 letter and 1 character searches read one doclist, not hundreds.
@@ -111,9 +122,10 @@ SCHEMA = [
         id INTEGER PRIMARY KEY,
         hkey INTEGER NOT NULL,
         segs TEXT NOT NULL,
-        max_pop INTEGER NOT NULL)""",
+        max_pop INTEGER NOT NULL,
+        best_code TEXT NOT NULL)""",
     "CREATE INDEX search_body_set_hkey ON search_body_set(hkey)",
-    "CREATE INDEX search_body_set_pop ON search_body_set(max_pop DESC, id)",
+    "CREATE INDEX search_body_set_pop ON search_body_set(max_pop DESC, best_code, id)",
     """CREATE TABLE search_body_member (
         term INTEGER NOT NULL,
         body_set INTEGER NOT NULL,
@@ -123,13 +135,18 @@ SCHEMA = [
         facet INTEGER NOT NULL,
         neg_pop INTEGER NOT NULL,
         terms TEXT NOT NULL,
-        body_set INTEGER NOT NULL) WITHOUT ROWID""",
+        body_set INTEGER NOT NULL,
+        crank INTEGER NOT NULL) -- the code's label in code order (unit_slot)
+        WITHOUT ROWID""",
     "CREATE INDEX search_doc_body ON search_doc(body_set, neg_pop, code, facet)",
     "CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    # The reading of every Chinese character in a title or alias, from the server's pinyin:
+    # a query with a homophone typo (营业职照) is searched again by its pinyin.
+    "CREATE TABLE search_char (ch TEXT PRIMARY KEY, syllable TEXT NOT NULL) WITHOUT ROWID",
 ]
 TABLES = ("search_facet", "search_dept", "search_term", "search_rank", "search_gram",
           "search_posting", "search_body_set", "search_body_member", "search_doc",
-          "search_state")
+          "search_state", "search_char")
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -325,9 +342,9 @@ class _Known:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.token = 0
         self.term_id: dict[Unit, int] = {}
-        self.terms: dict[int, list] = {}  # id → [term, max_pop, dept, n_sets]
+        self.terms: dict[int, list] = {}  # id → [term, best key, dept, n_sets, slot]
         self.set_id: dict[tuple[int, ...], int] = {}
-        self.sets: dict[int, list] = {}  # id → [segments, max_pop]
+        self.sets: dict[int, list] = {}  # id → [segments, best key]
         # Raw strings of an item's names (title, aliases, their pinyin) → term ids, and of its
         # body → segment term ids (a body set's key). Emptied when any term is dropped.
         self.names_of: dict[tuple, tuple[int, ...]] = {}
@@ -341,15 +358,17 @@ class _Known:
                          or 0) + 1
 
     _TERM_SQL = ("SELECT t.id, t.kind, t.label, t.text, t.pinyin, t.initials, t.alias_json, "
-                 "r.max_pop, r.dept, r.n_sets FROM search_term t JOIN search_rank r "
+                 "r.max_pop, r.best_code, r.dept, r.n_sets, r.slot FROM search_term t "
+                 "JOIN search_rank r "
                  "ON r.id = t.id WHERE ")
 
     def _term_rows(self, rows: Iterable[tuple]) -> None:
-        for tid, kind, label, text, pinyin, initials, aliases, max_pop, dept, n_sets in rows:
+        for (tid, kind, label, text, pinyin, initials, aliases, max_pop, best_code, dept,
+             n_sets, slot) in rows:
             term: Unit = Term(kind, label, text, pinyin, initials)
             if kind == TITLE:
                 term = Names(term, tuple(Term(ALIAS, "alias", *a) for a in json.loads(aliases)))
-            self.terms[tid] = [term, max_pop, dept, n_sets]
+            self.terms[tid] = [term, (-max_pop, best_code), dept, n_sets, slot]
             self.term_id.setdefault(term, tid)
 
     def resolve_terms(self, conn: sqlite3.Connection, terms: Iterable[Unit]) -> set[int]:
@@ -363,7 +382,7 @@ class _Known:
         for t in wanted:
             if t not in self.term_id:  # a hash collision is told apart by the full term
                 self.term_id[t] = self.next_term
-                self.terms[self.next_term] = [t, -1, 0, 0]
+                self.terms[self.next_term] = [t, NO_ITEM, 0, 0, 0]
                 created.add(self.next_term)
                 self.next_term += 1
         return created
@@ -375,9 +394,9 @@ class _Known:
                                          chunk))
 
     def _set_rows(self, rows: Iterable[tuple]) -> None:
-        for sid, segs_text, max_pop in rows:
+        for sid, segs_text, max_pop, best_code in rows:
             segs = tuple(int(s) for s in segs_text.split())
-            self.sets[sid] = [segs, max_pop]
+            self.sets[sid] = [segs, (-max_pop, best_code)]
             self.set_id.setdefault(segs, sid)
 
     def resolve_sets(self, conn: sqlite3.Connection, wanted_sets: Iterable[tuple[int, ...]]
@@ -385,13 +404,13 @@ class _Known:
         wanted = [s for s in set(wanted_sets) if s not in self.set_id]
         hkeys = list({_hkey(*s) for s in wanted})
         for chunk in _chunks(hkeys):
-            self._set_rows(conn.execute("SELECT id, segs, max_pop FROM search_body_set "
+            self._set_rows(conn.execute("SELECT id, segs, max_pop, best_code FROM search_body_set "
                                         f"WHERE hkey IN ({_in(len(chunk))})", chunk))
         created = set()
         for segs in wanted:
             if segs not in self.set_id:
                 self.set_id[segs] = self.next_set
-                self.sets[self.next_set] = [segs, -1]
+                self.sets[self.next_set] = [segs, NO_ITEM]
                 created.add(self.next_set)
                 self.next_set += 1
         return created
@@ -399,7 +418,7 @@ class _Known:
     def load_sets(self, conn: sqlite3.Connection, ids: Iterable[int]) -> None:
         missing = list({i for i in ids if i not in self.sets})
         for chunk in _chunks(missing):
-            self._set_rows(conn.execute("SELECT id, segs, max_pop FROM search_body_set "
+            self._set_rows(conn.execute("SELECT id, segs, max_pop, best_code FROM search_body_set "
                                         f"WHERE id IN ({_in(len(chunk))})", chunk))
 
     def facet(self, conn: sqlite3.Connection, item: wire.CatalogItem) -> int:
@@ -456,23 +475,29 @@ def _new_token(conn: sqlite3.Connection, known: _Known) -> None:
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (known.token,))
 
 
+# An item's place in a tier: (-popularity, code), smaller first. A term's or body set's "best
+# key" is that of its best item; NO_ITEM sorts after every item.
+Key = tuple[int, str]
+NO_ITEM: Key = (1 << 62, "")
+
+
 class _Change:
     """What one page does to a term or a body set."""
 
     __slots__ = ("top", "joined", "lost", "removed_max", "dept", "sets")
 
     def __init__(self) -> None:
-        self.top = -1  # highest popularity of the items (or sets) joining
+        self.top = NO_ITEM  # best key of the items (or sets) joining
         self.joined = False
         self.lost = False  # an item left: maybe the last one
-        self.removed_max = False  # one at the stored max_pop left
+        self.removed_max = False  # the stored best item left
         self.dept: int | None = None  # the department its items now share; 0: several
         self.sets = 0  # body segments: sets gained - sets lost
 
-    def join(self, pop: int) -> None:
+    def join(self, key: Key) -> None:
         self.joined = True
-        if pop > self.top:
-            self.top = pop
+        if key < self.top:
+            self.top = key
 
 
 def apply_changes(conn: sqlite3.Connection, items: Sequence[wire.CatalogItem],
@@ -510,11 +535,14 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
     new = {item.code: item for item in items if item.code not in dropped}
     codes = [*new, *gone]
     old: dict[str, tuple[int, int, tuple[int, ...], int]] = {}
+    crank: dict[str, int] = {}  # every code of the page: its label in code order
     for chunk in _chunks(codes):
-        for code, facet, neg_pop, tids, body_set in conn.execute(
-                f"SELECT code, facet, neg_pop, terms, body_set FROM search_doc WHERE code IN "
-                f"({_in(len(chunk))})", chunk):
+        for code, facet, neg_pop, tids, body_set, label in conn.execute(
+                f"SELECT code, facet, neg_pop, terms, body_set, crank FROM search_doc "
+                f"WHERE code IN ({_in(len(chunk))})", chunk):
             old[code] = (facet, neg_pop, tuple(int(t) for t in tids.split()), body_set)
+            crank[code] = label
+    relabelled = _label_codes(conn, sorted(c for c in new if c not in old), crank)
 
     # The new versions. Items share titles, aliases and whole bodies: what was resolved to
     # ids once (in this page or an earlier one) is looked up by its raw strings.
@@ -539,7 +567,7 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
     sets: dict[int, _Change] = {}
     post_del: list[tuple[int, int, str]] = []
     post_ins: list[tuple[int, int, str, int]] = []
-    doc_up: list[tuple[str, int, int, str, int]] = []
+    doc_up: list[tuple[str, int, int, str, int, int]] = []
     for code in codes:
         before = old.get(code)
         after = dept = None
@@ -550,14 +578,14 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
             continue  # nothing searchable changed
         same = before is not None and after is not None and before[:2] == after[:2]
         if before:
-            pop = -before[1]
+            key = (before[1], code)
             keep = after[2] if same else ()
             for t in before[2]:
                 if t not in keep:
                     post_del.append((t, before[1], code))
-                    _leave(terms, t, pop, known.terms[t][1])
+                    _leave(terms, t, key, known.terms[t][1])
             if not (same and after[3] == before[3]):
-                _leave(sets, before[3], pop, known.sets[before[3]][1])
+                _leave(sets, before[3], key, known.sets[before[3]][1])
         if after:
             neg_pop = after[1]
             keep = before[2] if same else ()
@@ -567,7 +595,7 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
                     ch = terms.get(t)
                     if ch is None:
                         ch = terms[t] = _Change()
-                    ch.join(-neg_pop)
+                    ch.join((neg_pop, code))
                     current = ch.dept if ch.dept is not None else (
                         None if t in new_terms else known.terms[t][2])
                     ch.dept = dept if current is None or current == dept else 0
@@ -575,20 +603,108 @@ def _apply(conn: sqlite3.Connection, known: _Known, items: Sequence[wire.Catalog
                 ch = sets.get(after[3])
                 if ch is None:
                     ch = sets[after[3]] = _Change()
-                ch.join(-neg_pop)
-            doc_up.append((code, after[0], neg_pop, " ".join(map(str, after[2])), after[3]))
+                ch.join((neg_pop, code))
+            doc_up.append((code, after[0], neg_pop, " ".join(map(str, after[2])), after[3],
+                           crank[code]))
     conn.executemany("DELETE FROM search_posting WHERE term = ? AND neg_pop = ? AND code = ?",
                      post_del)
     post_ins.sort()
     conn.executemany("INSERT INTO search_posting(term, neg_pop, code, facet) VALUES (?, ?, ?, ?)",
                      post_ins)
-    conn.executemany("INSERT INTO search_doc(code, facet, neg_pop, terms, body_set) "
-                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
+    conn.executemany("INSERT INTO search_doc(code, facet, neg_pop, terms, body_set, crank) "
+                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
                      "facet = excluded.facet, neg_pop = excluded.neg_pop, "
                      "terms = excluded.terms, body_set = excluded.body_set", doc_up)
     conn.executemany("DELETE FROM search_doc WHERE code = ?", [(c,) for c in gone if c in old])
     _finish_sets(conn, known, sets, new_sets, terms)  # first: sets change segment counts
-    _finish_terms(conn, known, terms, new_terms)
+    _finish_terms(conn, known, terms, new_terms, crank)
+    if relabelled:
+        _reslot_all(conn, known)
+
+
+# --- ranking order as FTS5 rowids ----------------------------------------------------------------
+# A unit's rowid in search_gram (its slot) sorts like its best item: popularity descending,
+# then code. FTS5 hands a query's matches over in rowid order, so a tier reads its units best
+# first and stops after the few it needs, however many units match (证 in most titles, no
+# popularity at all). Codes get integer labels in code order, with gaps for codes to come.
+POP_BITS, LABEL_BITS = 24, 38
+POP_CAP = (1 << POP_BITS) - 1  # popularity above this ranks as this (no hall gets near it)
+LABEL_END = 1 << LABEL_BITS
+LABEL_STEP = 1 << 18  # between codes appended in order
+
+
+def unit_slot(best: Key, label: int) -> int:
+    pop = min(max(-best[0], 0), POP_CAP)
+    return ((POP_CAP - pop) << LABEL_BITS) | label
+
+
+def _label_codes(conn: sqlite3.Connection, fresh: list[str], crank: dict[str, int]) -> bool:
+    """Labels for codes new to the index (sorted), between those of their neighbours in code
+    order; True when there was no room and every code was labelled again."""
+    groups: dict[tuple[int | None, int | None], list[str]] = {}
+    for code in fresh:
+        before = conn.execute("SELECT crank FROM search_doc WHERE code < ? ORDER BY code DESC "
+                              "LIMIT 1", (code,)).fetchone()
+        after = conn.execute("SELECT crank FROM search_doc WHERE code > ? ORDER BY code "
+                             "LIMIT 1", (code,)).fetchone()
+        groups.setdefault((before and before[0], after and after[0]), []).append(code)
+    for (lo, hi), run in groups.items():
+        labels = _gap_labels(lo, hi, len(run))
+        if labels is None:
+            _relabel(conn, fresh, crank)
+            return True
+        crank.update(zip(run, labels, strict=True))
+    return False
+
+
+def _gap_labels(lo: int | None, hi: int | None, k: int) -> list[int] | None:
+    """Labels for k codes between the labels lo and hi (None: no code on that side), or None
+    when they do not fit. Each code takes at most a sixteenth of the gap left to it: codes
+    often come in order within a group (SYN-GA-0000001, -0000002… between the GA and GJJ
+    codes), and halving the gap each time would run out after ~20 of them."""
+    if lo is None and hi is None:
+        lo = LABEL_END // 4
+    if hi is None:
+        hi = LABEL_END
+    if lo is None:  # before the first code: as close to it as the rule allows
+        step = min(LABEL_STEP, (hi + 1) // (16 * (k + 1))) or (hi + 1) // (k + 1)
+        return [hi - (k - i) * step for i in range(k)] if step else None
+    step = min(LABEL_STEP, (hi - lo) // (16 * (k + 1))) or (hi - lo) // (k + 1)
+    return [lo + (i + 1) * step for i in range(k)] if step else None
+
+
+def _relabel(conn: sqlite3.Connection, fresh: list[str], crank: dict[str, int]) -> None:
+    """Every code (indexed or new) labelled again, evenly spaced: rare, and costly — every
+    unit then moves to a new slot (_reslot_all)."""
+    every = sorted({r[0] for r in conn.execute("SELECT code FROM search_doc")} | set(fresh))
+    step = (LABEL_END // 2) // (len(every) + 1)  # wide gaps; 3/8 of the space left to append
+    labels = {code: LABEL_END // 8 + (i + 1) * step for i, code in enumerate(every)}
+    conn.executemany("UPDATE search_doc SET crank = ? WHERE code = ?",
+                     [(labels[c], c) for c in every if c not in set(fresh)])
+    crank.clear()
+    crank.update(labels)
+    log.info("search index: %d catalog codes labelled again", len(every))
+
+
+def _reslot_all(conn: sqlite3.Connection, known: _Known) -> None:
+    """Move every unit whose slot no longer follows its best item's label (after _relabel)."""
+    moves = []
+    for tid, slot, max_pop, best_code, label in conn.execute(
+            "SELECT r.id, r.slot, r.max_pop, r.best_code, d.crank FROM search_rank r "
+            "JOIN search_doc d ON d.code = r.best_code WHERE r.kind = ?", (TITLE,)):
+        new_slot = unit_slot((-max_pop, best_code), label)
+        if new_slot != slot:
+            moves.append((tid, slot, new_slot))
+    known.load_terms(conn, [m[0] for m in moves])
+    tokens = {tid: term_tokens(known.terms[tid][0]) for tid, _, _ in moves}
+    conn.executemany("INSERT INTO search_gram(search_gram, rowid, grams) VALUES ('delete', ?, ?)",
+                     sorted((old, tokens[tid]) for tid, old, _ in moves))
+    conn.executemany("UPDATE search_rank SET slot = ? WHERE id = ?",
+                     [(new, tid) for tid, _, new in moves])
+    conn.executemany("INSERT INTO search_gram(rowid, grams) VALUES (?, ?)",
+                     sorted((new, tokens[tid]) for tid, _, new in moves))
+    for tid, _, new in moves:
+        known.terms[tid][4] = new
 
 
 def _resolve_raw(conn: sqlite3.Connection, known: _Known,
@@ -609,12 +725,12 @@ def _resolve_raw(conn: sqlite3.Connection, known: _Known,
     return created
 
 
-def _leave(changes: dict[int, _Change], key: int, pop: int, stored_max: int) -> None:
+def _leave(changes: dict[int, _Change], key: int, item: Key, stored_best: Key) -> None:
     ch = changes.get(key)
     if ch is None:
         ch = changes[key] = _Change()
     ch.lost = True
-    if pop >= stored_max:
+    if item <= stored_best:
         ch.removed_max = True
 
 
@@ -625,16 +741,16 @@ def _finish_sets(conn: sqlite3.Connection, known: _Known, sets: dict[int, _Chang
         entry = known.sets[sid]
         segs, stored = entry
         if sid in created:
-            ins.append((sid, _hkey(*segs), " ".join(map(str, segs)), ch.top))
+            ins.append((sid, _hkey(*segs), " ".join(map(str, segs)), -ch.top[0], ch.top[1]))
             mem_ins += [(t, sid) for t in segs]
             for t in segs:
                 (terms.get(t) or terms.setdefault(t, _Change())).sets += 1
             entry[1] = ch.top
             continue
-        max_pop = max(stored, ch.top)
+        best = min(stored, ch.top)
         if ch.removed_max or (ch.lost and not ch.joined):
-            row = conn.execute("SELECT neg_pop FROM search_doc WHERE body_set = ? "
-                               "ORDER BY neg_pop LIMIT 1", (sid,)).fetchone()
+            row = conn.execute("SELECT neg_pop, code FROM search_doc WHERE body_set = ? "
+                               "ORDER BY neg_pop, code LIMIT 1", (sid,)).fetchone()
             if row is None:  # its last item left
                 dele.append((sid,))
                 mem_del += [(t, sid) for t in segs]
@@ -643,16 +759,16 @@ def _finish_sets(conn: sqlite3.Connection, known: _Known, sets: dict[int, _Chang
                     (terms.get(t) or terms.setdefault(t, _Change())).sets -= 1
                 del known.sets[sid], known.set_id[segs]
                 continue
-            max_pop = -row[0]
-        if max_pop != stored:
-            upd.append((max_pop, sid))
-            entry[1] = max_pop
+            best = (row[0], row[1])
+        if best != stored:
+            upd.append((-best[0], best[1], sid))
+            entry[1] = best
     for sid in created - sets.keys():  # wanted, then unused (a page that changed its mind)
         segs = known.sets.pop(sid)[0]
         known.set_id.pop(segs, None)
-    conn.executemany("INSERT INTO search_body_set(id, hkey, segs, max_pop) VALUES (?, ?, ?, ?)",
-                     ins)
-    conn.executemany("UPDATE search_body_set SET max_pop = ? WHERE id = ?", upd)
+    conn.executemany("INSERT INTO search_body_set(id, hkey, segs, max_pop, best_code) "
+                     "VALUES (?, ?, ?, ?, ?)", ins)
+    conn.executemany("UPDATE search_body_set SET max_pop = ?, best_code = ? WHERE id = ?", upd)
     conn.executemany("DELETE FROM search_body_set WHERE id = ?", dele)
     conn.executemany("DELETE FROM search_body_member WHERE term = ? AND body_set = ?", mem_del)
     mem_ins.sort()
@@ -679,52 +795,67 @@ def _term_columns(unit: Unit) -> tuple:
 
 
 def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Change],
-                  created: set[int]) -> None:
+                  created: set[int], crank: dict[str, int]) -> None:
     """Write new terms with their grams, drop terms nothing holds any more, and keep each
     title/alias term's max_pop and department (the grams never move)."""
     gram_ins: list[tuple[int, str]] = []
     gram_del: list[tuple[int, str]] = []
     term_ins: list[tuple] = []
-    term_upd: list[tuple[int, int, int, int]] = []
+    term_upd: list[tuple[int, str, int, int, int, int]] = []
     term_del: list[tuple[int]] = []
     per_kind: Counter[int] = Counter()  # terms of each kind, kept in search_state
     dropped: list[int] = []
+    readings: dict[str, str] = {}
     for t, ch in terms.items():
         entry = known.terms[t]
-        term, stored_max, stored_dept, stored_sets = entry
-        if t not in created and not ch.lost and not ch.sets and ch.top <= stored_max and (
+        term, stored_best, stored_dept, stored_sets, stored_slot = entry
+        if t not in created and not ch.lost and not ch.sets and ch.top >= stored_best and (
                 ch.dept is None or ch.dept == stored_dept):
-            continue  # the common case: items joined a term, none beat its most popular
-        max_pop, dept, n_sets = stored_max, stored_dept, stored_sets + ch.sets
+            continue  # the common case: items joined a term, none beat its best
+        best, dept, n_sets = stored_best, stored_dept, stored_sets + ch.sets
+        slot = stored_slot
         if term.kind == BODY:
             alive = n_sets > 0
+            best, slot = (0, ""), -t
         else:
             alive = True
-            max_pop = max(stored_max, ch.top)
+            best = min(stored_best, ch.top)
+            if best != stored_best:  # an item of this page
+                slot = unit_slot(best, crank[best[1]])
             if ch.removed_max or (ch.lost and not ch.joined):
-                row = conn.execute("SELECT neg_pop FROM search_posting WHERE term = ? "
-                                   "ORDER BY neg_pop LIMIT 1", (t,)).fetchone()
+                row = conn.execute(
+                    "SELECT p.neg_pop, p.code, d.crank FROM search_posting p JOIN search_doc d "
+                    "ON d.code = p.code WHERE p.term = ? ORDER BY p.neg_pop, p.code LIMIT 1",
+                    (t,)).fetchone()
                 alive = row is not None
-                max_pop = -row[0] if row else max_pop
+                if row:
+                    best, slot = (row[0], row[1]), unit_slot((row[0], row[1]), row[2])
             if ch.dept is not None:
                 dept = ch.dept
         if t in created:
-            if not alive:
+            if not alive or best == NO_ITEM:
                 dropped.append(t)
                 continue
-            max_pop = max(max_pop, 0)
-            term_ins.append((t, _term_hkey(term), *_term_columns(term), max_pop, dept, n_sets))
-            gram_ins.append((t, term_tokens(term)))
+            term_ins.append((t, _term_hkey(term), *_term_columns(term), -best[0], best[1], dept,
+                             n_sets, slot))
+            gram_ins.append((slot, term_tokens(term)))
+            if isinstance(term, Names):
+                for name in (term.title, *term.aliases):
+                    readings.update(char_readings(name.text, name.pinyin))
             per_kind[term.kind] += 1
-            entry[1:] = [max_pop, dept, n_sets]
+            entry[1:] = [best, dept, n_sets, slot]
         elif not alive:
             term_del.append((t,))
             per_kind[term.kind] -= 1
-            gram_del.append((t, term_tokens(term)))
+            gram_del.append((stored_slot, term_tokens(term)))
             dropped.append(t)
-        elif (max_pop, dept, n_sets) != (stored_max, stored_dept, stored_sets):
-            term_upd.append((max_pop, dept, n_sets, t))
-            entry[1:] = [max_pop, dept, n_sets]
+        elif (best, dept, n_sets, slot) != (stored_best, stored_dept, stored_sets, stored_slot):
+            term_upd.append((-best[0], best[1], dept, n_sets, slot, t))
+            entry[1:] = [best, dept, n_sets, slot]
+            if slot != stored_slot:  # its best item changed: the unit moves in rank order
+                tokens = term_tokens(term)
+                gram_del.append((stored_slot, tokens))
+                gram_ins.append((slot, tokens))
     dropped += created - terms.keys()
     for t in dropped:  # gone from the index, or created and never used
         term = known.terms.pop(t)[0]
@@ -738,10 +869,13 @@ def _finish_terms(conn: sqlite3.Connection, known: _Known, terms: dict[int, _Cha
     conn.executemany("INSERT INTO search_term(id, hkey, kind, label, text, pinyin, pyc, pysfx, "
                      "initials, aliases, alias_keys, alias_latin, alias_json) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:13] for r in term_ins])
-    conn.executemany("INSERT INTO search_rank(id, kind, max_pop, dept, n_sets) "
-                     "VALUES (?, ?, ?, ?, ?)", [(r[0], r[2], *r[13:]) for r in term_ins])
-    conn.executemany("UPDATE search_rank SET max_pop = ?, dept = ?, n_sets = ? WHERE id = ?",
+    conn.executemany("INSERT INTO search_rank(id, kind, max_pop, best_code, dept, n_sets, slot) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", [(r[0], r[2], *r[13:]) for r in term_ins])
+    conn.executemany("UPDATE search_rank SET max_pop = ?, best_code = ?, dept = ?, n_sets = ?, "
+                     "slot = ? WHERE id = ?",
                      term_upd)
+    conn.executemany("INSERT OR IGNORE INTO search_char(ch, syllable) VALUES (?, ?)",
+                     readings.items())
     conn.executemany("DELETE FROM search_term WHERE id = ?", term_del)
     conn.executemany("DELETE FROM search_rank WHERE id = ?", term_del)
     # FTS5 wants ascending rowids: out of order it flushes its pending segment at each one

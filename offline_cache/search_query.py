@@ -6,11 +6,12 @@ Ranking, best first (docs/search.md):
 Latin queries have the same six name tiers on pinyin and initials (no body tier). Within a tier
 the more popular item comes first, then the smaller code.
 
-Each tier is a stream of sources (terms, or body sets) in falling popularity of their most
-popular item, and each source gives its items most popular first. A tier stops reading as soon
-as it holds enough results and the next source cannot beat the worst of them, so a
-one-character query that matches half the catalog reads a few dozen postings, not half the
-catalog.
+Each tier is a stream of sources (units of names, or body sets) in the ranking order of their
+best item, and each source gives its items in ranking order. A tier stops reading as soon as it
+holds enough results and the next source cannot beat the worst of them. Units come straight
+from FTS5 in rowid order, which is ranking order (search_index.unit_slot): a one-character
+query that matches most of the catalog reads about as many units as it returns, popularity
+or not. When nothing matches, similar() offers near misses (tier 7).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import sqlite3
 from bisect import insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
-from math import isqrt
 
 from offline_cache.search_index import (
     LATIN,
@@ -33,25 +32,35 @@ from offline_cache.search_index import (
     long_token,
     prefix_token,
 )
-from offline_cache.search_text import ALIAS, BODY, TITLE, Query, parse_query
+from offline_cache.search_text import ALIAS, BODY, TITLE, Query, one_edit_prefix, parse_query
 
 TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "title contains",
               "alias contains", "body")
-# A tier reads the n terms that hold its gram(s) and sorts them, or walks all N terms of the
-# kind by popularity and stops after ~k·N/n (k ≈ 25: terms the top 20 take, with the tail of
-# the threshold). Reading wins while n ≤ sqrt(k·N); caps bound the worst case either way.
-WALK_FACTOR = 25
-ENUM_MIN = 100
-ENUM_SHORT_MAX = 600  # short queries: n is exact, a walk over many matches stops soon
-ENUM_MAX = 1500  # longer queries: n may overcount (terms are verified after)
+ENUM_MAX = 1500  # body sets holding a body query's segments up to which they are sorted
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
 
-# (term or body set id, popularity of its most popular item, label)
-Source = tuple[int, int, str]
-_POSTINGS = ("SELECT neg_pop, code FROM search_posting WHERE term = ? AND neg_pop <= ?{facet} "
-             "ORDER BY neg_pop, code LIMIT ?")
-_BODY_ITEMS = ("SELECT neg_pop, code FROM search_doc WHERE body_set = ? AND neg_pop <= ?{facet} "
-               "ORDER BY neg_pop, code LIMIT ?")
+# (term or body set id, popularity of its best item, that item's code, label): the best item
+# is the first in ranking order, so sources in (-max_pop, best_code) order are in the order of
+# their best items, popularity 0 or not.
+Source = tuple[int, int, str, str]
+_POSTINGS = ("SELECT neg_pop, code FROM search_posting WHERE term = ? "
+             "AND (neg_pop, code) <= (?, ?){facet} ORDER BY neg_pop, code LIMIT ?")
+_BODY_ITEMS = ("SELECT neg_pop, code FROM search_doc WHERE body_set = ? "
+               "AND (neg_pop, code) <= (?, ?){facet} ORDER BY neg_pop, code LIMIT ?")
+_ANY: tuple[int, str] = (1 << 62, "")
+# Without facet filters every item of a source counts, and the source row names its best item:
+# a tier takes the best items as the sources stream by, then reads the other items of all the
+# sources it took in one statement (not one per source).
+_REST = {
+    _POSTINGS.format(facet=""): (
+        "SELECT term, neg_pop, code FROM search_posting WHERE term IN "
+        "(SELECT value FROM json_each(?)) AND (neg_pop, code) <= (?, ?) "
+        "ORDER BY neg_pop, code LIMIT ?"),
+    _BODY_ITEMS.format(facet=""): (
+        "SELECT body_set, neg_pop, code FROM search_doc WHERE body_set IN "
+        "(SELECT value FROM json_each(?)) AND (neg_pop, code) <= (?, ?) "
+        "ORDER BY neg_pop, code LIMIT ?"),
+}
 
 
 @dataclass(frozen=True)
@@ -119,14 +128,17 @@ def _top_items(conn: sqlite3.Connection, sources: Iterator[Source], fetch_sql: s
                facet_params: list[int], need: int, seen: set[str],
                label: str) -> list[tuple[str, str]]:
     """The `need` best items not in `seen` over the sources (a threshold algorithm)."""
+    rest_sql = None if facet_params else _REST.get(fetch_sql)
+    if rest_sql is not None:
+        return _top_items_batched(conn, sources, rest_sql, need, seen, label)
     best: list[tuple[int, str]] = []  # (neg_pop, code), sorted, at most `need` long
     labels: dict[str, str] = {}
-    for source, max_pop, source_label in sources:
+    for source, max_pop, best_code, source_label in sources:
         full = len(best) >= need
-        if full and -max_pop > best[-1][0]:
-            break  # nothing from here on is more popular than the worst we hold
-        bound = best[-1][0] if full else 1 << 62
-        rows = conn.execute(fetch_sql, (source, bound, *facet_params,
+        if full and (-max_pop, best_code) > best[-1]:
+            break  # nothing from here on ranks before the worst we hold
+        bound = best[-1] if full else _ANY
+        rows = conn.execute(fetch_sql, (source, *bound, *facet_params,
                                         need + len(seen) + len(best)))
         for neg_pop, code in rows:
             if code in seen or code in labels:
@@ -140,6 +152,38 @@ def _top_items(conn: sqlite3.Connection, sources: Iterator[Source], fetch_sql: s
     return [(code, labels[code]) for _, code in best]
 
 
+def _top_items_batched(conn: sqlite3.Connection, sources: Iterator[Source], rest_sql: str,
+                       need: int, seen: set[str], label: str) -> list[tuple[str, str]]:
+    """_top_items when every item counts: a source's best item is taken from the source row;
+    its other items, all ranked after it, are read for every source taken at the end. The
+    stop is as safe as item by item: the worst held can only get better from there."""
+    best: list[tuple[int, str]] = []
+    labels: dict[str, str] = {}
+    taken: dict[int, str] = {}  # source → label of its items
+
+    def offer(key: tuple[int, str], lab: str) -> None:
+        code = key[1]
+        if code in seen or code in labels or (len(best) >= need and key > best[-1]):
+            return
+        insort(best, key)
+        labels[code] = lab
+        if len(best) > need:
+            del labels[best.pop()[1]]
+
+    for source, max_pop, best_code, source_label in sources:
+        key = (-max_pop, best_code)
+        if len(best) >= need and key > best[-1]:
+            break  # nothing from here on ranks before the worst we hold
+        taken[source] = source_label or label
+        offer(key, taken[source])
+    if taken:
+        bound = best[-1] if len(best) >= need else _ANY
+        for source, neg_pop, code in conn.execute(
+                rest_sql, (json.dumps(list(taken)), *bound, need + len(seen) + len(best))):
+            offer((neg_pop, code), taken[source])
+    return [(code, labels[code]) for _, code in best]
+
+
 def _match(stream: int, firsts: tuple[int, ...], gram: str, *, prefix: bool) -> str:
     """An FTS5 query for a gram (or every gram that starts with it) of a stream."""
     star = "*" if prefix else ""
@@ -147,11 +191,9 @@ def _match(stream: int, firsts: tuple[int, ...], gram: str, *, prefix: bool) -> 
 
 
 class _Plan:
-    """The tiers of one query: (label, source stream factory, item fetch SQL) each.
-
-    A prefix or contains tier either reads the terms that hold the query's gram(s) (when FTS5
-    counts few) and lets SQLite sort them, or walks the kind's terms most popular first and
-    checks each: few candidates are cheap to sort, many are cheap to walk (it stops early)."""
+    """The tiers of one query: (label, source stream factory, item fetch SQL) each. A prefix
+    or contains tier is one FTS5 query over the query's token(s), read in rowid (ranking)
+    order, its units checked on their text only when the query says more than the tokens."""
 
     def __init__(self, conn: sqlite3.Connection, query: Query, f: Filters) -> None:
         self.conn = conn
@@ -211,12 +253,12 @@ class _Plan:
     def _exact(self, match: str, cond: str, extra: list) -> Iterator[Source]:
         """Terms equal to the query: an exact token of the FTS5 table (a hash, for Chinese
         text: the text itself is compared)."""
-        join = " JOIN search_term t ON t.id = search_gram.rowid" if cond else ""
-        sql = ("SELECT r.id, r.max_pop, '' FROM search_gram "
-               f"JOIN search_rank r ON r.id = search_gram.rowid{join} WHERE search_gram MATCH ?"
+        join = " JOIN search_term t ON t.id = r.id" if cond else ""
+        sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_gram "
+               f"JOIN search_rank r ON r.slot = search_gram.rowid{join} WHERE search_gram MATCH ?"
                f"{self.dept_sql.format(a='r.')}{cond}")
         rows = self.conn.execute(sql, (match, *self.dept_params, *extra)).fetchall()
-        return iter(sorted(rows, key=lambda r: (-r[1], r[0])))
+        return iter(sorted(rows, key=lambda r: (-r[1], r[2])))
 
     # --- prefix / contains ---------------------------------------------------------------------
     def _matching(self, field: int, mode: str) -> Iterator[Source]:
@@ -229,52 +271,17 @@ class _Plan:
             # Units that start with the query were all taken by the (emptied) prefix tier.
             match = _match(stream, (1,) if mode == "prefix" else (0,), self.q,
                            prefix=len(self.q) < self.gram_len)
-            cap = ENUM_SHORT_MAX
         elif self.latin:  # the first 4–6 letters, from a syllable start
             gram = self.q[:LATIN_LONG]
             match = " OR ".join(f'"{long_token(stream, first, gram)}"'
                                 f'{"*" if len(gram) < LATIN_LONG else ""}' for first in firsts)
-            if len(self.q) > LATIN_LONG:
+            if len(self.q) >= LATIN_LONG + LATIN_GRAM + 1:
                 match = f"({match}) AND ({self._later_syllable(stream)})"
-            cap = ENUM_MAX
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
-            cap = ENUM_MAX
         else:
             match = self._pairs(stream)
-            cap = ENUM_MAX
-        cap = min(cap, max(ENUM_MIN, isqrt(WALK_FACTOR * self._names)))
-        # Count each part in FTS5 (cheaper than reading it): a rare part is read and verified
-        # alone; only when every part is common is the intersection needed — its ids are read
-        # once (not counted, then evaluated again).
-        parts = match.split(" AND ")
-        n, rarest = cap + 2, parts[0]
-        for part in parts:  # a part that matches nothing ends it (a no-hit query, mostly)
-            count = self._count(part, cap + 1)
-            if count < n:
-                n, rarest = count, part
-            if count == 0:
-                return iter(())
-        if n <= cap:
-            return self._candidates(verify, match=rarest)
-        # A long query's check rejects most units: walk only those FTS5 found. A short one's
-        # matches are dense and its walk stops early; building the set would cost more.
-        within = None if self.short else match
-        if len(parts) == 1:
-            return self._walk(verify, within=within)
-        ids = self._ids(match, cap + 1)
-        if not ids:
-            return iter(())
-        if len(ids) > cap:
-            return self._walk(verify, within=within)
-        return self._candidates(verify, ids=ids)
-
-    @cached_property
-    def _names(self) -> int:
-        """How many units of names the index holds (N of the read-or-walk choice)."""
-        row = self.conn.execute("SELECT value FROM search_state WHERE key = ?",
-                                (f"terms_{TITLE}",)).fetchone()
-        return row[0] if row else 0
+        return self._ranked(match, verify)
 
     def _pairs(self, stream: int) -> str:
         """Terms holding the first and the last character pair of a long Chinese query (FTS5
@@ -283,18 +290,16 @@ class _Plan:
         return " AND ".join(f"({_match(stream, (0, 1), pair, prefix=False)})" for pair in pairs)
 
     def _later_syllable(self, stream: int) -> str:
-        """Units holding, from a later syllable start, what follows one of the query's first
-        positions. The second syllable of a match starts within the first six letters (no
-        syllable is longer), so one of these tokens is in every match: with the first six
-        letters' token, it narrows "hequerend" from every 核确认 to the few that go on."""
+        """Units holding, from a later syllable start, 4–6 letters that follow one of the
+        query's first six positions. A match's second syllable starts within its first six
+        letters (no syllable is longer), so one of these tokens is in every match; with ten
+        letters or more each is at least four letters long, a token that picks out few units:
+        "dengjizhengm" reads the units going on with zhengm, not every 登记 to check it."""
         options = []
-        for p in range(1, min(LATIN_LONG, len(self.q) - 1) + 1):
+        for p in range(1, LATIN_LONG + 1):
             rest = self.q[p:p + LATIN_LONG]
-            if len(rest) > LATIN_GRAM:
-                star = "*" if len(rest) < LATIN_LONG else ""
-                options += [f'"{long_token(stream, first, rest)}"{star}' for first in (0, 1)]
-            else:
-                options.append(_match(stream, (0, 1), rest, prefix=len(rest) < LATIN_GRAM))
+            star = "*" if len(rest) < LATIN_LONG else ""
+            options += [f'"{long_token(stream, first, rest)}"{star}' for first in (0, 1)]
         return " OR ".join(options)
 
     def _verify(self, field: int, mode: str) -> tuple[bool, str, list]:
@@ -323,34 +328,19 @@ class _Plan:
             return needed, " AND substr(t.text, 1, ?) = ?", [n, q]
         return needed, " AND instr(t.text, ?) > 0", [q]
 
-    def _count(self, match: str, cap: int) -> int:
-        """How many terms an FTS5 query matches, counting no further than `cap`."""
-        return self.conn.execute("SELECT count(*) FROM (SELECT rowid FROM search_gram WHERE "
-                                 "search_gram MATCH ? LIMIT ?)", (match, cap)).fetchone()[0]
-
-    def _ids(self, match: str, limit: int) -> list[int]:
-        """Up to `limit` ids of the terms an FTS5 query matches."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT rowid FROM search_gram WHERE search_gram MATCH ? LIMIT ?", (match, limit))]
-
-    def _candidates(self, verify: tuple[bool, str, list], *, match: str | None = None,
-                    ids: list[int] | None = None) -> Iterator[Source]:
-        """The units an FTS5 query matches (or these ids), most popular first, verified when
-        needed. SQLite sorts with a bounded heap and hands over a page at a time: a tier
-        mostly takes its 20 results from the first few dozen units."""
+    def _ranked(self, match: str, verify: tuple[bool, str, list]) -> Iterator[Source]:
+        """The units an FTS5 query matches, best first, checked on their text when the query
+        says more than the tokens: FTS5 hands them over in rowid order, which is ranking
+        order (search_index.unit_slot), so the tier reads only as many as it takes."""
         needed, cond, extra = verify
         if not needed:
             cond, extra = "", []
-        if match is not None:
-            source, key, first = "search_gram", "search_gram.rowid", "search_gram MATCH ?"
-        else:
-            source, key, first = "json_each(?) j", "j.value", "1"
-            match = json.dumps(ids)
-        join = f" JOIN search_term t ON t.id = {key}" if cond else ""
-        sql = (f"SELECT r.id, r.max_pop, '' FROM {source} JOIN search_rank r ON r.id = {key}"
-               f"{join} WHERE {first}{self.dept_sql.format(a='r.')}{cond} "
-               "ORDER BY r.max_pop DESC, r.id LIMIT ? OFFSET ?")
-        return self._paged(sql, (match, *self.dept_params, *extra))
+        join = " JOIN search_term t ON t.id = r.id" if cond else ""
+        sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_gram "
+               f"JOIN search_rank r ON r.slot = search_gram.rowid{join} "
+               f"WHERE search_gram MATCH ?{self.dept_sql.format(a='r.')}{cond} "
+               "ORDER BY search_gram.rowid")
+        return iter(self.conn.execute(sql, (match, *self.dept_params, *extra)))
 
     def _paged(self, sql: str, params: tuple) -> Iterator[tuple]:
         """The rows of a sorted query ending in LIMIT ? OFFSET ?, a page at a time: 48 first
@@ -363,23 +353,11 @@ class _Plan:
                 return
             offset, page = offset + page, page * 4
 
-    def _walk(self, verify: tuple[bool, str, list] | None, *,
-              within: str | None = None) -> Iterator[Source]:
-        """Every item's unit of names, most popular first: those that pass the check (all:
-        None). With
-        `within`, only the units an FTS5 query matches are checked: the others are skipped by
-        an in-memory set lookup instead of a read of their text (a long query whose tokens are
-        common would otherwise check every unit for its few matches)."""
-        _, cond, extra = verify or (False, "", [])
-        join = " JOIN search_term t ON t.id = r.id" if cond else ""
-        among, among_params = "", []
-        if within is not None:
-            among = " AND r.id IN (SELECT rowid FROM search_gram WHERE search_gram MATCH ?)"
-            among_params = [within]
-        sql = (f"SELECT r.id, r.max_pop, '' FROM search_rank r INDEXED BY search_rank_pop{join} "
-               f"WHERE r.kind = ?{among}{cond}{self.dept_sql.format(a='r.')} "
-               "ORDER BY r.max_pop DESC, r.id")
-        return iter(self.conn.execute(sql, (TITLE, *among_params, *extra, *self.dept_params)))
+    def _walk(self) -> Iterator[Source]:
+        """Every item's unit of names, best first (browsing: no query)."""
+        sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_rank r "
+               f"WHERE r.slot > 0{self.dept_sql.format(a='r.')} ORDER BY r.slot")
+        return iter(self.conn.execute(sql, self.dept_params))
 
     # --- body: segments → the body sets holding them → their items --------------------------
     def _body(self) -> Iterator[Source]:
@@ -392,7 +370,7 @@ class _Plan:
         segments: dict[int, tuple[str, int]] = {}
         for term, label, n_sets in self.conn.execute(
                 "SELECT t.id, t.label, r.n_sets FROM search_gram JOIN search_term t "
-                "ON t.id = search_gram.rowid JOIN search_rank r ON r.id = search_gram.rowid "
+                "ON t.id = -search_gram.rowid JOIN search_rank r ON r.id = t.id "
                 f"WHERE search_gram MATCH ?{cond}", (match, *extra)):
             segments[term] = (label, n_sets)
         if not segments:
@@ -400,20 +378,21 @@ class _Plan:
         if sum(n for _, n in segments.values()) <= ENUM_MAX:
             # SQLite groups and sorts the sets and hands over a page at a time (a tier mostly
             # needs the first few dozen); a set is labelled by its first matching segment.
-            sql = ("SELECT m.body_set, s.max_pop, min(m.term) FROM json_each(?) j "
+            sql = ("SELECT m.body_set, s.max_pop, s.best_code, min(m.term) FROM json_each(?) j "
                    "JOIN search_body_member m ON m.term = j.value "
                    "JOIN search_body_set s ON s.id = m.body_set GROUP BY m.body_set "
-                   "ORDER BY s.max_pop DESC, m.body_set LIMIT ? OFFSET ?")
-            for body_set, max_pop, term in self._paged(sql, (json.dumps(list(segments)),)):
-                yield body_set, max_pop, segments[term][0]
+                   "ORDER BY s.max_pop DESC, s.best_code LIMIT ? OFFSET ?")
+            for body_set, max_pop, best_code, term in self._paged(
+                    sql, (json.dumps(list(segments)),)):
+                yield body_set, max_pop, best_code, segments[term][0]
             return
-        for body_set, max_pop, segs in self.conn.execute(
-                "SELECT id, max_pop, segs FROM search_body_set INDEXED BY search_body_set_pop "
-                "ORDER BY max_pop DESC, id"):
+        for body_set, max_pop, best_code, segs in self.conn.execute(
+                "SELECT id, max_pop, best_code, segs FROM search_body_set "
+                "INDEXED BY search_body_set_pop ORDER BY max_pop DESC, best_code, id"):
             for seg in segs.split():
                 hit = segments.get(int(seg))
                 if hit:
-                    yield body_set, max_pop, hit[0]
+                    yield body_set, max_pop, best_code, hit[0]
                     break
 
 
@@ -421,6 +400,89 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
     """No query: the most popular items that pass the filters. Every item has one unit of
     names, so walking those by popularity is walking the items."""
     plan = _Plan(conn, Query("", latin=False), f)
-    found = _top_items(conn, plan._walk(None), plan.postings, plan.facet_params, limit,
+    found = _top_items(conn, plan._walk(), plan.postings, plan.facet_params, limit,
                        set(), "")  # every item has one unit of names
     return [Hit(code, -1, "") for code, _ in found]
+
+
+# --- did you mean: a query that matches nothing, searched again as the citizen meant it ------
+SIMILAR_TIER = 7  # after every exact tier
+_TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
+_TYPO_CANDIDATES = 500  # units read from FTS5 for a one-letter check, at most
+
+
+def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
+            department: str | None = None, life_event: str | None = None,
+            audience: str | None = None) -> list[Hit]:
+    """Hits for a query that found nothing: Chinese by its pinyin (营业职照 → yingyezhizhao
+    finds 营业执照: a homophone typed from the keyboard's list), Latin with one letter wrong,
+    missing, extra or swapped at the start of a title or alias pinyin. Tier SIMILAR_TIER."""
+    query = parse_query(raw_query)
+    if not query.text or limit <= 0:
+        return []
+    if not query.latin:
+        spelled = _spelled(conn, query.text)
+        if not spelled:
+            return []
+        found = search(conn, spelled, limit=limit, department=department,
+                       life_event=life_event, audience=audience)
+        return [Hit(h.code, SIMILAR_TIER, "similar") for h in found]
+    if len(query.text) < _TYPO_MIN:
+        return []
+    f = filters(conn, department, life_event, audience)
+    if f.facets is not None and not f.facets:
+        return []
+    plan = _Plan(conn, query, f)
+    found = _top_items(conn, _near_units(plan, query.text), plan.postings, plan.facet_params,
+                       limit, set(), "similar")
+    return [Hit(code, SIMILAR_TIER, label) for code, label in found]
+
+
+def _spelled(conn: sqlite3.Connection, text: str) -> str:
+    """The compact pinyin of a Chinese query from the readings the catalog's own titles give
+    its characters; "" when a character has none (it is in no title or alias)."""
+    chars = [ch for ch in dict.fromkeys(text) if not ch.isascii()]
+    readings = dict(conn.execute(
+        "SELECT ch, syllable FROM search_char WHERE ch IN (SELECT value FROM json_each(?))",
+        (json.dumps(chars, ensure_ascii=False),)))
+    out = []
+    for ch in text:
+        if ch in readings:
+            out.append(readings[ch])
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch)
+        elif ch.isascii() or ch.isalnum():  # a character no title has, or %, _: no guess
+            return ""
+        # （）、 and the like: the pinyin of titles has no punctuation either
+    return "".join(out)
+
+
+def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
+    """Units whose title or alias pinyin starts with the query typed with one letter off, best
+    first. Whatever the letter, some part of the query is intact: its first six letters (the
+    error comes later), or the letters from a later syllable start on (FTS5 has every
+    syllable's next 4–6 letters as a token); the first three for a short query. FTS5 hands the
+    units holding one of these over best first; each is checked, and the tier stops reading
+    once it holds what it needs."""
+    streams = (TITLE + LATIN, ALIAS + LATIN)
+    head = q[:LATIN_LONG]
+    star = "*" if len(head) < LATIN_LONG else ""
+    options = [f'"{long_token(stream, 1, head)}"{star}' for stream in streams]
+    # Six letters from a later syllable pick out few units; shorter rests only when the query
+    # has no six letters after its first.
+    full = range(1, len(q) - LATIN_LONG + 1)
+    for p in full or range(1, len(q) - LATIN_GRAM):
+        rest = q[p:p + LATIN_LONG]
+        star = "*" if len(rest) < LATIN_LONG else ""
+        options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
+    if len(q) <= LATIN_LONG + 1:  # the error may be in the last letters of a short query
+        options += [f'"{gram_token(stream, 1, q[:LATIN_GRAM])}"' for stream in streams]
+    rows = plan.conn.execute(
+        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
+        "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
+        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
+        "LIMIT ?", (" OR ".join(options), *plan.dept_params, _TYPO_CANDIDATES))
+    for tid, max_pop, best_code, pyc, alias_keys in rows:
+        if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
+                                          for key in alias_keys.split("|") if key):
+            yield tid, max_pop, best_code, "similar"

@@ -78,6 +78,43 @@ def ascii_keys(pinyin: str, initials: str) -> tuple[tuple[str, tuple[int, ...]],
     return tuple(keys)
 
 
+_HAN_OR_ALNUM = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]+|[a-z0-9]+")
+
+
+def char_readings(text: str, pinyin: str) -> list[tuple[str, str]]:
+    """(character, syllable) for each Chinese character of a title or alias, read off the
+    pinyin the server made for it (one syllable a character, one a Latin/digit run,
+    punctuation dropped: hall_server.search_helpers); [] when the two do not line up."""
+    syl = syllables(pinyin)
+    out: list[tuple[str, str]] = []
+    i = 0
+    for run in _HAN_OR_ALNUM.findall(fold(text)):
+        if run[0].isascii():
+            i += 1
+            continue
+        out += zip(run, syl[i:i + len(run)], strict=False)
+        i += len(run)
+    return out if i == len(syl) else []
+
+
+def one_edit_prefix(q: str, key: str) -> bool:
+    """Whether `key` starts with `q` typed with one letter wrong, missing, extra or swapped
+    (or with `q` itself)."""
+    n = len(q)
+    i = 0
+    end = min(n, len(key))
+    while i < end and q[i] == key[i]:
+        i += 1
+    if i == n:
+        return True
+    rest = q[i + 1:]
+    return (key[i + 1:n] == rest and len(key) >= n  # one letter wrong
+            or key[i:n - 1] == rest  # one letter extra
+            or key[i + 1:n + 1] == q[i:] and len(key) > n  # one letter missing
+            or (i + 1 < n and key[i:i + 2] == q[i + 1] + q[i] and key[i + 2:n] == q[i + 2:]
+                and len(key) >= n))  # two letters swapped
+
+
 def syllable_suffixes(pinyin: str) -> str:
     """"|yezhizhao|zhizhao|zhao" for "ying ye zhi zhao": the compact pinyin from each syllable
     but the first, so SQL finds a match that starts at a syllable with instr(…, '|' || q)."""

@@ -115,6 +115,9 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     ALTER TABLE outbox ADD COLUMN answered_at TEXT;
     ALTER TABLE outbox ADD COLUMN acknowledged_at TEXT;
     """,
+    # 5 → 6: search index v3 — a unit's best item is (popularity, code), not popularity alone,
+    # so a tier stops early on a catalog whose popularity is all zero (issue 17)
+    search_index.remake,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -222,6 +222,8 @@ class SearchViewModel(KeyboardOwner, PagedViewModel):
             status = _("请用下方键盘输入，例如 yyzz 或 营业执照")
         elif self.results_for == query and not rows:
             status = _("没有找到相关事项，换个说法试试")
+        elif rows and all(i.matched == "similar" for i in self.results):
+            status = _("您是不是要找：")  # nothing as typed; near misses (a typo) instead
         else:
             status = ""
         return {

@@ -1,6 +1,7 @@
 """Stores frozen at earlier schemas open with today's code: migrated forward, searchable, and
 their pending outbox still delivers. v1 (tests/fixtures/stores/v1) was made once by make_v1.py;
-v3 is that v1 store opened by the v3 code (commit 1374d1f), with v3's search index layout."""
+v3 is that v1 store opened by the v3 code (commit 1374d1f), with v3's search index layout; v4
+the same by the v4 code (commit f5e4827)."""
 
 import shutil
 import sqlite3
@@ -15,7 +16,7 @@ from tests.support.kiosk_cli import KioskCli
 from tests.support.server import start_server_process
 
 FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "stores"
-FROZEN = ["v1", "v3"]
+FROZEN = ["v1", "v3", "v4"]
 
 
 V1_KEYS = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222",

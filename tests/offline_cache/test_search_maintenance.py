@@ -4,6 +4,7 @@ history the index answers like a brute-force scan and equals one rebuilt from sc
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 
@@ -32,33 +33,43 @@ def check_index(conn: sqlite3.Connection) -> None:
     expected = sorted((t, neg_pop, code, facet)
                       for code, (facet, neg_pop, terms, _) in docs.items() for t in terms)
     assert postings == expected
-    rank = {tid: (kind, max_pop, dept, n_sets) for tid, kind, max_pop, dept, n_sets
-            in conn.execute("SELECT id, kind, max_pop, dept, n_sets FROM search_rank")}
+    rank = {tid: (kind, (-max_pop, best_code), dept, n_sets)
+            for tid, kind, max_pop, best_code, dept, n_sets in conn.execute(
+                "SELECT id, kind, max_pop, best_code, dept, n_sets FROM search_rank")}
     kinds = dict(conn.execute("SELECT id, kind FROM search_term"))
     assert set(kinds) == set(rank)
     dept_of = dict(conn.execute("SELECT f.id, d.id FROM search_facet f "
                                 "JOIN search_dept d ON d.name = f.department"))
-    top: dict[int, int] = {}
+    top: dict[int, tuple[int, str]] = {}  # the best item: (-popularity, code), smallest
     depts: dict[int, set[int]] = {}
-    for t, neg_pop, _, facet in postings:
-        top[t] = max(top.get(t, -1), -neg_pop)
+    for t, neg_pop, code, facet in postings:
+        top[t] = min(top.get(t, search_index.NO_ITEM), (neg_pop, code))
         depts.setdefault(t, set()).add(dept_of[facet])
     members: dict[int, int] = {}
     for term, _ in conn.execute("SELECT term, body_set FROM search_body_member"):
         members[term] = members.get(term, 0) + 1
+    labels = dict(conn.execute("SELECT code, crank FROM search_doc ORDER BY code"))
+    in_code_order = list(labels.values())
+    assert in_code_order == sorted(set(in_code_order)), "labels follow code order, unique"
+    slots = dict(conn.execute("SELECT id, slot FROM search_rank"))
+    for tid, (kind, best, _, _) in rank.items():
+        if kind == BODY:
+            assert slots[tid] == -tid
+        else:  # its rowid in search_gram sorts like its best item
+            assert slots[tid] == search_index.unit_slot(best, labels[best[1]]), tid
     for tid, (kind, max_pop, dept, n_sets) in rank.items():
         if kind == BODY:
             assert n_sets == members.get(tid, 0) > 0, tid
         else:
-            assert max_pop == top[tid], tid  # the most popular item, exactly
+            assert max_pop == top[tid], tid  # the best item (popularity, code), exactly
             assert dept == 0 or depts[tid] == {dept}, tid
     for tid in top:
         assert tid in rank
-    sets = {sid: (segs, max_pop) for sid, segs, max_pop
-            in conn.execute("SELECT id, segs, max_pop FROM search_body_set")}
-    for sid, (segs, max_pop) in sets.items():
-        pops = [-d[1] for d in docs.values() if d[3] == sid]
-        assert pops and max_pop == max(pops), sid
+    sets = {sid: (segs, (-max_pop, best_code)) for sid, segs, max_pop, best_code
+            in conn.execute("SELECT id, segs, max_pop, best_code FROM search_body_set")}
+    for sid, (segs, best) in sets.items():
+        keys = [(d[1], code) for code, d in docs.items() if d[3] == sid]
+        assert keys and best == min(keys), sid
         assert {int(s) for s in segs.split()} <= set(rank)
     assert {d[3] for d in docs.values()} <= set(sets)
     counts = dict(conn.execute("SELECT key, value FROM search_state WHERE key LIKE 'terms_%'"))
@@ -213,3 +224,20 @@ def test_another_writer_in_between_is_noticed(store: LocalStore) -> None:
     apply(store, [make_item("X-3", "离婚登记", popularity=30)])
     assert [r.code for r in Catalog(store).search("登记")] == ["X-3", "X-2"]
     check_index(store.conn)
+
+
+def test_codes_squeezed_into_one_gap_are_labelled_again(store: LocalStore,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    # each page brings a code just above "A", below every earlier one: the gap between the
+    # labels of "A" and the last code halves each time until every code is labelled again
+    items = {"A": make_item("A", "居住证签注"), "B": make_item("B", "居住证申领")}
+    apply(store, items.values())
+    caplog.set_level(logging.INFO, logger="offline_cache.search_index")
+    for k in range(1, 24):
+        code = "A" + "0" * k + "1"
+        items[code] = make_item(code, f"居住证{'签注' if k % 2 else '变更'}")
+        apply(store, [items[code]])
+        check_index(store.conn)
+    assert "labelled again" in caplog.text
+    assert answers(Catalog(store), ["居住证", "签注", "jzz"]) == expected(
+        items, ["居住证", "签注", "jzz"])

@@ -48,7 +48,8 @@ def test_full_pinyin_of_the_whole_title_is_an_exact_match(catalog: Catalog) -> N
 def test_matching_starts_at_a_syllable(catalog: Catalog) -> None:
     assert codes(catalog, "zhizhao") == ["SCJG-0001", "SCJG-0002"]  # 营业[执照]
     assert codes(catalog, "zz") == ["SCJG-0001", "SCJG-0002"]  # initials of 执照
-    assert codes(catalog, "hizhao") == []  # inside the syllable zhi: no match
+    # inside the syllable zhi: no match; what comes back is only a guess (one letter off)
+    assert {r.matched for r in catalog.search("hizhao")} <= {"similar"}
     assert codes(catalog, "ngye") == []
 
 

@@ -227,6 +227,19 @@ def test_search_as_you_type_with_pinyin_initials(rig):
     assert search.view["rows"] and search.view["status"] == ""
 
 
+def test_a_typo_gets_did_you_mean(rig):
+    rig.session.go("search")
+    search = rig.vm("search")
+    type_keys(search, "yingyezhizhap")  # one letter off: nothing matches as typed
+    rig.settle(lambda: search.results_for == "yingyezhizhap" and search.in_flight is None)
+    titles = [r["title"] for r in search.view["rows"]]
+    assert "营业执照补领、换发" in titles, titles  # and items with the alias 营业执照
+    assert search.view["status"] == "您是不是要找："
+    type_keys(search, [BACKSPACE] * 13 + list("yingyezhizhao"))  # as meant: no guess shown
+    rig.settle(lambda: search.results_for == "yingyezhizhao" and search.in_flight is None)
+    assert search.view["rows"] and search.view["status"] == ""
+
+
 def test_browse_department_then_item_shows_every_guide_element(rig):
     guide = rig.vm("guide")
     rig.session.go("guide")

@@ -1,0 +1,82 @@
+"""Did you mean: a query that matches nothing as typed comes back with what the citizen meant,
+marked matched == "similar" — a homophone typo by its pinyin (营业职照 → 营业执照), full pinyin
+with one letter wrong, missing, extra or swapped. Exact matches never make way for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline_cache import search_query
+from offline_cache.catalog import Catalog
+from offline_cache.search_text import char_readings, one_edit_prefix
+from offline_cache.store import LocalStore
+from tests.offline_cache.search_reference import apply, make_item
+
+ITEMS = [
+    make_item("SCJG-1", "营业执照设立登记", popularity=50, department="示例市市场监督管理局"),
+    make_item("SCJG-2", "营业执照变更登记", popularity=80, department="示例市市场监督管理局"),
+    make_item("RS-1", "职业资格证书补办", popularity=10),  # the only title with 职
+    make_item("GA-1", "居民身份证申领", aliases=["身份证"], popularity=90),
+    make_item("GA-2", "护照签发", popularity=5),
+]
+
+
+@pytest.fixture
+def catalog(store: LocalStore) -> Catalog:
+    apply(store, ITEMS)
+    return Catalog(store)
+
+
+def test_a_homophone_finds_the_intended_item(catalog: Catalog) -> None:
+    results = catalog.search("营业职照")  # 职 (zhi) typed for 执 (zhi)
+    assert [r.code for r in results] == ["SCJG-2", "SCJG-1"]
+    assert {r.matched for r in results} == {"similar"}
+
+
+@pytest.mark.parametrize("q", ["yingyezhizhap", "yingyezhzhao", "yingyezhiizhao",
+                               "yignyezhizhao", "xingyezhizhao"])
+def test_one_letter_off_in_full_pinyin(catalog: Catalog, q: str) -> None:
+    results = catalog.search(q)
+    assert [r.code for r in results] == ["SCJG-2", "SCJG-1"], q
+    assert {r.matched for r in results} == {"similar"}
+
+
+def test_alias_pinyin_with_a_typo(catalog: Catalog) -> None:
+    assert [r.code for r in catalog.search("shenfenzhong")] == ["GA-1"]
+
+
+def test_exact_matches_are_never_displaced(catalog: Catalog) -> None:
+    results = catalog.search("营业执照")
+    assert [r.code for r in results] == ["SCJG-2", "SCJG-1"]
+    assert {r.matched for r in results} == {"title"}
+    assert [r.matched for r in catalog.search("huzhao")] == ["pinyin"]
+
+
+def test_no_guess_without_grounds(catalog: Catalog) -> None:
+    assert catalog.search("营业鑫照") == []  # 鑫 is in no title: its reading is unknown
+    assert catalog.search("qqq") == []  # too short to guess a letter
+    assert catalog.search("feijipiao") == []
+    assert [r.code for r in catalog.search("hizhao")] == ["GA-2"]  # huzhao, one letter off
+
+
+def test_filters_apply_to_guesses(catalog: Catalog) -> None:
+    assert catalog.search("营业职照", department="示例市公安局") == []
+    with catalog.store.reading() as conn:
+        hits = search_query.similar(conn, "营业职照", department="示例市市场监督管理局", limit=1)
+    assert [(h.code, h.tier) for h in hits] == [("SCJG-2", search_query.SIMILAR_TIER)]
+
+
+def test_readings_line_up_with_the_servers_pinyin() -> None:
+    assert char_readings("营业执照（个人）2", "ying ye zhi zhao ge ren 2") == [
+        ("营", "ying"), ("业", "ye"), ("执", "zhi"), ("照", "zhao"), ("个", "ge"), ("人", "ren")]
+    assert char_readings("ABC证明", "abc zheng ming") == [("证", "zheng"), ("明", "ming")]
+    assert char_readings("营业执照", "ying ye") == []  # do not line up: nothing learnt
+
+
+@pytest.mark.parametrize(("q", "key", "near"), [
+    ("yingyezhizhap", "yingyezhizhao", True), ("yingyezhzhao", "yingyezhizhao", True),
+    ("yingyezhiizhao", "yingyezhizhao", True), ("yignye", "yingyezhizhao", True),
+    ("yinyeze", "yingyezhizhao", False), ("abcd", "xyzw", False), ("yingy", "ying", True),
+])
+def test_one_edit_prefix(q: str, key: str, near: bool) -> None:
+    assert one_edit_prefix(q, key) is near
