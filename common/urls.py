@@ -62,6 +62,6 @@ def application_number_from(text: str) -> str | None:
         path = urlsplit(text).path
         if not path.startswith(prefix):
             return None
-        text = unquote(path[len(prefix):]).rstrip("/")
-    text = text.upper()
+        text = unquote(path[len(prefix):])
+    text = text.rstrip("/").upper()
     return text if _NUMBER.match(text) else None
