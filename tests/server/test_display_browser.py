@@ -169,7 +169,7 @@ def test_ticket_page_updates_itself_and_shows_the_counter(hall, browser) -> None
     counter = Api(hall.url, hall.enroll("counter", "C-phone")["token"])
     first = kiosk.ticket(SERVICE).json()
     mine = kiosk.ticket(SERVICE).json()
-    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
     page.goto(mine["url"])
     assert page.text_content("#ahead") == "1"
     # with scripting the 20 s reload (inside <noscript>) is not active: the script updates
@@ -180,6 +180,6 @@ def test_ticket_page_updates_itself_and_shows_the_counter(hall, browser) -> None
     number, _ = _call(counter, "05")
     assert number == mine["number"] and first["number"] != number
     page.wait_for_function("document.body.dataset.status === 'called'", timeout=3_000)
-    assert page.text_content("#status") == "请到窗口办理"
+    assert page.text_content("#state") == "请到窗口办理"
     assert "05号窗口" in page.text_content("#counter")
-    assert page.is_hidden("#ahead-line")
+    assert page.is_hidden(".ahead-row")
