@@ -642,12 +642,13 @@ def _label_codes(conn: sqlite3.Connection, fresh: list[str], crank: dict[str, in
     """Labels for codes new to the index (sorted), between those of their neighbours in code
     order; True when there was no room and every code was labelled again."""
     groups: dict[tuple[int | None, int | None], list[str]] = {}
-    for code in fresh:
-        before = conn.execute("SELECT crank FROM search_doc WHERE code < ? ORDER BY code DESC "
-                              "LIMIT 1", (code,)).fetchone()
-        after = conn.execute("SELECT crank FROM search_doc WHERE code > ? ORDER BY code "
-                             "LIMIT 1", (code,)).fetchone()
-        groups.setdefault((before and before[0], after and after[0]), []).append(code)
+    for chunk in _chunks(fresh):  # one statement for the neighbours of a chunk of codes
+        for code, before, after in conn.execute(
+                "SELECT j.value, (SELECT crank FROM search_doc WHERE code < j.value "
+                "ORDER BY code DESC LIMIT 1), (SELECT crank FROM search_doc WHERE code > j.value "
+                "ORDER BY code LIMIT 1) FROM json_each(?) j ORDER BY j.key",
+                (json.dumps(list(chunk), ensure_ascii=False),)):
+            groups.setdefault((before, after), []).append(code)
     for (lo, hi), run in groups.items():
         labels = _gap_labels(lo, hi, len(run))
         if labels is None:
