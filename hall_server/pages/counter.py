@@ -233,7 +233,18 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/staff/logout", response_model=None)
+@router.post(
+    "/staff/logout",
+    response_model=None,
+    responses={
+        200: {
+            "description": "Signed out: JSON when asked for; a browser that follows the 303 "
+            "gets the sign-in page",
+            "content": {"application/json": {}, "text/html": {"schema": {"type": "string"}}},
+        },
+        303: {"description": "A browser: back to /counter"},
+    },
+)
 async def logout(request: Request) -> Response:
     """End this browser's sign-in (needs the CSRF token: header or `csrf_token` form field)."""
     ctx = get_ctx(request)
