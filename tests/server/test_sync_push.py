@@ -50,9 +50,10 @@ def test_mixed_batch_each_record_its_own_result(kiosk, public):
     assert results[7]["body"]["error"]["code"] == "E-API-02"
     assert results[8]["body"]["error"]["code"] == "E-API-02"
     assert results[4]["body"]["number"] == f"A-{tag}-001"
-    # an evaluation of a ticket created earlier in the same batch
+    # an evaluation of an application filed in an earlier batch (a ticket is rated only once
+    # served: tests/server/test_applications.py)
     ticket_id = results[0]["body"]["id"]
-    records[9]["body"]["subject"] = ticket_id
+    records[9]["body"]["subject"] = results[2]["body"]["number"]
     later = push(kiosk, [rec("ticket", {"service": "ZH"}), records[9]])
     assert [r["status"] for r in later] == [201, 201]
     # the refused records left nothing behind: numbering went on from A001
@@ -82,10 +83,11 @@ def test_batch_and_single_route_share_keys(kiosk):
 
 
 def test_role_is_checked_per_record(counter, kiosk):
-    ticket_id = kiosk.ticket("ZH").json()["id"]
+    number = push(kiosk, [rec("application", {"form": "F-TEST-01", "fields": FIELDS})])[0]
+    subject = number["body"]["number"]
     results = push(
         counter,
-        [rec("ticket", {"service": "ZH"}), rec("evaluation", {"subject": ticket_id, "level": 4})],
+        [rec("ticket", {"service": "ZH"}), rec("evaluation", {"subject": subject, "level": 4})],
     )
     assert [r["status"] for r in results] == [403, 201]
     assert results[0]["body"]["error"]["code"] == "E-AUTH-02"

@@ -689,7 +689,8 @@ def test_per_id_daily_limit_is_explained(rig):
         rig.settle(lambda: services.services)
         services.show_tab("")  # every category
         rig.device_event("card_placed", {"card": card})
-        services.pick(next(r["code"] for r in services.view["rows"] if r["open"]))
+        open_codes = [r["code"] for r in services.view["rows"] if r["open"]]
+        services.pick(open_codes[i % len(open_codes)])  # one waiting ticket per service
         rig.settle(lambda: not services.taking)
         if i < limit:
             assert s.current == "ticket", services.error
