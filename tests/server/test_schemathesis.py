@@ -40,9 +40,20 @@ def test_no_operation_answers_500_to_any_role(fuzz_hall):
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
+        if _is_event_stream(operation):
+            # a live stream never ends: keep-alive comments are not events, so a generated
+            # call reads until the test times out; tests/server/test_events.py covers it
+            print(f"not fuzzed: {operation.method.upper()} {operation.path} (event stream)")
+            continue
         _fuzz(operation, tokens, failures)
     assert operations >= 20
     assert not failures, "\n".join(failures[:20])
+
+
+def _is_event_stream(operation) -> bool:
+    responses = operation.definition.raw.get("responses", {})
+    return any("text/event-stream" in (answer.get("content") or {})
+               for answer in responses.values())
 
 
 def _fuzz(operation, tokens: dict[str, str], failures: list[str]) -> None:
