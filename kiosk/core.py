@@ -82,7 +82,9 @@ class KioskCore:
                                  self.connectivity, maintenance=self.purge_personal_data)
         # what use cases hold to reach the server (the client never changes after start)
         self.online = Online(self.client, self.connectivity, self.fast_path_timeout)
-        self.outbox.appliers["ticket"] = self.tickets.apply_reply
+        from kiosk.tickets import ticket_applier
+
+        self.outbox.appliers["ticket"] = ticket_applier(self.outbox, self.tickets)
         self.outbox.appliers["application"] = self.submissions.apply_reply
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
         # device jobs (print, read, speak) run here until start_devices() hands them to the
@@ -184,6 +186,19 @@ class KioskCore:
 
         return take_ticket(self._ticket_desk(), service_code, id_card=id_card, priority=priority,
                            appointment=appointment, print_slip=print_slip)
+
+    def ticket_shown(self, ref: str) -> bool:
+        """The ticket screen shows this ticket (id or key): now it is the citizen's."""
+        from kiosk.tickets import ticket_shown
+
+        return ticket_shown(self._ticket_desk(), ref)
+
+    def void_unheld_tickets(self) -> dict[str, int]:
+        """At the kiosk's start: void the tickets a dead process saved but never handed over
+        (never sent, or cancelled on the server through the outbox)."""
+        from kiosk.tickets import void_unheld
+
+        return void_unheld(self._ticket_desk())
 
     def scanned_ticket(self, ref: str) -> TicketView:
         """A ticket QR shown at the scanner (ref from `kiosk.tickets.ticket_ref_from_scan`):
