@@ -262,6 +262,8 @@ class LocalStore:
                     raise
                 self.conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:  # a failed COMMIT (full disk) may leave it open
+                    self.conn.execute("ROLLBACK")
                 if "disk" in str(exc).lower() or "full" in str(exc).lower():
                     raise KioskError(DISK_FULL, str(exc)) from exc
                 raise KioskError(STORE_FAILED, str(exc)) from exc
