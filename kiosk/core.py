@@ -193,12 +193,21 @@ class KioskCore:
 
         return ticket_shown(self._ticket_desk(), ref)
 
-    def void_unheld_tickets(self) -> dict[str, int]:
-        """At the kiosk's start: void the tickets a dead process saved but never handed over
-        (never sent, or cancelled on the server through the outbox)."""
+    def void_not_handed_over(self) -> dict[str, dict[str, int]]:
+        """At the kiosk's start: what a dead process saved but never handed over. Tickets:
+        never sent, or cancelled on the server through the outbox; applications: never
+        filed, or flagged for the hall (kiosk/receipts.py)."""
+        from kiosk.receipts import void_unreceipted
         from kiosk.tickets import void_unheld
 
-        return void_unheld(self._ticket_desk())
+        return {"tickets": void_unheld(self._ticket_desk()),
+                "applications": void_unreceipted(self.store, self.submissions, self.outbox)}
+
+    def receipt_shown(self, local_id: str) -> bool:
+        """The receipt screen shows this application: now the citizen knows it was filed."""
+        from kiosk.receipts import receipt_shown
+
+        return receipt_shown(self.store, self.submissions, self.outbox, local_id)
 
     def scanned_ticket(self, ref: str) -> TicketView:
         """A ticket QR shown at the scanner (ref from `kiosk.tickets.ticket_ref_from_scan`):

@@ -77,6 +77,21 @@ class SubmissionRecords:
         conn.execute("INSERT INTO submission(key, kind, subject, created_at) VALUES (?,?,?,?)",
                      (key, kind, subject, created_at))
 
+    def mark(self, conn: sqlite3.Connection, key: str, what: str, at: str) -> bool:
+        """The receipt was `shown` to the citizen, or the record `voided` because it never was."""
+        column = {"shown": "shown_at", "voided": "voided_at"}[what]
+        return conn.execute(f"UPDATE submission SET {column} = COALESCE({column}, ?) "
+                            "WHERE key = ?", (at, key)).rowcount > 0
+
+    def unreceipted(self) -> list[dict[str, Any]]:
+        """Applications stored but whose receipt was never shown (nor voided), with their
+        outbox state; refused ones were answered on screen."""
+        return [dict(r) for r in self.store.query(
+            "SELECT submission.key, submission.number, outbox.state, outbox.attempts "
+            "FROM submission JOIN outbox USING (key) WHERE submission.kind = 'application' "
+            "AND submission.shown_at IS NULL AND submission.voided_at IS NULL "
+            "AND outbox.state != 'refused'")]
+
     def apply_reply(self, conn: sqlite3.Connection, key: str, reply: dict[str, Any]) -> None:
         """Outbox applier: the server filed the application under its number."""
         conn.execute("UPDATE submission SET number = ? WHERE key = ?", (reply.get("number"), key))

@@ -25,12 +25,20 @@ def hall(tmp_path_factory):
     h.close()
 
 
-def restart(hall: Hall) -> dict[str, int]:
+def restart(hall: Hall, what: str = "tickets") -> dict[str, int]:
     """The kiosk process starts again (KioskRuntime.start voids what was never handed over)."""
     settings, home = hall.core.settings, hall.core.home
     hall.core.close()
     hall.core = KioskCore(settings, home)
-    return hall.core.void_unheld_tickets()
+    return hall.core.void_not_handed_over()[what]
+
+
+def server_knows(hall: Hall, key: str) -> bool:
+    conn = sqlite3.connect(hall.server.data_dir / "hall.sqlite3")
+    try:
+        return conn.execute("SELECT 1 FROM idempotency WHERE key = ?", (key,)).fetchone() is not None
+    finally:
+        conn.close()
 
 
 def server_status(hall: Hall, key: str) -> str | None:
@@ -143,3 +151,44 @@ def test_a_disk_full_refusal_before_sending_never_reaches_the_server(hall):
     assert restart(hall) == {"voided": 1, "cancelled": 0, "awaiting": 0}
     sync_until_delivered(hall.core)
     assert server_status(hall, key) is None and hall.core.outbox.get(key)["state"] == "void"
+
+
+# --- applications: a receipt never shown -----------------------------------------------------
+def submit(hall: Hall):
+    import json
+
+    from common.paths import config_dir
+
+    demo = json.loads((config_dir() / "demo" / "applications.jsonl").read_text().splitlines()[0])
+    return hall.core.submit_application(demo["form"], demo["fields"], item=demo["item"])
+
+
+def test_an_application_filed_without_a_receipt_shown_is_flagged_for_the_hall(hall):
+    kept = submit(hall)
+    assert hall.core.receipt_shown(kept.local_id)
+    filed = submit(hall)  # filed online; the kiosk dies before the receipt screen
+    assert filed.number
+    assert restart(hall, "applications") == {"voided": 0, "flagged": 1}
+    sync_until_delivered(hall.core)
+    assert hall.core.outbox.counts()["refused"] == 0
+    counter = hall.server.api("counter", "HANDED-C1")
+    for view, missing in ((filed, True), (kept, False)):
+        app = counter.get(f"/applications/{view.number}").json()
+        assert app["receipt_missing"] is missing, app
+    admin = hall.server.api("admin", "HANDED-A1")
+    kiosk = next(d for d in admin.get("/fleet").json()["devices"] if d["name"] == "HANDED-K1")
+    assert any("without a receipt shown" in w for w in kiosk["warnings"]), kiosk["warnings"]
+
+
+def test_an_offline_application_never_receipted_is_never_filed(hall):
+    hall.link(False)
+    hall.core.connectivity.failure("E-NET-01")
+    try:
+        queued = submit(hall)
+        assert queued.status == "queued"
+        assert restart(hall, "applications") == {"voided": 1, "flagged": 0}
+    finally:
+        hall.link(True)
+    sync_until_delivered(hall.core)
+    assert hall.core.outbox.get(queued.local_id)["state"] == "void"
+    assert not server_knows(hall, queued.local_id)

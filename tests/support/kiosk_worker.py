@@ -27,7 +27,7 @@ def main() -> None:
     die_unshown = int(os.environ.get("CRASH_WORKER_DIE_UNSHOWN") or 0)
     demo = json.loads((config_dir() / "demo" / "applications.jsonl").read_text().splitlines()[0])
     core = KioskCore.open()
-    core.void_unheld_tickets()
+    core.void_not_handed_over()
     print("ready", flush=True)
     i = 0
     while True:
@@ -39,6 +39,7 @@ def main() -> None:
         print(f"ticket {ticket.number}", flush=True)
         if i % 3 == 0:
             view = core.submit_application(demo["form"], demo["fields"], item=demo["item"])
+            core.receipt_shown(view.local_id)
             print(f"application {view.status} {view.number}", flush=True)
         if i % 5 == 0:
             core.sync_once(pull_catalog=False)
