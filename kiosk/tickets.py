@@ -186,8 +186,11 @@ def _void_now(desk: TicketDesk, key: str) -> None:
     full disk), it stays held back from this process's syncer and the next start voids it."""
     try:
         void_unheld(desk, {key})
-    except KioskError as exc:
-        log.error("ticket %s not voided now (%s): held back until restart", key, exc.code)
+    except Exception as exc:  # the first error is the one the citizen must see
+        log.error("ticket %s not voided now (%s): held back until restart", key,
+                  getattr(exc, "code", type(exc).__name__))
+        return
+    desk.outbox.held_back.discard(key)  # voided, or never saved at all
 
 
 def ticket_applier(outbox: Outbox, tickets: TicketRecords) -> Applier:

@@ -3,8 +3,8 @@ the instant between saving a ticket and showing it; then restart and sync: the s
 every submission exactly once and no number twice, every ticket shown to a citizen is still
 waiting, and a counter calling the whole queue calls only tickets someone holds (issue 15).
 
-KILL_LOOP_KILLS / KILL_LOOP_UNSHOWN raise the number of random kills and of kills
-between save and show (bench/bench_kill_loop.py runs many)."""
+The long version: KILL_LOOP_KILLS=300 KILL_LOOP_UNSHOWN=60 pytest tests/kiosk/test_crash_safety.py
+(random kills, and kills between save and show; CI runs 30 and 4)."""
 
 import json
 import os
@@ -57,7 +57,7 @@ def _call_everything(server, device_id: str) -> list[str]:
             called.append(resp.json()["number"])
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(300 + 10 * (KILLS + UNSHOWN_KILLS))
 def test_kill_loop_loses_nothing_sends_nothing_twice_and_calls_no_phantom(tmp_path):
     server = start_server_process(tmp_path / "server", demo=True)
     try:
@@ -69,7 +69,7 @@ def test_kill_loop_loses_nothing_sends_nothing_twice_and_calls_no_phantom(tmp_pa
         for _ in range(KILLS):
             lines += _run_worker(cli, kill_after=rng.uniform(0.0, 0.4))
         for n in range(UNSHOWN_KILLS):  # saved (and filed, or numbered offline), never shown
-            lines += _run_worker(cli, kill_after=None, die_unshown=2 * n + 1)
+            lines += _run_worker(cli, kill_after=None, die_unshown=2 * (n % 4) + 1)
         _run_worker(cli, kill_after=0.0)  # a last start voids what the last kill left
         shown = {line.split()[1] for line in lines if line.startswith("ticket ")}
         for _ in range(5):
