@@ -111,7 +111,10 @@ def install(app: FastAPI) -> None:
                 responses.pop("4XX", None)
                 responses.pop("5XX", None)
                 route = _route_for(routes, path, method)
-                for status, names in _operation_errors(route, operation, path).items():
+                found = _operation_errors(route, operation, path)
+                for status in (int(s) for s in responses if s.isdigit() and int(s) >= 400):
+                    found.setdefault(status, set())  # declared by the route (errors(…))
+                for status, names in found.items():
                     declared = responses.get(str(status), {})
                     names |= set(declared.get("x-error-codes", []))
                     text = declared.get("description", "")
