@@ -406,6 +406,14 @@ class Application(Reply):
     promised_by: date | None = None
     as_of: datetime
     item_title: str = ""
+    receipt_missing: bool = False  # filed, but the kiosk never showed the citizen a receipt
+
+
+class ReceiptMissingRequest(Request):
+    """Outbox kind `receipt_missing`: this kiosk's application (by its Idempotency-Key) was
+    filed but its receipt never shown; the hall follows it up."""
+
+    application_key: str = Field(min_length=1, max_length=128)
 
 
 class ApplicationList(Reply):

@@ -8,6 +8,7 @@ The filled-in fields are personal data: stored, never logged, never returned by 
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from datetime import date, datetime
@@ -163,7 +164,26 @@ def _application_dict(conn: Connection, row: Any, now: datetime) -> dict:
         "history": _history(conn, row.number),
         "promised_by": row.promised_by.isoformat() if row.promised_by else None,
         "as_of": iso_utc(now),
+        "receipt_missing": row.receipt_missing_at is not None,
     }
+
+
+def flag_receipt_missing(conn: Connection, *, device_id: str, application_key: str,
+                         now: datetime) -> dict:
+    """The kiosk that filed an application under `application_key` never showed its receipt:
+    flag it for the hall (shown with the application, counted on the fleet page)."""
+    from hall_server.schema import idempotency
+
+    row = conn.execute(select(idempotency.c.response).where(
+        idempotency.c.device_id == device_id, idempotency.c.key == application_key,
+        idempotency.c.kind == "application")).first()
+    number = json.loads(row.response or "{}").get("number") if row else None
+    if not number:
+        raise KioskError(APPLICATION_UNKNOWN, "no application filed under that key by this kiosk")
+    conn.execute(update(applications).where(applications.c.number == number)
+                 .values(receipt_missing_at=now))
+    log.warning("application %s filed without a receipt shown at the kiosk", number)
+    return {"number": number, "receipt_missing": True}
 
 
 def get_application(conn: Connection, number: str, now: datetime) -> dict:

@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from common.errors import VALIDATION, KioskError
 from common.wire import AuditEvent, Heartbeat, SyncRecord
 from hall_server.clock import as_utc, iso_utc
 from hall_server.context import HallContext
 from hall_server.devices import Device, list_devices
+from hall_server.schema import applications
 from hall_server.schema_fleet import audit_log, device_heartbeats
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ def _flags(beat: dict[str, Any]) -> tuple[list[str], list[str], bool]:
 def fleet_rows(conn: Connection, now: datetime) -> list[dict]:
     """Every device with its last heartbeat and what a hall manager must act on."""
     beats = {r.device_id: r for r in conn.execute(select(device_heartbeats))}
+    unreceipted = _unreceipted(conn)
     rows = []
     for dev in list_devices(conn):
         row = {
@@ -175,8 +177,19 @@ def fleet_rows(conn: Connection, now: datetime) -> list[dict]:
                     if now - as_utc(datetime.fromisoformat(c["at"])) <= CALL_STAFF_WINDOW
                 ],
             )
+        if unreceipted.get(dev["id"]):
+            row["warnings"] = [*row["warnings"], f"{unreceipted[dev['id']]} application(s) filed "
+                               "without a receipt shown (see receipt_missing): follow them up"]
         rows.append(row)
     return rows
+
+
+def _unreceipted(conn: Connection) -> dict[str, int]:
+    """Per kiosk: applications it filed but never showed a receipt for (issue 15)."""
+    return dict(conn.execute(
+        select(applications.c.device_id, func.count())
+        .where(applications.c.receipt_missing_at.is_not(None))
+        .group_by(applications.c.device_id)).all())
 
 
 def attach_heartbeats(conn: Connection, devices_: list[dict]) -> list[dict]:

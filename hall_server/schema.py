@@ -233,6 +233,8 @@ applications = Table(
     Column("submitted_at", TS, nullable=False),
     Column("promised_by", Date),
     Column("updated_at", TS, nullable=False),
+    # the kiosk died before showing the receipt: the citizen may not know it was filed
+    Column("receipt_missing_at", TS),
 )
 
 application_history = Table(

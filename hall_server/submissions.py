@@ -32,11 +32,12 @@ from common.wire import (
     ApplicationRequest,
     BookingRequest,
     EvaluationRequest,
+    ReceiptMissingRequest,
     SyncRecord,
     TicketRequest,
 )
 from hall_server import bookings, estimate, idempotency
-from hall_server.applications import create_application
+from hall_server.applications import create_application, flag_receipt_missing
 from hall_server.context import HallContext
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
@@ -137,6 +138,14 @@ def _application(
     return {**reply, "token": token, "url": application_url(base_url, reply["number"], token)}
 
 
+def _receipt_missing(
+    ctx: HallContext, conn: Connection, req: ReceiptMissingRequest, device: Device, base_url: str
+) -> dict:
+    return flag_receipt_missing(
+        conn, device_id=device.id, application_key=req.application_key, now=ctx.now()
+    )
+
+
 def _book_for_form(
     ctx: HallContext, conn: Connection, req: ApplicationRequest, device: Device
 ) -> dict | None:
@@ -198,6 +207,9 @@ KINDS: dict[str, Kind] = {
         "evaluation", EvaluationRequest, frozenset({"kiosk", "counter", "admin"}), _evaluation
     ),
     "booking": Kind("booking", BookingRequest, frozenset({"kiosk", "admin"}), _booking),
+    "receipt_missing": Kind(
+        "receipt_missing", ReceiptMissingRequest, frozenset({"kiosk"}), _receipt_missing
+    ),
 }
 
 

@@ -82,7 +82,9 @@ class KioskCore:
                                  self.connectivity, maintenance=self.purge_personal_data)
         # what use cases hold to reach the server (the client never changes after start)
         self.online = Online(self.client, self.connectivity, self.fast_path_timeout)
-        self.outbox.appliers["ticket"] = self.tickets.apply_reply
+        from kiosk.tickets import ticket_applier
+
+        self.outbox.appliers["ticket"] = ticket_applier(self.outbox, self.tickets)
         self.outbox.appliers["application"] = self.submissions.apply_reply
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
         # device jobs (print, read, speak) run here until start_devices() hands them to the
@@ -184,6 +186,28 @@ class KioskCore:
 
         return take_ticket(self._ticket_desk(), service_code, id_card=id_card, priority=priority,
                            appointment=appointment, print_slip=print_slip)
+
+    def ticket_shown(self, ref: str) -> bool:
+        """The ticket screen shows this ticket (id or key): now it is the citizen's."""
+        from kiosk.tickets import ticket_shown
+
+        return ticket_shown(self._ticket_desk(), ref)
+
+    def void_not_handed_over(self) -> dict[str, dict[str, int]]:
+        """At the kiosk's start: what a dead process saved but never handed over. Tickets:
+        never sent, or cancelled on the server through the outbox; applications: never
+        filed, or flagged for the hall (kiosk/receipts.py)."""
+        from kiosk.receipts import void_unreceipted
+        from kiosk.tickets import void_unheld
+
+        return {"tickets": void_unheld(self._ticket_desk()),
+                "applications": void_unreceipted(self.store, self.submissions, self.outbox)}
+
+    def receipt_shown(self, local_id: str) -> bool:
+        """The receipt screen shows this application: now the citizen knows it was filed."""
+        from kiosk.receipts import receipt_shown
+
+        return receipt_shown(self.store, self.submissions, self.outbox, local_id)
 
     def scanned_ticket(self, ref: str) -> TicketView:
         """A ticket QR shown at the scanner (ref from `kiosk.tickets.ticket_ref_from_scan`):

@@ -70,6 +70,7 @@ class KioskRuntime:
         if provisioned and not explicit:
             settings = load_settings(environ=site_environ(home))
         core = KioskCore(settings, home)
+        core.void_not_handed_over()  # saved by the last run but never handed to a citizen
         try:
             core.apply_pending_config(actor="start")
         except KioskError as exc:

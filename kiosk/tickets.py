@@ -6,6 +6,12 @@ cannot answer, the kiosk issues an offline number `A-K3-017` itself: the service
 kiosk's unique tag and a per-kiosk daily counter — unique across kiosks and the server without
 any coordination (docs/offline-tickets.md). The record keeps its idempotency key, so the server
 files it exactly once when the network returns, keeping the printed number.
+
+Only a ticket handed to the citizen is theirs (issue 15): the store records when its screen
+was shown and when the printer confirmed the slip. One saved but never handed over — the
+kiosk died in between, or the store failed after the save (a full disk) — is voided:
+never sent if it never left the kiosk, else cancelled on the server through the outbox. So
+no counter calls a number nobody holds.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from common.holder import holder_hash
 from common.settings import Settings
 from common.views import TicketView
 from offline_cache.fast_path import Online
-from offline_cache.outbox import TRANSIENT, Outbox
+from offline_cache.outbox import TRANSIENT, Applier, Outbox, now_iso
 from offline_cache.records import TicketRecords
 from offline_cache.services import ServiceCache
 from offline_cache.store import LocalStore
@@ -76,6 +82,23 @@ def take_ticket(desk: TicketDesk, service_code: str, *, id_card: dict[str, Any] 
         if limit and taken >= limit:  # what one kiosk can enforce offline; the server does the rest
             raise KioskError(errors.HOLDER_LIMIT_REACHED, f"{taken} of {limit} today")
     key = str(uuid.uuid4())
+    desk.outbox.held_back.add(key)  # the syncer leaves it until the citizen has it
+    try:
+        view = _issue(desk, key, service, holder=holder, priority=priority,
+                      appointment=appointment, issued_at=issued_at, print_slip=print_slip)
+    except BaseException:
+        _void_now(desk, key)  # a refusal or a failure the citizen sees: not theirs
+        raise
+    desk.outbox.held_back.discard(key)  # the caller shows it (ticket_shown marks it)
+    desk.wake_syncer()
+    return view
+
+
+def _issue(desk: TicketDesk, key: str, service: Any, *, holder: str | None,
+           priority: str | None, appointment: str | None, issued_at: datetime,
+           print_slip: bool) -> TicketView:
+    """Save, ask the server (or number offline), print: the ticket as the citizen gets it."""
+    service_code, today = service.code, issued_at.date().isoformat()
     body = wire.TicketRequest(service=service_code, holder=holder, priority=priority,
                               appointment=appointment).model_dump(mode="json", exclude_none=True)
     # Known to be offline: the offline number goes into the same commit (one fsync, not two).
@@ -104,8 +127,83 @@ def take_ticket(desk: TicketDesk, service_code: str, *, id_card: dict[str, Any] 
     view = _view(desk, row, service, estimate)
     if print_slip:
         view = desk.print_ticket(view)
-    desk.wake_syncer()
+        if view.printed:  # paper in the citizen's hand: theirs, whatever happens next
+            _mark_handed(desk, key, "printed")
     return view
+
+
+def _mark_handed(desk: TicketDesk, key: str, what: str) -> None:
+    """Record that the citizen has it; a store that cannot (a full disk) must not take the
+    ticket from them now — they hold it whatever the record says."""
+    try:
+        with desk.store.transaction() as conn:
+            desk.tickets.mark(conn, key, what, now_iso())
+    except KioskError as exc:
+        log.error("ticket %s %s but not recorded so (%s)", key, what, exc.code)
+
+
+def ticket_shown(desk: TicketDesk, ref: str) -> bool:
+    """The ticket screen shows this ticket (its id or key): the citizen holds its number."""
+    row = desk.tickets.find(ref)
+    if row is None:
+        return False
+    _mark_handed(desk, row["key"], "shown")
+    desk.outbox.held_back.discard(row["key"])
+    return True
+
+
+VOID_REASON = "kiosk.not_handed_over"
+
+
+def void_unheld(desk: TicketDesk, keys: set[str] | None = None) -> dict[str, int]:
+    """Void the tickets saved but neither shown nor printed (at the kiosk's start: the process
+    that saved them died before handing them over). Not sent yet → `void`, never sent; filed
+    on the server → a cancel through the outbox; maybe filed (sent, reply lost) → sent again
+    and cancelled once the server's answer names it (`ticket_applier`)."""
+    counts = {"voided": 0, "cancelled": 0, "awaiting": 0}
+    for row in desk.tickets.unheld():
+        if keys is not None and row["key"] not in keys:
+            continue
+        with desk.store.transaction() as conn:
+            desk.tickets.mark(conn, row["key"], "voided", now_iso())
+            if desk.outbox.void(conn, row["key"]):
+                counts["voided"] += 1
+            elif row["state"] == "sent" and row["server_id"]:
+                desk.outbox.enqueue_cancel(conn, row["server_id"], VOID_REASON)
+                counts["cancelled"] += 1
+            elif row["state"] != "refused":  # the server may hold it: its reply will say
+                counts["awaiting"] += 1
+        desk.outbox.held_back.discard(row["key"])
+    if any(counts.values()):
+        log.warning("tickets never handed to a citizen: %(voided)d voided, %(cancelled)d "
+                    "cancelled on the server, %(awaiting)d to cancel once delivered", counts)
+        desk.wake_syncer()
+    return counts
+
+
+def _void_now(desk: TicketDesk, key: str) -> None:
+    """take_ticket failed after the save: void it now; if the store cannot even do that (a
+    full disk), it stays held back from this process's syncer and the next start voids it."""
+    try:
+        void_unheld(desk, {key})
+    except Exception as exc:  # the first error is the one the citizen must see
+        log.error("ticket %s not voided now (%s): held back until restart", key,
+                  getattr(exc, "code", type(exc).__name__))
+        return
+    desk.outbox.held_back.discard(key)  # voided, or never saved at all
+
+
+def ticket_applier(outbox: Outbox, tickets: TicketRecords) -> Applier:
+    """The outbox applier for tickets: the server's reply fills the row; a ticket voided
+    meanwhile (never handed over) is cancelled on the server in the same commit."""
+
+    def apply(conn: sqlite3.Connection, key: str, reply: dict[str, Any]) -> None:
+        tickets.apply_reply(conn, key, reply)
+        voided = conn.execute("SELECT voided_at FROM ticket WHERE key = ?", (key,)).fetchone()
+        if voided and voided[0] and reply.get("id"):
+            outbox.enqueue_cancel(conn, str(reply["id"]), VOID_REASON)
+
+    return apply
 
 
 def _assign_offline_number(desk: TicketDesk, conn: sqlite3.Connection, key: str, prefix: str,

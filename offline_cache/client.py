@@ -248,6 +248,18 @@ class HallClient:
         )
         return self._parse(resp, wire.Ticket)
 
+    def cancel_ticket(
+        self, ticket_id: str, key: str, *, reason: str | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> wire.Ticket:
+        """Void a ticket this kiosk issued (one never handed to the citizen); the key makes a
+        retry replay the first answer."""
+        resp = self._request(
+            "POST", f"/queue/tickets/{ticket_id}/cancel", key=key, timeout=timeout,
+            json={"reason": reason} if reason else None,
+        )
+        return self._parse(resp, wire.Ticket)
+
     def get_application(self, number: str) -> wire.Application:
         return self._parse(self._request("GET", f"/applications/{number}"), wire.Application)
 

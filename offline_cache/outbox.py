@@ -18,6 +18,11 @@ process died is simply sent again: the key makes the retry harmless.
   on the online fast path) is marked `answered_at`, counts nowhere and expires after a day
   (offline_cache/retention.py). Every other refusal, above all one of a number the citizen
   holds on paper, stays an open alarm until a technician acknowledges it (`acknowledged_at`).
+- A record never handed to the citizen (a ticket saved but not shown or printed when the
+  kiosk died, kiosk/tickets.py) is `void` if it never left the kiosk: it is never sent. One the
+  server may have is undone by a `ticket_cancel` record, sent to the ticket's cancel route
+  rather than the batch push. While the process that saved a record has not handed it over,
+  the record is `held_back` (in memory) from the syncer.
 - One sender at a time across processes: an flock on KIOSK_HOME/outbox.lock, which the kernel
   drops when the holder dies.
 """
@@ -31,6 +36,7 @@ import os
 import random
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +65,7 @@ OPEN_REFUSAL = "state = 'refused' AND answered_at IS NULL AND acknowledged_at IS
 _COUNTED_STATE = (f"CASE WHEN state = 'refused' AND NOT ({OPEN_REFUSAL}) THEN 'settled' "
                   "ELSE state END")
 BATCH_LIMIT = 500
+CANCEL_KIND = "ticket_cancel"  # body {"ticket_id", "reason"}; its own stream, sent one by one
 
 # Applied to domain tables when the server accepted a record: kind -> fn(conn, key, reply).
 Applier = Callable[[sqlite3.Connection, str, dict[str, Any]], None]
@@ -94,6 +101,8 @@ class Outbox:
         self.lock_path = lock_path
         self.clock = clock  # wall-clock seconds; injectable so tests can move the clock
         self.appliers: dict[str, Applier] = {}
+        # saved by this process and not yet handed to the citizen: the syncer leaves them
+        self.held_back: set[str] = set()
 
     def _retry_at(self, attempts: int) -> float:
         return self.clock() + backoff_seconds(attempts)
@@ -115,6 +124,20 @@ class Outbox:
         conn.execute("UPDATE outbox SET body = ? WHERE key = ? AND state IN ('pending','sending')",
                      (sealed, key))
 
+    def void(self, conn: sqlite3.Connection, key: str) -> bool:
+        """Never send this record, if it never left the kiosk (pending, no attempt): True.
+        In the caller's transaction."""
+        return conn.execute("UPDATE outbox SET state = 'void', sent_at = ? WHERE key = ? AND "
+                            "state = 'pending' AND attempts = 0", (now_iso(), key)).rowcount > 0
+
+    def enqueue_cancel(self, conn: sqlite3.Connection, ticket_id: str, reason: str) -> str:
+        """Undo a ticket the server issued (its POST …/tickets/{id}/cancel, idempotent by this
+        record's key): in the caller's transaction; returns the key."""
+        key = str(uuid.uuid4())
+        self.enqueue(conn, key=key, kind=CANCEL_KIND, stream=CANCEL_KIND,
+                     body={"ticket_id": ticket_id, "reason": reason})
+        return key
+
     def body_of(self, row: dict[str, Any]) -> dict[str, Any]:
         return json.loads(self.sealer.open(row["body"], aad=row["key"]))
 
@@ -124,7 +147,7 @@ class Outbox:
         acknowledged ones are `settled`)."""
         rows = self.store.query(
             f"SELECT {_COUNTED_STATE} AS state, COUNT(*) AS n FROM outbox GROUP BY 1")
-        out = {"pending": 0, "sending": 0, "sent": 0, "refused": 0, "settled": 0}
+        out = {"pending": 0, "sending": 0, "sent": 0, "refused": 0, "settled": 0, "void": 0}
         out.update({r["state"]: r["n"] for r in rows})
         return out
 
@@ -134,7 +157,7 @@ class Outbox:
         out: dict[str, dict[str, int]] = {}
         for r in rows:
             out.setdefault(r["kind"], {"pending": 0, "sending": 0, "sent": 0, "refused": 0,
-                                       "settled": 0})
+                                       "settled": 0, "void": 0})
             out[r["kind"]][r["state"]] = r["n"]
         return out
 
@@ -231,7 +254,7 @@ class Outbox:
         now = self.clock()
         picked, blocked = [], set()
         for row in rows:
-            if row["stream"] in blocked:
+            if row["stream"] in blocked or row["key"] in self.held_back:
                 continue
             wait = row["next_attempt_at"] - now
             if wait > MAX_BACKOFF_S:  # scheduled before the clock was set back: due now
@@ -304,6 +327,18 @@ class Outbox:
                 rows = self._due(batch)
                 if not rows:
                     break
+                direct = [r for r in rows if r["kind"] == CANCEL_KIND]
+                rows = [r for r in rows if r["kind"] != CANCEL_KIND]
+                for row in direct:  # no batch route for these: one call each, in order
+                    outcome = self._send_one(client, row, None, report)
+                    if outcome == "paused":
+                        return report
+                    if outcome == "deferred":
+                        break
+                if not rows:
+                    if report.deferred:
+                        break
+                    continue
                 self._mark_sending([r["key"] for r in rows])
                 records = [{"key": r["key"], "kind": r["kind"], "body": self.body_of(r)} for r in rows]
                 try:
@@ -351,15 +386,40 @@ class Outbox:
         """Deliver one record at once (the online fast path of a ticket). Raises KioskError on
         failure after recording it; the record stays in the outbox for the syncer."""
         row = self.get(key)
-        if row is None or row["state"] in ("sent", "refused"):
+        if row is None or row["state"] in ("sent", "refused", "void"):
             raise KioskError(errors.STORE_FAILED, f"outbox record {key} is not deliverable")
+        return self._deliver(client, row, timeout, DrainReport())
+
+    def _send_one(self, client: HallClient, row: dict[str, Any],
+                  timeout: tuple[float, float] | None, report: DrainReport) -> str:
+        """A record the batch push does not take, by the syncer: 'sent' | 'refused' |
+        'deferred' | 'paused'."""
+        refused_before = report.refused
+        try:
+            self._deliver(client, row, timeout, report)
+        except KioskError as exc:
+            if report.paused:
+                return "paused"
+            if report.refused > refused_before:
+                return "refused"
+            report.deferred += 1
+            report.error = exc.code
+            return "deferred"
+        return "sent"
+
+    def _deliver(self, client: HallClient, row: dict[str, Any],
+                 timeout: tuple[float, float] | None, report: DrainReport) -> dict[str, Any]:
+        key = row["key"]
         self._mark_sending([key])
         body = self.body_of(row)
-        send = {"ticket": client.post_ticket, "application": client.post_application,
-                "evaluation": client.post_evaluation}[row["kind"]]
-        report = DrainReport()
         try:
-            reply = send(body, key, timeout=timeout).model_dump(mode="json")
+            if row["kind"] == CANCEL_KIND:
+                reply = client.cancel_ticket(body["ticket_id"], key, reason=body.get("reason"),
+                                             timeout=timeout).model_dump(mode="json")
+            else:
+                send = {"ticket": client.post_ticket, "application": client.post_application,
+                        "evaluation": client.post_evaluation}[row["kind"]]
+                reply = send(body, key, timeout=timeout).model_dump(mode="json")
         except KioskError as exc:
             status = getattr(exc, "http_status", 0)
             if exc.code in AUTH:
@@ -376,7 +436,8 @@ class Outbox:
             else:
                 with self.store.transaction() as conn:
                     conn.execute("UPDATE outbox SET next_attempt_at = ?, error_code = ? "
-                                 "WHERE key = ?", (self._retry_at(1), exc.code, key))
+                                 "WHERE key = ?", (self._retry_at(row["attempts"] + 1),
+                                                   exc.code, key))
             raise
         with self.store.transaction() as conn:
             self._settle(conn, {**row, "attempts": row["attempts"] + 1}, 201, reply, report)

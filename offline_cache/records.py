@@ -28,6 +28,20 @@ class TicketRecords:
         """The kiosk numbered it itself (the server kept it when the record arrives)."""
         conn.execute("UPDATE ticket SET number = ?, offline = 1 WHERE key = ?", (number, key))
 
+    def mark(self, conn: sqlite3.Connection, key: str, what: str, at: str) -> bool:
+        """The ticket was handed to the citizen (`shown` on screen, `printed`), or `voided`
+        because it never was: the first time stands. False when there is no such ticket."""
+        column = {"shown": "shown_at", "printed": "printed_at", "voided": "voided_at"}[what]
+        return conn.execute(f"UPDATE ticket SET {column} = COALESCE({column}, ?) WHERE key = ?",
+                            (at, key)).rowcount > 0
+
+    def unheld(self) -> list[dict[str, Any]]:
+        """Tickets stored but neither shown nor printed nor voided, with their outbox state."""
+        return [dict(r) for r in self.store.query(
+            "SELECT ticket.key, ticket.number, ticket.server_id, outbox.state, outbox.attempts "
+            "FROM ticket JOIN outbox USING (key) WHERE ticket.shown_at IS NULL AND "
+            "ticket.printed_at IS NULL AND ticket.voided_at IS NULL")]
+
     def apply_reply(self, conn: sqlite3.Connection, key: str, reply: dict[str, Any]) -> None:
         """Outbox applier: the server accepted the ticket. An offline number stays as printed."""
         ticket = wire.Ticket.model_validate(reply)
@@ -46,10 +60,11 @@ class TicketRecords:
         return dict(rows[0]) if rows else None
 
     def count_for_holder(self, holder: str, business_date: str) -> int:
-        """The holder's tickets that day; a refused one was never the citizen's."""
+        """The holder's tickets that day; a refused or voided one was never the citizen's."""
         return self.store.query(
             "SELECT COUNT(*) AS n FROM ticket JOIN outbox USING (key) WHERE ticket.holder = ? "
-            "AND ticket.business_date = ? AND outbox.state != 'refused'",
+            "AND ticket.business_date = ? AND outbox.state != 'refused' "
+            "AND ticket.voided_at IS NULL",
             (holder, business_date))[0]["n"]
 
 
@@ -61,6 +76,21 @@ class SubmissionRecords:
             created_at: str) -> None:
         conn.execute("INSERT INTO submission(key, kind, subject, created_at) VALUES (?,?,?,?)",
                      (key, kind, subject, created_at))
+
+    def mark(self, conn: sqlite3.Connection, key: str, what: str, at: str) -> bool:
+        """The receipt was `shown` to the citizen, or the record `voided` because it never was."""
+        column = {"shown": "shown_at", "voided": "voided_at"}[what]
+        return conn.execute(f"UPDATE submission SET {column} = COALESCE({column}, ?) "
+                            "WHERE key = ?", (at, key)).rowcount > 0
+
+    def unreceipted(self) -> list[dict[str, Any]]:
+        """Applications stored but whose receipt was never shown (nor voided), with their
+        outbox state; refused ones were answered on screen."""
+        return [dict(r) for r in self.store.query(
+            "SELECT submission.key, submission.number, outbox.state, outbox.attempts "
+            "FROM submission JOIN outbox USING (key) WHERE submission.kind = 'application' "
+            "AND submission.shown_at IS NULL AND submission.voided_at IS NULL "
+            "AND outbox.state != 'refused'")]
 
     def apply_reply(self, conn: sqlite3.Connection, key: str, reply: dict[str, Any]) -> None:
         """Outbox applier: the server filed the application under its number."""

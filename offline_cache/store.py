@@ -22,6 +22,42 @@ log = logging.getLogger(__name__)
 
 MIN_SQLITE = (3, 35, 0)  # RETURNING, ON CONFLICT DO UPDATE
 
+# 6 → 7 (see MIGRATIONS)
+_V7_HANDED_OVER = """
+CREATE TABLE outbox_v7 (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'refused', 'void')),
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    sent_at TEXT,
+    result TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    answered_at TEXT,
+    acknowledged_at TEXT
+);
+INSERT INTO outbox_v7 SELECT key, kind, stream, seq, state, body, created_at, attempts,
+    next_attempt_at, sent_at, result, error_code, error_message, answered_at, acknowledged_at
+    FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v7 RENAME TO outbox;
+CREATE INDEX outbox_work ON outbox(state, stream, seq);
+CREATE INDEX outbox_stream_seq ON outbox(stream, seq);
+ALTER TABLE ticket ADD COLUMN shown_at TEXT;
+ALTER TABLE ticket ADD COLUMN printed_at TEXT;
+ALTER TABLE ticket ADD COLUMN voided_at TEXT;
+ALTER TABLE submission ADD COLUMN shown_at TEXT;
+ALTER TABLE submission ADD COLUMN voided_at TEXT;
+UPDATE ticket SET shown_at = issued_at;
+UPDATE submission SET shown_at = created_at
+"""
+
+
 # Each entry migrates from version i to i+1. Never edit a released step: add one. A step is SQL
 # or, when rows must be rebuilt in Python, a function run inside the step's transaction.
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
@@ -118,6 +154,11 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 5 → 6: search index v3 — a unit's best item is (popularity, code), not popularity alone,
     # so a tier stops early on a catalog whose popularity is all zero (issue 17)
     search_index.remake,
+    # 6 → 7: what was handed to the citizen (issue 15): a ticket shown or printed, a receipt
+    # shown; one never handed over is voided at restart — an outbox record not yet sent becomes
+    # `void` (never sent), so the outbox is rebuilt for the new state. Records from before v7
+    # count as handed over: nothing told otherwise.
+    _V7_HANDED_OVER,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -187,16 +228,26 @@ class LocalStore:
         current = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if current > SCHEMA_VERSION:
             raise KioskError(STORE_TOO_NEW, f"store v{current}, software knows v{SCHEMA_VERSION}")
-        for version in range(current, SCHEMA_VERSION):
-            step = MIGRATIONS[version]
-            with self.transaction():
-                if callable(step):
-                    step(self.conn)
-                else:
-                    for statement in _split_sql(step):
-                        self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {version + 1}")
-            log.info("local store migrated to v%d", version + 1)
+        # A step may rebuild a table others reference (v7's outbox): foreign keys are off while
+        # migrating (the pragma is a no-op inside a transaction) and checked before each commit.
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for version in range(current, SCHEMA_VERSION):
+                step = MIGRATIONS[version]
+                with self.transaction():
+                    if callable(step):
+                        step(self.conn)
+                    else:
+                        for statement in _split_sql(step):
+                            self.conn.execute(statement)
+                    broken = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise KioskError(STORE_FAILED, f"migration to v{version + 1} broke "
+                                         f"{len(broken)} reference(s): {broken[:3]}")
+                    self.conn.execute(f"PRAGMA user_version = {version + 1}")
+                log.info("local store migrated to v%d", version + 1)
+        finally:
+            self.conn.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -211,6 +262,8 @@ class LocalStore:
                     raise
                 self.conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:  # a failed COMMIT (full disk) may leave it open
+                    self.conn.execute("ROLLBACK")
                 if "disk" in str(exc).lower() or "full" in str(exc).lower():
                     raise KioskError(DISK_FULL, str(exc)) from exc
                 raise KioskError(STORE_FAILED, str(exc)) from exc

@@ -10,10 +10,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import HTMLResponse
 
+from common.errors import AUTH_MISSING
 from common.wire import DeviceRecord, Fleet, RemoteConfig, RemoteConfigRequest
 from hall_server import fleet, fleet_page, remote_config
 from hall_server.api.deps import AdminDevice, AnyDevice, get_ctx
 from hall_server.devices import authenticate, list_devices
+from hall_server.openapi import errors
 
 router = APIRouter(tags=["fleet"])
 pages = APIRouter(tags=["fleet"])
@@ -97,7 +99,8 @@ def _challenge() -> HTMLResponse:
     )
 
 
-@pages.get("/admin/devices", response_class=HTMLResponse)
+@pages.get("/admin/devices", response_class=HTMLResponse,
+           responses=errors(AUTH_MISSING))  # the Basic challenge, as a page
 def devices_page(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> HTMLResponse:

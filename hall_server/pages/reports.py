@@ -12,11 +12,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from common.errors import KioskError
+from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, KioskError
 from hall_server import evaluations, report_formats, reports
 from hall_server.api.deps import get_ctx
 from hall_server.api.reports import period_of
 from hall_server.api.staff_auth import optional_staff
+from hall_server.openapi import errors
 from hall_server.pages import STATIC_PREFIX, templates
 from hall_server.schema import hall_counters, queue_services
 
@@ -39,6 +40,7 @@ TITLES = {
     "by_staff": "按工作人员 By staff",
     "ratings": "好差评 Ratings",
 }
+SIGN_IN_PAGES = errors(AUTH_MISSING, AUTH_FORBIDDEN)  # _manager's sign-in and refusal pages
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
 
@@ -66,7 +68,7 @@ def _signin_strings() -> dict:
     return STRINGS["zh"]
 
 
-@router.get("/admin/reports", response_class=HTMLResponse)
+@router.get("/admin/reports", response_class=HTMLResponse, responses=SIGN_IN_PAGES)
 def reports_page(
     request: Request,
     start: From = None,
@@ -137,7 +139,7 @@ def reports_page(
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/admin/reports.csv", response_class=Response)
+@router.get("/admin/reports.csv", response_class=Response, responses=SIGN_IN_PAGES)
 def reports_csv(
     request: Request,
     table: str = "by_day",

@@ -122,6 +122,7 @@ def _ticket_take(args: argparse.Namespace) -> Human:
     try:
         ticket = core.take_ticket(args.service, priority=args.priority,
                                   appointment=args.appointment, print_slip=args.print_slip)
+        core.ticket_shown(ticket.id)  # printed below for whoever asked: handed over
     finally:
         core.close()
     data = ticket.to_json()

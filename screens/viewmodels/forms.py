@@ -401,6 +401,7 @@ class FormViewModel(PagedViewModel):
             )
         else:
             self.submission, self.step, self.message = result, "done", ""
+            self.bridge.call(self.core.receipt_shown, result.local_id, on_done=lambda *_: None)
         self.refresh()
 
     def rate(self) -> None:

@@ -21,6 +21,8 @@ class TicketViewModel(ViewModel):
     def enter(self, **params: Any) -> None:
         self.ticket = params.get("ticket")
         self.scanned = bool(params.get("scanned"))
+        if self.ticket is not None and not self.scanned:  # now the citizen holds its number
+            self.bridge.call(self.core.ticket_shown, self.ticket.id, on_done=lambda *_: None)
         self.refresh()
 
     def can_requeue(self) -> bool:

@@ -16,7 +16,7 @@ from tests.support.kiosk_cli import KioskCli
 from tests.support.server import start_server_process
 
 FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "fixtures" / "stores"
-FROZEN = ["v1", "v3", "v4"]
+FROZEN = ["v1", "v3", "v4", "v6"]
 
 
 V1_KEYS = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222",

@@ -302,6 +302,8 @@ def test_take_ticket_through_the_view_models(rig):
     assert ticket_vm.view["qr"] == ticket_vm.ticket.url
     tickets = rig.core.store.query("SELECT COUNT(*) AS n FROM ticket")[0]["n"]
     assert tickets == 1
+    # the screen showed it: recorded as handed over, so a restart keeps it (issue 15)
+    rig.settle(lambda: rig.core.store.query("SELECT shown_at FROM ticket")[0]["shown_at"])
     # the demo hall has served nobody yet: the server has no basis, and the screen says so
     assert ticket_vm.ticket.estimated_wait_min is None
     assert ticket_vm.view["wait"] == "暂无等候时间估计"
@@ -489,6 +491,8 @@ def test_form_fill_validation_review_and_submit(rig):
     assert "?t=" in form.view["qr"]  # the page's token (common/urls.py)
     assert form.view["item_line"] == "事项：" + form.submission.item_title  # what it files under
     assert rig.printer.read_bytes().startswith(b"\x1b@")  # the receipt
+    shown = "SELECT shown_at FROM submission WHERE key = ?"  # handed over (issue 15)
+    rig.settle(lambda: rig.core.store.query(shown, (form.submission.local_id,))[0]["shown_at"])
 
 
 def test_form_date_field_picked_on_the_calendar_then_validated(rig):
