@@ -30,7 +30,7 @@ from common.views import (
     SubmissionView,
     TicketView,
 )
-from kiosk.credentials import Credentials, load_credentials, server_url_refused
+from kiosk.ops.credentials import Credentials, load_credentials, server_url_refused
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
@@ -91,7 +91,7 @@ class KioskCore:
         self._io: Any = None  # hardware.io_thread.DeviceIoThread once start_devices() ran
         self._forms: dict[str, Any] | None = None
         self._voice: Any = None  # opened on first use, on the device thread
-        self._ops: Any = None  # kiosk.ops.OpsHook once the background syncer runs
+        self._ops: Any = None  # kiosk.ops.hook.OpsHook once the background syncer runs
 
     @classmethod
     def open(cls, settings: Settings | None = None, home: Path | None = None) -> KioskCore:
@@ -99,9 +99,9 @@ class KioskCore:
 
     def start_background(self, interval: float = 1.0) -> None:
         """Start the syncer thread (the running kiosk; the CLI syncs in the foreground), with
-        the heartbeat and remote-configuration checks after each pass (kiosk/ops.py)."""
+        the heartbeat and remote-configuration checks after each pass (kiosk/ops/hook.py)."""
         if self.syncer:
-            from kiosk.ops import OpsHook
+            from kiosk.ops.hook import OpsHook
 
             self._ops = OpsHook(self)
             self.syncer.hooks.append(self._ops)
@@ -444,7 +444,7 @@ class KioskCore:
 
     def on_device_thread(self, fn: Callable[..., Any], *args: Any, timeout: float = 20.0) -> Any:
         """Run `fn(*args)` on the device thread (the one owner of device I/O) and wait for it:
-        the technician screen's device tests (kiosk/technician.py) go through here."""
+        the technician screen's device tests (kiosk/ops/technician.py) go through here."""
         return self._devices.submit(fn, *args).result(timeout=timeout)
 
     def say(self, text: str) -> None:
@@ -466,8 +466,8 @@ class KioskCore:
 
     def call_staff(self, reason: str = "") -> None:
         """Raises a request the hall sees on /admin/devices: kept for 30 minutes and sent
-        with the next heartbeat, which goes out at once (kiosk/heartbeat.py)."""
-        from kiosk.heartbeat import add_call_staff
+        with the next heartbeat, which goes out at once (kiosk/ops/heartbeat.py)."""
+        from kiosk.ops.heartbeat import add_call_staff
 
         log.info("call-staff requested: %s", reason or "-")
         add_call_staff(self.store, reason)
@@ -477,7 +477,7 @@ class KioskCore:
 
     def clear_call_staff(self) -> None:
         """Staff came: drop the open requests (the technician screen's "done")."""
-        from kiosk.heartbeat import clear_call_staff
+        from kiosk.ops.heartbeat import clear_call_staff
 
         clear_call_staff(self.store)
         if self._ops is not None:
@@ -486,7 +486,7 @@ class KioskCore:
     def device_statuses(self, timeout: float = 20.0) -> list[dict[str, Any]]:
         """Each configured device's status, asked on the device thread (which owns device I/O):
         [{"family", "target", "status", "status_name", "message", "code"}]."""
-        from kiosk.device_check import check_devices
+        from kiosk.ops.device_check import check_devices
 
         return self._devices.submit(check_devices, self.settings).result(timeout=timeout)
 
@@ -494,13 +494,13 @@ class KioskCore:
     def apply_pending_config(self, actor: str = "kiosk") -> dict[str, Any] | None:
         """Apply a pending remote configuration. Call only when no citizen is in session;
         None when nothing was pending. Emits `config_applied` with the changed keys."""
-        from kiosk.remote_config import apply_pending
+        from kiosk.ops.remote_config import apply_pending
 
         return apply_pending(self, actor=actor)
 
     def resume_outbox(self, actor: str = "technician") -> None:
         """Resume a paused outbox (after re-enrolment); audited."""
-        from kiosk import audit
+        from kiosk.ops import audit
 
         paused = self.outbox.paused()
         self.outbox.resume()

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from common import __version__, errors
 from common.errors import KioskError
 from common.settings import Settings
-from kiosk.credentials import server_url_refused
+from kiosk.ops.credentials import server_url_refused
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def check_catalog(core: Any, t: Thresholds) -> Check:
 
 
 def check_outbox(core: Any, t: Thresholds) -> Check:
-    from kiosk.heartbeat import outbox_health
+    from kiosk.ops.heartbeat import outbox_health
 
     o = outbox_health(core.outbox)
     message = f"{o['pending']} waiting, {o['refused']} refused"
@@ -196,7 +196,7 @@ def check_outbox(core: Any, t: Thresholds) -> Check:
 
 
 def check_watchdog(home: Path) -> Check:
-    from kiosk.watchdog import pid_alive, read_state
+    from kiosk.ops.watchdog import pid_alive, read_state
 
     state = read_state(home)
     if state is None:
@@ -239,7 +239,7 @@ def check_watchdog(home: Path) -> Check:
 
 
 def check_config(core: Any) -> Check:
-    from kiosk import remote_config
+    from kiosk.ops import remote_config
 
     s = remote_config.status(core)
     version = f"remote config v{s['version']}" if s["version"] else "no remote config"
@@ -395,7 +395,7 @@ def run_doctor(
         report.checks.append(check_watchdog(home))
         report.checks.append(check_calendar(_hall_today(settings)))
         if actor:
-            from kiosk import audit
+            from kiosk.ops import audit
 
             audit.record(
                 home,
@@ -419,6 +419,6 @@ def _hall_today(settings: Settings) -> date:
 
 
 def _direct_devices(settings: Settings) -> Callable[[], list[dict[str, Any]]]:
-    from kiosk.device_check import check_devices as check
+    from kiosk.ops.device_check import check_devices as check
 
     return lambda: check(settings)

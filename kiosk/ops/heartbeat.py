@@ -66,7 +66,7 @@ def overall(
 
 
 def build(core: Any, devices: list[dict[str, Any]], *, interval: float) -> wire.Heartbeat:
-    from kiosk import remote_config
+    from kiosk.ops import remote_config
     from offline_cache.catalog import SYNCED_AT_META
     from offline_cache.sync import SKEW_META
 

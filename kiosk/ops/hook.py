@@ -30,7 +30,7 @@ class OpsHook:
         self.core.syncer_wake()
 
     def __call__(self, result: Any) -> None:
-        from kiosk import heartbeat, remote_config
+        from kiosk.ops import heartbeat, remote_config
         from offline_cache.outbox import now_iso
 
         core, m = self.core, self.core.settings.maintenance

@@ -104,7 +104,7 @@ def _effect(core: Any, layer: dict[str, Any]) -> dict[tuple[str, str], Any]:
 
 def apply_pending(core: Any, *, actor: str = "kiosk") -> dict[str, Any] | None:
     """Apply the pending version, if any; None when there is nothing to apply."""
-    from kiosk import audit
+    from kiosk.ops import audit
 
     pending = _read_pending(core.home)
     if pending is None:
