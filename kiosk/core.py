@@ -31,6 +31,7 @@ from common.views import (
     TicketView,
 )
 from kiosk.ops.credentials import Credentials, load_credentials, server_url_refused
+from kiosk.ops.usage import UsageCounter
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
@@ -84,6 +85,9 @@ class KioskCore:
         self.online = Online(self.client, self.connectivity, self.fast_path_timeout)
         self.outbox.appliers["ticket"] = self.tickets.apply_reply
         self.outbox.appliers["application"] = self.submissions.apply_reply
+        # kiosk use by function, sent with the heartbeat until the server acknowledges it
+        self.usage = UsageCounter(self.store, self.today)
+        self.outbox.appliers["heartbeat"] = self.usage.acknowledge
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
         # device jobs (print, read, speak) run here until start_devices() hands them to the
         # device I/O thread, which then owns every device
@@ -182,8 +186,10 @@ class KioskCore:
                     print_slip: bool = True) -> TicketView:
         from kiosk.tickets import take_ticket
 
-        return take_ticket(self._ticket_desk(), service_code, id_card=id_card, priority=priority,
-                           appointment=appointment, print_slip=print_slip)
+        ticket = take_ticket(self._ticket_desk(), service_code, id_card=id_card,
+                             priority=priority, appointment=appointment, print_slip=print_slip)
+        self.usage.count("tickets")
+        return ticket
 
     def scanned_ticket(self, ref: str) -> TicketView:
         """A ticket QR shown at the scanner (ref from `kiosk.tickets.ticket_ref_from_scan`):
@@ -257,6 +263,7 @@ class KioskCore:
         item = self.catalog.get(code)
         if item is None:
             raise KioskError(errors.NOT_FOUND, f"item {code}")
+        self.usage.count("guide_views")
         return item
 
     def guide_url(self, code: str) -> str:
@@ -336,6 +343,7 @@ class KioskCore:
                                    item_title_en=entry.get("title_en", ""))
         if print_receipt and view.number:
             self._print_receipt(view)
+        self.usage.count("form_submissions")
         return view
 
     def filed_item(self, form_code: str, fields: dict[str, Any],
@@ -413,12 +421,16 @@ class KioskCore:
     def progress(self, number: str) -> ProgressView:
         from kiosk.progress import progress
 
-        return progress(self._progress_desk(), number)
+        view = progress(self._progress_desk(), number)
+        self.usage.count("progress_queries")
+        return view
 
     def progress_by_id_card(self, id_number: str) -> list[ProgressView]:
         from kiosk.progress import progress_by_id_card
 
-        return progress_by_id_card(self._progress_desk(), id_number)
+        views = progress_by_id_card(self._progress_desk(), id_number)
+        self.usage.count("progress_queries")
+        return views
 
     def _progress_desk(self) -> Any:
         from kiosk.progress import ProgressDesk

@@ -38,6 +38,7 @@ TITLES = {
     "by_counter": "按窗口 By counter",
     "by_staff": "按工作人员 By staff",
     "ratings": "好差评 Ratings",
+    "kiosk_use": "终端使用 Kiosk use by function",
 }
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]

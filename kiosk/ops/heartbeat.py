@@ -1,6 +1,6 @@
 """The heartbeat a kiosk sends to the hall server through its outbox (kind `heartbeat`):
 device statuses, version, outbox backlog, last sync, free disk, clock skew, remote config
-version, call-staff requests.
+version, call-staff requests, and the kiosk's use by function (kiosk/ops/usage.py).
 
 Only the newest pending heartbeat matters, so enqueuing one drops the older ones still
 pending (telemetry, never a citizen's record: the outbox's "nothing is ever deleted" rule is
@@ -90,6 +90,7 @@ def build(core: Any, devices: list[dict[str, Any]], *, interval: float) -> wire.
         config_rejected=config["rejected"],
         call_staff=[wire.CallStaff(**r) for r in call_staff_requests(store)],
         uptime_s=round(time.monotonic() - _STARTED, 1),
+        usage=core.usage.for_heartbeat(),
     )
 
 

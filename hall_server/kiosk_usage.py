@@ -1,0 +1,60 @@
+"""Kiosk use by function (issue 12): stored from the heartbeat, summed for the report.
+
+`store_usage` is called by the heartbeat's handler (hall_server/fleet.py) in its transaction;
+its reply fields (`usage_batch`, `usage_seq`) tell the kiosk the batch is stored, and only
+then does the kiosk drop it (kiosk/ops/usage.py). A batch sent again is stored once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, select
+
+from common.wire import USAGE_FUNCTIONS, KioskUsage
+from hall_server.schema import devices
+from hall_server.schema_usage import kiosk_usage
+
+if TYPE_CHECKING:
+    from hall_server.context import HallContext
+
+
+def store_usage(ctx: HallContext, conn: Connection, device_id: str, usage: KioskUsage | None) -> dict:
+    """Store one batch (once per kiosk and batch id); the fields to add to the reply."""
+    if usage is None:
+        return {}
+    if usage.counts:
+        stmt = (
+            ctx.database.insert(kiosk_usage)
+            .values([
+                {"device_id": device_id, "batch": usage.batch, "seq": usage.seq, "day": c.day,
+                 "function": c.function, "count": c.count, "received_at": ctx.now()}
+                for c in usage.counts
+            ])
+            .on_conflict_do_nothing(index_elements=["device_id", "batch", "day", "function"])
+        )
+        with conn.begin_nested():
+            conn.execute(stmt)
+    return {"usage_batch": usage.batch, "usage_seq": usage.seq}
+
+
+def usage_by_kiosk_day(conn: Connection, start: date, end: date) -> list[dict[str, Any]]:
+    """One row per kiosk and day with a count per function (0 where none was reported)."""
+    u = kiosk_usage.c
+    rows = conn.execute(
+        select(u.day, u.device_id, u.function, func.sum(u.count))
+        .where(u.day >= start, u.day <= end)
+        .group_by(u.day, u.device_id, u.function)
+    ).all()
+    names = dict(conn.execute(select(devices.c.id, devices.c.name)).all())
+    table: dict[tuple[date, str], dict[str, int]] = defaultdict(dict)
+    for day, device_id, function, total in rows:
+        table[(day, device_id)][function] = int(total)
+    return [
+        {"date": day.isoformat(), "kiosk": names.get(device_id, device_id), "device": device_id,
+         **{fn: counts.get(fn, 0) for fn in USAGE_FUNCTIONS}}
+        for (day, device_id), counts in sorted(
+            table.items(), key=lambda kv: (kv[0][0], names.get(kv[0][1], kv[0][1]), kv[0][1]))
+    ]
