@@ -508,7 +508,18 @@ class KioskCore:
         None when nothing was pending. Emits `config_applied` with the changed keys."""
         from kiosk.ops.remote_config import apply_pending
 
-        return apply_pending(self, actor=actor)
+        return apply_pending(self.config_desk(), actor=actor)
+
+    def config_desk(self) -> Any:
+        """What the remote configuration layer (kiosk/ops/remote_config.py) uses."""
+        from kiosk.ops.remote_config import ConfigDesk
+
+        def use_settings(settings: Settings) -> None:
+            self.settings = settings
+
+        return ConfigDesk(home=self.home, store=self.store, outbox=self.outbox,
+                          client=self.client, settings=self.settings,
+                          use_settings=use_settings, emit=self.emit)
 
     def resume_outbox(self, actor: str = "technician") -> None:
         """Resume a paused outbox (after re-enrolment); audited."""

@@ -430,7 +430,7 @@ def _config_status(args: argparse.Namespace) -> Human:
 
     core = _open_core()
     try:
-        s = remote_config.status(core)
+        s = remote_config.status(core.config_desk())
     finally:
         core.close()
     text = f"applied v{s['version'] or '-'}, pending v{s['pending'] or '-'}" + (
@@ -444,7 +444,7 @@ def _config_pull(args: argparse.Namespace) -> Human:
 
     core = _open_core()
     try:
-        result = remote_config.pull(core)
+        result = remote_config.pull(core.config_desk())
     finally:
         core.close()
     return Human(

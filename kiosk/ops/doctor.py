@@ -241,7 +241,7 @@ def check_watchdog(home: Path) -> Check:
 def check_config(core: Any) -> Check:
     from kiosk.ops import remote_config
 
-    s = remote_config.status(core)
+    s = remote_config.status(core.config_desk())
     version = f"remote config v{s['version']}" if s["version"] else "no remote config"
     if s["pending"]:
         version += f", v{s['pending']} pending (applied when no citizen is in session)"

@@ -72,7 +72,7 @@ def build(core: Any, devices: list[dict[str, Any]], *, interval: float) -> wire.
 
     store = core.store
     outbox = outbox_health(core.outbox)
-    config = remote_config.status(core)
+    config = remote_config.status(core.config_desk())
     skew = store.get_meta(SKEW_META)
     disk = shutil.disk_usage(core.home)
     return wire.Heartbeat(

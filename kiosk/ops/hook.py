@@ -47,6 +47,6 @@ class OpsHook:
         if result.state == "online" and now - self._last_config >= m.config_interval:
             self._last_config = now
             try:
-                remote_config.pull(core)
+                remote_config.pull(core.config_desk())
             except KioskError as exc:
                 log.info("remote configuration not checked: %s", exc.code)

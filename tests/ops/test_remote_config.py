@@ -177,7 +177,7 @@ def test_apply_pending_in_a_running_core_keeps_its_own_overrides(server, admin_t
     events = []
     core.add_listener(lambda event, payload: events.append((event, payload)))
     try:
-        assert remote_config.pull(core) == {"result": "pending", "version": version}
+        assert remote_config.pull(core.config_desk()) == {"result": "pending", "version": version}
         assert core.settings.kiosk.idle_timeout == 60  # nothing changes mid-session
         result = core.apply_pending_config()
         assert result == {
