@@ -2,6 +2,7 @@
 transports and a simulator. Import `open_idcard_reader` from here."""
 
 from hardware.idcard.model import CodeLabel, IdCard, PhotoDecoder
-from hardware.idcard.reader import IdCardReader, open_idcard_reader
+from hardware.idcard.reader import IdCardReader
+from hardware.idcard.targets import open_idcard_reader
 
 __all__ = ["CodeLabel", "IdCard", "IdCardReader", "PhotoDecoder", "open_idcard_reader"]

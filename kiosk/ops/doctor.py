@@ -20,18 +20,14 @@ from zoneinfo import ZoneInfo
 from common import __version__, errors
 from common.errors import KioskError
 from common.settings import Settings
+from hardware.families import FAMILIES
 from kiosk.ops.credentials import server_url_refused
 
 log = logging.getLogger(__name__)
 
 OK, WARNING, FAULT = "ok", "warning", "fault"
 _RANK = {OK: 0, WARNING: 1, FAULT: 2}
-FAMILY_NAMES = {
-    "printer": "printer",
-    "idcard": "ID card reader",
-    "scanner": "QR scanner",
-    "voice": "voice",
-}
+FAMILY_NAMES = {name: family.label for name, family in FAMILIES.items()}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""The one registry of device families a kiosk is configured with.
+
+Discovery (its simulators), the device checks of the doctor, the heartbeat and the technician
+screen, the doctor's labels and the device I/O wiring all read this table; adding a family is
+its folder under hardware/ plus one entry here (docs/architecture.md, "A device family").
+
+Every family folder has the same parts (`LAYOUT`), each entry naming its modules: the
+protocol (pure functions over bytes), the transports, the driver (explicit open/close and
+`status() -> StatusReport`), a simulator (a product for technicians, not a test prop), and
+`targets.py`, whose opener turns a target string (`hardware/target_string.py`) into a driver.
+tests/hardware/test_families.py holds every entry to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+LAYOUT = ("protocol", "transports", "driver", "simulator", "targets")
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # the settings key, the heartbeat's `family`, `kiosk simulate <name>`
+    label: str  # how the doctor and the technician screen name it
+    opener: str  # "package.module:function" taking a target string, returning a driver
+    sim: str  # what discovery lists for its simulator
+    setting: tuple[str, str]  # (section, key) of its target in the settings spec
+    parts: dict[str, tuple[str, ...]]  # LAYOUT role → modules of hardware/<name>/
+    events: bool = False  # polled by the device I/O thread (card placed, code scanned)
+
+    def load_opener(self) -> Callable[..., Any]:
+        """The opener; ImportError / AttributeError when its driver is not installed."""
+        module, func = self.opener.split(":")
+        return getattr(importlib.import_module(module), func)
+
+    def target(self, settings: Any) -> str:
+        section, key = self.setting
+        return str(getattr(getattr(settings, section), key))
+
+
+# In the order the doctor, the heartbeat and the technician screen show them.
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("printer", "printer", "hardware.printer.targets:open_printer",
+               "simulated receipt printer", ("printer", "target"),
+               {"protocol": ("commands", "status", "readback"), "transports": ("transports",),
+                "driver": ("device",), "simulator": ("sim",), "targets": ("targets",)}),
+        Family("idcard", "ID card reader", "hardware.idcard.targets:open_idcard_reader",
+               "simulated ID card reader", ("devices", "idcard"),
+               {"protocol": ("codec", "textblock"), "transports": ("transport", "usb_transport"),
+                "driver": ("reader",), "simulator": ("simulator",), "targets": ("targets",)},
+               events=True),
+        Family("scanner", "QR scanner", "hardware.scanner.targets:open_scanner",
+               "simulated QR / barcode scanner", ("devices", "scanner"),
+               {"protocol": ("framing", "decode"), "transports": ("serial_scanner", "wedge"),
+                "driver": ("device",), "simulator": ("sim",), "targets": ("targets",)},
+               events=True),
+        # speech has no byte protocol: the engine (espeak-ng) is its transport
+        Family("voice", "voice", "hardware.voice.targets:open_voice",
+               "simulated voice prompts", ("devices", "voice"),
+               {"protocol": (), "transports": ("espeak",), "driver": ("device",),
+                "simulator": ("device",), "targets": ("targets",)}),
+    )
+}
+# What discovery may report besides them: PC/SC readers (read through pyscard by the idcard
+# family's smartcard path) and USB-serial bridges whose device is not known yet.
+OTHER_DISCOVERED = ("smartcard", "serial-bridge")
