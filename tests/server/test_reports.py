@@ -119,6 +119,12 @@ def test_report_page_for_a_manager_in_a_browser(hall, kiosk, counter):
             staff.add_staff(conn, login=login, name="王经理" if role == "manager" else "韩梅梅",
                             role=role, counters=["01"], password=PASSWORD, now=hall.clock.now())
     scripted_day(hall, kiosk, counter)
+    usage = {"batch": "report-page-1", "seq": 1, "counts": [
+        {"day": DAY, "function": "tickets", "count": 7},
+        {"day": DAY, "function": "guide_views", "count": 12}]}
+    beat = {"sent_at": f"{DAY}T02:00:00Z", "version": "0.1.0", "usage": usage}
+    pushed = kiosk.post("/sync/push", {"records": [{"key": "hb-1", "kind": "heartbeat", "body": beat}]})
+    assert pushed.json()["results"][0]["body"]["usage_batch"] == "report-page-1", pushed.text
     clerk = requests.Session()
     clerk.post(f"{hall.url}/staff/login", json={"login": "han", "password": PASSWORD}, timeout=30)
     assert clerk.get(f"{hall.url}/admin/reports", timeout=30).status_code == 403
@@ -131,5 +137,8 @@ def test_report_page_for_a_manager_in_a_browser(hall, kiosk, counter):
         page.wait_for_selector("section.totals")
         text = page.inner_text("body")
         assert "运行报表" in text and "按窗口 By counter" in text and "差评回访" in text
+        assert "终端使用 Kiosk use by function" in text and "办事指南 guide views" in text
         assert page.locator("svg rect").count() >= 1
         screenshot(page, "reports-1366x768")
+        page.get_by_text("终端使用 Kiosk use by function").scroll_into_view_if_needed()
+        screenshot(page, "reports-kiosk-use-1366x768")
