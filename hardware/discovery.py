@@ -296,17 +296,9 @@ def _opener(family: str) -> Callable[..., Any] | None:
 
 def _status(family: str, target: str, **kwargs: Any) -> StatusReport:
     """Open the device, ask its status, close it; never raises."""
-    opener = _opener(family) if family in CONFIGURED else None
-    if opener is None:
+    if family not in CONFIGURED:
         return StatusReport(DeviceStatus.UNKNOWN, f"no {family} driver installed")
-    try:
-        with opener(target, **kwargs) as device:
-            return device.status()
-    except KioskError as exc:
-        return StatusReport(DeviceStatus.FAULT, exc.message, exc.code)
-    except Exception as exc:  # a driver bug must not hide every other device
-        log.exception("status of %s %s failed", family, target)
-        return StatusReport(DeviceStatus.FAULT, f"{type(exc).__name__}: {exc}", "E-GEN-01")
+    return CONFIGURED[family].status(target, **kwargs)
 
 
 def _simulators(result: DiscoveryResult, with_status: bool) -> None:

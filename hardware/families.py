@@ -14,9 +14,15 @@ tests/hardware/test_families.py holds every entry to it.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from common.errors import KioskError
+from hardware.base import DeviceStatus, StatusReport
+
+log = logging.getLogger(__name__)
 
 LAYOUT = ("protocol", "transports", "driver", "simulator", "targets")
 
@@ -35,6 +41,23 @@ class Family:
         """The opener; ImportError / AttributeError when its driver is not installed."""
         module, func = self.opener.split(":")
         return getattr(importlib.import_module(module), func)
+
+    def status(self, target: str, **kwargs: Any) -> StatusReport:
+        """Open the device, ask its status, close it; never raises: a missing driver is a
+        FAULT E-HW-02, a driver bug E-GEN-01 (it must not hide the other devices)."""
+        try:
+            opener = self.load_opener()
+        except (ImportError, AttributeError) as exc:
+            return StatusReport(DeviceStatus.FAULT, f"{self.name} driver not importable: {exc}",
+                                "E-HW-02")
+        try:
+            with opener(target, **kwargs) as device:
+                return device.status()
+        except KioskError as exc:
+            return StatusReport(DeviceStatus.FAULT, exc.message, exc.code)
+        except Exception as exc:
+            log.exception("status of %s %s failed", self.name, target)
+            return StatusReport(DeviceStatus.FAULT, f"{type(exc).__name__}: {exc}", "E-GEN-01")
 
     def target(self, settings: Any) -> str:
         section, key = self.setting
