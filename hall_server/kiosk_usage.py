@@ -7,7 +7,7 @@ then does the kiosk drop it (kiosk/ops/usage.py). A batch sent again is added on
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +38,12 @@ def store_usage(ctx: HallContext, conn: Connection, device_id: str, usage: Kiosk
     ).returning(b.c.device_id)  # (rowcount is not reliable for an upsert on every driver)
     with conn.begin_nested():
         if conn.execute(mark).first() is not None and usage.counts:
+            totals: Counter[tuple[date, str]] = Counter()
+            for c in usage.counts:  # one row per key: an upsert may not touch a row twice
+                totals[(c.day, c.function)] += c.count
             add = ctx.database.insert(kiosk_usage).values([
-                {"device_id": device_id, "day": c.day, "function": c.function, "count": c.count}
-                for c in usage.counts
+                {"device_id": device_id, "day": day, "function": function, "count": n}
+                for (day, function), n in totals.items()
             ])
             conn.execute(add.on_conflict_do_update(
                 index_elements=["device_id", "day", "function"],
