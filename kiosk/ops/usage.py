@@ -59,12 +59,22 @@ class UsageCounter:
             log.warning("kiosk use not counted (%s): %s", function, exc)
 
     def pending(self) -> dict[str, dict[str, int]]:
-        """Counted but not yet cut into a batch (for `kiosk status` and tests)."""
-        with self.store.transaction() as conn:
-            return _read(conn, OPEN_META) or {}
+        """Counted but not yet cut into a batch."""
+        try:
+            return json.loads(self.store.get_meta(OPEN_META) or "{}")
+        except ValueError:
+            return {}
 
     def for_heartbeat(self) -> wire.KioskUsage | None:
-        """The batch in flight, cutting a new one from the open counts when none is."""
+        """The batch in flight, cutting a new one from the open counts when none is. Never
+        fails the heartbeat that carries it."""
+        try:
+            return self._batch()
+        except Exception as exc:
+            log.warning("kiosk use not sent with this heartbeat: %s", exc)
+            return None
+
+    def _batch(self) -> wire.KioskUsage | None:
         with self.store.transaction() as conn:
             batch = _read(conn, BATCH_META)
             if batch is None:
