@@ -70,23 +70,23 @@ FAMILIES: dict[str, Family] = {
     for f in (
         Family("printer", "printer", "hardware.printer.targets:open_printer",
                "simulated receipt printer", ("printer", "target"),
-               {"protocol": ("commands", "status", "readback"), "transports": ("transports",),
-                "driver": ("device",), "simulator": ("sim",), "targets": ("targets",)}),
+               {"protocol": ("protocol", "status", "readback"), "transports": ("transports",),
+                "driver": ("driver",), "simulator": ("simulator",), "targets": ("targets",)}),
         Family("idcard", "ID card reader", "hardware.idcard.targets:open_idcard_reader",
                "simulated ID card reader", ("devices", "idcard"),
-               {"protocol": ("codec", "textblock"), "transports": ("transport", "usb_transport"),
-                "driver": ("reader",), "simulator": ("simulator",), "targets": ("targets",)},
+               {"protocol": ("protocol", "textblock"), "transports": ("transports", "usb_transport"),
+                "driver": ("driver",), "simulator": ("simulator",), "targets": ("targets",)},
                events=True),
         Family("scanner", "QR scanner", "hardware.scanner.targets:open_scanner",
                "simulated QR / barcode scanner", ("devices", "scanner"),
-               {"protocol": ("framing", "decode"), "transports": ("serial_scanner", "wedge"),
-                "driver": ("device",), "simulator": ("sim",), "targets": ("targets",)},
+               {"protocol": ("protocol", "decode"), "transports": ("transports", "wedge"),
+                "driver": ("driver",), "simulator": ("simulator",), "targets": ("targets",)},
                events=True),
         # speech has no byte protocol: the engine (espeak-ng) is its transport
         Family("voice", "voice", "hardware.voice.targets:open_voice",
                "simulated voice prompts", ("devices", "voice"),
-               {"protocol": (), "transports": ("espeak",), "driver": ("device",),
-                "simulator": ("device",), "targets": ("targets",)}),
+               {"protocol": (), "transports": ("espeak",), "driver": ("driver",),
+                "simulator": ("driver",), "targets": ("targets",)}),
     )
 }
 # What discovery may report besides them: PC/SC readers (read through pyscard by the idcard

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hardware.idcard import codec
-from hardware.idcard.reader import DEFAULT_BAUDS, IdCardReader
-from hardware.idcard.transport import SerialTransport, Transport
+from hardware.idcard import protocol as codec
+from hardware.idcard.driver import DEFAULT_BAUDS, IdCardReader
+from hardware.idcard.transports import SerialTransport, Transport
 from hardware.target_string import TargetString, parse_target
 
 

@@ -23,6 +23,12 @@ def test_each_family_has_the_layout_and_opens_its_simulator(name, tmp_path):
         for module in modules:
             assert (ROOT / "hardware" / name / f"{module}.py").is_file(), f"{name}/{module}.py"
             importlib.import_module(f"hardware.{name}.{module}")
+    # each part's first module is named after it (voice, speech without a byte protocol, has
+    # its engine as transport and its simulator in the driver module)
+    speech = not family.parts["protocol"]
+    for role in LAYOUT:
+        if not speech or role in ("driver", "targets"):
+            assert family.parts[role][0] == role, f"{name}: {role}.py"
     assert family.opener.startswith(f"hardware.{name}.targets:")
     assert isinstance(family.target(isolated_settings(tmp_path)), str)
     with family.load_opener()("sim") as device:

@@ -17,10 +17,10 @@ from common.errors import (
     KioskError,
 )
 from hardware.base import DeviceStatus, StatusReport
-from hardware.idcard import codec
+from hardware.idcard import protocol as codec
 from hardware.idcard.model import IdCard
 from hardware.idcard.textblock import parse_text_block
-from hardware.idcard.transport import Transport
+from hardware.idcard.transports import Transport
 
 log = logging.getLogger(__name__)
 
