@@ -34,7 +34,7 @@ def queue(core, count: int, demo: dict) -> None:
 def kiosk(server, tmp: Path, name: str):
     from common.settings import load_settings
     from kiosk.core import KioskCore
-    from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.ops.provisioning import ProvisionRequest, provision
 
     home = tmp / name
     home.mkdir()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_idcard.py [--reads N] [--frames N]
 
 1. Parsing one 1295-byte read reply arriving in 64-byte chunks (what a USB-serial bridge
-   delivers): hardware.idcard.codec.FrameParser + parse_reply, against a naive baseline in
+   delivers): hardware.idcard.protocol.FrameParser + parse_reply, against a naive baseline in
    the same run — the byte-at-a-time receive loop with a per-byte XOR that public vendor
    samples use.
 2. A full read (find → select → read → appended address) by the real serial driver through
@@ -20,7 +20,8 @@ import statistics
 import sys
 import time
 
-from hardware.idcard import codec, open_idcard_reader
+from hardware.idcard import open_idcard_reader
+from hardware.idcard import protocol as codec
 from hardware.idcard.samples import SAMPLES
 from hardware.idcard.simulator import IdCardSimulator, PtySimulator
 from hardware.idcard.textblock import encode_text_block

@@ -31,7 +31,7 @@ def main() -> None:
 
     from common.settings import load_settings
     from kiosk.core import KioskCore
-    from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.ops.provisioning import ProvisionRequest, provision
     from tests.support.server import start_server_process
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ticket-"))

@@ -3,7 +3,7 @@
 Layers, later wins: `default.toml` in the package (common/defaults/, every key with its default)
 → the hall's `config.toml` (/etc/hall-kiosk or /etc/hall-server, $KIOSK_ETC) → the site file
 (`$KIOSK_HOME/site.toml`, or `--config`/`KIOSK_CONFIG`) → the hall server's remote
-configuration (`$KIOSK_HOME/remote_config.json`, kiosk/remote_config.py) → environment variables
+configuration (`$KIOSK_HOME/remote_config.json`, kiosk/ops/remote_config.py) → environment variables
 `KIOSK_<SECTION>_<KEY>` (e.g. KIOSK_PRINTER_TARGET) → explicit overrides (CLI flags).
 Every bad value is reported with the source that set it, then the caller exits non-zero
 (KioskError E-CFG-01 whose detail lists them all).
@@ -221,7 +221,7 @@ SECTIONS: dict[str, type[Section]] = {
 }
 ENV_PREFIX = "KIOSK_"
 _NOT_SETTINGS = {"KIOSK_HOME", "KIOSK_CONFIG", "KIOSK_TEST_PG_URL", "KIOSK_ETC"}
-# The layer the hall server pushes (kiosk/remote_config.py writes it only once validated).
+# The layer the hall server pushes (kiosk/ops/remote_config.py writes it only once validated).
 REMOTE_CONFIG_FILE = "remote_config.json"
 
 

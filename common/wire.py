@@ -554,6 +554,26 @@ class CallStaff(Telemetry):
     reason: str = Field(default="", max_length=200)
 
 
+# What a kiosk counts per function for the manager's report (issue 12): no personal data.
+USAGE_FUNCTIONS = ("tickets", "guide_views", "form_submissions", "progress_queries")
+
+
+class UsageCount(Telemetry):
+    day: date  # the hall's date the uses happened on
+    function: Literal["tickets", "guide_views", "form_submissions", "progress_queries"]
+    count: int = Field(ge=1, le=1_000_000)
+
+
+class KioskUsage(Telemetry):
+    """Counts since the previous batch. The kiosk sends the same batch with every heartbeat
+    until the server acknowledges its id (`usage_batch` in the reply), so a lost reply never
+    loses or doubles counts: the server stores each (kiosk, batch) once."""
+
+    batch: str = Field(min_length=8, max_length=64)
+    seq: int = Field(ge=1)
+    counts: list[UsageCount] = Field(default_factory=list, max_length=400)
+
+
 class Heartbeat(Telemetry):
     """Sent through the outbox (kind `heartbeat`); only the newest pending one is kept."""
 
@@ -571,6 +591,7 @@ class Heartbeat(Telemetry):
     config_rejected: str | None = Field(default=None, max_length=500)
     call_staff: list[CallStaff] = Field(default_factory=list, max_length=20)
     uptime_s: float | None = None
+    usage: KioskUsage | None = None
 
 
 class AuditEvent(Telemetry):

@@ -23,6 +23,7 @@ from common.wire import AuditEvent, Heartbeat, SyncRecord
 from hall_server.clock import as_utc, iso_utc
 from hall_server.context import HallContext
 from hall_server.devices import Device, list_devices
+from hall_server.kiosk_usage import store_usage
 from hall_server.schema import applications
 from hall_server.schema_fleet import audit_log, device_heartbeats
 
@@ -57,6 +58,7 @@ def store_heartbeat(ctx: HallContext, conn: Connection, record: SyncRecord, devi
     if hb is None:
         return refused  # type: ignore[return-value]
     sent_at = as_utc(hb.sent_at)
+    usage = store_usage(ctx, conn, device.id, hb.usage)  # even from a replayed heartbeat
     values = {
         "sent_at": sent_at,
         "received_at": ctx.now(),
@@ -77,8 +79,8 @@ def store_heartbeat(ctx: HallContext, conn: Connection, record: SyncRecord, devi
                 .values(**values)
             )
         else:  # a replay or an older one that arrived late: the newer state stays
-            return _result(record, 200, {"stored": False, "sent_at": iso_utc(sent_at)})
-    return _result(record, 201, {"stored": True, "sent_at": iso_utc(sent_at)})
+            return _result(record, 200, {"stored": False, "sent_at": iso_utc(sent_at), **usage})
+    return _result(record, 201, {"stored": True, "sent_at": iso_utc(sent_at), **usage})
 
 
 def store_audit(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device) -> dict:

@@ -135,7 +135,7 @@ _OFFLINE_NUMBER = re.compile(r"([A-Z]{1,4})-([A-Z0-9]{1,16})-([0-9]{1,6})")
 
 
 def device_number_tag(device_id: str, tag: str | None) -> str:
-    """The tag this device puts in its offline numbers (kiosk/credentials.py's kiosk_tag)."""
+    """The tag this device puts in its offline numbers (kiosk/ops/credentials.py's kiosk_tag)."""
     return tag or device_id.replace("-", "")[:4].upper()
 
 

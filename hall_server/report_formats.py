@@ -41,6 +41,12 @@ HEADERS = {
     "mean_level": "平均分 mean level",
     "bad": "差评 bad",
     "reasons": "原因 reasons",
+    "kiosk": "终端 kiosk",
+    "device": "终端编号 device",
+    "tickets": "取号 tickets",
+    "guide_views": "办事指南 guide views",
+    "form_submissions": "表单提交 form submissions",
+    "progress_queries": "进度查询 progress queries",
 }
 
 

@@ -1,6 +1,7 @@
 """Reports for the hall manager (issue 12): what the queue did over a period, by day, hour,
 counter and staff, and the 好差评 ratings, all from the append-only events table and the ticket
-rows, in the hall's time zone.
+rows, in the hall's time zone; kiosk use by function from what kiosks report with their
+heartbeats (hall_server/kiosk_usage.py).
 
 Counts of transitions (served, no-show, transferred, cancelled, expired) are counts of event
 rows, so a report's totals equal the events table's for the same period. Waits are issue → first
@@ -24,12 +25,13 @@ from sqlalchemy import Connection, and_, func, select
 
 from common.errors import COUNTER_UNKNOWN, SERVICE_UNKNOWN, VALIDATION, KioskError
 from hall_server.clock import as_utc
+from hall_server.kiosk_usage import usage_by_kiosk_day
 from hall_server.schema import evaluations, hall_counters, queue_services, ticket_events, tickets
 from hall_server.schema_staff import staff
 
 MAX_DAYS = 366
 TRANSITIONS = ("served", "no_show", "transferred", "cancelled", "expired")
-TABLES = ("by_day", "by_hour", "by_counter", "by_staff", "ratings")
+TABLES = ("by_day", "by_hour", "by_counter", "by_staff", "ratings", "kiosk_use")
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def build(conn: Connection, period: Period, zone: ZoneInfo) -> dict[str, Any]:
         "by_counter": _by_counter(conn, rows, period, zone),
         "by_staff": _by_staff(conn, rows, period),
         "ratings": _ratings(conn, rows, period, zone),
+        # what the kiosks reported with their heartbeats (not narrowed by service or counter)
+        "kiosk_use": usage_by_kiosk_day(conn, period.start, period.end),
         "totals": _finish(_sum(by_day.values())),
     }
 

@@ -21,11 +21,13 @@ from typing import Any
 from common.errors import CONFIG_INVALID, CONFIG_UNREADABLE, KioskError
 from common.paths import hall_file
 from hardware.base import DeviceStatus, StatusReport
+from hardware.families import FAMILIES as CONFIGURED
+from hardware.families import OTHER_DISCOVERED
 
 log = logging.getLogger(__name__)
 
 BY_ID_DIR = Path("/dev/serial/by-id")
-FAMILIES = ("idcard", "printer", "scanner", "voice", "smartcard", "serial-bridge")
+FAMILIES = (*CONFIGURED, *OTHER_DISCOVERED)  # what devices.toml entries may name
 CONFIDENCE = ("verified", "public", "unsure")
 NOT_CHECKED = StatusReport(DeviceStatus.UNKNOWN, "status not checked")
 
@@ -285,41 +287,23 @@ def _pcsc_readers(result: DiscoveryResult) -> None:
 
 
 # --- simulators and status --------------------------------------------------------------------
-SIM_FAMILIES: dict[str, tuple[str, str, str]] = {  # family → (module, opener, description)
-    "idcard": ("hardware.idcard", "open_idcard_reader", "simulated ID card reader"),
-    "printer": ("hardware.printer", "open_printer", "simulated receipt printer"),
-    "scanner": ("hardware.scanner", "open_scanner", "simulated QR / barcode scanner"),
-    "voice": ("hardware.voice", "open_voice", "simulated voice prompts"),
-}
-
-
 def _opener(family: str) -> Callable[..., Any] | None:
-    import importlib
-
-    module_name, func, _ = SIM_FAMILIES[family]
     try:
-        return getattr(importlib.import_module(module_name), func)
+        return CONFIGURED[family].load_opener()
     except (ImportError, AttributeError):
         return None
 
 
 def _status(family: str, target: str, **kwargs: Any) -> StatusReport:
     """Open the device, ask its status, close it; never raises."""
-    opener = _opener(family) if family in SIM_FAMILIES else None
-    if opener is None:
+    if family not in CONFIGURED:
         return StatusReport(DeviceStatus.UNKNOWN, f"no {family} driver installed")
-    try:
-        with opener(target, **kwargs) as device:
-            return device.status()
-    except KioskError as exc:
-        return StatusReport(DeviceStatus.FAULT, exc.message, exc.code)
-    except Exception as exc:  # a driver bug must not hide every other device
-        log.exception("status of %s %s failed", family, target)
-        return StatusReport(DeviceStatus.FAULT, f"{type(exc).__name__}: {exc}", "E-GEN-01")
+    return CONFIGURED[family].status(target, **kwargs)
 
 
 def _simulators(result: DiscoveryResult, with_status: bool) -> None:
-    for family, (_module, _func, description) in SIM_FAMILIES.items():
+    for family, entry in CONFIGURED.items():
+        description = entry.sim
         if _opener(family) is None:
             result.devices.append(
                 FoundDevice(

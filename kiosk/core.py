@@ -30,7 +30,8 @@ from common.views import (
     SubmissionView,
     TicketView,
 )
-from kiosk.credentials import Credentials, load_credentials, server_url_refused
+from kiosk.ops.credentials import Credentials, load_credentials, server_url_refused
+from kiosk.ops.usage import UsageCounter
 from offline_cache.catalog import Catalog
 from offline_cache.client import HallClient
 from offline_cache.connectivity import Connectivity
@@ -86,6 +87,9 @@ class KioskCore:
 
         self.outbox.appliers["ticket"] = ticket_applier(self.outbox, self.tickets)
         self.outbox.appliers["application"] = self.submissions.apply_reply
+        # kiosk use by function, sent with the heartbeat until the server acknowledges it
+        self.usage = UsageCounter(self.store, self.today)
+        self.outbox.appliers["heartbeat"] = self.usage.acknowledge
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="core")
         # device jobs (print, read, speak) run here until start_devices() hands them to the
         # device I/O thread, which then owns every device
@@ -93,7 +97,7 @@ class KioskCore:
         self._io: Any = None  # hardware.io_thread.DeviceIoThread once start_devices() ran
         self._forms: dict[str, Any] | None = None
         self._voice: Any = None  # opened on first use, on the device thread
-        self._ops: Any = None  # kiosk.ops.OpsHook once the background syncer runs
+        self._ops: Any = None  # kiosk.ops.hook.OpsHook once the background syncer runs
 
     @classmethod
     def open(cls, settings: Settings | None = None, home: Path | None = None) -> KioskCore:
@@ -101,9 +105,9 @@ class KioskCore:
 
     def start_background(self, interval: float = 1.0) -> None:
         """Start the syncer thread (the running kiosk; the CLI syncs in the foreground), with
-        the heartbeat and remote-configuration checks after each pass (kiosk/ops.py)."""
+        the heartbeat and remote-configuration checks after each pass (kiosk/ops/hook.py)."""
         if self.syncer:
-            from kiosk.ops import OpsHook
+            from kiosk.ops.hook import OpsHook
 
             self._ops = OpsHook(self)
             self.syncer.hooks.append(self._ops)
@@ -184,8 +188,10 @@ class KioskCore:
                     print_slip: bool = True) -> TicketView:
         from kiosk.tickets import take_ticket
 
-        return take_ticket(self._ticket_desk(), service_code, id_card=id_card, priority=priority,
-                           appointment=appointment, print_slip=print_slip)
+        ticket = take_ticket(self._ticket_desk(), service_code, id_card=id_card,
+                             priority=priority, appointment=appointment, print_slip=print_slip)
+        self.usage.count("tickets")
+        return ticket
 
     def ticket_shown(self, ref: str) -> bool:
         """The ticket screen shows this ticket (id or key): now it is the citizen's."""
@@ -281,6 +287,7 @@ class KioskCore:
         item = self.catalog.get(code)
         if item is None:
             raise KioskError(errors.NOT_FOUND, f"item {code}")
+        self.usage.count("guide_views")
         return item
 
     def guide_url(self, code: str) -> str:
@@ -360,6 +367,7 @@ class KioskCore:
                                    item_title_en=entry.get("title_en", ""))
         if print_receipt and view.number:
             self._print_receipt(view)
+        self.usage.count("form_submissions")
         return view
 
     def filed_item(self, form_code: str, fields: dict[str, Any],
@@ -437,12 +445,16 @@ class KioskCore:
     def progress(self, number: str) -> ProgressView:
         from kiosk.progress import progress
 
-        return progress(self._progress_desk(), number)
+        view = progress(self._progress_desk(), number)
+        self.usage.count("progress_queries")
+        return view
 
     def progress_by_id_card(self, id_number: str) -> list[ProgressView]:
         from kiosk.progress import progress_by_id_card
 
-        return progress_by_id_card(self._progress_desk(), id_number)
+        views = progress_by_id_card(self._progress_desk(), id_number)
+        self.usage.count("progress_queries")
+        return views
 
     def _progress_desk(self) -> Any:
         from kiosk.progress import ProgressDesk
@@ -468,7 +480,7 @@ class KioskCore:
 
     def on_device_thread(self, fn: Callable[..., Any], *args: Any, timeout: float = 20.0) -> Any:
         """Run `fn(*args)` on the device thread (the one owner of device I/O) and wait for it:
-        the technician screen's device tests (kiosk/technician.py) go through here."""
+        the technician screen's device tests (kiosk/ops/technician.py) go through here."""
         return self._devices.submit(fn, *args).result(timeout=timeout)
 
     def say(self, text: str) -> None:
@@ -490,8 +502,8 @@ class KioskCore:
 
     def call_staff(self, reason: str = "") -> None:
         """Raises a request the hall sees on /admin/devices: kept for 30 minutes and sent
-        with the next heartbeat, which goes out at once (kiosk/heartbeat.py)."""
-        from kiosk.heartbeat import add_call_staff
+        with the next heartbeat, which goes out at once (kiosk/ops/heartbeat.py)."""
+        from kiosk.ops.heartbeat import add_call_staff
 
         log.info("call-staff requested: %s", reason or "-")
         add_call_staff(self.store, reason)
@@ -501,7 +513,7 @@ class KioskCore:
 
     def clear_call_staff(self) -> None:
         """Staff came: drop the open requests (the technician screen's "done")."""
-        from kiosk.heartbeat import clear_call_staff
+        from kiosk.ops.heartbeat import clear_call_staff
 
         clear_call_staff(self.store)
         if self._ops is not None:
@@ -510,7 +522,7 @@ class KioskCore:
     def device_statuses(self, timeout: float = 20.0) -> list[dict[str, Any]]:
         """Each configured device's status, asked on the device thread (which owns device I/O):
         [{"family", "target", "status", "status_name", "message", "code"}]."""
-        from kiosk.device_check import check_devices
+        from kiosk.ops.device_check import check_devices
 
         return self._devices.submit(check_devices, self.settings).result(timeout=timeout)
 
@@ -518,13 +530,24 @@ class KioskCore:
     def apply_pending_config(self, actor: str = "kiosk") -> dict[str, Any] | None:
         """Apply a pending remote configuration. Call only when no citizen is in session;
         None when nothing was pending. Emits `config_applied` with the changed keys."""
-        from kiosk.remote_config import apply_pending
+        from kiosk.ops.remote_config import apply_pending
 
-        return apply_pending(self, actor=actor)
+        return apply_pending(self.config_desk(), actor=actor)
+
+    def config_desk(self) -> Any:
+        """What the remote configuration layer (kiosk/ops/remote_config.py) uses."""
+        from kiosk.ops.remote_config import ConfigDesk
+
+        def use_settings(settings: Settings) -> None:
+            self.settings = settings
+
+        return ConfigDesk(home=self.home, store=self.store, outbox=self.outbox,
+                          client=self.client, settings=self.settings,
+                          use_settings=use_settings, emit=self.emit)
 
     def resume_outbox(self, actor: str = "technician") -> None:
         """Resume a paused outbox (after re-enrolment); audited."""
-        from kiosk import audit
+        from kiosk.ops import audit
 
         paused = self.outbox.paused()
         self.outbox.resume()

@@ -17,6 +17,7 @@ from typing import Any
 from common.errors import KioskError
 from common.settings import Settings
 from hardware.base import DeviceEvent
+from hardware.families import FAMILIES
 from hardware.io_thread import DeviceIoThread
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,8 @@ def start_device_io(settings: Settings, emit: Emit, previous: Any) -> tuple[Devi
     """Open (lazily, on the thread) the configured reader and scanner and start the thread;
     returns it and the executor that replaces `previous` (shut down once idle). A device
     whose target is invalid is left out, with its error logged: the kiosk still runs."""
-    idcard = _device("idcard", settings.devices.idcard)
-    scanner = _device("scanner", settings.devices.scanner)
+    idcard = _device("idcard", FAMILIES["idcard"].target(settings))
+    scanner = _device("scanner", FAMILIES["scanner"].target(settings))
 
     def listener(event: DeviceEvent) -> None:
         name, payload = core_event(event)
@@ -70,13 +71,7 @@ def _device(family: str, target: str) -> Any:
     if not target:
         return None
     try:
-        if family == "idcard":
-            from hardware.idcard import open_idcard_reader
-
-            return open_idcard_reader(target)
-        from hardware.scanner import open_scanner
-
-        return open_scanner(target)
+        return FAMILIES[family].load_opener()(target)
     except KioskError as exc:
         log.error("%s %r not used: %s %s", family, target, exc.code, exc.message)
         return None

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import KioskError
-from kiosk import logfile, maintenance
-from kiosk.watchdog import Watchdog
+from kiosk.ops import logfile, maintenance
+from kiosk.ops.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class KioskRuntime:
         from common.paths import kiosk_home
         from common.settings import load_settings
         from kiosk.core import KioskCore
-        from kiosk.provisioning import apply_provision_file
+        from kiosk.ops.provisioning import apply_provision_file
 
         home = home or kiosk_home()
         explicit = settings is not None

@@ -63,7 +63,7 @@ class Syncer:
         self.maintenance = maintenance  # e.g. the retention purge, run every few minutes
         self.maintenance_interval = 300.0
         self._last_maintenance = 0.0
-        # Run after each background pass, e.g. heartbeat and remote configuration (kiosk/ops.py);
+        # Run after each background pass, e.g. heartbeat and remote configuration (kiosk/ops/hook.py);
         # each throttles itself. Not run by a one-off `kiosk sync`.
         self.hooks: list[Callable[[SyncResult], object]] = []
 

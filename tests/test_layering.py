@@ -89,3 +89,20 @@ def test_no_import_runs_the_wrong_way():
 def test_the_rule_itself_tells_up_from_down(source: str, module: str, allowed: bool):
     target = floor_of_module(module)
     assert (target == source or target in ALLOWED[source]) is allowed
+
+
+# kiosk/ holds two jobs: the use cases and, in kiosk/ops/, the terminal's operations. The use
+# cases never reach into the operations; the core and the runtime wire both.
+WIRING = {"core.py", "runtime.py", "__init__.py", "__main__.py"}
+
+
+def test_use_cases_do_not_import_the_operations():
+    problems = []
+    for path in sorted((ROOT / "kiosk").glob("*.py")):
+        if path.name in WIRING:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for line, module in imported_modules(tree):
+            if module == "kiosk.ops" or module.startswith("kiosk.ops."):
+                problems.append(f"{path.relative_to(ROOT)}:{line}: imports {module}")
+    assert not problems, "use cases importing kiosk/ops:\n" + "\n".join(problems)

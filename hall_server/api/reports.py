@@ -12,7 +12,7 @@ from hall_server import report_formats, reports
 from hall_server.api.deps import ManagerActor, get_ctx
 
 router = APIRouter(tags=["reports"])
-Table = Literal["by_day", "by_hour", "by_counter", "by_staff", "ratings"]
+Table = Literal["by_day", "by_hour", "by_counter", "by_staff", "ratings", "kiosk_use"]
 
 
 def period_of(

@@ -39,6 +39,7 @@ TITLES = {
     "by_counter": "按窗口 By counter",
     "by_staff": "按工作人员 By staff",
     "ratings": "好差评 Ratings",
+    "kiosk_use": "终端使用 Kiosk use by function",
 }
 SIGN_IN_PAGES = errors(AUTH_MISSING, AUTH_FORBIDDEN)  # _manager's sign-in and refusal pages
 From = Annotated[date | None, Query(alias="from")]

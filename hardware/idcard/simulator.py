@@ -27,7 +27,7 @@ import tty
 from collections.abc import Callable
 
 from common.errors import KioskError
-from hardware.idcard import codec
+from hardware.idcard import protocol as codec
 from hardware.idcard.model import IdCard
 from hardware.idcard.samples import SAMPLE_FINGERPRINTS, sample
 from hardware.idcard.textblock import TYPE_OFFSET, encode_text_block

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from common.errors import DRIVER_UNAVAILABLE, IDC_READER_UNAVAILABLE, KioskError
-from hardware.idcard.codec import HEADER_SIZE
+from hardware.idcard.protocol import HEADER_SIZE
 
 STYLES = ("auto", "split", "single", "hid")
 HID_REPORT = 64

@@ -4,8 +4,8 @@ and transports (file, simulator, USB, serial, TCP) chosen by a target string.
 The kiosk core uses only what is re-exported here.
 """
 
-from hardware.printer.device import Printer
 from hardware.printer.document import DEFAULT_PROFILE, Document, PrintProfile
+from hardware.printer.driver import Printer
 from hardware.printer.layouts import (
     ChecklistSlip,
     MaterialLine,
@@ -16,7 +16,7 @@ from hardware.printer.layouts import (
     render_receipt,
     render_ticket,
 )
-from hardware.printer.sim import SimPrinter, SimulatedPrinterDevice
+from hardware.printer.simulator import SimPrinter, SimulatedPrinterDevice
 from hardware.printer.status import parse_status_bytes
 from hardware.printer.targets import open_printer
 

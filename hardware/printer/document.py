@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hardware.printer import commands as cmd
+from hardware.printer import protocol as cmd
 from hardware.printer.encoding import clean, columns, needs_raster, runs, wrap
 from hardware.printer.raster import MISSING_GLYPH, FontChain, default_fonts, qr_image, render_line
 

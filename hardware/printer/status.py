@@ -25,7 +25,7 @@ from common.errors import (
     PRINTER_PAPER_OUT,
 )
 from hardware.base import DeviceStatus, StatusReport
-from hardware.printer import commands as cmd
+from hardware.printer import protocol as cmd
 
 # The requests, by the name parse_status_bytes expects their replies under.
 QUERIES: dict[str, bytes] = {

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hardware.printer.device import Printer
 from hardware.printer.document import PrintProfile
-from hardware.printer.sim import FAULTS, SimPrinter
+from hardware.printer.driver import Printer
+from hardware.printer.simulator import FAULTS, SimPrinter
 from hardware.printer.transports import FilePrinter, NetworkPrinter, SerialPrinter, UsbPrinter
 from hardware.target_string import TargetString, parse_target
 

@@ -2,9 +2,9 @@
 simulator with the field's faults, chosen by a target string."""
 
 from hardware.scanner.decode import decode_payload
-from hardware.scanner.device import Scanner
-from hardware.scanner.framing import Framer
-from hardware.scanner.sim import PtyScannerSimulator, SimScanner
+from hardware.scanner.driver import Scanner
+from hardware.scanner.protocol import Framer
+from hardware.scanner.simulator import PtyScannerSimulator, SimScanner
 from hardware.scanner.targets import open_scanner
 from hardware.scanner.wedge import WedgeAssembler, assemble_keys
 

@@ -10,10 +10,10 @@ the suffix are a cut-off code (E-SCN-03), or a complete one with suffix=none.
 
 from __future__ import annotations
 
-from hardware.scanner.device import Scanner
-from hardware.scanner.framing import SUFFIXES
-from hardware.scanner.serial_scanner import SerialScanner
-from hardware.scanner.sim import FAULTS, SimScanner
+from hardware.scanner.driver import Scanner
+from hardware.scanner.protocol import SUFFIXES
+from hardware.scanner.simulator import FAULTS, SimScanner
+from hardware.scanner.transports import SerialScanner
 from hardware.scanner.wedge import KEY_ENTER, KEY_KPENTER, KEY_TAB, EvdevScanner
 from hardware.target_string import parse_target
 

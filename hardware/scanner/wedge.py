@@ -24,7 +24,7 @@ from common.errors import (
     SCANNER_UNAVAILABLE,
     KioskError,
 )
-from hardware.scanner.device import Scanner
+from hardware.scanner.driver import Scanner
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import time
 
 from common.errors import VOICE_FAILED, VOICE_UNAVAILABLE, KioskError
 from hardware.base import DeviceStatus, StatusReport
-from hardware.voice.device import Voice
+from hardware.voice.driver import Voice
 
 log = logging.getLogger(__name__)
 

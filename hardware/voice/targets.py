@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hardware.target_string import parse_target
-from hardware.voice.device import NullVoice, SimVoice, Voice
+from hardware.voice.driver import NullVoice, SimVoice, Voice
 from hardware.voice.espeak import EspeakVoice
 
 

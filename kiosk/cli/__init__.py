@@ -97,7 +97,7 @@ def _missing_extra(exc: BaseException) -> KioskError | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kiosk.logs import setup_logging
+    from kiosk.ops.logs import setup_logging
 
     argv = sys.argv[1:] if argv is None else argv
     as_json = "--json" in argv

@@ -2,8 +2,8 @@
 install-units, technician set-pin/add-card, config pull/apply/status, audit; and on the hall server `kiosk admin config
 set/show`, `kiosk admin audit`, `kiosk admin issue-token`, `kiosk admin install-units`.
 
-Thin shells over kiosk/provisioning.py, kiosk/doctor.py, kiosk/maintenance.py,
-kiosk/runtime.py, kiosk/remote_config.py and hall_server/fleet.py — the same functions the
+Thin shells over kiosk/ops/provisioning.py, kiosk/ops/doctor.py, kiosk/ops/maintenance.py,
+kiosk/runtime.py, kiosk/ops/remote_config.py and hall_server/fleet.py — the same functions the
 technician screen calls.
 """
 
@@ -216,9 +216,9 @@ def _provision(args: argparse.Namespace) -> Human:
     from common.errors import PROVISION_DECLINED, USAGE, KioskError
     from common.paths import kiosk_home
     from common.settings import load_settings
-    from kiosk.credentials import load_credentials
-    from kiosk.hardware_profiles import list_profiles
-    from kiosk.provisioning import provision, read_request_file, request_from_mapping
+    from kiosk.ops.credentials import load_credentials
+    from kiosk.ops.hardware_profiles import list_profiles
+    from kiosk.ops.provisioning import provision, read_request_file, request_from_mapping
 
     if args.list_hardware:
         profiles = list_profiles()
@@ -285,7 +285,7 @@ def _doctor(args: argparse.Namespace) -> None:
     from common.errors import DOCTOR_FAULT
     from common.paths import kiosk_home
     from common.settings import load_settings
-    from kiosk.doctor import FAULT, run_doctor
+    from kiosk.ops.doctor import FAULT, run_doctor
 
     report = run_doctor(load_settings(), kiosk_home())
     emit(Human("\n".join(report.lines()), report.to_json()), args.json)
@@ -300,7 +300,7 @@ def _open_core() -> Any:
 
 
 def _maintenance_run(args: argparse.Namespace) -> Human:
-    from kiosk import maintenance
+    from kiosk.ops import maintenance
 
     core = _open_core()
     try:
@@ -316,7 +316,7 @@ def _maintenance_run(args: argparse.Namespace) -> Human:
 
 
 def _heartbeat(args: argparse.Namespace) -> Human:
-    from kiosk import heartbeat
+    from kiosk.ops import heartbeat
 
     core = _open_core()
     try:
@@ -335,7 +335,7 @@ def _headless(args: argparse.Namespace) -> None:
     import signal
     import threading
 
-    from kiosk.logs import setup_logging
+    from kiosk.ops.logs import setup_logging
     from kiosk.runtime import KioskRuntime, run_headless
 
     setup_logging("info")  # to the journal; KioskRuntime.start applies log.level
@@ -352,7 +352,7 @@ def _headless(args: argparse.Namespace) -> None:
 def _install_units(args: argparse.Namespace) -> Human:
     import os
 
-    from kiosk.units import SYSTEM_DIR, default_options, install, unit_home
+    from kiosk.ops.units import SYSTEM_DIR, default_options, install, unit_home
 
     home = unit_home(args.which[0], home=args.home, user=args.user, environ=dict(os.environ))
     options = default_options(
@@ -377,7 +377,7 @@ def _install_units(args: argparse.Namespace) -> Human:
 
 def _audit_local(args: argparse.Namespace) -> Human:
     from common.paths import kiosk_home
-    from kiosk import audit
+    from kiosk.ops import audit
 
     events = audit.read(kiosk_home(), limit=args.limit)
     lines = [f"{e['at'][:19]}  {e['action']:14} {e['actor']:12} {e['outcome']}" for e in events]
@@ -389,7 +389,7 @@ def _set_pin(args: argparse.Namespace) -> Human:
 
     from common.errors import USAGE, KioskError
     from common.paths import kiosk_home
-    from kiosk.technician_auth import set_pin
+    from kiosk.ops.technician_auth import set_pin
 
     if args.pin_stdin:
         pin = sys.stdin.readline().strip()
@@ -403,7 +403,7 @@ def _set_pin(args: argparse.Namespace) -> Human:
 
 def _add_card(args: argparse.Namespace) -> Human:
     from common.paths import kiosk_home
-    from kiosk.technician_auth import add_card
+    from kiosk.ops.technician_auth import add_card
 
     add_card(kiosk_home(), args.uid)
     return Human("technician card added", {"added": True})
@@ -412,7 +412,7 @@ def _add_card(args: argparse.Namespace) -> Human:
 # --- remote configuration on the kiosk ---------------------------------------------------------
 def _config_init(args: argparse.Namespace) -> Human:
     from common.paths import etc_dir, set_role
-    from kiosk.config_init import copy_default, init_hall_dir
+    from kiosk.ops.config_init import copy_default, init_hall_dir
 
     if args.role:
         set_role(args.role)
@@ -426,11 +426,11 @@ def _config_init(args: argparse.Namespace) -> Human:
 
 
 def _config_status(args: argparse.Namespace) -> Human:
-    from kiosk import remote_config
+    from kiosk.ops import remote_config
 
     core = _open_core()
     try:
-        s = remote_config.status(core)
+        s = remote_config.status(core.config_desk())
     finally:
         core.close()
     text = f"applied v{s['version'] or '-'}, pending v{s['pending'] or '-'}" + (
@@ -440,11 +440,11 @@ def _config_status(args: argparse.Namespace) -> Human:
 
 
 def _config_pull(args: argparse.Namespace) -> Human:
-    from kiosk import remote_config
+    from kiosk.ops import remote_config
 
     core = _open_core()
     try:
-        result = remote_config.pull(core)
+        result = remote_config.pull(core.config_desk())
     finally:
         core.close()
     return Human(

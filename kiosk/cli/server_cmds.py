@@ -317,7 +317,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--counter", default=None, help="one counter")
     p.add_argument("--format", choices=["table", "csv", "json", "sqlite"], default="table")
     p.add_argument("--table", default="by_day",
-                   choices=["by_day", "by_hour", "by_counter", "by_staff", "ratings"],
+                   choices=["by_day", "by_hour", "by_counter", "by_staff", "ratings",
+                            "kiosk_use"],
                    help="the table shown as table or csv (json and sqlite carry them all)")
     p.add_argument("--output", metavar="FILE", default=None,
                    help="csv/sqlite: write to FILE (sqlite default: report-FROM-TO.sqlite3)")

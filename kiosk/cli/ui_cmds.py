@@ -49,7 +49,7 @@ def _demo(args: argparse.Namespace) -> None:
     from common.settings import load_settings
     from hall_server.admin import create_enroll_code
     from hall_server.runner import start_in_thread
-    from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.ops.provisioning import ProvisionRequest, provision
     from kiosk.runtime import KioskRuntime
 
     home = (args.home or kiosk_home() / "demo").resolve()

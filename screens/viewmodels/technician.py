@@ -1,7 +1,7 @@
 """The technician's screens: the PIN pad reached by a long press on a corner of the home
 screen, and the technician screen (doctor, device tests, sync now, outbox, logs, restart).
 
-Everything they do goes through kiosk/technician.py (audited there) on the core's worker
+Everything they do goes through kiosk/ops/technician.py (audited there) on the core's worker
 thread. Unlocking lasts until the technician leaves or the idle timeout wipes the session:
 `reset()` locks again, so a wipe never leaves the screen open for the next citizen.
 """
@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kiosk import technician
+from kiosk.ops import technician
 from screens.i18n import _
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import error_text

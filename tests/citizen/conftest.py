@@ -48,7 +48,7 @@ class Rig:
 def rig(tmp_path: Path, db_url: str | None) -> Iterator[Rig]:
     from common.settings import load_settings
     from kiosk.core import KioskCore
-    from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.ops.provisioning import ProvisionRequest, provision
 
     server = start_server_thread(tmp_path / "hall", demo=True, db_url=db_url)
     proxy = ChaosProxy(int(server.url.rsplit(":", 1)[1]))

@@ -3,7 +3,7 @@
 import pytest
 
 from common.errors import KioskError
-from hardware.idcard import codec
+from hardware.idcard import protocol as codec
 
 FIND_CARD = bytes.fromhex("AA AA AA 96 69 00 03 20 01 22")
 REPLY_OK = bytes.fromhex("AA AA AA 96 69 00 04 00 00 90 94")

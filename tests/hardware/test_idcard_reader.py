@@ -6,11 +6,12 @@ import pytest
 
 from common.errors import KioskError
 from hardware.base import DeviceStatus
-from hardware.idcard import codec, open_idcard_reader
-from hardware.idcard.reader import IdCardReader
+from hardware.idcard import open_idcard_reader
+from hardware.idcard import protocol as codec
+from hardware.idcard.driver import IdCardReader
 from hardware.idcard.samples import SAMPLES
 from hardware.idcard.simulator import IdCardSimulator, PtySimulator
-from hardware.idcard.transport import SerialTransport
+from hardware.idcard.transports import SerialTransport
 
 
 @pytest.fixture
@@ -249,7 +250,7 @@ def test_a_reader_without_the_appended_address_command_still_returns_the_card(pt
     sim, path = pty_sim(card=SAMPLES["resident_elderly"], fault="no_appended_cmd")
     assert SAMPLES["resident_elderly"].appended_address  # the card has one to lose
     with (
-        caplog.at_level("WARNING", logger="hardware.idcard.reader"),
+        caplog.at_level("WARNING", logger="hardware.idcard.driver"),
         open_idcard_reader(f"serial:{path}") as reader,
     ):
         card = reader.read_card(2)

@@ -4,7 +4,8 @@ served on the simulated USB bus (hardware.usb_sim)."""
 import pytest
 
 from common.errors import KioskError
-from hardware.idcard import codec, open_idcard_reader
+from hardware.idcard import open_idcard_reader
+from hardware.idcard import protocol as codec
 from hardware.idcard.samples import SAMPLES
 from hardware.idcard.simulator import IdCardSimulator, UsbSimulator
 from hardware.usb_sim import SimUsbBackend, SimUsbDevice

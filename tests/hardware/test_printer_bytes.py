@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from hardware.printer import Document, PrintProfile
-from hardware.printer import commands as cmd
+from hardware.printer import protocol as cmd
 from hardware.printer.encoding import clean, columns, needs_raster, runs, wrap
 from hardware.printer.readback import parse_escpos, printed_lines, raster_images
 

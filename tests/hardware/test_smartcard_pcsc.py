@@ -185,9 +185,9 @@ def test_technician_card_unlocks_through_pcscd(pcscd, virtual_card, kiosk_cli, t
     """The technician screen's card path end to end: a UID allowed with `kiosk technician
     add-card`, read from a contactless card through the real pcscd, unlocks and is audited;
     another card is refused."""
-    from kiosk import audit
     from kiosk.core import KioskCore
-    from kiosk.technician import unlock_card
+    from kiosk.ops import audit
+    from kiosk.ops.technician import unlock_card
     from tests.support.server import isolated_settings
 
     home = tmp_path / "kiosk"

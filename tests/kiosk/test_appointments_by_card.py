@@ -15,7 +15,7 @@ from common.holder import holder_hash
 from common.settings import load_settings
 from hardware.idcard.samples import sample
 from kiosk.core import KioskCore
-from kiosk.provisioning import ProvisionRequest, provision
+from kiosk.ops.provisioning import ProvisionRequest, provision
 from tests.support.server import start_server_thread
 
 

@@ -113,8 +113,8 @@ def test_hall_time_follows_a_clock_set_between_two_syncs(hall):
 
 
 def test_a_clock_off_by_more_than_a_minute_shows_in_doctor_and_fleet(tmp_path):
-    from kiosk import heartbeat
-    from kiosk.doctor import run_doctor
+    from kiosk.ops import heartbeat
+    from kiosk.ops.doctor import run_doctor
     from tests.support.server import Api
 
     h = Hall(tmp_path, server_start=datetime.now(UTC) + timedelta(minutes=10))

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 KIOSK_SIDE = ["kiosk.core", "kiosk.cli", "kiosk.cli.kiosk_cmds", "kiosk.tickets", "kiosk.progress",
-              "kiosk.provisioning", "offline_cache.sync", "offline_cache.catalog", "common.wire"]
+              "kiosk.ops.provisioning", "offline_cache.sync", "offline_cache.catalog", "common.wire"]
 
 
 def _loaded_after(imports: list[str]) -> set[str]:

@@ -3,7 +3,7 @@ import json
 import logging
 
 from common.redact import mask_id_number, mask_name, mask_phone, redact, redact_mapping
-from kiosk.logs import RedactingFilter, setup_logging
+from kiosk.ops.logs import RedactingFilter, setup_logging
 
 
 def test_masks_follow_the_house_format():

@@ -21,8 +21,8 @@ def hall(tmp_path):
 
 
 def alarms(core) -> dict:
-    from kiosk.doctor import Thresholds, check_outbox
-    from kiosk.heartbeat import outbox_health
+    from kiosk.ops.doctor import Thresholds, check_outbox
+    from kiosk.ops.heartbeat import outbox_health
 
     health = outbox_health(core.outbox)
     check = check_outbox(core, Thresholds())

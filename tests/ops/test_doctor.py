@@ -31,7 +31,7 @@ def doctor(cli: KioskCli, **env: str) -> tuple[int, dict]:
 def doctor_here(cli: KioskCli, **env: str) -> dict:
     """The same use case in this process (what the technician screen calls): faster."""
     from common.settings import load_settings
-    from kiosk.doctor import run_doctor
+    from kiosk.ops.doctor import run_doctor
 
     settings = load_settings(environ={"KIOSK_HOME": str(cli.home), **env})
     return run_doctor(settings, cli.home).to_json()
@@ -179,8 +179,8 @@ def test_clock_skew_against_the_server(tmp_path):
     """A hall server whose clock runs 10 minutes ahead of the kiosk (injectable server clock)."""
     from hall_server.clock import SettableClock
     from kiosk.core import KioskCore
-    from kiosk.doctor import run_doctor
-    from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.ops.doctor import run_doctor
+    from kiosk.ops.provisioning import ProvisionRequest, provision
     from tests.support.server import isolated_settings, start_server_thread
 
     srv = start_server_thread(
@@ -210,7 +210,7 @@ def test_calendar_check_warns_for_a_year_without_known_holidays(tmp_path):
     chinese-calendar package nor the hall's holidays.toml knows is a warning with what to do."""
     from datetime import date
 
-    from kiosk.doctor import check_calendar
+    from kiosk.ops.doctor import check_calendar
 
     holidays = tmp_path / "holidays.toml"
     assert check_calendar(date(2025, 6, 1), holidays).status == "ok"

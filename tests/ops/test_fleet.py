@@ -165,8 +165,8 @@ def test_an_older_heartbeat_never_hides_a_newer_one(server, admin_token, kiosk, 
 
 
 def test_pending_heartbeats_are_coalesced(server, tmp_path):
-    from kiosk import heartbeat
     from kiosk.core import KioskCore
+    from kiosk.ops import heartbeat
     from tests.support.server import isolated_settings
 
     home = tmp_path / "k"

@@ -16,7 +16,7 @@ from common.errors import KioskError
 from common.forms import load_forms
 from common.paths import config_dir, etc_dir, hall_file, set_role
 from common.schedule import Schedule
-from kiosk.hardware_profiles import list_profiles, load_profile
+from kiosk.ops.hardware_profiles import list_profiles, load_profile
 from tests.support.kiosk_cli import KioskCli
 
 

@@ -57,8 +57,8 @@ def test_maintenance_run_does_every_step(server, tmp_path):
 
 
 def test_schedule_runs_once_a_night_at_the_configured_hour(server, tmp_path):
-    from kiosk import maintenance
     from kiosk.core import KioskCore
+    from kiosk.ops import maintenance
     from tests.support.server import isolated_settings
 
     home = tmp_path / "k"

@@ -221,8 +221,8 @@ def test_interactive_prompts_progress_and_replace_question(server, tmp_path):
 
 
 def test_provision_file_is_applied_once_then_removed(server, tmp_path):
-    from kiosk.credentials import load_credentials
-    from kiosk.provisioning import PROVISION_FILE, apply_provision_file
+    from kiosk.ops.credentials import load_credentials
+    from kiosk.ops.provisioning import PROVISION_FILE, apply_provision_file
     from tests.support.server import isolated_settings
 
     home = tmp_path / "k5"
@@ -261,7 +261,7 @@ def test_provision_file_is_applied_once_then_removed(server, tmp_path):
 
 def test_provision_file_waits_for_an_unreachable_server(tmp_path):
     from common.errors import KioskError
-    from kiosk.provisioning import PROVISION_FILE, apply_provision_file
+    from kiosk.ops.provisioning import PROVISION_FILE, apply_provision_file
     from tests.support.server import isolated_settings
 
     home = tmp_path / "k6"

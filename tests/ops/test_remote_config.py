@@ -158,8 +158,8 @@ def test_invalid_new_version_keeps_the_last_good_one(server, kiosk, v1):
 
 
 def test_apply_pending_in_a_running_core_keeps_its_own_overrides(server, admin_token, tmp_path, v1):
-    from kiosk import remote_config
     from kiosk.core import KioskCore
+    from kiosk.ops import remote_config
     from tests.support.server import isolated_settings
 
     stored = requests.put(
@@ -177,7 +177,7 @@ def test_apply_pending_in_a_running_core_keeps_its_own_overrides(server, admin_t
     events = []
     core.add_listener(lambda event, payload: events.append((event, payload)))
     try:
-        assert remote_config.pull(core) == {"result": "pending", "version": version}
+        assert remote_config.pull(core.config_desk()) == {"result": "pending", "version": version}
         assert core.settings.kiosk.idle_timeout == 60  # nothing changes mid-session
         result = core.apply_pending_config()
         assert result == {

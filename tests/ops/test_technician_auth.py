@@ -11,8 +11,8 @@ from tests.support.kiosk_cli import KioskCli
 
 
 def test_pin_is_hashed_checked_and_locks_out(tmp_path):
-    from kiosk import audit
-    from kiosk.technician_auth import LOCKOUT_S, MAX_FAILURES, verify_pin
+    from kiosk.ops import audit
+    from kiosk.ops.technician_auth import LOCKOUT_S, MAX_FAILURES, verify_pin
 
     cli = KioskCli(tmp_path)
     with pytest.raises(KioskError) as exc:
@@ -45,7 +45,7 @@ def test_pin_is_hashed_checked_and_locks_out(tmp_path):
 
 
 def test_technician_card(tmp_path):
-    from kiosk.technician_auth import verify_card
+    from kiosk.ops.technician_auth import verify_card
 
     KioskCli(tmp_path).run("technician", "add-card", "04:a1:b2:c3")
     verify_card(tmp_path, "04A1B2C3")
@@ -56,8 +56,8 @@ def test_technician_card(tmp_path):
 
 
 def test_outbox_resume_is_audited(tmp_path):
-    from kiosk import audit
     from kiosk.core import KioskCore
+    from kiosk.ops import audit
     from offline_cache.outbox import PAUSE_META
     from tests.support.server import isolated_settings
 

@@ -24,7 +24,7 @@ RESTART_BUDGET_S = 10.0
 
 
 def test_notify_speaks_the_datagram_protocol(tmp_path):
-    from kiosk.watchdog import notify, watchdog_interval
+    from kiosk.ops.watchdog import notify, watchdog_interval
 
     path = tmp_path / "n.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:

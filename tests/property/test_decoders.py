@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from common.errors import KioskError
-from hardware.idcard import codec
+from hardware.idcard import protocol as codec
 from hardware.idcard.samples import SAMPLES
 from hardware.idcard.textblock import TEXT_BLOCK_SIZE, encode_text_block, parse_text_block
 from hardware.scanner.decode import decode_payload

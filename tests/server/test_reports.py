@@ -88,6 +88,28 @@ def test_bad_periods_and_names_are_clear_errors(hall, admin, kiosk):
     assert_error(kiosk.get("/reports"), 403, "E-AUTH-02")
 
 
+def push_usage(kiosk, key: str, batch: str, *counts: tuple[str, int]):
+    usage = {"batch": batch, "seq": 1, "counts": [
+        {"day": DAY, "function": fn, "count": n} for fn, n in counts]}
+    beat = {"sent_at": f"{DAY}T02:00:00Z", "version": "0.1.0", "usage": usage}
+    resp = kiosk.post("/sync/push", {"records": [{"key": key, "kind": "heartbeat", "body": beat}]})
+    result = resp.json()["results"][0]
+    assert resp.status_code == 200 and result["status"] in (200, 201), resp.text
+    return result
+
+
+def test_kiosk_use_is_stored_once_per_batch(hall, kiosk, admin):
+    """A batch sent again (a lost reply) is acknowledged and not counted twice."""
+    first = push_usage(kiosk, "hb-a", "batch-0001", ("tickets", 3), ("progress_queries", 1))
+    again = push_usage(kiosk, "hb-b", "batch-0001", ("tickets", 3), ("progress_queries", 1))
+    assert first["body"]["usage_batch"] == again["body"]["usage_batch"] == "batch-0001"
+    push_usage(kiosk, "hb-c", "batch-0002", ("tickets", 2), ("form_submissions", 1))
+    push_usage(kiosk, "hb-d", "batch-0003", ("guide_views", 1), ("guide_views", 1))  # adds up
+    rows = admin.get("/reports", params={"from": DAY, "to": DAY}).json()["kiosk_use"]
+    assert rows == [{"date": DAY, "kiosk": "K-test", "device": kiosk.enrolled["device_id"],
+                     "tickets": 5, "guide_views": 2, "form_submissions": 1, "progress_queries": 1}]
+
+
 def test_cli_writes_every_table_into_one_sqlite_file(hall, kiosk, counter, tmp_path):
     scripted_day(hall, kiosk, counter)
     out = tmp_path / "report.sqlite3"
@@ -119,6 +141,7 @@ def test_report_page_for_a_manager_in_a_browser(hall, kiosk, counter):
             staff.add_staff(conn, login=login, name="王经理" if role == "manager" else "韩梅梅",
                             role=role, counters=["01"], password=PASSWORD, now=hall.clock.now())
     scripted_day(hall, kiosk, counter)
+    push_usage(kiosk, "hb-1", "report-page-1", ("tickets", 7), ("guide_views", 12))
     clerk = requests.Session()
     clerk.post(f"{hall.url}/staff/login", json={"login": "han", "password": PASSWORD}, timeout=30)
     assert clerk.get(f"{hall.url}/admin/reports", timeout=30).status_code == 403
@@ -131,5 +154,8 @@ def test_report_page_for_a_manager_in_a_browser(hall, kiosk, counter):
         page.wait_for_selector("section.totals")
         text = page.inner_text("body")
         assert "运行报表" in text and "按窗口 By counter" in text and "差评回访" in text
+        assert "终端使用 Kiosk use by function" in text and "办事指南 guide views" in text
         assert page.locator("svg rect").count() >= 1
         screenshot(page, "reports-1366x768")
+        page.get_by_text("终端使用 Kiosk use by function").scroll_into_view_if_needed()
+        screenshot(page, "reports-kiosk-use-1366x768")

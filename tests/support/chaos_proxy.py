@@ -25,6 +25,7 @@ class Faults:
     drop: float = 0.0  # probability: reset before forwarding
     reset_mid_response: float = 0.0  # forward, then send half the reply and reset
     http_500: float = 0.0  # answer 500 without forwarding
+    only_post: bool = False  # faults hit POSTs only (a probe GET passes, a push's reply is lost)
 
 
 def _read_message(sock: socket.socket, buf: bytearray) -> bytes | None:
@@ -100,7 +101,8 @@ class ChaosProxy:
                 request = _read_message(client, buf)
                 if request is None:
                     break
-                fate = self._fate()
+                spared = self.faults.only_post and not request.startswith(b"POST ")
+                fate = "pass" if spared else self._fate()
                 self.log.append((fate, request.split(b" ", 2)[1][:40]))
                 if fate == "drop":
                     self._rst(client)

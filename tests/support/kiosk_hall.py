@@ -18,7 +18,7 @@ class Hall:
                  name: str = "CLOCK-K1") -> None:
         from hall_server.clock import SettableClock
         from kiosk.core import KioskCore
-        from kiosk.provisioning import ProvisionRequest, provision
+        from kiosk.ops.provisioning import ProvisionRequest, provision
 
         self.server = start_server_thread(
             tmp_path / "hall", demo=True, clock=SettableClock(server_start)

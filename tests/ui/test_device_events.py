@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from kiosk.credentials import load_credentials
+from kiosk.ops.credentials import load_credentials
 from tests.ui.test_progress_flow import _demo_application
 from tests.ui.ui_support import run_ui
 

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from kiosk import audit, technician_auth
-from kiosk.technician import RESTART_EXIT_CODE
+from kiosk.ops import audit, technician_auth
+from kiosk.ops.technician import RESTART_EXIT_CODE
 from tests.ui.test_viewmodels import Rig
 from tests.ui.ui_support import ARTIFACTS, run_ui
 

@@ -60,7 +60,7 @@ def book_appointment(
     from common.holder import holder_hash
     from hall_server.db import Database
     from hall_server.schema import appointments
-    from kiosk.credentials import load_credentials
+    from kiosk.ops.credentials import load_credentials
 
     key = load_credentials(kiosk_home).hall_key
     now = datetime.now(ZoneInfo(hall.settings.hall.timezone))
@@ -102,7 +102,7 @@ def make_kiosk_home(
     server_url: str | None = None,
 ) -> KioskHome:
     """An enrolled kiosk (catalog synced), printing to a file, ID card reader simulated."""
-    from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.ops.provisioning import ProvisionRequest, provision
 
     home = root / "kiosk"
     home.mkdir(parents=True, exist_ok=True, mode=0o700)

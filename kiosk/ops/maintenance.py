@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from common import wire
 from common.errors import KioskError
-from kiosk import audit, logfile
-from kiosk.heartbeat import TELEMETRY_KINDS
+from kiosk.ops import audit, logfile
+from kiosk.ops.heartbeat import TELEMETRY_KINDS
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from common.errors import (
     KioskError,
 )
 from common.paths import write_private
-from kiosk import audit
+from kiosk.ops import audit
 
 FILENAME = "technician.json"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}

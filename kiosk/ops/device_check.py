@@ -7,47 +7,25 @@ Each device is opened, asked, and closed. In a running kiosk call this on the de
 
 from __future__ import annotations
 
-import importlib
-import logging
 from typing import Any
 
-from common.errors import KioskError
 from common.settings import Settings
 from hardware.base import DeviceStatus, StatusReport
-from hardware.discovery import SIM_FAMILIES
+from hardware.families import FAMILIES as REGISTRY
 
-log = logging.getLogger(__name__)
-
-FAMILIES = ("printer", "idcard", "scanner", "voice")
+FAMILIES = tuple(REGISTRY)  # hardware/families.py, the one list
 DISABLED_TARGETS = {"", "none", "off", "disabled"}
 
 
 def configured_targets(settings: Settings) -> dict[str, str]:
-    return {
-        "printer": settings.printer.target,
-        "idcard": settings.devices.idcard,
-        "scanner": settings.devices.scanner,
-        "voice": settings.devices.voice,
-    }
+    return {name: family.target(settings) for name, family in REGISTRY.items()}
 
 
 def device_status(family: str, target: str) -> StatusReport:
     """Never raises: a driver that fails to open is a FAULT with its registry code."""
     if target.strip().lower() in DISABLED_TARGETS:
         return StatusReport(DeviceStatus.DISABLED, "disabled in the configuration")
-    module_name, opener_name, _ = SIM_FAMILIES[family]
-    try:
-        opener = getattr(importlib.import_module(module_name), opener_name)
-    except (ImportError, AttributeError) as exc:
-        return StatusReport(DeviceStatus.FAULT, f"{family} driver not importable: {exc}", "E-HW-02")
-    try:
-        with opener(target) as device:
-            return device.status()
-    except KioskError as exc:
-        return StatusReport(DeviceStatus.FAULT, exc.message, exc.code)
-    except Exception as exc:  # a driver bug must not hide the other devices
-        log.exception("status of %s %s failed", family, target)
-        return StatusReport(DeviceStatus.FAULT, f"{type(exc).__name__}: {exc}", "E-GEN-01")
+    return REGISTRY[family].status(target)
 
 
 def check_devices(settings: Settings) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from hardware.base import StatusReport
 from hardware.printer.document import DEFAULT_PROFILE, PrintProfile
 from hardware.printer.status import QUERIES, parse_status_bytes
 
-from .device import Printer
+from .driver import Printer
 
 log = logging.getLogger(__name__)
 

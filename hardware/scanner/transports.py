@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from common.errors import DRIVER_UNAVAILABLE, SCANNER_FAILED, SCANNER_UNAVAILABLE, KioskError
-from hardware.scanner.device import StreamScanner
+from hardware.scanner.driver import StreamScanner
 
 
 class SerialScanner(StreamScanner):

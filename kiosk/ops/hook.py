@@ -30,7 +30,7 @@ class OpsHook:
         self.core.syncer_wake()
 
     def __call__(self, result: Any) -> None:
-        from kiosk import heartbeat, remote_config
+        from kiosk.ops import heartbeat, remote_config
         from offline_cache.outbox import now_iso
 
         core, m = self.core, self.core.settings.maintenance
@@ -47,6 +47,6 @@ class OpsHook:
         if result.state == "online" and now - self._last_config >= m.config_interval:
             self._last_config = now
             try:
-                remote_config.pull(core)
+                remote_config.pull(core.config_desk())
             except KioskError as exc:
                 log.info("remote configuration not checked: %s", exc.code)

@@ -24,8 +24,8 @@ from common import errors
 from common.errors import KioskError
 from common.paths import write_private
 from common.settings import Settings
-from kiosk import audit
-from kiosk.credentials import Credentials, load_credentials, save_credentials
+from kiosk.ops import audit
+from kiosk.ops.credentials import Credentials, load_credentials, save_credentials
 from offline_cache.client import HallClient
 from offline_cache.install_id import load_install_id
 
@@ -84,7 +84,7 @@ def _hardware_layer(settings: Settings, request: ProvisionRequest) -> dict[str, 
         return {}
     from pydantic import ValidationError
 
-    from kiosk.hardware_profiles import load_profile
+    from kiosk.ops.hardware_profiles import load_profile
 
     layer = load_profile(request.hardware)
     try:
@@ -122,7 +122,7 @@ def provision(
     """Enrol, store the identity, write the site file, first full sync; with `doctor`, run
     the doctor after and include its report. Raises E-PRV-01 for an enrolled kiosk unless
     `request.replace`."""
-    from kiosk.site_file import merge_site
+    from kiosk.ops.site_file import merge_site
 
     existing = load_credentials(home, required=False)
     if existing and not request.replace:
@@ -213,7 +213,7 @@ def provision(
         "sync_state": result.state,
     }
     if doctor:
-        from kiosk.doctor import run_doctor
+        from kiosk.ops.doctor import run_doctor
 
         out["doctor"] = run_doctor(settings, home).to_json()
     return out

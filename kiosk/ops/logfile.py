@@ -1,5 +1,5 @@
 """The running kiosk's log file, `$KIOSK_HOME/logs/kiosk.log`: JSON lines, redacted by the
-same filter as every other log output (kiosk/logs.py), rotated by the nightly maintenance.
+same filter as every other log output (kiosk/ops/logs.py), rotated by the nightly maintenance.
 
 The handler is the standard library's WatchedFileHandler: it reopens the file when another
 process (a technician's `kiosk maintenance run`) has moved it away, so rotation is a rename
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.logs import JsonFormatter, RedactingFilter
+from kiosk.ops.logs import JsonFormatter, RedactingFilter
 
 LOG_DIR = "logs"
 LOG_FILE = "kiosk.log"

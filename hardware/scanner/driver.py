@@ -8,7 +8,7 @@ import time
 from common.errors import SCANNER_UNAVAILABLE, KioskError
 from hardware.base import DeviceInfo, DeviceLifecycle, DeviceStatus, StatusReport
 from hardware.scanner.decode import decode_payload
-from hardware.scanner.framing import Framer
+from hardware.scanner.protocol import Framer
 
 log = logging.getLogger(__name__)
 

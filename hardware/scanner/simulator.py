@@ -13,7 +13,7 @@ import os
 import threading
 import tty
 
-from hardware.scanner.device import StreamScanner
+from hardware.scanner.driver import StreamScanner
 
 FAULTS = ("partial", "double", "gb18030")
 

@@ -20,18 +20,14 @@ from zoneinfo import ZoneInfo
 from common import __version__, errors
 from common.errors import KioskError
 from common.settings import Settings
-from kiosk.credentials import server_url_refused
+from hardware.families import FAMILIES
+from kiosk.ops.credentials import server_url_refused
 
 log = logging.getLogger(__name__)
 
 OK, WARNING, FAULT = "ok", "warning", "fault"
 _RANK = {OK: 0, WARNING: 1, FAULT: 2}
-FAMILY_NAMES = {
-    "printer": "printer",
-    "idcard": "ID card reader",
-    "scanner": "QR scanner",
-    "voice": "voice",
-}
+FAMILY_NAMES = {name: family.label for name, family in FAMILIES.items()}
 
 
 @dataclass(frozen=True)
@@ -160,7 +156,7 @@ def check_catalog(core: Any, t: Thresholds) -> Check:
 
 
 def check_outbox(core: Any, t: Thresholds) -> Check:
-    from kiosk.heartbeat import outbox_health
+    from kiosk.ops.heartbeat import outbox_health
 
     o = outbox_health(core.outbox)
     message = f"{o['pending']} waiting, {o['refused']} refused"
@@ -196,7 +192,7 @@ def check_outbox(core: Any, t: Thresholds) -> Check:
 
 
 def check_watchdog(home: Path) -> Check:
-    from kiosk.watchdog import pid_alive, read_state
+    from kiosk.ops.watchdog import pid_alive, read_state
 
     state = read_state(home)
     if state is None:
@@ -239,9 +235,9 @@ def check_watchdog(home: Path) -> Check:
 
 
 def check_config(core: Any) -> Check:
-    from kiosk import remote_config
+    from kiosk.ops import remote_config
 
-    s = remote_config.status(core)
+    s = remote_config.status(core.config_desk())
     version = f"remote config v{s['version']}" if s["version"] else "no remote config"
     if s["pending"]:
         version += f", v{s['pending']} pending (applied when no citizen is in session)"
@@ -395,7 +391,7 @@ def run_doctor(
         report.checks.append(check_watchdog(home))
         report.checks.append(check_calendar(_hall_today(settings)))
         if actor:
-            from kiosk import audit
+            from kiosk.ops import audit
 
             audit.record(
                 home,
@@ -419,6 +415,6 @@ def _hall_today(settings: Settings) -> date:
 
 
 def _direct_devices(settings: Settings) -> Callable[[], list[dict[str, Any]]]:
-    from kiosk.device_check import check_devices as check
+    from kiosk.ops.device_check import check_devices as check
 
     return lambda: check(settings)

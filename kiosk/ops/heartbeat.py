@@ -1,6 +1,6 @@
 """The heartbeat a kiosk sends to the hall server through its outbox (kind `heartbeat`):
 device statuses, version, outbox backlog, last sync, free disk, clock skew, remote config
-version, call-staff requests.
+version, call-staff requests, and the kiosk's use by function (kiosk/ops/usage.py).
 
 Only the newest pending heartbeat matters, so enqueuing one drops the older ones still
 pending (telemetry, never a citizen's record: the outbox's "nothing is ever deleted" rule is
@@ -66,13 +66,13 @@ def overall(
 
 
 def build(core: Any, devices: list[dict[str, Any]], *, interval: float) -> wire.Heartbeat:
-    from kiosk import remote_config
+    from kiosk.ops import remote_config
     from offline_cache.catalog import SYNCED_AT_META
     from offline_cache.sync import SKEW_META
 
     store = core.store
     outbox = outbox_health(core.outbox)
-    config = remote_config.status(core)
+    config = remote_config.status(core.config_desk())
     skew = store.get_meta(SKEW_META)
     disk = shutil.disk_usage(core.home)
     return wire.Heartbeat(
@@ -90,6 +90,7 @@ def build(core: Any, devices: list[dict[str, Any]], *, interval: float) -> wire.
         config_rejected=config["rejected"],
         call_staff=[wire.CallStaff(**r) for r in call_staff_requests(store)],
         uptime_s=round(time.monotonic() - _STARTED, 1),
+        usage=core.usage.for_heartbeat(),
     )
 
 

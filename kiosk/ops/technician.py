@@ -1,7 +1,7 @@
 """The technician screen's use cases: unlock, doctor, device tests, sync now, the outbox, the
 logs, restart. Each takes the running `KioskCore`, talks to devices only on its device thread,
 returns plain data with no personal field in clear, and leaves one entry in the audit log
-(kiosk/audit.py, sent to the hall server through the outbox).
+(kiosk/ops/audit.py, sent to the hall server through the outbox).
 
 The screen calls these through its Bridge (a worker thread); a CLI can call the same.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from common.errors import KioskError
 from common.redact import mask_id_number, mask_name, redact
-from kiosk import audit, technician_auth
+from kiosk.ops import audit, technician_auth
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ def unlock_card(core: Any, timeout: float = DEVICE_TIMEOUT_S) -> str:
 
 # --- checks and device tests -----------------------------------------------------------------
 def doctor(core: Any) -> Any:
-    """The same report as `kiosk doctor` (kiosk.doctor.DoctorReport); run_doctor audits it."""
-    from kiosk.doctor import run_doctor
+    """The same report as `kiosk doctor` (kiosk.ops.doctor.DoctorReport); run_doctor audits it."""
+    from kiosk.ops.doctor import run_doctor
 
     return run_doctor(core, actor="technician")
 
@@ -151,7 +151,7 @@ def outbox_summary(core: Any, limit: int = 12) -> dict[str, Any]:
 def recent_logs(core: Any, lines: int = 40) -> dict[str, Any]:
     """The newest log lines, redacted again on the way out; the audit entries when this kiosk
     writes no log file (source says which)."""
-    from kiosk import logfile
+    from kiosk.ops import logfile
 
     entries = logfile.tail(core.home, lines)
     if entries:
