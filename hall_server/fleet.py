@@ -100,10 +100,11 @@ def store_audit(ctx: HallContext, conn: Connection, record: SyncRecord, device: 
             received_at=ctx.now(),
         )
         .on_conflict_do_nothing(index_elements=["device_id", "key"])
+        .returning(audit_log.c.pk)  # a row back only when inserted (rowcount is not portable)
     )
     with conn.begin_nested():
-        inserted = conn.execute(stmt).rowcount
-    return _result(record, 201 if inserted else 200, {"stored": bool(inserted)})
+        inserted = conn.execute(stmt).first() is not None
+    return _result(record, 201 if inserted else 200, {"stored": inserted})
 
 
 # Used by hall_server/submissions.py before its Idempotency-Key path.
