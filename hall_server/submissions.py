@@ -32,10 +32,11 @@ from common.wire import (
     ApplicationRequest,
     BookingRequest,
     EvaluationRequest,
+    NotifyPhoneRequest,
     SyncRecord,
     TicketRequest,
 )
-from hall_server import bookings, estimate, idempotency
+from hall_server import bookings, estimate, idempotency, notify_hooks
 from hall_server.applications import create_application
 from hall_server.context import HallContext
 from hall_server.devices import Device
@@ -198,6 +199,7 @@ KINDS: dict[str, Kind] = {
         "evaluation", EvaluationRequest, frozenset({"kiosk", "counter", "admin"}), _evaluation
     ),
     "booking": Kind("booking", BookingRequest, frozenset({"kiosk", "admin"}), _booking),
+    "phone": Kind("phone", NotifyPhoneRequest, frozenset({"kiosk", "admin"}), notify_hooks.attach),
 }
 
 
