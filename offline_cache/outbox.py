@@ -356,7 +356,7 @@ class Outbox:
         self._mark_sending([key])
         body = self.body_of(row)
         send = {"ticket": client.post_ticket, "application": client.post_application,
-                "evaluation": client.post_evaluation}[row["kind"]]
+                "evaluation": client.post_evaluation, "phone": client.post_phone}[row["kind"]]
         report = DrainReport()
         try:
             reply = send(body, key, timeout=timeout).model_dump(mode="json")

@@ -1,7 +1,7 @@
 """SMS notifications: the sealed mobile numbers left at kiosks and the notices sent.
 
 Revision ID: 0011_notify_phones
-Revises: 0010_bookings
+Revises: 0007_robust
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_notify_phones"
-down_revision = "0010_bookings"
+down_revision = "0007_robust"
 branch_labels = None
 depends_on = None
 
