@@ -290,5 +290,4 @@ idempotency = Table(
 )
 
 # Fleet operations' and staff tables live in their own modules, on this same metadata.
-from hall_server import schema_fleet, schema_staff  # noqa: E402,F401
-from hall_server import schema_notify  # noqa: E402,F401  (own line: merges)
+from hall_server import schema_fleet, schema_notify, schema_staff  # noqa: E402,F401
