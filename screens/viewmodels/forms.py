@@ -129,7 +129,7 @@ class FormViewModel(SmsOffer, PagedViewModel):
         self.print_receipt = True
         self.submission: Any = None  # common.views.SubmissionView
         self.message = ""
-        self.sms = PhoneEntry(self._sms_typed)  # 办件进度短信 (optional, after submitting)
+        self.sms = PhoneEntry(self._sms_typed, self.sms_confirm)  # 办件进度短信 (optional)
 
     def enter(self, **params: Any) -> None:
         code = params.get("form")

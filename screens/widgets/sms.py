@@ -7,9 +7,11 @@ from __future__ import annotations
 from kivy.properties import DictProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from screens.viewmodels.phone_entry import PhoneEntry
 from screens.widgets.keyboard import OnScreenKeyboard  # noqa: F401 - registers the kv class
 
 
 class SmsPanel(BoxLayout):
     vm = ObjectProperty(None, allownone=True)
-    v = DictProperty({})
+    # every key present before the host binds its view (kv binds subscripts, not .get())
+    v = DictProperty(PhoneEntry().render(""))
