@@ -219,8 +219,9 @@ class NotifyWatcher:
                     self.ctx.database.insert(notify_sent)
                     .values(key=item.key, state="queued", at=now)
                     .on_conflict_do_nothing(index_elements=["key"])
+                    .returning(notify_sent.c.key)  # rowcount is not reliable here on PostgreSQL
                 )
-                if conn.execute(stmt).rowcount == 1:
+                if conn.execute(stmt).first() is not None:
                     claimed.append(item.notice)
                 self._claimed.add(item.key)
             if closing:

@@ -29,14 +29,26 @@ MASKED = "139****5678"
 SERVICE, COUNTER = "HZ", "13"  # the demo hall: 户政 is served at counters 13–16
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sms_db_url(request) -> Iterator[str | None]:
+    """SQLite (the server's data dir) or a PostgreSQL schema of the session's database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    from tests.conftest import pg_schema
+
+    with pg_schema(request.getfixturevalue("pg_session_url")) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ThreadServer, Any, Api]]:
+def hall(sms_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ThreadServer, Any, Api]]:
     from common.settings import load_settings
     from kiosk.core import KioskCore
     from kiosk.provisioning import ProvisionRequest, provision
 
     tmp = tmp_path_factory.mktemp("sms")
-    server = start_server_thread(tmp / "hall", demo=True, clock=SettableClock())
+    server = start_server_thread(tmp / "hall", demo=True, clock=SettableClock(), db_url=sms_db_url)
     home = tmp / "kiosk"
     home.mkdir(mode=0o700)
     try:
@@ -78,8 +90,14 @@ def call_next(counter: Api) -> dict:
     return resp.json()
 
 
-def db_bytes(server: ThreadServer) -> bytes:
-    return b"".join(p.read_bytes() for p in server.data_dir.glob("*.sqlite3*"))
+def assert_sealed(server: ThreadServer) -> None:
+    """No clear number in the database: the SQLite files (and WAL) byte for byte, and the
+    stored values on either database."""
+    raw = b"".join(p.read_bytes() for p in server.data_dir.glob("*.sqlite3*"))
+    assert PHONE.encode() not in raw
+    with server.database.read() as conn:
+        stored = conn.execute(select(notify_phones.c.phone)).scalars().all()
+    assert stored and all(v.startswith("gcm1:") and PHONE not in v for v in stored)
 
 
 def test_ticket_number_gets_near_and_call_then_is_forgotten_at_day_end(hall):
@@ -96,7 +114,7 @@ def test_ticket_number_gets_near_and_call_then_is_forgotten_at_day_end(hall):
     assert core.leave_ticket_phone(ticket, PHONE) == MASKED  # again: one number per ticket
 
     # sealed in the database (SQLite file and WAL), masked on the ticket page
-    assert PHONE.encode() not in db_bytes(server)
+    assert_sealed(server)
     page = kiosk.session.get(f"{server.url}/t/{ticket.id}", timeout=10).text
     assert MASKED in page and PHONE not in page
 
@@ -163,7 +181,7 @@ def test_application_status_change_sends_status_and_closing_deletes(hall):
     assert core.leave_application_phone(sub, PHONE) == MASKED
     page = counter.session.get(sub.receipt_url, timeout=10).text
     assert MASKED in page and PHONE not in page
-    assert PHONE.encode() not in db_bytes(server)
+    assert_sealed(server)
 
     for status in ("accepted", "approved"):
         resp = counter.patch(f"/applications/{sub.number}/status", {"status": status})
