@@ -138,6 +138,26 @@ def forget_closed_applications(conn: Connection) -> int:
     return done.rowcount or 0
 
 
+def _ranks(conn: Connection, day: date, services: set[str]) -> dict[str, int]:
+    """Each waiting ticket's place among the waiting tickets of its service and kind (priority
+    or not), in one query: people_ahead is never below it, so only the first `near` of each
+    kind need the full count."""
+    if not services:
+        return {}
+    rows = conn.execute(
+        select(_t.id, _t.service, _t.priority)
+        .where(_t.business_date == day, _t.status == WAITING, _t.service.in_(services))
+        .order_by(_t.queued_at, _t.pk)
+    ).all()
+    seen: dict[tuple[str, bool], int] = {}
+    ranks = {}
+    for r in rows:
+        kind = (r.service, r.priority is not None)
+        ranks[r.id] = seen.get(kind, 0)
+        seen[kind] = ranks[r.id] + 1
+    return ranks
+
+
 @dataclass(frozen=True)
 class _Due:
     key: str
@@ -249,6 +269,7 @@ class NotifyWatcher:
             .where(_p.target == "ticket", _p.business_date == today,
                    _t.status.in_((WAITING, CALLED)))
         ).all()
+        ranks = _ranks(conn, today, {r.service for r in rows if r.status == WAITING})
         for row in rows:
             if row.status == CALLED and row.called_at is not None:
                 key = f"call:{row.id}:{iso_utc(row.called_at)}"
@@ -256,8 +277,8 @@ class NotifyWatcher:
                 kind = "call"
             else:
                 key, kind = f"near:{row.id}", "near"
-                if key in self._claimed:
-                    continue
+                if key in self._claimed or ranks.get(row.id, 0) > near:
+                    continue  # more of its own kind ahead than `near`: not near yet
                 ahead = people_ahead(
                     conn, service=row.service, day=row.business_date, pk=row.pk,
                     queued_at=row.queued_at, priority=row.priority is not None,
