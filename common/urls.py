@@ -8,6 +8,9 @@ use these functions and route templates, so a printed code always names a page t
                                               record reached the server, docs/offline-tickets.md)
 - guide:           {base}/guide/{code}
 - application:     {base}/a/{number}?t={token} (token issued by the server with the number)
+- offline application: {base}/a/pending/{key} (the kiosk's idempotency key, unguessable; opens
+                                              the application page once the record reached the
+                                              server, like an offline ticket)
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ OFFLINE_TICKET_PATH = "/t/pending/{key}"
 GUIDE_PATH = "/guide/{code}"
 APPLICATION_PATH = "/a/{number}"
 APPLICATION_TOKEN_PARAM = "t"
+OFFLINE_APPLICATION_PATH = "/a/pending/{key}"
 
 
 def _join(base: str, path: str) -> str:
@@ -48,6 +52,10 @@ def application_url(base: str, number: str, token: str | None = None) -> str:
     if token:
         url += "?" + urlencode({APPLICATION_TOKEN_PARAM: token})
     return url
+
+
+def offline_application_url(base: str, key: str) -> str:
+    return _join(base, OFFLINE_APPLICATION_PATH.format(key=_segment(key)))
 
 
 _NUMBER = re.compile(r"^[A-Z0-9]{8,32}$")

@@ -418,7 +418,10 @@ class KioskCore:
             return SubmissionView(local_id=key, number=None, status="refused",
                                   error=attempt.error.code)
         self.syncer_wake()
-        return SubmissionView(local_id=key, number=None, status="queued")
+        # the receipt's QR opens the application page once the record has reached the server
+        url = urls.offline_application_url(self.public_base_url(), key) if kind == "application" \
+            else None
+        return SubmissionView(local_id=key, number=None, status="queued", receipt_url=url)
 
     # --- progress --------------------------------------------------------------------------------
     def progress(self, number: str) -> ProgressView:

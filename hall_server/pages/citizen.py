@@ -27,7 +27,7 @@ from common.wire import APPLICATION_STATUSES
 from common.workdays import WorkCalendar
 from hall_server import estimate, notify_hooks
 from hall_server.api.deps import base_url, get_ctx
-from hall_server.page_tokens import token_valid
+from hall_server.page_tokens import application_token, token_valid
 from hall_server.pages import templates
 from hall_server.pages.citizen_text import MATERIAL_FORM_EN, STATUS_EN, TEXT
 from hall_server.schema import application_history, applications, catalog_items, idempotency
@@ -138,29 +138,51 @@ def _sms_phone(ctx: Any, target: str, target_id: str) -> str | None:
         return notify_hooks.masked_phone(ctx, conn, target, target_id)
 
 
+def _synced_reply(request: Request, key: str, kind: str) -> dict | None:
+    """The server's reply to the kiosk record with this idempotency key, once it arrived."""
+    with get_ctx(request).database.read() as conn:
+        rows = conn.execute(
+            select(idempotency.c.response).where(
+                idempotency.c.key == key,
+                idempotency.c.kind == kind,
+                idempotency.c.response.is_not(None),
+            )
+        ).all()
+    # not synced yet, or two devices with one UUID: never resolve a guess
+    return json.loads(rows[0].response) if len(rows) == 1 else None
+
+
+def _see_other(request: Request, target: str) -> RedirectResponse:
+    if "lang" in request.query_params:
+        target += ("&" if "?" in target else "?") + "lang=" + language(request).code
+    return RedirectResponse(target, status_code=303)
+
+
 @router.get(urls.OFFLINE_TICKET_PATH, response_class=HTMLResponse)
 def offline_ticket(key: str, request: Request) -> HTMLResponse:
     """An offline slip's QR: the ticket once its record reached the server (the server knows
     the kiosk's idempotency key), before that a page saying to keep the slip."""
     if not _KEY_RE.match(key):
         return not_found(request)
-    ctx = get_ctx(request)
-    with ctx.database.read() as conn:
-        rows = conn.execute(
-            select(idempotency.c.response).where(
-                idempotency.c.key == key,
-                idempotency.c.kind == "ticket",
-                idempotency.c.response.is_not(None),
-            )
-        ).all()
-    if len(rows) != 1:  # not synced yet (two devices with one UUID: never resolve a guess)
-        # reloads itself: once the kiosk has synced, the same page shows the ticket
+    reply = _synced_reply(request, key, "ticket")
+    if reply is None:  # reloads itself: once the kiosk has synced, the page shows the ticket
         return message(request, "pending_title", "pending_body", status=200, refresh=30)
-    ticket_id = json.loads(rows[0].response)["id"]
-    target = urls.TICKET_PATH.format(ticket_id=ticket_id)
-    if "lang" in request.query_params:
-        target += "?lang=" + language(request).code
-    return RedirectResponse(target, status_code=303)
+    return _see_other(request, urls.TICKET_PATH.format(ticket_id=reply["id"]))
+
+
+@router.get(urls.OFFLINE_APPLICATION_PATH, response_class=HTMLResponse)
+def offline_application(key: str, request: Request) -> HTMLResponse:
+    """An offline receipt's QR: the application page (with its token) once the record reached
+    the server; the key itself is the secret (a random UUID only the receipt carries)."""
+    if not _KEY_RE.match(key):
+        return not_found(request)
+    reply = _synced_reply(request, key, "application")
+    if reply is None or not reply.get("number"):
+        return message(request, "app_pending_title", "app_pending_body", status=200, refresh=30)
+    number = reply["number"]
+    token = reply.get("token") or application_token(get_ctx(request).page_key(), number)
+    target = urls.application_url("", number, token)
+    return _see_other(request, target)
 
 
 # --- guide ---------------------------------------------------------------------------------------

@@ -32,6 +32,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "received it yet. Your number is valid: keep your slip. Once the kiosk is back online "
         "this page shows your place in the queue.",
     ),
+    # offline application not yet known
+    "app_pending_title": ("申请尚未同步", "Application not yet received"),
+    "app_pending_body": (
+        "这份申请是在自助终端断网时提交的，大厅系统还没有收到它。申请已保存在终端上，请保管好回执；"
+        "终端恢复联网后，本页会显示受理编号和办理进度。",
+        "This application was submitted while the kiosk was offline and the hall's system has "
+        "not received it yet. It is saved on the kiosk: keep your receipt. Once the kiosk is back "
+        "online this page shows the application number and its progress.",
+    ),
     # guide
     "guide": ("办事指南", "Service guide"),
     "item_code": ("事项编码", "Item code"),

@@ -89,8 +89,21 @@ def test_offline_application_receipt_opens_after_sync(rig):
     rig.offline()
     sub = core.submit_application(demo["form"], demo["fields"], item=demo["item"])
     assert sub.status == "queued" and sub.number is None
+    # the receipt's QR: the kiosk's key, known to the server only after sync
+    assert urlsplit(sub.receipt_url).path == f"/a/pending/{sub.local_id}"
+    before = fetch(sub.receipt_url)
+    assert before.status_code == 200 and "尚未同步" in before.text
+    assert "keep your receipt" in fetch(sub.receipt_url, params={"lang": "en"}).text
     rig.sync()
+    after = fetch(sub.receipt_url)  # redirected to /a/{number}?t={token}
     row = core.store.query("SELECT number FROM submission WHERE key = ?", (sub.local_id,))[0]
+    assert after.status_code == 200 and row["number"] in after.text, after.text
+    assert urlsplit(after.url).path == f"/a/{row['number']}"
+    assert demo["fields"]["id_number"] not in after.text
+    # a made-up key shows the same "not yet" page: it never tells whether a key exists
+    made_up = urls.offline_application_url(core.public_base_url(), "0" * 32)
+    assert "尚未同步" in fetch(made_up).text
+    assert fetch(urls.offline_application_url(core.public_base_url(), "x")).status_code == 404
     assert row["number"]
     reply = json.loads(
         core.store.query("SELECT result FROM outbox WHERE key = ?", (sub.local_id,))[0]["result"]
@@ -123,6 +136,7 @@ def test_addresses_are_built_under_any_base():
     assert urls.offline_ticket_url("http://h", "k-1") == "http://h/t/pending/k-1"
     assert urls.guide_url("http://h/", "GA-0001") == "http://h/guide/GA-0001"
     assert urls.application_url("http://h", "SQ1", "tok") == "http://h/a/SQ1?t=tok"
+    assert urls.offline_application_url("http://h/", "k-1") == "http://h/a/pending/k-1"
     assert urls.guide_url("http://h", "a/b") == "http://h/guide/a%2Fb"  # one path segment
 
 

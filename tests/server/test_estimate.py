@@ -1,5 +1,5 @@
 """Wait estimates from the hall's history (issue 12): the mean service time of recent
-served tickets × people ahead ÷ open counters (1/k for a counter of k services), "no basis"
+served tickets × people ahead ÷ staffed (open or paused) counters (1/k for a counter of k services), "no basis"
 (None) rather than an invented number, and the same figure on the ticket and the overview."""
 
 from __future__ import annotations
@@ -43,8 +43,12 @@ def test_estimate_is_median_service_time_times_ahead_over_open_counters(hall, ki
     overview = kiosk.get("/queue/overview").json()
     zh = next(s for s in overview["services"] if s["service"] == "ZH")
     assert (zh["waiting"], zh["estimated_wait_min"], zh["estimate_basis"]) == (5, 10, "today")
-    # one counter paused: half the capacity, twice the wait
+    # a counter on a break comes back: the estimate stays
     assert counter.post("/queue/counters/02/pause", {}).status_code == 200
+    hall.ctx.estimator.forget()
+    assert kiosk.get(f"/queue/tickets/{fifth['id']}").json()["estimated_wait_min"] == 8
+    # one counter closed for the day: half the capacity, twice the wait
+    assert counter.post("/queue/counters/02/close", {}).status_code == 200
     hall.ctx.estimator.forget()
     assert kiosk.get(f"/queue/tickets/{fifth['id']}").json()["estimated_wait_min"] == 16
     # nobody open: no estimate at all
