@@ -204,6 +204,11 @@ def test_application_status_change_sends_status_and_closing_deletes(hall):
     with pytest.raises(KioskError) as closed:
         core.leave_application_phone(sub, PHONE)
     assert closed.value.code == "E-NTF-02"
+    from offline_cache.outbox import OPEN_REFUSAL  # told on screen: no technician alarm
+
+    alarms = core.store.query(f"SELECT COUNT(*) AS n FROM outbox WHERE kind = 'phone' AND "
+                              f"{OPEN_REFUSAL}")
+    assert alarms[0]["n"] == 0
     with server.database.read() as conn:
         states = set(conn.execute(select(notify_sent.c.state)).scalars())
     assert states <= {"sent", "queued"}
