@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -323,9 +322,3 @@ class NotifyWatcher:
                 .values(state="sent" if sent else "failed", at=self.ctx.now())
             )
 
-
-def wait_idle(watcher: NotifyWatcher, timeout: float = 10.0) -> bool:
-    """Scan now and wait until the dispatcher is idle (tests, shutdown)."""
-    deadline = time.monotonic() + timeout
-    watcher.scan()
-    return watcher.dispatcher.join(max(0.0, deadline - time.monotonic()))
