@@ -21,6 +21,7 @@ from common.errors import KioskError
 from common.paths import config_dir
 from hall_server.clock import SettableClock
 from hall_server.notify import Dispatcher, Notice, NotifyFailed
+from hall_server.notify_hooks import NotifyWatcher
 from hall_server.schema_notify import notify_phones, notify_sent
 from tests.support.server import Api, ThreadServer, isolated_settings, start_server_thread
 
@@ -132,8 +133,15 @@ def test_ticket_number_gets_near_and_call_then_is_forgotten_at_day_end(hall):
     calls = [x for x in lines if x["kind"] == "call"]
     assert [c["params"] for c in calls] == [{"number": ticket.number, "counter": COUNTER}]
     assert calls[0]["text"] == f"请{ticket.number}号到{COUNTER}号窗口办理。"
-    # once: another scan (a restart, a second process) finds every notice already claimed
+    # once: another scan, and a second watcher with nothing in memory (a restart, a second
+    # server process), find every notice already claimed in the database
     assert server.ctx.background.notify.scan() == 0
+    other = Outage(failures=0)
+    second = NotifyWatcher(server.ctx, dispatcher=Dispatcher(other))
+    try:
+        assert second.scan() == 0 and other.sent == []
+    finally:
+        second.dispatcher.close()
     assert len([x for x in wait_for(server, lambda ls: False, 0.3) if x["kind"] != "status"]) == 2
     assert PHONE not in sink(server).read_text()
 
