@@ -448,6 +448,11 @@ NOTIFY_FAILED = define("E-NTF-01", 18, "SMS notification not sent: the platform 
                        "Check [notify] in the hall server's settings and the SMS platform's "
                        "console (signature, template codes, balance); retries are automatic")
 
+NOTIFY_TARGET_CLOSED = define("E-NTF-02", 18, "No SMS for this ticket or application: it is "
+                              "closed (served, expired, finished)", "该号/办件已结束，无需短信提醒",
+                              "Only a waiting ticket of today or an open application takes a "
+                              "number", http_status=409)
+
 VOICE_UNAVAILABLE = define("E-VOI-01", 80, "Voice output is not available", "语音播报不可用",
                            "Install espeak-ng (apt) or set the voice target to `none`")
 VOICE_FAILED = define("E-VOI-02", 81, "Speech synthesis failed", "语音播报失败",

@@ -639,3 +639,24 @@ class FleetDevice(Reply):
 class Fleet(Reply):
     devices: list[FleetDevice]
     now: datetime
+
+
+# --- SMS notifications (到号提醒, 办件进度短信) ----------------------------------------------
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"  # a mainland mobile: 11 digits, 13x–19x
+NotifyTarget = Literal["ticket", "application"]
+
+
+class NotifyPhoneRequest(Request):
+    """POST /notify/phones (kiosk role, Idempotency-Key): a citizen's mobile for a ticket or an
+    application. `ref` is the server's ticket id / application number, or the kiosk's own
+    Idempotency-Key of the ticket / application (a record filed offline knows only that)."""
+
+    target: NotifyTarget
+    ref: str = Field(min_length=1, max_length=128)
+    phone: str = Field(pattern=MOBILE_PATTERN)
+
+
+class NotifyPhoneAttached(Reply):
+    target: NotifyTarget
+    ref: str  # the ticket id or application number it was attached to
+    phone: str  # masked: 139****5678

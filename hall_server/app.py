@@ -31,6 +31,7 @@ from hall_server.api import (
     system,
 )
 from hall_server.api import display as display_api  # own line: other branches edit the one above
+from hall_server.api import notify as notify_api  # own line too (SMS numbers)
 from hall_server.clock import Clock
 from hall_server.context import HallContext
 from hall_server.db import Database
@@ -103,6 +104,7 @@ def create_app(ctx: HallContext) -> FastAPI:
     app.include_router(fleet.pages)  # /admin/devices
     app.include_router(display_api.router, prefix=API_PREFIX)  # display state, call audio
     app.include_router(display_api.pages)  # /display
+    app.include_router(notify_api.router, prefix=API_PREFIX)  # /notify/phones
     pages.install(app)  # /counter, /staff/login|logout, /static
     openapi.install(app)
     return app

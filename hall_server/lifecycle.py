@@ -41,7 +41,7 @@ from common.errors import (
     VALIDATION,
     KioskError,
 )
-from hall_server import eventlog
+from hall_server import eventlog, notify_hooks
 from hall_server.actor import SYSTEM, Actor
 from hall_server.clock import as_utc, business_date
 from hall_server.db import Database
@@ -587,8 +587,11 @@ def expire_open_tickets(conn: Connection, *, today: date, now: datetime) -> int:
 def sweep(database: Database, *, now: datetime, zone: ZoneInfo) -> int:
     """The midnight expiry as one transaction (the server's background loop calls it; tests
     call it with a settable clock's time)."""
+    today = business_date(now, zone)
     with database.write() as conn:
-        return expire_open_tickets(conn, today=business_date(now, zone), now=now)
+        expired = expire_open_tickets(conn, today=today, now=now)
+        notify_hooks.forget_past_days(conn, today)  # SMS numbers live for their ticket's day
+        return expired
 
 
 # --- views -----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, select
 from hall_server import eventlog, lifecycle
 from hall_server.clock import iso_utc
 from hall_server.db import Database
+from hall_server.notify_hooks import NotifyWatcher
 from hall_server.schema import hall_counters, ticket_events, tickets
 
 log = logging.getLogger(__name__)
@@ -251,6 +252,7 @@ class Background:
         self.ctx = ctx
         self.hub = EventHub(ctx.database)
         self.listener: PgListener | None = None
+        self.notify = NotifyWatcher(ctx)  # SMS notices (hall_server/notify_hooks.py)
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None
         self._started = False
@@ -267,6 +269,7 @@ class Background:
             self.listener.start()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="sweep", daemon=True)
         self._sweeper.start()
+        self.notify.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -275,6 +278,7 @@ class Background:
             self.listener.close()
         if self._sweeper is not None:
             self._sweeper.join(5)
+        self.notify.stop()
 
     def sweep(self) -> int:
         """Expire open tickets of past business days now (the hall's clock)."""

@@ -6,8 +6,8 @@
   `[notify]` in the settings.
 
 `Dispatcher` sends from its own thread with retries and backoff, so a platform outage never
-blocks the queue: `submit()` only enqueues. Who calls it (the counter's call events, the
-application status changes) and where numbers are stored belong to the callers.
+blocks the queue: `submit()` only enqueues. Who calls it (ticket events, application status
+changes) and where the numbers are kept: hall_server/notify_hooks.py.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Notice:
     phone: str  # personal data: never logged unmasked
     kind: NoticeKind
     params: dict[str, str] = field(default_factory=dict)
+    key: str = ""  # the caller's once-only key (hall_server/notify_hooks.py), reported back
 
     def text(self) -> str:
         return TEXTS[self.kind].format(**self.params)
@@ -104,8 +105,10 @@ class Dispatcher:
         retries: int = 3,
         backoff: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
+        on_done: Callable[[Notice, bool], None] | None = None,
     ) -> None:
         self.notifier = notifier
+        self.on_done = on_done  # (notice, sent?) on the worker thread, after the last try
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
@@ -136,16 +139,20 @@ class Dispatcher:
             try:
                 if notice is None:
                     return
-                self._deliver(notice)
+                ok = self._deliver(notice)
+                if self.on_done is not None:
+                    self.on_done(notice, ok)
+            except Exception:  # the callback's failure must not end the worker
+                log.exception("notice bookkeeping failed")
             finally:
                 self._queue.task_done()
 
-    def _deliver(self, notice: Notice) -> None:
+    def _deliver(self, notice: Notice) -> bool:
         for attempt in range(self.retries + 1):
             try:
                 self.notifier.send(notice)
                 self.sent += 1
-                return
+                return True
             except NotifyFailed as exc:
                 last = exc
                 if not exc.retryable:
@@ -164,3 +171,4 @@ class Dispatcher:
             last.error.code,
             last.detail,
         )
+        return False

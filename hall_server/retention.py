@@ -24,6 +24,8 @@ INTERVAL_S = 3600.0
 
 def anonymise_closed(database: Database, *, now: datetime, days: int) -> int:
     """Clear the personal data of applications closed more than `days` ago; returns how many."""
+    from hall_server.notify_hooks import forget_closed_applications  # it imports CLOSED
+
     cutoff = now - timedelta(days=days)
     with database.write() as conn:
         count = conn.execute(
@@ -35,6 +37,7 @@ def anonymise_closed(database: Database, *, now: datetime, days: int) -> int:
             )
             .values(fields="", holder=None)
         ).rowcount
+        forget_closed_applications(conn)  # SMS numbers: normally gone at closing already
     if count:
         log.info("retention: personal data of %d closed application(s) cleared", count)
     return count

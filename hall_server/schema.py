@@ -292,4 +292,4 @@ idempotency = Table(
 )
 
 # Fleet operations' and staff tables live in their own modules, on this same metadata.
-from hall_server import schema_fleet, schema_staff, schema_usage  # noqa: E402,F401
+from hall_server import schema_fleet, schema_notify, schema_staff, schema_usage  # noqa: E402,F401

@@ -32,11 +32,12 @@ from common.wire import (
     ApplicationRequest,
     BookingRequest,
     EvaluationRequest,
+    NotifyPhoneRequest,
     ReceiptMissingRequest,
     SyncRecord,
     TicketRequest,
 )
-from hall_server import bookings, estimate, idempotency
+from hall_server import bookings, estimate, idempotency, notify_hooks
 from hall_server.applications import create_application, flag_receipt_missing
 from hall_server.context import HallContext
 from hall_server.devices import Device
@@ -210,6 +211,7 @@ KINDS: dict[str, Kind] = {
     "receipt_missing": Kind(
         "receipt_missing", ReceiptMissingRequest, frozenset({"kiosk"}), _receipt_missing
     ),
+    "phone": Kind("phone", NotifyPhoneRequest, frozenset({"kiosk", "admin"}), notify_hooks.attach),
 }
 
 

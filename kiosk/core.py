@@ -237,6 +237,20 @@ class KioskCore:
             kiosk_tag=self.kiosk_tag, base_url=self.public_base_url,
             print_ticket=self.print_ticket, wake_syncer=self.syncer_wake, hall_now=self.hall_now)
 
+    def leave_ticket_phone(self, ticket: TicketView, phone: str) -> str:
+        """到号提醒: a mobile for this ticket's SMS notices; returns it masked."""
+        from kiosk.notify_phone import leave_phone
+
+        return leave_phone(self.store, self.outbox, self.online, target="ticket", ref=ticket.id,
+                           stream=f"ticket:{ticket.service}", phone=phone)
+
+    def leave_application_phone(self, view: SubmissionView, phone: str) -> str:
+        """办件进度短信: a mobile for this application's status notices; returns it masked."""
+        from kiosk.notify_phone import leave_phone
+
+        return leave_phone(self.store, self.outbox, self.online, target="application",
+                           ref=view.number or view.local_id, stream="application", phone=phone)
+
     def appointments_for_card(self, id_card: dict[str, Any]) -> list[AppointmentView]:
         """Today's appointments of the card's holder (needs the hall server: E-QUE-08)."""
         from kiosk.appointments import appointments_for_card

@@ -232,6 +232,13 @@ class HallClient:
         resp = self._request("POST", "/evaluations", json=body, key=key, timeout=timeout)
         return self._parse(resp, wire.EvaluationCreated)
 
+    def post_phone(
+        self, body: dict[str, Any], key: str, timeout: tuple[float, float] | None = None
+    ) -> wire.NotifyPhoneAttached:
+        """A citizen's mobile for SMS notices (到号提醒, 办件进度短信)."""
+        resp = self._request("POST", "/notify/phones", json=body, key=key, timeout=timeout)
+        return self._parse(resp, wire.NotifyPhoneAttached)
+
     def get_ticket(
         self, ticket_id: str, timeout: tuple[float, float] | None = None
     ) -> wire.Ticket:

@@ -58,7 +58,8 @@ AUTH = {errors.AUTH_MISSING.code, errors.AUTH_FORBIDDEN.code, errors.DEVICE_CLON
 PAUSE_META = "outbox_paused"
 # Refusals caused by the citizen and shown to them at once: answers, not lost records.
 ANSWERED_ON_SCREEN = {errors.DAILY_CAP_REACHED.code, errors.HOLDER_LIMIT_REACHED.code,
-                      errors.APPOINTMENT_INVALID.code}
+                      errors.APPOINTMENT_INVALID.code,
+                      errors.NOTIFY_TARGET_CLOSED.code}  # SMS number for a closed ticket
 # A refusal still waiting for a technician: neither answered on screen nor acknowledged.
 OPEN_REFUSAL = "state = 'refused' AND answered_at IS NULL AND acknowledged_at IS NULL"
 # The state a record counts under: answered or acknowledged refusals count as 'settled'.
@@ -418,7 +419,7 @@ class Outbox:
                                              timeout=timeout).model_dump(mode="json")
             else:
                 send = {"ticket": client.post_ticket, "application": client.post_application,
-                        "evaluation": client.post_evaluation}[row["kind"]]
+                        "evaluation": client.post_evaluation, "phone": client.post_phone}[row["kind"]]
                 reply = send(body, key, timeout=timeout).model_dump(mode="json")
         except KioskError as exc:
             status = getattr(exc, "http_status", 0)

@@ -69,9 +69,9 @@ class KioskApp(App):
     # --- building ------------------------------------------------------------------------------
     def build(self) -> Any:
         from screens.views.shell import Shell
-        from screens.widgets import calendar, common, items, keyboard, rows  # noqa: F401 - kv
+        from screens.widgets import calendar, common, items, keyboard, rows, sms  # noqa: F401 - kv
 
-        for name in ("common.kv", "items.kv", "keyboard.kv", "calendar.kv"):
+        for name in ("common.kv", "items.kv", "keyboard.kv", "calendar.kv", "sms.kv"):
             load_kv(str(Path(__file__).parent / "widgets" / name))
 
         self.shell = Shell(self.session, self.make_screen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -53,9 +54,10 @@ def pg_session_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def pg_url(pg_session_url: str) -> Iterator[str]:
-    """A fresh schema in the session's PostgreSQL database, as the URL's search_path."""
+@contextlib.contextmanager
+def pg_schema(pg_session_url: str) -> Iterator[str]:
+    """A fresh schema in the session's PostgreSQL database, as the URL's search_path (also
+    for module-scoped fixtures)."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -63,9 +65,18 @@ def pg_url(pg_session_url: str) -> Iterator[str]:
     with psycopg.connect(_libpq_url(pg_session_url), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     url = make_url(pg_session_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with psycopg.connect(_libpq_url(pg_session_url), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq_url(pg_session_url), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_url(pg_session_url: str) -> Iterator[str]:
+    """A fresh schema in the session's PostgreSQL database, as the URL's search_path."""
+    with pg_schema(pg_session_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -25,7 +25,7 @@ from common.errors import KioskError
 from common.redact import NAME_KEYS, mask_name
 from common.wire import APPLICATION_STATUSES
 from common.workdays import WorkCalendar
-from hall_server import estimate
+from hall_server import estimate, notify_hooks
 from hall_server.api.deps import base_url, get_ctx
 from hall_server.page_tokens import application_token, token_valid
 from hall_server.pages import templates
@@ -128,7 +128,14 @@ def ticket_page(request: Request, ticket_id: str) -> HTMLResponse:
         ticket=ticket,
         service=service or ticket.get("service_name") or ticket["service"],
         state_text=t(ticket["status"]) if ticket["status"] in TEXT else ticket["status"],
+        sms_phone=_sms_phone(ctx, "ticket", ticket["id"]),
     )
+
+
+def _sms_phone(ctx: Any, target: str, target_id: str) -> str | None:
+    """The SMS number left at the kiosk, masked (139****5678)."""
+    with ctx.database.read() as conn:
+        return notify_hooks.masked_phone(ctx, conn, target, target_id)
 
 
 def _synced_reply(request: Request, key: str, kind: str) -> dict | None:
@@ -293,6 +300,7 @@ def application(number: str, request: Request) -> HTMLResponse:
         status=row.status,
         status_text=status_text(row.status),
         applicant=_applicant(ctx, row.form, row.fields, row.number),
+        sms_phone=_sms_phone(ctx, "application", row.number),
         submitted=_local(ctx, row.submitted_at),
         promised_by=row.promised_by.isoformat() if row.promised_by else "",
         countdown=countdown,

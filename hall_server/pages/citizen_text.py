@@ -82,6 +82,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "due_today": ("今天到期", "Due today"),
     "overdue": ("已超过承诺时限", "Past the promised date"),
     "history": ("办理记录", "History"),
+    "sms_to": ("短信提醒", "SMS to"),
     "collect": ("领取地点", "Where to collect"),
     "submitted_on": ("提交时间", "Submitted"),
     # messages

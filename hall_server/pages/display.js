@@ -67,6 +67,38 @@
       li.append(el("span", "name", s.name), el("span", "count", String(s.waiting)));
       list.append(li);
     }
+    fitWaiting();
+  }
+
+  // --- the waiting panel: every service shown. The rows shrink to fit (down to FIT_MIN of
+  // the CSS size); if even that clips, whole rows rotate page by page every PAGE_MS.
+  const FIT_MIN = 0.6, PAGE_MS = 6000;
+  let pageTimer = null;
+  function overflows(list) { return list.scrollHeight > list.clientHeight + 1; }
+  function fitWaiting() {
+    const list = $("services");
+    const at = list.scrollTop;
+    list.style.fontSize = "";
+    const base = parseFloat(getComputedStyle(list).fontSize);
+    let scale = 1;
+    while (overflows(list) && scale > FIT_MIN) {
+      scale = Math.max(FIT_MIN, scale - 0.05);
+      list.style.fontSize = base * scale + "px";
+    }
+    const paged = overflows(list);
+    list.classList.toggle("paged", paged);
+    list.scrollTop = paged ? at : 0;
+    log.waiting = { scale: Math.round(scale * 100) / 100, paged: paged };
+    if (paged && !pageTimer) pageTimer = setInterval(nextPage, PAGE_MS);
+    if (!paged && pageTimer) { clearInterval(pageTimer); pageTimer = null; }
+  }
+  function nextPage() { // the first row not wholly shown starts the next page; then round again
+    const list = $("services");
+    let next = 0;
+    for (const li of list.children) {
+      if (li.offsetTop + li.offsetHeight > list.scrollTop + list.clientHeight + 1) { next = li.offsetTop; break; }
+    }
+    list.scrollTop = next;
   }
   function renderMessage() {
     const msg = state.scope && state.scope.message;
@@ -217,6 +249,7 @@
   renderRecent(false);
   renderServices();
   renderMessage();
+  window.addEventListener("resize", fitWaiting);
   document.body.dataset.connected = "starting";
   openStream();
 })();

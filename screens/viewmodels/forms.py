@@ -17,6 +17,7 @@ from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.calendar import DatePicker
 from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
+from screens.viewmodels.phone_entry import PhoneEntry, SmsOffer
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class FormsViewModel(PagedViewModel):
         }
 
 
-class FormViewModel(PagedViewModel):
+class FormViewModel(SmsOffer, PagedViewModel):
     """Filling one form."""
 
     screen = "form"
@@ -128,6 +129,7 @@ class FormViewModel(PagedViewModel):
         self.print_receipt = True
         self.submission: Any = None  # common.views.SubmissionView
         self.message = ""
+        self.sms = PhoneEntry(self._sms_typed, self.sms_confirm)  # 办件进度短信 (optional)
 
     def enter(self, **params: Any) -> None:
         code = params.get("form")
@@ -273,16 +275,16 @@ class FormViewModel(PagedViewModel):
         self.refresh()
 
     def press(self, value: str) -> None:
-        self.keyboard.press(value)
+        self.active_keyboard().press(value)  # the SMS keypad while its panel is open
 
     def choose(self, index: int) -> None:
-        self.keyboard.choose(index)
+        self.active_keyboard().choose(index)
 
     def next_candidates(self) -> None:
-        self.keyboard.next_candidates()
+        self.active_keyboard().next_candidates()
 
     def prev_candidates(self) -> None:
-        self.keyboard.prev_candidates()
+        self.active_keyboard().prev_candidates()
 
     def choose_option(self, value: str) -> None:
         """A choice field's option was tapped."""
@@ -409,6 +411,13 @@ class FormViewModel(PagedViewModel):
             self.session.go(
                 "evaluation", subject=self.submission.number, subject_label=self.submission.number
             )
+
+    def sms_target(self) -> str:
+        """办件进度短信 once the application is filed (online or in the outbox)."""
+        return _("办件进度短信") if self.step == "done" and self.submission is not None else ""
+
+    def sms_submit(self, phone: str) -> tuple[Any, tuple[Any, ...]]:
+        return self.core.leave_application_phone, (self.submission, phone)
 
     def done(self) -> None:
         self.session.exit()

@@ -7,12 +7,14 @@ from typing import Any
 from screens.i18n import _
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import clock_time, code_text, error_text, pick
+from screens.viewmodels.phone_entry import PhoneEntry, SmsOffer
 
 
-class TicketViewModel(ViewModel):
+class TicketViewModel(SmsOffer, ViewModel):
     screen = "ticket"
 
     def reset(self) -> None:
+        self.sms = PhoneEntry(self._sms_typed, self.sms_confirm)  # 到号提醒 (optional)
         self.ticket: Any = None  # common.views.TicketView
         self.scanned = False  # shown because its QR was scanned at home (not just taken)
         self.requeuing = False
@@ -45,6 +47,13 @@ class TicketViewModel(ViewModel):
         else:
             self.ticket = ticket
         self.refresh()
+
+    def sms_target(self) -> str:
+        """到号提醒 for a ticket just taken (not for one scanned at the scanner)."""
+        return _("到号提醒") if self.ticket is not None and not self.scanned else ""
+
+    def sms_submit(self, phone: str) -> tuple[Any, tuple[Any, ...]]:
+        return self.core.leave_ticket_phone, (self.ticket, phone)
 
     def done(self) -> None:
         """完成: back to the home screen, forgetting the ticket."""

@@ -118,6 +118,7 @@ def test_display_shows_speaks_survives_an_outage_and_catches_up(hall, browser) -
     for before, after in zip(played, played[1:], strict=False):
         assert after["start"] >= before["end"], "announcements overlapped"
     assert urls <= set(audio_requests)
+    assert _waiting_rows_clipped(page) == []
     page.screenshot(path=str(ARTIFACTS / "display-landscape.png"))
 
     # the server goes away: the last calls stay, 连接中断 shows
@@ -137,6 +138,18 @@ def test_display_shows_speaks_survives_an_outage_and_catches_up(hall, browser) -
         called[2][0], called[1][0], called[0][0]]
 
 
+def _waiting_rows_clipped(page) -> list[str]:
+    """Services of the waiting panel not wholly inside it (display.js shrinks them to fit)."""
+    page.wait_for_function("window.displayLog.waiting !== undefined", timeout=10_000)
+    return page.evaluate(
+        """() => { const ul = document.getElementById("services");
+        const box = ul.getBoundingClientRect();
+        return [...ul.children].filter((li) => { const r = li.getBoundingClientRect();
+          return r.bottom > box.bottom + 1 || r.right > box.right + 1; })
+        .map((li) => li.textContent); }"""
+    )
+
+
 def test_portrait_display_scoped_to_counters(hall, browser) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     kiosk = Api(hall.url, hall.enroll("kiosk", "K-portrait")["token"])
@@ -154,6 +167,7 @@ def test_portrait_display_scoped_to_counters(hall, browser) -> None:
     texts = page.locator("#recent li .number").all_text_contents()
     assert mine in texts and other not in texts
     page.wait_for_timeout(3500)  # the new-call flash is over: the screen as it mostly looks
+    assert _waiting_rows_clipped(page) == []
     page.screenshot(path=str(ARTIFACTS / "display-portrait.png"))
 
     # a mistyped scope: an empty display saying so, not an error page

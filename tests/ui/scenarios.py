@@ -53,6 +53,28 @@ def queue(s: Script):
     s.results["print_status"] = s.widget("print_status", "ticket").text
     s.results["qr_data"] = s.widget("qr", "ticket").data
     yield s.shot(_art(s, "ticket_zh.png"))
+    yield from _leave_sms(s, "ticket", "13912345678")
+
+
+def _leave_sms(s: Script, screen: str, phone: str):
+    """到号提醒 / 办件进度短信: the offer button, the keypad panel, 确定 → the masked line."""
+    s.tap(s.widget("sms_button", screen))
+    panel = s.widget("sms_panel", screen)
+    yield s.until(lambda: panel.height > 0, "the SMS panel")
+    kb = panel.ids.sms_keyboard
+    for key in phone:
+        yield s.until(lambda k=key: kb.key(k) is not None, f"key {key!r}")
+        s.tap(kb.key(key))
+        yield s.frames(1)
+    yield s.frames(2)
+    s.results["sms_typed"] = panel.ids.sms_text.text
+    yield s.shot(_art(s, f"{screen}_sms_entry_zh.png"))
+    s.tap(panel.ids.sms_confirm)
+    vm = s.app.session.vm(screen)
+    yield s.until(lambda: vm.sms.masked, "the number left", timeout=20)
+    yield s.frames(2)
+    s.results["sms_done"] = s.widget("sms_done", screen).text
+    yield s.shot(_art(s, f"{screen}_sms_done_zh.png"))
 
 
 def _type(s: Script, screen: str, keys: str, keyboard_id: str = "keyboard"):

@@ -29,7 +29,12 @@ def test_take_ticket_by_touch(hall, kiosk):
     assert seen["qr_data"] == ticket["url"] and ticket["url"].startswith("http")
     assert ticket["printed"] is True and "已打印" in seen["print_status"]
 
-    for name in ("home_zh.png", "services_zh.png", "ticket_zh.png"):
+    # 到号提醒: typed on the panel's keypad, spaced while typing, masked once left
+    assert seen["sms_typed"] == "139 1234 5678"
+    assert seen["sms_done"] == "短信提醒：139****5678"
+
+    for name in ("home_zh.png", "services_zh.png", "ticket_zh.png", "ticket_sms_entry_zh.png",
+                 "ticket_sms_done_zh.png"):
         shot = ARTIFACTS / name
         assert shot.stat().st_size > 10_000, name
 
