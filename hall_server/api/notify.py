@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from common import errors as codes
 from common.wire import NotifyPhoneAttached, NotifyPhoneRequest
 from hall_server import submissions
 from hall_server.api.deps import IdempotencyKey, KioskDevice, base_url, get_ctx
-from hall_server.openapi import _error
+from hall_server.openapi import errors
 
 router = APIRouter(tags=["notifications"])
 
@@ -19,12 +20,10 @@ router = APIRouter(tags=["notifications"])
     status_code=201,
     responses={
         200: {"description": "Replay: this Idempotency-Key's number"},
-        404: _error("E-API-01 no such ticket / E-APP-02 no such application (by id, number "
-                    "or the kiosk's own key of the record)"),
-        409: _error("E-NTF-02 the ticket or application is closed (served, expired, "
-                    "finished): no notices"),
-        422: _error("E-API-02 not an 11-digit mobile (1[3-9]…); E-API-03 key reused with "
-                    "another body"),
+        # 404: no such ticket / application (by id, number or the kiosk's own key of the
+        # record); 409: it is closed (served, expired, finished), so no notices
+        **errors(codes.NOT_FOUND, codes.APPLICATION_UNKNOWN, codes.NOTIFY_TARGET_CLOSED,
+                 codes.VALIDATION, codes.IDEMPOTENCY_CONFLICT),
     },
 )
 def attach_phone(

@@ -46,7 +46,7 @@ def sms_db_url(request) -> Iterator[str | None]:
 def hall(sms_db_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ThreadServer, Any, Api]]:
     from common.settings import load_settings
     from kiosk.core import KioskCore
-    from kiosk.provisioning import ProvisionRequest, provision
+    from kiosk.ops.provisioning import ProvisionRequest, provision
 
     tmp = tmp_path_factory.mktemp("sms")
     server = start_server_thread(tmp / "hall", demo=True, clock=SettableClock(), db_url=sms_db_url)
