@@ -38,6 +38,7 @@ TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "tit
               "alias contains", "body")
 ENUM_MAX = 1500  # body sets holding a body query's segments up to which they are sorted
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
+_LAST_FROM = 9  # query letters from which the last syllable start is required too
 _BUDGET = 100  # candidates of a streamed superset checked before its costly exact query
 
 # (term or body set id, popularity of its best item, that item's code, label): the best item
@@ -284,6 +285,8 @@ class _Plan:
             match = " OR ".join(f'"{long_token(stream, first, gram)}"' for first in firsts)
             if len(self.q) > LATIN_LONG:
                 match = f"({match}) AND ({self._later_syllable(stream)})"
+            if len(self.q) >= _LAST_FROM:
+                match = f"{match} AND ({self._last_syllable(stream)})"
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
         else:
@@ -304,8 +307,22 @@ class _Plan:
         letters (no syllable is longer), so one of these tokens is in every match; with ten
         letters or more each is at least four letters long, a token that picks out few units:
         "dengjizhengm" reads the units going on with zhengm, not every 登记 to check it."""
+        return self._syllable_at(stream, range(1, LATIN_LONG + 1))
+
+    def _last_syllable(self, stream: int) -> str:
+        """Units holding a syllable start at one of the query's positions n-8 … n-3, with
+        what follows it: in a match of 9+ letters the last syllable start that has three
+        letters of the query after it lies there (the syllable after it starts beyond n-3,
+        and no syllable is longer than six). Without it, 排污许可证 units all passed the
+        tokens of paiwuxukeyac and each failed the check."""
+        n = len(self.q)
+        return self._syllable_at(stream, range(n - 8, n - LATIN_GRAM + 1))
+
+    def _syllable_at(self, stream: int, positions: range) -> str:
+        """Units with a syllable start at one of `positions` of the query, holding the query's
+        letters from there: 6 by the long token, 3–5 by the 3-letter token."""
         options = []
-        for p in range(1, LATIN_LONG + 1):
+        for p in positions:
             rest = self.q[p:p + LATIN_LONG]
             if len(rest) == LATIN_LONG:
                 options += [f'"{long_token(stream, first, rest)}"' for first in (0, 1)]
