@@ -106,19 +106,27 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[tuple]:
     t0 = time.perf_counter()
     items = build(shape, args.items, args.seed)
     built = time.perf_counter() - t0
-    for suffix in ("", "-wal", "-shm"):
-        (work / f"{shape}.db{suffix}").unlink(missing_ok=True)
-        (work / f"{shape}-naive.db{suffix}").unlink(missing_ok=True)
+    done = work / f"{shape}-{args.items}-{args.seed}.synced"
+    reuse = args.reuse and done.exists()
+    if not reuse:
+        done.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            (work / f"{shape}.db{suffix}").unlink(missing_ok=True)
+            (work / f"{shape}-naive.db{suffix}").unlink(missing_ok=True)
     store = LocalStore(work / f"{shape}.db")
-    full = sync_full(store, items)
-    with store.transaction() as conn:
-        search_index.compact(conn)  # what Catalog.pull does after a large sync
+    full = 0.0
+    if not reuse:
+        full = sync_full(store, items)
+        with store.transaction() as conn:
+            search_index.compact(conn)  # what Catalog.pull does after a large sync
     naive = sqlite3.connect(work / f"{shape}-naive.db", isolation_level=None)
     naive.execute("PRAGMA journal_mode=WAL")
     naive.execute("PRAGMA cache_size=-65536")
-    naive.execute("BEGIN")
-    naive_search.load(naive, items)
-    naive.execute("COMMIT")
+    if not reuse:
+        naive.execute("BEGIN")
+        naive_search.load(naive, items)
+        naive.execute("COMMIT")
+        done.touch()
     titles = len({i.title for i in items})
     out(f"\n## {shape}: {len(items):,} items, {titles:,} distinct titles, popularity "
         f"{'all zero' if not any(i.popularity for i in items) else 'varied'} "
@@ -145,6 +153,9 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[tuple]:
             found = sum(any(frag in r.title for r in got)
                         for (_, got, _), (_, frag) in zip(ours, typos[kind], strict=True))
             extra = f"intended found {found}/{len(qs)}"
+        if args.slowest:
+            worst = sorted(zip(fast_ms, qs, strict=True), reverse=True)[:args.slowest]
+            out(f"  slowest {kind}: " + ", ".join(f"{q!r} {ms:.1f}" for ms, q in worst) + "\n")
         rows.append((shape, kind, len(qs), statistics.median(fast_ms), pct(fast_ms, 0.99),
                      pct(cpu_ms, 0.99), statistics.median(naive_ms), pct(naive_ms, 0.99), same,
                      len(sub), extra))
@@ -190,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="per kind, also run on the naive scan and compared")
     parser.add_argument("--recall-queries", type=int, default=20)
     parser.add_argument("--dir", type=Path, help="keep the databases here")
+    parser.add_argument("--slowest", type=int, default=0,
+                        help="print the N slowest queries (ms) of each kind")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --dir: search the stores a previous run synced (same items "
+                             "and seed) instead of syncing again (query-side work only)")
     args = parser.parse_args(argv)
     work = args.dir or Path(tempfile.mkdtemp(prefix="bench-shapes-"))
     work.mkdir(parents=True, exist_ok=True)

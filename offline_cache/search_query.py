@@ -38,6 +38,8 @@ TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "tit
               "alias contains", "body")
 ENUM_MAX = 1500  # body sets holding a body query's segments up to which they are sorted
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
+_LAST_FROM = 9  # query letters from which the last syllable start is required too
+_BUDGET = 50  # candidates of a streamed superset checked before its costly exact query
 
 # (term or body set id, popularity of its best item, that item's code, label): the best item
 # is the first in ranking order, so sources in (-max_pop, best_code) order are in the order of
@@ -253,12 +255,9 @@ class _Plan:
     def _exact(self, match: str, cond: str, extra: list) -> Iterator[Source]:
         """Terms equal to the query: an exact token of the FTS5 table (a hash, for Chinese
         text: the text itself is compared)."""
-        join = " JOIN search_term t ON t.id = r.id" if cond else ""
-        sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_gram "
-               f"JOIN search_rank r ON r.slot = search_gram.rowid{join} WHERE search_gram MATCH ?"
-               f"{self.dept_sql.format(a='r.')}{cond}")
-        rows = self.conn.execute(sql, (match, *self.dept_params, *extra)).fetchall()
-        return iter(sorted(rows, key=lambda r: (-r[1], r[2])))
+        # Streamed in rowid (ranking) order, like the other tiers: an alias many items share
+        # (办公积金贷款) is the exact alias of thousands of units (read and sorted: 3 ms).
+        return self._ranked(match, (bool(cond), cond, extra))
 
     # --- prefix / contains ---------------------------------------------------------------------
     def _matching(self, field: int, mode: str) -> Iterator[Source]:
@@ -271,12 +270,20 @@ class _Plan:
             # Units that start with the query were all taken by the (emptied) prefix tier.
             match = _match(stream, (1,) if mode == "prefix" else (0,), self.q,
                            prefix=len(self.q) < self.gram_len)
-        elif self.latin:  # the first 4–6 letters, from a syllable start
+        elif self.latin and len(self.q) < LATIN_LONG:  # 4–5 letters
+            # Their 6-letter tokens by prefix would be exact, but FTS5 merges a prefix's whole
+            # doclist before handing over the first row (qing*: 79,000 units, 31 ms).
+            # The 3-letter token streams: its units are checked until the budget runs out.
+            cheap = _match(stream, firsts, self.q[:LATIN_GRAM], prefix=False)
+            precise = " OR ".join(f'"{long_token(stream, first, self.q)}"*' for first in firsts)
+            return self._budgeted(cheap, precise, self._verify(field, mode, always=True))
+        elif self.latin:  # the first 6 letters, from a syllable start
             gram = self.q[:LATIN_LONG]
-            match = " OR ".join(f'"{long_token(stream, first, gram)}"'
-                                f'{"*" if len(gram) < LATIN_LONG else ""}' for first in firsts)
-            if len(self.q) >= LATIN_LONG + LATIN_GRAM + 1:
+            match = " OR ".join(f'"{long_token(stream, first, gram)}"' for first in firsts)
+            if len(self.q) > LATIN_LONG:
                 match = f"({match}) AND ({self._later_syllable(stream)})"
+            if len(self.q) >= _LAST_FROM:
+                match = f"{match} AND ({self._last_syllable(stream)})"
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
         else:
@@ -284,9 +291,11 @@ class _Plan:
         return self._ranked(match, verify)
 
     def _pairs(self, stream: int) -> str:
-        """Terms holding the first and the last character pair of a long Chinese query (FTS5
-        intersects the two lists; more lists cost more than they save). Verified on the text."""
-        pairs = dict.fromkeys((self.q[:2], self.q[-2:]))
+        """Terms holding every other character pair of a long Chinese query, and its last
+        (FTS5 intersects the lists, skipping through the longer ones). Verified on the text:
+        with the first and last pair alone, 社会团体注销（情 checked every 社会…（情 unit."""
+        q = self.q
+        pairs = dict.fromkeys([*(q[i:i + 2] for i in range(0, len(q) - 1, 2)), q[-2:]])
         return " AND ".join(f"({_match(stream, (0, 1), pair, prefix=False)})" for pair in pairs)
 
     def _later_syllable(self, stream: int) -> str:
@@ -295,14 +304,34 @@ class _Plan:
         letters (no syllable is longer), so one of these tokens is in every match; with ten
         letters or more each is at least four letters long, a token that picks out few units:
         "dengjizhengm" reads the units going on with zhengm, not every 登记 to check it."""
+        return self._syllable_at(stream, range(1, LATIN_LONG + 1))
+
+    def _last_syllable(self, stream: int) -> str:
+        """Units holding a syllable start at one of the query's positions n-8 … n-3, with
+        what follows it: in a match of 9+ letters the last syllable start that has three
+        letters of the query after it lies there (the syllable after it starts beyond n-3,
+        and no syllable is longer than six). Without it, 排污许可证 units all passed the
+        tokens of paiwuxukeyac and each failed the check."""
+        n = len(self.q)
+        return self._syllable_at(stream, range(n - 8, n - LATIN_GRAM + 1))
+
+    def _syllable_at(self, stream: int, positions: range) -> str:
+        """Units with a syllable start at one of `positions` of the query, holding the query's
+        letters from there: 6 by the long token, 3–5 by the 3-letter token."""
         options = []
-        for p in range(1, LATIN_LONG + 1):
+        for p in positions:
             rest = self.q[p:p + LATIN_LONG]
-            star = "*" if len(rest) < LATIN_LONG else ""
-            options += [f'"{long_token(stream, first, rest)}"{star}' for first in (0, 1)]
+            if len(rest) == LATIN_LONG:
+                options += [f'"{long_token(stream, first, rest)}"' for first in (0, 1)]
+            elif len(rest) >= LATIN_GRAM:  # not a prefix query (FTS5 would merge its whole
+                # doclist before the first row): the 3 letters, a token of their own
+                options += [f'"{gram_token(stream, first, rest[:LATIN_GRAM])}"' for first in (0, 1)]
+            else:  # 1–2 letters: a prefix FTS5 has an index for
+                options += [f'"{gram_token(stream, first, rest)}"*' for first in (0, 1)]
         return " OR ".join(options)
 
-    def _verify(self, field: int, mode: str) -> tuple[bool, str, list]:
+    def _verify(self, field: int, mode: str, *, always: bool = False
+                ) -> tuple[bool, str, list]:
         """(needed when reading candidates, SQL, parameters) that check a unit against the
         query. A walk always checks; read candidates only when the query is longer than what
         their token holds exactly."""
@@ -310,7 +339,7 @@ class _Plan:
         # Query length up to which the token read says it all (titles and aliases have the
         # same tokens, each in its own stream).
         exact_up_to = LATIN_LONG if self.latin else PREFIX_MAX if mode == "prefix" else 0
-        needed = not self.short and n > exact_up_to
+        needed = always or (not self.short and n > exact_up_to)
         if field == ALIAS:
             if self.latin:
                 column, pattern = ("alias_keys", "|" + q) if mode == "prefix" else (
@@ -328,7 +357,8 @@ class _Plan:
             return needed, " AND substr(t.text, 1, ?) = ?", [n, q]
         return needed, " AND instr(t.text, ?) > 0", [q]
 
-    def _ranked(self, match: str, verify: tuple[bool, str, list]) -> Iterator[Source]:
+    def _ranked(self, match: str, verify: tuple[bool, str, list], *, after: int | None = None
+                ) -> Iterator[Source]:
         """The units an FTS5 query matches, best first, checked on their text when the query
         says more than the tokens: FTS5 hands them over in rowid order, which is ranking
         order (search_index.unit_slot), so the tier reads only as many as it takes."""
@@ -338,9 +368,34 @@ class _Plan:
         join = " JOIN search_term t ON t.id = r.id" if cond else ""
         sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_gram "
                f"JOIN search_rank r ON r.slot = search_gram.rowid{join} "
-               f"WHERE search_gram MATCH ?{self.dept_sql.format(a='r.')}{cond} "
+               f"WHERE search_gram MATCH ?{self.dept_sql.format(a='r.')}{cond}"
+               f"{'' if after is None else ' AND search_gram.rowid > ?'} "
                "ORDER BY search_gram.rowid")
-        return iter(self.conn.execute(sql, (match, *self.dept_params, *extra)))
+        params = (match, *self.dept_params, *extra, *(() if after is None else (after,)))
+        return iter(self.conn.execute(sql, params))
+
+    def _budgeted(self, cheap: str, precise: str, verify: tuple[bool, str, list]
+                  ) -> Iterator[Source]:
+        """_ranked(precise, verify) when `precise` is a costly FTS5 prefix query (its whole
+        doclist merged before the first row) and `cheap` a streamed superset of it. The units
+        of `cheap` are checked one by one (~2 µs each) while at least a fifth of them pass;
+        past _BUDGET candidates with fewer, `precise` is read from the next rowid on: what it
+        merges is then a small part of `cheap` (~0.4 µs a unit)."""
+        _, cond, extra = verify
+        sql = ("SELECT r.id, r.max_pop, r.best_code, search_gram.rowid, "
+               f"(1{self.dept_sql.format(a='r.')}{cond}) FROM search_gram "
+               "LEFT JOIN search_rank r ON r.slot = search_gram.rowid "
+               "LEFT JOIN search_term t ON t.id = r.id WHERE search_gram MATCH ? "
+               "ORDER BY search_gram.rowid")
+        found = 0
+        rows = self.conn.execute(sql, (*self.dept_params, *extra, cheap))
+        for n, (tid, max_pop, best_code, rowid, ok) in enumerate(rows, 1):
+            if ok:
+                found += 1
+                yield tid, max_pop, best_code, ""
+            elif n >= _BUDGET and found * 5 < n:
+                yield from self._ranked(precise, verify, after=rowid)
+                return
 
     def _paged(self, sql: str, params: tuple) -> Iterator[tuple]:
         """The rows of a sorted query ending in LIMIT ? OFFSET ?, a page at a time: 48 first

@@ -126,6 +126,17 @@ def guide(s: Script):
     s.tap(s.widget("search_box", "guide"))
     yield s.screen_is("search")
     search_vm = app.session.vm("search")
+    # Full pinyin with one letter off: nothing matches as typed, near misses come back under
+    # "您是不是要找：" (issue 17)
+    yield from _type(s, "search", "yingyezhizhap")
+    yield s.until(lambda: search_vm.results_for == "yingyezhizhap" and search_vm.in_flight is None,
+                  "results for the typo")
+    yield s.frames(2)
+    s.results["typo_labels"] = [w.text for w in s.screen("search").walk()
+                                if isinstance(getattr(w, "text", None), str) and w.text]
+    s.results["typo_results"] = [r.title for r in reversed(s.widget("rows").children)]
+    yield s.shot(_art(s, "search_did_you_mean_zh.png"))
+    yield from _type(s, "search", ["<BS>"] * len("yingyezhizhap"))
     yield from _type(s, "search", "yyzz")
     yield s.until(lambda: search_vm.results_for == "yyzz", "results for yyzz")
     yield s.frames(2)

@@ -17,6 +17,8 @@ def test_guide_browse_search_and_print_by_touch(kiosk):
         assert element in seen["sections"], element
     assert seen["print_notice"] == "材料清单已打印，请取走"
     assert printer_bytes(kiosk).startswith(b"\x1b@")
+    assert "您是不是要找：" in seen["typo_labels"]  # on screen: search_did_you_mean_zh.png
+    assert any("营业执照" in t for t in seen["typo_results"]), seen["typo_results"]
     assert seen["composition"] == "yyzz"
     assert seen["first_candidate"] == "营业执照"
     assert any("营业执照" in t for t in seen["typed_results"]), seen["typed_results"]
