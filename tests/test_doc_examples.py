@@ -4,8 +4,9 @@ shows after normalising ids, times, tokens and ticket numbers (tests/support/doc
 Sample values (service codes, ids, holder hashes, enrolment codes …) become real ones in one
 place, tests/support/doc_placeholders.py. Blocks marked `<!-- not-run: reason -->` are not run.
 
-Speed: a `kiosk` process costs ~0.5 s of CPU to start (measured 0.6–1.0 s wall on a quiet
-2-core machine, 2–3 s when loaded), so docs/cli.md's blocks run on a few threads at once; the
+Speed: a `kiosk` process costs 0.1 s of CPU for `--help` and 0.5 s for `kiosk search` (user
+time), but 2.5–6.7 s wall on a 2-core machine at load average ~19 (measured while writing
+this), so docs/cli.md's blocks run on a few threads at once; the
 curl examples of docs/api.md depend on each other's state (a ticket, then its call) and run in
 doc order in one thread beside them. The first example, `kiosk provision`, enrols the shared
 KIOSK_HOME and runs alone first."""
@@ -108,3 +109,19 @@ def test_examples_left_out_say_why():
     skipped = [e for doc in DOCS for e in parse(doc) if e.not_run]
     assert skipped, "the blocking and PostgreSQL examples carry a not-run marker"
     assert all(len(e.not_run) > 10 for e in skipped), [e.id for e in skipped]
+
+
+def test_the_comparison_catches_rot_and_forgives_ids_times_and_tokens():
+    shown = ('{"id": "aa91962e-…", "number": "A001", "service": "ZHSL", '
+             '"issued_at": "2025-03-14T02:00:00.551110Z", "people_ahead": 0, "…": "more"}')
+    ex = Example("api.md", 1, 2, "curl -s $S/x", expected_json=shown)
+    same = ('{"id": "473c9bf0-ecb1-48b2-8e98-5ed1b0a0086c", "number": "A017", "service": "ZHSL",'
+            ' "issued_at": "2026-12-07T03:00:00Z", "people_ahead": 4, "status": "waiting"}')
+    assert mismatch(ex, same, "http://127.0.0.1:9", VOLATILE) is None
+    renamed = same.replace('"ZHSL"', '"ZH"')
+    assert "service" in mismatch(ex, renamed, "", VOLATILE)
+    assert "number" in mismatch(ex, same.replace('"number": "A017", ', ""), "", VOLATILE)
+
+    text = Example("cli.md", 1, 2, "kiosk admin revoke K7", expected=["revoked K7 (5c0e…)"])
+    assert mismatch(text, "revoked K7 (3627f924-7394-4eed-b78e-4b528ce2fdcf)\n", "") is None
+    assert mismatch(text, "revoked K3 (3627f924-7394-4eed-b78e-4b528ce2fdcf)\n", "")
