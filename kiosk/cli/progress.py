@@ -4,6 +4,7 @@ the JSON output never see a bar. The work reports `(done, total)`; this module o
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ def wanted(as_json: bool) -> bool:
 
 
 @contextmanager
-def progress_bar(desc: str, *, as_json: bool, unit: str = "item",
+def progress_bar(desc: str, *, as_json: bool, unit: str = " items",
                  total: int | None = None) -> Iterator[OnProgress | None]:
     """Yields `on_progress(done, total)`, or None when no bar is wanted."""
     if not wanted(as_json):
@@ -43,10 +44,21 @@ def count_lines(path: str | Path) -> int | None:
         return None  # the import itself names the file's problem
 
 
+def _size() -> tuple[int, int]:
+    """The terminal's columns and rows; 80×24 where it reports 0 (a pty nobody sized: tqdm
+    would draw nothing in 0 rows)."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError):
+        return 80, 24
+    return size.columns or 80, size.lines or 24
+
+
 def _tqdm(desc: str, unit: str, total: int | None) -> Any:
     from tqdm import tqdm
 
-    return tqdm(desc=desc, unit=unit, total=total, file=sys.stderr, dynamic_ncols=True,
+    columns, rows = _size()
+    return tqdm(desc=desc, unit=unit, total=total, file=sys.stderr, ncols=columns, nrows=rows,
                 leave=True, mininterval=0.2)
 
 

@@ -83,7 +83,7 @@ def _import_catalog(args: argparse.Namespace) -> Human:
 
     total = count_lines(args.file) if wanted(args.json) else None
     stages = {"check": "检查 checking", "write": "写入 writing"}
-    with staged_bar(stages, as_json=args.json, unit="line", total=total) as on_progress:
+    with staged_bar(stages, as_json=args.json, unit=" lines", total=total) as on_progress:
         r = import_catalog_file(_settings(), args.file, on_progress=on_progress, **_where(args))
     text = (
         f"imported {r['items']} items: {r['added']} added, {r['changed']} changed, "

@@ -50,11 +50,11 @@ def test_first_sync_draws_a_bar_on_a_terminal_and_none_off_one(server, tmp_path)
     assert code == 0, out
     synced = next(line for line in out.splitlines() if "catalog items synced" in line)
     count = synced.split("catalog items synced")[0].rsplit(";", 1)[1].strip()
-    assert f"同步事项目录 catalog: {count}item" in out.replace("\r", "\n"), out
+    assert f"同步事项目录 catalog: {count} items" in out.replace("\r", "\n"), out
 
     code, out = _kiosk(cli, "sync")
     assert code == 0, out
-    assert "同步事项目录 catalog: 0item" in out and "network online" in out, out
+    assert "同步事项目录 catalog: 0 items" in out and "network online" in out, out
 
     proc = cli.run("sync")  # stderr a pipe (systemd, cron, a script): no bar
     assert proc.stderr == "" and "network online" in proc.stdout
