@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,11 +102,12 @@ def import_catalog_file(
     *,
     data_dir: str | Path | None = None,
     db_url: str | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> dict:
     from hall_server.catalog_import import import_catalog
 
     with database_for(settings, data_dir, db_url) as database:
-        return import_catalog(database, Path(path))
+        return import_catalog(database, Path(path), on_progress=on_progress)
 
 
 def import_services_file(

@@ -83,6 +83,9 @@ def _validated(text: str) -> CatalogItemIn | str:
         return _describe(exc)
 
 
+PROGRESS_EVERY = 1000  # lines between two progress reports of an import
+
+
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
     for number, raw in enumerate(lines, start=1):
         text = raw.strip()
@@ -255,10 +258,12 @@ def _apply(
 
 
 def import_catalog(
-    database: Database, source: Path | str | Iterable[str], *, clock: Clock | None = None
+    database: Database, source: Path | str | Iterable[str], *, clock: Clock | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> dict:
     """Validate everything (first pass, no lock held), then apply it in one transaction
     (second pass). `source` is a file path (streamed twice) or an iterable of lines.
+    `on_progress(stage, line)` every PROGRESS_EVERY lines of each pass ("check", "write").
     Returns counts: items, added, changed, unchanged, deleted, cursor."""
     if isinstance(source, str | Path):
         path = Path(source)
@@ -273,7 +278,24 @@ def import_catalog(
         def reread() -> Iterator[tuple[int, str]]:
             return _numbered(held)
 
-    scan = _scan(reread())
+    stage = ["check"]
+    read = reread if on_progress is None else _reporting(reread, on_progress, stage)
+    scan = _scan(read())
     now = (clock or Clock()).now()
+    stage[0] = "write"
     with database.write() as conn:
-        return _apply(conn, database, scan, reread, now)
+        return _apply(conn, database, scan, read, now)
+
+
+def _reporting(
+    reread: Callable[[], Iterator[tuple[int, str]]],
+    on_progress: Callable[[str, int], None],
+    stage: list[str],
+) -> Callable[[], Iterator[tuple[int, str]]]:
+    def read() -> Iterator[tuple[int, str]]:
+        for number, text in reread():
+            if number % PROGRESS_EVERY == 0:
+                on_progress(stage[0], number)
+            yield number, text
+
+    return read

@@ -594,10 +594,10 @@ class KioskCore:
                 "skewed": skew_s is not None and abs(skew_s) > tolerance}
 
     # --- sync ------------------------------------------------------------------------------------
-    def sync_once(self, *, pull_catalog: bool = True):
+    def sync_once(self, *, pull_catalog: bool = True, on_progress=None):
         if self.syncer is None:
             raise KioskError(errors.NOT_PROVISIONED, "kiosk sync needs an enrolled kiosk")
-        return self.syncer.sync_once(pull_catalog=pull_catalog)
+        return self.syncer.sync_once(pull_catalog=pull_catalog, on_progress=on_progress)
 
 
 def _local_now(tz: str) -> str:

@@ -83,7 +83,10 @@ class Syncer:
             record_offset(self.outbox.store, conn, skew, wall=wall)
         return skew
 
-    def sync_once(self, *, pull_catalog: bool = True) -> SyncResult:
+    def sync_once(self, *, pull_catalog: bool = True,
+                  on_progress: Callable[[int, int | None], None] | None = None) -> SyncResult:
+        """`on_progress(done, total)` after each catalog page (total None: the feed's length is
+        not known ahead); the CLI draws it, the background thread passes none."""
         result = SyncResult()
         result.clock_skew_s = self.probe()
         if result.clock_skew_s is not None:
@@ -93,7 +96,8 @@ class Syncer:
                 result.error = report.error
                 self.services.pull(self.client)
                 if pull_catalog:
-                    result.pulled = self.catalog.pull(self.client)
+                    pages = (lambda n: on_progress(n, None)) if on_progress else None
+                    result.pulled = self.catalog.pull(self.client, progress=pages)
                     self._last_catalog = time.monotonic()
             except KioskError as exc:
                 result.error = exc.code

@@ -80,9 +80,12 @@ def _core():
 
 
 def _sync(args: argparse.Namespace) -> Human:
+    from kiosk.cli.progress import progress_bar
+
     core = _core()
     try:
-        result = core.sync_once().to_json()
+        with progress_bar("同步事项目录 catalog", as_json=args.json) as on_progress:
+            result = core.sync_once(on_progress=on_progress).to_json()
     finally:
         core.close()
     text = (f"pushed {result['pushed']}, pulled {result['pulled']}, pending {result['pending']}, "

@@ -193,29 +193,11 @@ def _ask(prompt: str, default: str = "") -> str:
     return answer or default
 
 
-def _progress_bar() -> Any:
-    """Catalog items synced so far, redrawn in place on stderr; None when not a terminal."""
-    if not sys.stderr.isatty():
-        return None
-    spin = "|/-\\"
-    state = {"i": 0}
-
-    def progress(count: int) -> None:
-        state["i"] += 1
-        print(
-            f"\r  {spin[state['i'] % 4]} 同步事项目录 catalog: {count} items",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return progress
-
-
 def _provision(args: argparse.Namespace) -> Human:
     from common.errors import PROVISION_DECLINED, USAGE, KioskError
     from common.paths import kiosk_home
     from common.settings import load_settings
+    from kiosk.cli.progress import progress_bar
     from kiosk.ops.credentials import load_credentials
     from kiosk.ops.hardware_profiles import list_profiles
     from kiosk.ops.provisioning import provision, read_request_file, request_from_mapping
@@ -262,10 +244,9 @@ def _provision(args: argparse.Namespace) -> Human:
         from dataclasses import replace
 
         request = replace(request, replace=True)
-    progress = _progress_bar()
-    result = provision(load_settings(), home, request, progress=progress, doctor=True)
-    if progress is not None:
-        print(file=sys.stderr)
+    with progress_bar("同步事项目录 catalog", as_json=args.json) as draw:
+        progress = (lambda n: draw(n, None)) if draw else None
+        result = provision(load_settings(), home, request, progress=progress, doctor=True)
     doctor = result["doctor"]
     lines = [
         f"enrolled as {result['device_id']} ({result['role']}) with {result['server']}; "

@@ -79,8 +79,12 @@ def _enroll_code(args: argparse.Namespace) -> Human:
 
 def _import_catalog(args: argparse.Namespace) -> Human:
     from hall_server.admin import import_catalog_file
+    from kiosk.cli.progress import count_lines, staged_bar, wanted
 
-    r = import_catalog_file(_settings(), args.file, **_where(args))
+    total = count_lines(args.file) if wanted(args.json) else None
+    stages = {"check": "检查 checking", "write": "写入 writing"}
+    with staged_bar(stages, as_json=args.json, unit=" lines", total=total) as on_progress:
+        r = import_catalog_file(_settings(), args.file, on_progress=on_progress, **_where(args))
     text = (
         f"imported {r['items']} items: {r['added']} added, {r['changed']} changed, "
         f"{r['unchanged']} unchanged, {r['deleted']} deleted"
