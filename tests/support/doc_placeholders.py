@@ -69,6 +69,8 @@ def prepare(server: ThreadServer, work: Path) -> Placeholders:
     served = _served_ticket(admin)
     for _ in range(3):
         admin.post("/queue/tickets", json={"service": "ZHSL"}).raise_for_status()
+    # a waiting ticket in a service no example calls: the SMS number example attaches to it
+    sms_ticket = admin.post("/queue/tickets", json={"service": "SBYB"}).json()
     revoked_device = server.enroll("kiosk", "K9")
     server.enroll("kiosk", "K7")  # `kiosk admin revoke K7`
     (work / "hall-kiosks.toml").write_text("[kiosk]\nidle_timeout = 90\n", encoding="utf-8")
@@ -90,12 +92,14 @@ def prepare(server: ThreadServer, work: Path) -> Placeholders:
         "3f2a…64 hex…": holder_hash(hall_key, APPLICATION_HOLDER_ID),
         "cca11b40-c89b-4dd0-8d16-5a6f21db29d8": revoked_device["device_id"],
         "aa91962e-aa60-4825-b419-14bc97cbecdf": served["id"],
+        "473c9bf0-…": sms_ticket["id"],
         "SQ202503149KSP094XXS": DEMO_APPLICATION,
         "SQ20261120ABCDEFGHJK": DEMO_APPLICATION,
         "2025-03-17": _next_working_day(server.clock.now().date()).isoformat(),
         "0b7c…": lambda: str(uuid.uuid4()),
         "7d2f3a8b-…": lambda: str(uuid.uuid4()),
         "8e3a1c0d-…": lambda: str(uuid.uuid4()),
+        "5e1d…": lambda: str(uuid.uuid4()),
     }
     (work / "tmp").mkdir()
     return Placeholders(env, literal, {f"{work}/tmp/": "/tmp/"})
