@@ -17,6 +17,7 @@ After every run it checks the database for duplicate numbers. Targets: closed-lo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -43,6 +44,29 @@ TARGET_RATIO, TARGET_P99_MS = 0.8, 50.0
 
 def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children still running (the workers of
+    `kiosk serve --workers N`): on a loaded machine, CPU per ticket is the steadier number."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def measured(pid: int, run: Callable[..., loadgen.Result], *args: object) -> loadgen.Result:
+    """run(*args); the server's CPU ms per answered ticket goes in result.extra."""
+    before = cpu_seconds(pid)
+    result = run(*args)
+    result.extra["cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / max(result.ok, 1)
+    return result
 
 
 class Baseline:
@@ -128,11 +152,13 @@ class Target:
 
 
 def _fmt(r: loadgen.Result) -> str:
-    return f"{r.rate:6.0f}/s p50 {r.p50_ms:6.1f} p99 {r.p99_ms:7.1f} ms"
+    cpu = f", {r.extra['cpu_ms']:.1f} CPU ms/t" if "cpu_ms" in r.extra else ""
+    return f"{r.rate:.0f}/s p50 {r.p50_ms:.1f} p99 {r.p99_ms:.1f} ms{cpu}"
 
 
 def run_target(target: Target, seconds: float, rows: list[list[str]]) -> None:
     url_b, url_o = target.baseline.url, target.ours.url
+    pid_b, pid_o = target.baseline.proc.pid, target.ours.proc.pid
     checks: list[str] = []
 
     def record(label: str, base: loadgen.Result | None, ours: loadgen.Result, ratio: str,
@@ -146,14 +172,16 @@ def run_target(target: Target, seconds: float, rows: list[list[str]]) -> None:
 
     for kiosks in (8, 50, 200):
         load = loadavg()
-        base = loadgen.closed_loop(url_b, target.tokens, kiosks, seconds)
-        ours = loadgen.closed_loop(url_o, target.tokens, kiosks, seconds)
+        base = measured(pid_b, loadgen.closed_loop, url_b, target.tokens, kiosks, seconds)
+        ours = measured(pid_o, loadgen.closed_loop, url_o, target.tokens, kiosks, seconds)
         ratio = ours.rate / base.rate if base.rate else 0
-        record(f"closed, {kiosks} kiosks", base, ours, f"{ratio:.2f}x thr", load)
+        cpu = base.extra["cpu_ms"] / ours.extra["cpu_ms"] if ours.extra["cpu_ms"] else 0
+        record(f"closed, {kiosks} kiosks", base, ours, f"{ratio:.2f}x thr, {cpu:.2f}x CPU",
+               load)
     for rate in (100, 200):
         load = loadavg()
-        base = loadgen.open_loop(url_b, target.tokens, rate, seconds)
-        ours = loadgen.open_loop(url_o, target.tokens, rate, seconds)
+        base = measured(pid_b, loadgen.open_loop, url_b, target.tokens, rate, seconds)
+        ours = measured(pid_o, loadgen.open_loop, url_o, target.tokens, rate, seconds)
         ratio = ours.p99_ms / base.p99_ms if base.p99_ms else 0
         record(f"open, {rate}/s, 200 kiosks", base, ours, f"{ratio:.1f}x p99", load)
     load = loadavg()
@@ -171,7 +199,10 @@ def run_workers(pg_url: str, tmp: Path, seconds: float, rows: list[list[str]]) -
         target = Target(f"PostgreSQL x{workers}", tmp / f"w{workers}", pg_url, workers=workers)
         try:
             load = loadavg()
-            results[workers] = r = loadgen.closed_loop(target.ours.url, target.tokens, 50, seconds)
+            results[workers] = r = measured(
+                target.ours.proc.pid, loadgen.closed_loop, target.ours.url, target.tokens, 50,
+                seconds,
+            )
             ratio = f"{r.rate / results[1].rate:.2f}x x1" if workers == 2 else "-"
             rows.append([target.name, "closed, 50 kiosks", "-", _fmt(r), ratio,
                          f"-/{target.ours_dups()}", f"-/{r.errors}", load, ""])
