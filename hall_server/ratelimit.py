@@ -41,6 +41,11 @@ class SlidingWindow:
                 return None
             return max(events[0] + self.window - now, 0.001)
 
+    def clear(self) -> None:
+        """Forget every event (the window passing at once: tests, an admin's unlock)."""
+        with self._lock:
+            self._events.clear()
+
     def record(self, key: str) -> None:
         now = self._monotonic()
         with self._lock:
@@ -101,6 +106,14 @@ class DbWindow:
         now = self._clock()
         with self.database.write() as conn:
             return self._wait(*self._oldest(conn, key, now), now)
+
+    def clear(self) -> None:
+        from sqlalchemy import delete
+
+        from hall_server.schema import rate_hits
+
+        with self.database.write() as conn:
+            conn.execute(delete(rate_hits).where(rate_hits.c.scope == self.scope))
 
     def record(self, key: str) -> None:
         self._insert(key, self._clock())
