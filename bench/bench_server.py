@@ -145,6 +145,9 @@ class Target:
         return fresh_pg_database(self.pg_url, name)
 
     def close(self) -> None:
+        errors = [line for line in self.ours.log().splitlines() if '"level": "error"' in line]
+        if errors:
+            print(f"  server log: {len(errors)} errors, first: {errors[0][:300]}", flush=True)
         self.ours.stop()
         self.baseline.stop()
         for name in self.databases:

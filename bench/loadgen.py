@@ -24,15 +24,14 @@ WRK_SCRIPT = r"""
 local tokens = {}
 for t in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do tokens[#tokens + 1] = t end
 local services = {"A", "B", "C", "D"}
-local tid = 0
+local made = 0
 function setup(thread)
-  tid = tid + 1
-  thread:set("tid", tid)
+  made = made + 1
+  thread:set("thread_no", made)  -- a global of that thread's own Lua state
 end
 function init(args)
   counter = 0
-  math.randomseed(os.time() * 1000 + tid)
-  prefix = string.format("%s-%d-%d-", os.getenv("BENCH_RUN") or "r", tid, math.random(1, 1e9))
+  prefix = string.format("%s-%d-", os.getenv("BENCH_RUN") or "r", thread_no)
 end
 function request()
   counter = counter + 1
