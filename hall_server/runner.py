@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -161,10 +160,6 @@ def serve(prepared: PreparedServer, *, retention: bool = True) -> None:
         prepared.database.describe(),
     )
     # Not with --demo: the sample hall's dates are fixed, and it would age into anonymity.
-    # SQLite's writer releases the GIL on every statement and must get it back from request
-    # threads parsing and validating: at the default 5 ms switch interval each statement in
-    # the write lock could wait that long (a convoy); 0.5 ms keeps the lock holder moving.
-    sys.setswitchinterval(0.0005)
     loop = RetentionLoop(prepared.ctx) if prepared.demo is None and retention else None
     if loop:
         loop.start()
