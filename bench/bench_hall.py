@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench_ticket_server import _drop_pg_schema, _fresh_pg_schema  # noqa: E402
+from pg_scratch import drop_pg_schema, fresh_pg_schema  # noqa: E402
 
 from tests.support.server import start_server_process  # noqa: E402
 
@@ -355,11 +355,11 @@ def main() -> None:
     print(f"  POST → event       {percentiles(base)}")
     run_db("SQLite (WAL, synchronous=FULL)", None, args.seconds, args.call_every, args.rate)
     if args.db:
-        url, schema = _fresh_pg_schema(args.db)
+        url, schema = fresh_pg_schema(args.db)
         try:
             run_db("PostgreSQL", url, args.seconds, args.call_every, args.rate)
         finally:
-            _drop_pg_schema(args.db, schema)
+            drop_pg_schema(args.db, schema)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,8 @@ class ServerSettings(Section):
     trusted_proxies: list[str] = Field(description="CIDRs of reverse proxies whose "
                                        "X-Forwarded-For is believed (e.g. [\"127.0.0.1/32\"] "
                                        "for nginx on the host); empty: none")
+    workers: int = Field(ge=1, le=64, description="Server processes `kiosk serve` starts "
+                         "(PostgreSQL only; SQLite has one writer: 1)")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

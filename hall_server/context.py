@@ -17,7 +17,7 @@ from hall_server.estimate import WaitEstimator
 from hall_server.evaluations import load_reasons
 from hall_server.live import Background
 from hall_server.proxies import TrustedProxies
-from hall_server.ratelimit import SlidingWindow
+from hall_server.ratelimit import DbWindow, SlidingWindow, shared_window
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ class HallContext:
     personal: Any = None  # hall_server.personal.PersonalData: seals submitted forms
     zone: ZoneInfo = field(init=False)
     reasons: dict[str, int] | None = field(init=False)
-    lookup_limit: SlidingWindow = field(init=False)
-    enroll_failures: SlidingWindow = field(init=False)
-    enroll_codes_tried: SlidingWindow = field(init=False)
+    lookup_limit: SlidingWindow | DbWindow = field(init=False)
+    enroll_failures: SlidingWindow | DbWindow = field(init=False)
+    enroll_codes_tried: SlidingWindow | DbWindow = field(init=False)
     proxies: TrustedProxies = field(init=False)
     last_seen_written: dict[str, float] = field(init=False, default_factory=dict)
     background: Background = field(init=False)  # event hub, LISTEN, midnight sweep
@@ -63,14 +63,18 @@ class HallContext:
             self.schedule = Schedule.load(
                 self.config_dir / "schedule.toml", self.config_dir / "holidays.toml"
             )
-        self.lookup_limit = SlidingWindow(self.settings.server.lookup_rate_per_minute, 60.0)
-        self.enroll_failures = SlidingWindow(
-            self.settings.server.enroll_attempts, ENROLL_WINDOW_SECONDS
+        # shared by every server process on PostgreSQL (`kiosk serve --workers N`)
+        self.lookup_limit = shared_window(
+            self.database, "lookup", self.settings.server.lookup_rate_per_minute, 60.0
+        )
+        self.enroll_failures = shared_window(
+            self.database, "enroll", self.settings.server.enroll_attempts, ENROLL_WINDOW_SECONDS
         )
         self.background = Background(self)
         # (address, code) pairs already counted: retyping one wrong code is one guess, not many,
         # so a technician testing a wrong code does not lock the address out.
-        self.enroll_codes_tried = SlidingWindow(1, ENROLL_WINDOW_SECONDS)
+        self.enroll_codes_tried = shared_window(self.database, "enroll_code", 1,
+                                                ENROLL_WINDOW_SECONDS)
         self.proxies = TrustedProxies(self.settings.server.trusted_proxies)
 
     def record_enroll_failure(self, address: str, code_hash: str) -> None:

@@ -13,11 +13,12 @@ id>'`, which PostgreSQL delivers at commit to every server process (hall_server.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy import Connection, Engine, bindparam, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -69,15 +70,24 @@ def pending(conn: Connection) -> int:
     return len(conn.info.get(_PENDING, ()))
 
 
-def _take_ids(conn: Connection, count: int) -> range:
-    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    stmt = (
+@functools.cache
+def _take_ids_stmt(dialect: str) -> Any:
+    # Built once: a statement with literal values gets a new cache key per call, which cost
+    # more than the SQL on the ticket path (py-spy, issue 17).
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    return (
         insert(counters)
-        .values(name=SEQUENCE, n=count)
-        .on_conflict_do_update(index_elements=["name"], set_={"n": counters.c.n + count})
+        .values(name=SEQUENCE, n=bindparam("count"))
+        .on_conflict_do_update(
+            index_elements=["name"], set_={"n": counters.c.n + bindparam("count")}
+        )
         .returning(counters.c.n)
     )
-    last = conn.execute(stmt).scalar_one()
+
+
+def _take_ids(conn: Connection, count: int) -> range:
+    stmt = _take_ids_stmt(conn.dialect.name)
+    last = conn.execute(stmt, {"count": count}).scalar_one()
     return range(last - count + 1, last + 1)
 
 

@@ -83,6 +83,16 @@ def store_heartbeat(ctx: HallContext, conn: Connection, record: SyncRecord, devi
     return _result(record, 201, {"stored": True, "sent_at": iso_utc(sent_at), **usage})
 
 
+def store_heartbeats(
+    ctx: HallContext, records: list[SyncRecord], device: Device
+) -> list[dict]:
+    """Heartbeat records of one push, written by group commit with other kiosks' heartbeats
+    (Database.batched_write): a burst of 200 is one transaction, not 200 in the ticket line."""
+    return ctx.database.batched_write(
+        lambda conn: [store_heartbeat(ctx, conn, record, device) for record in records]
+    )
+
+
 def store_audit(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device) -> dict:
     ev, refused = _parse(record, AuditEvent)
     if ev is None:

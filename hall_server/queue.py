@@ -115,7 +115,7 @@ def _upserts(dialect: str) -> dict[str, Any]:
         out[column] = stmt.on_conflict_do_update(
             index_elements=["service", "business_date"],
             set_={column: service_days.c[column] + 1},
-        ).returning(service_days.c.n)
+        ).returning(service_days.c.n, service_days.c.priority_run)
     stmt = insert(holder_days).values(
         holder=bindparam("holder"), business_date=bindparam("day"), n=1
     )
@@ -171,8 +171,9 @@ def service_row(conn: Connection, code: str) -> Any:
     return row
 
 
-def _bump_day(conn: Connection, service: str, day: date, *, offline: bool) -> int:
-    """Atomically count one ticket for (service, day); returns the online counter value."""
+def _bump_day(conn: Connection, service: str, day: date, *, offline: bool) -> tuple[int, int]:
+    """Atomically count one ticket for (service, day); returns the online counter value and
+    the service's current run of priority calls (for people_ahead, without another query)."""
     stmt = _upserts(conn.dialect.name)["offline" if offline else "n"]
     params = {
         "service": service,
@@ -180,7 +181,8 @@ def _bump_day(conn: Connection, service: str, day: date, *, offline: bool) -> in
         "n0": 0 if offline else 1,
         "off0": 1 if offline else 0,
     }
-    return conn.execute(stmt, params).scalar_one()
+    n, run = conn.execute(stmt, params).one()
+    return n, run
 
 
 def _bump_holder(conn: Connection, holder: str, day: date) -> int:
@@ -284,7 +286,7 @@ def issue_ticket(
             raise KioskError(HOLDER_LIMIT_REACHED)
     if req.holder and not offline:
         _one_waiting(conn, req, day)
-    n = _bump_day(conn, req.service, day, offline=offline)
+    n, run = _bump_day(conn, req.service, day, offline=offline)
     if not offline:
         # Read the time again now that this service's counter row is ours (PostgreSQL may
         # have waited on it): arrival order then always equals number order.
@@ -337,6 +339,7 @@ def issue_ticket(
         queued_at=issued_at,
         priority=priority is not None,
         limit=priority_run,
+        run=run,
     )
     log.info("ticket %s %s issued%s", number, ticket_id, " (offline)" if offline else "")
     return ticket_dict(values, service, ahead, base_url)
@@ -403,10 +406,14 @@ def people_ahead(
     queued_at: datetime,
     priority: bool,
     limit: int = PRIORITY_RUN,
+    run: int | None = None,
 ) -> int:
+    """Calls before this waiting ticket; `run`: the service's run of priority calls, when the
+    caller already has it."""
     params = {"service": service, "day": day, "pk": pk, "queued_at": queued_at}
     p_before, p_all, n_before, n_all = (int(v) for v in conn.execute(_AHEAD_COUNTS, params).one())
-    run = conn.execute(_PRIORITY_RUN, params).scalar_one_or_none() or 0
+    if run is None:
+        run = conn.execute(_PRIORITY_RUN, params).scalar_one_or_none() or 0
     if priority:
         return _ahead_of_priority(p_before, n_all, run, limit)
     return _ahead_of_normal(n_before, p_all, run, limit)

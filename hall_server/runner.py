@@ -7,10 +7,14 @@ to print ("serving on http://HOST:PORT"), and a restart can take the same port a
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,7 @@ from hall_server.admin import open_database
 from hall_server.app import build_context, create_app
 from hall_server.clock import Clock
 from hall_server.context import HallContext
-from hall_server.db import Database, resolve_data_dir
+from hall_server.db import Database, resolve_data_dir, resolve_db_url
 from hall_server.retention import RetentionLoop
 
 log = logging.getLogger(__name__)
@@ -91,9 +95,11 @@ def prepare(
     forms_dir: Path | None = None,
     tls_cert: str | Path | None = None,
     tls_key: str | Path | None = None,
+    sock: socket.socket | None = None,
 ) -> PreparedServer:
-    """Open and migrate the database, load the demo if asked, bind the socket. With
-    `tls_cert`/`tls_key` (PEM files) it serves HTTPS itself (else put a TLS proxy in front)."""
+    """Open and migrate the database, load the demo if asked, bind the socket (or serve on
+    `sock`, already listening: a worker of `serve_workers`). With `tls_cert`/`tls_key` (PEM
+    files) it serves HTTPS itself (else put a TLS proxy in front)."""
     if bool(tls_cert) != bool(tls_key):
         raise KioskError(USAGE, "give both --tls-cert and --tls-key")
     database = open_database(settings, data_dir=data_dir, db_url=db_url)
@@ -113,7 +119,8 @@ def prepare(
             )
         app = create_app(ctx)
         host = host or settings.server.host
-        sock = _bind(host, settings.server.port if port is None else port)
+        if sock is None:
+            sock = _bind(host, settings.server.port if port is None else port)
     except BaseException:
         database.dispose()
         raise
@@ -143,8 +150,9 @@ def prepare(
     return PreparedServer(host, bound_port, url, ctx, _Server(config, ctx), sock, summary)
 
 
-def serve(prepared: PreparedServer) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn's handlers); then close the database."""
+def serve(prepared: PreparedServer, *, retention: bool = True) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn's handlers); then close the database.
+    `retention`: run the retention loop here (one worker of several does)."""
     log.info(
         "hall server %s listening on %s (database %s)",
         prepared.ctx.version,
@@ -152,15 +160,15 @@ def serve(prepared: PreparedServer) -> None:
         prepared.database.describe(),
     )
     # Not with --demo: the sample hall's dates are fixed, and it would age into anonymity.
-    retention = RetentionLoop(prepared.ctx) if prepared.demo is None else None
-    if retention:
-        retention.start()
+    loop = RetentionLoop(prepared.ctx) if prepared.demo is None and retention else None
+    if loop:
+        loop.start()
     try:
         prepared.server.run(sockets=[prepared.sock])
     finally:
         prepared.ctx.background.stop()
-        if retention:
-            retention.stop()
+        if loop:
+            loop.stop()
         prepared.sock.close()
         prepared.database.dispose()
 
@@ -261,3 +269,78 @@ def start_in_thread(
     )
     running._start(start_timeout)
     return running
+
+
+def serve_workers(
+    settings: Any,
+    workers: int,
+    *,
+    announce: Callable[[str], None],
+    data_dir: str | Path | None = None,
+    db_url: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
+) -> None:
+    """`kiosk serve --workers N`: N processes accepting on one socket, PostgreSQL only.
+    Numbers stay unique (row-locked counters), events reach every process's streams
+    (LISTEN/NOTIFY), rate limits are shared in the database (ratelimit.DbWindow). A worker
+    that dies is started again; SIGTERM/SIGINT stop them all gracefully."""
+    if resolve_db_url(settings, data_dir=data_dir, db_url=db_url).startswith("sqlite"):
+        raise KioskError(
+            USAGE,
+            f"--workers {workers} needs PostgreSQL (--db or server.db_url): SQLite has one "
+            "writer, so one process serves it",
+        )
+    open_database(settings, data_dir=data_dir, db_url=db_url).dispose()  # migrate once
+    host = host or settings.server.host
+    sock = _bind(host, settings.server.port if port is None else port)
+    announce(_url(host, sock.getsockname()[1], "https" if tls_cert else "http"))
+    children: dict[int, int] = {}
+    stopping = False
+
+    def spawn(index: int) -> None:
+        pid = os.fork()
+        if pid:
+            children[pid] = index
+            return
+        code = 0
+        try:  # the worker: uvicorn installs its own SIGTERM/SIGINT handlers
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            prepared = prepare(
+                settings, data_dir=data_dir, db_url=db_url, host=host, sock=sock,
+                tls_cert=tls_cert, tls_key=tls_key,
+            )
+            serve(prepared, retention=index == 0)
+        except BaseException:
+            log.exception("server worker %d failed", index)
+            code = 1
+        finally:
+            os._exit(code)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for index in range(workers):
+        spawn(index)
+    log.info("hall server: %d workers on %s", workers, host)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        index = children.pop(pid, -1)
+        if index >= 0 and not stopping:
+            log.error("server worker %d (pid %d) exited with %d: starting it again",
+                      index, pid, os.waitstatus_to_exitcode(status))
+            time.sleep(1)
+            spawn(index)
+    sock.close()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -180,6 +181,10 @@ tickets = Table(
     Index("ix_tickets_queue", "service", "business_date", "status", "queued_at"),
     Index("ix_tickets_counter_status", "counter", "status"),
     Index("ix_tickets_holder_day", "holder", "business_date"),  # one waiting per person
+    # people_ahead counts from this index alone (no table row per waiting ticket)
+    Index(
+        "ix_tickets_waiting", "service", "business_date", "status", "priority", "queued_at", "pk"
+    ),
 )
 
 # Append-only: one row per ticket transition, written in the transition's transaction. The pk
@@ -289,6 +294,18 @@ idempotency = Table(
     Column("created_at", TS, nullable=False),
     UniqueConstraint("device_id", "key"),
     Index("ix_idempotency_key", "key"),  # an offline ticket's page knows only the key
+)
+
+# Sliding-window rate limits shared by every server process (hall_server.ratelimit.DbWindow):
+# one row per counted event, older rows deleted as the window moves.
+rate_hits = Table(
+    "rate_hits",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(32), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("at", Float, nullable=False),  # seconds since the epoch
+    Index("ix_rate_hits_scope_key_at", "scope", "key", "at"),
 )
 
 # Fleet operations' and staff tables live in their own modules, on this same metadata.

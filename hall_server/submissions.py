@@ -42,7 +42,7 @@ from hall_server.applications import create_application, flag_receipt_missing
 from hall_server.context import HallContext
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
-from hall_server.fleet import TELEMETRY_KINDS
+from hall_server.fleet import TELEMETRY_KINDS, store_heartbeats
 from hall_server.page_tokens import application_token
 from hall_server.queue import CheckinWindow, adopt_offline_number, device_number_tag, issue_ticket
 
@@ -309,8 +309,19 @@ def push(ctx: HallContext, records: list[SyncRecord], device: Device, base_url: 
     """Apply a batch in one transaction, one savepoint per record; results in input order."""
     if not records:
         return []
-    with ctx.database.write() as conn:
-        results = [_one(ctx, conn, record, device, base_url) for record in records]
+    # Heartbeats go by group commit with other kiosks' (fleet.store_heartbeats); the rest in
+    # this batch's own transaction.
+    beats = [i for i, r in enumerate(records) if r.kind == "heartbeat"]
+    rest = [i for i, r in enumerate(records) if r.kind != "heartbeat"]
+    results: list[dict] = [{}] * len(records)
+    if rest:
+        with ctx.database.write() as conn:
+            for i in rest:
+                results[i] = _one(ctx, conn, records[i], device, base_url)
+    if beats:
+        stored = store_heartbeats(ctx, [records[i] for i in beats], device)
+        for i, result in zip(beats, stored, strict=True):
+            results[i] = result
     created = sum(1 for r in results if r["status"] == 201)
     log.info(
         "sync push: %d records, %d created, %d replayed, %d refused",

@@ -43,9 +43,27 @@ def _where(args: argparse.Namespace) -> dict[str, Any]:
 
 # --- serve -----------------------------------------------------------------------------------
 def _serve(args: argparse.Namespace) -> None:
-    from hall_server.runner import prepare, serve
+    from common.errors import USAGE, KioskError
+    from hall_server.runner import prepare, serve, serve_workers
 
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise KioskError(USAGE, "--workers is 1 to 64")
     settings = _settings(host=args.host, port=args.port)
+    workers = args.workers or settings.server.workers
+    if workers > 1:
+        if args.demo:
+            raise KioskError(USAGE, "--demo runs one process: leave out --workers")
+        serve_workers(
+            settings,
+            workers,
+            announce=lambda url: print(f"serving on {url}", flush=True),
+            host=args.host,
+            port=args.port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            **_where(args),
+        )
+        return
     prepared = prepare(
         settings,
         demo=args.demo,
@@ -280,6 +298,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--tls-cert", metavar="PEM", default=None, help="serve HTTPS: certificate")
     serve.add_argument("--tls-key", metavar="PEM", default=None, help="serve HTTPS: private key")
+    serve.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="server processes (server.workers); N > 1 needs PostgreSQL",
+    )
     serve.set_defaults(handler=_serve)
 
     admin = subparsers.add_parser("admin", help="hall server administration")
