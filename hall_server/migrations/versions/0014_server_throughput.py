@@ -1,8 +1,8 @@
 """Hall server throughput (issue 17): a covering index for people_ahead, and the table of
 rate-limit events shared by every server process (`kiosk serve --workers N`).
 
-Revision ID: 0013_server_throughput
-Revises: 0012_kiosk_usage
+Revision ID: 0014_server_throughput
+Revises: 0013_notify_phones
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_server_throughput"
-down_revision = "0012_kiosk_usage"
+revision = "0014_server_throughput"
+down_revision = "0013_notify_phones"
 branch_labels = None
 depends_on = None
 
