@@ -16,7 +16,7 @@ from typing import Any
 
 from common import wire
 from common.views import ItemSummary
-from offline_cache import search_index, search_query
+from offline_cache import catalog_doc, search_index, search_query
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
 
@@ -27,6 +27,10 @@ SYNCED_AT_META = "catalog_synced_at"
 # Items per changes-feed page: each page costs a commit and an FTS5 segment, so 1,000 syncs
 # 100,000 items ~15 % faster than 500 (bench/bench_search.py); ~4 MB of JSON per page.
 PAGE_SIZE = 1000
+INDEX_PENDING_META = "catalog_index_pending"  # "1": mirrored pages wait for the search index
+# Items per search_index.apply_changes call of a first sync's index build: fewer units move
+# (their best item is more often in the same batch) at ~3 MB of documents in memory per 1,000.
+BULK_INDEX_BATCH = 5000
 
 
 def _row(item: wire.CatalogItem) -> dict[str, Any]:
@@ -47,10 +51,17 @@ _UPSERT = (f"INSERT INTO catalog_item({', '.join(_COLUMNS)}) VALUES "
            + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "code"))
 
 
+def mirror_page(conn: sqlite3.Connection, page: wire.CatalogChanges) -> None:
+    """Mirror one changes-feed page in the caller's transaction, without the search index."""
+    rows = [_row(i) for i in page.items]
+    docs = catalog_doc.encode_many(conn, [r["doc"] for r in rows])
+    conn.executemany(_UPSERT, [(*list(r.values())[:-1], d) for r, d in zip(rows, docs, strict=True)])
+    conn.executemany("DELETE FROM catalog_item WHERE code = ?", [(c,) for c in page.deleted])
+
+
 def apply_page(conn: sqlite3.Connection, page: wire.CatalogChanges) -> None:
     """Mirror one changes-feed page in the caller's transaction, search index included."""
-    conn.executemany(_UPSERT, [tuple(_row(i).values()) for i in page.items])
-    conn.executemany("DELETE FROM catalog_item WHERE code = ?", [(c,) for c in page.deleted])
+    mirror_page(conn, page)
     search_index.apply_changes(conn, page.items, page.deleted)
 
 
@@ -63,29 +74,51 @@ class Catalog:
 
     def pull(self, client: HallClient, *, page_size: int = PAGE_SIZE,
              progress: Callable[[int], None] | None = None) -> int:
-        """Follow the changes feed to its end; returns how many items/tombstones applied."""
+        """Follow the changes feed to its end; returns how many items/tombstones applied.
+
+        Into an empty mirror (a fresh kiosk) the pages are mirrored alone and the search index
+        is built once at the end, in code order and large batches (search_index.rebuild): per
+        page, ~half of a 100,000-item sync went to moving units whose best item arrived in a
+        later page and relabelling codes that came out of code order. Until then the flag
+        INDEX_PENDING_META says so; an interrupted first sync finishes the same way."""
         applied = 0
+        bulk = self.count() == 0 or self.store.get_meta(INDEX_PENDING_META) == "1"
         while True:
             page = client.catalog_changes(self.cursor(), page_size)
             with self.store.transaction() as conn:
-                apply_page(conn, page)
+                if bulk:
+                    mirror_page(conn, page)
+                    self.store.set_meta(conn, INDEX_PENDING_META, "1")
+                else:
+                    apply_page(conn, page)
                 self.store.set_meta(conn, CURSOR_META, page.cursor)
                 self.store.set_meta(conn, SYNCED_AT_META, wire_now())
             applied += len(page.items) + len(page.deleted)
             if progress:
                 progress(applied)
             if not page.more:
-                if applied >= search_index.COMPACT_AFTER:
-                    with self.store.transaction() as conn:
-                        search_index.compact(conn)
-                return applied
+                break
+        if bulk:
+            with self.store.transaction() as conn:
+                search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at the end
+                self.store.set_meta(conn, INDEX_PENDING_META, "0")
+        elif applied >= search_index.COMPACT_AFTER:
+            with self.store.transaction() as conn:
+                search_index.compact(conn)
+        return applied
 
     def count(self) -> int:
         return self.store.query("SELECT COUNT(*) AS n FROM catalog_item")[0]["n"]
 
     def get(self, code: str) -> dict[str, Any] | None:
-        rows = self.store.query("SELECT doc FROM catalog_item WHERE code = ?", (code,))
-        return json.loads(rows[0]["doc"]) if rows else None
+        with self.store.reading() as conn:
+            row = conn.execute("SELECT doc FROM catalog_item WHERE code = ?", (code,)).fetchone()
+            return json.loads(catalog_doc.decode(conn, row[0])) if row else None
+
+    def document(self, stored: bytes | str) -> str:
+        """A stored `doc` column as JSON text (ValueError when damaged)."""
+        with self.store.reading() as conn:
+            return catalog_doc.decode(conn, stored)
 
     def departments(self) -> list[str]:
         rows = self.store.query("SELECT department, COUNT(*) AS n FROM catalog_item "
