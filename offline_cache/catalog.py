@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from common import wire
+from common.errors import KioskError
 from common.views import ItemSummary
-from offline_cache import catalog_doc, search_index, search_query
+from offline_cache import catalog_doc, catalog_snapshot, search_index, search_query
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
 
@@ -33,29 +34,31 @@ INDEX_PENDING_META = "catalog_index_pending"  # "1": mirrored pages wait for the
 BULK_INDEX_BATCH = 5000
 
 
-def _row(item: wire.CatalogItem) -> dict[str, Any]:
-    """The mirror row. Pinyin, alias and body text live in the search index (search_index.py);
-    the v1 columns that held them for the old LIKE search keep their '' default."""
-    return {
-        "code": item.code, "title": item.title, "title_en": item.title_en,
-        "department": item.department, "audience": "|".join(item.audience),
-        "life_events": "|".join(item.life_events), "handling_type": item.handling_type,
-        "promised_days": item.promised_days, "popularity": item.popularity,
-        "doc": item.model_dump_json(),
-    }
+def _columns(item: wire.CatalogItem | Any) -> tuple:
+    """The mirror row but its document. Pinyin, alias and body text live in the search index
+    (search_index.py); the v1 columns that held them for the old LIKE search keep their ''
+    default."""
+    return (item.code, item.title, item.title_en, item.department, "|".join(item.audience),
+            "|".join(item.life_events), item.handling_type, item.promised_days, item.popularity)
 
 
-_COLUMNS = list(_row(wire.CatalogItem(code="x", title="x", department="x")).keys())
+_COLUMNS = ["code", "title", "title_en", "department", "audience", "life_events",
+            "handling_type", "promised_days", "popularity", "doc"]
 _UPSERT = (f"INSERT INTO catalog_item({', '.join(_COLUMNS)}) VALUES "
            f"({', '.join('?' * len(_COLUMNS))}) ON CONFLICT(code) DO UPDATE SET "
            + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "code"))
 
 
+def write_items(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[str | bytes]
+                ) -> None:
+    """Upsert mirror rows: the items' columns and their JSON documents, stored compressed."""
+    stored = catalog_doc.encode_many(conn, docs)
+    conn.executemany(_UPSERT, [(*_columns(i), d) for i, d in zip(items, stored, strict=True)])
+
+
 def mirror_page(conn: sqlite3.Connection, page: wire.CatalogChanges) -> None:
     """Mirror one changes-feed page in the caller's transaction, without the search index."""
-    rows = [_row(i) for i in page.items]
-    docs = catalog_doc.encode_many(conn, [r["doc"] for r in rows])
-    conn.executemany(_UPSERT, [(*list(r.values())[:-1], d) for r, d in zip(rows, docs, strict=True)])
+    write_items(conn, page.items, [i.model_dump_json() for i in page.items])
     conn.executemany("DELETE FROM catalog_item WHERE code = ?", [(c,) for c in page.deleted])
 
 
@@ -76,13 +79,16 @@ class Catalog:
              progress: Callable[[int], None] | None = None) -> int:
         """Follow the changes feed to its end; returns how many items/tombstones applied.
 
-        Into an empty mirror (a fresh kiosk) the pages are mirrored alone and the search index
-        is built once at the end, in code order and large batches (search_index.rebuild): per
-        page, ~half of a 100,000-item sync went to moving units whose best item arrived in a
-        later page and relabelling codes that came out of code order. Until then the flag
-        INDEX_PENDING_META says so; an interrupted first sync finishes the same way."""
+        Into an empty mirror (a fresh kiosk) the server's snapshot is loaded first
+        (catalog_snapshot.py), pages are mirrored alone, and the search index is built once
+        at the end, in code order and large batches (search_index.rebuild): per page, ~half
+        of a 100,000-item sync went to moving units whose best item arrived in a later page
+        and relabelling codes that came out of code order. Until then INDEX_PENDING_META
+        says so; an interrupted first sync finishes the same way."""
         applied = 0
         bulk = self.count() == 0 or self.store.get_meta(INDEX_PENDING_META) == "1"
+        if bulk:
+            applied = self._load_snapshot(client, progress)
         while True:
             page = client.catalog_changes(self.cursor(), page_size)
             with self.store.transaction() as conn:
@@ -106,6 +112,28 @@ class Catalog:
             with self.store.transaction() as conn:
                 search_index.compact(conn)
         return applied
+
+    def _load_snapshot(self, client: HallClient,
+                       progress: Callable[[int], None] | None) -> int:
+        """The server's snapshot into the mirror, its cursor taken; 0 when the server has
+        none to offer (the feed then starts from the beginning)."""
+        def write(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[bytes]) -> None:
+            write_items(conn, items, docs)
+            self.store.set_meta(conn, INDEX_PENDING_META, "1")
+
+        try:
+            loaded, cursor = catalog_snapshot.load(self.store, client.catalog_snapshot(),
+                                                   write, progress)
+        except KioskError as exc:
+            if getattr(exc, "http_status", None) != catalog_snapshot.NOT_OFFERED:
+                raise
+            with self.store.transaction() as conn:  # from the start: nothing is skipped
+                self.store.set_meta(conn, CURSOR_META, "")
+            return 0
+        with self.store.transaction() as conn:
+            self.store.set_meta(conn, CURSOR_META, cursor)
+            self.store.set_meta(conn, INDEX_PENDING_META, "1")
+        return loaded
 
     def count(self) -> int:
         return self.store.query("SELECT COUNT(*) AS n FROM catalog_item")[0]["n"]

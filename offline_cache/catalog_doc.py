@@ -64,9 +64,10 @@ def _compressor(conn: sqlite3.Connection, dict_id: int) -> zstandard.ZstdCompres
     return found
 
 
-def encode_many(conn: sqlite3.Connection, docs: Sequence[str]) -> list[bytes]:
-    """The stored form of documents, in the caller's transaction (it may store a dictionary)."""
-    raw = [d.encode() for d in docs]
+def encode_many(conn: sqlite3.Connection, docs: Sequence[str | bytes]) -> list[bytes]:
+    """The stored form of documents (JSON text or its UTF-8 bytes), in the caller's
+    transaction (it may store a dictionary)."""
+    raw = [d if isinstance(d, bytes) else d.encode() for d in docs]
     compressor = _compressor(conn, _current(conn, raw))
     return [compressor.compress(d) for d in raw]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import requests
@@ -108,6 +109,7 @@ class HallClient:
         timeout: tuple[float, float] | None = None,
         headers: dict[str, str] | None = None,
         probe: bool = False,
+        stream: bool = False,
     ) -> requests.Response:
         headers = dict(headers or {})
         if self.install_id:
@@ -129,6 +131,7 @@ class HallClient:
                 headers=headers,
                 timeout=timeout or self.timeout,
                 verify=self.session.verify,
+                stream=stream,
             )
         except requests.exceptions.SSLError as exc:
             raise KioskError(errors.TLS_ERROR, str(exc)) from exc
@@ -211,6 +214,24 @@ class HallClient:
         return self._parse(
             self._request("GET", "/catalog/changes", params=params), wire.CatalogChanges
         )
+
+    def catalog_snapshot(self) -> Iterator[bytes]:
+        """The server's catalog snapshot (GET /catalog/snapshot) line by line, streamed: the
+        head, one item a line, the trailer (offline_cache/catalog.py checks it)."""
+        resp = self._request("GET", "/catalog/snapshot", stream=True)
+        try:
+            rest = b""
+            for chunk in resp.iter_content(chunk_size=1 << 16):
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                yield from lines
+            if rest:
+                yield rest
+        except requests.exceptions.RequestException as exc:
+            raise KioskError(errors.SERVER_UNREACHABLE,
+                             f"GET /catalog/snapshot: {type(exc).__name__}") from exc
+        finally:
+            resp.close()
 
     def queue_services(self) -> wire.QueueServices:
         return self._parse(self._request("GET", "/queue/services"), wire.QueueServices)

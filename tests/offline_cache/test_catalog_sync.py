@@ -4,13 +4,15 @@ page by page; an interrupted first sync finishes the index; later pulls stay per
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
+from common.errors import KioskError
 from hall_server.catalog_import import import_catalog
 from hall_server.synthetic import generate_catalog
-from offline_cache import catalog_doc
+from offline_cache import catalog_doc, catalog_snapshot
 from offline_cache.catalog import INDEX_PENDING_META, Catalog, apply_page
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
@@ -43,8 +45,10 @@ def _store(tmp_path, name="kiosk.db"):
     return LocalStore(tmp_path / name)
 
 
-def _searches(catalog: Catalog) -> list[list[tuple[str, str]]]:
-    return [[(r.code, r.matched) for r in catalog.search(q)] for q in QUERIES]
+def _searches(catalog: Catalog) -> list[list[str]]:
+    """Codes in rank order. Not the `matched` label: an item whose materials and conditions
+    both hold the query is labelled by whichever segment the index built first."""
+    return [[r.code for r in catalog.search(q)] for q in QUERIES]
 
 
 def test_first_sync_builds_the_index_once_and_matches_a_per_page_sync(tmp_path, client):
@@ -94,29 +98,49 @@ def test_documents_are_compressed_against_the_catalogs_dictionary(tmp_path, clie
         store.close()
 
 
-def test_an_interrupted_first_sync_finishes_its_index_on_the_next_pull(tmp_path, client):
-    class Failing:
-        """The real client, failing after two pages (the network drops mid-sync)."""
+def test_an_interrupted_first_sync_finishes_its_index_on_the_next_pull(tmp_path, client,
+                                                                      monkeypatch):
+    class Cut:
+        """The real client, its snapshot cut off after 250 items (no trailer)."""
 
-        def __init__(self) -> None:
-            self.pages = 0
+        def catalog_snapshot(self):
+            return itertools.islice(client.catalog_snapshot(), 251)
 
         def catalog_changes(self, since, limit=500):
-            self.pages += 1
-            if self.pages > 2:
-                raise OSError("network gone")
             return client.catalog_changes(since, limit)
 
+    monkeypatch.setattr(catalog_snapshot, "BATCH", 100)
     store = _store(tmp_path)
     try:
         catalog = Catalog(store)
-        with pytest.raises(OSError):
-            catalog.pull(Failing(), page_size=100)  # type: ignore[arg-type]
-        assert catalog.count() == 200 and store.get_meta(INDEX_PENDING_META) == "1"
-        assert catalog.pull(client, page_size=100) == N - 200
+        with pytest.raises(KioskError) as err:
+            catalog.pull(Cut())  # type: ignore[arg-type]
+        assert err.value.code == "E-SRV-02" and "trailer" in str(err.value)
+        assert catalog.count() == 249 and store.get_meta(INDEX_PENDING_META) == "1"
+        assert catalog.cursor() is None  # not taken from an unchecked snapshot
+        assert catalog.pull(client) == N
         assert catalog.count() == N and store.get_meta(INDEX_PENDING_META) == "0"
         assert len(catalog.search("证", limit=N)) > 200  # every item indexed, not just the last
     finally:
+        store.close()
+
+
+def test_a_server_without_snapshots_is_followed_from_the_start(tmp_path, hall):
+    class Older(HallClient):
+        def catalog_snapshot(self):  # a path this server does not have: a real 404
+            self._request("GET", "/catalog/snapshot-of-a-newer-server", stream=True)
+            raise AssertionError("unreachable")
+
+    old = Older(hall.url)
+    store = _store(tmp_path)
+    try:
+        catalog = Catalog(store)
+        assert catalog.pull(old, page_size=150) == N
+        assert catalog.count() == N and store.get_meta(INDEX_PENDING_META) == "0"
+        assert catalog.search("营业执照") == Catalog(store).search("营业执照")
+        assert len(catalog.search("证", limit=N)) > 200
+    finally:
+        old.close()
         store.close()
 
 
