@@ -32,6 +32,7 @@ INDEX_PENDING_META = "catalog_index_pending"  # "1": mirrored pages wait for the
 # Items per search_index.apply_changes call of a first sync's index build: fewer units move
 # (their best item is more often in the same batch) at ~3 MB of documents in memory per 1,000.
 BULK_INDEX_BATCH = 5000
+BULK_CACHE_KIB = -16384  # PRAGMA cache_size during that build (the store's is 64 MiB)
 
 
 def _columns(item: wire.CatalogItem | Any) -> tuple:
@@ -87,6 +88,7 @@ class Catalog:
         says so; an interrupted first sync finishes the same way."""
         applied = 0
         bulk = self.count() == 0 or self.store.get_meta(INDEX_PENDING_META) == "1"
+        cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
         if bulk:
             applied = self._load_snapshot(client, progress)
         while True:
@@ -106,7 +108,12 @@ class Catalog:
                 break
         if bulk:
             with self.store.transaction() as conn:
-                search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at the end
+                # a smaller page cache for the one build: as fast, ~50 MB less peak RSS
+                conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
+                try:
+                    search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at the end
+                finally:
+                    conn.execute(f"PRAGMA cache_size={cache}")
                 self.store.set_meta(conn, INDEX_PENDING_META, "0")
         elif applied >= search_index.COMPACT_AFTER:
             with self.store.transaction() as conn:
