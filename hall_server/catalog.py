@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 
 from sqlalchemy import Connection, func, select
@@ -93,18 +94,23 @@ def item_summary(conn: Connection, code: str) -> dict | None:
 SNAPSHOT_CHUNK = 2000  # items read per short read transaction while streaming
 
 
-def snapshot_head(conn: Connection) -> tuple[int, int]:
-    """(the feed's last sequence number, live items at or below it): what a snapshot holds. An
-    item changed or deleted later has a larger number: the kiosk gets it from the feed."""
-    last = conn.execute(select(func.max(catalog_items.c.seq))).scalar() or 0
+def snapshot_head(conn: Connection, upto: str | None, after: str) -> tuple[int, int]:
+    """(the feed position the snapshot holds, its live items after the code `after`). Without
+    `upto`, the feed's last sequence number. An item changed or deleted later has a larger
+    number: the kiosk gets it from the feed. A kiosk resumes a cut snapshot with the same
+    `upto` and the last code it stored."""
+    last = decode_cursor(upto) if upto else (
+        conn.execute(select(func.max(catalog_items.c.seq))).scalar() or 0)
     count = conn.execute(
-        select(func.count()).where(catalog_items.c.seq <= last, catalog_items.c.deleted.is_(False))
+        select(func.count()).where(catalog_items.c.seq <= last, catalog_items.c.code > after,
+                                   catalog_items.c.deleted.is_(False))
     ).scalar() or 0
     return last, count
 
 
-def snapshot_etag(last: int, count: int) -> str:
-    return f'"{encode_cursor(last)}.{count}"'
+def snapshot_etag(last: int, count: int, after: str) -> str:
+    tail = hashlib.blake2b(after.encode(), digest_size=6).hexdigest() if after else ""
+    return f'"{encode_cursor(last)}.{count}{tail and "." + tail}"'
 
 
 def snapshot_chunk(conn: Connection, last: int, after: str, limit: int = SNAPSHOT_CHUNK) -> list:

@@ -129,8 +129,7 @@ class Catalog:
             self.store.set_meta(conn, INDEX_PENDING_META, "1")
 
         try:
-            loaded, cursor = catalog_snapshot.load(self.store, client.catalog_snapshot(),
-                                                   write, progress)
+            loaded, cursor = catalog_snapshot.load(self.store, client, write, progress)
         except KioskError as exc:
             if getattr(exc, "http_status", None) != catalog_snapshot.NOT_OFFERED:
                 raise

@@ -215,10 +215,12 @@ class HallClient:
             self._request("GET", "/catalog/changes", params=params), wire.CatalogChanges
         )
 
-    def catalog_snapshot(self) -> Iterator[bytes]:
+    def catalog_snapshot(self, upto: str | None = None, after: str = "") -> Iterator[bytes]:
         """The server's catalog snapshot (GET /catalog/snapshot) line by line, streamed: the
-        head, one item a line, the trailer (offline_cache/catalog.py checks it)."""
-        resp = self._request("GET", "/catalog/snapshot", stream=True)
+        head, one item a line, the trailer (offline_cache/catalog_snapshot.py checks it); a
+        cut one resumes from `upto` (its cursor) after the code `after`."""
+        params = {"upto": upto, "after": after} if upto else None
+        resp = self._request("GET", "/catalog/snapshot", params=params, stream=True)
         try:
             rest = b""
             for chunk in resp.iter_content(chunk_size=1 << 16):

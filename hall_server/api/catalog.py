@@ -47,26 +47,29 @@ def item(code: str, request: Request) -> Response:
 )
 def snapshot(
     request: Request,
+    upto: Annotated[str | None, Query(description="resume: the head's cursor")] = None,
+    after: Annotated[str, Query(max_length=64, description="resume: the last code stored")] = "",
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The whole live catalog for a kiosk's first sync, as JSON Lines: a head
     `{"cursor", "count"}`, one item a line in code order, then `{"count", "sha256"}` — the
     SHA-256 of the item lines (each with its newline). Continue with `/catalog/changes?since=`
-    the head's cursor. The ETag names the feed position and count."""
+    the head's cursor. A cut snapshot resumes with `upto` (that cursor) and `after` (the last
+    code stored). The ETag names the feed position and count."""
     database = get_ctx(request).database
     with database.read() as conn:
-        last, count = catalog.snapshot_head(conn)
-    etag = catalog.snapshot_etag(last, count)
+        last, count = catalog.snapshot_head(conn, upto, after)
+    etag = catalog.snapshot_etag(last, count, after)
     if if_none_match == etag:
         return Response(status_code=304, headers={"ETag": etag})
-    return StreamingResponse(_snapshot_lines(database, last, count),
+    return StreamingResponse(_snapshot_lines(database, last, count, after),
                              media_type="application/x-ndjson", headers={"ETag": etag})
 
 
-def _snapshot_lines(database: Database, last: int, count: int) -> Iterator[bytes]:
+def _snapshot_lines(database: Database, last: int, count: int, after: str) -> Iterator[bytes]:
     yield (json.dumps({"cursor": catalog.encode_cursor(last), "count": count}) + "\n").encode()
     digest = hashlib.sha256()
-    after, sent = "", 0
+    sent = 0
     while True:
         with database.read() as conn:  # short reads: a long stream holds no transaction
             rows = catalog.snapshot_chunk(conn, last, after)
