@@ -43,6 +43,12 @@ def _columns(item: wire.CatalogItem | Any) -> tuple:
             "|".join(item.life_events), item.handling_type, item.promised_days, item.popularity)
 
 
+def _row(item: wire.CatalogItem) -> dict[str, Any]:
+    """The mirror row with its document as plain JSON text (a v1–v6 store's form; tests and
+    bench/bench_search.py write rows with it)."""
+    return dict(zip(_COLUMNS, (*_columns(item), item.model_dump_json()), strict=True))
+
+
 _COLUMNS = ["code", "title", "title_en", "department", "audience", "life_events",
             "handling_type", "promised_days", "popularity", "doc"]
 _UPSERT = (f"INSERT INTO catalog_item({', '.join(_COLUMNS)}) VALUES "
