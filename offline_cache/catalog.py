@@ -93,7 +93,8 @@ class Catalog:
         and relabelling codes that came out of code order. Until then INDEX_PENDING_META
         says so; an interrupted first sync finishes the same way."""
         applied = 0
-        bulk = self.count() == 0 or self.store.get_meta(INDEX_PENDING_META) == "1"
+        empty = not self.store.query("SELECT 1 FROM catalog_item LIMIT 1")  # COUNT(*) scans
+        bulk = empty or self.store.get_meta(INDEX_PENDING_META) == "1"
         cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
         if bulk:
             applied = self._load_snapshot(client, progress)
