@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from common.errors import NOT_FOUND, VALIDATION, KioskError
 from hall_server.schema import catalog_items
@@ -87,3 +88,37 @@ def item_summary(conn: Connection, code: str) -> dict | None:
         )
     ).first()
     return json.loads(row.data) if row else None
+
+
+# --- snapshot: a fresh kiosk's first sync in one streamed reply -------------------------------
+SNAPSHOT_CHUNK = 2000  # items read per short read transaction while streaming
+
+
+def snapshot_head(conn: Connection, upto: str | None, after: str) -> tuple[int, int]:
+    """(the feed position the snapshot holds, its live items after the code `after`). Without
+    `upto`, the feed's last sequence number. An item changed or deleted later has a larger
+    number: the kiosk gets it from the feed. A kiosk resumes a cut snapshot with the same
+    `upto` and the last code it stored."""
+    last = decode_cursor(upto) if upto else (
+        conn.execute(select(func.max(catalog_items.c.seq))).scalar() or 0)
+    count = conn.execute(
+        select(func.count()).where(catalog_items.c.seq <= last, catalog_items.c.code > after,
+                                   catalog_items.c.deleted.is_(False))
+    ).scalar() or 0
+    return last, count
+
+
+def snapshot_etag(last: int, count: int, after: str) -> str:
+    tail = hashlib.blake2b(after.encode(), digest_size=6).hexdigest() if after else ""
+    return f'"{encode_cursor(last)}.{count}{tail and "." + tail}"'
+
+
+def snapshot_chunk(conn: Connection, last: int, after: str, limit: int = SNAPSHOT_CHUNK) -> list:
+    """Live items with seq ≤ `last`, in code order after the code `after`: (code, data) rows."""
+    return conn.execute(
+        select(catalog_items.c.code, catalog_items.c.data)
+        .where(catalog_items.c.seq <= last, catalog_items.c.deleted.is_(False),
+               catalog_items.c.code > after)
+        .order_by(catalog_items.c.code)
+        .limit(limit)
+    ).all()

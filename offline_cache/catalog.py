@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from common import wire
+from common.errors import KioskError
 from common.views import ItemSummary
-from offline_cache import search_index, search_query
+from offline_cache import catalog_doc, catalog_snapshot, search_index, search_query
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
 
@@ -27,30 +28,50 @@ SYNCED_AT_META = "catalog_synced_at"
 # Items per changes-feed page: each page costs a commit and an FTS5 segment, so 1,000 syncs
 # 100,000 items ~15 % faster than 500 (bench/bench_search.py); ~4 MB of JSON per page.
 PAGE_SIZE = 1000
+INDEX_PENDING_META = "catalog_index_pending"  # "1": mirrored pages wait for the search index
+# Items per search_index.apply_changes call of a first sync's index build: fewer units move
+# (their best item is more often in the same batch) at ~3 MB of documents in memory per 1,000.
+BULK_INDEX_BATCH = 5000
+BULK_CACHE_KIB = -16384  # PRAGMA cache_size during that build (the store's is 64 MiB)
+
+
+def _columns(item: wire.CatalogItem | Any) -> tuple:
+    """The mirror row but its document. Pinyin, alias and body text live in the search index
+    (search_index.py); the v1 columns that held them for the old LIKE search keep their ''
+    default."""
+    return (item.code, item.title, item.title_en, item.department, "|".join(item.audience),
+            "|".join(item.life_events), item.handling_type, item.promised_days, item.popularity)
 
 
 def _row(item: wire.CatalogItem) -> dict[str, Any]:
-    """The mirror row. Pinyin, alias and body text live in the search index (search_index.py);
-    the v1 columns that held them for the old LIKE search keep their '' default."""
-    return {
-        "code": item.code, "title": item.title, "title_en": item.title_en,
-        "department": item.department, "audience": "|".join(item.audience),
-        "life_events": "|".join(item.life_events), "handling_type": item.handling_type,
-        "promised_days": item.promised_days, "popularity": item.popularity,
-        "doc": item.model_dump_json(),
-    }
+    """The mirror row with its document as plain JSON text (a v1–v6 store's form; tests and
+    bench/bench_search.py write rows with it)."""
+    return dict(zip(_COLUMNS, (*_columns(item), item.model_dump_json()), strict=True))
 
 
-_COLUMNS = list(_row(wire.CatalogItem(code="x", title="x", department="x")).keys())
+_COLUMNS = ["code", "title", "title_en", "department", "audience", "life_events",
+            "handling_type", "promised_days", "popularity", "doc"]
 _UPSERT = (f"INSERT INTO catalog_item({', '.join(_COLUMNS)}) VALUES "
            f"({', '.join('?' * len(_COLUMNS))}) ON CONFLICT(code) DO UPDATE SET "
            + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "code"))
 
 
+def write_items(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[str | bytes]
+                ) -> None:
+    """Upsert mirror rows: the items' columns and their JSON documents, stored compressed."""
+    stored = catalog_doc.encode_many(conn, docs)
+    conn.executemany(_UPSERT, [(*_columns(i), d) for i, d in zip(items, stored, strict=True)])
+
+
+def mirror_page(conn: sqlite3.Connection, page: wire.CatalogChanges) -> None:
+    """Mirror one changes-feed page in the caller's transaction, without the search index."""
+    write_items(conn, page.items, [i.model_dump_json() for i in page.items])
+    conn.executemany("DELETE FROM catalog_item WHERE code = ?", [(c,) for c in page.deleted])
+
+
 def apply_page(conn: sqlite3.Connection, page: wire.CatalogChanges) -> None:
     """Mirror one changes-feed page in the caller's transaction, search index included."""
-    conn.executemany(_UPSERT, [tuple(_row(i).values()) for i in page.items])
-    conn.executemany("DELETE FROM catalog_item WHERE code = ?", [(c,) for c in page.deleted])
+    mirror_page(conn, page)
     search_index.apply_changes(conn, page.items, page.deleted)
 
 
@@ -63,29 +84,82 @@ class Catalog:
 
     def pull(self, client: HallClient, *, page_size: int = PAGE_SIZE,
              progress: Callable[[int], None] | None = None) -> int:
-        """Follow the changes feed to its end; returns how many items/tombstones applied."""
+        """Follow the changes feed to its end; returns how many items/tombstones applied.
+
+        Into an empty mirror (a fresh kiosk) the server's snapshot is loaded first
+        (catalog_snapshot.py), pages are mirrored alone, and the search index is built once
+        at the end, in code order and large batches (search_index.rebuild): per page, ~half
+        of a 100,000-item sync went to moving units whose best item arrived in a later page
+        and relabelling codes that came out of code order. Until then INDEX_PENDING_META
+        says so; an interrupted first sync finishes the same way."""
         applied = 0
+        empty = not self.store.query("SELECT 1 FROM catalog_item LIMIT 1")  # COUNT(*) scans
+        bulk = empty or self.store.get_meta(INDEX_PENDING_META) == "1"
+        cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
+        if bulk:
+            applied = self._load_snapshot(client, progress)
         while True:
             page = client.catalog_changes(self.cursor(), page_size)
             with self.store.transaction() as conn:
-                apply_page(conn, page)
+                if bulk:
+                    mirror_page(conn, page)
+                    self.store.set_meta(conn, INDEX_PENDING_META, "1")
+                else:
+                    apply_page(conn, page)
                 self.store.set_meta(conn, CURSOR_META, page.cursor)
                 self.store.set_meta(conn, SYNCED_AT_META, wire_now())
             applied += len(page.items) + len(page.deleted)
             if progress:
                 progress(applied)
             if not page.more:
-                if applied >= search_index.COMPACT_AFTER:
-                    with self.store.transaction() as conn:
-                        search_index.compact(conn)
-                return applied
+                break
+        if bulk:
+            with self.store.transaction() as conn:
+                # a smaller page cache for the one build: as fast, ~50 MB less peak RSS
+                conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
+                try:
+                    search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at the end
+                finally:
+                    conn.execute(f"PRAGMA cache_size={cache}")
+                self.store.set_meta(conn, INDEX_PENDING_META, "0")
+        elif applied >= search_index.COMPACT_AFTER:
+            with self.store.transaction() as conn:
+                search_index.compact(conn)
+        return applied
+
+    def _load_snapshot(self, client: HallClient,
+                       progress: Callable[[int], None] | None) -> int:
+        """The server's snapshot into the mirror, its cursor taken; 0 when the server has
+        none to offer (the feed then starts from the beginning)."""
+        def write(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[bytes]) -> None:
+            write_items(conn, items, docs)
+            self.store.set_meta(conn, INDEX_PENDING_META, "1")
+
+        try:
+            loaded, cursor = catalog_snapshot.load(self.store, client, write, progress)
+        except KioskError as exc:
+            if getattr(exc, "http_status", None) != catalog_snapshot.NOT_OFFERED:
+                raise
+            with self.store.transaction() as conn:  # from the start: nothing is skipped
+                self.store.set_meta(conn, CURSOR_META, "")
+            return 0
+        with self.store.transaction() as conn:
+            self.store.set_meta(conn, CURSOR_META, cursor)
+            self.store.set_meta(conn, INDEX_PENDING_META, "1")
+        return loaded
 
     def count(self) -> int:
         return self.store.query("SELECT COUNT(*) AS n FROM catalog_item")[0]["n"]
 
     def get(self, code: str) -> dict[str, Any] | None:
-        rows = self.store.query("SELECT doc FROM catalog_item WHERE code = ?", (code,))
-        return json.loads(rows[0]["doc"]) if rows else None
+        with self.store.reading() as conn:
+            row = conn.execute("SELECT doc FROM catalog_item WHERE code = ?", (code,)).fetchone()
+            return json.loads(catalog_doc.decode(conn, row[0])) if row else None
+
+    def document(self, stored: bytes | str) -> str:
+        """A stored `doc` column as JSON text (ValueError when damaged)."""
+        with self.store.reading() as conn:
+            return catalog_doc.decode(conn, stored)
 
     def departments(self) -> list[str]:
         rows = self.store.query("SELECT department, COUNT(*) AS n FROM catalog_item "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import requests
@@ -108,6 +109,7 @@ class HallClient:
         timeout: tuple[float, float] | None = None,
         headers: dict[str, str] | None = None,
         probe: bool = False,
+        stream: bool = False,
     ) -> requests.Response:
         headers = dict(headers or {})
         if self.install_id:
@@ -129,6 +131,7 @@ class HallClient:
                 headers=headers,
                 timeout=timeout or self.timeout,
                 verify=self.session.verify,
+                stream=stream,
             )
         except requests.exceptions.SSLError as exc:
             raise KioskError(errors.TLS_ERROR, str(exc)) from exc
@@ -181,7 +184,8 @@ class HallClient:
     @staticmethod
     def _parse(resp: requests.Response, model: type[M]) -> M:
         try:
-            return model.model_validate(resp.json())
+            # from the bytes: no intermediate dict of a whole catalog page (time and memory)
+            return model.model_validate_json(resp.content)
         except (ValueError, ValidationError) as exc:
             log.warning("malformed reply for %s: %s", resp.url, str(exc)[:300])
             raise KioskError(
@@ -210,6 +214,26 @@ class HallClient:
         return self._parse(
             self._request("GET", "/catalog/changes", params=params), wire.CatalogChanges
         )
+
+    def catalog_snapshot(self, upto: str | None = None, after: str = "") -> Iterator[bytes]:
+        """The server's catalog snapshot (GET /catalog/snapshot) line by line, streamed: the
+        head, one item a line, the trailer (offline_cache/catalog_snapshot.py checks it); a
+        cut one resumes from `upto` (its cursor) after the code `after`."""
+        params = {"upto": upto, "after": after} if upto else None
+        resp = self._request("GET", "/catalog/snapshot", params=params, stream=True)
+        try:
+            rest = b""
+            for chunk in resp.iter_content(chunk_size=1 << 16):
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                yield from lines
+            if rest:
+                yield rest
+        except requests.exceptions.RequestException as exc:
+            raise KioskError(errors.SERVER_UNREACHABLE,
+                             f"GET /catalog/snapshot: {type(exc).__name__}") from exc
+        finally:
+            resp.close()
 
     def queue_services(self) -> wire.QueueServices:
         return self._parse(self._request("GET", "/queue/services"), wire.QueueServices)

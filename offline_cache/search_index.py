@@ -45,6 +45,7 @@ from types import SimpleNamespace
 from typing import cast
 
 from common import wire
+from offline_cache import catalog_doc
 from offline_cache.search_text import (
     ALIAS,
     BODY,
@@ -192,7 +193,7 @@ def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
         items = []
         for code, doc in rows:
             try:
-                items.append(_stored_item(doc))
+                items.append(_stored_item(catalog_doc.decode(conn, doc)))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 # kept in the mirror; indexed again when the server next sends it
                 log.error("catalog item %s not indexed: stored document unreadable: %r", code,

@@ -24,6 +24,7 @@ EXTRA_OF_MODULE = {
     "smartcard": "kiosk",
     "cryptography": "kiosk",
     "tomlkit": "kiosk",
+    "zstandard": "kiosk",
     # server: API, database, migrations, pinyin, pages
     "fastapi": "server",
     "starlette": "server",

@@ -62,8 +62,8 @@ def check_catalog(core: Any) -> dict[str, Any]:
     broken = []
     for row in core.store.query("SELECT code, doc FROM catalog_item"):
         try:
-            wire.CatalogItem.model_validate_json(row["doc"])
-        except ValidationError:
+            wire.CatalogItem.model_validate_json(core.catalog.document(row["doc"]))
+        except (ValidationError, ValueError):
             broken.append(row["code"])
     result: dict[str, Any] = {
         "local_items": core.catalog.count(),
