@@ -33,6 +33,8 @@ KEYBOARD_FOR_TYPE = {
 }
 CARD_TIMEOUT = 15.0
 FIELDS_PER_PAGE = 5
+ELDERLY_FIELDS_PER_PAGE = 4
+ELDERLY_FIELDS_PER_PAGE_TYPING = 1  # the keyboard (or the choices) open below: one at a time
 
 
 def empty_form_view() -> dict[str, Any]:
@@ -231,7 +233,7 @@ class FormViewModel(PagedViewModel):
         self.keyboard.set_text(self.values.get(key, ""))
         self.picker = self._calendar_for(field) if field.type == "date" else None
         index = [f.key for f in self.form.fields].index(key)
-        self.page = index // FIELDS_PER_PAGE
+        self.page = index // self._per_page()
         self.refresh()
 
     # --- the calendar (date fields) ----------------------------------------------------------
@@ -385,7 +387,7 @@ class FormViewModel(PagedViewModel):
         self._validate()
         if self.errors:
             first = next(f.key for f in self.form.fields if f.key in self.errors)
-            self.page = [f.key for f in self.form.fields].index(first) // FIELDS_PER_PAGE
+            self.page = [f.key for f in self.form.fields].index(first) // self._per_page()
             self.message = _("还有 {n} 项需要修改，请查看红色提示").format(n=len(self.errors))
         else:
             self.step, self.message = "review", ""
@@ -448,7 +450,7 @@ class FormViewModel(PagedViewModel):
         base = self._texts()
         if form is None:
             return base | empty_form_view()
-        rows, page, pages = page_of(self._field_rows(), self.page, FIELDS_PER_PAGE)
+        rows, page, pages = page_of(self._field_rows(), self.page, self._per_page())
         self.page = page
         editing_field = form.field(self.editing) if self.editing else None
         choices = self._choices(editing_field)
@@ -503,6 +505,12 @@ class FormViewModel(PagedViewModel):
             "this_month": _("回到本月"),
             "close_calendar": _("返回表单"),
         }
+
+    def _per_page(self) -> int:
+        """Fields per page: elderly mode's larger rows leave room for fewer above the
+        keyboard (the title would otherwise be pushed over the top bar)."""
+        elderly = ELDERLY_FIELDS_PER_PAGE_TYPING if self.editing else ELDERLY_FIELDS_PER_PAGE
+        return self.session.rows(FIELDS_PER_PAGE, elderly)
 
     @staticmethod
     def _label(field: Any) -> str:

@@ -217,7 +217,7 @@ class SearchViewModel(KeyboardOwner, PagedViewModel):
     def render(self) -> dict[str, Any]:
         query = self.keyboard.query().strip()
         rows = [item_row(i) for i in self.results] if query else []
-        shown, page, pages = page_of(rows, self.page, self.session.rows(4, 3))
+        shown, page, pages = page_of(rows, self.page, self.session.rows(4, 2))
         if not query:
             status = _("请用下方键盘输入，例如 yyzz 或 营业执照")
         elif self.results_for == query and not rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kivy.properties import ColorProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
@@ -17,6 +17,7 @@ class Tile(ButtonBehavior, BoxLayout):
     hint = StringProperty("")
     function = StringProperty("")
     color = ColorProperty((0.5, 0.5, 0.5, 1))
+    closed = BooleanProperty(False)  # shown grey, with when it reopens (still readable)
 
 
 class HomeScreen(VMScreen):

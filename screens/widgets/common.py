@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from kivy.app import App
 from kivy.properties import ColorProperty, NumericProperty, OptionProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
+
+from screens.theme import min_font_size
+
+SHRINK = 0.9  # one step of shrinking a button's text that does not fit its height
 
 
 class KButtonBase(ButtonBehavior, Label):
@@ -21,10 +28,26 @@ class KButtonBase(ButtonBehavior, Label):
     bg = ColorProperty((0.11, 0.42, 0.80, 1))
     fg = ColorProperty((1, 1, 1, 1))
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fbind("texture_size", self._fit)
+        self.fbind("height", self._fit)
+
+    def _fit(self, *_args: Any) -> None:
+        """Text that wraps to more lines than the button holds ("Renewal: details changed"
+        in elderly English) shrinks a step at a time, never below the mode's minimum size;
+        the kv rule puts the full size back when the theme or the text changes."""
+        if not self.text or self.texture_size[1] <= self.height:
+            return
+        app = App.get_running_app()
+        floor = min_font_size(bool(app and getattr(app, "theme", None) and app.theme.elderly))
+        if self.font_size > floor:
+            self.font_size = max(floor, self.font_size * SHRINK)
+
 
 class KButton(KButtonBase):
     """A large button whose text and height grow in elderly mode (theme.scale)."""
 
 
 class BarButton(KButtonBase):
-    """A button of the top and bottom bars: fixed size, so the bars never overflow."""
+    """A button of the top and bottom bars (the bars grow with elderly mode's scale)."""

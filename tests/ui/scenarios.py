@@ -792,3 +792,6 @@ def device_events(s: Script):
         "card": form_vm.card,
         "screen": session.current,
     }
+
+
+from layout_walk import layout_walk  # noqa: E402,F401 - a scenario run by name
