@@ -142,6 +142,18 @@ def _drawn_lines(label: Label) -> list[str]:
     return ["".join(word.text for word in line.words) for line in lines]
 
 
+def _orphan(line: str, given: list[str]) -> bool:
+    """A wrapped Chinese line of one or two characters ending a bracket ("证）"): the wrap
+    broke a word rather than fall at a space."""
+    stripped = line.strip()
+    return (
+        0 < len(stripped) <= 2
+        and stripped[-1] in "）)"
+        and stripped not in given
+        and any("\u4e00" <= c <= "\u9fff" for c in stripped)
+    )
+
+
 def check_label(label: Label, *, elderly: bool) -> list[Problem]:
     text = label.text
     found: list[Problem] = []
@@ -163,6 +175,9 @@ def check_label(label: Label, *, elderly: bool) -> list[Problem]:
         for line in lines[1:]:
             if line and line[0] in NO_LINE_START:
                 found.append(Problem("wrap", text, f"a line starts with {line[0]!r}"))
+                break
+            if _orphan(line, given):
+                found.append(Problem("wrap", text, f"a word broken: {line!r} left alone"))
                 break
     minimum = min_font_size(elderly)
     if label.font_size + 0.01 < minimum:

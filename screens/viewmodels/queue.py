@@ -17,7 +17,7 @@ from common.errors import CHECKIN_NEEDS_NETWORK, IDC_NO_CARD, NO_APPOINTMENT_TOD
 from common.redact import mask_name
 from screens.i18n import N_, _
 from screens.viewmodels.base import PagedViewModel
-from screens.viewmodels.fmt import error_text, page_of, pager, pick
+from screens.viewmodels.fmt import breakable, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard, KeyboardOwner
 
 log = logging.getLogger(__name__)
@@ -333,14 +333,28 @@ class ServicesViewModel(KeyboardOwner, PagedViewModel):
         return [
             {
                 "code": s.code,
-                "title": pick(s.name, s.name_en),
-                "detail": _("等候 {n} 人").format(n=s.waiting) if s.open else _("暂停取号"),
+                "title": breakable(pick(s.name, s.name_en)),
+                "detail": self._service_detail(s),
                 "open": bool(s.open),
                 "busy": self.taking == s.code,
             }
             for s in self.services
             if not self.category or s.category == self.category
         ]
+
+    def _service_detail(self, s: Any) -> str:
+        """等候 N 人, and 今日剩余 N 个号 once few are left under the daily cap (from the last
+        sync; offline the count may be stale, so nothing is said rather than a wrong number)."""
+        if not s.open:
+            return _("暂停取号")
+        detail = _("等候 {n} 人").format(n=s.waiting)
+        few = self.core.settings.kiosk.few_left
+        left = s.left_today
+        if left is not None and few and left <= few and not self._offline():
+            detail += " · " + (
+                _("今日剩余 {n} 个号").format(n=left) if left else _("今日号已取完")
+            )
+        return detail
 
     def _status(self) -> str:
         if self.loading and not self.services:

@@ -69,6 +69,7 @@ def _queue(s: Script, mode: str):
     yield s.screen_is("ticket")
     yield from _check(s, mode, "ticket")
     s.results.setdefault("tickets", {})[mode] = session.vm("ticket").ticket.to_json()
+    s.results.setdefault("ticket_marks", {})[mode] = s.widget("marks", "ticket").text
     yield from _go(s, "services")
     vm.start_appointment()
     yield from _check(s, mode, "services_appointment")
@@ -153,7 +154,7 @@ def layout_walk(s: Script):
         yield from _guide(s, mode)
         yield from _forms(s, mode)
         yield from _others(s, mode)
-        s.results.setdefault("spoken", []).extend(_spoken(s))
+        s.results.setdefault("spoken", {})[mode] = _spoken(s)
     s.app.session.exit()
 
 

@@ -490,6 +490,7 @@ def after_hours(s: Script):
     s.tap(s.widget("language_button", "shell"))
     yield s.frames(2)
     s.results["queue_hint_en"] = s.widget("tile_queue", "home").hint
+    s.results["notice_en"] = s.widget("notice", "shell").text
     yield s.shot(_art(s, "home_after_hours_en.png"))
     s.tap(s.widget("tile_guide", "home"))
     yield s.screen_is("guide")
