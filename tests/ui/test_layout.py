@@ -4,7 +4,7 @@ a `shorten` ellipsis, a word broken by a wrap, text below the mode's minimum siz
 (screens/theme.py) or contrast below 4.5:1.
 
 CI walks zh and elderly-en (the narrowest and the widest text, both palettes); the walk of
-all four modes with screenshots is the slow test (KIOSK_SLOW_TESTS=1)."""
+all four modes with screenshots is the slow test (SLOW_TESTS=1)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,6 @@ def test_every_screen_fits_and_reads_in_zh_and_elderly_en(kiosk):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("KIOSK_SLOW_TESTS"), reason="set KIOSK_SLOW_TESTS=1")
+@pytest.mark.skipif(not os.environ.get("SLOW_TESTS"), reason="set SLOW_TESTS=1")
 def test_every_screen_fits_and_reads_in_all_four_modes(kiosk):
     _walk(kiosk, os.environ.get("LAYOUT_MODES", "zh,en,elderly-zh,elderly-en"), shots="1")
