@@ -22,7 +22,7 @@ def breakable(text: str) -> str:
     """A Chinese name that may wrap before its bracketed part rather than inside a word:
     Kivy wraps at spaces and otherwise anywhere, so "户政证件（户籍·身份证）" broke as
     "…身份 / 证）"; with a space before "（" it breaks as "户政证件 / （户籍·身份证）"."""
-    return re.sub(r"(?<=\S)（", " （", text)
+    return re.sub(r"(?<=\S)（(?=[^（）]*）$)", " （", text)  # a closing bracketed part only
 
 
 def clock_time(iso: str) -> str:

@@ -15,7 +15,7 @@ from screens.fonts import escape_markup, fallback_markup, find_cjk_font, find_fa
 from screens.i18n import _, is_english
 from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.calendar import DatePicker
-from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
+from screens.viewmodels.fmt import NO_PAGER, breakable, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
 
 log = logging.getLogger(__name__)
@@ -514,7 +514,7 @@ class FormViewModel(PagedViewModel):
 
     @staticmethod
     def _label(field: Any) -> str:
-        return (field.label_en or field.label) if is_english() else field.label
+        return breakable((field.label_en or field.label) if is_english() else field.label)
 
     def _field_rows(self) -> list[dict[str, Any]]:
         """One row per field: its label, the value as shown (masked; being typed: with the

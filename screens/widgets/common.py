@@ -30,19 +30,37 @@ class KButtonBase(ButtonBehavior, Label):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._full_font = self.font_size  # what the kv rules ask for
+        self._fitting = False
+        self.fbind("font_size", self._font_set)
         self.fbind("texture_size", self._fit)
-        self.fbind("height", self._fit)
+        self.fbind("size", self._refit)
+        self.fbind("text", self._refit)
+
+    def _font_set(self, *_args: Any) -> None:
+        if not self._fitting:  # set by a kv rule (theme, base_font): the size to fit from
+            self._full_font = self.font_size
+
+    def _set_font(self, size: float) -> None:
+        self._fitting = True
+        self.font_size = size
+        self._fitting = False
+
+    def _refit(self, *_args: Any) -> None:
+        """A new box or text: start again from the full size (the texture update that
+        follows shrinks it again if needed)."""
+        if self.font_size != self._full_font:
+            self._set_font(self._full_font)
 
     def _fit(self, *_args: Any) -> None:
         """Text that wraps to more lines than the button holds ("Renewal: details changed"
-        in elderly English) shrinks a step at a time, never below the mode's minimum size;
-        the kv rule puts the full size back when the theme or the text changes."""
+        in elderly English) shrinks a step at a time, never below the mode's minimum size."""
         if not self.text or self.texture_size[1] <= self.height:
             return
         app = App.get_running_app()
         floor = min_font_size(bool(app and getattr(app, "theme", None) and app.theme.elderly))
         if self.font_size > floor:
-            self.font_size = max(floor, self.font_size * SHRINK)
+            self._set_font(max(floor, self.font_size * SHRINK))
 
 
 class KButton(KButtonBase):
