@@ -143,15 +143,16 @@ def _drawn_lines(label: Label) -> list[str]:
 
 
 def _orphan(line: str, given: list[str]) -> bool:
-    """A wrapped Chinese line of one or two characters ending a bracket ("证）"): the wrap
-    broke a word rather than fall at a space."""
+    """A wrapped Chinese line of one character ("办事指 / 南") or two ending a bracket
+    ("证）"): the wrap broke a word rather than fall at a space."""
     stripped = line.strip()
-    return (
-        0 < len(stripped) <= 2
-        and stripped[-1] in "）)"
-        and stripped not in given
-        and any("\u4e00" <= c <= "\u9fff" for c in stripped)
-    )
+    if not stripped or stripped in given or not any(_cjk(c) for c in stripped):
+        return False
+    return len(stripped) == 1 or (len(stripped) == 2 and stripped[-1] in "）)")
+
+
+def _cjk(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff"
 
 
 def check_label(label: Label, *, elderly: bool) -> list[Problem]:
@@ -168,7 +169,7 @@ def check_label(label: Label, *, elderly: bool) -> list[Problem]:
         )
     lines = _drawn_lines(label)
     drawn = "".join(lines)
-    if label.shorten and "…" in drawn and "…" not in text:
+    if label.shorten and any(e in drawn and e not in text for e in ("…", "...")):
         found.append(Problem("shortened", text, f"drawn as {drawn!r}"))
     given = [line for line in text.split("\n")]
     if len(lines) > len(given) and not label.markup:
@@ -177,7 +178,9 @@ def check_label(label: Label, *, elderly: bool) -> list[Problem]:
                 found.append(Problem("wrap", text, f"a line starts with {line[0]!r}"))
                 break
             if _orphan(line, given):
-                found.append(Problem("wrap", text, f"a word broken: {line!r} left alone"))
+                found.append(Problem("wrap", text, f"a word broken: {line!r} left alone "
+                                     f"({label.font_size:.0f} px in {label.width:.0f} px, "
+                                     f"{type(label).__name__})"))
                 break
     minimum = min_font_size(elderly)
     if label.font_size + 0.01 < minimum:
@@ -242,4 +245,4 @@ def check_app(shell: Widget, *, elderly: bool) -> list[Problem]:
             found += check_tree(child, elderly=elderly)
     if screen is not None:
         found += check_tree(screen, elderly=elderly, inside=shell.ids.screens_slot)
-    return found
+    return list(dict.fromkeys(found))  # a label seen twice is one problem
