@@ -109,6 +109,11 @@ class KioskSettings(Section):
     elderly_idle_timeout: float = Field(gt=5, description="The same in elderly mode")
     priority_age: int = Field(ge=0, le=120, description="Age from which priority is offered")
     holder_daily_limit: int = Field(ge=0, description="Real-name tickets per ID per day (0: none)")
+    hall_display: bool = Field(description="The hall has a call display: ticket slips and "
+                               "screens may send citizens to it (false: they say to scan the "
+                               "slip's code or listen for the call instead)")
+    few_left: int = Field(ge=0, description="Show 今日剩余 N 个号 on a service once its tickets "
+                          "left today (daily_cap minus issued) are this many or fewer (0: never)")
 
 
 class QueueSettings(Section):

@@ -15,6 +15,8 @@ class ServiceView:
     waiting: int
     open: bool
     category: str = ""
+    # tickets left today under the service's daily_cap, as of the last sync (None: no cap)
+    left_today: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class TicketView:
     status: str | None = None
     counter: str | None = None  # the counter it was called to
     requeues: int = 0  # how often a no-show was put back in the queue (once at most)
+    appointment: bool = False  # taken with an appointment (预约签到)
+    real_name: bool = False  # taken with the ID card (实名取号)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

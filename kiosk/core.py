@@ -281,12 +281,17 @@ class KioskCore:
 
     def _print_ticket(self, ticket: TicketView) -> None:
         from hardware.printer import TicketSlip, open_printer
+        from hardware.printer.layouts import ticket_marks
 
+        label, marks = ticket_marks(
+            ticket.priority, appointment=ticket.appointment, real_name=ticket.real_name
+        )
         slip = TicketSlip(
             hall_name=self.hall_name, number=ticket.number, service_name=ticket.service_name,
             service_name_en=ticket.service_name_en, people_ahead=ticket.people_ahead,
             issued_at=ticket.issued_at[:16].replace("T", " "), url=ticket.url,
-            offline=ticket.offline, priority_label="优先" if ticket.priority else "",
+            offline=ticket.offline, priority_label=label, marks=marks,
+            hall_display=self.settings.kiosk.hall_display,
             footer="请留意叫号，过号需重新取号")
         with open_printer(self.settings.printer.target) as printer:
             printer.print_ticket(slip)

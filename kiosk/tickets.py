@@ -21,7 +21,7 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,7 +124,7 @@ def _issue(desk: TicketDesk, key: str, service: Any, *, holder: str | None,
     row = desk.tickets.get(key)
     if row is None:  # written above in this call: only a broken store gets here
         raise KioskError(errors.NOT_FOUND, f"ticket {key} vanished from the local store")
-    view = _view(desk, row, service, estimate)
+    view = replace(_view(desk, row, service, estimate), appointment=bool(appointment))
     if print_slip:
         view = desk.print_ticket(view)
         if view.printed:  # paper in the citizen's hand: theirs, whatever happens next
@@ -232,7 +232,7 @@ def _view(
         id=row["server_id"] or row["key"], number=row["number"], service=row["service"],
         service_name=service.name, service_name_en=service.name_en, people_ahead=people_ahead,
         issued_at=row["issued_at"], url=url, offline=bool(row["offline"]),
-        priority=row["priority"], estimated_wait_min=estimate)
+        priority=row["priority"], estimated_wait_min=estimate, real_name=bool(row.get("holder")))
 
 
 def ticket_ref_from_scan(text: str) -> str | None:

@@ -34,5 +34,6 @@ class ServiceCache:
 
 
 def _view(s: wire.QueueService) -> ServiceView:
+    left = max(0, s.daily_cap - s.issued_today) if s.daily_cap else None
     return ServiceView(code=s.code, name=s.name, name_en=s.name_en, prefix=s.prefix,
-                       waiting=s.waiting, open=s.open, category=s.category)
+                       waiting=s.waiting, open=s.open, category=s.category, left_today=left)

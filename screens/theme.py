@@ -24,15 +24,20 @@ STANDARD = {
     "card": (1, 1, 1, 1),
     "accent": (0.11, 0.42, 0.80, 1),
     "accent_fg": (1, 1, 1, 1),
-    "tile_queue": (0.86, 0.27, 0.22, 1),
-    "tile_guide": (0.11, 0.50, 0.80, 1),
-    "tile_forms": (0.15, 0.58, 0.38, 1),
-    "tile_progress": (0.90, 0.56, 0.10, 1),
-    "ok": (0.13, 0.55, 0.30, 1),
-    "warn": (0.85, 0.45, 0.05, 1),
+    # every colour a text is drawn in or on reads at WCAG AA (≥ 4.5:1) against its partner:
+    # white on the tiles and on warn; ok/warn/danger on bg and card (screens/layout_check.py)
+    "tile_queue": (0.78, 0.20, 0.17, 1),
+    "tile_guide": (0.08, 0.42, 0.70, 1),
+    "tile_forms": (0.10, 0.47, 0.30, 1),
+    "tile_progress": (0.66, 0.35, 0.0, 1),
+    "tile_fg": (1, 1, 1, 1),
+    "ok": (0.10, 0.45, 0.24, 1),
+    "warn": (0.70, 0.31, 0.0, 1),
+    "warn_fg": (1, 1, 1, 1),
     "danger": (0.80, 0.15, 0.15, 1),
     "banner": (1.0, 0.93, 0.75, 1),
     "disabled": (0.78, 0.80, 0.83, 1),
+    "disabled_fg": (0.22, 0.24, 0.27, 1),
 }
 ELDERLY = STANDARD | {
     "scale": 1.3,
@@ -48,9 +53,26 @@ ELDERLY = STANDARD | {
     "tile_guide": (0.0, 0.30, 0.65, 1),
     "tile_forms": (0.0, 0.42, 0.22, 1),
     "tile_progress": (0.65, 0.35, 0.0, 1),
+    "ok": (0.40, 0.90, 0.50, 1),
+    "warn": (1, 0.62, 0.15, 1),
+    "warn_fg": (0, 0, 0, 1),
+    "danger": (1, 0.50, 0.50, 1),
     "banner": (1, 0.92, 0.35, 1),
     "disabled": (0.3, 0.3, 0.3, 1),
+    "disabled_fg": (0.88, 0.88, 0.88, 1),
 }
+
+
+# The smallest text a screen may show, in pixels of the 1080×1920 screen (about 6.5 mm tall at
+# the kiosk's 21.5-inch panel); elderly mode's is the standard one at its 1.3 scale. The
+# layout check (screens/layout_check.py) fails on smaller text.
+MIN_FONT_PX = 26
+MIN_FONT_PX_ELDERLY = 33  # 26 × 1.3, rounded down
+MIN_CONTRAST = 4.5  # WCAG 2 AA, normal text: every text against what is drawn behind it
+
+
+def min_font_size(elderly: bool) -> int:
+    return MIN_FONT_PX_ELDERLY if elderly else MIN_FONT_PX
 
 
 class Theme(EventDispatcher):
@@ -68,6 +90,9 @@ class Theme(EventDispatcher):
     tile_guide = ColorProperty(STANDARD["tile_guide"])
     tile_forms = ColorProperty(STANDARD["tile_forms"])
     tile_progress = ColorProperty(STANDARD["tile_progress"])
+    tile_fg = ColorProperty(STANDARD["tile_fg"])
+    warn_fg = ColorProperty(STANDARD["warn_fg"])
+    disabled_fg = ColorProperty(STANDARD["disabled_fg"])
     ok = ColorProperty(STANDARD["ok"])
     warn = ColorProperty(STANDARD["warn"])
     danger = ColorProperty(STANDARD["danger"])

@@ -20,8 +20,10 @@ class TicketSlip:
     issued_at: str  # already formatted local time "2026-11-23 09:15"
     url: str  # the QR payload: the ticket's public status URL
     offline: bool = False  # printed prominently, with a line explaining it
-    priority_label: str = ""  # e.g. "优先" for elderly
+    priority_label: str = ""  # e.g. "优先 · 残疾人" (ticket_marks)
     footer: str = ""  # e.g. "请留意叫号，过号需重新取号"
+    marks: Sequence[str] = ()  # what else kind of ticket it is: "预约 / appointment" …
+    hall_display: bool = False  # the hall has a call display the slip may send people to
 
 
 def sample_slip(url: str, issued_at: str) -> TicketSlip:
@@ -98,6 +100,35 @@ OFFLINE_EXPLAIN = (
     "The hall network was down when this ticket was issued; "
     "watch the display for your number."
 )
+# the same where the hall has no call display (settings kiosk.hall_display = false)
+OFFLINE_EXPLAIN_NO_DISPLAY = (
+    "网络暂时中断，本号由本机离线签发，联网后扫码可查看排队进度，请留意叫号。\n"
+    "The hall network was down when this ticket was issued; "
+    "scan the code later to follow it, and listen for your number."
+)
+OFFLINE_AHEAD = "等候人数请看大厅显示屏 / see the hall display"
+OFFLINE_AHEAD_NO_DISPLAY = "等候人数联网后扫码可查看 / scan later for people ahead"
+PRIORITY_WORDS = {  # wire.PriorityReason → the slip's words
+    "elderly": "老年人 / senior",
+    "disabled": "残疾人 / disability",
+    "pregnant": "孕妇 / pregnancy",
+    "military": "军人 / military",
+}
+
+
+def ticket_marks(
+    priority: str | None, *, appointment: bool = False, real_name: bool = False
+) -> tuple[str, list[str]]:
+    """(the priority line, the other marks) a slip prints for what kind of ticket it is."""
+    label = ""
+    if priority:
+        label = f"优先 Priority · {PRIORITY_WORDS.get(priority, priority)}"
+    marks = []
+    if appointment:
+        marks.append("预约签到 / appointment")
+    if real_name:
+        marks.append("实名取号 / real name")
+    return label, marks
 TICKET_QR_CAPTION = "扫码查看排队进度 / Scan to follow your ticket"
 
 
@@ -119,14 +150,16 @@ def render_ticket(
     if slip.offline:
         doc.text(OFFLINE_TITLE, align="center", size=(1, 2), bold=True)
     if slip.priority_label:
-        doc.text(slip.priority_label, align="center", size=2, bold=True)
+        doc.text(slip.priority_label, align="center", size=(1, 2), bold=True)
+    if slip.marks:
+        doc.text(" · ".join(slip.marks), align="center", bold=True)
     doc.text(slip.number, align="center", size=_number_size(slip.number, profile), bold=True)
     doc.text(slip.service_name, align="center", size=2)
     if slip.service_name_en:
         doc.text(slip.service_name_en, align="center")
     doc.blank()
     if slip.offline:  # the kiosk cannot know the queue while offline: say so, not a guess
-        doc.text("等候人数请看大厅显示屏 / see the hall display", align="center")
+        doc.text(OFFLINE_AHEAD if slip.hall_display else OFFLINE_AHEAD_NO_DISPLAY, align="center")
     else:
         doc.text(
             f"您前面还有 {slip.people_ahead} 人 / {slip.people_ahead} ahead of you", align="center"
@@ -134,7 +167,7 @@ def render_ticket(
     doc.text(f"取号时间 {slip.issued_at}", align="center")
     if slip.offline:
         doc.rule()
-        doc.text(OFFLINE_EXPLAIN)
+        doc.text(OFFLINE_EXPLAIN if slip.hall_display else OFFLINE_EXPLAIN_NO_DISPLAY)
         doc.rule()
     doc.qr(slip.url)
     doc.text(TICKET_QR_CAPTION, align="center")

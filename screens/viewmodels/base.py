@@ -47,6 +47,10 @@ class ViewModel:
         """The session navigated here (params from the screen that sent the citizen)."""
         self.refresh()
 
+    def spoken_prompt(self) -> str:
+        """What elderly mode says aloud on arriving here ("" = the screen's usual prompt)."""
+        return ""
+
     # --- plumbing ----------------------------------------------------------------------------
     @property
     def bridge(self):  # noqa: ANN201 - screens.bridge.Bridge

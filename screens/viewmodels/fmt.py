@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,13 @@ log = logging.getLogger(__name__)
 def pick(zh: str, en: str | None) -> str:
     """The English variant of a data value when the screen is in English and one exists."""
     return en if is_english() and en else zh
+
+
+def breakable(text: str) -> str:
+    """A Chinese name that may wrap before its bracketed part rather than inside a word:
+    Kivy wraps at spaces and otherwise anywhere, so "户政证件（户籍·身份证）" broke as
+    "…身份 / 证）"; with a space before "（" it breaks as "户政证件 / （户籍·身份证）"."""
+    return re.sub(r"(?<=\S)（(?=[^（）]*）$)", " （", text)  # a closing bracketed part only
 
 
 def clock_time(iso: str) -> str:

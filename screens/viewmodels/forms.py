@@ -15,7 +15,7 @@ from screens.fonts import escape_markup, fallback_markup, find_cjk_font, find_fa
 from screens.i18n import _, is_english
 from screens.viewmodels.base import PagedViewModel
 from screens.viewmodels.calendar import DatePicker
-from screens.viewmodels.fmt import NO_PAGER, error_text, page_of, pager, pick
+from screens.viewmodels.fmt import NO_PAGER, breakable, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard
 from screens.viewmodels.phone_entry import PhoneEntry, SmsOffer
 
@@ -34,6 +34,32 @@ KEYBOARD_FOR_TYPE = {
 }
 CARD_TIMEOUT = 15.0
 FIELDS_PER_PAGE = 5
+ELDERLY_FIELDS_PER_PAGE = 4
+ELDERLY_FIELDS_PER_PAGE_TYPING = 1  # the keyboard (or the choices) open below: one at a time
+
+
+def empty_form_view() -> dict[str, Any]:
+    """The view before the form's definition has arrived (fresh dicts each time)."""
+    return {
+        "calendar": {},
+        "date_label": "",
+        "date_value": "",
+        "date_error": "",
+        "date_range": "",
+        "date_help": "",
+        "can_use_calendar": False,
+        "rows": [],
+        "editing": "",
+        "editing_label": "",
+        "keyboard": {},
+        "choices": [],
+        "review_rows": [],
+        "number": "",
+        "item_line": "",
+        "qr": "",
+        "done_note": "",
+        **NO_PAGER,
+    }
 
 
 def format_date_digits(text: str) -> str:
@@ -209,7 +235,7 @@ class FormViewModel(SmsOffer, PagedViewModel):
         self.keyboard.set_text(self.values.get(key, ""))
         self.picker = self._calendar_for(field) if field.type == "date" else None
         index = [f.key for f in self.form.fields].index(key)
-        self.page = index // FIELDS_PER_PAGE
+        self.page = index // self._per_page()
         self.refresh()
 
     # --- the calendar (date fields) ----------------------------------------------------------
@@ -363,7 +389,7 @@ class FormViewModel(SmsOffer, PagedViewModel):
         self._validate()
         if self.errors:
             first = next(f.key for f in self.form.fields if f.key in self.errors)
-            self.page = [f.key for f in self.form.fields].index(first) // FIELDS_PER_PAGE
+            self.page = [f.key for f in self.form.fields].index(first) // self._per_page()
             self.message = _("还有 {n} 项需要修改，请查看红色提示").format(n=len(self.errors))
         else:
             self.step, self.message = "review", ""
@@ -431,7 +457,35 @@ class FormViewModel(SmsOffer, PagedViewModel):
 
     def render(self) -> dict[str, Any]:
         form = self.form
-        base = {
+        base = self._texts()
+        if form is None:
+            return base | empty_form_view()
+        rows, page, pages = page_of(self._field_rows(), self.page, self._per_page())
+        self.page = page
+        editing_field = form.field(self.editing) if self.editing else None
+        choices = self._choices(editing_field)
+        picking = self.picker is not None and self.step == "fill"
+        return (
+            base
+            | self._date_view(editing_field, picking)
+            | self._done_view()
+            | {
+                "rows": rows,
+                "editing": self.editing or "",
+                "editing_label": self._label(editing_field) if editing_field else "",
+                "keyboard": self.keyboard.render()
+                if editing_field is not None and not choices and not picking
+                else {},
+                "choices": choices,
+                "review_rows": self._review_rows(),
+                **pager(page, pages),
+            }
+        )
+
+    def _texts(self) -> dict[str, Any]:
+        """What every step shows, whatever the state of the form."""
+        form = self.form
+        return {
             "title": pick(form.title, form.title_en) if form else _("自助填单"),
             "step": self.step,
             "card_prompt": _("请将身份证放在感应区，自动填写姓名、证件号码等信息"),
@@ -461,30 +515,22 @@ class FormViewModel(SmsOffer, PagedViewModel):
             "this_month": _("回到本月"),
             "close_calendar": _("返回表单"),
         }
-        if form is None:
-            return base | {
-                "calendar": {},
-                "date_label": "",
-                "date_value": "",
-                "date_error": "",
-                "date_range": "",
-                "date_help": "",
-                "can_use_calendar": False,
-                "rows": [],
-                "editing": "",
-                "editing_label": "",
-                "keyboard": {},
-                "choices": [],
-                "review_rows": [],
-                "number": "",
-                "item_line": "",
-                "qr": "",
-                "done_note": "",
-                **NO_PAGER,
-            }
-        en = is_english()
+
+    def _per_page(self) -> int:
+        """Fields per page: elderly mode's larger rows leave room for fewer above the
+        keyboard (the title would otherwise be pushed over the top bar)."""
+        elderly = ELDERLY_FIELDS_PER_PAGE_TYPING if self.editing else ELDERLY_FIELDS_PER_PAGE
+        return self.session.rows(FIELDS_PER_PAGE, elderly)
+
+    @staticmethod
+    def _label(field: Any) -> str:
+        return breakable((field.label_en or field.label) if is_english() else field.label)
+
+    def _field_rows(self) -> list[dict[str, Any]]:
+        """One row per field: its label, the value as shown (masked; being typed: with the
+        pinyin composition and a caret), the error once touched."""
         rows = []
-        for f in form.fields:
+        for f in self.form.fields:
             value = self.values.get(f.key, "")
             if f.type == "choice":
                 shown = self._display_value(f)
@@ -494,57 +540,53 @@ class FormViewModel(SmsOffer, PagedViewModel):
                 shown = value + (f" [{comp}]" if comp else "") + "|"
             else:
                 shown = masked(f, value)
-            label = (f.label_en or f.label) if en else f.label
             rows.append(
                 {
                     "key": f.key,
-                    "title": label + (" *" if f.required else ""),
+                    "title": self._label(f) + (" *" if f.required else ""),
                     "detail": shown,
                     "error": self._error_text(f.key),
                     "active": f.key == self.editing,
                 }
             )
+        return rows
 
-        shown_rows, page, pages = page_of(rows, self.page, FIELDS_PER_PAGE)
-        self.page = page
-        editing_field = form.field(self.editing) if self.editing else None
-        choices = []
-        if editing_field is not None and editing_field.type == "choice":
-            choices = [
-                {
-                    "key": c.value,
-                    "title": (c.label_en or c.label) if en else c.label,
-                    "active": self.values.get(editing_field.key) == c.value,
-                }
-                for c in editing_field.choices
-            ]
+    def _choices(self, field: Any) -> list[dict[str, Any]]:
+        """The options of the choice field being edited (none for other fields)."""
+        if field is None or field.type != "choice":
+            return []
+        en = is_english()
+        return [
+            {
+                "key": c.value,
+                "title": (c.label_en or c.label) if en else c.label,
+                "active": self.values.get(field.key) == c.value,
+            }
+            for c in field.choices
+        ]
+
+    def _review_rows(self) -> list[dict[str, Any]]:
         # Kivy markup, so rare name characters the main font lacks (䶮) can be drawn with the
         # fallback font; everything else is escaped
-        review_rows = [
+        return [
             {
-                "title": (f.label_en or f.label) if en else f.label,
+                "title": self._label(f),
                 "detail": fallback_markup(self._display_value(f), *self._fonts())
                 if f.type in ("chinese_text", "text", "textarea")
                 else escape_markup(self._display_value(f)),
             }
-            for f in form.fields
+            for f in self.form.fields
         ]
-        sub = self.submission
-        done_note = ""
-        if sub is not None and sub.status == "queued":
-            done_note = _("网络暂时中断：申请已保存在本机（登记号 {id}），联网后自动提交。").format(
-                id=sub.local_number
-            )
+
+    def _date_view(self, editing_field: Any, picking: bool) -> dict[str, Any]:
+        """The calendar step of a date field (a month grid does not fit under five fields)."""
+        en = is_english()
         date_field = editing_field if editing_field and editing_field.type == "date" else None
-        picking = self.picker is not None and self.step == "fill"
         calendar = self.picker.render() if picking and self.picker else {}
-        return base | {
-            # the calendar has a step of its own: a month grid does not fit under five fields
+        return {
             "step": "date" if picking else self.step,
             "calendar": calendar,
-            "date_label": ((date_field.label_en or date_field.label) if en else date_field.label)
-            if date_field
-            else "",
+            "date_label": self._label(date_field) if date_field else "",
             "date_value": _("已选：{v}").format(v=self.values[date_field.key])
             if date_field and self.values.get(date_field.key)
             else "",
@@ -554,30 +596,29 @@ class FormViewModel(SmsOffer, PagedViewModel):
             if date_field
             else "",
             "can_use_calendar": date_field is not None and not picking,
-            "rows": shown_rows,
-            "editing": self.editing or "",
-            "editing_label": (
-                (editing_field.label_en or editing_field.label) if en else editing_field.label
+        }
+
+    def _done_view(self) -> dict[str, Any]:
+        """The done step: the number, the item it files under (what the citizen chose inside
+        the form), the receipt QR, and a note when it waits to be sent."""
+        sub = self.submission
+        if sub is None:
+            return {"number": "", "item_line": "", "qr": "", "done_note": ""}
+        done_note = ""
+        if sub.status == "queued":
+            done_note = _("网络暂时中断：申请已保存在本机（登记号 {id}），联网后自动提交。").format(
+                id=sub.local_number
             )
-            if editing_field
-            else "",
-            "keyboard": self.keyboard.render()
-            if editing_field is not None and not choices and not picking
-            else {},
-            "choices": choices,
-            "review_rows": review_rows,
-            "number": (
-                _("受理编号：{v}").format(v=sub.number) if sub is not None and sub.number else ""
-            ),
-            # the item it files under (what the citizen chose inside the form)
+        en = is_english()
+        return {
+            "number": _("受理编号：{v}").format(v=sub.number) if sub.number else "",
             "item_line": (
                 _("事项：{v}").format(v=(en and sub.item_title_en) or sub.item_title)
-                if sub is not None and sub.item_title
+                if sub.item_title
                 else ""
             ),
-            "qr": (sub.receipt_url or "") if sub is not None else "",
+            "qr": sub.receipt_url or "",
             "done_note": done_note,
-            **pager(page, pages),
         }
 
     def _fonts(self) -> tuple[Any, Any]:

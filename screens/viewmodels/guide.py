@@ -217,7 +217,7 @@ class SearchViewModel(KeyboardOwner, PagedViewModel):
     def render(self) -> dict[str, Any]:
         query = self.keyboard.query().strip()
         rows = [item_row(i) for i in self.results] if query else []
-        shown, page, pages = page_of(rows, self.page, self.session.rows(4, 3))
+        shown, page, pages = page_of(rows, self.page, self.session.rows(4, 2))
         if not query:
             status = _("请用下方键盘输入，例如 yyzz 或 营业执照")
         elif self.results_for == query and not rows:
@@ -428,16 +428,7 @@ def guide_sections(item: dict[str, Any]) -> list[dict[str, str]]:
     )
     if item.get("conditions"):
         add((_("受理条件"), "\n".join(f"{i}. {c}" for i, c in enumerate(item["conditions"], 1))))
-    materials = []
-    for i, m in enumerate(item.get("materials", []), 1):
-        form = _(MATERIAL_FORMS.get(m.get("form", ""), m.get("form", "")))
-        need = _("必需") if m.get("required", True) else _("非必需")
-        line = _("{i}. {name}（{form} {copies} 份，{need}）").format(
-            i=i, name=m.get("name", ""), form=form, copies=m.get("copies", 1), need=need
-        )
-        if m.get("note"):
-            line += f"\n    {m['note']}"
-        materials.append(line)
+    materials = _materials_lines(item)
     if materials:
         add((_("申请材料"), "\n".join(materials)))
     for sit in item.get("situations", []):
@@ -447,14 +438,7 @@ def guide_sections(item: dict[str, Any]) -> list[dict[str, str]]:
         add((_("情形：{v}").format(v=sit.get("name", "")), body.strip()))
     if item.get("steps"):
         add((_("办理流程"), "\n".join(f"{i}. {s}" for i, s in enumerate(item["steps"], 1))))
-    fee = item.get("fee") or {}
-    if fee.get("charged"):
-        fee_text = _("收费：{amount}").format(amount=fee.get("amount", ""))
-        if fee.get("basis"):
-            fee_text += "\n" + _("收费依据：{v}").format(v=fee["basis"])
-    else:
-        fee_text = _("不收费")
-    add((_("收费标准"), fee_text))
+    add((_("收费标准"), _fee_text(item.get("fee") or {})))
     place = [
         _("办理地点：{v}").format(v=item.get("location", "")),
         _("办理时间：{v}").format(v=item.get("hours", "")),
@@ -469,3 +453,27 @@ def guide_sections(item: dict[str, Any]) -> list[dict[str, str]]:
     for faq in item.get("faq", []):
         add((_("常见问题：{q}").format(q=faq.get("q", "")), faq.get("a", "")))
     return [{"title": h, "detail": b} for h, b in sections]
+
+
+def _materials_lines(item: dict[str, Any]) -> list[str]:
+    """申请材料: one numbered line each (original/copy, copies, required), its note below."""
+    lines = []
+    for i, m in enumerate(item.get("materials", []), 1):
+        form = _(MATERIAL_FORMS.get(m.get("form", ""), m.get("form", "")))
+        need = _("必需") if m.get("required", True) else _("非必需")
+        line = _("{i}. {name}（{form} {copies} 份，{need}）").format(
+            i=i, name=m.get("name", ""), form=form, copies=m.get("copies", 1), need=need
+        )
+        if m.get("note"):
+            line += f"\n    {m['note']}"
+        lines.append(line)
+    return lines
+
+
+def _fee_text(fee: dict[str, Any]) -> str:
+    if not fee.get("charged"):
+        return _("不收费")
+    text = _("收费：{amount}").format(amount=fee.get("amount", ""))
+    if fee.get("basis"):
+        text += "\n" + _("收费依据：{v}").format(v=fee["basis"])
+    return text

@@ -27,7 +27,7 @@ class HomeViewModel(ViewModel):
         if target is None or target not in self.session.screens:
             return
         if not self.session.available(function).open:
-            self.session.notice = self._closed_text(function)
+            self.session.notice = lambda: self._closed_text(function)  # reworded on 中文/English
             self.session.refresh()
             return
         self.session.go(target)

@@ -17,7 +17,7 @@ from common.errors import CHECKIN_NEEDS_NETWORK, IDC_NO_CARD, NO_APPOINTMENT_TOD
 from common.redact import mask_name
 from screens.i18n import N_, _
 from screens.viewmodels.base import PagedViewModel
-from screens.viewmodels.fmt import error_text, page_of, pager, pick
+from screens.viewmodels.fmt import breakable, error_text, page_of, pager, pick
 from screens.viewmodels.keyboard import Keyboard, KeyboardOwner
 
 log = logging.getLogger(__name__)
@@ -303,55 +303,78 @@ class ServicesViewModel(KeyboardOwner, PagedViewModel):
 
     # --- rendering ---------------------------------------------------------------------------
     def render(self) -> dict[str, Any]:
-
         categories = sorted({s.category for s in self.services if s.category})
         choosing = self.category is None and len(categories) > 1
-        shown_services = [
-            s for s in self.services if not self.category or s.category == self.category
-        ]
-        rows = []
-        for s in shown_services:
-            detail = _("等候 {n} 人").format(n=s.waiting) if s.open else _("暂停取号")
-            rows.append(
-                {
-                    "code": s.code,
-                    "title": pick(s.name, s.name_en),
-                    "detail": detail,
-                    "open": bool(s.open),
-                    "busy": self.taking == s.code,
-                }
-            )
-        if choosing:
-            rows = []
+        rows = [] if choosing else self._service_rows()
         shown, page, pages = page_of(rows, self.page, self.session.rows(6, 4))
         self.page = page
+        tabs = [{"key": c, "title": c, "active": False} for c in categories]
+        tabs.append({"key": "", "title": _("全部业务"), "active": False})
+        return (
+            {
+                "title": _("请选择业务类别") if choosing else _("请选择办理业务"),
+                "step": self.step,
+                "tabs": tabs if choosing else [],
+                "category": self.category or "",
+                "can_change_category": not choosing and len(categories) > 1,
+                "all_categories": _("‹ 全部分类"),
+                "rows": shown,
+                "status": self._status(),
+                "error": self.error,
+            }
+            | self._real_name_view()
+            | self._appointment_view()
+            | self._checkin_view()
+            | pager(page, pages)
+        )
+
+    def _service_rows(self) -> list[dict[str, Any]]:
+        """The services of the chosen category (all when there is one), waiting or paused."""
+        return [
+            {
+                "code": s.code,
+                "title": breakable(pick(s.name, s.name_en)),
+                "detail": self._service_detail(s),
+                "open": bool(s.open),
+                "busy": self.taking == s.code,
+            }
+            for s in self.services
+            if not self.category or s.category == self.category
+        ]
+
+    def _service_detail(self, s: Any) -> str:
+        """等候 N 人, and 今日剩余 N 个号 once few are left under the daily cap (from the last
+        sync; offline the count may be stale, so nothing is said rather than a wrong number)."""
+        if not s.open:
+            return _("暂停取号")
+        detail = _("等候 {n} 人").format(n=s.waiting)
+        few = self.core.settings.kiosk.few_left
+        left = s.left_today
+        if left is not None and few and left <= few and not self._offline():
+            detail += " · " + (
+                _("今日剩余 {n} 个号").format(n=left) if left else _("今日号已取完")
+            )
+        return detail
+
+    def _status(self) -> str:
         if self.loading and not self.services:
-            status = _("正在加载…")
-        elif self.reading_card:
-            status = _("请将身份证放在感应区…")
-        elif self.taking:
-            status = _("正在取号，请稍候…")
-        elif not self.services and not self.error:
-            status = _("暂无可取号的业务")
-        else:
-            status = ""
+            return _("正在加载…")
+        if self.reading_card:
+            return _("请将身份证放在感应区…")
+        if self.taking:
+            return _("正在取号，请稍候…")
+        if not self.services and not self.error:
+            return _("暂无可取号的业务")
+        return ""
+
+    def _real_name_view(self) -> dict[str, Any]:
+        """The card read for a real-name ticket, and the priority chips it offers."""
         real_name = ""
         if self.card is not None:
             real_name = _("实名取号：{name}").format(name=mask_name(str(self.card.get("name", ""))))
             if self.priority_auto:
                 real_name += _("（已为您开启老年人优先）")
-        tabs = [{"key": c, "title": c, "active": False} for c in categories]
-        tabs.append({"key": "", "title": _("全部业务"), "active": False})
         return {
-            "title": _("请选择业务类别") if choosing else _("请选择办理业务"),
-            "step": self.step,
-            "tabs": tabs if choosing else [],
-            "category": self.category or "",
-            "can_change_category": not choosing and len(categories) > 1,
-            "all_categories": _("‹ 全部分类"),
-            "rows": shown,
-            "status": status,
-            "error": self.error,
             "read_card": _("刷身份证实名取号") if self.card is None else _("已刷证"),
             "card_done": self.card is not None,
             "real_name": real_name,
@@ -361,6 +384,11 @@ class ServicesViewModel(KeyboardOwner, PagedViewModel):
             ]
             if self.card is not None
             else [],
+        }
+
+    def _appointment_view(self) -> dict[str, Any]:
+        """Typing an appointment code."""
+        return {
             "appointment_button": (
                 _("预约码：{code}").format(code=self.appointment)
                 if self.appointment
@@ -368,14 +396,23 @@ class ServicesViewModel(KeyboardOwner, PagedViewModel):
             ),
             "appointment_title": _("预约签到"),
             "appointment_prompt": _("或输入预约码，然后选择预约的业务"),
+            "appointment_code": self.keyboard.text,
+            "keyboard": self.keyboard.render() if self.step == "appointment" else {},
+            "cancel_appointment": _("不使用预约"),
+        }
+
+    def _checkin_view(self) -> dict[str, Any]:
+        """Check-in by ID card: the note (needs the network), progress, the choice, problems."""
+        offline = self._offline()
+        return {
             "checkin_card": _("刷身份证签到"),
-            "checkin_card_enabled": not self._offline(),
+            "checkin_card_enabled": not offline,
             "checkin_note": _(
                 "刷身份证签到需要联网，当前网络不可用：请输入预约码签到，或返回普通取号。"
             )
-            if self._offline()
+            if offline
             else _("放置身份证，即可查询您今天的预约"),
-            "checkin_note_warn": self._offline(),
+            "checkin_note_warn": offline,
             "checkin_title": _("刷身份证签到"),
             "checkin_status": {
                 "reading": _("请将身份证放在感应区…"),
@@ -402,8 +439,4 @@ class ServicesViewModel(KeyboardOwner, PagedViewModel):
             else [],
             "use_code": _("输入预约码签到"),
             "normal_ticket": _("普通取号"),
-            "appointment_code": self.keyboard.text,
-            "keyboard": self.keyboard.render() if self.step == "appointment" else {},
-            "cancel_appointment": _("不使用预约"),
-            **pager(page, pages),
         }

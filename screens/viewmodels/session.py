@@ -91,7 +91,8 @@ class Session(ViewModel):
         self.prompt = False
         self.prompt_started = 0.0
         self.last_activity = self.clock()
-        self.notice = ""  # a one-line message on the shell (e.g. staff called)
+        # a one-line message on the shell (e.g. staff called): text, or a function wording it
+        self.notice: str | Callable[[], str] = ""
         self.card_in_use = False  # a screen holds data read from the ID card
 
     def register(self, vm: ViewModel) -> ViewModel:
@@ -169,8 +170,12 @@ class Session(ViewModel):
 
     def _prompt_aloud(self, screen: str) -> None:
         """Elderly mode reads each screen's purpose aloud (适老化 voice prompts)."""
-        if self.elderly and screen in SPOKEN_PROMPTS:
-            self.speak(SPOKEN_PROMPTS[screen])
+        if not self.elderly:
+            return
+        # a screen may say more than its purpose (the ticket screen: the number itself)
+        own = self.screens[screen].spoken_prompt() if screen in self.screens else ""
+        if own or screen in SPOKEN_PROMPTS:
+            self.speak(own or SPOKEN_PROMPTS[screen])
 
     # --- idle timeout ------------------------------------------------------------------------
     def user_activity(self) -> None:
@@ -328,6 +333,7 @@ class Session(ViewModel):
             "prompt_title": _("您还在吗？"),
             "prompt_text": _("{n} 秒后将返回首页并清除您的信息").format(n=self.countdown()),
             "prompt_button": _("我还在，继续办理"),
-            "notice": self.notice,
+            # a notice may be worded at render time, so a language switch rewords it
+            "notice": self.notice() if callable(self.notice) else self.notice,
             "can_go_back": self.current != HOME,
         }

@@ -8,6 +8,7 @@ from screens.i18n import _
 from screens.viewmodels.base import ViewModel
 from screens.viewmodels.fmt import clock_time, code_text, error_text, pick
 from screens.viewmodels.phone_entry import PhoneEntry, SmsOffer
+from screens.viewmodels.queue import PRIORITIES
 
 
 class TicketViewModel(SmsOffer, ViewModel):
@@ -55,6 +56,14 @@ class TicketViewModel(SmsOffer, ViewModel):
     def sms_submit(self, phone: str) -> tuple[Any, tuple[Any, ...]]:
         return self.core.leave_ticket_phone, (self.ticket, phone)
 
+    def spoken_prompt(self) -> str:
+        """Elderly mode says the number: the slip's print is small for some eyes. Always in
+        Mandarin (the voice is cmn), as the other voice prompts."""
+        t = self.ticket
+        if t is None or self.scanned:
+            return ""
+        return f"您的号码是 {t.number}，请取走号票，留意叫号"
+
     def done(self) -> None:
         """完成: back to the home screen, forgetting the ticket."""
         self.session.exit()
@@ -86,6 +95,7 @@ class TicketViewModel(SmsOffer, ViewModel):
                 "print_ok": True,
                 "offline_note": "",
                 "wait": "",
+                "marks": "",
             }
         if t.print_error:
             print_status = _("打印失败：{reason}。请记住您的号码或扫描二维码。").format(
@@ -121,7 +131,20 @@ class TicketViewModel(SmsOffer, ViewModel):
             if t.offline
             else "",
             "wait": wait,
+            "marks": marks_text(t),
         }
+
+
+def marks_text(t: Any) -> str:
+    """What kind of ticket it is, as the slip says too: 优先（残疾人）· 预约签到 · 实名取号."""
+    marks = []
+    if t.priority:
+        marks.append(_("优先（{who}）").format(who=_(PRIORITIES.get(t.priority, t.priority))))
+    if getattr(t, "appointment", False):
+        marks.append(_("预约签到"))
+    if getattr(t, "real_name", False):
+        marks.append(_("实名取号"))
+    return " · ".join(marks)
 
 
 def status_text(t: Any) -> str:

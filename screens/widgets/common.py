@@ -6,8 +6,10 @@ from kivy.properties import ColorProperty, NumericProperty, OptionProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
 
+from screens.widgets.fit import FitLabel, FitText, KLabel  # noqa: F401 - kv classes
 
-class KButtonBase(ButtonBehavior, Label):
+
+class KButtonBase(FitText, ButtonBehavior, Label):
     """A rounded touch target: colours and the pressed look, no size rules.
 
     Colours come from `tone` through ONE kv rule (common.kv). Kivy re-runs every rule bound to
@@ -27,4 +29,4 @@ class KButton(KButtonBase):
 
 
 class BarButton(KButtonBase):
-    """A button of the top and bottom bars: fixed size, so the bars never overflow."""
+    """A button of the top and bottom bars (the bars grow with elderly mode's scale)."""

@@ -16,6 +16,7 @@ from hardware.printer import (
     render_receipt,
     render_ticket,
 )
+from hardware.printer.layouts import ticket_marks
 from hardware.printer.readback import parse_escpos, printed_lines, qr_payloads, raster_images
 
 URL = "https://hall.example.cn/t/7f3a9c1e-2b4d"
@@ -68,8 +69,21 @@ def test_offline_ticket_says_so_prominently_and_explains_instead_of_a_count():
     assert lines.index("离线取号 / issued offline") < lines.index("A-K3-017")
     assert "优先" in lines
     assert any("网络暂时中断" in line for line in lines)
-    assert any("watch the display" in line for line in lines)
     assert not any("ahead of you" in line for line in lines)  # no stale guess offline
+    # no call display configured (the default): the slip sends nobody to one
+    assert not any("display" in line or "显示屏" in line for line in lines)
+    assert any("listen for your number" in line for line in lines)
+    shown = printed_lines(render_ticket(TicketSlip(**{**slip.__dict__, "hall_display": True})))
+    assert any("watch the display" in line for line in shown)
+
+
+def test_priority_appointment_and_real_name_tickets_say_so_on_the_slip():
+    label, marks = ticket_marks("disabled", appointment=True, real_name=True)
+    slip = TicketSlip(**{**SLIP.__dict__, "priority_label": label, "marks": marks})
+    text = "\n".join(printed_lines(render_ticket(slip)))
+    assert "优先 Priority · 残疾人 / disability" in text
+    assert "预约签到 / appointment · 实名取号 / real name" in text
+    assert ticket_marks(None) == ("", [])  # a normal ticket prints neither
 
 
 def test_native_qr_store_command_carries_the_exact_url_bytes():

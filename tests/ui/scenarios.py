@@ -523,6 +523,7 @@ def after_hours(s: Script):
     s.tap(s.widget("language_button", "shell"))
     yield s.frames(2)
     s.results["queue_hint_en"] = s.widget("tile_queue", "home").hint
+    s.results["notice_en"] = s.widget("notice", "shell").text
     yield s.shot(_art(s, "home_after_hours_en.png"))
     s.tap(s.widget("tile_guide", "home"))
     yield s.screen_is("guide")
@@ -825,3 +826,6 @@ def device_events(s: Script):
         "card": form_vm.card,
         "screen": session.current,
     }
+
+
+from layout_walk import layout_walk  # noqa: E402,F401 - a scenario run by name

@@ -17,6 +17,7 @@ def test_after_hours_queue_closed_guide_open(kiosk):
     assert seen["screen_after_queue_tap"] == "home"
     assert seen["notice"] == "暂停服务，明天 08:30 开放" == seen["queue_hint"]
     assert seen["queue_hint_en"] == "Closed now, opens tomorrow 08:30"
+    assert seen["notice_en"] == "Closed now, opens tomorrow 08:30"  # the notice reworded too
     assert seen["guide_opened"] is True
 
 

@@ -37,7 +37,7 @@ class FakeTime:
 
 
 class Rig:
-    def __init__(self, hall: Any, root: Path) -> None:
+    def __init__(self, hall: Any, root: Path, extra_env: dict[str, str] | None = None) -> None:
         from common.settings import load_settings
         from kiosk.core import KioskCore
 
@@ -46,6 +46,7 @@ class Rig:
         site = root / "site.toml"
         site.write_text("")
         env = {k: v for k, v in kiosk.env.items() if k.startswith("KIOSK_") and k != "KIOSK_HOME"}
+        env |= extra_env or {}
         self.core = KioskCore(load_settings(site_file=site, environ=env), kiosk.home)
         self.core.sync_once()  # what the running kiosk's syncer does first: now online
         self.loop = ManualLoop()
