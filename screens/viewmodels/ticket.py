@@ -97,14 +97,7 @@ class TicketViewModel(SmsOffer, ViewModel):
                 "wait": "",
                 "marks": "",
             }
-        if t.print_error:
-            print_status = _("打印失败：{reason}。请记住您的号码或扫描二维码。").format(
-                reason=code_text(t.print_error)
-            )
-        elif t.printed:
-            print_status = _("号票已打印，请取走号票")
-        else:
-            print_status = ""
+        print_status = _print_status(t)
         if t.offline:  # the queue is the server's: say what is known, never "0 人 / 0 分钟"
             ahead = _("前面人数联网后可查看")
             wait = _("等候时间联网后可查看")
@@ -133,6 +126,14 @@ class TicketViewModel(SmsOffer, ViewModel):
             "wait": wait,
             "marks": marks_text(t),
         }
+
+
+def _print_status(t: Any) -> str:
+    if t.print_error:
+        return _("打印失败：{reason}。请记住您的号码或扫描二维码。").format(
+            reason=code_text(t.print_error)
+        )
+    return _("号票已打印，请取走号票") if t.printed else ""
 
 
 def marks_text(t: Any) -> str:
