@@ -3,9 +3,9 @@
 Every request draws one fate from a seeded RNG, so keep-alive connections do not dodge the
 chaos: pass through (with added latency), drop the connection before forwarding, reset the
 connection in the middle of the response AFTER the server has processed the request (the
-ambiguous case), or answer a canned 500 without reaching the server. Requests and responses
-are framed by Content-Length, which is all the kiosk and uvicorn use. Bounded: serves until
-`stop()`.
+ambiguous case), or answer a canned 500 without reaching the server. Messages are framed by
+Content-Length or, for streamed replies (the catalog snapshot), chunked transfer coding; a
+streamed reply is read whole before it is forwarded. Bounded: serves until `stop()`.
 """
 
 from __future__ import annotations
@@ -28,25 +28,57 @@ class Faults:
     only_post: bool = False  # faults hit POSTs only (a probe GET passes, a push's reply is lost)
 
 
+def _fill(sock: socket.socket, buf: bytearray, size: int) -> bool:
+    """Read until buf holds `size` bytes; False on EOF."""
+    while len(buf) < size:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return False
+        buf += chunk
+    return True
+
+
+def _until(sock: socket.socket, buf: bytearray, start: int, marker: bytes) -> int | None:
+    """The index just past `marker` at or after `start` in buf (reading as needed); None on EOF."""
+    while (at := buf.find(marker, start)) < 0:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        buf += chunk
+    return at + len(marker)
+
+
+def _chunked_end(sock: socket.socket, buf: bytearray, pos: int) -> int | None:
+    """Where a chunked body starting at `pos` ends (after its last chunk and trailer)."""
+    while True:
+        line_end = _until(sock, buf, pos, b"\r\n")
+        if line_end is None:
+            return None
+        size = int(bytes(buf[pos:line_end - 2]).split(b";", 1)[0], 16)
+        if size == 0:
+            return _until(sock, buf, line_end, b"\r\n")  # no trailer fields: the empty line
+        pos = line_end + size + 2
+        if not _fill(sock, buf, pos):
+            return None
+
+
 def _read_message(sock: socket.socket, buf: bytearray) -> bytes | None:
-    """One HTTP message (head + Content-Length body) from sock; None on EOF."""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return None
-        buf += chunk
-    head_end = buf.index(b"\r\n\r\n") + 4
-    length = 0
+    """One HTTP message (head + Content-Length or chunked body) from sock; None on EOF."""
+    head_end = _until(sock, buf, 0, b"\r\n\r\n")
+    if head_end is None:
+        return None
+    length, chunked = 0, False
     for line in bytes(buf[:head_end]).split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    while len(buf) < head_end + length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return None
-        buf += chunk
-    message = bytes(buf[: head_end + length])
-    del buf[: head_end + length]
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+        elif name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    end = _chunked_end(sock, buf, head_end) if chunked else head_end + length
+    if end is None or not _fill(sock, buf, end):
+        return None
+    message = bytes(buf[:end])
+    del buf[:end]
     return message
 
 
