@@ -25,6 +25,8 @@ EXTRA_OF_MODULE = {
     "cryptography": "kiosk",
     "tomlkit": "kiosk",
     "zstandard": "kiosk",
+    # both sides draw progress bars of long admin work on a terminal; a kiosk is the commoner
+    "tqdm": "kiosk",
     # server: API, database, migrations, pinyin, pages
     "fastapi": "server",
     "starlette": "server",
@@ -36,6 +38,8 @@ EXTRA_OF_MODULE = {
     "jinja2": "server",
     "fastapi_offline": "server",
     "sqlite_utils": "server",
+    "uvloop": "server",
+    "httptools": "server",
     # both sides use qrcode and cryptography; a kiosk is the commoner install of the two
     "qrcode": "kiosk",
 }
