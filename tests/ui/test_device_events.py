@@ -37,11 +37,10 @@ def test_card_and_codes_reach_the_screens_through_the_device_thread(hall, kiosk)
     # called to a counter of its own: the screen must show the live status, and the hall's
     # waiting queue is left as the other UI tests expect it
     token = hall.counter_token()
-    called = hall.call_next(token, counter="09", services=[ticket["service"]])
-    assert called["id"] == ticket["id"]
+    hall.call_until(token, ticket["id"], ticket["service"], counter="09")
     # a second ticket whose citizen did not come when called (过号)
     no_show = _take_ticket(hall, kiosk)
-    assert hall.call_next(token, counter="08", services=[no_show["service"]])["id"] == no_show["id"]
+    hall.call_until(token, no_show["id"], no_show["service"], counter="08")
     requests.post(
         f"{hall.url}/api/v1/queue/counters/08/no-show",
         headers={"Authorization": f"Bearer {token}"},
@@ -76,7 +75,7 @@ def test_card_and_codes_reach_the_screens_through_the_device_thread(hall, kiosk)
     }
     assert seen["requeued"] == {"status": "排队等候中", "requeues": 1, "offered": False}
     # the requeued ticket is called again, so the hall's waiting queue is left as it was
-    assert hall.call_next(token, counter="08", services=[no_show["service"]])["id"] == no_show["id"]
+    hall.call_until(token, no_show["id"], no_show["service"], counter="08")
     # the card placed on the form filled it; lifting it ended the session and wiped the form
     assert "name" in seen["filled"] and seen["card_in_use"]
     assert seen["after_lift"] == {"form_values": {}, "card": None, "screen": "home"}

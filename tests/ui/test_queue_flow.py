@@ -18,7 +18,7 @@ def test_take_ticket_by_touch(hall, kiosk):
     ticket = seen["ticket"]
     assert seen["number_shown"] == ticket["number"]
     assert ticket["offline"] is False
-    called = _call_until(hall, seen["service"], ticket["id"])
+    called = hall.call_until(hall.counter_token(), ticket["id"], seen["service"])
     assert called["number"] == seen["number_shown"]
 
     # the slip reached the printer target: initialised with ESC @, QR payload is the ticket URL
@@ -83,7 +83,7 @@ def test_appointment_check_in_by_id_card_by_touch(hall, tmp_path):
     assert (first["service"], second["service"]) == (services[1], services[0])
     # the hall server checked them in: a counter calls the picked one first (appointments
     # go before walk-ins)
-    called = _call_until(hall, services[1], first["id"])
+    called = hall.call_until(hall.counter_token(), first["id"], services[1])
     assert called["priority"] == "appointment"
     assert (
         seen["message"].startswith("您今天的预约已签到（") and second["number"] in seen["message"]
@@ -92,18 +92,6 @@ def test_appointment_check_in_by_id_card_by_touch(hall, tmp_path):
     assert seen["step_after"] == "list"
     for name in ("checkin_zh", "checkin_choose_zh", "checkin_choose_en", "checkin_done_en"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000, name
-
-
-def _call_until(hall, service: str, ticket_id: str, limit: int = 50) -> dict:
-    """Call `service` at a counter until `ticket_id` comes up: the UI tests share one hall
-    server, so tickets other files left waiting (taken earlier, or appointments, which go
-    first) may be called before it."""
-    token = hall.counter_token()
-    for _ in range(limit):
-        called = hall.call_next(token, services=[service])
-        if called["id"] == ticket_id:
-            return called
-    raise AssertionError(f"{ticket_id} not called within {limit} calls of {service}")
 
 
 def _demo_services() -> list[dict]:

@@ -48,6 +48,17 @@ class Hall:
         reply.raise_for_status()
         return reply.json()
 
+    def call_until(self, token: str, ticket_id: str, service: str, counter: str = "01",
+                   limit: int = 50) -> dict:
+        """Call `service` at `counter` until `ticket_id` comes up: the UI test files share one
+        hall server per process, so tickets others left waiting (taken earlier, or
+        appointments, which go first) may be called before it."""
+        for _ in range(limit):
+            called = self.call_next(token, counter=counter, services=[service])
+            if called["id"] == ticket_id:
+                return called
+        raise AssertionError(f"{ticket_id} not called within {limit} calls of {service}")
+
 
 def book_appointment(
     hall: Hall, kiosk_home: Path, *, code: str, service: str, id_number: str
