@@ -26,6 +26,7 @@ import pytest
 import requests
 
 from tests.support.docs_assets import docs_assets
+from tests.support.server import TEST_HOURS_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = REPO / "tests" / "ui" / "kivy_runner.py"
@@ -102,6 +103,8 @@ class Venv:
             "KIOSK_HOME": str(self.work / "home"),
             "KIOSK_ETC": str(self.work / "no-etc"),
             "PYTHONUNBUFFERED": "1",
+            # the demo hall's opening hours would refuse tickets over lunch and at night
+            **TEST_HOURS_ENV,
         }
         env.update(extra)
         return env
