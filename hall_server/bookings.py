@@ -142,11 +142,16 @@ def book_window(
     row, slots = _bookable_day(conn, service, day, schedule=schedule, zone=zone, now=now)
     _check_holder(conn, service, day, holder)
     counts = _booked_counts(conn, service, day)
-    for slot in slots:
-        inside = window[0] <= slot.start.timetz().replace(tzinfo=None) < window[1]
-        if inside and slot.start > now and counts.get(slot.start.timestamp(), 0) < row.slot_capacity:
+    ahead = [slot for slot in slots
+             if window[0] <= slot.start.timetz().replace(tzinfo=None) < window[1]
+             and slot.start > now]
+    for slot in ahead:
+        if counts.get(slot.start.timestamp(), 0) < row.slot_capacity:
             return _insert(conn, service, day, slot, holder, name, device_id, now)
-    raise KioskError(SLOT_FULL, f"{service} {day} {window[0]:%H:%M}-{window[1]:%H:%M}")
+    where = f"{service} {day} {window[0]:%H:%M}-{window[1]:%H:%M}"
+    if not ahead:  # the half-day is over (or has no slot): not "full", which sends people away
+        raise KioskError(SLOT_UNAVAILABLE, f"{where}: no slot starts after now")
+    raise KioskError(SLOT_FULL, where)
 
 
 def _bookable_day(

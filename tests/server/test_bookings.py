@@ -107,6 +107,11 @@ def test_the_marriage_booking_form_books_and_the_id_card_finds_it_on_the_day(tmp
         assert code and len(code) == 6
         again = kiosk.post("/applications", {"form": "F-HYDJ-01", "fields": fields, "holder": ME})
         assert_error(again, 409, "E-QUE-25")  # one booking per person and day
+        # today's morning is half over at 10:00, and over by noon: "has passed", not "full"
+        today = {**fields, "date": "2025-03-14", "period": "am"}
+        clock.set(at(2025, 3, 14, 11, 50))
+        late = kiosk.post("/applications", {"form": "F-HYDJ-01", "fields": today, "holder": YOU})
+        assert_error(late, 409, "E-QUE-23")
         clock.set(at(2025, 3, 17, 13, 10))
         found = kiosk.get("/queue/appointments", params={"holder": ME}).json()["appointments"]
         assert [(a["code"], a["service"], a["status"]) for a in found] == [(code, "HYDJ", "booked")]
