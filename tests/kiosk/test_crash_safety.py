@@ -27,10 +27,14 @@ SEED = 20261123
 SERVICES = ["ZHSL", "SSDJ", "HZ", "SBYB", "BDC", "SW"]  # rotating keeps each below its daily cap
 
 
-def _run_worker(cli: KioskCli, *, kill_after: float | None, die_unshown: int = 0) -> list[str]:
+def _run_worker(cli: KioskCli, *, kill_after: float | None, die_unshown: int = 0,
+                idle: bool = False) -> list[str]:
     """One kiosk run until it is killed (by us after `kill_after` s, or by itself between
-    saving and showing its `die_unshown`-th ticket); its output lines."""
+    saving and showing its `die_unshown`-th ticket); its output lines. `idle`: it only voids
+    what earlier runs left, then waits for the kill."""
     env = {**cli.env, "CRASH_WORKER_DIE_UNSHOWN": str(die_unshown)}
+    if idle:
+        env["CRASH_WORKER_IDLE"] = "1"
     proc = subprocess.Popen([sys.executable, "-m", "tests.support.kiosk_worker", *SERVICES],
                             env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
@@ -70,7 +74,9 @@ def test_kill_loop_loses_nothing_sends_nothing_twice_and_calls_no_phantom(tmp_pa
             lines += _run_worker(cli, kill_after=rng.uniform(0.0, 0.4))
         for n in range(UNSHOWN_KILLS):  # saved (and filed, or numbered offline), never shown
             lines += _run_worker(cli, kill_after=None, die_unshown=2 * (n % 4) + 1)
-        _run_worker(cli, kill_after=0.0)  # a last start voids what the last kill left
+        # a last start voids what the last kill left, and takes no ticket of its own (one it
+        # filed before the kill could land would be a phantom nobody voids afterwards)
+        _run_worker(cli, kill_after=0.0, idle=True)
         shown = {line.split()[1] for line in lines if line.startswith("ticket ")}
         for _ in range(5):
             status = cli.json("sync")

@@ -8,7 +8,9 @@ Like `kiosk run`, it first voids what the previous run saved but never handed ov
 
 Prints `ready` once the core is open, then one line per completed action; `ticket NUMBER` once
 the ticket is shown (the citizen holds it). With CRASH_WORKER_DIE_UNSHOWN=N it SIGKILLs itself
-after saving its N-th ticket and before showing it: the instant a phantom was born.
+after saving its N-th ticket and before showing it: the instant a phantom was born. With
+CRASH_WORKER_IDLE=1 it only voids, says `ready` and waits to be killed (a last start that must
+not take a ticket of its own).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def main() -> None:
     core = KioskCore.open()
     core.void_not_handed_over()
     print("ready", flush=True)
+    if os.environ.get("CRASH_WORKER_IDLE"):
+        signal.pause()
     i = 0
     while True:
         i += 1
