@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import zstandard
 
@@ -88,20 +88,25 @@ def decode(conn: sqlite3.Connection, stored: bytes | str) -> str:
         raise ValueError(f"catalog document unreadable: {exc}") from exc
 
 
+def pages(conn: sqlite3.Connection, batch: int = 1000) -> Iterator[list[tuple[str, bytes]]]:
+    """The mirror's (code, stored doc) rows in code order, `batch` at a time (keyset paging:
+    the caller may rewrite a page's rows before the next is read)."""
+    last = ""
+    while rows := conn.execute("SELECT code, doc FROM catalog_item WHERE code > ? ORDER BY code "
+                               "LIMIT ?", (last, batch)).fetchall():
+        yield rows
+        last = rows[-1][0]
+
+
 def recompress_all(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
     """Store step: every mirrored document in its compressed form (TEXT rows become frames)."""
     count = 0
-    last = ""
-    while True:
-        rows = conn.execute("SELECT code, doc FROM catalog_item WHERE code > ? ORDER BY code "
-                            "LIMIT ?", (last, batch)).fetchall()
-        if not rows:
-            return count
+    for rows in pages(conn, batch):
         texts = [decode(conn, doc) for _, doc in rows]
         conn.executemany("UPDATE catalog_item SET doc = ? WHERE code = ?",
                          zip(encode_many(conn, texts), [r[0] for r in rows], strict=True))
         count += len(rows)
-        last = rows[-1][0]
+    return count
 
 
 def migrate(conn: sqlite3.Connection) -> None:

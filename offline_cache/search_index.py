@@ -183,13 +183,7 @@ def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
         else:
             conn.execute(f"DELETE FROM {table}")
     count = 0
-    last = ""
-    while True:
-        rows = conn.execute("SELECT code, doc FROM catalog_item WHERE code > ? ORDER BY code "
-                            "LIMIT ?", (last, batch)).fetchall()
-        if not rows:
-            compact(conn)
-            return count
+    for rows in catalog_doc.pages(conn, batch):
         items = []
         for code, doc in rows:
             try:
@@ -200,7 +194,8 @@ def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
                           exc)
         apply_changes(conn, items, ())
         count += len(items)
-        last = rows[-1][0]
+    compact(conn)
+    return count
 
 
 def _stored_item(doc: str) -> wire.CatalogItem:
