@@ -19,6 +19,7 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kiosk.cli import Human, add_json_flag
@@ -95,7 +96,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="resident",
         help="resident, resident_elderly, hkmt, foreign2017, foreign2023",
     )
-    s.add_argument("--fault", help="lifted, checksum, sam_unauthorised, unknown_type, slow, nocard, no_appended_cmd")
+    s.add_argument(
+        "--fault",
+        help="lifted, checksum, sam_unauthorised, unknown_type, slow, nocard, no_appended_cmd",
+    )
     s.add_argument("--pace", action="store_true", help="reply at the real wire speed")
     s.add_argument(
         "--baud",
@@ -266,8 +270,12 @@ class _Stop(Exception):
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _serve_until_stopped(commands: Any) -> None:
-    """Read technician commands from stdin until EOF, then wait for SIGINT/SIGTERM.
+def _serve_until_stopped(announce: Callable[[], None], commands: Any) -> None:
+    """Announce the simulator, read technician commands from stdin until EOF, then wait for
+    SIGINT/SIGTERM.
+
+    The handlers are in place before the announcement: whoever reads it may signal at once
+    (a CI run lost a SIGINT sent between the two and waited for ever).
 
     SIGINT gets a handler of its own: a process started in the background of a script
     inherits SIGINT *ignored*, and Python then installs no KeyboardInterrupt for it (a CI run
@@ -278,6 +286,7 @@ def _serve_until_stopped(commands: Any) -> None:
 
     previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
     try:
+        announce()
         for line in sys.stdin:
             if commands(line.split()) is False:
                 return
@@ -311,9 +320,12 @@ def _simulate_idcard(args: argparse.Namespace) -> None:
     server = PtySimulator(sim, pace=args.pace)
     path = server.start()
     try:
-        if args.json:
-            print(json.dumps({"path": path, "card": args.card, "fault": args.fault}), flush=True)
-        else:
+
+        def announce() -> None:
+            if args.json:
+                info = {"path": path, "card": args.card, "fault": args.fault}
+                print(json.dumps(info), flush=True)
+                return
             print(path, flush=True)
             print(
                 f"simulated ID card reader on {path} — commands: place [CARD] | remove | "
@@ -346,7 +358,7 @@ def _simulate_idcard(args: argparse.Namespace) -> None:
             )
             return None
 
-        _serve_until_stopped(command)
+        _serve_until_stopped(announce, command)
     finally:
         server.stop()
 
@@ -378,11 +390,10 @@ def _simulate_smartcard(args: argparse.Namespace) -> None:
             "atr": card.atr.hex().upper(),
             "card": "social_security" if args.social else "contactless",
         }
-        print(
+        line = (
             json.dumps(info)
             if args.json
-            else f"virtual card inserted on port {args.port} — commands: insert | remove | quit",
-            flush=True,
+            else f"virtual card inserted on port {args.port} — commands: insert | remove | quit"
         )
 
         def command(words: list[str]) -> bool | None:
@@ -394,6 +405,6 @@ def _simulate_smartcard(args: argparse.Namespace) -> None:
                 return False
             return None
 
-        _serve_until_stopped(command)
+        _serve_until_stopped(lambda: print(line, flush=True), command)
     finally:
         card.remove()
