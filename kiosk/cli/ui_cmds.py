@@ -90,11 +90,12 @@ def _run_demo_ui(runtime, args: argparse.Namespace, home: Path) -> None:
     print(f"home screen: {shot}", flush=True)
     if args.exit_after_screenshot:
         return
-    print("serving until interrupted (Ctrl-C)", flush=True)
     stop = threading.Event()
-    # SIGINT too: started from a script's background it is inherited ignored
+    # SIGINT too: started from a script's background it is inherited ignored; and before the
+    # announcement, since whoever reads it may signal at once
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    print("serving until interrupted (Ctrl-C)", flush=True)
     # in steps: a signal the kernel hands to another thread is acted on when the main thread
     # wakes, and an unbounded wait might never wake
     while not stop.wait(0.5):
