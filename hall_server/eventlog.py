@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, bindparam, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from hall_server.rawsql import Prepared
 from hall_server.schema import counters, ticket_events
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,12 @@ SEQUENCE = "ticket_events"  # the row in `counters`
 _PENDING = "hall_pending_events"
 _MARKS = "hall_event_marks"
 COMMITTED = "hall_events_committed"  # set on the connection's info when a flush wrote rows
-_INSERT = ticket_events.insert()
-_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+_EVENT_COLUMNS = (
+    "pk", "ticket_id", "from_state", "to_state", "at", "counter", "actor_kind", "actor_id",
+    "service", "target_service", "reason",
+)  # fmt: skip
+_INSERT = Prepared(ticket_events.insert().values({c: bindparam(c) for c in _EVENT_COLUMNS}))
+_NOTIFY = Prepared(text("SELECT pg_notify(:channel, :payload)"))
 
 
 def add(
@@ -71,11 +76,11 @@ def pending(conn: Connection) -> int:
 
 
 @functools.cache
-def _take_ids_stmt(dialect: str) -> Any:
-    # Built once: a statement with literal values gets a new cache key per call, which cost
-    # more than the SQL on the ticket path (py-spy, issue 17).
+def _take_ids_stmt(dialect: str) -> Prepared:
+    # Built once and run on the DB-API cursor (hall_server.rawsql): SQLAlchemy's execution
+    # cost more than the SQL on the ticket path (py-spy, issue 17).
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    return (
+    return Prepared(
         insert(counters)
         .values(name=SEQUENCE, n=bindparam("count"))
         .on_conflict_do_update(
@@ -86,8 +91,7 @@ def _take_ids_stmt(dialect: str) -> Any:
 
 
 def _take_ids(conn: Connection, count: int) -> range:
-    stmt = _take_ids_stmt(conn.dialect.name)
-    last = conn.execute(stmt, {"count": count}).scalar_one()
+    last = _take_ids_stmt(conn.dialect.name).one(conn, {"count": count})[0]
     return range(last - count + 1, last + 1)
 
 
@@ -100,9 +104,12 @@ def flush(conn: Connection) -> int | None:
     ids = _take_ids(conn, len(rows))
     for pk, row in zip(ids, rows, strict=True):
         row["pk"] = pk
-    conn.execute(_INSERT, rows)
+    if len(rows) == 1:  # the usual case: one transition, one ticket
+        _INSERT.execute(conn, rows[0])
+    else:
+        _INSERT.execute_many(conn, rows)
     if conn.dialect.name == "postgresql":
-        conn.execute(_NOTIFY, {"channel": CHANNEL, "payload": str(ids[-1])})
+        _NOTIFY.execute(conn, {"channel": CHANNEL, "payload": str(ids[-1])})
     conn.info[COMMITTED] = ids[-1]
     return ids[-1]
 

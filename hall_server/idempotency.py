@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, bindparam, select, update
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from common.errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_MISSING, VALIDATION, KioskError
 from hall_server.db import Database
+from hall_server.rawsql import Prepared
 from hall_server.schema import idempotency
 
 MAX_KEY_LENGTH = 128
@@ -56,10 +57,24 @@ def data_hash(kind: str, data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_FIND = select(
-    idempotency.c.pk, idempotency.c.kind, idempotency.c.body_hash, idempotency.c.response
-).where(idempotency.c.device_id == bindparam("device_id"), idempotency.c.key == bindparam("key"))
-_CLAIM = idempotency.insert()
+_FIND = Prepared(
+    select(
+        idempotency.c.pk, idempotency.c.kind, idempotency.c.body_hash, idempotency.c.response
+    ).where(
+        idempotency.c.device_id == bindparam("device_id"), idempotency.c.key == bindparam("key")
+    )
+)
+_CLAIM_COLUMNS = ("device_id", "key", "kind", "body_hash", "status", "created_at", "response")
+_CLAIM = Prepared(idempotency.insert().values({c: bindparam(c) for c in _CLAIM_COLUMNS}))
+
+
+class KeyRow(NamedTuple):
+    """A used key: what was done under it and the reply given."""
+
+    pk: int
+    kind: str
+    body_hash: str
+    response: str | None
 _AMEND = (
     update(idempotency)
     .where(idempotency.c.pk == bindparam("b_pk"))
@@ -72,8 +87,9 @@ _AMEND = (
 Reconcile = Callable[[Connection, Any], "dict | None"]
 
 
-def find(conn: Connection, device_id: str, key: str) -> Any:
-    return conn.execute(_FIND, {"device_id": device_id, "key": key}).first()
+def find(conn: Connection, device_id: str, key: str) -> KeyRow | None:
+    row = _FIND.first(conn, {"device_id": device_id, "key": key})
+    return None if row is None else KeyRow(*row)
 
 
 def matches(row: Any, kind: str, hashed: str) -> bool:
@@ -112,10 +128,10 @@ def claim(
     hashed: str,
     now: datetime,
     response: dict | None = None,
-) -> int:
+) -> None:
     try:
-        result = conn.execute(
-            _CLAIM,
+        _CLAIM.execute(
+            conn,
             {
                 "device_id": device_id,
                 "key": key,
@@ -128,7 +144,6 @@ def claim(
         )
     except IntegrityError as exc:
         raise KeyTaken from exc
-    return result.inserted_primary_key[0]
 
 
 def run_in_transaction(

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
@@ -55,6 +55,7 @@ from common.errors import (
 from common.wire import TicketRequest
 from hall_server import eventlog
 from hall_server.clock import as_utc, business_date, iso_utc
+from hall_server.rawsql import Prepared
 from hall_server.schema import (
     appointments,
     devices,
@@ -74,16 +75,31 @@ APPOINTMENT_PRIORITY = "appointment"
 
 
 # The request path reuses prebuilt statements: building SQLAlchemy constructs per call cost
-# more than the SQL itself (measured with cProfile on a 500-record batch).
+# more than the SQL itself (measured with cProfile on a 500-record batch); the ticket path
+# runs them on the DB-API cursor (hall_server.rawsql, issue 17).
 _SERVICE_BY_CODE = select(queue_services).where(queue_services.c.code == bindparam("code"))
-_INSERT_TICKET = tickets.insert()
+_qs = queue_services.c
+_SERVICE_FOR_TICKET = Prepared(
+    select(_qs.prefix, _qs.name, _qs.name_en, _qs.open, _qs.daily_cap).where(
+        _qs.code == bindparam("code")
+    )
+)
+_TICKET_COLUMNS = (
+    "id", "number", "service", "business_date", "seq", "priority", "holder", "appointment",
+    "device_id", "issued_at", "queued_at", "offline", "status",
+)  # fmt: skip
+_INSERT_TICKET = Prepared(
+    tickets.insert()
+    .values({name: bindparam(name) for name in _TICKET_COLUMNS})
+    .returning(tickets.c.pk)
+)
 _t = tickets.c
 _BEFORE = or_(
     _t.queued_at < bindparam("queued_at"),
     and_(_t.queued_at == bindparam("queued_at"), _t.pk < bindparam("pk")),
 )
 _IS_PRIO = _t.priority.is_not(None)
-_AHEAD_COUNTS = select(
+_AHEAD_COUNTS = Prepared(select(
     func.coalesce(func.sum(case((and_(_IS_PRIO, _BEFORE), 1), else_=0)), 0),
     func.coalesce(func.sum(case((_IS_PRIO, 1), else_=0)), 0),
     func.coalesce(func.sum(case((and_(~_IS_PRIO, _BEFORE), 1), else_=0)), 0),
@@ -93,14 +109,14 @@ _AHEAD_COUNTS = select(
     _t.business_date == bindparam("day"),
     _t.status == WAITING,
     _t.pk != bindparam("pk"),
-)
-_PRIORITY_RUN = select(service_days.c.priority_run).where(
+))
+_PRIORITY_RUN = Prepared(select(service_days.c.priority_run).where(
     service_days.c.service == bindparam("service"), service_days.c.business_date == bindparam("day")
-)
+))
 
 
 @functools.cache
-def _upserts(dialect: str) -> dict[str, Any]:
+def _upserts(dialect: str) -> dict[str, Prepared]:
     """Counter upserts for one dialect (SQLite and PostgreSQL share the syntax)."""
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
     out: dict[str, Any] = {}
@@ -112,16 +128,20 @@ def _upserts(dialect: str) -> dict[str, Any]:
             offline=bindparam("off0"),
             priority_run=0,
         )
-        out[column] = stmt.on_conflict_do_update(
-            index_elements=["service", "business_date"],
-            set_={column: service_days.c[column] + 1},
-        ).returning(service_days.c.n, service_days.c.priority_run)
+        out[column] = Prepared(
+            stmt.on_conflict_do_update(
+                index_elements=["service", "business_date"],
+                set_={column: service_days.c[column] + 1},
+            ).returning(service_days.c.n, service_days.c.priority_run)
+        )
     stmt = insert(holder_days).values(
         holder=bindparam("holder"), business_date=bindparam("day"), n=1
     )
-    out["holder"] = stmt.on_conflict_do_update(
-        index_elements=["holder", "business_date"], set_={"n": holder_days.c.n + 1}
-    ).returning(holder_days.c.n)
+    out["holder"] = Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=["holder", "business_date"], set_={"n": holder_days.c.n + 1}
+        ).returning(holder_days.c.n)
+    )
     return out
 
 
@@ -181,13 +201,30 @@ def _bump_day(conn: Connection, service: str, day: date, *, offline: bool) -> tu
         "n0": 0 if offline else 1,
         "off0": 1 if offline else 0,
     }
-    n, run = conn.execute(stmt, params).one()
+    n, run = stmt.one(conn, params)
     return n, run
 
 
 def _bump_holder(conn: Connection, holder: str, day: date) -> int:
     stmt = _upserts(conn.dialect.name)["holder"]
-    return conn.execute(stmt, {"holder": holder, "day": day}).scalar_one()
+    return stmt.one(conn, {"holder": holder, "day": day})[0]
+
+
+class _Service(NamedTuple):
+    """What the ticket path reads of its service."""
+
+    prefix: str
+    name: str
+    name_en: str
+    open: bool
+    daily_cap: int | None
+
+
+def _service_for_ticket(conn: Connection, code: str) -> _Service:
+    row = _SERVICE_FOR_TICKET.first(conn, {"code": code})
+    if row is None:
+        raise KioskError(SERVICE_UNKNOWN, code)
+    return _Service(*row)
 
 
 @dataclass(frozen=True)
@@ -229,7 +266,7 @@ def _check_in(
         raise KioskError(APPOINTMENT_INVALID, "already checked in")
 
 
-_WAITING_OF_HOLDER = (
+_WAITING_OF_HOLDER = Prepared(
     select(tickets.c.pk)
     .where(
         tickets.c.service == bindparam("service"),
@@ -245,7 +282,7 @@ def _one_waiting(conn: Connection, req: TicketRequest, day: date) -> None:
     """One waiting real-name ticket per person and service (a scalper's stock of numbers in
     one queue); offline numbers are exempt, the citizen already holds the paper."""
     params = {"service": req.service, "day": day, "holder": req.holder}
-    if conn.execute(_WAITING_OF_HOLDER, params).first() is not None:
+    if _WAITING_OF_HOLDER.first(conn, params) is not None:
         raise KioskError(HOLDER_ALREADY_WAITING, req.service)
 
 
@@ -265,7 +302,7 @@ def issue_ticket(
     """Issue one ticket inside the caller's write transaction; raises KioskError on a rule.
     `device_tag`: the tag the sending device may use in offline numbers."""
     now = clock()
-    service = service_row(conn, req.service)
+    service = _service_for_ticket(conn, req.service)
     offline = req.offline_number is not None
     issued_at = now
     if offline:
@@ -316,11 +353,11 @@ def issue_ticket(
     if offline:  # a kiosk could resend another ticket under a used number: refuse that one
         try:
             with conn.begin_nested():
-                pk = conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+                pk = _INSERT_TICKET.one(conn, values)[0]
         except IntegrityError:
             raise KioskError(OFFLINE_NUMBER_TAKEN, number) from None
     else:
-        pk = conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+        pk = _INSERT_TICKET.one(conn, values)[0]
     eventlog.add(
         conn,
         ticket_id=ticket_id,
@@ -411,9 +448,10 @@ def people_ahead(
     """Calls before this waiting ticket; `run`: the service's run of priority calls, when the
     caller already has it."""
     params = {"service": service, "day": day, "pk": pk, "queued_at": queued_at}
-    p_before, p_all, n_before, n_all = (int(v) for v in conn.execute(_AHEAD_COUNTS, params).one())
+    p_before, p_all, n_before, n_all = (int(v) for v in _AHEAD_COUNTS.one(conn, params))
     if run is None:
-        run = conn.execute(_PRIORITY_RUN, params).scalar_one_or_none() or 0
+        found = _PRIORITY_RUN.first(conn, {"service": service, "day": day})
+        run = found[0] if found else 0
     if priority:
         return _ahead_of_priority(p_before, n_all, run, limit)
     return _ahead_of_normal(n_before, p_all, run, limit)
