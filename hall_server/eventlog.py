@@ -116,6 +116,8 @@ def flush(conn: Connection) -> int | None:
 
 def discard(conn: Connection) -> None:
     """The transaction rolled back: forget what it recorded."""
+    if conn.invalidated:  # the connection was lost (its info went with it): nothing to do
+        return
     conn.info.pop(_PENDING, None)
     conn.info.pop(_MARKS, None)
     conn.info.pop(COMMITTED, None)

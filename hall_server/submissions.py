@@ -40,6 +40,7 @@ from common.wire import (
 from hall_server import bookings, estimate, idempotency, notify_hooks
 from hall_server.applications import create_application, flag_receipt_missing
 from hall_server.context import HallContext
+from hall_server.device_auth import DeviceToken, NeedsBinding, bind_or_refuse
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
 from hall_server.fleet import TELEMETRY_KINDS, store_heartbeats
@@ -230,6 +231,54 @@ def submit(
         work=lambda conn: kind.work(ctx, conn, body, device, base_url),
         reconcile=_reconciler(ctx, kind, body, device, base_url),
     )
+
+
+def submit_with_token(
+    ctx: HallContext,
+    kind_name: str,
+    body: BaseModel,
+    token: DeviceToken,
+    key: str | None,
+    base_url: str,
+) -> tuple[int, dict]:
+    """The same, with the device's token checked inside the write transaction: one
+    connection and one transaction per request (issue 17), no separate reads for the token
+    and the key. A revoked token is refused by the first transaction that begins after the
+    revocation; a used key is replayed (200), also on the retry after a concurrent claim or
+    a lost connection (even one lost at COMMIT: the key tells whether it committed)."""
+    kind = KINDS[kind_name]
+    key = idempotency.check_key(key)
+    hashed = idempotency.body_hash(kind.name, body)
+    lost = False
+    for _attempt in range(3):  # a new installation id; a key committed concurrently
+        try:
+            with ctx.database.write() as conn:
+                device = token.device(ctx, conn, kind.roles)
+                return idempotency.run_in_transaction(
+                    conn,
+                    device_id=device.id,
+                    key=key,
+                    kind=kind.name,
+                    hashed=hashed,
+                    now=ctx.now(),
+                    work=_worker(ctx, kind, body, device, base_url),
+                    reconcile=_reconciler(ctx, kind, body, device, base_url),
+                )
+        except NeedsBinding as needs:  # first sight of the installation (or a clone: refused)
+            bind_or_refuse(ctx, needs.device, token.install_id or "")
+        except idempotency.KeyTaken:  # next round finds the key and replays (PostgreSQL)
+            pass
+        except DBAPIError as exc:  # PostgreSQL restarted: once more on a fresh connection
+            if lost or not exc.connection_invalidated:
+                raise
+            lost = True
+    raise KioskError(IDEMPOTENCY_CONFLICT, "key in use concurrently")
+
+
+def _worker(
+    ctx: HallContext, kind: Kind, body: BaseModel, device: Device, base_url: str
+) -> Callable[[Connection], dict]:
+    return lambda conn: kind.work(ctx, conn, body, device, base_url)
 
 
 def _reconciler(

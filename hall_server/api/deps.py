@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, DEVICE_CLONED, RATE_LIMITED, KioskError
+from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, RATE_LIMITED, KioskError
 from hall_server.actor import Actor
 from hall_server.api.staff_auth import current_staff, session_token, staff_actor
 from hall_server.context import HallContext
-from hall_server.devices import Device, authenticate, bind_install, touch
+from hall_server.device_auth import DeviceToken, bind_or_refuse, seen_due
+from hall_server.devices import Device, authenticate, touch
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,6 @@ bearer = HTTPBearer(
     scheme_name="device token",
     description="The token a device received from POST /api/v1/devices/enroll",
 )
-SEEN_EVERY = 60.0  # seconds between last_seen writes per device (keeps reads write-free)
 
 
 def get_ctx(request: Request) -> HallContext:
@@ -32,26 +31,33 @@ def get_ctx(request: Request) -> HallContext:
 def current_device(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 ) -> Device:
-    if creds is None or not creds.credentials:
-        raise KioskError(AUTH_MISSING, "no bearer token")
+    token = _token_of(request, creds)
     ctx = get_ctx(request)
     with ctx.database.read() as conn:
-        device = authenticate(conn, creds.credentials)
+        device = authenticate(conn, token.token)
     if device is None:
         raise KioskError(AUTH_MISSING)
-    install_id = request.headers.get("x-install-id")
-    if install_id and install_id != device.install_id:  # first sight, or a cloned terminal
-        with ctx.database.write() as conn:
-            bound = bind_install(conn, device, install_id[:64], ctx.now())
-        if not bound:
-            raise KioskError(DEVICE_CLONED, "the token is bound to another installation")
-    now = time.monotonic()
-    seen = ctx.last_seen_written
-    if now - seen.get(device.id, -SEEN_EVERY) >= SEEN_EVERY:
-        seen[device.id] = now
+    if token.install_id and token.install_id != device.install_id:
+        bind_or_refuse(ctx, device, token.install_id)
+    if seen_due(ctx, device.id):
         when = ctx.now()  # by group commit: 200 kiosks' first requests are one write
         ctx.database.batched_write(lambda conn: touch(conn, device.id, when))
     return device
+
+
+def _token_of(request: Request, creds: HTTPAuthorizationCredentials | None) -> DeviceToken:
+    if creds is None or not creds.credentials:
+        raise KioskError(AUTH_MISSING, "no bearer token")
+    install_id = request.headers.get("x-install-id")
+    return DeviceToken(creds.credentials, install_id[:64] if install_id else None)
+
+
+async def bearer_token(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> DeviceToken:
+    """The bearer token (401 E-AUTH-01 without one), not yet checked. Async: it runs on the
+    event loop, not in a worker thread of its own."""
+    return _token_of(request, creds)
 
 
 def require(*roles: str):
@@ -138,6 +144,7 @@ AdminDevice = Annotated[Device, Depends(require("admin"))]
 CounterActor = Annotated[Actor, Depends(counter_actor)]
 QueueActor = Annotated[Actor, Depends(queue_actor)]
 ManagerActor = Annotated[Actor, Depends(manager_actor)]
+BearerToken = Annotated[DeviceToken, Depends(bearer_token)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="client-generated UUID, unique per device"),

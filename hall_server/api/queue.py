@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from common.wire import AppointmentList, CancelRequest, QueueServices, Ticket, TicketRequest
 from hall_server import estimate, lifecycle, queue, submissions
 from hall_server.api.counters import transition
 from hall_server.api.deps import (
+    BearerToken,
     IdempotencyKey,
     KioskDevice,
     QueueActor,
@@ -37,19 +39,29 @@ def services(request: Request) -> dict:
     status_code=201,
     responses={200: {"description": "Replay: this Idempotency-Key's ticket"}},
 )
-def take_ticket(
+async def take_ticket(
     body: TicketRequest,
     request: Request,
-    response: Response,
-    device: KioskDevice,
+    token: BearerToken,
     idempotency_key: IdempotencyKey = None,
-) -> dict:
+) -> Response:
     """Issue a ticket (201), or return the ticket already issued for this key (200)."""
-    status, ticket = submissions.submit(
-        get_ctx(request), "ticket", body, device, idempotency_key, base_url(request)
+    # The hot path of a hall (issue 17): one worker-thread hop for the whole request (token,
+    # key and ticket in one write transaction), and the reply serialised once by its model.
+    status, ticket = await run_in_threadpool(
+        submissions.submit_with_token,
+        get_ctx(request),
+        "ticket",
+        body,
+        token,
+        idempotency_key,
+        base_url(request),
     )
-    response.status_code = status
-    return ticket
+    return Response(
+        Ticket.model_validate(ticket).model_dump_json(),
+        status_code=status,
+        media_type="application/json",
+    )
 
 
 @router.get("/queue/tickets/{ticket_id}", response_model=Ticket)

@@ -1,0 +1,67 @@
+"""A device's token checked inside the request's own write transaction (issue 17: one
+connection and one worker-thread hop per ticket), and the two side duties of
+authentication: binding the token to its installation, and writing last_seen now and then."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from common.errors import AUTH_FORBIDDEN, AUTH_MISSING, DEVICE_CLONED, KioskError
+from hall_server.context import HallContext
+from hall_server.devices import Device, authenticate, bind_install, touch
+
+SEEN_EVERY = 60.0  # seconds between last_seen writes per device (keeps reads write-free)
+
+
+@dataclass(frozen=True)
+class DeviceToken:
+    """A request's bearer token and installation id, checked later in its own transaction
+    (hall_server.submissions.submit_with_token: one connection per request, issue 17)."""
+
+    token: str
+    install_id: str | None
+
+    def device(self, ctx: HallContext, conn: Connection, roles: frozenset[str]) -> Device:
+        """The device, read in the caller's transaction: a token revoked before it began is
+        refused. Raises NeedsBinding when the installation id is new (caller binds, retries)."""
+        device = authenticate(conn, self.token)
+        if device is None:
+            raise KioskError(AUTH_MISSING)
+        if self.install_id and self.install_id != device.install_id:
+            raise NeedsBinding(device)
+        allowed = roles | {"admin"}
+        if device.role not in allowed:
+            raise KioskError(AUTH_FORBIDDEN, f"needs role {' or '.join(sorted(allowed))}")
+        if seen_due(ctx, device.id):
+            touch(conn, device.id, ctx.now())  # in this write: no separate one
+        return device
+
+
+class NeedsBinding(Exception):  # noqa: N818 (a signal, not an error)
+    """The token came from an installation it is not bound to yet (or a clone)."""
+
+    def __init__(self, device: Device) -> None:
+        super().__init__(device.id)
+        self.device = device
+
+
+def bind_or_refuse(ctx: HallContext, device: Device, install_id: str) -> None:
+    """First sight of an installation binds the token to it; another one is a cloned
+    terminal: recorded (committed), then refused."""
+    with ctx.database.write() as conn:
+        bound = bind_install(conn, device, install_id, ctx.now())
+    if not bound:
+        raise KioskError(DEVICE_CLONED, "the token is bound to another installation")
+
+
+def seen_due(ctx: HallContext, device_id: str) -> bool:
+    """Time to write the device's last_seen (every SEEN_EVERY s, keeps reads write-free)."""
+    now = time.monotonic()
+    seen = ctx.last_seen_written
+    if now - seen.get(device_id, -SEEN_EVERY) < SEEN_EVERY:
+        return False
+    seen[device_id] = now
+    return True
