@@ -24,21 +24,6 @@ class DeviceToken:
     token: str
     install_id: str | None
 
-    def device(self, ctx: HallContext, conn: Connection, roles: frozenset[str]) -> Device:
-        """The device, read in the caller's transaction: a token revoked before it began is
-        refused. Raises NeedsBinding when the installation id is new (caller binds, retries)."""
-        device = authenticate(conn, self.token)
-        if device is None:
-            raise KioskError(AUTH_MISSING)
-        if self.install_id and self.install_id != device.install_id:
-            raise NeedsBinding(device)
-        allowed = roles | {"admin"}
-        if device.role not in allowed:
-            raise KioskError(AUTH_FORBIDDEN, f"needs role {' or '.join(sorted(allowed))}")
-        if seen_due(ctx, device.id):
-            touch(conn, device.id, ctx.now())  # in this write: no separate one
-        return device
-
 
 class NeedsBinding(Exception):  # noqa: N818 (a signal, not an error)
     """The token came from an installation it is not bound to yet (or a clone)."""
@@ -46,6 +31,24 @@ class NeedsBinding(Exception):  # noqa: N818 (a signal, not an error)
     def __init__(self, device: Device) -> None:
         super().__init__(device.id)
         self.device = device
+
+
+def token_device(
+    ctx: HallContext, conn: Connection, token: DeviceToken, roles: frozenset[str]
+) -> Device:
+    """The token's device, read in the caller's transaction: a token revoked before it began
+    is refused. Raises NeedsBinding when the installation id is new (caller binds, retries)."""
+    device = authenticate(conn, token.token)
+    if device is None:
+        raise KioskError(AUTH_MISSING)
+    if token.install_id and token.install_id != device.install_id:
+        raise NeedsBinding(device)
+    allowed = roles | {"admin"}
+    if device.role not in allowed:
+        raise KioskError(AUTH_FORBIDDEN, f"needs role {' or '.join(sorted(allowed))}")
+    if seen_due(ctx, device.id):
+        touch(conn, device.id, ctx.now())  # in this write: no separate one
+    return device
 
 
 def bind_or_refuse(ctx: HallContext, device: Device, install_id: str) -> None:

@@ -40,7 +40,7 @@ from common.wire import (
 from hall_server import bookings, estimate, idempotency, notify_hooks
 from hall_server.applications import create_application, flag_receipt_missing
 from hall_server.context import HallContext
-from hall_server.device_auth import DeviceToken, NeedsBinding, bind_or_refuse
+from hall_server.device_auth import DeviceToken, NeedsBinding, bind_or_refuse, token_device
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
 from hall_server.fleet import TELEMETRY_KINDS, store_heartbeats
@@ -253,7 +253,7 @@ def submit_with_token(
     for _attempt in range(3):  # a new installation id; a key committed concurrently
         try:
             with ctx.database.write() as conn:
-                device = token.device(ctx, conn, kind.roles)
+                device = token_device(ctx, conn, token, kind.roles)
                 return idempotency.run_in_transaction(
                     conn,
                     device_id=device.id,
