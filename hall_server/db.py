@@ -25,6 +25,7 @@ from sqlalchemy.exc import DisconnectionError
 
 from common.paths import make_private
 from hall_server import eventlog
+from hall_server.rawsql import run_sql
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,8 @@ class Database:
         # Called with the last ticket event id after a write transaction that wrote events
         # committed (hall_server.live wakes its streams); must be quick and thread-safe.
         self.on_events: list[Callable[[int], None]] = []
+        # Called first, with the rows themselves (eventlog.add's dicts with their "pk").
+        self.on_event_rows: list[Callable[[list[dict]], None]] = []
         self._batcher = _GroupCommit(self)
 
     @contextlib.contextmanager
@@ -121,12 +124,17 @@ class Database:
                 eventlog.discard(conn)
                 raise
             committed = conn.info.pop(eventlog.COMMITTED, None)
-        if committed is not None:
-            for callback in self.on_events:
-                try:
-                    callback(committed)
-                except Exception:  # a listener must never fail a committed write
-                    log.exception("event listener failed")
+        if committed:
+            self._committed(committed)
+
+    def _committed(self, rows: list[dict]) -> None:
+        calls: list[tuple[Callable[[Any], None], Any]] = [(f, rows) for f in self.on_event_rows]
+        calls += [(f, rows[-1]["pk"]) for f in self.on_events]
+        for callback, arg in calls:
+            try:
+                callback(arg)
+            except Exception:  # a listener must never fail a committed write
+                log.exception("event listener failed")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -182,7 +190,7 @@ def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        run_sql(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")  # the cursor: no context
 
 
 def _ping_when_idle(database: Database) -> None:

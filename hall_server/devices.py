@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 from common.errors import ENROLL_CODE_INVALID, NOT_FOUND, USAGE, KioskError
 from hall_server.clock import iso_utc
 from hall_server.db import Database
+from hall_server.rawsql import Prepared
 from hall_server.schema import devices, enroll_codes
 
 log = logging.getLogger(__name__)
@@ -152,14 +153,16 @@ def _take_over_tag(conn: Connection, previous_token: str, now: datetime) -> str 
     return old.tag
 
 
-_BY_TOKEN = select(
-    devices.c.id, devices.c.name, devices.c.role, devices.c.tag, devices.c.install_id
-).where(devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None))
+_BY_TOKEN = Prepared(  # every authenticated request: on the DB-API cursor (issue 17)
+    select(
+        devices.c.id, devices.c.name, devices.c.role, devices.c.tag, devices.c.install_id
+    ).where(devices.c.token_hash == bindparam("token_hash"), devices.c.revoked_at.is_(None))
+)
 
 
 def authenticate(conn: Connection, token: str) -> Device | None:
-    row = conn.execute(_BY_TOKEN, {"token_hash": sha256_hex(token)}).first()
-    return Device(row.id, row.name, row.role, row.tag, row.install_id) if row else None
+    row = _BY_TOKEN.first(conn, {"token_hash": sha256_hex(token)})
+    return Device(*row) if row else None
 
 
 def bind_install(conn: Connection, device: Device, install_id: str, now: datetime) -> bool:

@@ -31,7 +31,8 @@ CHANNEL = "hall_events"  # PostgreSQL LISTEN/NOTIFY channel; payload: the last e
 SEQUENCE = "ticket_events"  # the row in `counters`
 _PENDING = "hall_pending_events"
 _MARKS = "hall_event_marks"
-COMMITTED = "hall_events_committed"  # set on the connection's info when a flush wrote rows
+COMMITTED = "hall_events_committed"  # on the connection's info: the rows a flush wrote
+TICKET = "ticket"  # in a recorded row: (number, priority) of its ticket, or None
 _EVENT_COLUMNS = (
     "pk", "ticket_id", "from_state", "to_state", "at", "counter", "actor_kind", "actor_id",
     "service", "target_service", "reason",
@@ -53,8 +54,12 @@ def add(
     counter: str | None = None,
     target_service: str | None = None,
     reason: str | None = None,
+    number: str | None = None,
+    priority: str | None = None,
 ) -> None:
-    """Record one transition in the caller's transaction (written at commit)."""
+    """Record one transition in the caller's transaction (written at commit). `number` and
+    `priority` (the ticket's, when the caller has them at hand): this process's event hub
+    then takes the committed event as it is instead of reading it back (hall_server.live)."""
     conn.info.setdefault(_PENDING, []).append(
         {
             "ticket_id": ticket_id,
@@ -67,6 +72,7 @@ def add(
             "service": service,
             "target_service": target_service,
             "reason": reason,
+            TICKET: None if number is None else (number, priority),
         }
     )
 
@@ -110,7 +116,7 @@ def flush(conn: Connection) -> int | None:
         _INSERT.execute_many(conn, rows)
     if conn.dialect.name == "postgresql":
         _NOTIFY.execute(conn, {"channel": CHANNEL, "payload": str(ids[-1])})
-    conn.info[COMMITTED] = ids[-1]
+    conn.info[COMMITTED] = rows  # each with its "pk"
     return ids[-1]
 
 

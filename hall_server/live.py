@@ -87,6 +87,30 @@ def payload(row: Any) -> dict:
     }
 
 
+def own_payload(row: dict) -> dict | None:
+    """The public event of a row this process just committed (eventlog.add's dict), when it
+    carries its ticket's number (a ticket issue: no counter to look up); None: read it."""
+    ticket = row.get(eventlog.TICKET)
+    if ticket is None or row["counter"] is not None:
+        return None
+    number, priority = ticket
+    return {
+        "id": int(row["pk"]),
+        "ticket_id": row["ticket_id"],
+        "number": number,
+        "service": row["service"],
+        "target_service": row["target_service"],
+        "from": row["from_state"],
+        "to": row["to_state"],
+        "counter": None,
+        "counter_name": None,
+        "area": None,
+        "at": iso_utc(row["at"]),
+        "reason": row["reason"],
+        "priority": priority,
+    }
+
+
 def read_events(conn: Connection, after: int, limit: int = BATCH) -> list[dict]:
     return [payload(r) for r in conn.execute(_READ.where(_e.pk > after).limit(limit))]
 
@@ -111,6 +135,7 @@ class EventHub:
         self._last = 0
         self._subs: set[Subscription] = set()
         self._wake = threading.Event()
+        self._read_needed = threading.Event()  # set: events to read from the table
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.closed = False
@@ -124,7 +149,7 @@ class EventHub:
                 self._last = eventlog.last_id(conn)
             self._thread = threading.Thread(target=self._run, name="event-hub", daemon=True)
             self._thread.start()
-        self.database.on_events.append(self.notify)
+        self.database.on_event_rows.append(self.committed)
 
     def close(self) -> None:
         """End every stream (so a graceful shutdown does not wait for them) and stop."""
@@ -132,23 +157,45 @@ class EventHub:
         self._stop.set()
         self._wake.set()
         self._wake_all()
-        if self.notify in self.database.on_events:
-            self.database.on_events.remove(self.notify)
+        if self.committed in self.database.on_event_rows:
+            self.database.on_event_rows.remove(self.committed)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(5)
 
     # -- input (any thread)
-    def notify(self, _last_id: int = 0) -> None:
+    def notify(self, last_id: int = 0) -> None:
+        if last_id and last_id <= self._last:  # our own commit, already taken (PostgreSQL)
+            return
+        self._read_needed.set()
         self._wake.set()
+
+    def committed(self, rows: list[dict]) -> None:
+        """This process's commit (after COMMIT, the committing thread): ticket issues are
+        taken as they are, in id order (issue 17: no read per commit); anything else, or
+        rows after a gap (another commit's callback still to come), wakes the reader."""
+        events = [own_payload(row) for row in rows]
+        with self._lock:
+            if events[-1] is not None and events[-1]["id"] <= self._last:
+                return  # read already (the reader was woken by another commit)
+            if any(e is None for e in events) or events[0]["id"] != self._last + 1:
+                self._read_needed.set()
+            else:
+                self._ring.extend(events)
+                self._last = events[-1]["id"]
+        self._wake.set()  # the hub's thread wakes the streams, once for many commits
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(POLL_SECONDS)
+            if not self._wake.wait(POLL_SECONDS):
+                self._read_needed.set()  # the slow poll (another process on SQLite)
             self._wake.clear()
             if self._stop.is_set():
                 break
             try:
-                self._load()
+                if self._read_needed.is_set():
+                    self._read_needed.clear()
+                    self._load()
+                self._wake_all()
             except Exception:  # the database may be down for a while: keep trying
                 log.exception("reading new ticket events failed")
                 self._stop.wait(POLL_SECONDS)
@@ -157,14 +204,14 @@ class EventHub:
         while True:
             with self.database.read() as conn:
                 rows = read_events(conn, self._last)
-            if not rows:
-                return
-            with self._lock:
-                self._ring.extend(rows)
-                self._last = rows[-1]["id"]
-            self._wake_all()
+            with self._lock:  # a commit's own rows may have come in meanwhile (committed)
+                new = [r for r in rows if r["id"] > self._last]
+                self._ring.extend(new)
+                if new:
+                    self._last = new[-1]["id"]
             if len(rows) < BATCH:
                 return
+            self._wake_all()
 
     def _wake_all(self) -> None:
         with self._lock:

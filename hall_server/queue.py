@@ -367,6 +367,8 @@ def issue_ticket(
         service=req.service,
         actor_kind="device",
         actor_id=device_id,
+        number=number,
+        priority=priority,
     )
     ahead = people_ahead(
         conn,

@@ -82,6 +82,11 @@ class Prepared:
         return row
 
 
+def run_sql(conn: Connection, sql: str) -> None:
+    """A statement without parameters (BEGIN IMMEDIATE) on the DB-API cursor."""
+    _run(conn, sql, (), many=False)
+
+
 def _run(conn: Connection, sql: str, args: Any, *, many: bool) -> Any:
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
