@@ -136,6 +136,7 @@ class EventHub:
         self._subs: set[Subscription] = set()
         self._wake = threading.Event()
         self._read_needed = threading.Event()  # set: events to read from the table
+        self._notified = 0  # the highest id NOTIFY announced (PostgreSQL): read up to it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.closed = False
@@ -166,7 +167,10 @@ class EventHub:
     def notify(self, last_id: int = 0) -> None:
         if last_id and last_id <= self._last:  # our own commit, already taken (PostgreSQL)
             return
-        self._read_needed.set()
+        if last_id:  # read only if this process's own commit has not brought it meanwhile
+            self._notified = max(self._notified, last_id)
+        else:
+            self._read_needed.set()
         self._wake.set()
 
     def committed(self, rows: list[dict]) -> None:
@@ -192,8 +196,10 @@ class EventHub:
             if self._stop.is_set():
                 break
             try:
-                if self._read_needed.is_set():
+                must = self._read_needed.is_set()
+                if must:
                     self._read_needed.clear()
+                if must or self._notified > self._last:
                     self._load()
                 self._wake_all()
             except Exception:  # the database may be down for a while: keep trying
