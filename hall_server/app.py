@@ -1,7 +1,9 @@
 """The FastAPI application of the hall server (API v1 under /api/v1, OpenAPI at /openapi.json).
 
 Endpoints are plain `def` functions: they run in the thread pool, and SQLite writes queue on
-the database's write lock (see hall_server.db), PostgreSQL ones on row locks.
+the database's write lock (see hall_server.db), PostgreSQL ones on row locks. The ticket route
+is the exception (issue 17): `async`, with the whole request in one worker-thread call and one
+write transaction (hall_server.submissions.submit_with_token).
 """
 
 from __future__ import annotations
