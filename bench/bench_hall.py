@@ -300,8 +300,20 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def start_profile(pid: int, seconds: float, out: str | None) -> subprocess.Popen | None:
+    """py-spy (pip install py-spy) on the server for the load window: raw folded stacks of the
+    thread holding the GIL, i.e. where the server's Python CPU goes."""
+    if not out:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--gil", "-p", str(pid), "-d", str(int(seconds)),
+                             "-r", "100", "-f", "raw", "-o", out, "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def hall_load(server, seconds: float, call_every: float, start: float,
-                    counter_tokens: list[str]) -> dict[str, list[float]]:
+                    counter_tokens: list[str], profile: str | None = None
+                    ) -> dict[str, list[float]]:
     """The counters and the event streams (this process), timed on one clock."""
     host, port = "127.0.0.1", server.port
     counters = [f"{i:02d}" for i in range(1, COUNTERS + 1)]
@@ -321,6 +333,7 @@ async def hall_load(server, seconds: float, call_every: float, start: float,
     await asyncio.sleep(max(0.0, start - time.monotonic()))
     end = start + seconds
     cpu0 = server_cpu(server.proc.pid)
+    spy = start_profile(server.proc.pid, seconds, profile)
 
     async def counter(i: int) -> None:
         http = Http(host, port)
@@ -341,6 +354,8 @@ async def hall_load(server, seconds: float, call_every: float, start: float,
     await asyncio.gather(*(counter(i) for i in range(COUNTERS)))
     await asyncio.sleep(max(0.0, end - time.monotonic()))  # the kiosks' last tickets
     cpu = server_cpu(server.proc.pid) - cpu0
+    if spy is not None:
+        spy.wait(30)
     await asyncio.sleep(1.0)  # the last events
     for task in streams:
         task.cancel()
@@ -354,8 +369,8 @@ async def hall_load(server, seconds: float, call_every: float, start: float,
     return out
 
 
-def run_db(name: str, db_url: str | None, seconds: float, call_every: float, rate: float
-           ) -> None:
+def run_db(name: str, db_url: str | None, seconds: float, call_every: float, rate: float,
+           profile: str | None = None) -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server_process(Path(tmp), demo=True, db_url=db_url)
@@ -370,7 +385,8 @@ def run_db(name: str, db_url: str | None, seconds: float, call_every: float, rat
                 args=(results, server.port, kiosk_tokens, _demo_services(counters), start,
                       seconds, rate))
             child.start()
-            result = asyncio.run(hall_load(server, seconds, call_every, start, counter_tokens))
+            result = asyncio.run(hall_load(server, seconds, call_every, start, counter_tokens,
+                                           profile))
             result.update(results.get(timeout=seconds + 120))
             child.join(30)
         finally:
@@ -403,15 +419,19 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=RATE, help="tickets/s offered in total")
     parser.add_argument("--db", default=os.environ.get("KIOSK_TEST_PG_URL"),
                         help="also measure this PostgreSQL URL")
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="py-spy the server during the load: PREFIX-sqlite.txt, -pg.txt")
     args = parser.parse_args()
+    profile = (lambda db: f"{args.profile}-{db}.txt") if args.profile else (lambda db: None)
     base = asyncio.run(baseline(min(args.seconds, 10.0), COUNTERS / args.call_every))
     print(f"\nbaseline: bare SSE relay, one in-process event per POST, {STREAMS} streams")
     print(f"  POST → event       {percentiles(base)}")
-    run_db("SQLite (WAL, synchronous=FULL)", None, args.seconds, args.call_every, args.rate)
+    run_db("SQLite (WAL, synchronous=FULL)", None, args.seconds, args.call_every, args.rate,
+           profile("sqlite"))
     if args.db:
         url, schema = fresh_pg_schema(args.db)
         try:
-            run_db("PostgreSQL", url, args.seconds, args.call_every, args.rate)
+            run_db("PostgreSQL", url, args.seconds, args.call_every, args.rate, profile("pg"))
         finally:
             drop_pg_schema(args.db, schema)
 

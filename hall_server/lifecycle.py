@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, func, select, union_all, update
+from sqlalchemy import Connection, bindparam, func, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -88,11 +88,23 @@ class Hall:
 
 
 # --- reading --------------------------------------------------------------------------------
+# The statements of every counter transition are built once, with bind parameters: building
+# one per call (and its cache key, and an expanding IN list) cost more CPU than running it
+# (py-spy under bench/bench_hall.py).
+_COUNTER = select(hall_counters).where(
+    hall_counters.c.code == bindparam("code"), hall_counters.c.configured.is_(True)
+)
+_COUNTER_LOCKED = _COUNTER.with_for_update()
+_CURRENT = (
+    select(tickets)
+    .where(_t.counter == bindparam("counter"), or_(*(_t.status == s for s in AT_COUNTER)))
+    .order_by(_t.called_at.desc(), _t.pk.desc())
+)
+_CURRENT_LOCKED = _CURRENT.with_for_update()
+
+
 def counter_row(conn: Connection, code: str, *, lock: bool = False) -> Any:
-    stmt = select(hall_counters).where(
-        hall_counters.c.code == code, hall_counters.c.configured.is_(True)
-    )
-    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
+    row = conn.execute(_COUNTER_LOCKED if lock else _COUNTER, {"code": code}).first()
     if row is None:
         raise KioskError(COUNTER_UNKNOWN, code)
     return row
@@ -124,12 +136,7 @@ def _ticket(conn: Connection, ticket_id: str, *, lock: bool = True) -> Any:
 
 def _current(conn: Connection, counter: str, *, lock: bool = True) -> Any:
     """The ticket called to or served at this counter (at most one), or None."""
-    stmt = (
-        select(tickets)
-        .where(_t.counter == counter, _t.status.in_(AT_COUNTER))
-        .order_by(_t.called_at.desc(), _t.pk.desc())
-    )
-    return conn.execute(stmt.with_for_update() if lock else stmt).first()
+    return conn.execute(_CURRENT_LOCKED if lock else _CURRENT, {"counter": counter}).first()
 
 
 def _require(row: Any, allowed: tuple[str, ...], today: date, action: str) -> None:
@@ -230,7 +237,10 @@ def _candidates_stmt() -> Any:
             _t.status == WAITING,
             _t.priority.is_not(None) if is_priority else _t.priority.is_(None),
         )
-        head = base.order_by(_t.queued_at, _t.pk).limit(1).subquery()
+        # The priority head sorts its few rows: ordered by the bare column, SQLite walked
+        # ix_tickets_queue through every waiting ticket of the service looking for one.
+        first = func.coalesce(_t.queued_at, _t.queued_at) if is_priority else _t.queued_at
+        head = base.order_by(first, _t.pk).limit(1).subquery()
         heads.append(select(head))
     return union_all(*heads)
 
