@@ -9,7 +9,9 @@ raw HTTP/1.1 over keep-alive sockets, so 240 clients cost little CPU of the mach
 - this process: 30 counters (01–30) call the next ticket, each every `--call-every` seconds,
   and 10 event streams (`GET /api/v1/events`) are open; each call's event is timed from the
   moment its call-next request was sent to its arrival on every stream (one clock, one loop).
-The server process's CPU time over the load (from /proc) is printed per request answered,
+Before the load, each database also gets a CPU probe, one request at a time: 150 tickets with
+no stream open, 150 with the 10 streams, 150 call-nexts; the server's CPU per request there
+does not depend on queueing. The server process's CPU time over the load (from /proc) is printed per request answered,
 with the load average before and after: on a shared machine, the figure to compare.
 Baseline in the same run, before the load: a bare SSE endpoint (FastAPI/uvicorn in its own
 process, no database) relaying one in-process event per POST to 10 streams, timed the same
@@ -369,6 +371,46 @@ async def hall_load(server, seconds: float, call_every: float, start: float,
     return out
 
 
+PROBE_TICKETS, PROBE_CALLS = 150, 150
+
+
+async def _probe_tickets(http: Http, token: str, services: list[str], pid: int) -> float:
+    cpu0 = server_cpu(pid)
+    for i in range(PROBE_TICKETS):
+        await http.request("POST", "/api/v1/queue/tickets",
+                           {"Authorization": f"Bearer {token}",
+                            "Idempotency-Key": str(uuid.uuid4())},
+                           {"service": services[i % len(services)]})
+    await asyncio.sleep(0.5)  # the hub delivers the last events
+    return (server_cpu(pid) - cpu0) * 1000 / PROBE_TICKETS
+
+
+async def cpu_probe(server, kiosk_token: str, counter_tokens: list[str],
+                    services: list[str]) -> tuple[float, float, float]:
+    """Server CPU ms per ticket (no stream open, then 10) and per call-next (10 streams), one
+    request at a time: no queueing, so the figures hold on a loaded machine. The difference
+    between the two ticket figures is what delivering one event to 10 streams costs."""
+    host, port, pid = "127.0.0.1", server.port, server.proc.pid
+    kiosk, counter = Http(host, port), Http(host, port)
+    bare = await _probe_tickets(kiosk, kiosk_token, services, pid)
+    readies = [asyncio.Event() for _ in range(STREAMS)]
+    streams = [asyncio.create_task(sse(host, port, "/api/v1/events", lambda *_: None, r))
+               for r in readies]
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 30)
+    streamed = await _probe_tickets(kiosk, kiosk_token, services, pid)
+    cpu0 = server_cpu(pid)
+    for i in range(PROBE_CALLS):
+        n = i % COUNTERS
+        await counter.request("POST", f"/api/v1/queue/counters/{n + 1:02d}/call-next",
+                              {"Authorization": f"Bearer {counter_tokens[n]}",
+                               "Idempotency-Key": str(uuid.uuid4())}, {})
+    await asyncio.sleep(0.5)
+    per_call = (server_cpu(pid) - cpu0) * 1000 / PROBE_CALLS
+    for task in streams:
+        task.cancel()
+    return bare, streamed, per_call
+
+
 def run_db(name: str, db_url: str | None, seconds: float, call_every: float, rate: float,
            profile: str | None = None) -> None:
     load_before = os.getloadavg()[0]
@@ -378,16 +420,18 @@ def run_db(name: str, db_url: str | None, seconds: float, call_every: float, rat
             counters = [f"{i:02d}" for i in range(1, COUNTERS + 1)]
             kiosk_tokens = _tokens(server, "kiosk", KIOSKS)
             counter_tokens = _tokens(server, "counter", COUNTERS)
+            services = _demo_services(counters)
+            probe = asyncio.run(cpu_probe(server, kiosk_tokens[0], counter_tokens, services))
             start = time.monotonic() + 3.0  # both processes begin here
             results: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
             child = multiprocessing.get_context("fork").Process(
                 target=_kiosk_process,
-                args=(results, server.port, kiosk_tokens, _demo_services(counters), start,
-                      seconds, rate))
+                args=(results, server.port, kiosk_tokens, services, start, seconds, rate))
             child.start()
             result = asyncio.run(hall_load(server, seconds, call_every, start, counter_tokens,
                                            profile))
             result.update(results.get(timeout=seconds + 120))
+            result["probe"] = probe
             child.join(30)
         finally:
             server.stop()
@@ -405,6 +449,9 @@ def _report(name: str, result: dict, seconds: float, rate: float, load_before: f
     answered = tickets + len(result["call"])
     print(f"  server CPU         {cpu:.1f} s in {seconds:.0f} s ({100 * cpu / seconds:.0f}% of a "
           f"core), {1000 * cpu / max(1, answered):.2f} ms per request (tickets + calls)")
+    bare, streamed, per_call = result["probe"]
+    print(f"  CPU, one at a time ticket {bare:.2f} ms (no stream), {streamed:.2f} ms "
+          f"({STREAMS} streams); call-next {per_call:.2f} ms ({STREAMS} streams)")
     print(f"  load average       {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     refused = {**result["refused"], **result.get("refused_calls", {})}
     if refused:

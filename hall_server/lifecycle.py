@@ -155,6 +155,17 @@ def _reply_row(row: Any, service: Any, hall: Hall) -> dict:
 
 
 # --- the one way a ticket changes state ------------------------------------------------------
+@functools.cache
+def _move_stmt(columns: tuple[str, ...]) -> Any:
+    """The guarded UPDATE … RETURNING of one set of columns, built once per set."""
+    return (
+        update(tickets)
+        .where(_t.pk == bindparam("m_pk"), _t.status == bindparam("m_from"))
+        .values({c: bindparam(f"m_{c}", type_=tickets.c[c].type) for c in columns})
+        .returning(tickets)
+    )
+
+
 def _move(
     conn: Connection,
     row: Any,
@@ -170,12 +181,10 @@ def _move(
     """Change one ticket's state (guarded by its current state), record the event and return
     the updated row. The guard also covers a ticket read without a row lock (call-next's
     candidate): one changed meanwhile matches no row and is refused."""
-    moved = conn.execute(
-        update(tickets)
-        .where(_t.pk == row.pk, _t.status == row.status)
-        .values(status=to_state, reason=reason, **values)
-        .returning(tickets)
-    ).first()
+    values.update(status=to_state, reason=reason)
+    params = {f"m_{k}": v for k, v in values.items()}
+    stmt = _move_stmt(tuple(sorted(values)))
+    moved = conn.execute(stmt, {"m_pk": row.pk, "m_from": row.status, **params}).first()
     if moved is None:  # cannot happen under the row lock; refuse rather than guess
         raise KioskError(TICKET_WRONG_STATE, f"ticket {row.number} changed meanwhile")
     eventlog.add(
@@ -212,8 +221,8 @@ def _lock_day_stmt(dialect: str) -> Any:
     return (
         insert(service_days)
         .values(
-            service=bindparam("service"),
-            business_date=bindparam("day"),
+            service=bindparam("service", type_=service_days.c.service.type),
+            business_date=bindparam("day", type_=service_days.c.business_date.type),
             n=0,
             offline=0,
             priority_run=0,
