@@ -132,9 +132,6 @@ class Subscription:
         self.loop = loop
         self.event = asyncio.Event()
 
-    def wake(self) -> None:
-        _wake_on(self.loop, [self])
-
 
 def _wake_on(loop: asyncio.AbstractEventLoop, subs: list[Subscription]) -> None:
     """Set the flags of `subs` (all on `loop`) with one hop onto that loop."""
