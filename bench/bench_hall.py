@@ -1,11 +1,18 @@
 """Hall load benchmark: call → event delivered, with a hall's worth of load on the server.
 
-`kiosk serve --demo` runs in its own process. In this process (asyncio, raw HTTP/1.1 over
-keep-alive sockets, so 240 clients cost little CPU of the machine under test):
-- 200 simulated kiosks take 100 tickets/s in total (each kiosk one every 2 s, staggered);
-- 30 counters (01–30) call the next ticket, each every `--call-every` seconds;
-- 10 event streams (`GET /api/v1/events`) are open; each call's event is timed from the
-  moment its call-next request was sent to its arrival on every stream.
+`kiosk serve --demo` runs in its own process. The load comes from two more processes (asyncio,
+raw HTTP/1.1 over keep-alive sockets, so 240 clients cost little CPU of the machine under test):
+- a child process: 200 simulated kiosks take 100 tickets/s in total (each kiosk one every
+  2 s, staggered). It has its own event loop so that answering 100 tickets/s cannot delay
+  the timing of calls and events below (with one loop for everything, a call's event was
+  stamped only when the loop got round to reading it);
+- this process: 30 counters (01–30) call the next ticket, each every `--call-every` seconds,
+  and 10 event streams (`GET /api/v1/events`) are open; each call's event is timed from the
+  moment its call-next request was sent to its arrival on every stream (one clock, one loop).
+Before the load, each database also gets a CPU probe, one request at a time: 150 tickets with
+no stream open, 150 with the 10 streams, 150 call-nexts; the server's CPU per request there
+does not depend on queueing. The server process's CPU time over the load (from /proc) is printed per request answered,
+with the load average before and after: on a shared machine, the figure to compare.
 Baseline in the same run, before the load: a bare SSE endpoint (FastAPI/uvicorn in its own
 process, no database) relaying one in-process event per POST to 10 streams, timed the same
 way. Target: call → event p99 ≤ 300 ms. Prints one table per database.
@@ -20,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -158,7 +167,7 @@ async def sse(host: str, port: int, path: str, on_event, ready: asyncio.Event) -
             buffer += chunk[:-2]
             while b"\n\n" in buffer:
                 message, buffer = buffer.split(b"\n\n", 1)
-                now = time.perf_counter()
+                now = time.monotonic()
                 for line in message.split(b"\n"):
                     if line.startswith(b"data: "):
                         on_event(json.loads(line[6:]), now)
@@ -203,10 +212,10 @@ async def baseline(seconds: float, per_second: float) -> list[float]:
                  for r in readies]
         await asyncio.gather(*(r.wait() for r in readies))
         http = Http("127.0.0.1", port)
-        n, end = 0, time.perf_counter() + seconds
-        while time.perf_counter() < end:
+        n, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
             n += 1
-            sent[n] = time.perf_counter()
+            sent[n] = time.monotonic()
             await http.request("POST", f"/fire/{n}")
             await asyncio.sleep(1 / per_second)
         await asyncio.sleep(0.5)
@@ -249,16 +258,70 @@ def _demo_services(counters: list[str]) -> list[str]:
             if s.get("open", True) and set(s.get("counters", [])) & set(counters)]
 
 
-async def hall_load(server, seconds: float, call_every: float, rate: float
+async def kiosks(port: int, tokens: list[str], services: list[str], start: float,
+                 seconds: float, rate: float) -> dict:
+    """The 200 kiosks (in a child process, from `start` on the shared monotonic clock)."""
+    host, end = "127.0.0.1", start + seconds
+    period = KIOSKS / rate  # each kiosk takes one ticket this often
+    latencies: list[float] = []
+    refused: dict[str, int] = defaultdict(int)
+
+    async def kiosk(i: int) -> None:
+        http = Http(host, port)
+        headers = {"Authorization": f"Bearer {tokens[i]}"}
+        next_at = start + i * period / KIOSKS
+        while True:
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            if time.monotonic() >= end:
+                return
+            t0 = time.monotonic()
+            status, _ = await http.request(
+                "POST", "/api/v1/queue/tickets",
+                {**headers, "Idempotency-Key": str(uuid.uuid4())},
+                {"service": services[(i + int(t0)) % len(services)]})
+            latencies.append((time.monotonic() - t0) * 1000)
+            if status != 201:
+                refused[f"ticket {status}"] += 1
+            next_at += period
+
+    await asyncio.gather(*(kiosk(i) for i in range(KIOSKS)))
+    return {"ticket": latencies, "refused": dict(refused)}
+
+
+def _kiosk_process(out: multiprocessing.Queue, *args: object) -> None:
+    with contextlib.suppress(ImportError):
+        import uvloop  # the server's loop too: the client should not be the slow side
+
+        uvloop.install()
+    out.put(asyncio.run(kiosks(*args)))
+
+
+def server_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_profile(pid: int, seconds: float, out: str | None) -> subprocess.Popen | None:
+    """py-spy (pip install py-spy) on the server for the load window: raw folded stacks of the
+    thread holding the GIL, i.e. where the server's Python CPU goes."""
+    if not out:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--gil", "-p", str(pid), "-d", str(int(seconds)),
+                             "-r", "100", "-f", "raw", "-o", out, "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def hall_load(server, seconds: float, call_every: float, start: float,
+                    counter_tokens: list[str], profile: str | None = None
                     ) -> dict[str, list[float]]:
+    """The counters and the event streams (this process), timed on one clock."""
     host, port = "127.0.0.1", server.port
     counters = [f"{i:02d}" for i in range(1, COUNTERS + 1)]
-    services = _demo_services(counters)
-    kiosk_tokens = _tokens(server, "kiosk", KIOSKS)
-    counter_tokens = _tokens(server, "counter", COUNTERS)
     call_sent: dict[str, float] = {}
     arrivals: dict[str, list[float]] = defaultdict(list)
-    out: dict[str, list[float]] = {"ticket": [], "call": [], "event": []}
+    out: dict[str, list[float]] = {"call": [], "event": []}
     refused: dict[str, int] = defaultdict(int)
 
     def on_event(data: dict, at: float) -> None:
@@ -269,46 +332,32 @@ async def hall_load(server, seconds: float, call_every: float, rate: float
     streams = [asyncio.create_task(sse(host, port, "/api/v1/events", on_event, r))
                for r in readies]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 30)
-    start = time.perf_counter()
+    await asyncio.sleep(max(0.0, start - time.monotonic()))
     end = start + seconds
-    period = KIOSKS / rate  # each kiosk takes one ticket this often
-
-    async def kiosk(i: int) -> None:
-        http = Http(host, port)
-        headers = {"Authorization": f"Bearer {kiosk_tokens[i]}"}
-        next_at = start + i * period / KIOSKS
-        while True:
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-            if time.perf_counter() >= end:
-                return
-            t0 = time.perf_counter()
-            status, body = await http.request(
-                "POST", "/api/v1/queue/tickets",
-                {**headers, "Idempotency-Key": str(uuid.uuid4())},
-                {"service": services[(i + int(t0)) % len(services)]})
-            out["ticket"].append((time.perf_counter() - t0) * 1000)
-            if status != 201:
-                refused[f"ticket {status}"] += 1
-            next_at += period
+    cpu0 = server_cpu(server.proc.pid)
+    spy = start_profile(server.proc.pid, seconds, profile)
 
     async def counter(i: int) -> None:
         http = Http(host, port)
         headers = {"Authorization": f"Bearer {counter_tokens[i]}"}
         await asyncio.sleep(i * call_every / COUNTERS)
-        while time.perf_counter() < end:
-            t0 = time.perf_counter()
+        while time.monotonic() < end:
+            t0 = time.monotonic()
             status, body = await http.request(
                 "POST", f"/api/v1/queue/counters/{counters[i]}/call-next",
                 {**headers, "Idempotency-Key": str(uuid.uuid4())}, {})
-            out["call"].append((time.perf_counter() - t0) * 1000)
+            out["call"].append((time.monotonic() - t0) * 1000)
             if status == 200:
                 call_sent[json.loads(body)["id"]] = t0
             else:
                 refused[f"call-next {status}"] += 1
             await asyncio.sleep(call_every)
 
-    await asyncio.gather(*(kiosk(i) for i in range(KIOSKS)),
-                         *(counter(i) for i in range(COUNTERS)))
+    await asyncio.gather(*(counter(i) for i in range(COUNTERS)))
+    await asyncio.sleep(max(0.0, end - time.monotonic()))  # the kiosks' last tickets
+    cpu = server_cpu(server.proc.pid) - cpu0
+    if spy is not None:
+        spy.wait(30)
     await asyncio.sleep(1.0)  # the last events
     for task in streams:
         task.cancel()
@@ -317,28 +366,96 @@ async def hall_load(server, seconds: float, call_every: float, rate: float
         got = arrivals.get(ticket_id, [])
         missing += STREAMS - len(got)
         out["event"].extend((at - t0) * 1000 for at in got)
-    out["meta"] = [len(call_sent), missing, time.perf_counter() - start]
-    out["refused"] = dict(refused)  # type: ignore[assignment]
+    out["meta"] = [len(call_sent), missing, cpu]
+    out["refused_calls"] = dict(refused)  # type: ignore[assignment]
     return out
 
 
-def run_db(name: str, db_url: str | None, seconds: float, call_every: float, rate: float
-           ) -> None:
+PROBE_TICKETS, PROBE_CALLS = 150, 150
+
+
+async def _probe_tickets(http: Http, token: str, services: list[str], pid: int) -> float:
+    cpu0 = server_cpu(pid)
+    for i in range(PROBE_TICKETS):
+        await http.request("POST", "/api/v1/queue/tickets",
+                           {"Authorization": f"Bearer {token}",
+                            "Idempotency-Key": str(uuid.uuid4())},
+                           {"service": services[i % len(services)]})
+    await asyncio.sleep(0.5)  # the hub delivers the last events
+    return (server_cpu(pid) - cpu0) * 1000 / PROBE_TICKETS
+
+
+async def cpu_probe(server, kiosk_token: str, counter_tokens: list[str],
+                    services: list[str]) -> tuple[float, float, float]:
+    """Server CPU ms per ticket (no stream open, then 10) and per call-next (10 streams), one
+    request at a time: no queueing, so the figures hold on a loaded machine. The difference
+    between the two ticket figures is what delivering one event to 10 streams costs."""
+    host, port, pid = "127.0.0.1", server.port, server.proc.pid
+    kiosk, counter = Http(host, port), Http(host, port)
+    bare = await _probe_tickets(kiosk, kiosk_token, services, pid)
+    readies = [asyncio.Event() for _ in range(STREAMS)]
+    streams = [asyncio.create_task(sse(host, port, "/api/v1/events", lambda *_: None, r))
+               for r in readies]
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 30)
+    streamed = await _probe_tickets(kiosk, kiosk_token, services, pid)
+    cpu0 = server_cpu(pid)
+    for i in range(PROBE_CALLS):
+        n = i % COUNTERS
+        await counter.request("POST", f"/api/v1/queue/counters/{n + 1:02d}/call-next",
+                              {"Authorization": f"Bearer {counter_tokens[n]}",
+                               "Idempotency-Key": str(uuid.uuid4())}, {})
+    await asyncio.sleep(0.5)
+    per_call = (server_cpu(pid) - cpu0) * 1000 / PROBE_CALLS
+    for task in streams:
+        task.cancel()
+    return bare, streamed, per_call
+
+
+def run_db(name: str, db_url: str | None, seconds: float, call_every: float, rate: float,
+           profile: str | None = None) -> None:
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server_process(Path(tmp), demo=True, db_url=db_url)
         try:
-            result = asyncio.run(hall_load(server, seconds, call_every, rate))
+            counters = [f"{i:02d}" for i in range(1, COUNTERS + 1)]
+            kiosk_tokens = _tokens(server, "kiosk", KIOSKS)
+            counter_tokens = _tokens(server, "counter", COUNTERS)
+            services = _demo_services(counters)
+            probe = asyncio.run(cpu_probe(server, kiosk_tokens[0], counter_tokens, services))
+            start = time.monotonic() + 3.0  # both processes begin here
+            results: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
+            child = multiprocessing.get_context("fork").Process(
+                target=_kiosk_process,
+                args=(results, server.port, kiosk_tokens, services, start, seconds, rate))
+            child.start()
+            result = asyncio.run(hall_load(server, seconds, call_every, start, counter_tokens,
+                                           profile))
+            result.update(results.get(timeout=seconds + 120))
+            result["probe"] = probe
+            child.join(30)
         finally:
             server.stop()
-    calls, missing, wall = result["meta"]
+    _report(name, result, seconds, rate, load_before)
+
+
+def _report(name: str, result: dict, seconds: float, rate: float, load_before: float) -> None:
+    calls, missing, cpu = result["meta"]
+    tickets = len(result["ticket"])
     print(f"\n{name} ({seconds:.0f} s, {rate:.0f} tickets/s offered by {KIOSKS} kiosks)")
-    print(f"  tickets            {percentiles(result['ticket'])}  "
-          f"({len(result['ticket']) / seconds:.0f}/s)")
+    print(f"  tickets            {percentiles(result['ticket'])}  ({tickets / seconds:.0f}/s)")
     print(f"  call-next          {percentiles(result['call'])}  ({calls / seconds:.0f} calls/s)")
     print(f"  call → event       {percentiles(result['event'])}  "
           f"({STREAMS} streams, {missing} deliveries missing)")
-    if result["refused"]:
-        print(f"  not 2xx            {result['refused']}")
+    answered = tickets + len(result["call"])
+    print(f"  server CPU         {cpu:.1f} s in {seconds:.0f} s ({100 * cpu / seconds:.0f}% of a "
+          f"core), {1000 * cpu / max(1, answered):.2f} ms per request (tickets + calls)")
+    bare, streamed, per_call = result["probe"]
+    print(f"  CPU, one at a time ticket {bare:.2f} ms (no stream), {streamed:.2f} ms "
+          f"({STREAMS} streams); call-next {per_call:.2f} ms ({STREAMS} streams)")
+    print(f"  load average       {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    refused = {**result["refused"], **result.get("refused_calls", {})}
+    if refused:
+        print(f"  not 2xx            {refused}")
 
 
 def main() -> None:
@@ -349,15 +466,19 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=RATE, help="tickets/s offered in total")
     parser.add_argument("--db", default=os.environ.get("KIOSK_TEST_PG_URL"),
                         help="also measure this PostgreSQL URL")
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="py-spy the server during the load: PREFIX-sqlite.txt, -pg.txt")
     args = parser.parse_args()
+    profile = (lambda db: f"{args.profile}-{db}.txt") if args.profile else (lambda db: None)
     base = asyncio.run(baseline(min(args.seconds, 10.0), COUNTERS / args.call_every))
     print(f"\nbaseline: bare SSE relay, one in-process event per POST, {STREAMS} streams")
     print(f"  POST → event       {percentiles(base)}")
-    run_db("SQLite (WAL, synchronous=FULL)", None, args.seconds, args.call_every, args.rate)
+    run_db("SQLite (WAL, synchronous=FULL)", None, args.seconds, args.call_every, args.rate,
+           profile("sqlite"))
     if args.db:
         url, schema = fresh_pg_schema(args.db)
         try:
-            run_db("PostgreSQL", url, args.seconds, args.call_every, args.rate)
+            run_db("PostgreSQL", url, args.seconds, args.call_every, args.rate, profile("pg"))
         finally:
             drop_pg_schema(args.db, schema)
 

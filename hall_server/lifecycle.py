@@ -17,6 +17,7 @@ transition raises before anything is written, so nothing is half-applied.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from common.errors import (
     AUTH_FORBIDDEN,
@@ -56,7 +59,6 @@ from hall_server.queue import (
     SERVING,
     WAITING,
     effective_status,
-    next_in_service,
     service_row,
     ticket_dict,
 )
@@ -86,22 +88,42 @@ class Hall:
 
 
 # --- reading --------------------------------------------------------------------------------
+# The statements of every counter transition are built once, with bind parameters: building
+# one per call (and its cache key, and an expanding IN list) cost more CPU than running it
+# (py-spy under bench/bench_hall.py).
+_COUNTER = select(hall_counters).where(
+    hall_counters.c.code == bindparam("code"), hall_counters.c.configured.is_(True)
+)
+_COUNTER_LOCKED = _COUNTER.with_for_update()
+_CURRENT = (
+    select(tickets)
+    .where(_t.counter == bindparam("counter"), or_(*(_t.status == s for s in AT_COUNTER)))
+    .order_by(_t.called_at.desc(), _t.pk.desc())
+)
+_CURRENT_LOCKED = _CURRENT.with_for_update()
+
+
 def counter_row(conn: Connection, code: str, *, lock: bool = False) -> Any:
-    stmt = select(hall_counters).where(
-        hall_counters.c.code == code, hall_counters.c.configured.is_(True)
-    )
-    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
+    row = conn.execute(_COUNTER_LOCKED if lock else _COUNTER, {"code": code}).first()
     if row is None:
         raise KioskError(COUNTER_UNKNOWN, code)
     return row
 
 
+_ALL_SERVICES = select(queue_services)
+
+
+def counter_service_rows(conn: Connection, counter: Any) -> dict[str, Any]:
+    """The service rows whose `counters` list names this counter, by code."""
+    rows = conn.execute(_ALL_SERVICES).all()
+    return {r.code: r for r in rows if counter.code in json.loads(r.counters or "[]")}
+
+
 def counter_services(conn: Connection, counter: Any) -> list[str]:
     """The services whose `counters` list names this counter, in the counter's order."""
-    rows = conn.execute(select(queue_services.c.code, queue_services.c.counters)).all()
-    mine = {r.code for r in rows if counter.code in json.loads(r.counters or "[]")}
+    mine = counter_service_rows(conn, counter)
     order = [s for s in json.loads(counter.services or "[]") if s in mine]
-    return order + sorted(mine - set(order))
+    return order + sorted(set(mine) - set(order))
 
 
 def _ticket(conn: Connection, ticket_id: str, *, lock: bool = True) -> Any:
@@ -114,12 +136,7 @@ def _ticket(conn: Connection, ticket_id: str, *, lock: bool = True) -> Any:
 
 def _current(conn: Connection, counter: str, *, lock: bool = True) -> Any:
     """The ticket called to or served at this counter (at most one), or None."""
-    stmt = (
-        select(tickets)
-        .where(_t.counter == counter, _t.status.in_(AT_COUNTER))
-        .order_by(_t.called_at.desc(), _t.pk.desc())
-    )
-    return conn.execute(stmt.with_for_update() if lock else stmt).first()
+    return conn.execute(_CURRENT_LOCKED if lock else _CURRENT, {"counter": counter}).first()
 
 
 def _require(row: Any, allowed: tuple[str, ...], today: date, action: str) -> None:
@@ -132,12 +149,23 @@ def _require(row: Any, allowed: tuple[str, ...], today: date, action: str) -> No
         )
 
 
-def _reply(conn: Connection, ticket_id: str, hall: Hall) -> dict:
-    row = conn.execute(select(tickets).where(_t.id == ticket_id)).one()
-    return ticket_dict(row, service_row(conn, row.service), 0, hall.base_url)
+def _reply_row(row: Any, service: Any, hall: Hall) -> dict:
+    """The reply from a row in hand (an UPDATE … RETURNING): no second read."""
+    return ticket_dict(row, service, 0, hall.base_url)
 
 
 # --- the one way a ticket changes state ------------------------------------------------------
+@functools.cache
+def _move_stmt(columns: tuple[str, ...]) -> Any:
+    """The guarded UPDATE … RETURNING of one set of columns, built once per set."""
+    return (
+        update(tickets)
+        .where(_t.pk == bindparam("m_pk"), _t.status == bindparam("m_from"))
+        .values({c: bindparam(f"m_{c}", type_=tickets.c[c].type) for c in columns})
+        .returning(tickets)
+    )
+
+
 def _move(
     conn: Connection,
     row: Any,
@@ -149,14 +177,15 @@ def _move(
     reason: str | None = None,
     target_service: str | None = None,
     **values: Any,
-) -> None:
-    """Change one ticket's state (guarded by its current state) and record the event."""
-    done = conn.execute(
-        update(tickets)
-        .where(_t.pk == row.pk, _t.status == row.status)
-        .values(status=to_state, reason=reason, **values)
-    )
-    if done.rowcount != 1:  # cannot happen under the row lock; refuse rather than guess
+) -> Any:
+    """Change one ticket's state (guarded by its current state), record the event and return
+    the updated row. The guard also covers a ticket read without a row lock (call-next's
+    candidate): one changed meanwhile matches no row and is refused."""
+    values.update(status=to_state, reason=reason)
+    params = {f"m_{k}": v for k, v in values.items()}
+    stmt = _move_stmt(tuple(sorted(values)))
+    moved = conn.execute(stmt, {"m_pk": row.pk, "m_from": row.status, **params}).first()
+    if moved is None:  # cannot happen under the row lock; refuse rather than guess
         raise KioskError(TICKET_WRONG_STATE, f"ticket {row.number} changed meanwhile")
     eventlog.add(
         conn,
@@ -171,6 +200,7 @@ def _move(
         actor_id=actor.id,
         reason=reason,
     )
+    return moved
 
 
 def _set_counter_state(conn: Connection, code: str, state: str, now: datetime) -> None:
@@ -182,6 +212,111 @@ def _set_counter_state(conn: Connection, code: str, state: str, now: datetime) -
 
 
 # --- counter transitions ---------------------------------------------------------------------
+@functools.cache
+def _lock_day_stmt(dialect: str) -> Any:
+    """Create the (service, day) row if missing and lock it, in one statement: an upsert that
+    rewrites priority_run with itself takes the row lock (PostgreSQL) and returns the run.
+    Built once (bind parameters), so it costs no statement compilation per call."""
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    return (
+        insert(service_days)
+        .values(
+            service=bindparam("service", type_=service_days.c.service.type),
+            business_date=bindparam("day", type_=service_days.c.business_date.type),
+            n=0,
+            offline=0,
+            priority_run=0,
+        )
+        .on_conflict_do_update(
+            index_elements=["service", "business_date"],
+            set_={"priority_run": service_days.c.priority_run},
+        )
+        .returning(service_days.c.priority_run)
+    )
+
+
+def _candidates_stmt() -> Any:
+    """A service's two heads of queue in one statement: the first priority ticket and the
+    first regular one (each from ix_tickets_waiting, LIMIT 1)."""
+    heads = []
+    for is_priority in (True, False):
+        base = select(tickets).where(
+            _t.service == bindparam("service"),
+            _t.business_date == bindparam("day"),
+            _t.status == WAITING,
+            _t.priority.is_not(None) if is_priority else _t.priority.is_(None),
+        )
+        # The priority head sorts its few rows: ordered by the bare column, SQLite walked
+        # ix_tickets_queue through every waiting ticket of the service looking for one.
+        first = func.coalesce(_t.queued_at, _t.queued_at) if is_priority else _t.queued_at
+        head = base.order_by(first, _t.pk).limit(1).subquery()
+        heads.append(select(head))
+    return union_all(*heads)
+
+
+_CANDIDATES = _candidates_stmt()
+_SET_RUN = (
+    update(service_days)
+    .where(
+        service_days.c.service == bindparam("b_service"),
+        service_days.c.business_date == bindparam("b_day"),
+    )
+    .values(priority_run=bindparam("b_run"))
+)
+
+
+def _lock_days(conn: Connection, codes: list[str], day: date) -> dict[str, int]:
+    """Lock each service's day row in code order (no deadlock between counters on
+    PostgreSQL; SQLite is serialised by the write lock already); returns the priority runs."""
+    stmt = _lock_day_stmt(conn.dialect.name)
+    return {code: conn.execute(stmt, {"service": code, "day": day}).scalar_one() for code in codes}
+
+
+def _next_in(conn: Connection, code: str, day: date, run: int, limit: int) -> Any:
+    """The ticket the priority rule calls next in one service (given its current run)."""
+    heads = conn.execute(_CANDIDATES, {"service": code, "day": day}).all()
+    prio = next((r for r in heads if r.priority is not None), None)
+    normal = next((r for r in heads if r.priority is None), None)
+    if prio is not None and run < limit:
+        return prio
+    return normal if normal is not None else prio
+
+
+def _choose(conn: Connection, codes: list[str], day: date, hall: Hall) -> tuple[Any, int]:
+    """Lock the day rows, pick the next ticket across the services (a priority candidate
+    first, then the longest waiting); returns it and its service's run before the call."""
+    runs = _lock_days(conn, codes, day)
+    found = (_next_in(conn, code, day, runs[code], hall.priority_run) for code in codes)
+    candidates = [c for c in found if c is not None]
+    if not candidates:
+        return None, 0
+    chosen = min(candidates, key=lambda r: (r.priority is None, as_utc(r.queued_at), r.pk))
+    return chosen, runs[chosen.service]
+
+
+def _finish_previous(conn: Connection, counter: str, actor: Actor, hall: Hall) -> None:
+    """The counter's previous ticket ends as the next one is called: serving → served,
+    called → no_show (reason next_called), one of a past day → expired."""
+    previous = _current(conn, counter)
+    if previous is None:
+        return
+    now = hall.now
+    if previous.business_date < hall.today:
+        _move(conn, previous, EXPIRED, actor=actor, at=now, at_counter=counter, reason=DAY_ENDED)
+        return
+    to_state = SERVED if previous.status == SERVING else NO_SHOW
+    _move(
+        conn,
+        previous,
+        to_state,
+        actor=actor,
+        at=now,
+        at_counter=counter,
+        reason=NEXT_CALLED,
+        finished_at=now,
+    )
+
+
 def call_next(
     conn: Connection,
     database: Database,
@@ -193,76 +328,21 @@ def call_next(
 ) -> dict:
     """Call the next ticket to a counter by the priority rule (across its services: a priority
     candidate first, then the longest waiting). Its previous ticket is finished explicitly:
-    serving → served, called → no_show (reason next_called). Opens a paused/closed counter."""
+    serving → served, called → no_show (reason next_called). Opens a paused/closed counter.
+    The candidate is read without a row lock: the day-row locks keep other counters off it,
+    and `_move`'s state guard refuses it if a cancel got in first."""
     actor.check_counter(counter)
     now, day = hall.now, hall.today
     crow = counter_row(conn, counter, lock=True)
     if services:
-        for code in services:
-            service_row(conn, code)
-        codes = sorted(set(services))
+        rows = {code: service_row(conn, code) for code in services}
     else:
-        codes = sorted(counter_services(conn, crow))
-    # Make sure each day row exists, then lock them in one order (no deadlock between
-    # counters on PostgreSQL; SQLite is serialised by the write lock already).
-    for code in codes:
-        stmt = (
-            database.insert(service_days)
-            .values(service=code, business_date=day, n=0, offline=0, priority_run=0)
-            .on_conflict_do_nothing(index_elements=["service", "business_date"])
-        )
-        conn.execute(stmt)
-    runs = {
-        r.service: r.priority_run
-        for r in conn.execute(
-            select(service_days.c.service, service_days.c.priority_run)
-            .where(service_days.c.service.in_(codes), service_days.c.business_date == day)
-            .order_by(service_days.c.service)
-            .with_for_update()
-        )
-    }
-    candidates = [
-        c
-        for c in (
-            next_in_service(conn, code, day, runs.get(code, 0), hall.priority_run) for code in codes
-        )
-        if c is not None
-    ]
-    if not candidates:
+        rows = counter_service_rows(conn, crow)
+    chosen, run = _choose(conn, sorted(rows), day, hall)
+    if chosen is None:
         raise KioskError(NOTHING_WAITING, counter)
-    chosen = min(candidates, key=lambda r: (r.priority is None, as_utc(r.queued_at), r.pk))
-    chosen = _ticket(conn, chosen.id)  # row lock (PostgreSQL), then re-check below
-    if chosen.status != WAITING:  # cannot happen under the service_days locks
-        raise KioskError(TICKET_WRONG_STATE, f"ticket {chosen.number} changed meanwhile")
-    previous = _current(conn, counter)
-    if previous is not None:
-        if previous.business_date < day:
-            _move(
-                conn, previous, EXPIRED, actor=actor, at=now, at_counter=counter, reason=DAY_ENDED
-            )
-        elif previous.status == SERVING:
-            _move(
-                conn,
-                previous,
-                SERVED,
-                actor=actor,
-                at=now,
-                at_counter=counter,
-                reason=NEXT_CALLED,
-                finished_at=now,
-            )
-        else:
-            _move(
-                conn,
-                previous,
-                NO_SHOW,
-                actor=actor,
-                at=now,
-                at_counter=counter,
-                reason=NEXT_CALLED,
-                finished_at=now,
-            )
-    _move(
+    _finish_previous(conn, counter, actor, hall)
+    called = _move(
         conn,
         chosen,
         CALLED,
@@ -274,16 +354,13 @@ def call_next(
         started_at=None,
         staff=actor.staff_id,
     )
-    new_run = runs.get(chosen.service, 0) + 1 if chosen.priority is not None else 0
-    conn.execute(
-        update(service_days)
-        .where(service_days.c.service == chosen.service, service_days.c.business_date == day)
-        .values(priority_run=new_run)
-    )
+    new_run = run + 1 if chosen.priority is not None else 0
+    if new_run != run:
+        conn.execute(_SET_RUN, {"b_service": chosen.service, "b_day": day, "b_run": new_run})
     if crow.state != "open":
         _set_counter_state(conn, counter, "open", now)
     log.info("counter %s called %s", counter, chosen.number)
-    return _reply(conn, chosen.id, hall)
+    return _reply_row(called, rows[chosen.service], hall)
 
 
 def _current_or_idle(conn: Connection, counter: str, actor: Actor) -> Any:
@@ -299,14 +376,14 @@ def recall(conn: Connection, *, counter: str, actor: Actor, hall: Hall) -> dict:
     """Call the current ticket again (same state, a new event: the display announces it)."""
     row = _current_or_idle(conn, counter, actor)
     _require(row, (CALLED,), hall.today, "recall")
-    _move(conn, row, CALLED, actor=actor, at=hall.now, at_counter=counter, reason="recall")
-    return _reply(conn, row.id, hall)
+    moved = _move(conn, row, CALLED, actor=actor, at=hall.now, at_counter=counter, reason="recall")
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def start(conn: Connection, *, counter: str, actor: Actor, hall: Hall) -> dict:
     row = _current_or_idle(conn, counter, actor)
     _require(row, (CALLED,), hall.today, "start")
-    _move(
+    moved = _move(
         conn,
         row,
         SERVING,
@@ -316,7 +393,7 @@ def start(conn: Connection, *, counter: str, actor: Actor, hall: Hall) -> dict:
         started_at=hall.now,
         staff=actor.staff_id or row.staff,
     )
-    return _reply(conn, row.id, hall)
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def finish(
@@ -324,7 +401,7 @@ def finish(
 ) -> dict:
     row = _current_or_idle(conn, counter, actor)
     _require(row, (SERVING,), hall.today, "finish")
-    _move(
+    moved = _move(
         conn,
         row,
         SERVED,
@@ -334,14 +411,16 @@ def finish(
         reason=result,
         finished_at=hall.now,
     )
-    return _reply(conn, row.id, hall)
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def no_show(conn: Connection, *, counter: str, actor: Actor, hall: Hall) -> dict:
     row = _current_or_idle(conn, counter, actor)
     _require(row, (CALLED,), hall.today, "no-show")
-    _move(conn, row, NO_SHOW, actor=actor, at=hall.now, at_counter=counter, finished_at=hall.now)
-    return _reply(conn, row.id, hall)
+    moved = _move(
+        conn, row, NO_SHOW, actor=actor, at=hall.now, at_counter=counter, finished_at=hall.now
+    )
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def transfer(conn: Connection, *, counter: str, target: str, actor: Actor, hall: Hall) -> dict:
@@ -359,7 +438,7 @@ def transfer(conn: Connection, *, counter: str, target: str, actor: Actor, hall:
         raise KioskError(TRANSFER_TARGET_CLOSED, target)
     if svc.code == row.service:
         raise KioskError(VALIDATION, f"ticket {row.number} is already in service {target}")
-    _move(
+    moved = _move(
         conn,
         row,
         WAITING,
@@ -373,15 +452,15 @@ def transfer(conn: Connection, *, counter: str, target: str, actor: Actor, hall:
         called_at=None,
         started_at=None,
     )
-    return _reply(conn, row.id, hall)
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def hold(conn: Connection, *, counter: str, actor: Actor, hall: Hall) -> dict:
     """Park the current ticket at this counter (the citizen fetches a document, …)."""
     row = _current_or_idle(conn, counter, actor)
     _require(row, AT_COUNTER, hall.today, "hold")
-    _move(conn, row, HELD, actor=actor, at=hall.now, at_counter=counter)
-    return _reply(conn, row.id, hall)
+    moved = _move(conn, row, HELD, actor=actor, at=hall.now, at_counter=counter)
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def _held_here(conn: Connection, counter: str, ticket_id: str, actor: Actor, hall: Hall) -> Any:
@@ -404,7 +483,7 @@ def resume(conn: Connection, *, counter: str, ticket_id: str, actor: Actor, hall
     busy = _current(conn, counter)
     if busy is not None:
         raise KioskError(COUNTER_BUSY, f"counter {counter} has {busy.number} ({busy.status})")
-    _move(
+    moved = _move(
         conn,
         row,
         CALLED,
@@ -415,7 +494,7 @@ def resume(conn: Connection, *, counter: str, ticket_id: str, actor: Actor, hall
         called_at=hall.now,
         staff=actor.staff_id or row.staff,
     )
-    return _reply(conn, row.id, hall)
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def return_to_queue(
@@ -423,7 +502,7 @@ def return_to_queue(
 ) -> dict:
     """A ticket held here waits again in its service, at its old queue place."""
     row = _held_here(conn, counter, ticket_id, actor, hall)
-    _move(
+    moved = _move(
         conn,
         row,
         WAITING,
@@ -435,7 +514,7 @@ def return_to_queue(
         called_at=None,
         started_at=None,
     )
-    return _reply(conn, row.id, hall)
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def set_state(conn: Connection, *, counter: str, state: str, actor: Actor, hall: Hall) -> dict:
@@ -482,7 +561,7 @@ def cancel(
     if actor.kind == "device" and actor.role == "kiosk" and row.device_id != actor.id:
         raise KioskError(AUTH_FORBIDDEN, "a kiosk may cancel only the tickets it issued")
     _require(row, (*OPEN_STATES, NO_SHOW), hall.today, "cancel")
-    _move(
+    moved = _move(
         conn,
         row,
         CANCELLED,
@@ -492,7 +571,7 @@ def cancel(
         reason=reason or "cancelled",
         finished_at=hall.now,
     )
-    return _reply(conn, row.id, hall)
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def requeue(conn: Connection, *, ticket_id: str, actor: Actor, hall: Hall) -> dict:
@@ -512,7 +591,7 @@ def requeue(conn: Connection, *, ticket_id: str, actor: Actor, hall: Hall) -> di
         )
     svc = service_row(conn, row.service)
     queued_at = _place_behind(conn, row, svc.requeue_behind, hall.now)
-    _move(
+    moved = _move(
         conn,
         row,
         WAITING,
@@ -527,7 +606,7 @@ def requeue(conn: Connection, *, ticket_id: str, actor: Actor, hall: Hall) -> di
         queued_at=queued_at,
         requeues=row.requeues + 1,
     )
-    return _reply(conn, row.id, hall)
+    return _reply_row(moved, service_row(conn, moved.service), hall)
 
 
 def _place_behind(conn: Connection, row: Any, behind: int, now: datetime) -> datetime:

@@ -9,6 +9,9 @@ streams (asyncio tasks on uvicorn's loop) when new ones are committed. It learns
 - and by a slow poll, a safety net for a lost LISTEN connection or another process on SQLite.
 A wake-up carries no data: the hub reads the rows after the last id it holds, once for all
 streams. Ids are gapless and in commit order (eventlog), so "after id N" never skips one.
+Each event is made into its SSE message once, in the hub (with its audio_url: hall_server.voice),
+and every stream sends those same bytes: with 10 displays open, an event costs one JSON encoding,
+not ten. Streams are woken with one hop per event loop, however many streams it runs.
 The payload has numbers, services and counters only; `payload_hook` is where a stream for
 signed-in clerks adds masked names.
 
@@ -20,10 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -34,6 +39,7 @@ from hall_server.clock import iso_utc
 from hall_server.db import Database
 from hall_server.notify_hooks import NotifyWatcher
 from hall_server.schema import hall_counters, ticket_events, tickets
+from hall_server.voice import with_audio_url
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +121,34 @@ def read_events(conn: Connection, after: int, limit: int = BATCH) -> list[dict]:
     return [payload(r) for r in conn.execute(_READ.where(_e.pk > after).limit(limit))]
 
 
+def sse_message(event: dict) -> str:
+    """One Server-Sent Event: `id`, `event: ticket`, `data: <JSON>`."""
+    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event['id']}\nevent: ticket\ndata: {data}\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """An event as the streams deliver it (calls with their audio_url) and its SSE message,
+    made once for all streams."""
+
+    event: dict
+    message: str
+
+    @property
+    def id(self) -> int:
+        return self.event["id"]
+
+
+def frame(event: dict) -> Frame:
+    delivered = with_audio_url(event)
+    return Frame(delivered, sse_message(delivered))
+
+
+def read_frames(conn: Connection, after: int, limit: int = BATCH) -> list[Frame]:
+    return [frame(e) for e in read_events(conn, after, limit)]
+
+
 class Subscription:
     """One stream's wake-up flag, set from any thread onto the stream's event loop."""
 
@@ -122,16 +156,23 @@ class Subscription:
         self.loop = loop
         self.event = asyncio.Event()
 
-    def wake(self) -> None:
-        with contextlib.suppress(RuntimeError):  # a closed loop: the stream is gone
-            self.loop.call_soon_threadsafe(self.event.set)
+
+def _wake_on(loop: asyncio.AbstractEventLoop, subs: list[Subscription]) -> None:
+    """Set the flags of `subs` (all on `loop`) with one hop onto that loop."""
+
+    def set_all() -> None:
+        for sub in subs:
+            sub.event.set()
+
+    with contextlib.suppress(RuntimeError):  # a closed loop: the streams are gone
+        loop.call_soon_threadsafe(set_all)
 
 
 class EventHub:
     def __init__(self, database: Database, *, ring_size: int = RING_SIZE) -> None:
         self.database = database
         self._lock = threading.Lock()
-        self._ring: deque[dict] = deque(maxlen=ring_size)
+        self._ring: deque[Frame] = deque(maxlen=ring_size)
         self._last = 0
         self._subs: set[Subscription] = set()
         self._wake = threading.Event()
@@ -178,14 +219,15 @@ class EventHub:
         taken as they are, in id order (issue 17: no read per commit); anything else, or
         rows after a gap (another commit's callback still to come), wakes the reader."""
         events = [own_payload(row) for row in rows]
+        frames = None if any(e is None for e in events) else [frame(e) for e in events]
         with self._lock:
             if events[-1] is not None and events[-1]["id"] <= self._last:
                 return  # read already (the reader was woken by another commit)
-            if any(e is None for e in events) or events[0]["id"] != self._last + 1:
+            if frames is None or frames[0].id != self._last + 1:
                 self._read_needed.set()
             else:
-                self._ring.extend(events)
-                self._last = events[-1]["id"]
+                self._ring.extend(frames)
+                self._last = frames[-1].id
         self._wake.set()  # the hub's thread wakes the streams, once for many commits
 
     def _run(self) -> None:
@@ -209,21 +251,23 @@ class EventHub:
     def _load(self) -> None:
         while True:
             with self.database.read() as conn:
-                rows = read_events(conn, self._last)
+                frames = read_frames(conn, self._last)
             with self._lock:  # a commit's own rows may have come in meanwhile (committed)
-                new = [r for r in rows if r["id"] > self._last]
+                new = [f for f in frames if f.id > self._last]
                 self._ring.extend(new)
                 if new:
-                    self._last = new[-1]["id"]
-            if len(rows) < BATCH:
+                    self._last = new[-1].id
+            if len(frames) < BATCH:
                 return
             self._wake_all()
 
     def _wake_all(self) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = defaultdict(list)
         with self._lock:
-            subs = list(self._subs)
-        for sub in subs:
-            sub.wake()
+            for sub in self._subs:
+                by_loop[sub.loop].append(sub)
+        for loop, subs in by_loop.items():
+            _wake_on(loop, subs)
 
     # -- output (streams)
     @property
@@ -240,19 +284,26 @@ class EventHub:
         with self._lock:
             self._subs.discard(sub)
 
-    def since(self, after: int) -> list[dict] | None:
-        """Events after `after` from memory, or None when they must be read from the table."""
+    def since(self, after: int) -> list[Frame] | None:
+        """Events after `after` from memory, or None when they must be read from the table.
+        A live stream lags by a few events: walk back from the newest, not the whole ring."""
         with self._lock:
             if after >= self._last:
                 return []
-            if self._ring and self._ring[0]["id"] <= after + 1:
-                return [e for e in self._ring if e["id"] > after][:BATCH]
-            return None
+            if not self._ring or self._ring[0].id > after + 1:
+                return None
+            newer: list[Frame] = []
+            for item in reversed(self._ring):
+                if item.id <= after:
+                    break
+                newer.append(item)
+        newer.reverse()
+        return newer[:BATCH]
 
-    def read(self, after: int) -> list[dict]:
+    def read(self, after: int) -> list[Frame]:
         """A resume point older than memory: read the table (blocking; run in a thread)."""
         with self.database.read() as conn:
-            return read_events(conn, after)
+            return read_frames(conn, after)
 
 
 class PgListener:

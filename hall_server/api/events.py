@@ -11,7 +11,6 @@ every `queue.events_keepalive_s` seconds keeps proxies and idle timeouts from cl
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
@@ -21,8 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from common.errors import VALIDATION, KioskError
 from hall_server.api.deps import get_ctx
-from hall_server.live import EventHub
-from hall_server.voice import with_audio_url
+from hall_server.live import EventHub, Frame, sse_message
 
 router = APIRouter(tags=["events"])
 
@@ -43,9 +41,20 @@ def _matches(event: dict, area: str | None, counter: str | None, service: str | 
     return service is None or service in (event["service"], event["target_service"])
 
 
-def _message(event: dict) -> str:
-    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event['id']}\nevent: ticket\ndata: {data}\n\n"
+def _chunk(
+    batch: list[Frame],
+    area: str | None,
+    counter: str | None,
+    service: str | None,
+    hook: PayloadHook | None,
+) -> str:
+    """The messages of a batch for this stream, in one chunk (one write, not one per event).
+    The public stream sends the hub's ready-made message; a hook's stream re-encodes."""
+    parts = []
+    for item in batch:
+        if _matches(item.event, area, counter, service):
+            parts.append(item.message if hook is None else sse_message(hook(dict(item.event))))
+    return "".join(parts)
 
 
 def _resume_point(header: str | None, query: int | None) -> int | None:
@@ -79,11 +88,11 @@ async def _stream(
             if batch is None:
                 batch = await run_in_threadpool(hub.read, cursor)
             if batch:
-                for event in batch:
-                    cursor = event["id"]
-                    if _matches(event, area, counter, service):
-                        # calls carry their spoken audio (hall_server.voice, the display)
-                        yield _message(with_audio_url(hook(dict(event)) if hook else event))
+                cursor = batch[-1].id
+                # calls carry their spoken audio (hall_server.voice, the display): live.frame
+                chunk = _chunk(batch, area, counter, service, hook)
+                if chunk:
+                    yield chunk
                 continue
             try:
                 await asyncio.wait_for(sub.event.wait(), keepalive)
