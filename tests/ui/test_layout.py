@@ -15,7 +15,7 @@ import pytest
 from tests.ui.ui_support import make_kiosk_home, run_ui
 
 pytestmark = pytest.mark.ui
-STATES = 20  # screens and steps the walk checks in each mode
+STATES = 28  # screens and steps the walk checks in each mode
 
 
 def _walk(kiosk, modes: str, shots: str = "0", timeout: float = 150) -> dict:
