@@ -222,8 +222,9 @@ def _home_states(s: Script, mode: str):
     """Home as the hall's evening shows it (取号 closed, its notice), then the offline banner
     over home and over the services list."""
     session = s.app.session
-    session.exit()
+    session.exit()  # a new citizen: the mode is set again, as they would
     yield s.screen_is("home")
+    _set_mode(s, mode)
     day = session.now
     session.now = lambda: EVENING
     session.tick()
@@ -233,6 +234,7 @@ def _home_states(s: Script, mode: str):
     session.tick()
     session.exit()
     yield s.screen_is("home")
+    _set_mode(s, mode)
     session._on_core_event("connectivity", {"state": "offline"})
     yield from _check(s, mode, "home_offline")
     yield from _go(s, "services")
