@@ -582,7 +582,7 @@ class FormViewModel(SmsOffer, PagedViewModel):
             rows.append(
                 {
                     "key": c.value,
-                    "title": _("{label}（今日已过）").format(label=title) if past else title,
+                    "title": _("{label}\n今日已过").format(label=title) if past else title,
                     "active": self.values.get(field.key) == c.value and not past,
                     "disabled": past,  # every chip gets the key: chips are reused
                 }

@@ -22,6 +22,8 @@ MODES = ("zh", "en", "elderly-zh", "elderly-en")
 FORM = "F-SFZ-01"  # fields from the card, typed text, a choice and dates: every field kind
 SECOND_FORM = "F-CSYX-01"  # the longest field labels
 REAL_NAME_MODES = ("zh", "elderly-en")  # the others take plain tickets
+BOOKING_FORM = "F-HYDJ-01"  # books a half-day (its [booking])
+LATE_MORNING = datetime.fromisoformat("2026-11-23T11:40:00+08:00")  # the morning's slots begun
 EVENING = datetime.fromisoformat("2026-11-23T19:00:00+08:00")  # the hall closed (schedule.toml)
 PHONE = "13912345678"
 
@@ -169,7 +171,26 @@ def _forms(s: Script, mode: str):
     form.review()
     yield from _check(s, mode, "form_review")
     yield from _form_done(s, mode)
+    yield from _booking_period(s, mode)
     yield from _every_field(s, mode, SECOND_FORM)
+
+
+def _booking_period(s: Script, mode: str):
+    """婚姻登记预约 at 11:40 for today: the morning is shown over (disabled), the afternoon not."""
+    session, form = s.app.session, s.app.session.vm("form")
+    form.reset()
+    yield from _go(s, "form", form=BOOKING_FORM)
+    yield s.until(lambda: form.form is not None, "the booking form")
+    day = session.now
+    session.now = lambda: LATE_MORNING
+    form.skip_card()
+    form.values["date"] = LATE_MORNING.date().isoformat()
+    form.edit("period")
+    s.results.setdefault("past_chips", {})[mode] = [
+        c["title"] for c in form.view["choices"] if c["disabled"]
+    ]
+    yield from _check(s, mode, "form_booking_period")
+    session.now = day
 
 
 def _form_done(s: Script, mode: str):

@@ -554,7 +554,7 @@ def test_booking_form_no_longer_offers_a_half_day_already_over_today(rig):
     form.values["date"] = today.isoformat()
     form.edit("period")
     chips = {c["key"]: c for c in form.view["choices"]}
-    assert chips["am"]["disabled"] and chips["am"]["title"] == "上午（9:00-12:00）（今日已过）"
+    assert chips["am"]["disabled"] and chips["am"]["title"] == "上午（9:00-12:00）\n今日已过"
     assert not chips["pm"]["disabled"] and chips["pm"]["title"] == "下午（13:30-17:30）"
     form.choose_option("am")
     assert "period" not in form.values and form.editing == "period"
