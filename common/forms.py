@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,20 @@ class BookingDef:
     date_field: str
     period_field: str
     periods: Mapping[str, str]
+
+    def past_periods(self, values: Mapping[str, Any], now: datetime, close_min: int) -> set[str]:
+        """The `period_field` choices no longer bookable for the day in `values`: on the
+        hall's today (`now`, in the hall's zone), a half-day whose end is `close_min` or fewer
+        minutes away — its last slot has begun, and the hall server refuses it (E-QUE-23)."""
+        if str(values.get(self.date_field, "")) != now.date().isoformat():
+            return set()
+        clock = now.replace(tzinfo=None)
+        last_start = timedelta(minutes=close_min)
+        return {
+            choice
+            for choice, span in self.periods.items()
+            if clock >= datetime.combine(now.date(), time.fromisoformat(span[-5:])) - last_start
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -114,6 +114,11 @@ class KioskSettings(Section):
                                "slip's code or listen for the call instead)")
     few_left: int = Field(ge=0, description="Show 今日剩余 N 个号 on a service once its tickets "
                           "left today (daily_cap minus issued) are this many or fewer (0: never)")
+    booking_close_min: int = Field(ge=0, le=240, description="A form that books (婚姻登记预约) "
+                                   "stops offering today's half-day this many minutes before "
+                                   "its end: the hall server books only slots that start after "
+                                   "now (E-QUE-23), so set it to the booked service's slot "
+                                   "length")
 
 
 class QueueSettings(Section):

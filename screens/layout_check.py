@@ -10,6 +10,7 @@ the way Kivy applies it (it multiplies the alpha of each instruction below it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ _DEFAULT_TEXTURE: Any = None
 SLACK = 1.0  # px: texture sizes are whole pixels, widget sizes may not be
 # a line a wrap starts may not begin with these (it is the tail of the line before)
 NO_LINE_START = "）)】」』、，。：；！？％…"
+WORD_MAX = 24  # a Latin word or number longer than this may be cut by a wrap (paths, keys)
+_LATIN_TAIL = re.compile(r"[^\s\u3000-\u9fff\uff00-\uffef]*[A-Za-z0-9]$")
+_LATIN_HEAD = re.compile(r"^[A-Za-z0-9][^\s\u3000-\u9fff\uff00-\uffef]*")
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,16 @@ def _orphan(line: str, given: list[str]) -> bool:
     return len(stripped) == 1 or (len(stripped) == 2 and stripped[-1] in "）)")
 
 
+def _word_cut(before: str, after: str, text: str) -> bool:
+    """A wrap inside a Latin word or a number ("progres / s", "SQ…21Z / J"): at a smaller size
+    it would fit a line. Longer runs (a file path on the technician's lines) can only be cut."""
+    tail, head = _LATIN_TAIL.search(before), _LATIN_HEAD.match(after)
+    if tail is None or head is None:
+        return False
+    word = tail.group() + head.group()
+    return len(word) <= WORD_MAX and word in text
+
+
 def _cjk(c: str) -> bool:
     return "\u4e00" <= c <= "\u9fff"
 
@@ -173,9 +187,13 @@ def check_label(label: Label, *, elderly: bool) -> list[Problem]:
         found.append(Problem("shortened", text, f"drawn as {drawn!r}"))
     given = [line for line in text.split("\n")]
     if len(lines) > len(given) and not label.markup:
-        for line in lines[1:]:
+        for before, line in zip(lines, lines[1:], strict=False):
             if line and line[0] in NO_LINE_START:
                 found.append(Problem("wrap", text, f"a line starts with {line[0]!r}"))
+                break
+            if _word_cut(before, line, text):
+                found.append(Problem("wrap", text, f"a word cut: {before!r} / {line!r} "
+                                     f"({label.font_size:.0f} px in {label.width:.0f} px)"))
                 break
             if _orphan(line, given):
                 found.append(Problem("wrap", text, f"a word broken: {line!r} left alone "

@@ -432,3 +432,23 @@ def test_missing_directory_is_a_config_error(tmp_path):
         load_forms(tmp_path / "nowhere")
     assert info.value.code == "E-CFG-02"
     assert "nowhere" in info.value.message
+
+
+def test_a_booking_half_day_is_past_once_its_last_slot_has_begun(forms):
+    """The hall server books only slots that start after now (E-QUE-23): with 30-minute slots
+    the morning (09:00-12:00) is over at 11:30, the afternoon (13:30-17:30) at 17:00."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    booking = forms["F-HYDJ-01"].booking
+    zone = ZoneInfo("Asia/Shanghai")
+
+    def past(hh_mm: str, day: str = "2026-11-23") -> set[str]:
+        now = datetime.fromisoformat(f"2026-11-23T{hh_mm}:00").replace(tzinfo=zone)
+        return booking.past_periods({"date": day}, now, 30)
+
+    assert past("10:00") == set()
+    assert past("11:29") == set() and past("11:30") == {"am"}
+    assert past("16:59") == {"am"} and past("17:00") == {"am", "pm"}
+    assert past("17:00", day="2026-11-24") == set()  # another day: every half-day is open
+    assert booking.past_periods({}, datetime(2026, 11, 23, 18, tzinfo=zone), 30) == set()

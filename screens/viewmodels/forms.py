@@ -9,7 +9,8 @@ import logging
 import re
 from typing import Any
 
-from common.forms import date_range, fill_from_card
+from common.errors import SLOT_UNAVAILABLE
+from common.forms import FieldError, date_range, fill_from_card
 from common.redact import mask_id_number, mask_name, mask_phone
 from screens.fonts import escape_markup, fallback_markup, find_cjk_font, find_fallback_font
 from screens.i18n import _, is_english
@@ -155,7 +156,7 @@ class FormViewModel(SmsOffer, PagedViewModel):
         self.print_receipt = True
         self.submission: Any = None  # common.views.SubmissionView
         self.message = ""
-        self.sms = PhoneEntry(self._sms_typed, self.sms_confirm)  # 办件进度短信 (optional)
+        self.sms = PhoneEntry(self._sms_typed)  # 办件进度短信 (optional)
 
     def enter(self, **params: Any) -> None:
         code = params.get("form")
@@ -313,8 +314,8 @@ class FormViewModel(SmsOffer, PagedViewModel):
         self.active_keyboard().prev_candidates()
 
     def choose_option(self, value: str) -> None:
-        """A choice field's option was tapped."""
-        if self.editing is None:
+        """A choice field's option was tapped (a half-day already over today is not taken)."""
+        if self.editing is None or self._past_option(self.editing, value):
             return
         self.values[self.editing] = value
         self.next_field()
@@ -378,6 +379,24 @@ class FormViewModel(SmsOffer, PagedViewModel):
             self.message = f"{text} ({code})"
             return
         self.errors = dict(problems)
+        booking = self.form.booking
+        if booking is not None and self._past_option(
+            booking.period_field, self.values.get(booking.period_field, "")
+        ):
+            self.errors[booking.period_field] = FieldError.of(
+                SLOT_UNAVAILABLE,
+                "该时段今日已过，请改选其他时段或日期",
+                "This time of day is over for today: pick another, or another day",
+            )
+
+    def _past_option(self, key: str, value: str) -> bool:
+        """A booking form's half-day on today whose slots have all begun: the hall server
+        refuses it (E-QUE-23), so the kiosk no longer offers it. By the screens' clock."""
+        booking = self.form.booking if self.form is not None else None
+        if booking is None or key != booking.period_field or not value:
+            return False
+        close_min = self.core.settings.kiosk.booking_close_min
+        return value in booking.past_periods(self.values, self.session.now(), close_min)
 
     # --- review and submit -------------------------------------------------------------------
     def review(self) -> None:
@@ -556,14 +575,19 @@ class FormViewModel(SmsOffer, PagedViewModel):
         if field is None or field.type != "choice":
             return []
         en = is_english()
-        return [
-            {
-                "key": c.value,
-                "title": (c.label_en or c.label) if en else c.label,
-                "active": self.values.get(field.key) == c.value,
-            }
-            for c in field.choices
-        ]
+        rows = []
+        for c in field.choices:
+            past = self._past_option(field.key, c.value)
+            title = (c.label_en or c.label) if en else c.label
+            rows.append(
+                {
+                    "key": c.value,
+                    "title": _("{label}\n今日已过").format(label=title) if past else title,
+                    "active": self.values.get(field.key) == c.value and not past,
+                    "disabled": past,  # every chip gets the key: chips are reused
+                }
+            )
+        return rows
 
     def _review_rows(self) -> list[dict[str, Any]]:
         # Kivy markup, so rare name characters the main font lacks (䶮) can be drawn with the

@@ -32,6 +32,7 @@ class Keyboard:
         on_done: Callable[[], None] | None = None,
         max_length: int = 200,
         switchable: bool = True,
+        done_key: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"keyboard mode {mode!r} not in {MODES}")
@@ -40,6 +41,8 @@ class Keyboard:
         self.on_done = on_done
         self.max_length = max_length
         self.switchable = switchable  # pinyin ⇄ abc allowed (not for numbers)
+        # a panel with its own 确定 button (the SMS number) shows no second one on the keypad
+        self.done_key = done_key
         self.text = ""
         self.composition = ""
         self.candidates: list[Candidate] = []
@@ -170,7 +173,8 @@ class Keyboard:
             rows = [[key(c) for c in row] for row in DIGIT_ROWS]
             last = key("X") if self.mode == "idcard" else key(_("清空"), CLEAR)
             rows.append([last, key("0"), key(_("删除"), BACKSPACE)])
-            rows.append([key(_("确定"), DONE, 3)])
+            if self.done_key:
+                rows.append([key(_("确定"), DONE, 3)])
             return rows
         letters = [
             [key(c.upper() if self.mode == "alnum" else c) for c in row] for row in LETTER_ROWS

@@ -4,8 +4,9 @@ form's done step. Optional, on a digits keypad like every numeric entry, and sho
 
 `PhoneEntry` is the state (plain Python); `SmsOffer` is the mixin a view-model takes to show
 it: the keypad's keys go to the phone's keyboard while the panel is open, the panel's buttons
-call `sms_open` / `sms_cancel` / `sms_confirm` (the keypad's 确定 too), and the `sms_*` keys are added to the view
-(screens/widgets/sms.kv draws them). The host says what the number is for (`sms_target`) and
+call `sms_open` / `sms_cancel` / `sms_confirm`, and the `sms_*` keys are added to the view
+(screens/widgets/sms.kv draws them). The keypad has no 确定 of its own: the panel's 确定
+beside 取消 is the one way to send. The host says what the number is for (`sms_target`) and
 which core use case files it (`sms_submit`).
 """
 
@@ -31,10 +32,9 @@ def mobile_ok(digits: str) -> bool:
 
 
 class PhoneEntry:
-    def __init__(self, on_change: Callable[[str], None] | None = None,
-                 on_done: Callable[[], None] | None = None) -> None:
-        self.keyboard = Keyboard("digits", on_change=on_change, on_done=on_done,
-                                 max_length=LENGTH, switchable=False)
+    def __init__(self, on_change: Callable[[str], None] | None = None) -> None:
+        self.keyboard = Keyboard("digits", on_change=on_change, max_length=LENGTH,
+                                 switchable=False, done_key=False)
         self.open = False
         self.busy = False
         self.masked = ""  # the number left, masked: the offer becomes a plain line

@@ -14,8 +14,8 @@ from typing import Any
 
 from kiosk.ops import technician
 from screens.i18n import _
-from screens.viewmodels.base import ViewModel
-from screens.viewmodels.fmt import error_text
+from screens.viewmodels.base import PagedViewModel, ViewModel
+from screens.viewmodels.fmt import error_text, page_of, pager
 from screens.viewmodels.keyboard import Keyboard
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 PIN_SCREEN = "technician_pin"
 TECH_SCREEN = "technician"
 PIN_MIN, PIN_MAX = 6, 12
+# report lines per page (a line wraps to at most 3): elderly mode's larger text fits fewer
+LINES_PER_PAGE, ELDERLY_LINES_PER_PAGE = 16, 8
 
 
 class TechnicianPinViewModel(ViewModel):
@@ -117,7 +119,7 @@ def _exit_process(code: int) -> None:
 STATUS_MARK = {"ok": "✓", "warning": "!", "fault": "✗"}
 
 
-class TechnicianViewModel(ViewModel):
+class TechnicianViewModel(PagedViewModel):
     screen = TECH_SCREEN
     # how a restart leaves the process; tests inject a recorder
     exit_process: Callable[[int], None] = staticmethod(_exit_process)
@@ -128,6 +130,7 @@ class TechnicianViewModel(ViewModel):
         self.panel = ""
         self.busy = ""
         self.lines: list[dict[str, str]] = []
+        self.page = 0
         self.message = ""
         self.summary = ""
 
@@ -179,6 +182,7 @@ class TechnicianViewModel(ViewModel):
         if not self.unlocked or self.busy:
             return
         self.panel, self.busy, self.lines, self.message = panel, panel, [], _("请稍候…")
+        self.page = 0
         self.refresh()
 
         def finished(result: Any, error: BaseException | None) -> None:
@@ -264,12 +268,14 @@ class TechnicianViewModel(ViewModel):
         self.exit_process(code)
 
     def render(self) -> dict[str, Any]:
-        return {
+        size = self.session.rows(LINES_PER_PAGE, ELDERLY_LINES_PER_PAGE)
+        lines, self.page, pages = page_of(self.lines, self.page, size)
+        return pager(self.page, pages) | {
             "title": _("技术员维护"),
             "by": _("已通过维护密码登录") if self.by == "pin" else _("已通过技术员卡登录"),
             "message": self.message,
             "busy": bool(self.busy),
-            "lines": list(self.lines),
+            "lines": lines,
             "doctor": _("自检"),
             "print": _("打印测试票"),
             "card": _("读身份证测试"),

@@ -15,7 +15,7 @@ class TicketViewModel(SmsOffer, ViewModel):
     screen = "ticket"
 
     def reset(self) -> None:
-        self.sms = PhoneEntry(self._sms_typed, self.sms_confirm)  # 到号提醒 (optional)
+        self.sms = PhoneEntry(self._sms_typed)  # 到号提醒 (optional)
         self.ticket: Any = None  # common.views.TicketView
         self.scanned = False  # shown because its QR was scanned at home (not just taken)
         self.requeuing = False

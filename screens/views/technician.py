@@ -6,6 +6,7 @@ from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.label import Label
 
 from screens.views.base import VMScreen, load_kv
+from screens.widgets.items import Pager  # noqa: F401 - registers the kv class
 from screens.widgets.keyboard import OnScreenKeyboard  # noqa: F401 - registers the kv class
 
 

@@ -45,6 +45,7 @@ class OnScreenKeyboard(BoxLayout):
     candidates = ListProperty([])
     has_more_candidates = BooleanProperty(False)
     has_prev_candidates = BooleanProperty(False)
+    key_height = NumericProperty(112)  # px a row of keys; a panel short of room sets less
 
     def on_state(self, _instance: Any, state: dict[str, Any]) -> None:
         self.mode = state.get("mode", "")

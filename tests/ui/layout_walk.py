@@ -9,15 +9,23 @@ A scenario of tests/ui/kivy_runner.py (imported into tests/ui/scenarios.py).
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
+from common.paths import config_dir
 from screens.automation import Script
-from screens.layout_check import check_app
+from screens.layout_check import SLACK, check_app, labels
 
 MODES = ("zh", "en", "elderly-zh", "elderly-en")
 FORM = "F-SFZ-01"  # fields from the card, typed text, a choice and dates: every field kind
 SECOND_FORM = "F-CSYX-01"  # the longest field labels
 REAL_NAME_MODES = ("zh", "elderly-en")  # the others take plain tickets
+BOOKING_FORM = "F-HYDJ-01"  # books a half-day (its [booking])
+LATE_MORNING = datetime.fromisoformat("2026-11-23T11:40:00+08:00")  # the morning's slots begun
+EVENING = datetime.fromisoformat("2026-11-23T19:00:00+08:00")  # the hall closed (schedule.toml)
+PHONE = "13912345678"
 
 
 def _set_mode(s: Script, mode: str) -> None:
@@ -75,6 +83,7 @@ def _queue(s: Script, mode: str):
     yield from _check(s, mode, "ticket")
     s.results.setdefault("tickets", {})[mode] = session.vm("ticket").ticket.to_json()
     s.results.setdefault("ticket_marks", {})[mode] = s.widget("marks", "ticket").text
+    yield from _sms_panel(s, mode, "ticket", "ticket_sms")
     yield from _go(s, "services")
     vm.start_appointment()
     yield from _check(s, mode, "services_appointment")
@@ -87,6 +96,32 @@ def _queue(s: Script, mode: str):
     )
     yield from _check(s, mode, "services_checkin")
     vm.normal_ticket()
+
+
+def _sms_panel(s: Script, mode: str, screen: str, state: str):
+    """到号提醒 / 办件进度短信 open with a number typed: the panel sits below the details."""
+    vm = s.app.session.vm(screen)
+    vm.sms_open()
+    for key in PHONE:
+        vm.press(key)
+    yield from _check(s, mode, state)
+    _sms_below_details(s, mode, screen, state)
+    vm.sms_cancel()
+
+
+def _sms_below_details(s: Script, mode: str, screen: str, state: str) -> None:
+    """Every label of the screen other than the panel's ends above the panel's top."""
+    panel = s.widget("sms_panel", screen)
+    inside = {id(w) for w in panel.walk(restrict=True)}
+    top = panel.to_window(*panel.pos)[1] + panel.height
+    for label in labels(s.screen(screen)):
+        if id(label) in inside:
+            continue
+        bottom = label.to_window(*label.pos)[1]
+        if bottom < top - SLACK:
+            s.results.setdefault("problems", []).append(
+                f"{mode}/{state}: {label.text!r} under the SMS panel (y {bottom:.0f} < {top:.0f})"
+            )
 
 
 def _guide(s: Script, mode: str):
@@ -135,7 +170,39 @@ def _forms(s: Script, mode: str):
         form.close_calendar()
     form.review()
     yield from _check(s, mode, "form_review")
+    yield from _form_done(s, mode)
+    yield from _booking_period(s, mode)
     yield from _every_field(s, mode, SECOND_FORM)
+
+
+def _booking_period(s: Script, mode: str):
+    """婚姻登记预约 at 11:40 for today: the morning is shown over (disabled), the afternoon not."""
+    session, form = s.app.session, s.app.session.vm("form")
+    form.reset()
+    yield from _go(s, "form", form=BOOKING_FORM)
+    yield s.until(lambda: form.form is not None, "the booking form")
+    day = session.now
+    session.now = lambda: LATE_MORNING
+    form.skip_card()
+    form.values["date"] = LATE_MORNING.date().isoformat()
+    form.edit("period")
+    s.results.setdefault("past_chips", {})[mode] = [
+        c["title"] for c in form.view["choices"] if c["disabled"]
+    ]
+    yield from _check(s, mode, "form_booking_period")
+    session.now = day
+
+
+def _form_done(s: Script, mode: str):
+    """The receipt step of a filed application (the demo's first one, filed by the core as
+    the form's submit does), then its 办件进度短信 panel."""
+    form = s.app.session.vm("form")
+    demo = json.loads((config_dir() / "demo" / "applications.jsonl")
+                      .read_text(encoding="utf-8").splitlines()[0])
+    core = s.app.session.bridge.core
+    form._submitted(core.submit_application(demo["form"], demo["fields"], item=demo["item"]), None)
+    yield from _check(s, mode, "form_done")
+    yield from _sms_panel(s, mode, "form", "form_done_sms")
 
 
 def _every_field(s: Script, mode: str, code: str):
@@ -154,12 +221,49 @@ def _every_field(s: Script, mode: str, code: str):
 
 
 def _others(s: Script, mode: str):
+    session = s.app.session
     yield from _go(s, "progress")
     yield from _check(s, mode, "progress")
+    ev = session.vm("evaluation")
     yield from _go(s, "evaluation", subject="A012", subject_label="A012")
     yield from _check(s, mode, "evaluation")
+    ev._sent(SimpleNamespace(status="queued"), None)  # sent while offline: the longest thanks
+    yield from _check(s, mode, "evaluation_thanks")
     yield from _go(s, "technician_pin")
     yield from _check(s, mode, "technician_pin")
+    tech = session.vm("technician")
+    tech.unlock("pin")
+    yield from _go(s, "technician")
+    yield s.until(lambda: tech.panel == "doctor" and not tech.busy, "the doctor", timeout=30)
+    yield from _check(s, mode, "technician")
+    tech.reset()  # locked again, as leaving does
+
+
+def _home_states(s: Script, mode: str):
+    """Home as the hall's evening shows it (取号 closed, its notice), then the offline banner
+    over home and over the services list."""
+    session = s.app.session
+    session.exit()  # a new citizen: the mode is set again, as they would
+    yield s.screen_is("home")
+    _set_mode(s, mode)
+    day = session.now
+    session.now = lambda: EVENING
+    session.tick()
+    session.vm("home").open("queue")  # closed: the bottom bar says when it reopens
+    yield from _check(s, mode, "home_after_hours")
+    session.now = day
+    session.tick()
+    session.exit()
+    yield s.screen_is("home")
+    _set_mode(s, mode)
+    session._on_core_event("connectivity", {"state": "offline"})
+    yield from _check(s, mode, "home_offline")
+    yield from _go(s, "services")
+    yield s.until(lambda: session.vm("services").services, "services")
+    yield from _check(s, mode, "services_offline")
+    session._on_core_event("connectivity", {"state": "online"})
+    session.exit()
+    yield s.screen_is("home")
 
 
 def layout_walk(s: Script):
@@ -175,6 +279,7 @@ def layout_walk(s: Script):
         yield from _guide(s, mode)
         yield from _forms(s, mode)
         yield from _others(s, mode)
+        yield from _home_states(s, mode)
         s.results.setdefault("spoken", {})[mode] = _spoken(s)
     s.app.session.exit()
 

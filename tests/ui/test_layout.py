@@ -15,7 +15,7 @@ import pytest
 from tests.ui.ui_support import make_kiosk_home, run_ui
 
 pytestmark = pytest.mark.ui
-STATES = 20  # screens and steps the walk checks in each mode
+STATES = 29  # screens and steps the walk checks in each mode
 
 
 def _walk(kiosk, modes: str, shots: str = "0", timeout: float = 150) -> dict:
@@ -37,6 +37,9 @@ def test_every_screen_fits_and_reads_in_all_four_modes(hall, tmp_path):
     number = seen["tickets"]["elderly-en"]["number"]
     assert f"您的号码是 {number}，请取走号票，留意叫号" in seen["spoken"]["elderly-en"]
     assert seen["spoken"]["zh"] == seen["spoken"]["en"] == []
+    # 11:40 on the booking form: today's morning is over (its last slot began), not offered
+    assert seen["past_chips"]["zh"] == ["上午（9:00-12:00）\n今日已过"]
+    assert seen["past_chips"]["en"] == ["Morning (9:00-12:00)\nover for today"]
 
 
 @pytest.mark.slow

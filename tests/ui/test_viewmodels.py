@@ -541,6 +541,36 @@ def test_form_date_field_picked_on_the_calendar_then_validated(rig):
     assert form.picker is None and form.values == {}
 
 
+def test_booking_form_no_longer_offers_a_half_day_already_over_today(rig):
+    """婚姻登记预约 at 11:40: today's morning (its last slot began at 11:30) is shown disabled
+    and cannot be picked; tomorrow both half-days are offered (E-QUE-23 on the server)."""
+    s = rig.session
+    rig.wall = MONDAY_10.replace(hour=11, minute=40)
+    s.go("form", form="F-HYDJ-01")
+    form = rig.vm("form")
+    rig.settle(lambda: form.form is not None)
+    form.skip_card()
+    today = s.now().date()
+    form.values["date"] = today.isoformat()
+    form.edit("period")
+    chips = {c["key"]: c for c in form.view["choices"]}
+    assert chips["am"]["disabled"] and chips["am"]["title"] == "上午（9:00-12:00）\n今日已过"
+    assert not chips["pm"]["disabled"] and chips["pm"]["title"] == "下午（13:30-17:30）"
+    form.choose_option("am")
+    assert "period" not in form.values and form.editing == "period"
+    form.choose_option("pm")
+    assert form.values["period"] == "pm"
+
+    # chosen earlier for today, then the half-day ran out: flagged, not sent to be refused
+    form.values["period"] = "am"
+    form.review()
+    assert form.errors["period"].code == "E-QUE-23" and form.step == "fill"
+    form.values["date"] = (today + timedelta(days=1)).isoformat()
+    form.edit("period")
+    assert not any(c["disabled"] for c in form.view["choices"])
+    s.exit()
+
+
 def _valid_keys(f: Any) -> list[str]:
     if f.type in ("chinese_text", "text", "textarea"):
         return [*"banshi", SPACE]  # pinyin + space commits 办事
