@@ -50,7 +50,7 @@ def docs_assets(base_url: str, path: str = "/docs") -> dict[str, int]:
         if urlsplit(url).netloc != own:
             problems.append(f"{ref}: another host")
             continue
-        reply = requests.get(url, timeout=10)
+        reply = requests.get(url, timeout=30)
         if reply.status_code != 200 or not reply.content:
             problems.append(f"{ref}: HTTP {reply.status_code}, {len(reply.content)} bytes")
         sizes[url] = len(reply.content)

@@ -48,7 +48,7 @@ def _enroll(url: str, code: str, role: str, name: str | None) -> dict:
     resp = requests.post(
         f"{url}/api/v1/devices/enroll",
         json={"code": code, "name": name or f"test-{role}"},
-        timeout=10,
+        timeout=30,  # a loaded CI machine: key derivation and a cold app
     )
     if resp.status_code != 201:
         raise RuntimeError(f"enrolment failed: {resp.status_code} {resp.text}")
