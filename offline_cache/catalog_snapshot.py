@@ -59,9 +59,12 @@ def _invalid(detail: str) -> KioskError:
 
 
 def load(store: LocalStore, client: HallClient, write: Callable[..., None],
-         progress: Callable[[int], None] | None = None) -> tuple[int, str]:
+         progress: Callable[[int], None] | None = None,
+         start: Callable[[int, str], None] | None = None) -> tuple[int, str]:
     """Mirror the snapshot's item lines with `write(conn, items, docs)`, resuming a cut one;
-    (items, the head's cursor). Raises SERVER_REPLY_INVALID on a bad line, count or checksum."""
+    (items, the head's cursor). `start(count, after)` is called once the head is read: the
+    items to come, after the code `after` ("" unless resuming). Raises SERVER_REPLY_INVALID on
+    a bad line, count or checksum."""
     state = json.loads(store.get_meta(SNAPSHOT_META) or "{}")
     after = str(state.get("after", ""))
     lines = client.catalog_snapshot(state.get("upto"), after)
@@ -70,6 +73,8 @@ def load(store: LocalStore, client: HallClient, write: Callable[..., None],
         cursor, count = str(head["cursor"]), int(head["count"])
     except (StopIteration, ValueError, KeyError, TypeError) as exc:
         raise _invalid("no head line") from exc
+    if start:
+        start(count, after)
     digest = hashlib.sha256()
     seen: set[str] = set()
     batch: list[bytes] = []

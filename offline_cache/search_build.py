@@ -26,8 +26,10 @@ import hashlib
 import json
 import logging
 import sqlite3
+from array import array
 from collections.abc import Iterable, Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from offline_cache import catalog_doc
 from offline_cache import search_index as ix
@@ -45,9 +47,30 @@ from offline_cache.search_text import (
 log = logging.getLogger(__name__)
 
 
-def _digest(value: object) -> bytes:
-    """A unit's or body set's key in memory: 16 bytes instead of the strings themselves."""
+def _digest(value: tuple) -> bytes:
+    """A unit's or segment's key in memory: 16 bytes instead of the strings themselves (from
+    plain tuples: repr of a NamedTuple runs in Python, 5x slower)."""
     return hashlib.blake2b(repr(value).encode(), digest_size=16).digest()
+
+
+_SEGMENT_LABELS = ("conditions", "materials", "steps", "situations")
+
+
+def _body_term(label: str, text: str) -> Term | None:
+    """What search_text.body_terms makes of one segment (None: nothing, it is empty)."""
+    terms = body_terms(cast(Any, _OneSegment(label, text)))
+    return terms[0] if terms else None
+
+
+class _OneSegment:
+    """An item with one body segment, for body_terms (so that the two cannot disagree)."""
+
+    def __init__(self, label: str, text: str) -> None:
+        named = [SimpleNamespace(name=text)]
+        self.conditions = [text] if label == "conditions" else []
+        self.materials = named if label == "materials" else []
+        self.steps = [text] if label == "steps" else []
+        self.situations = named if label == "situations" else []
 
 
 BUILD_HASHSIZE = 16 << 20  # bytes of tokens FTS5 holds before writing a segment, in a build
@@ -55,8 +78,8 @@ FTS5_HASHSIZE = 1 << 20  # its default, for the pages that follow
 RAW_MAX = 4096  # entries of each raw-strings cache (~1.5 KB each for a body)
 
 
-def _remember(cache: dict[tuple, int], raw: tuple, found: int) -> None:
-    if len(cache) >= RAW_MAX:
+def _remember(cache: dict, raw: object, found: int, limit: int = RAW_MAX) -> None:
+    if len(cache) >= limit:
         cache.clear()  # cheaper than an LRU, and a catalog that misses gains nothing from one
     cache[raw] = found
 
@@ -80,8 +103,8 @@ class Builder:
         self.in_order = True  # False: an item came out of code order; rebuild from the mirror
         self.known = ix._Known(conn)  # facets and departments only
         self.unit_of: dict[bytes, int] = {}  # digest of a Names unit → term id
-        self.seg_of: dict[Term, int] = {}  # body segment → term id (segments repeat a lot)
-        self.set_of: dict[bytes, int] = {}  # digest of a body set's segment ids → set id
+        self.seg_of: dict[bytes, int] = {}  # digest of a body segment → term id
+        self.set_of: dict[bytes, int] = {}  # a body set's segment ids (int64s) → set id
         # per term id (index 0 unused): best item as (neg_pop, code, label); department
         # (0: several); body segments: in how many sets
         self.best: list[Any] = [None]
@@ -93,10 +116,12 @@ class Builder:
         # an item's raw strings → its unit / body set: most items repeat a title and aliases or
         # a whole body met before; bounded (RAW_MAX), as a catalog of distinct titles misses
         self.raw_names: dict[tuple, int] = {}
-        self.raw_body: dict[tuple, int] = {}
+        self.seg_raw: dict[str, dict[str, int]] = {label: {} for label in _SEGMENT_LABELS}
 
     def add(self, conn: sqlite3.Connection, items: Iterable[Any]) -> None:
         """Index items (wire.CatalogItem or anything with its searchable fields)."""
+        if not self.in_order:
+            return
         docs, posts, terms, sets, members = [], [], [], [], []
         for item in items:
             code = item.code
@@ -141,7 +166,7 @@ class Builder:
         if tid is not None:
             return tid
         names = item_names(item)
-        key = _digest(names)
+        key = _digest(tuple(map(tuple, (names.title, *names.aliases))))
         tid = self.unit_of.get(key)
         if tid is None:
             tid = self.unit_of[key] = self._new_term(names, rows)
@@ -160,26 +185,20 @@ class Builder:
 
     def _body_set(self, item: Any, neg_pop: int, code: str, rows: list[tuple],
                   sets: list[tuple], members: list[tuple]) -> int:
-        raw = ix._raw_body(item)
-        sid = self.raw_body.get(raw)
-        if sid is None:
-            sid = self._new_body(raw, body_terms(item), neg_pop, code, rows, sets, members)
-        elif neg_pop < self.set_best[sid][0]:
-            self.set_best[sid] = (neg_pop, code)
-            self.set_moved.add(sid)
-        return sid
-
-    def _new_body(self, raw: tuple, segments: list[Term], neg_pop: int, code: str,
-                  rows: list[tuple], sets: list[tuple], members: list[tuple]) -> int:
-        """The set id of a body not met before in this form (maybe the set is known)."""
-        ids = []
-        for seg in segments:
-            tid = self.seg_of.get(seg)
-            if tid is None:
-                tid = self.seg_of[seg] = self._new_term(seg, rows)
-            ids.append(tid)
-        segs = tuple(sorted(set(ids)))
-        key = _digest(segs)
+        """The body set of an item's segments (search_text.body_terms, looked up by their raw
+        strings: a set is told by its segment ids)."""
+        ids = set()
+        for label, texts in (("conditions", item.conditions),
+                             ("materials", [m.name for m in item.materials]),
+                             ("steps", item.steps),
+                             ("situations", [x.name for x in item.situations])):
+            known = self.seg_raw[label]
+            for text in texts:
+                tid = known.get(text)
+                ids.add(self._segment(label, text, rows) if tid is None else tid)
+        ids.discard(0)  # an empty segment is none
+        segs = sorted(ids)
+        key = array("q", segs).tobytes()  # exact, and ~8 bytes a segment
         sid = self.set_of.get(key)
         if sid is None:
             sid = self.set_of[key] = len(self.set_best)
@@ -191,8 +210,20 @@ class Builder:
         elif neg_pop < self.set_best[sid][0]:
             self.set_best[sid] = (neg_pop, code)
             self.set_moved.add(sid)
-        _remember(self.raw_body, raw, sid)
         return sid
+
+    def _segment(self, label: str, text: str, rows: list[tuple]) -> int:
+        """The term id of a body segment met first in this raw form (0: empty)."""
+        seg = _body_term(label, text)
+        if seg is None:
+            tid = 0
+        else:
+            key = _digest((BODY, label, seg.text))
+            tid = self.seg_of.get(key) or 0
+            if not tid:
+                tid = self.seg_of[key] = self._new_term(seg, rows)
+        _remember(self.seg_raw[label], text, tid, RAW_MAX * 4)
+        return tid
 
     def finish(self, conn: sqlite3.Connection) -> int:
         """search_rank, the gram tokens, the counts and readings; the items indexed."""
