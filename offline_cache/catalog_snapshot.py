@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict  # pydantic wants it on Python < 3.12 (its own dependency)
 
 from common import errors, wire
 from common.errors import KioskError
@@ -28,8 +29,10 @@ SNAPSHOT_META = "catalog_snapshot"  # {"upto", "after"}: where a cut snapshot re
 NOT_OFFERED = 404  # a server from before snapshots: the kiosk follows the feed from the start
 
 
-class _Named(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Named(TypedDict):
+    """A material or situation: its name is all the index reads. A dict, not a model: nested
+    models were a third of the validation time of a line (77 against 51 µs)."""
+
     name: str
 
 

@@ -53,6 +53,12 @@ def _digest(value: tuple) -> bytes:
     return hashlib.blake2b(repr(value).encode(), digest_size=16).digest()
 
 
+def _name(named: Any) -> str:
+    """A material's or situation's name: a dict from the snapshot (catalog_snapshot._Named),
+    a model or namespace otherwise."""
+    return named["name"] if type(named) is dict else named.name
+
+
 _SEGMENT_LABELS = ("conditions", "materials", "steps", "situations")
 
 
@@ -189,9 +195,9 @@ class Builder:
         strings: a set is told by its segment ids)."""
         ids = set()
         for label, texts in (("conditions", item.conditions),
-                             ("materials", [m.name for m in item.materials]),
+                             ("materials", [_name(m) for m in item.materials]),
                              ("steps", item.steps),
-                             ("situations", [x.name for x in item.situations])):
+                             ("situations", [_name(x) for x in item.situations])):
             known = self.seg_raw[label]
             for text in texts:
                 tid = known.get(text)
