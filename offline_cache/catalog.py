@@ -29,10 +29,11 @@ SYNCED_AT_META = "catalog_synced_at"
 # 100,000 items ~15 % faster than 500 (bench/bench_search.py); ~4 MB of JSON per page.
 PAGE_SIZE = 1000
 INDEX_PENDING_META = "catalog_index_pending"  # "1": mirrored pages wait for the search index
-# Items per search_index.apply_changes call of a first sync's index build: fewer units move
-# (their best item is more often in the same batch) at ~3 MB of documents in memory per 1,000.
+# Stored documents read per batch when the index is built from the mirror (search_build.rebuild:
+# a resumed snapshot, a server without one); ~3 MB of documents in memory per 1,000.
 BULK_INDEX_BATCH = 5000
-BULK_CACHE_KIB = -16384  # PRAGMA cache_size during that build (the store's is 64 MiB)
+# PRAGMA cache_size during a first sync (the store's is 64 MiB): as fast, ~50 MB less peak RSS
+BULK_CACHE_KIB = -16384
 
 
 def _columns(item: wire.CatalogItem | Any) -> tuple:
@@ -98,7 +99,6 @@ class Catalog:
         if not bulk:
             return self._follow(client, page_size, progress, 0, bulk=False)
         cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
-        # a smaller page cache for the bulk load: as fast, ~50 MB less peak RSS
         self.store.conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
         try:
             applied, built = self._load_snapshot(client, progress)
