@@ -81,7 +81,7 @@ class _OneSegment:
 
 BUILD_HASHSIZE = 16 << 20  # bytes of tokens FTS5 holds before writing a segment, in a build
 FTS5_HASHSIZE = 1 << 20  # its default, for the pages that follow
-RAW_MAX = 4096  # entries of each raw-strings cache (~1.5 KB each for a body)
+RAW_MAX = 4096  # entries of the raw-names cache (~1 KB each); raw segments: 4x as many
 
 
 def _remember(cache: dict, raw: object, found: int, limit: int = RAW_MAX) -> None:
@@ -119,8 +119,9 @@ class Builder:
         self.set_best: list[Any] = [None]  # per set id: (neg_pop, code) of its best item
         self.set_moved: set[int] = set()  # sets whose best item came after their first
         self.readings: dict[str, str] = {}
-        # an item's raw strings → its unit / body set: most items repeat a title and aliases or
-        # a whole body met before; bounded (RAW_MAX), as a catalog of distinct titles misses
+        # an item's raw names → its unit, a raw body segment (by label) → its term id: most
+        # items repeat names and segments met before; bounded (RAW_MAX), as a catalog of
+        # distinct titles misses
         self.raw_names: dict[tuple, int] = {}
         self.seg_raw: dict[str, dict[str, int]] = {label: {} for label in _SEGMENT_LABELS}
 
