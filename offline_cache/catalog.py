@@ -17,7 +17,7 @@ from typing import Any
 from common import wire
 from common.errors import KioskError
 from common.views import ItemSummary
-from offline_cache import catalog_doc, catalog_snapshot, search_index, search_query
+from offline_cache import catalog_doc, catalog_snapshot, search_build, search_index, search_query
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
 
@@ -29,10 +29,11 @@ SYNCED_AT_META = "catalog_synced_at"
 # 100,000 items ~15 % faster than 500 (bench/bench_search.py); ~4 MB of JSON per page.
 PAGE_SIZE = 1000
 INDEX_PENDING_META = "catalog_index_pending"  # "1": mirrored pages wait for the search index
-# Items per search_index.apply_changes call of a first sync's index build: fewer units move
-# (their best item is more often in the same batch) at ~3 MB of documents in memory per 1,000.
+# Stored documents read per batch when the index is built from the mirror (search_build.rebuild:
+# a resumed snapshot, a server without one); ~3 MB of documents in memory per 1,000.
 BULK_INDEX_BATCH = 5000
-BULK_CACHE_KIB = -16384  # PRAGMA cache_size during that build (the store's is 64 MiB)
+# PRAGMA cache_size during a first sync (the store's is 64 MiB): as fast, ~50 MB less peak RSS
+BULK_CACHE_KIB = -16384
 
 
 def _columns(item: wire.CatalogItem | Any) -> tuple:
@@ -87,17 +88,34 @@ class Catalog:
         """Follow the changes feed to its end; returns how many items/tombstones applied.
 
         Into an empty mirror (a fresh kiosk) the server's snapshot is loaded first
-        (catalog_snapshot.py), pages are mirrored alone, and the search index is built once
-        at the end, in code order and large batches (search_index.rebuild): per page, ~half
-        of a 100,000-item sync went to moving units whose best item arrived in a later page
-        and relabelling codes that came out of code order. Until then INDEX_PENDING_META
-        says so; an interrupted first sync finishes the same way."""
-        applied = 0
+        (catalog_snapshot.py) and the search index is built as it streams, each row written
+        once (search_build.py): per page, ~half of a 100,000-item sync went to moving units
+        whose best item arrived in a later page and relabelling codes that came out of code
+        order. When that cannot be done (a resumed snapshot, no snapshot offered), pages are
+        mirrored alone and the index is built from the mirror at the end. Until the index is
+        built INDEX_PENDING_META says so; an interrupted first sync finishes the same way."""
         empty = not self.store.query("SELECT 1 FROM catalog_item LIMIT 1")  # COUNT(*) scans
         bulk = empty or self.store.get_meta(INDEX_PENDING_META) == "1"
+        if not bulk:
+            return self._follow(client, page_size, progress, 0, bulk=False)
         cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
-        if bulk:
-            applied = self._load_snapshot(client, progress)
+        self.store.conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
+        try:
+            applied, built = self._load_snapshot(client, progress)
+            applied = self._follow(client, page_size, progress, applied, bulk=not built)
+            if not built:
+                with self.store.transaction() as conn:
+                    search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at the end
+                    self.store.set_meta(conn, INDEX_PENDING_META, "0")
+        finally:
+            self.store.conn.execute(f"PRAGMA cache_size={cache}")
+        return applied
+
+    def _follow(self, client: HallClient, page_size: int,
+                progress: Callable[[int], None] | None, applied: int, *, bulk: bool) -> int:
+        """The changes feed from the stored cursor to its end, a transaction a page (mirrored
+        alone when `bulk`: the index is built after); the count of changes applied so far."""
+        start = applied
         while True:
             page = client.catalog_changes(self.cursor(), page_size)
             with self.store.transaction() as conn:
@@ -113,40 +131,44 @@ class Catalog:
                 progress(applied)
             if not page.more:
                 break
-        if bulk:
-            with self.store.transaction() as conn:
-                # a smaller page cache for the one build: as fast, ~50 MB less peak RSS
-                conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
-                try:
-                    search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at the end
-                finally:
-                    conn.execute(f"PRAGMA cache_size={cache}")
-                self.store.set_meta(conn, INDEX_PENDING_META, "0")
-        elif applied >= search_index.COMPACT_AFTER:
+        if not bulk and applied - start >= search_index.COMPACT_AFTER:
             with self.store.transaction() as conn:
                 search_index.compact(conn)
         return applied
 
     def _load_snapshot(self, client: HallClient,
-                       progress: Callable[[int], None] | None) -> int:
-        """The server's snapshot into the mirror, its cursor taken; 0 when the server has
-        none to offer (the feed then starts from the beginning)."""
+                       progress: Callable[[int], None] | None) -> tuple[int, bool]:
+        """The server's snapshot into the mirror, its cursor taken: (items loaded, whether the
+        search index was built with them); 0 when the server has none to offer (the feed then
+        starts from the beginning)."""
+        builder: list[search_build.Builder] = []
+
+        def start(count: int, after: str) -> None:
+            if not after:  # from the first code: the index is built as the items stream
+                with self.store.transaction() as conn:
+                    builder.append(search_build.Builder(conn, count))
+
         def write(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[bytes]) -> None:
             write_items(conn, items, docs)
             self.store.set_meta(conn, INDEX_PENDING_META, "1")
+            if builder:
+                builder[0].add(conn, items)
 
         try:
-            loaded, cursor = catalog_snapshot.load(self.store, client, write, progress)
+            loaded, cursor = catalog_snapshot.load(self.store, client, write, progress, start)
         except KioskError as exc:
             if getattr(exc, "http_status", None) != catalog_snapshot.NOT_OFFERED:
                 raise
             with self.store.transaction() as conn:  # from the start: nothing is skipped
                 self.store.set_meta(conn, CURSOR_META, "")
-            return 0
+            return 0, False
+        built = bool(builder) and builder[0].in_order and builder[0].added == loaded
         with self.store.transaction() as conn:
             self.store.set_meta(conn, CURSOR_META, cursor)
-            self.store.set_meta(conn, INDEX_PENDING_META, "1")
-        return loaded
+            if built:
+                builder[0].finish(conn)
+            self.store.set_meta(conn, INDEX_PENDING_META, "0" if built else "1")
+        return loaded, built
 
     def count(self) -> int:
         return self.store.query("SELECT COUNT(*) AS n FROM catalog_item")[0]["n"]

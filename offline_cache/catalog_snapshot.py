@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict  # pydantic wants it on Python < 3.12 (its own dependency)
 
 from common import errors, wire
 from common.errors import KioskError
@@ -28,8 +29,10 @@ SNAPSHOT_META = "catalog_snapshot"  # {"upto", "after"}: where a cut snapshot re
 NOT_OFFERED = 404  # a server from before snapshots: the kiosk follows the feed from the start
 
 
-class _Named(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Named(TypedDict):
+    """A material or situation: its name is all the index reads. A dict, not a model: nested
+    models were a third of the validation time of a line (77 against 51 µs)."""
+
     name: str
 
 
@@ -59,9 +62,12 @@ def _invalid(detail: str) -> KioskError:
 
 
 def load(store: LocalStore, client: HallClient, write: Callable[..., None],
-         progress: Callable[[int], None] | None = None) -> tuple[int, str]:
+         progress: Callable[[int], None] | None = None,
+         start: Callable[[int, str], None] | None = None) -> tuple[int, str]:
     """Mirror the snapshot's item lines with `write(conn, items, docs)`, resuming a cut one;
-    (items, the head's cursor). Raises SERVER_REPLY_INVALID on a bad line, count or checksum."""
+    (items, the head's cursor). `start(count, after)` is called once the head is read: the
+    items to come, after the code `after` ("" unless resuming). Raises SERVER_REPLY_INVALID on
+    a bad line, count or checksum."""
     state = json.loads(store.get_meta(SNAPSHOT_META) or "{}")
     after = str(state.get("after", ""))
     lines = client.catalog_snapshot(state.get("upto"), after)
@@ -70,6 +76,8 @@ def load(store: LocalStore, client: HallClient, write: Callable[..., None],
         cursor, count = str(head["cursor"]), int(head["count"])
     except (StopIteration, ValueError, KeyError, TypeError) as exc:
         raise _invalid("no head line") from exc
+    if start:
+        start(count, after)
     digest = hashlib.sha256()
     seen: set[str] = set()
     batch: list[bytes] = []

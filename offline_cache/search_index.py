@@ -45,7 +45,6 @@ from types import SimpleNamespace
 from typing import cast
 
 from common import wire
-from offline_cache import catalog_doc
 from offline_cache.search_text import (
     ALIAS,
     BODY,
@@ -176,26 +175,30 @@ def compact(conn: sqlite3.Connection) -> None:
 
 
 def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
-    """Re-index every mirrored item from its stored document, in the caller's transaction."""
+    """Re-index every mirrored item from its stored document, in the caller's transaction
+    (built in one go: offline_cache/search_build.py)."""
+    from offline_cache import search_build  # it builds on this module's helpers
+
+    return search_build.rebuild(conn, batch=batch)
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    """Empty every index table (in the caller's transaction); what a process knew is dropped."""
     for table in TABLES:
         if table == "search_gram":  # contentless FTS5: no DELETE, a command
             conn.execute("INSERT INTO search_gram(search_gram) VALUES ('delete-all')")
         else:
             conn.execute(f"DELETE FROM {table}")
-    count = 0
-    for rows in catalog_doc.pages(conn, batch):
-        items = []
-        for code, doc in rows:
-            try:
-                items.append(_stored_item(catalog_doc.decode(conn, doc)))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                # kept in the mirror; indexed again when the server next sends it
-                log.error("catalog item %s not indexed: stored document unreadable: %r", code,
-                          exc)
-        apply_changes(conn, items, ())
-        count += len(items)
-    compact(conn)
-    return count
+    forget(conn)
+
+
+def forget(conn: sqlite3.Connection) -> None:
+    """Drop this process's knowledge of the store's index and write a new token, so that no
+    process trusts what it knew of it (after a build that did not go through _Known)."""
+    _known.pop(id(conn), None)
+    conn.execute("INSERT INTO search_state(key, value) VALUES ('token', ?) "
+                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                 (secrets.randbits(62) or 1,))
 
 
 def _stored_item(doc: str) -> wire.CatalogItem:
@@ -278,7 +281,8 @@ def exact_token(stream: int, key: str, initials: bool = False) -> str:
     return f"{stream}{'y' if initials else 'x'}{key}"
 
 
-@lru_cache(maxsize=1 << 16)  # aliases recur in many units (办社保卡 in every 社保卡 item)
+@lru_cache(maxsize=2048)  # aliases recur in many units (办社保卡 in every 社保卡 item); titles
+# rarely: 65,536 entries held ~60 MB of tokens after a 100,000-item build, for no CPU saved
 def _string_tokens(term: Term) -> tuple[str, ...]:
     """The tokens of one title, alias or body segment."""
     tokens = [gram_token(stream, first, gram) for (stream, gram), first in term_grams(term).items()]
