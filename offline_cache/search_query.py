@@ -564,12 +564,14 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     n = len(q)
     mid = (n + 1) // 2  # the letter is before mid (then q[mid + 1:] is intact) or at/after it
     # A syllable start of the unit among the 6 positions after mid, or (a short query: its
-    # last syllable may start before mid) among the last 8.
+    # last syllable may start before mid) among the last 8; by their six letters where the
+    # query has them: three (huo, zha…) pick out thousands of units.
     start = min(mid + 1, max(1, n - 8))
+    end = n - LATIN_LONG + 1 if n - start >= LATIN_LONG else n - LATIN_GRAM + 1
     options = []
     for stream in (TITLE + LATIN, ALIAS + LATIN):
         options.append(_starts_with(stream, q[:mid]))
-        tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 2)), guess=True)
+        tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, end)), guess=True)
         if n - mid - 1 >= _LAST_FROM:
             tail = f"({tail}) AND ({_last_syllable(stream, q)})"
         options.append(tail)
@@ -588,7 +590,7 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
 def _starts_with(stream: int, text: str) -> str:
     """An FTS5 query for the units whose key starts with `text` (and some more)."""
     if len(text) >= LATIN_LONG:
-        return _pinyin_match(stream, text, (1,), guess=True)
+        return _pinyin_match(stream, text, (1,))
     if len(text) >= LATIN_GRAM:  # not the 4–5 letter prefix of a long token: FTS5 would
         return f'"{gram_token(stream, 1, text[:LATIN_GRAM])}"'  # merge its whole doclist
     return f'"{gram_token(stream, 1, text)}"*'
