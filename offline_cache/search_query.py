@@ -194,29 +194,26 @@ def _match(stream: int, firsts: tuple[int, ...], gram: str, *, prefix: bool) -> 
     return " OR ".join(f'"{gram_token(stream, first, gram)}"{star}' for first in firsts)
 
 
-def _pinyin_match(stream: int, text: str, firsts: tuple[int, ...], *, guess: bool = False
-                  ) -> str:
+def _pinyin_match(stream: int, text: str, firsts: tuple[int, ...]) -> str:
     """An FTS5 query for the units holding `text` (6+ letters) from a syllable start (from
     their first letter: firsts (1,)): its first six letters, and from 7 letters on a token of
     a later syllable start, from 9 one of its last syllable start too."""
     gram = text[:LATIN_LONG]
     match = " OR ".join(f'"{long_token(stream, first, gram)}"' for first in firsts)
     if len(text) > LATIN_LONG:
-        later = _later_syllable(stream, text, 0, guess=guess)
-        match = f"({match}) AND ({later})" if later else match
+        match = f"({match}) AND ({_later_syllable(stream, text, 0)})"
     if len(text) >= _LAST_FROM:
         match = f"{match} AND ({_last_syllable(stream, text)})"
     return match
 
 
-def _later_syllable(stream: int, text: str, start: int, *, guess: bool = False) -> str:
+def _later_syllable(stream: int, text: str, start: int) -> str:
     """Units holding, from a syllable start after `start`, 4–6 letters of the text that follow
     one of the six positions after it. A match's next syllable starts within six letters (no
     syllable is longer), so one of these tokens is in every match; with ten letters or more
     each is at least four letters long, a token that picks out few units: "dengjizhengm" reads
     the units going on with zhengm, not every 登记 to check it."""
-    return _syllable_at(stream, text, range(start + 1, min(start + LATIN_LONG + 1, len(text))),
-                        guess=guess)
+    return _syllable_at(stream, text, range(start + 1, min(start + LATIN_LONG + 1, len(text))))
 
 
 def _last_syllable(stream: int, text: str) -> str:
@@ -229,10 +226,9 @@ def _last_syllable(stream: int, text: str) -> str:
     return _syllable_at(stream, text, range(n - 8, n - LATIN_GRAM + 1))
 
 
-def _syllable_at(stream: int, text: str, positions: range, *, guess: bool = False) -> str:
+def _syllable_at(stream: int, text: str, positions: range) -> str:
     """Units with a syllable start at one of `positions` of the text, holding its letters
-    from there: 6 by the long token, 3–5 by the 3-letter token, 1–2 by prefix — not when
-    guessing (did you mean): a syllable start that near the end picks out nothing."""
+    from there: 6 by the long token, 3–5 by the 3-letter token, 1–2 by prefix."""
     options = []
     for p in positions:
         rest = text[p:p + LATIN_LONG]
@@ -241,7 +237,7 @@ def _syllable_at(stream: int, text: str, positions: range, *, guess: bool = Fals
         elif len(rest) >= LATIN_GRAM:  # not a prefix query (FTS5 would merge its whole
             # doclist before the first row): the 3 letters, a token of their own
             options += [f'"{gram_token(stream, first, rest[:LATIN_GRAM])}"' for first in (0, 1)]
-        elif rest and not guess:  # 1–2 letters: a prefix FTS5 has an index for
+        elif rest:  # 1–2 letters: a prefix FTS5 has an index for
             options += [f'"{gram_token(stream, first, rest)}"*' for first in (0, 1)]
     return " OR ".join(options)
 
@@ -567,14 +563,16 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     # last syllable may start before mid) among the last 8; by their six letters where the
     # query has them: three (huo, zha…) pick out thousands of units.
     start = min(mid + 1, max(1, n - 8))
-    end = n - LATIN_LONG + 1 if n - start >= LATIN_LONG else n - LATIN_GRAM + 1
-    options = []
-    for stream in (TITLE + LATIN, ALIAS + LATIN):
-        options.append(_starts_with(stream, q[:mid]))
-        tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, end)), guess=True)
-        if n - mid - 1 >= _LAST_FROM:
-            tail = f"({tail}) AND ({_last_syllable(stream, q)})"
-        options.append(tail)
+    if n - start < LATIN_LONG:  # no six letters after it: three (zzz…) would read thousands
+        options = _near_short(q)
+    else:
+        options = []
+        for stream in (TITLE + LATIN, ALIAS + LATIN):
+            options.append(_starts_with(stream, q[:mid]))
+            tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 5)))
+            if n - mid - 1 >= _LAST_FROM:
+                tail = f"({tail}) AND ({_last_syllable(stream, q)})"
+            options.append(tail)
     rows = plan.conn.execute(
         "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
         "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
@@ -585,6 +583,22 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
         if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
                                           for key in alias_keys.split("|") if key):
             yield tid, max_pop, best_code, "similar"
+
+
+def _near_short(q: str) -> list[str]:
+    """Candidates of a query of up to six letters (no six after its middle): its first six
+    letters, or what follows a later syllable start (by prefix); its first three."""
+    streams = (TITLE + LATIN, ALIAS + LATIN)
+    head = q[:LATIN_LONG]
+    star = "*" if len(head) < LATIN_LONG else ""
+    options = [f'"{long_token(stream, 1, head)}"{star}' for stream in streams]
+    for p in range(1, len(q) - LATIN_LONG + 1) or range(1, len(q) - LATIN_GRAM):
+        rest = q[p:p + LATIN_LONG]
+        star = "*" if len(rest) < LATIN_LONG else ""
+        options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
+    if len(q) <= LATIN_LONG + 1:  # the error may be in the last letters of a short query
+        options += [f'"{gram_token(stream, 1, q[:LATIN_GRAM])}"' for stream in streams]
+    return options
 
 
 def _starts_with(stream: int, text: str) -> str:
