@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from bisect import insort
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from offline_cache.search_index import (
@@ -36,7 +36,9 @@ from offline_cache.search_text import ALIAS, BODY, TITLE, Query, one_edit_prefix
 
 TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "title contains",
               "alias contains", "body")
-ENUM_MAX = 1500  # body sets holding a body query's segments up to which they are sorted
+_WALK_WANT = 24  # body sets a body tier expects to need (it mostly returns ~20 items)
+# Sets ranked after the one (max_pop, best_code, id) a walk stopped at.
+_AFTER_SET = " WHERE (s.max_pop < ? OR s.max_pop = ? AND (s.best_code, s.id) > (?, ?))"
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
 _LAST_FROM = 9  # query letters from which the last syllable start is required too
 _BUDGET = 50  # candidates of a streamed superset checked before its costly exact query
@@ -192,6 +194,54 @@ def _match(stream: int, firsts: tuple[int, ...], gram: str, *, prefix: bool) -> 
     return " OR ".join(f'"{gram_token(stream, first, gram)}"{star}' for first in firsts)
 
 
+def _pinyin_match(stream: int, text: str, firsts: tuple[int, ...]) -> str:
+    """An FTS5 query for the units holding `text` (6+ letters) from a syllable start (from
+    their first letter: firsts (1,)): its first six letters, and from 7 letters on a token of
+    a later syllable start, from 9 one of its last syllable start too."""
+    gram = text[:LATIN_LONG]
+    match = " OR ".join(f'"{long_token(stream, first, gram)}"' for first in firsts)
+    if len(text) > LATIN_LONG:
+        match = f"({match}) AND ({_later_syllable(stream, text, 0)})"
+    if len(text) >= _LAST_FROM:
+        match = f"{match} AND ({_last_syllable(stream, text)})"
+    return match
+
+
+def _later_syllable(stream: int, text: str, start: int) -> str:
+    """Units holding, from a syllable start after `start`, 4–6 letters of the text that follow
+    one of the six positions after it. A match's next syllable starts within six letters (no
+    syllable is longer), so one of these tokens is in every match; with ten letters or more
+    each is at least four letters long, a token that picks out few units: "dengjizhengm" reads
+    the units going on with zhengm, not every 登记 to check it."""
+    return _syllable_at(stream, text, range(start + 1, min(start + LATIN_LONG + 1, len(text))))
+
+
+def _last_syllable(stream: int, text: str) -> str:
+    """Units holding a syllable start at one of the text's positions n-8 … n-3, with what
+    follows it: in a match of 9+ letters the last syllable start that has three letters of
+    the text after it lies there (the syllable after it starts beyond n-3, and no syllable is
+    longer than six). Without it, 排污许可证 units all passed the tokens of paiwuxukeyac and
+    each failed the check."""
+    n = len(text)
+    return _syllable_at(stream, text, range(n - 8, n - LATIN_GRAM + 1))
+
+
+def _syllable_at(stream: int, text: str, positions: range) -> str:
+    """Units with a syllable start at one of `positions` of the text, holding its letters
+    from there: 6 by the long token, 3–5 by the 3-letter token, 1–2 by prefix."""
+    options = []
+    for p in positions:
+        rest = text[p:p + LATIN_LONG]
+        if len(rest) == LATIN_LONG:
+            options += [f'"{long_token(stream, first, rest)}"' for first in (0, 1)]
+        elif len(rest) >= LATIN_GRAM:  # not a prefix query (FTS5 would merge its whole
+            # doclist before the first row): the 3 letters, a token of their own
+            options += [f'"{gram_token(stream, first, rest[:LATIN_GRAM])}"' for first in (0, 1)]
+        elif rest:  # 1–2 letters: a prefix FTS5 has an index for
+            options += [f'"{gram_token(stream, first, rest)}"*' for first in (0, 1)]
+    return " OR ".join(options)
+
+
 class _Plan:
     """The tiers of one query: (label, source stream factory, item fetch SQL) each. A prefix
     or contains tier is one FTS5 query over the query's token(s), read in rowid (ranking)
@@ -278,12 +328,7 @@ class _Plan:
             precise = " OR ".join(f'"{long_token(stream, first, self.q)}"*' for first in firsts)
             return self._budgeted(cheap, precise, self._verify(field, mode, always=True))
         elif self.latin:  # the first 6 letters, from a syllable start
-            gram = self.q[:LATIN_LONG]
-            match = " OR ".join(f'"{long_token(stream, first, gram)}"' for first in firsts)
-            if len(self.q) > LATIN_LONG:
-                match = f"({match}) AND ({self._later_syllable(stream)})"
-            if len(self.q) >= _LAST_FROM:
-                match = f"{match} AND ({self._last_syllable(stream)})"
+            match = _pinyin_match(stream, self.q, firsts)
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
         else:
@@ -297,38 +342,6 @@ class _Plan:
         q = self.q
         pairs = dict.fromkeys([*(q[i:i + 2] for i in range(0, len(q) - 1, 2)), q[-2:]])
         return " AND ".join(f"({_match(stream, (0, 1), pair, prefix=False)})" for pair in pairs)
-
-    def _later_syllable(self, stream: int) -> str:
-        """Units holding, from a later syllable start, 4–6 letters that follow one of the
-        query's first six positions. A match's second syllable starts within its first six
-        letters (no syllable is longer), so one of these tokens is in every match; with ten
-        letters or more each is at least four letters long, a token that picks out few units:
-        "dengjizhengm" reads the units going on with zhengm, not every 登记 to check it."""
-        return self._syllable_at(stream, range(1, LATIN_LONG + 1))
-
-    def _last_syllable(self, stream: int) -> str:
-        """Units holding a syllable start at one of the query's positions n-8 … n-3, with
-        what follows it: in a match of 9+ letters the last syllable start that has three
-        letters of the query after it lies there (the syllable after it starts beyond n-3,
-        and no syllable is longer than six). Without it, 排污许可证 units all passed the
-        tokens of paiwuxukeyac and each failed the check."""
-        n = len(self.q)
-        return self._syllable_at(stream, range(n - 8, n - LATIN_GRAM + 1))
-
-    def _syllable_at(self, stream: int, positions: range) -> str:
-        """Units with a syllable start at one of `positions` of the query, holding the query's
-        letters from there: 6 by the long token, 3–5 by the 3-letter token."""
-        options = []
-        for p in positions:
-            rest = self.q[p:p + LATIN_LONG]
-            if len(rest) == LATIN_LONG:
-                options += [f'"{long_token(stream, first, rest)}"' for first in (0, 1)]
-            elif len(rest) >= LATIN_GRAM:  # not a prefix query (FTS5 would merge its whole
-                # doclist before the first row): the 3 letters, a token of their own
-                options += [f'"{gram_token(stream, first, rest[:LATIN_GRAM])}"' for first in (0, 1)]
-            else:  # 1–2 letters: a prefix FTS5 has an index for
-                options += [f'"{gram_token(stream, first, rest)}"*' for first in (0, 1)]
-        return " OR ".join(options)
 
     def _verify(self, field: int, mode: str, *, always: bool = False
                 ) -> tuple[bool, str, list]:
@@ -416,39 +429,63 @@ class _Plan:
 
     # --- body: segments → the body sets holding them → their items --------------------------
     def _body(self) -> Iterator[Source]:
+        """Body sets holding a matching segment, best first, each labelled by its first
+        matching segment. Sets are read in ranking order and checked while they are dense
+        among all sets (a set in three holds 符合要求的: ~60 read for 20); otherwise, or once
+        the walk has read more than it should have, the sets of the segments are sorted."""
+        segments = self._segments()
+        if not segments:
+            return
+        holding = sum(n for _, n in segments.values())
+        n_sets = self.conn.execute("SELECT max(id) FROM search_body_set").fetchone()[0] or 1
+        walk = n_sets * _WALK_WANT // max(holding, 1)  # sets read, expected, for _WALK_WANT
+        after: tuple[int, str, int] | None = None
+        if walk < holding:
+            after = yield from self._body_walk(segments, 4 * walk + _FIRST_PAGE)
+            if after is None:
+                return  # the walk read every set
+        sql = ("SELECT m.body_set, s.max_pop, s.best_code, min(m.term) FROM json_each(?) j "
+               "JOIN search_body_member m ON m.term = j.value "
+               "JOIN search_body_set s ON s.id = m.body_set"
+               f"{'' if after is None else _AFTER_SET} GROUP BY m.body_set "
+               "ORDER BY s.max_pop DESC, s.best_code, s.id LIMIT ? OFFSET ?")
+        params: tuple = (json.dumps(list(segments)),)
+        if after is not None:
+            params += (-after[0], -after[0], after[1], after[2])
+        for body_set, max_pop, best_code, term in self._paged(sql, params):
+            yield body_set, max_pop, best_code, segments[term][0]
+
+    def _segments(self) -> dict[int, tuple[str, int]]:
+        """Body segments holding the query: id → (label, how many body sets hold it)."""
         if self.short:
             match = _match(BODY, (0, 1), self.q, prefix=len(self.q) < self.gram_len)
             cond, extra = "", []
         else:
             match = self._pairs(BODY)
             _, cond, extra = self._verify(BODY, "contains")
-        segments: dict[int, tuple[str, int]] = {}
-        for term, label, n_sets in self.conn.execute(
-                "SELECT t.id, t.label, r.n_sets FROM search_gram JOIN search_term t "
-                "ON t.id = -search_gram.rowid JOIN search_rank r ON r.id = t.id "
-                f"WHERE search_gram MATCH ?{cond}", (match, *extra)):
-            segments[term] = (label, n_sets)
-        if not segments:
-            return
-        if sum(n for _, n in segments.values()) <= ENUM_MAX:
-            # SQLite groups and sorts the sets and hands over a page at a time (a tier mostly
-            # needs the first few dozen); a set is labelled by its first matching segment.
-            sql = ("SELECT m.body_set, s.max_pop, s.best_code, min(m.term) FROM json_each(?) j "
-                   "JOIN search_body_member m ON m.term = j.value "
-                   "JOIN search_body_set s ON s.id = m.body_set GROUP BY m.body_set "
-                   "ORDER BY s.max_pop DESC, s.best_code LIMIT ? OFFSET ?")
-            for body_set, max_pop, best_code, term in self._paged(
-                    sql, (json.dumps(list(segments)),)):
-                yield body_set, max_pop, best_code, segments[term][0]
-            return
-        for body_set, max_pop, best_code, segs in self.conn.execute(
-                "SELECT id, max_pop, best_code, segs FROM search_body_set "
-                "INDEXED BY search_body_set_pop ORDER BY max_pop DESC, best_code, id"):
-            for seg in segs.split():
+        return {term: (label, n) for term, label, n in self.conn.execute(
+            "SELECT t.id, t.label, r.n_sets FROM search_gram JOIN search_term t "
+            "ON t.id = -search_gram.rowid JOIN search_rank r ON r.id = t.id "
+            f"WHERE search_gram MATCH ?{cond}", (match, *extra))}
+
+    def _body_walk(self, segments: dict[int, tuple[str, int]], cap: int
+                   ) -> Generator[Source, None, tuple[int, str, int] | None]:
+        """Every body set in ranking order, those holding a segment yielded; returns the
+        rank key of the last set read when `cap` sets were read first (None: all read)."""
+        rows = self.conn.execute(
+            "SELECT id, max_pop, best_code, segs FROM search_body_set "
+            "INDEXED BY search_body_set_pop ORDER BY max_pop DESC, best_code, id LIMIT ?",
+            (cap,))
+        read = 0
+        body_set, max_pop, best_code = 0, 0, ""
+        for body_set, max_pop, best_code, segs in rows:
+            read += 1
+            for seg in segs.split():  # ascending: the first found is the smallest
                 hit = segments.get(int(seg))
                 if hit:
                     yield body_set, max_pop, best_code, hit[0]
                     break
+        return (-max_pop, best_code, body_set) if read >= cap else None
 
 
 def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
@@ -514,30 +551,60 @@ def _spelled(conn: sqlite3.Connection, text: str) -> str:
 
 def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     """Units whose title or alias pinyin starts with the query typed with one letter off, best
-    first. Whatever the letter, some part of the query is intact: its first six letters (the
-    error comes later), or the letters from a later syllable start on (FTS5 has every
-    syllable's next 4–6 letters as a token); the first three for a short query. FTS5 hands the
-    units holding one of these over best first; each is checked, and the tier stops reading
-    once it holds what it needs."""
+    first. The letter is in one half of the query, so the other half is intact: either the
+    unit starts with the first half (read like a prefix query of it), or it holds the letters
+    after the middle from a syllable start (like a contains query of them: the first syllable
+    start among them, and from nine letters one near their end). FTS5 hands the units of
+    either over best first — units sharing a common run (every 登记 for dengji…) no longer
+    crowd out the one meant — each is checked, and the tier stops once it holds enough."""
+    n = len(q)
+    mid = (n + 1) // 2  # the letter is before mid (then q[mid + 1:] is intact) or at/after it
+    # A syllable start of the unit among the 6 positions after mid, or (a short query: its
+    # last syllable may start before mid) among the last 8; by their six letters where the
+    # query has them: three (huo, zha…) pick out thousands of units.
+    start = min(mid + 1, max(1, n - 8))
+    if n - start < LATIN_LONG:  # no six letters after it: three (zzz…) would read thousands
+        options = _near_short(q)
+    else:
+        options = []
+        for stream in (TITLE + LATIN, ALIAS + LATIN):
+            options.append(_starts_with(stream, q[:mid]))
+            tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 5)))
+            if n - mid - 1 >= _LAST_FROM:
+                tail = f"({tail}) AND ({_last_syllable(stream, q)})"
+            options.append(tail)
+    rows = plan.conn.execute(
+        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
+        "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
+        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
+        "LIMIT ?", (" OR ".join(f"({o})" for o in options if o), *plan.dept_params,
+                    _TYPO_CANDIDATES))
+    for tid, max_pop, best_code, pyc, alias_keys in rows:
+        if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
+                                          for key in alias_keys.split("|") if key):
+            yield tid, max_pop, best_code, "similar"
+
+
+def _near_short(q: str) -> list[str]:
+    """Candidates of a query of up to six letters (no six after its middle): its first six
+    letters, or what follows a later syllable start (by prefix); its first three."""
     streams = (TITLE + LATIN, ALIAS + LATIN)
     head = q[:LATIN_LONG]
     star = "*" if len(head) < LATIN_LONG else ""
     options = [f'"{long_token(stream, 1, head)}"{star}' for stream in streams]
-    # Six letters from a later syllable pick out few units; shorter rests only when the query
-    # has no six letters after its first.
-    full = range(1, len(q) - LATIN_LONG + 1)
-    for p in full or range(1, len(q) - LATIN_GRAM):
+    for p in range(1, len(q) - LATIN_LONG + 1) or range(1, len(q) - LATIN_GRAM):
         rest = q[p:p + LATIN_LONG]
         star = "*" if len(rest) < LATIN_LONG else ""
         options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
     if len(q) <= LATIN_LONG + 1:  # the error may be in the last letters of a short query
         options += [f'"{gram_token(stream, 1, q[:LATIN_GRAM])}"' for stream in streams]
-    rows = plan.conn.execute(
-        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
-        "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
-        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
-        "LIMIT ?", (" OR ".join(options), *plan.dept_params, _TYPO_CANDIDATES))
-    for tid, max_pop, best_code, pyc, alias_keys in rows:
-        if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
-                                          for key in alias_keys.split("|") if key):
-            yield tid, max_pop, best_code, "similar"
+    return options
+
+
+def _starts_with(stream: int, text: str) -> str:
+    """An FTS5 query for the units whose key starts with `text` (and some more)."""
+    if len(text) >= LATIN_LONG:
+        return _pinyin_match(stream, text, (1,))
+    if len(text) >= LATIN_GRAM:  # not the 4–5 letter prefix of a long token: FTS5 would
+        return f'"{gram_token(stream, 1, text[:LATIN_GRAM])}"'  # merge its whole doclist
+    return f'"{gram_token(stream, 1, text)}"*'

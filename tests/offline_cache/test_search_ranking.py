@@ -8,7 +8,7 @@ import pytest
 from offline_cache import search_query
 from offline_cache.catalog import Catalog
 from offline_cache.store import LocalStore
-from tests.offline_cache.search_reference import apply, make_item
+from tests.offline_cache.search_reference import Reference, apply, make_item
 
 ITEMS = [
     make_item("A-1", "护照", popularity=1),  # exact title
@@ -74,3 +74,28 @@ def test_popularity_orders_within_a_tier(store: LocalStore) -> None:
 def test_summaries_carry_what_the_screen_shows(catalog: Catalog) -> None:
     first = catalog.search("护照")[0]
     assert (first.code, first.title, first.department) == ("A-1", "护照", "示例市公安局")
+
+
+def _body_catalog(store: LocalStore, holders: range) -> Reference:
+    """600 items with a body set each (ranked by popularity, most popular first); the items
+    at the ranks in `holders` also list 婚姻状况证明."""
+    items = [make_item(f"BODY-{k:04d}", f"事项{k:04d}", popularity=1000 - k,
+                       materials=[f"材料{k:04d}", *(["婚姻状况证明"] if k in holders else [])])
+             for k in range(600)]
+    apply(store, items)
+    return Reference(items)
+
+
+@pytest.mark.parametrize("holders", [range(0, 600, 3), range(300, 600), range(0, 600, 37)],
+                         ids=["dense", "dense but all late", "sparse"])
+def test_body_sets_in_ranking_order_however_their_holders_lie(store: LocalStore,
+                                                               holders: range) -> None:
+    """The body tier walks body sets in ranking order while holders are dense, sorts their
+    sets otherwise, and goes on sorted from where a walk gave up (holders all late: the walk
+    reads its 240 sets, none holds the segment)."""
+    ref = _body_catalog(store, holders)
+    with store.reading() as conn:
+        for limit in (5, 20, 100):
+            got = [(h.code, h.tier) for h in search_query.search(conn, "婚姻状况", limit=limit)]
+            assert got == ref.search("婚姻状况", limit=limit)
+            assert len(got) == min(limit, len(holders))
