@@ -33,6 +33,7 @@ from offline_cache.search_index import (
     prefix_token,
 )
 from offline_cache.search_text import ALIAS, BODY, TITLE, Query, one_edit_prefix, parse_query
+from offline_cache.search_vocab import token_range
 
 TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "title contains",
               "alias contains", "body")
@@ -325,7 +326,7 @@ class _Plan:
             # doclist before handing over the first row (qing*: 79,000 units, 31 ms).
             # The 3-letter token streams: its units are checked until the budget runs out.
             cheap = _match(stream, firsts, self.q[:LATIN_GRAM], prefix=False)
-            precise = " OR ".join(f'"{long_token(stream, first, self.q)}"*' for first in firsts)
+            precise = [long_token(stream, first, self.q) for first in firsts]
             return self._budgeted(cheap, precise, self._verify(field, mode, always=True))
         elif self.latin:  # the first 6 letters, from a syllable start
             match = _pinyin_match(stream, self.q, firsts)
@@ -387,13 +388,12 @@ class _Plan:
         params = (match, *self.dept_params, *extra, *(() if after is None else (after,)))
         return iter(self.conn.execute(sql, params))
 
-    def _budgeted(self, cheap: str, precise: str, verify: tuple[bool, str, list]
+    def _budgeted(self, cheap: str, precise: list[str], verify: tuple[bool, str, list]
                   ) -> Iterator[Source]:
-        """_ranked(precise, verify) when `precise` is a costly FTS5 prefix query (its whole
-        doclist merged before the first row) and `cheap` a streamed superset of it. The units
-        of `cheap` are checked one by one (~2 µs each) while at least a fifth of them pass;
-        past _BUDGET candidates with fewer, `precise` is read from the next rowid on: what it
-        merges is then a small part of `cheap` (~0.4 µs a unit)."""
+        """_ranked(the units holding a token that starts with one of `precise`, verify), where
+        `cheap` is a streamed superset of them. The units of `cheap` are checked one by one
+        (~2 µs each) while at least a fifth of them pass; past _BUDGET candidates with fewer,
+        the tokens are read from the vocabulary and their units from the next rowid on."""
         _, cond, extra = verify
         sql = ("SELECT r.id, r.max_pop, r.best_code, search_gram.rowid, "
                f"(1{self.dept_sql.format(a='r.')}{cond}) FROM search_gram "
@@ -407,7 +407,9 @@ class _Plan:
                 found += 1
                 yield tid, max_pop, best_code, ""
             elif n >= _BUDGET and found * 5 < n:
-                yield from self._ranked(precise, verify, after=rowid)
+                match = _tokens_match(self.conn, precise)
+                if match:
+                    yield from self._ranked(match, verify, after=rowid)
                 return
 
     def _paged(self, sql: str, params: tuple) -> Iterator[tuple]:
@@ -564,11 +566,11 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     # query has them: three (huo, zha…) pick out thousands of units.
     start = min(mid + 1, max(1, n - 8))
     if n - start < LATIN_LONG:  # no six letters after it: three (zzz…) would read thousands
-        options = _near_short(q)
+        options = _near_short(plan.conn, q)
     else:
         options = []
         for stream in (TITLE + LATIN, ALIAS + LATIN):
-            options.append(_starts_with(stream, q[:mid]))
+            options.append(_starts_with(plan.conn, stream, q[:mid]))
             tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 5)))
             if n - mid - 1 >= _LAST_FROM:
                 tail = f"({tail}) AND ({_last_syllable(stream, q)})"
@@ -585,26 +587,42 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
             yield tid, max_pop, best_code, "similar"
 
 
-def _near_short(q: str) -> list[str]:
+def _near_short(conn: sqlite3.Connection, q: str) -> list[str]:
     """Candidates of a query of up to six letters (no six after its middle): its first six
-    letters, or what follows a later syllable start (by prefix); its first three."""
+    letters, or what follows a later syllable start (the tokens that start with them, from
+    the vocabulary: a prefix query would merge all their units first); its first three."""
     streams = (TITLE + LATIN, ALIAS + LATIN)
     head = q[:LATIN_LONG]
-    star = "*" if len(head) < LATIN_LONG else ""
-    options = [f'"{long_token(stream, 1, head)}"{star}' for stream in streams]
+    options = [_long_match(conn, stream, 1, head) for stream in streams]
     for p in range(1, len(q) - LATIN_LONG + 1) or range(1, len(q) - LATIN_GRAM):
-        rest = q[p:p + LATIN_LONG]
-        star = "*" if len(rest) < LATIN_LONG else ""
-        options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
+        options += [_long_match(conn, stream, 0, q[p:p + LATIN_LONG]) for stream in streams]
     if len(q) <= LATIN_LONG + 1:  # the error may be in the last letters of a short query
         options += [f'"{gram_token(stream, 1, q[:LATIN_GRAM])}"' for stream in streams]
     return options
 
 
-def _starts_with(stream: int, text: str) -> str:
+def _long_match(conn: sqlite3.Connection, stream: int, first: int, text: str) -> str:
+    """The units whose long token (first: of the key's start) starts with `text`."""
+    token = long_token(stream, first, text)
+    return f'"{token}"' if len(text) >= LATIN_LONG else _tokens_match(conn, [token])
+
+
+def _tokens_match(conn: sqlite3.Connection, prefixes: list[str]) -> str:
+    """An FTS5 query for the units holding a token that starts with one of `prefixes`: the
+    tokens named one by one (streamed), or by prefix when there are too many of them."""
+    tokens = token_range(conn, prefixes)
+    if tokens is None:
+        return " OR ".join(f'"{prefix}"*' for prefix in prefixes)
+    return " OR ".join(f'"{token}"' for token in tokens)  # "": none (an empty phrase in an
+    # OR would make FTS5 match nothing at all)
+
+
+def _starts_with(conn: sqlite3.Connection, stream: int, text: str) -> str:
     """An FTS5 query for the units whose key starts with `text` (and some more)."""
     if len(text) >= LATIN_LONG:
         return _pinyin_match(stream, text, (1,))
-    if len(text) >= LATIN_GRAM:  # not the 4–5 letter prefix of a long token: FTS5 would
-        return f'"{gram_token(stream, 1, text[:LATIN_GRAM])}"'  # merge its whole doclist
+    if len(text) > LATIN_GRAM:  # 4–5 letters: the long tokens that start with them
+        return _long_match(conn, stream, 1, text)
+    if len(text) == LATIN_GRAM:
+        return f'"{gram_token(stream, 1, text)}"'
     return f'"{gram_token(stream, 1, text)}"*'
