@@ -554,7 +554,8 @@ def _spelled(conn: sqlite3.Connection, text: str) -> str:
 def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     """Units whose title or alias pinyin starts with the query typed with one letter off, best
     first. The letter is in one half of the query, so the other half is intact: either the
-    unit starts with the first half (read like a prefix query of it), or it holds the letters
+    unit starts with the first half but its last letter (two letters swapped across the middle
+    leave that much; by the 4–6 letter tokens that start with it), or it holds the letters
     after the middle from a syllable start (like a contains query of them: the first syllable
     start among them, and from nine letters one near their end). FTS5 hands the units of
     either over best first — units sharing a common run (every 登记 for dengji…) no longer
@@ -570,7 +571,7 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     else:
         options = []
         for stream in (TITLE + LATIN, ALIAS + LATIN):
-            options.append(_starts_with(plan.conn, stream, q[:mid]))
+            options.append(_starts_with(plan.conn, stream, q[:mid - 1]))
             tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 5)))
             if n - mid - 1 >= _LAST_FROM:
                 tail = f"({tail}) AND ({_last_syllable(stream, q)})"

@@ -34,7 +34,8 @@ def test_a_homophone_finds_the_intended_item(catalog: Catalog) -> None:
 
 
 @pytest.mark.parametrize("q", ["yingyezhizhap", "yingyezhzhao", "yingyezhiizhao",
-                               "yignyezhizhao", "xingyezhizhao"])
+                               "yignyezhizhao", "xingyezhizhao",
+                               "yingyehzizhao"])  # swapped across the middle (zh → hz)
 def test_one_letter_off_in_full_pinyin(catalog: Catalog, q: str) -> None:
     results = catalog.search(q)
     assert [r.code for r in results] == ["SCJG-2", "SCJG-1"], q
