@@ -16,6 +16,7 @@ or not. When nothing matches, similar() offers near misses (tier 7).
 
 from __future__ import annotations
 
+import heapq
 import json
 import sqlite3
 from bisect import insort
@@ -503,6 +504,8 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
 SIMILAR_TIER = 7  # after every exact tier
 _TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
 _TYPO_CANDIDATES = 500  # units read from FTS5 for a one-letter check, at most
+_TYPO_BROAD = 150  # of them, those holding only the query's intact tail (a letter among
+# its first three wrong: the rare typo)
 
 
 def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
@@ -566,26 +569,44 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     # last syllable may start before mid) among the last 8; by their six letters where the
     # query has them: three (huo, zha…) pick out thousands of units.
     start = min(mid + 1, max(1, n - 8))
+    broad: list[str] = []
     if n - start < LATIN_LONG:  # no six letters after it: three (zzz…) would read thousands
-        options = _near_short(plan.conn, q)
+        precise = _near_short(plan.conn, q)
     else:
-        options = []
+        precise = []
         for stream in (TITLE + LATIN, ALIAS + LATIN):
-            options.append(_starts_with(plan.conn, stream, q[:mid - 1]))
+            precise.append(_starts_with(plan.conn, stream, q[:mid - 1]))
             tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 5)))
             if n - mid - 1 >= _LAST_FROM:
                 tail = f"({tail}) AND ({_last_syllable(stream, q)})"
-            options.append(tail)
-    rows = plan.conn.execute(
-        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
-        "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
-        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
-        "LIMIT ?", (" OR ".join(f"({o})" for o in options if o), *plan.dept_params,
-                    _TYPO_CANDIDATES))
-    for tid, max_pop, best_code, pyc, alias_keys in rows:
+            # The letter after the first three (most typos): the unit starts with them too.
+            # Only a letter among them needs the tail alone, read up to a smaller cap: a
+            # common tail (shengh…) no longer fills the candidates before 最低生活 is read.
+            precise.append(f'"{gram_token(stream, 1, q[:LATIN_GRAM])}" AND ({tail})')
+            broad.append(tail)
+    seen = 0
+    for tid, max_pop, best_code, pyc, alias_keys, slot in heapq.merge(
+            _candidates(plan, precise, _TYPO_CANDIDATES),
+            _candidates(plan, broad, _TYPO_BROAD), key=lambda row: row[-1]):
+        if slot == seen:
+            continue  # in both
+        seen = slot
         if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
                                           for key in alias_keys.split("|") if key):
             yield tid, max_pop, best_code, "similar"
+
+
+def _candidates(plan: _Plan, options: list[str], cap: int) -> Iterator[tuple]:
+    """The first `cap` units (in ranking order) that one of the FTS5 queries matches."""
+    match = " OR ".join(f"({o})" for o in options if o)
+    if not match:
+        return iter(())
+    return plan.conn.execute(
+        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys, search_gram.rowid "
+        "FROM search_gram JOIN search_rank r ON r.slot = search_gram.rowid "
+        "JOIN search_term t ON t.id = r.id "
+        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
+        "LIMIT ?", (match, *plan.dept_params, cap))
 
 
 def _near_short(conn: sqlite3.Connection, q: str) -> list[str]:
