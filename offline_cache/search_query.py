@@ -16,6 +16,7 @@ or not. When nothing matches, similar() offers near misses (tier 7).
 
 from __future__ import annotations
 
+import heapq
 import json
 import sqlite3
 from bisect import insort
@@ -33,6 +34,7 @@ from offline_cache.search_index import (
     prefix_token,
 )
 from offline_cache.search_text import ALIAS, BODY, TITLE, Query, one_edit_prefix, parse_query
+from offline_cache.search_vocab import token_range
 
 TIER_NAMES = ("title exact", "alias exact", "title prefix", "alias prefix", "title contains",
               "alias contains", "body")
@@ -325,7 +327,7 @@ class _Plan:
             # doclist before handing over the first row (qing*: 79,000 units, 31 ms).
             # The 3-letter token streams: its units are checked until the budget runs out.
             cheap = _match(stream, firsts, self.q[:LATIN_GRAM], prefix=False)
-            precise = " OR ".join(f'"{long_token(stream, first, self.q)}"*' for first in firsts)
+            precise = [long_token(stream, first, self.q) for first in firsts]
             return self._budgeted(cheap, precise, self._verify(field, mode, always=True))
         elif self.latin:  # the first 6 letters, from a syllable start
             match = _pinyin_match(stream, self.q, firsts)
@@ -387,13 +389,12 @@ class _Plan:
         params = (match, *self.dept_params, *extra, *(() if after is None else (after,)))
         return iter(self.conn.execute(sql, params))
 
-    def _budgeted(self, cheap: str, precise: str, verify: tuple[bool, str, list]
+    def _budgeted(self, cheap: str, precise: list[str], verify: tuple[bool, str, list]
                   ) -> Iterator[Source]:
-        """_ranked(precise, verify) when `precise` is a costly FTS5 prefix query (its whole
-        doclist merged before the first row) and `cheap` a streamed superset of it. The units
-        of `cheap` are checked one by one (~2 µs each) while at least a fifth of them pass;
-        past _BUDGET candidates with fewer, `precise` is read from the next rowid on: what it
-        merges is then a small part of `cheap` (~0.4 µs a unit)."""
+        """_ranked(the units holding a token that starts with one of `precise`, verify), where
+        `cheap` is a streamed superset of them. The units of `cheap` are checked one by one
+        (~2 µs each) while at least a fifth of them pass; past _BUDGET candidates with fewer,
+        the tokens are read from the vocabulary and their units from the next rowid on."""
         _, cond, extra = verify
         sql = ("SELECT r.id, r.max_pop, r.best_code, search_gram.rowid, "
                f"(1{self.dept_sql.format(a='r.')}{cond}) FROM search_gram "
@@ -407,7 +408,9 @@ class _Plan:
                 found += 1
                 yield tid, max_pop, best_code, ""
             elif n >= _BUDGET and found * 5 < n:
-                yield from self._ranked(precise, verify, after=rowid)
+                match = _tokens_match(self.conn, precise)
+                if match:
+                    yield from self._ranked(match, verify, after=rowid)
                 return
 
     def _paged(self, sql: str, params: tuple) -> Iterator[tuple]:
@@ -501,6 +504,8 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
 SIMILAR_TIER = 7  # after every exact tier
 _TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
 _TYPO_CANDIDATES = 500  # units read from FTS5 for a one-letter check, at most
+_TYPO_BROAD = 150  # of them, those holding only the query's intact tail (a letter among
+# its first three wrong: the rare typo)
 
 
 def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
@@ -552,7 +557,8 @@ def _spelled(conn: sqlite3.Connection, text: str) -> str:
 def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     """Units whose title or alias pinyin starts with the query typed with one letter off, best
     first. The letter is in one half of the query, so the other half is intact: either the
-    unit starts with the first half (read like a prefix query of it), or it holds the letters
+    unit starts with the first half but its last letter (two letters swapped across the middle
+    leave that much; by the 4–6 letter tokens that start with it), or it holds the letters
     after the middle from a syllable start (like a contains query of them: the first syllable
     start among them, and from nine letters one near their end). FTS5 hands the units of
     either over best first — units sharing a common run (every 登记 for dengji…) no longer
@@ -563,48 +569,82 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     # last syllable may start before mid) among the last 8; by their six letters where the
     # query has them: three (huo, zha…) pick out thousands of units.
     start = min(mid + 1, max(1, n - 8))
+    broad: list[str] = []
     if n - start < LATIN_LONG:  # no six letters after it: three (zzz…) would read thousands
-        options = _near_short(q)
+        precise = _near_short(plan.conn, q)
     else:
-        options = []
+        precise = []
         for stream in (TITLE + LATIN, ALIAS + LATIN):
-            options.append(_starts_with(stream, q[:mid]))
+            precise.append(_starts_with(plan.conn, stream, q[:mid - 1]))
             tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 5)))
             if n - mid - 1 >= _LAST_FROM:
                 tail = f"({tail}) AND ({_last_syllable(stream, q)})"
-            options.append(tail)
-    rows = plan.conn.execute(
-        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys FROM search_gram "
-        "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
-        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
-        "LIMIT ?", (" OR ".join(f"({o})" for o in options if o), *plan.dept_params,
-                    _TYPO_CANDIDATES))
-    for tid, max_pop, best_code, pyc, alias_keys in rows:
+            # The letter after the first three (most typos): the unit starts with them too.
+            # Only a letter among them needs the tail alone, read up to a smaller cap: a
+            # common tail (shengh…) no longer fills the candidates before 最低生活 is read.
+            precise.append(f'"{gram_token(stream, 1, q[:LATIN_GRAM])}" AND ({tail})')
+            broad.append(tail)
+    seen = 0
+    for tid, max_pop, best_code, pyc, alias_keys, slot in heapq.merge(
+            _candidates(plan, precise, _TYPO_CANDIDATES),
+            _candidates(plan, broad, _TYPO_BROAD), key=lambda row: row[-1]):
+        if slot == seen:
+            continue  # in both
+        seen = slot
         if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
                                           for key in alias_keys.split("|") if key):
             yield tid, max_pop, best_code, "similar"
 
 
-def _near_short(q: str) -> list[str]:
+def _candidates(plan: _Plan, options: list[str], cap: int) -> Iterator[tuple]:
+    """The first `cap` units (in ranking order) that one of the FTS5 queries matches."""
+    match = " OR ".join(f"({o})" for o in options if o)
+    if not match:
+        return iter(())
+    return plan.conn.execute(
+        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys, search_gram.rowid "
+        "FROM search_gram JOIN search_rank r ON r.slot = search_gram.rowid "
+        "JOIN search_term t ON t.id = r.id "
+        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
+        "LIMIT ?", (match, *plan.dept_params, cap))
+
+
+def _near_short(conn: sqlite3.Connection, q: str) -> list[str]:
     """Candidates of a query of up to six letters (no six after its middle): its first six
-    letters, or what follows a later syllable start (by prefix); its first three."""
+    letters, or what follows a later syllable start (the tokens that start with them, from
+    the vocabulary: a prefix query would merge all their units first); its first three."""
     streams = (TITLE + LATIN, ALIAS + LATIN)
     head = q[:LATIN_LONG]
-    star = "*" if len(head) < LATIN_LONG else ""
-    options = [f'"{long_token(stream, 1, head)}"{star}' for stream in streams]
+    options = [_long_match(conn, stream, 1, head) for stream in streams]
     for p in range(1, len(q) - LATIN_LONG + 1) or range(1, len(q) - LATIN_GRAM):
-        rest = q[p:p + LATIN_LONG]
-        star = "*" if len(rest) < LATIN_LONG else ""
-        options += [f'"{long_token(stream, 0, rest)}"{star}' for stream in streams]
+        options += [_long_match(conn, stream, 0, q[p:p + LATIN_LONG]) for stream in streams]
     if len(q) <= LATIN_LONG + 1:  # the error may be in the last letters of a short query
         options += [f'"{gram_token(stream, 1, q[:LATIN_GRAM])}"' for stream in streams]
     return options
 
 
-def _starts_with(stream: int, text: str) -> str:
+def _long_match(conn: sqlite3.Connection, stream: int, first: int, text: str) -> str:
+    """The units whose long token (first: of the key's start) starts with `text`."""
+    token = long_token(stream, first, text)
+    return f'"{token}"' if len(text) >= LATIN_LONG else _tokens_match(conn, [token])
+
+
+def _tokens_match(conn: sqlite3.Connection, prefixes: list[str]) -> str:
+    """An FTS5 query for the units holding a token that starts with one of `prefixes`: the
+    tokens named one by one (streamed), or by prefix when there are too many of them."""
+    tokens = token_range(conn, prefixes)
+    if tokens is None:
+        return " OR ".join(f'"{prefix}"*' for prefix in prefixes)
+    return " OR ".join(f'"{token}"' for token in tokens)  # "": none (an empty phrase in an
+    # OR would make FTS5 match nothing at all)
+
+
+def _starts_with(conn: sqlite3.Connection, stream: int, text: str) -> str:
     """An FTS5 query for the units whose key starts with `text` (and some more)."""
     if len(text) >= LATIN_LONG:
         return _pinyin_match(stream, text, (1,))
-    if len(text) >= LATIN_GRAM:  # not the 4–5 letter prefix of a long token: FTS5 would
-        return f'"{gram_token(stream, 1, text[:LATIN_GRAM])}"'  # merge its whole doclist
+    if len(text) > LATIN_GRAM:  # 4–5 letters: the long tokens that start with them
+        return _long_match(conn, stream, 1, text)
+    if len(text) == LATIN_GRAM:
+        return f'"{gram_token(stream, 1, text)}"'
     return f'"{gram_token(stream, 1, text)}"*'

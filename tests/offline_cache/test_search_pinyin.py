@@ -4,8 +4,11 @@ a syllable boundary. The kiosk process itself holds no pinyin library."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
+from offline_cache import search_query, search_vocab
 from offline_cache.catalog import Catalog
 from offline_cache.store import LocalStore
 from tests.offline_cache.search_reference import apply, make_item
@@ -74,3 +77,34 @@ def test_latin_query_without_a_match(catalog: Catalog) -> None:
 def test_chinese_queries_never_go_through_pinyin(catalog: Catalog) -> None:
     assert codes(catalog, "执照") == ["SCJG-0001", "SCJG-0002"]
     assert codes(catalog, "社保") == ["RS-0001"]  # the alias 社保卡
+
+
+def test_four_letters_whose_three_letter_run_mostly_goes_on_otherwise(
+        store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 接续（跨… (xu kua) in 80 titles ranked first, 许可 (xu ke) in three after them: past 50
+    # candidates of xuk that fail, the contains tier reads the units of the tokens that start
+    # with xuke, named one by one from the index's vocabulary (not by a prefix query).
+    items = [make_item(f"A-{i:04d}", f"转移接续（跨省通办）（情形{i}）", popularity=1000 - i)
+             for i in range(80)]
+    items += [make_item("B-0001", "排污许可证核发", popularity=5),
+              make_item("B-0002", "许可证变更", popularity=3),
+              make_item("B-0003", "取水许可延续", popularity=1)]
+    apply(store, items)
+    listed: list[list[str]] = []
+    real = search_query.token_range
+
+    def spy(conn: sqlite3.Connection, prefixes: list[str]) -> list[str] | None:
+        listed.append(prefixes)
+        return real(conn, prefixes)
+
+    monkeypatch.setattr(search_query, "token_range", spy)
+    catalog = Catalog(store)
+    # 许可证变更 starts with xuke (prefix tier), then the others by popularity.
+    assert codes(catalog, "xuke") == ["B-0002", "B-0001", "B-0003"]
+    assert codes(catalog, "xukez") == ["B-0002", "B-0001"]
+    # no title goes on with xukeb: what comes back is a guess (xukez… with one letter off)
+    assert {r.matched for r in catalog.search("xukeb")} == {"similar"}
+    assert listed  # the vocabulary was read
+    # too many tokens to name: the same units by prefix query
+    monkeypatch.setattr(search_vocab, "_MAX_TOKENS", 0)
+    assert codes(catalog, "xuke") == ["B-0002", "B-0001", "B-0003"]

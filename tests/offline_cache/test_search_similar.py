@@ -34,7 +34,8 @@ def test_a_homophone_finds_the_intended_item(catalog: Catalog) -> None:
 
 
 @pytest.mark.parametrize("q", ["yingyezhizhap", "yingyezhzhao", "yingyezhiizhao",
-                               "yignyezhizhao", "xingyezhizhao"])
+                               "yignyezhizhao", "xingyezhizhao",
+                               "yingyehzizhao"])  # swapped across the middle (zh → hz)
 def test_one_letter_off_in_full_pinyin(catalog: Catalog, q: str) -> None:
     results = catalog.search(q)
     assert [r.code for r in results] == ["SCJG-2", "SCJG-1"], q
@@ -80,3 +81,15 @@ def test_readings_line_up_with_the_servers_pinyin() -> None:
 ])
 def test_one_edit_prefix(q: str, key: str, near: bool) -> None:
     assert one_edit_prefix(q, key) is near
+
+
+def test_a_typo_after_the_first_three_letters_is_not_crowded_out(
+        store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 40 units holding shenghuo rank before 最低生活保障; zuidgshenghuo (i → g) keeps zui and
+    # the tail: the units starting with zui and holding the tail are read apart from those
+    # holding the tail only (capped, here at 10).
+    monkeypatch.setattr(search_query, "_TYPO_BROAD", 10)
+    apply(store, [make_item(f"A-{i:03d}", f"居民生活补贴（情形{i}）", popularity=100 + i)
+                  for i in range(40)] + [make_item("MZ-1", "最低生活保障金申领")])
+    results = Catalog(store).search("zuidgshenghuo")
+    assert [(r.code, r.matched) for r in results] == [("MZ-1", "similar")]
