@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 
 from common import __version__
 from common.wire import API_PREFIX
-from hall_server import http_errors, openapi, pages
+from hall_server import hot_routes, http_errors, openapi, pages
 from hall_server.api import (
     applications,
     bookings,
@@ -109,4 +109,5 @@ def create_app(ctx: HallContext) -> FastAPI:
     app.include_router(notify_api.router, prefix=API_PREFIX)  # /notify/phones
     pages.install(app)  # /counter, /staff/login|logout, /static
     openapi.install(app)
+    hot_routes.install(app)  # last: after every route
     return app

@@ -1,0 +1,62 @@
+"""The hot routes found without walking the route table (issue 17).
+
+Starlette matches a request against every route in order, a regular expression each: the
+ticket route (POST /api/v1/queue/tickets), a hall's busiest, came after the system and catalog
+routers. `install` puts an exact (method, path) lookup in front of the router; the route it
+maps to is the one the table itself picks for that request (found at start), so answers are
+the same and the route table (and the OpenAPI document, made from it) keeps its order.
+Anything else, and a hot path behind a root_path, goes through the router as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Match, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from common.wire import API_PREFIX
+
+HOT = (("POST", f"{API_PREFIX}/queue/tickets"),)
+
+
+class HotRoutes:
+    """In front of the router's own stack (inside the app's exception handling)."""
+
+    def __init__(self, app: ASGIApp, router: Router, routes: dict[tuple[str, str], BaseRoute]):
+        self.app = app
+        self.router = router
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.routes.get((scope.get("method", ""), scope["path"]))
+        if route is not None and not scope.get("root_path"):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:  # what Router.app does with the first full match
+                scope.setdefault("router", self.router)
+                scope["route"] = route
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _first_full(router: Router, method: str, path: str) -> BaseRoute | None:
+    scope: dict[str, Any] = {"type": "http", "method": method, "path": path, "root_path": ""}
+    for route in router.routes:
+        match, _child = route.matches(scope)
+        if match is Match.FULL:  # an earlier partial match loses to it there too
+            return route
+    return None
+
+
+def install(app: FastAPI) -> None:
+    """Call after every route is added."""
+    router = app.router
+    routes = {}
+    for method, path in HOT:
+        route = _first_full(router, method, path)
+        if route is not None:
+            routes[(method, path)] = route
+    router.middleware_stack = HotRoutes(router.middleware_stack, router, routes)
