@@ -10,6 +10,7 @@ Anything else, and a hot path behind a root_path, goes through the router as bef
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,25 +20,29 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from common.wire import API_PREFIX
 
 HOT = (("POST", f"{API_PREFIX}/queue/tickets"),)
+Lane = Callable[[ASGIApp], ASGIApp]  # the route's handle → what to call instead
 
 
 class HotRoutes:
     """In front of the router's own stack (inside the app's exception handling)."""
 
-    def __init__(self, app: ASGIApp, router: Router, routes: dict[tuple[str, str], BaseRoute]):
+    def __init__(
+        self, app: ASGIApp, router: Router, routes: dict[tuple[str, str], tuple[BaseRoute, ASGIApp]]
+    ) -> None:
         self.app = app
         self.router = router
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self.routes.get((scope.get("method", ""), scope["path"]))
-        if route is not None and not scope.get("root_path"):
+        found = self.routes.get((scope.get("method", ""), scope["path"]))
+        if found is not None and not scope.get("root_path"):
+            route, handle = found
             match, child_scope = route.matches(scope)
             if match is Match.FULL:  # what Router.app does with the first full match
                 scope.setdefault("router", self.router)
                 scope["route"] = route
                 scope.update(child_scope)
-                await route.handle(scope, receive, send)
+                await handle(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -51,12 +56,13 @@ def _first_full(router: Router, method: str, path: str) -> BaseRoute | None:
     return None
 
 
-def install(app: FastAPI) -> None:
-    """Call after every route is added."""
+def install(app: FastAPI, lanes: dict[tuple[str, str], Lane] | None = None) -> None:
+    """Call after every route is added. `lanes`: a route's own fast handling (ticket_lane)."""
     router = app.router
     routes = {}
     for method, path in HOT:
         route = _first_full(router, method, path)
         if route is not None:
-            routes[(method, path)] = route
+            lane = (lanes or {}).get((method, path))
+            routes[(method, path)] = (route, lane(route.handle) if lane else route.handle)
     router.middleware_stack = HotRoutes(router.middleware_stack, router, routes)
