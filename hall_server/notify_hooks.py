@@ -164,8 +164,11 @@ def _ranks(conn: Connection, day: date, services: set[str]) -> dict[str, int]:
     return ranks
 
 
+_ANY_FILED = select(_p.target).limit(1)
+
+
 def _nothing_filed(conn: Connection) -> bool:
-    return conn.execute(select(_p.target).limit(1)).first() is None
+    return conn.execute(_ANY_FILED).first() is None
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,9 @@ class NotifyWatcher:
         """Claim and submit every due notice; returns how many were submitted."""
         filed = _filed[0]  # read before the scan's snapshot: a number committed later moves it
         with self.ctx.database.read() as conn:
+            if self._none_filed_at is not None and _nothing_filed(conn):
+                self._none_filed_at = filed  # the poll of a hall without numbers: one probe
+                return 0
             due, closing = self._due(conn)
             empty = not due and not closing and _nothing_filed(conn)
         self._none_filed_at = filed if empty else None
