@@ -1,8 +1,8 @@
 """The hot routes found without walking the route table (issue 17).
 
-Starlette matches a request against every route in order, a regular expression each: the
-ticket route (POST /api/v1/queue/tickets), a hall's busiest, came after the system and catalog
-routers. `install` puts an exact (method, path) lookup in front of the router; the route it
+Starlette matches a request against every route in order (in FastAPI 0.165 an included
+router is one route whose match walks its own routes): the ticket route (POST
+/api/v1/queue/tickets), a hall's busiest, came after the system and catalog routers. `install` puts an exact (method, path) lookup in front of the router; the route it
 maps to is the one the table itself picks for that request (found at start), so answers are
 the same and the route table (and the OpenAPI document, made from it) keeps its order.
 Anything else, and a hot path behind a root_path, goes through the router as before.
