@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 
 from common import __version__
 from common.wire import API_PREFIX
-from hall_server import http_errors, openapi, pages
+from hall_server import hot_routes, http_errors, openapi, pages
 from hall_server.api import (
     applications,
     bookings,
@@ -31,6 +31,7 @@ from hall_server.api import (
     reports,
     sync,
     system,
+    ticket_lane,  # the ticket route's fast lane (issue 17)
 )
 from hall_server.api import display as display_api  # own line: other branches edit the one above
 from hall_server.api import notify as notify_api  # own line too (SMS numbers)
@@ -109,4 +110,5 @@ def create_app(ctx: HallContext) -> FastAPI:
     app.include_router(notify_api.router, prefix=API_PREFIX)  # /notify/phones
     pages.install(app)  # /counter, /staff/login|logout, /static
     openapi.install(app)
+    hot_routes.install(app, ticket_lane.lanes())  # last: after every route
     return app

@@ -37,6 +37,7 @@ GROUP_MAX = 500  # writes in one group commit
 # invalidates the whole pool (SQLAlchemy's disconnect handling), the request gets 503 E-SRV-03
 # with Retry-After, and the ticket route retries it once itself (its key makes that safe).
 PING_IDLE_S = 2.0
+AFTER_COMMIT = "after_commit"  # conn.info key: hooks run after the write transaction commits
 T = TypeVar("T")
 
 
@@ -115,26 +116,26 @@ class Database:
         with lock, self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_immediate=True)
-            eventlog.discard(conn)  # nothing left over from the connection's last use
+            _forget(conn)  # nothing left over from the connection's last use
             try:
                 with conn.begin():
                     yield conn
                     eventlog.flush(conn)
             except BaseException:
-                eventlog.discard(conn)
+                _forget(conn)
                 raise
             committed = conn.info.pop(eventlog.COMMITTED, None)
+            hooks = conn.info.pop(AFTER_COMMIT, None)
         if committed:
             self._committed(committed)
+        for hook in hooks or ():
+            _call_listener(hook)
 
     def _committed(self, rows: list[dict]) -> None:
         calls: list[tuple[Callable[[Any], None], Any]] = [(f, rows) for f in self.on_event_rows]
         calls += [(f, rows[-1]["pk"]) for f in self.on_events]
         for callback, arg in calls:
-            try:
-                callback(arg)
-            except Exception:  # a listener must never fail a committed write
-                log.exception("event listener failed")
+            _call_listener(callback, arg)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -172,6 +173,27 @@ class Database:
     def describe(self) -> str:
         """The URL without a password, for logs and `kiosk admin` output."""
         return self.engine.url.render_as_string(hide_password=True)
+
+
+def after_commit(conn: Connection, hook: Callable[[], None]) -> None:
+    """Call `hook` once the write transaction `conn` is in has committed (not at all if it
+    rolls back; a savepoint rolled back inside it does not cancel it: hooks are hints)."""
+    conn.info.setdefault(AFTER_COMMIT, []).append(hook)
+
+
+def _forget(conn: Connection) -> None:
+    """The transaction rolled back (or a connection's last one is over): its events and
+    hooks go."""
+    eventlog.discard(conn)
+    if not conn.invalidated:
+        conn.info.pop(AFTER_COMMIT, None)
+
+
+def _call_listener(callback: Callable[..., None], *args: Any) -> None:
+    try:
+        callback(*args)
+    except Exception:  # a listener must never fail a committed write
+        log.exception("event listener failed")
 
 
 def _sqlite_events(engine: Engine) -> None:

@@ -5,8 +5,9 @@
   is sealed with the hall's personal-data key (hall_server/personal.py; the target is the
   associated data) and shown only masked (139****5678).
 - `NotifyWatcher` looks at the tickets and applications that carry a number, after every
-  committed ticket event of this process and on a short poll (other processes, application
-  status changes): a waiting ticket with `notify.near_ahead` or fewer people ahead gets
+  committed ticket event of this process while a number is on file (none: only a number
+  filed here wakes it) and on a short poll (other processes, application status changes):
+  a waiting ticket with `notify.near_ahead` or fewer people ahead gets
   "near" once, a called ticket "call" with its counter once per call, and every application
   status change after the number was left gets "status".
 - Each notice is claimed by a row in `notify_sent` (unique key) in one write transaction
@@ -35,7 +36,7 @@ from common.errors import APPLICATION_UNKNOWN, NOT_FOUND, NOTIFY_TARGET_CLOSED, 
 from common.redact import mask_phone
 from common.wire import APPLICATION_STATUSES, NotifyPhoneRequest
 from hall_server.clock import iso_utc
-from hall_server.db import resolve_data_dir
+from hall_server.db import after_commit, resolve_data_dir
 from hall_server.notify import Dispatcher, Notice, open_notifier
 from hall_server.queue import CALLED, WAITING, people_ahead
 from hall_server.retention import CLOSED  # an application changes no more: number deleted
@@ -48,6 +49,11 @@ POLL_SECONDS = 1.0  # the safety-net scan (other processes' events, status chang
 MIN_GAP_SECONDS = 0.2  # a burst of events makes one scan
 _p = notify_phones.c
 _t = tickets.c
+_filed = [0]  # numbers filed by this process, counted after their COMMIT (watcher wake-ups)
+
+
+def _count_filed() -> None:
+    _filed[0] += 1  # under the GIL; a lost increment still changes the value
 
 
 def _aad(target: str, target_id: str) -> str:
@@ -106,6 +112,7 @@ def attach(ctx: Any, conn: Connection, req: NotifyPhoneRequest, device: Any, _ba
         .values(target=req.target, target_id=target_id, business_date=day, since=seen, **values)
         .on_conflict_do_update(index_elements=["target", "target_id"], set_=values)
     )
+    after_commit(conn, _count_filed)
     log.info("SMS number %s left for %s %s", mask_phone(req.phone), req.target, target_id)
     return {"target": req.target, "ref": target_id, "phone": mask_phone(req.phone)}
 
@@ -157,6 +164,13 @@ def _ranks(conn: Connection, day: date, services: set[str]) -> dict[str, int]:
     return ranks
 
 
+_ANY_FILED = select(_p.target).limit(1)
+
+
+def _nothing_filed(conn: Connection) -> bool:
+    return conn.execute(_ANY_FILED).first() is None
+
+
 @dataclass(frozen=True)
 class _Due:
     key: str
@@ -174,6 +188,10 @@ class NotifyWatcher:
         self._claimed: set[str] = set()  # keys known claimed today: skip their ahead counts
         self._claimed_day: date | None = None
         self._wake = threading.Event()
+        # _filed[0] when the last scan found no number on file: until it moves, no committed
+        # ticket event of this process can make a notice due, so wake() skips (issue 17: the
+        # scan cost every ticket 4-8 % CPU). Other processes' numbers: the poll.
+        self._none_filed_at: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -209,7 +227,8 @@ class NotifyWatcher:
             self._dispatcher.close()
 
     def wake(self, _last_id: int = 0) -> None:
-        self._wake.set()
+        if self._none_filed_at is None or self._none_filed_at != _filed[0]:
+            self._wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -226,8 +245,14 @@ class NotifyWatcher:
     # -- one scan
     def scan(self) -> int:
         """Claim and submit every due notice; returns how many were submitted."""
+        filed = _filed[0]  # read before the scan's snapshot: a number committed later moves it
         with self.ctx.database.read() as conn:
+            if self._none_filed_at is not None and _nothing_filed(conn):
+                self._none_filed_at = filed  # the poll of a hall without numbers: one probe
+                return 0
             due, closing = self._due(conn)
+            empty = not due and not closing and _nothing_filed(conn)
+        self._none_filed_at = filed if empty else None
         if not due and not closing:
             return 0
         claimed: list[Notice] = []

@@ -21,6 +21,7 @@ from hall_server.api.deps import (
     get_ctx,
     limit_lookups,
 )
+from hall_server.device_auth import DeviceToken
 
 router = APIRouter(tags=["queue"])
 
@@ -46,6 +47,13 @@ async def take_ticket(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Issue a ticket (201), or return the ticket already issued for this key (200)."""
+    return await issue_ticket(request, body, token, idempotency_key)
+
+
+async def issue_ticket(
+    request: Request, body: TicketRequest, token: DeviceToken, idempotency_key: str | None
+) -> Response:
+    """take_ticket's work; hall_server/api/ticket_lane.py calls it for the usual request."""
     # The hot path of a hall (issue 17): one worker-thread hop for the whole request (token,
     # key and ticket in one write transaction), and the reply serialised once by its model.
     status, ticket = await run_in_threadpool(
