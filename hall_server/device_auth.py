@@ -24,6 +24,11 @@ class DeviceToken:
     token: str
     install_id: str | None
 
+    @classmethod
+    def of(cls, credentials: str, install_id: str | None) -> DeviceToken:
+        """From the bearer credentials and the X-Install-Id header (kept to its column's 64)."""
+        return cls(credentials, install_id[:64] if install_id else None)
+
 
 class NeedsBinding(Exception):  # noqa: N818 (a signal, not an error)
     """The token came from an installation it is not bound to yet (or a clone)."""

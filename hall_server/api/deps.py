@@ -49,8 +49,7 @@ def current_device(
 def _token_of(request: Request, creds: HTTPAuthorizationCredentials | None) -> DeviceToken:
     if creds is None or not creds.credentials:
         raise KioskError(AUTH_MISSING, "no bearer token")
-    install_id = request.headers.get("x-install-id")
-    return DeviceToken(creds.credentials, install_id[:64] if install_id else None)
+    return DeviceToken.of(creds.credentials, request.headers.get("x-install-id"))
 
 
 async def bearer_token(

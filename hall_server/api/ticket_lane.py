@@ -44,8 +44,7 @@ def _token(headers: dict[bytes, str]) -> DeviceToken | None:
     credentials = credentials.strip()
     if not scheme or not credentials or scheme.lower() != "bearer":
         return None  # the route answers 401 E-AUTH-01
-    install_id = headers.get(b"x-install-id")
-    return DeviceToken(credentials, install_id[:64] if install_id else None)
+    return DeviceToken.of(credentials, headers.get(b"x-install-id"))
 
 
 def _body(headers: dict[bytes, str], raw: bytes) -> TicketRequest | None:
