@@ -78,6 +78,10 @@ class ServerSettings(Section):
                                        "for nginx on the host); empty: none")
     workers: int = Field(ge=1, le=64, description="Server processes `kiosk serve` starts "
                          "(PostgreSQL only; SQLite has one writer: 1)")
+    sqlite_checkpoint_s: float = Field(ge=0, le=60, description="Seconds between the "
+                                       "SQLite server's WAL checkpoints, run by a thread "
+                                       "beside the writes (0: SQLite's own, inside the "
+                                       "write that fills the WAL, holding up the queue)")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -187,8 +187,8 @@ def run_once(
     if row is not None and (reconcile is None or matches(row, kind, hashed)):
         return replay(row, kind, hashed)
     try:
-        with database.write() as conn:
-            return run_in_transaction(
+        return database.transact(
+            lambda conn: run_in_transaction(
                 conn,
                 device_id=device_id,
                 key=key,
@@ -198,6 +198,7 @@ def run_once(
                 work=work,
                 reconcile=reconcile,
             )
+        )
     except KeyTaken:  # a concurrent request with this key committed first (PostgreSQL)
         with database.write() as conn:
             row = find(conn, device_id, key)

@@ -40,6 +40,7 @@ from hall_server.db import Database
 from hall_server.notify_hooks import NotifyWatcher
 from hall_server.schema import hall_counters, ticket_events, tickets
 from hall_server.voice import with_audio_url
+from hall_server.wal_checkpoint import WalCheckpointer
 
 log = logging.getLogger(__name__)
 
@@ -357,6 +358,7 @@ class Background:
         self.hub = EventHub(ctx.database)
         self.listener: PgListener | None = None
         self.notify = NotifyWatcher(ctx)  # SMS notices (hall_server/notify_hooks.py)
+        self.checkpointer = WalCheckpointer(ctx.database, ctx.settings.server.sqlite_checkpoint_s)
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None
         self._started = False
@@ -367,6 +369,7 @@ class Background:
             if self._started:
                 return
             self._started = True
+        self.checkpointer.start()
         self.hub.start()
         if not self.ctx.database.is_sqlite:
             self.listener = PgListener(self.ctx.database.engine.url, self.hub.notify)
@@ -383,6 +386,7 @@ class Background:
         if self._sweeper is not None:
             self._sweeper.join(5)
         self.notify.stop()
+        self.checkpointer.stop()
 
     def sweep(self) -> int:
         """Expire open tickets of past business days now (the hall's clock)."""

@@ -252,18 +252,9 @@ def submit_with_token(
     lost = False
     for _attempt in range(3):  # a new installation id; a key committed concurrently
         try:
-            with ctx.database.write() as conn:
-                device = token_device(ctx, conn, token, kind.roles)
-                return idempotency.run_in_transaction(
-                    conn,
-                    device_id=device.id,
-                    key=key,
-                    kind=kind.name,
-                    hashed=hashed,
-                    now=ctx.now(),
-                    work=_worker(ctx, kind, body, device, base_url),
-                    reconcile=_reconciler(ctx, kind, body, device, base_url),
-                )
+            return ctx.database.transact(
+                lambda conn: _checked_once(ctx, conn, kind, body, token, key, hashed, base_url)
+            )
         except NeedsBinding as needs:  # first sight of the installation (or a clone: refused)
             bind_or_refuse(ctx, needs.device, token.install_id or "")
         except idempotency.KeyTaken:  # next round finds the key and replays (PostgreSQL)
@@ -273,6 +264,30 @@ def submit_with_token(
                 raise
             lost = True
     raise KioskError(IDEMPOTENCY_CONFLICT, "key in use concurrently")
+
+
+def _checked_once(
+    ctx: HallContext,
+    conn: Connection,
+    kind: Kind,
+    body: BaseModel,
+    token: DeviceToken,
+    key: str,
+    hashed: str,
+    base_url: str,
+) -> tuple[int, dict]:
+    """The token check, then the key's replay or its claim and work, in one transaction."""
+    device = token_device(ctx, conn, token, kind.roles)
+    return idempotency.run_in_transaction(
+        conn,
+        device_id=device.id,
+        key=key,
+        kind=kind.name,
+        hashed=hashed,
+        now=ctx.now(),
+        work=_worker(ctx, kind, body, device, base_url),
+        reconcile=_reconciler(ctx, kind, body, device, base_url),
+    )
 
 
 def _worker(

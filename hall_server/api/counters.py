@@ -51,8 +51,7 @@ def transition(
     """Run one transition in a write transaction, once per Idempotency-Key when one is sent."""
     ctx = get_ctx(request)
     if key is None:
-        with ctx.database.write() as conn:
-            return work(conn, hall_of(ctx, request))
+        return ctx.database.transact(lambda conn: work(conn, hall_of(ctx, request)))
     _, reply = idempotency.run_once(
         ctx.database,
         device_id=actor.key_owner,
