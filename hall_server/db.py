@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from common.paths import make_private
 from hall_server import eventlog
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 SQLITE_FILE = "hall.sqlite3"
 GROUP_MAX = 500  # writes in one group commit
+# PostgreSQL: a savepoint is a subtransaction, and past 64 in one transaction every other
+# backend's snapshot gets slower (subtransaction cache overflow)
+GROUP_MAX_PG = 48
+DEADLOCK = "40P01"  # PostgreSQL SQLSTATE deadlock_detected
 # A pooled PostgreSQL connection idle longer than this is pinged when checked out (a restart
 # of PostgreSQL while the hall is quiet costs no request). Busy connections are not: a ping
 # per checkout was ~8 % of a ticket's CPU (issue 17); a connection found dead mid-request
@@ -175,16 +179,21 @@ class Database:
 
     def transact(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction and return its result once committed, like
-        write(). On SQLite it joins the writes waiting at the same moment (group commit: one
-        COMMIT and one fsync for all, each in its own savepoint): under 100 tickets/s and 30
-        calls/s a slow fsync (tens of ms on a busy disk) then holds up one group, not a queue
-        of writers each waiting for its own (issue 11). PostgreSQL commits each on its own
-        connection: its WAL flush already groups concurrent commits, and one transaction
-        shared by unrelated writes could deadlock with another server process's on row locks."""
-        if not self.is_sqlite:
-            with self.write() as conn:
-                return work(conn)
-        return self._batcher.submit(work)
+        write(). It joins the writes waiting at the same moment (group commit: one COMMIT and
+        one fsync for all, each in its own savepoint). Every write with ticket events ends by
+        locking the event-id row until its COMMIT (hall_server.eventlog), so such writes
+        commit one after the other, and one slow fsync (tens of ms on a busy disk) held up a
+        queue of writers each waiting for its own (issue 11; on PostgreSQL most of a ticket's
+        time was that wait). A grouped write that loses a deadlock to another server
+        process's transaction (PostgreSQL) runs again on its own."""
+        try:
+            return self._batcher.submit(work)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK:
+                raise
+        log.warning("grouped write lost a deadlock; running it on its own")
+        with self.write() as conn:
+            return work(conn)
 
     def dispose(self) -> None:
         self._batcher.close()
@@ -295,7 +304,8 @@ class _GroupCommit:
                     self._cond.wait()
                 if not self._queue:
                     return
-                batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
+                size = GROUP_MAX if self._database.is_sqlite else GROUP_MAX_PG
+                batch, self._queue = self._queue[:size], self._queue[size:]
             self._commit(batch)
 
     def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future]]) -> None:

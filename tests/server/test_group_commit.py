@@ -10,17 +10,29 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from hall_server.db import Database
 from hall_server.schema import hall_settings, metadata
 from hall_server.wal_checkpoint import FALLBACK_PAGES, WalCheckpointer
 
 
+def _database(url: str) -> Database:
+    db = Database(url)
+    metadata.create_all(db.engine, tables=[hall_settings])
+    return db
+
+
 @pytest.fixture
 def database(tmp_path: Path):
-    db = Database(f"sqlite:///{tmp_path / 'g.sqlite3'}")
-    metadata.create_all(db.engine, tables=[hall_settings])
+    db = _database(f"sqlite:///{tmp_path / 'g.sqlite3'}")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def any_database(tmp_path: Path, db_url: str | None):
+    db = _database(db_url or f"sqlite:///{tmp_path / 'g.sqlite3'}")
     yield db
     db.dispose()
 
@@ -39,7 +51,8 @@ def _commits(database: Database) -> list[int]:
     return seen
 
 
-def test_waiting_writes_share_one_commit_and_a_failure_fails_alone(database):
+def test_waiting_writes_share_one_commit_and_a_failure_fails_alone(any_database):
+    database = any_database
     commits = _commits(database)
     gate = threading.Event()
 
@@ -101,3 +114,55 @@ def test_no_checkpoint_thread_when_disabled(database):
     assert not off.enabled and off.runs == 0
     with database.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+
+
+@pytest.mark.postgres
+def test_a_grouped_write_that_loses_a_deadlock_runs_again_alone(pg_url):
+    """Another server process's transaction locks Y then X while a group holds X and waits
+    for Y: PostgreSQL aborts the grouped write (its deadlock_timeout is the shorter), which
+    then runs on its own once the group has committed."""
+    ours, other = _database(pg_url), Database(pg_url)
+    try:
+        with ours.write() as conn:
+            conn.execute(hall_settings.insert(), [{"key": k, "value": "0"} for k in "XY"])
+        gate, x_locked, y_locked = threading.Event(), threading.Event(), threading.Event()
+        set_to = lambda key, value: update(hall_settings).where(  # noqa: E731
+            hall_settings.c.key == key).values(value=value)
+
+        def blocker(conn):
+            gate.wait(10)
+
+        def lock_x(conn):
+            conn.exec_driver_sql("SET LOCAL deadlock_timeout = '100ms'")
+            conn.execute(set_to("X", "group"))
+            x_locked.set()
+            return "x"
+
+        def then_y(conn):
+            y_locked.wait(10)
+            conn.execute(set_to("Y", "group"))
+            return "y"
+
+        def other_process():
+            with other.write() as conn:
+                conn.exec_driver_sql("SET LOCAL deadlock_timeout = '10s'")
+                conn.execute(set_to("Y", "other"))
+                y_locked.set()
+                x_locked.wait(10)
+                conn.execute(set_to("X", "other"))
+
+        with ThreadPoolExecutor(4) as pool:
+            first = pool.submit(ours.transact, blocker)
+            time.sleep(0.2)
+            x, y = pool.submit(ours.transact, lock_x), pool.submit(ours.transact, then_y)
+            time.sleep(0.2)
+            rival = pool.submit(other_process)
+            gate.set()
+            assert (first.result(15), x.result(15), y.result(15)) == (None, "x", "y")
+            rival.result(15)
+        with ours.read() as conn:
+            values = dict(conn.execute(select(hall_settings.c.key, hall_settings.c.value)).all())
+        assert values == {"X": "other", "Y": "group"}  # the rival after the group; Y retried
+    finally:
+        ours.dispose()
+        other.dispose()
