@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,16 +24,12 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from common.paths import make_private
 from hall_server import eventlog
+from hall_server.group_commit import GroupCommit, lost_deadlock
 from hall_server.rawsql import run_sql
 
 log = logging.getLogger(__name__)
 
 SQLITE_FILE = "hall.sqlite3"
-GROUP_MAX = 500  # writes in one group commit
-# PostgreSQL: a savepoint is a subtransaction, and past 64 in one transaction every other
-# backend's snapshot gets slower (subtransaction cache overflow)
-GROUP_MAX_PG = 48
-DEADLOCK = "40P01"  # PostgreSQL SQLSTATE deadlock_detected
 # A pooled PostgreSQL connection idle longer than this is pinged when checked out (a restart
 # of PostgreSQL while the hall is quiet costs no request). Busy connections are not: a ping
 # per checkout was ~8 % of a ticket's CPU (issue 17); a connection found dead mid-request
@@ -117,7 +112,7 @@ class Database:
         self.on_events: list[Callable[[int], None]] = []
         # Called first, with the rows themselves (eventlog.add's dicts with their "pk").
         self.on_event_rows: list[Callable[[list[dict]], None]] = []
-        self._batcher = _GroupCommit(self)
+        self._batcher = GroupCommit(self)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -179,18 +174,28 @@ class Database:
 
     def transact(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction and return its result once committed, like
-        write(). It joins the writes waiting at the same moment (group commit: one COMMIT and
-        one fsync for all, each in its own savepoint). Every write with ticket events ends by
-        locking the event-id row until its COMMIT (hall_server.eventlog), so such writes
-        commit one after the other, and one slow fsync (tens of ms on a busy disk) held up a
-        queue of writers each waiting for its own (issue 11; on PostgreSQL most of a ticket's
-        time was that wait). A grouped write that loses a deadlock to another server
-        process's transaction (PostgreSQL) runs again on its own."""
+        write(), grouped with the writes waiting at the same moment (hall_server.group_commit:
+        one COMMIT and one fsync for all, a savepoint each)."""
         try:
             return self._batcher.submit(work)
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) != DEADLOCK:
+            if not lost_deadlock(exc):
                 raise
+        return self._write_alone(work)
+
+    async def transact_async(self, work: Callable[[Connection], T]) -> T:
+        """transact() for a coroutine: no worker thread waits for the commit, the event loop
+        is woken once per group with the results of all its requests."""
+        try:
+            return await self._batcher.submit_async(work)
+        except DBAPIError as exc:
+            if not lost_deadlock(exc):
+                raise
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(self._write_alone, work)
+
+    def _write_alone(self, work: Callable[[Connection], T]) -> T:
         log.warning("grouped write lost a deadlock; running it on its own")
         with self.write() as conn:
             return work(conn)
@@ -263,79 +268,3 @@ def _ping_when_idle(database: Database) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except Exception as exc:  # the pool replaces it and tries again (SQLAlchemy)
             raise DisconnectionError(f"idle connection lost: {type(exc).__name__}") from exc
-
-
-class _GroupCommit:
-    """One thread that runs queued small writes together: everything queued when it wakes
-    goes in one transaction (a savepoint each, so one failing write fails alone)."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._queue: list[tuple[Callable[[Connection], Any], Future]] = []
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._closed = False
-
-    def submit(self, work: Callable[[Connection], T]) -> T:
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("a grouped write cannot wait for another grouped write")
-        future: Future = Future()
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("database closed")
-            self._queue.append((work, future))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-        return future.result()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
-                if not self._queue:
-                    return
-                size = GROUP_MAX if self._database.is_sqlite else GROUP_MAX_PG
-                batch, self._queue = self._queue[:size], self._queue[size:]
-            self._commit(batch)
-
-    def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future]]) -> None:
-        if len(batch) == 1:  # alone: no savepoint (two statements less)
-            self._commit_one(*batch[0])
-            return
-        outcomes: list[tuple[Future, Any, BaseException | None]] = []
-        try:
-            with self._database.write() as conn:
-                for work, future in batch:
-                    try:
-                        with conn.begin_nested():
-                            outcomes.append((future, work(conn), None))
-                    except Exception as exc:  # this write alone fails
-                        outcomes.append((future, None, exc))
-        except Exception as exc:  # the transaction failed: every write in it did
-            for _work, future in batch:
-                future.set_exception(exc)
-            return
-        for future, result, error in outcomes:
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
-
-    def _commit_one(self, work: Callable[[Connection], Any], future: Future) -> None:
-        try:
-            with self._database.write() as conn:
-                result = work(conn)
-        except BaseException as exc:  # noqa: BLE001 - the caller gets it, whatever it is
-            future.set_exception(exc)
-            return
-        future.set_result(result)

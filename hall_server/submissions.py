@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from common.errors import (
     AUTH_FORBIDDEN,
@@ -264,6 +265,34 @@ def submit_with_token(
                 raise
             lost = True
     raise KioskError(IDEMPOTENCY_CONFLICT, "key in use concurrently")
+
+
+async def submit_with_token_async(
+    ctx: HallContext,
+    kind_name: str,
+    body: BaseModel,
+    token: DeviceToken,
+    key: str | None,
+    base_url: str,
+) -> tuple[int, dict]:
+    """submit_with_token from the event loop: the usual request waits for its group's COMMIT
+    without a worker thread (issue 17). The rare ones (a new installation id, a key claimed
+    concurrently, a lost connection) go through submit_with_token, which handles them."""
+    kind = KINDS[kind_name]
+    checked = idempotency.check_key(key)
+    hashed = idempotency.body_hash(kind.name, body)
+    try:
+        return await ctx.database.transact_async(
+            lambda conn: _checked_once(ctx, conn, kind, body, token, checked, hashed, base_url)
+        )
+    except (NeedsBinding, idempotency.KeyTaken):
+        pass
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    return await run_in_threadpool(
+        submit_with_token, ctx, kind_name, body, token, key, base_url
+    )
 
 
 def _checked_once(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from common.wire import AppointmentList, CancelRequest, QueueServices, Ticket, TicketRequest
 from hall_server import estimate, lifecycle, queue, submissions
@@ -54,10 +53,9 @@ async def issue_ticket(
     request: Request, body: TicketRequest, token: DeviceToken, idempotency_key: str | None
 ) -> Response:
     """take_ticket's work; hall_server/api/ticket_lane.py calls it for the usual request."""
-    # The hot path of a hall (issue 17): one worker-thread hop for the whole request (token,
-    # key and ticket in one write transaction), and the reply serialised once by its model.
-    status, ticket = await run_in_threadpool(
-        submissions.submit_with_token,
+    # The hot path of a hall (issue 17): token, key and ticket in one write transaction,
+    # grouped with others and awaited on the event loop; the reply serialised once.
+    status, ticket = await submissions.submit_with_token_async(
         get_ctx(request),
         "ticket",
         body,

@@ -1,0 +1,142 @@
+"""Group commit: writes waiting at the same moment share one transaction and one COMMIT.
+
+Every write with ticket events ends by locking the event-id row until its COMMIT
+(hall_server.eventlog), and SQLite has one writer anyway, so such writes commit one after
+the other. One slow fsync (tens of ms on a busy disk) then held up a queue of writers each
+waiting for its own; on PostgreSQL most of a ticket's time was that wait (issue 11). Here one
+thread takes everything queued when it wakes, runs each write in its own savepoint (one that
+fails fails alone: its rows and events are rolled back) and commits them together. Callers
+get their results only after that COMMIT, so durability is what a write of its own gives.
+
+Threads wait on a concurrent Future; coroutines on an asyncio Future, and their event loop is
+woken once per group with the results of all its requests (no worker thread per request).
+A grouped write that loses a deadlock to another server process's transaction (PostgreSQL;
+the group takes its row locks in arrival order) is run again by the caller, on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from hall_server.db import Database
+
+GROUP_MAX = 500  # writes in one group (SQLite)
+# PostgreSQL: a savepoint is a subtransaction, and past 64 in one transaction every other
+# backend's snapshot gets slower (subtransaction cache overflow)
+GROUP_MAX_PG = 48
+DEADLOCK = "40P01"  # PostgreSQL SQLSTATE deadlock_detected
+T = TypeVar("T")
+Sink = Future | asyncio.Future
+Work = Callable[[Connection], Any]
+
+
+def lost_deadlock(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == DEADLOCK
+
+
+class GroupCommit:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._queue: list[tuple[Work, Sink]] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, work: Callable[[Connection], T]) -> T:
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("a grouped write cannot wait for another grouped write")
+        future: Future = Future()
+        self._enqueue(work, future)
+        return future.result()
+
+    async def submit_async(self, work: Callable[[Connection], T]) -> T:
+        future = asyncio.get_running_loop().create_future()
+        self._enqueue(work, future)
+        return await future
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _enqueue(self, work: Work, sink: Sink) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("database closed")
+            self._queue.append((work, sink))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                size = GROUP_MAX if self._database.is_sqlite else GROUP_MAX_PG
+                batch, self._queue = self._queue[:size], self._queue[size:]
+            _deliver(self._commit(batch))
+
+    def _commit(self, batch: list[tuple[Work, Sink]]) -> list[tuple[Sink, Any, BaseException | None]]:
+        if len(batch) == 1:  # alone: no savepoint (two statements less)
+            return [self._commit_one(*batch[0])]
+        outcomes: list[tuple[Sink, Any, BaseException | None]] = []
+        try:
+            with self._database.write() as conn:
+                for work, sink in batch:
+                    try:
+                        with conn.begin_nested():
+                            outcomes.append((sink, work(conn), None))
+                    except Exception as exc:  # this write alone fails
+                        outcomes.append((sink, None, exc))
+        except Exception as exc:  # the transaction failed: every write in it did
+            return [(sink, None, exc) for _work, sink in batch]
+        return outcomes
+
+    def _commit_one(self, work: Work, sink: Sink) -> tuple[Sink, Any, BaseException | None]:
+        try:
+            with self._database.write() as conn:
+                return sink, work(conn), None
+        except BaseException as exc:  # noqa: BLE001 - the caller gets it, whatever it is
+            return sink, None, exc
+
+
+def _deliver(outcomes: list[tuple[Sink, Any, BaseException | None]]) -> None:
+    """Results to their callers: threads directly, each event loop with one hop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list] = defaultdict(list)
+    for sink, result, error in outcomes:
+        if isinstance(sink, Future):
+            _settle_one(sink, result, error)
+        else:
+            by_loop[sink.get_loop()].append((sink, result, error))
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle, items)
+
+
+def _settle(items: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
+    for future, result, error in items:
+        if not future.done():  # a request whose client went away was cancelled
+            _settle_one(future, result, error)
+
+
+def _settle_one(future: Sink, result: Any, error: BaseException | None) -> None:
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
