@@ -10,8 +10,11 @@ get their results only after that COMMIT, so durability is what a write of its o
 
 Threads wait on a concurrent Future; coroutines on an asyncio Future, and their event loop is
 woken once per group with the results of all its requests (no worker thread per request).
-A grouped write that loses a deadlock to another server process's transaction (PostgreSQL;
-the group takes its row locks in arrival order) is run again by the caller, on its own.
+On PostgreSQL with several server processes, two groups taking the same rows in different
+orders (tickets of services A then B, and B then A) would deadlock: each group begins with a
+transaction-level advisory lock, so groups of all processes run one after the other (they
+commit one after the other anyway, on the event-id row). A grouped write that still loses a
+deadlock (to a write outside any group) is run again by the caller, on its own.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ GROUP_MAX = 500  # writes in one group (SQLite)
 # backend's snapshot gets slower (subtransaction cache overflow)
 GROUP_MAX_PG = 48
 DEADLOCK = "40P01"  # PostgreSQL SQLSTATE deadlock_detected
+GROUP_LOCK = 0x68616C6C  # the advisory lock key of a group ("hall")
 T = TypeVar("T")
 Sink = Future | asyncio.Future
 Work = Callable[[Connection], Any]
@@ -98,6 +102,7 @@ class GroupCommit:
         outcomes: list[tuple[Sink, Any, BaseException | None]] = []
         try:
             with self._database.write() as conn:
+                self._begin(conn)
                 for work, sink in batch:
                     try:
                         with conn.begin_nested():
@@ -108,9 +113,14 @@ class GroupCommit:
             return [(sink, None, exc) for _work, sink in batch]
         return outcomes
 
+    def _begin(self, conn: Connection) -> None:
+        if not self._database.is_sqlite:  # SQLite: the write transaction is the lock
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({GROUP_LOCK})")
+
     def _commit_one(self, work: Work, sink: Sink) -> tuple[Sink, Any, BaseException | None]:
         try:
             with self._database.write() as conn:
+                self._begin(conn)
                 return sink, work(conn), None
         except BaseException as exc:  # noqa: BLE001 - the caller gets it, whatever it is
             return sink, None, exc
