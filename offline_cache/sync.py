@@ -133,8 +133,11 @@ class Syncer:
                 for hook in list(self.hooks):
                     try:
                         hook(result)
-                    except Exception:  # one failing hook must not stop syncing
-                        log.exception("sync hook %r failed", hook)
+                    except Exception as exc:  # one failing hook must not stop syncing
+                        if self._stop.is_set():  # shutting down: devices may be gone already
+                            log.info("sync hook %r cut short by shutdown: %r", hook, exc)
+                        else:
+                            log.exception("sync hook %r failed", hook)
                 if self.maintenance and (time.monotonic() - self._last_maintenance
                                          > self.maintenance_interval):
                     self._last_maintenance = time.monotonic()
