@@ -4,17 +4,17 @@ string search_index.term_tokens makes for a unit, made ~3x faster for a build.
 search_index makes a unit's tokens one gram at a time (a dict of grams, then each gram's token
 by encoding it to hex): ~125 µs a unit, 1.7 CPU s of a 100,000-item sync. Titles of one catalog
 share their characters and syllables, so here each character's hex and each Latin gram's token
-is made once (small dicts, bounded by the catalog's alphabet), and a title or alias string met
-again (aliases recur in many units) is not tokenised again. tests/offline_cache/
+is made once (small dicts, bounded by the catalog's alphabet), and an alias met again (aliases
+recur in many units) is not tokenised again. tests/offline_cache/
 test_build_tokens.py holds the two to the same strings.
 """
 
 from __future__ import annotations
 
 from offline_cache import search_index as ix
-from offline_cache.search_text import BODY, Names, Term, ascii_keys
+from offline_cache.search_text import BODY, TITLE, Names, Term, ascii_keys
 
-STRING_MAX = 4096  # tokenised title/alias strings kept (~2 KB each); cleared when full
+STRING_MAX = 2048  # tokenised aliases and body segments kept (~4 KB each); cleared when full
 
 
 class Tokens:
@@ -34,6 +34,8 @@ class Tokens:
         return " ".join(self._string(unit))
 
     def _string(self, term: Term) -> tuple[str, ...]:
+        if term.kind == TITLE:  # one unit a title: met once, not worth keeping
+            return self._tokens(term)
         found = self._strings.get(term)
         if found is None:
             if len(self._strings) >= STRING_MAX:
