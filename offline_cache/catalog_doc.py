@@ -21,6 +21,7 @@ import zstandard
 
 DICT_SIZE = 32 * 1024  # bytes; larger gained < 5 % on a 100,000-item catalog
 TRAIN_MIN = 200  # documents needed to train a dictionary; fewer: frames without one
+TRAIN_MAX = 1000  # documents it is trained on: 2,500 made frames larger (1,158 B/item, not 1,153)
 LEVEL = 3
 
 SCHEMA = "CREATE TABLE catalog_dict (id INTEGER PRIMARY KEY, data BLOB NOT NULL)"
@@ -40,14 +41,14 @@ def _dictionary(conn: sqlite3.Connection, dict_id: int) -> zstandard.ZstdCompres
 
 
 def _current(conn: sqlite3.Connection, samples: Sequence[bytes]) -> int:
-    """The id of the store's dictionary (0: none yet), trained from `samples` when there are
-    enough of them and the store has none."""
+    """The id of the store's dictionary (0: none yet), trained from the first TRAIN_MAX of
+    `samples` when there are enough of them and the store has none."""
     row = conn.execute("SELECT id FROM catalog_dict ORDER BY rowid DESC LIMIT 1").fetchone()
     if row:
         return row[0]
     if len(samples) < TRAIN_MIN:
         return 0
-    trained = zstandard.train_dictionary(DICT_SIZE, list(samples), level=LEVEL)
+    trained = zstandard.train_dictionary(DICT_SIZE, list(samples[:TRAIN_MAX]), level=LEVEL)
     dict_id = trained.dict_id()
     conn.execute("INSERT INTO catalog_dict(id, data) VALUES (?, ?)", (dict_id, trained.as_bytes()))
     _dicts[dict_id] = trained

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any, cast
 
-from offline_cache import catalog_doc
+from offline_cache import build_tokens, catalog_doc
 from offline_cache import search_index as ix
 from offline_cache.search_text import (
     ALIAS,
@@ -268,15 +268,16 @@ def _write_grams(conn: sqlite3.Connection) -> None:
     rows = conn.execute(
         "SELECT r.slot, t.kind, t.label, t.text, t.pinyin, t.initials, t.alias_json "
         "FROM search_rank r JOIN search_term t ON t.id = r.id ORDER BY r.slot")
+    made = build_tokens.Tokens()  # search_index.term_tokens, faster for a whole catalog
 
     def tokens() -> Iterable[tuple[int, str]]:
         for slot, kind, label, text, pinyin, initials, aliases in rows:
             term = Term(kind, label, text, pinyin, initials)
             if kind == TITLE:
                 unit = Names(term, tuple(Term(ALIAS, "alias", *a) for a in json.loads(aliases)))
-                yield slot, ix.term_tokens(unit)
+                yield slot, made.of(unit)
             else:
-                yield slot, ix.term_tokens(term)
+                yield slot, made.of(term)
 
     # FTS5 flushes what it holds as a segment every 'hashsize' bytes, merging segments as they
     # pile up: 1 MiB (its default) spends 2.5x the time of 16 MiB on 100,000 items (4.0 s

@@ -4,6 +4,7 @@ page by page; an interrupted first sync finishes the index; later pulls stay per
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 
@@ -55,7 +56,10 @@ def test_first_sync_builds_the_index_once_and_matches_a_per_page_sync(tmp_path, 
     store = _store(tmp_path)
     try:
         catalog = Catalog(store)
-        assert catalog.pull(client, page_size=150) == N
+        collecting: list[bool] = []  # the cyclic GC is paused while the snapshot streams
+        assert catalog.pull(client, page_size=150,
+                            progress=lambda _n: collecting.append(gc.isenabled())) == N
+        assert collecting and not any(collecting) and gc.isenabled()
         assert catalog.count() == N
         assert store.get_meta(INDEX_PENDING_META) == "0"
         # the reference: the same feed applied page by page with the index (the old path)
@@ -116,6 +120,7 @@ def test_an_interrupted_first_sync_finishes_its_index_on_the_next_pull(tmp_path,
         with pytest.raises(KioskError) as err:
             catalog.pull(Cut())  # type: ignore[arg-type]
         assert err.value.code == "E-SRV-02" and "trailer" in str(err.value)
+        assert gc.isenabled()  # back on after a failed first sync too
         assert catalog.count() == 249 and store.get_meta(INDEX_PENDING_META) == "1"
         assert catalog.cursor() is None  # not taken from an unchecked snapshot
         assert catalog.pull(client) == N - 249  # resumed after the last code stored
