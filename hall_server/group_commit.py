@@ -109,7 +109,8 @@ class GroupCommit:
                             outcomes.append((sink, work(conn), None))
                     except Exception as exc:  # this write alone fails
                         outcomes.append((sink, None, exc))
-        except Exception as exc:  # the transaction failed: every write in it did
+        except BaseException as exc:  # noqa: BLE001 - the transaction failed: every write in
+            # it did (also on a BaseException from one of them: the thread must live on)
             return [(sink, None, exc) for _work, sink in batch]
         return outcomes
 

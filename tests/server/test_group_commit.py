@@ -82,6 +82,32 @@ def test_waiting_writes_share_one_commit_and_a_failure_fails_alone(any_database)
     assert keys == {"first"} | {f"k{i}" for i in range(10)}  # "doomed" rolled back alone
 
 
+class _Abort(BaseException):
+    pass
+
+
+def test_a_base_exception_fails_its_group_and_the_thread_lives_on(database):
+    gate = threading.Event()
+
+    def blocker(conn):
+        gate.wait(10)
+
+    def aborting(conn):
+        raise _Abort
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(database.transact, blocker)
+        time.sleep(0.2)
+        group = [pool.submit(database.transact, _put("lost")), pool.submit(database.transact, aborting)]
+        time.sleep(0.2)
+        gate.set()
+        first.result(10)
+        for future in group:
+            with pytest.raises(_Abort):
+                future.result(10)
+    assert database.transact(_put("after")) == "after"  # the group thread still runs
+
+
 def test_a_grouped_write_cannot_wait_for_another(database):
     def nested(conn):
         return database.transact(_put("inner"))
