@@ -182,7 +182,8 @@ class MaintenanceSettings(Section):
     hour: int = Field(ge=0, le=23, description="Hall-local hour of the nightly maintenance "
                       "(vacuum, retention purge, log rotation, catalog check)")
     heartbeat_interval: float = Field(ge=5, le=3600, description="Seconds between heartbeats "
-                                      "to the hall server")
+                                      "to the hall server (each gap ± 10 %, so kiosks switched "
+                                      "on together drift apart)")
     config_interval: float = Field(ge=5, le=3600, description="Seconds between checks for a "
                                    "new remote configuration")
     log_keep_days: int = Field(ge=1, le=365, description="Days of rotated log files kept")

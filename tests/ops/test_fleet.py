@@ -249,3 +249,14 @@ def test_fleet_page_escapes_what_kiosks_send(server, admin_token):
     html = requests.get(f"{server.url}/admin/devices", auth=("m", admin_token), timeout=10).text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_heartbeat_gaps_spread_so_kiosks_started_together_drift_apart():
+    import random
+
+    from kiosk.ops.hook import SPREAD, next_gap
+
+    gaps = [next_gap(60.0, random.Random(seed)) for seed in range(200)]
+    assert all(60 * (1 - SPREAD) <= gap <= 60 * (1 + SPREAD) for gap in gaps)
+    # 200 kiosks' second heartbeats spread over ~12 s, not one second
+    assert max(gaps) - min(gaps) > 10
