@@ -85,10 +85,10 @@ def test_one_edit_prefix(q: str, key: str, near: bool) -> None:
 
 def test_a_typo_after_the_first_three_letters_is_not_crowded_out(
         store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    # 40 units holding shenghuo rank before 最低生活保障; zuidgshenghuo (i → g) keeps zui and
-    # the tail: the units starting with zui and holding the tail are read apart from those
-    # holding the tail only (capped, here at 10).
-    monkeypatch.setattr(search_query, "_TYPO_BROAD", 10)
+    # 40 units holding shenghuo rank before 最低生活保障; zuidgshenghuo (i → g): the units
+    # starting one edit away from zuidgs (zuidis) are read apart from the others (capped, here
+    # at 10).
+    monkeypatch.setattr(search_query, "_TYPO_CANDIDATES", 10)
     apply(store, [make_item(f"A-{i:03d}", f"居民生活补贴（情形{i}）", popularity=100 + i)
                   for i in range(40)] + [make_item("MZ-1", "最低生活保障金申领")])
     results = Catalog(store).search("zuidgshenghuo")
