@@ -26,8 +26,8 @@ from offline_cache.search_vocab import vocab_table
 
 _STREAMS = (TITLE + LATIN, ALIAS + LATIN)
 _CACHED = 4  # stores a process keeps dictionaries of (it has one; tests open many)
-# id(conn) → (conn, index token, {start or start minus a letter: [(token, start)]})
-Neighbours = dict[str, list[tuple[str, str]]]
+# id(conn) → (conn, index token, {start or start minus a letter: [(stream, start)]})
+Neighbours = dict[str, list[tuple[int, str]]]
 _cache: dict[int, tuple[sqlite3.Connection, int, Neighbours]] = {}
 
 
@@ -56,7 +56,7 @@ def _starts(conn: sqlite3.Connection) -> Neighbours:
                 if len(start) < LATIN_LONG:  # a whole key of 4–5 letters: too short for
                     continue  # a query of 7+ with one letter off
                 for key in _deletes(start):
-                    neighbours.setdefault(key, []).append((term, start))
+                    neighbours.setdefault(key, []).append((stream, start))
         entry = (conn, token, neighbours)
     _cache[id(conn)] = entry  # most recent last
     while len(_cache) > _CACHED:
@@ -64,18 +64,26 @@ def _starts(conn: sqlite3.Connection) -> Neighbours:
     return entry[2]
 
 
-def near_starts(conn: sqlite3.Connection, q: str) -> list[str]:
-    """The key-start tokens (both streams) of the units whose key may start with `q` (7+
-    letters) typed with the wrong letter among its first six: each start t is within one
-    edit of q's first 5, 6 or 7 letters (a letter missing, wrong or swapped, or one too many),
-    and q's own first six letters are left out (the caller reads those units apart)."""
+def near_variants(conn: sqlite3.Connection, q: str) -> list[tuple[int, str]]:
+    """(stream, v) for the query typed right, v, when the wrong letter is among its first
+    six (7+ letters): a unit meant has a key that starts with v, and v starts with a key start
+    of the index (in that stream) one edit away from the query's first 5, 6 or 7 letters. The
+    query's own first six letters are left out (the caller reads those units apart)."""
     if len(q) <= LATIN_LONG:
-        raise ValueError("near_starts needs 7+ letters")
+        raise ValueError("near_variants needs 7+ letters")
     neighbours = _starts(conn)
     heads = [q[:m] for m in (LATIN_LONG - 1, LATIN_LONG, LATIN_LONG + 1)]
-    found: dict[tuple[str, str], None] = {}
+    found: dict[tuple[int, str], None] = {}
     for head in heads:
         for key in _deletes(head):
             found.update(dict.fromkeys(neighbours.get(key, ())))
-    return [term for term, start in found
-            if start != q[:LATIN_LONG] and any(one_edit_prefix(h, start) for h in heads)]
+    out: dict[tuple[int, str], None] = {}
+    for stream, start in found:
+        if start == q[:LATIN_LONG]:
+            continue
+        # What follows the start: the query's rest after a letter wrong or two swapped
+        # (before the sixth), swapped across it, one letter too many, one missing.
+        for rest in (q[6:], q[5] + q[7:], q[7:], q[5:]):
+            if one_edit_prefix(q, start + rest):
+                out[(stream, start + rest)] = None
+    return list(out)

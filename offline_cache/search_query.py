@@ -33,7 +33,7 @@ from offline_cache.search_index import (
     long_token,
     prefix_token,
 )
-from offline_cache.search_near import near_starts
+from offline_cache.search_near import near_variants
 from offline_cache.search_text import ALIAS, BODY, TITLE, Query, one_edit_prefix, parse_query
 from offline_cache.search_vocab import token_range
 
@@ -504,7 +504,7 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
 # --- did you mean: a query that matches nothing, searched again as the citizen meant it ------
 SIMILAR_TIER = 7  # after every exact tier
 _TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
-_TYPO_CANDIDATES = 500  # units read from FTS5 for a one-letter check, at most, per group
+_TYPO_CANDIDATES = 2000  # units of a candidate group checked for one letter off, at most
 
 
 def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
@@ -574,16 +574,15 @@ def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
             if head > LATIN_LONG:  # the letter after the sixth but before the middle
                 late.append(f'"{long_token(stream, 1, q[:LATIN_LONG])}" AND '
                             f"({_near_tail(stream, q)})")
-        groups = [late, [f'"{t}"' for t in near_starts(plan.conn, q)]]
+        groups = [late, [_starts_with(plan.conn, stream, v)
+                         for stream, v in near_variants(plan.conn, q)]]
+    _register_near(plan.conn)
     seen = 0
-    for tid, max_pop, best_code, pyc, alias_keys, slot in heapq.merge(
-            _candidates(plan, groups[0], _TYPO_CANDIDATES),
-            _candidates(plan, groups[1], _TYPO_CANDIDATES), key=lambda row: row[-1]):
-        if slot == seen:
-            continue  # in both
-        seen = slot
-        if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
-                                          for key in alias_keys.split("|") if key):
+    for tid, max_pop, best_code, slot in heapq.merge(
+            _candidates(plan, q, groups[0]), _candidates(plan, q, groups[1]),
+            key=lambda row: row[-1]):
+        if slot != seen:  # not in both
+            seen = slot
             yield tid, max_pop, best_code, "similar"
 
 
@@ -599,17 +598,41 @@ def _near_tail(stream: int, q: str) -> str:
     return tail
 
 
-def _candidates(plan: _Plan, options: list[str], cap: int) -> Iterator[tuple]:
-    """The first `cap` units (in ranking order) that one of the FTS5 queries matches."""
+def _candidates(plan: _Plan, q: str, options: list[str]) -> Iterator[tuple]:
+    """The units (in ranking order) among the first _TYPO_CANDIDATES that one of the FTS5
+    queries matches whose key starts with `q` one letter off. Checked in SQL: rows that fail
+    are not handed over, so a common start (生育登记… for shengyu) does not use up the cap
+    before the units meant (生育津贴…) come."""
     match = " OR ".join(f"({o})" for o in options if o)
     if not match:
         return iter(())
+    # The cap as a rowid bound, which FTS5 applies while it reads (a LIMIT in a subquery
+    # would make SQLite materialise all of it first): the last of the first
+    # _TYPO_CANDIDATES, from the doclists alone (~0.3 µs a unit).
+    last = plan.conn.execute(
+        "SELECT rowid FROM search_gram WHERE search_gram MATCH ? ORDER BY rowid "
+        "LIMIT 1 OFFSET ?", (match, _TYPO_CANDIDATES - 1)).fetchone()
     return plan.conn.execute(
-        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys, search_gram.rowid "
-        "FROM search_gram JOIN search_rank r ON r.slot = search_gram.rowid "
-        "JOIN search_term t ON t.id = r.id "
-        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
-        "LIMIT ?", (match, *plan.dept_params, cap))
+        "SELECT r.id, r.max_pop, r.best_code, search_gram.rowid FROM search_gram "
+        "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
+        f"WHERE search_gram MATCH ? AND search_gram.rowid <= ? "
+        f"AND {_NEAR}(?, t.pyc, t.alias_keys){plan.dept_sql.format(a='r.')} "
+        "ORDER BY search_gram.rowid", (match, last[0] if last else (1 << 63) - 1, q,
+                                        *plan.dept_params))
+
+
+_NEAR = "kiosk_near_key"  # SQL function: near_key
+
+
+def near_key(q: str, pyc: str, alias_keys: str) -> bool:
+    """Whether a unit's title pinyin or one of its alias keys starts with `q` one letter
+    off (or with `q`)."""
+    return one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
+                                          for key in alias_keys.split("|") if key)
+
+
+def _register_near(conn: sqlite3.Connection) -> None:
+    conn.create_function(_NEAR, 3, near_key, deterministic=True)
 
 
 def _near_short(conn: sqlite3.Connection, q: str) -> list[str]:
