@@ -33,6 +33,7 @@ from offline_cache.search_index import (
     long_token,
     prefix_token,
 )
+from offline_cache.search_near import near_variants
 from offline_cache.search_text import ALIAS, BODY, TITLE, Query, one_edit_prefix, parse_query
 from offline_cache.search_vocab import token_range
 
@@ -503,9 +504,7 @@ def _browse(conn: sqlite3.Connection, limit: int, f: Filters) -> list[Hit]:
 # --- did you mean: a query that matches nothing, searched again as the citizen meant it ------
 SIMILAR_TIER = 7  # after every exact tier
 _TYPO_MIN = 4  # Latin letters below which one wrong letter could be anything
-_TYPO_CANDIDATES = 500  # units read from FTS5 for a one-letter check, at most
-_TYPO_BROAD = 150  # of them, those holding only the query's intact tail (a letter among
-# its first three wrong: the rare typo)
+_TYPO_CANDIDATES = 1000  # units of a candidate group checked for one letter off, at most
 
 
 def similar(conn: sqlite3.Connection, raw_query: str, *, limit: int = 20,
@@ -556,57 +555,84 @@ def _spelled(conn: sqlite3.Connection, text: str) -> str:
 
 def _near_units(plan: _Plan, q: str) -> Iterator[Source]:
     """Units whose title or alias pinyin starts with the query typed with one letter off, best
-    first. The letter is in one half of the query, so the other half is intact: either the
-    unit starts with the first half but its last letter (two letters swapped across the middle
-    leave that much; by the 4–6 letter tokens that start with it), or it holds the letters
-    after the middle from a syllable start (like a contains query of them: the first syllable
-    start among them, and from nine letters one near their end). FTS5 hands the units of
-    either over best first — units sharing a common run (every 登记 for dengji…) no longer
-    crowd out the one meant — each is checked, and the tier stops once it holds enough."""
+    first, each checked. By where the letter is: among the first six, the unit starts with the
+    query typed right from a key start one edit away from them (search_near: a few such
+    strings, each read like a prefix query, apart from the rest so that a common start cannot
+    crowd them out); after them, the unit starts with the first six and
+    more of the query — its first half (but its last letter: two letters swapped across the
+    middle leave that much), or, a letter between the sixth and the middle, the first six and
+    the letters after the middle from a syllable start (like a contains query of them: the
+    first syllable start among them, and from nine letters one near their end). FTS5 hands
+    the units of each over best first, and the tier stops once it holds enough."""
     n = len(q)
-    mid = (n + 1) // 2  # the letter is before mid (then q[mid + 1:] is intact) or at/after it
-    # A syllable start of the unit among the 6 positions after mid, or (a short query: its
-    # last syllable may start before mid) among the last 8; by their six letters where the
-    # query has them: three (huo, zha…) pick out thousands of units.
-    start = min(mid + 1, max(1, n - 8))
-    broad: list[str] = []
-    if n - start < LATIN_LONG:  # no six letters after it: three (zzz…) would read thousands
-        precise = _near_short(plan.conn, q)
+    if n <= LATIN_LONG:
+        groups = [_near_short(plan.conn, q), []]
     else:
-        precise = []
+        head = max(LATIN_LONG, (n + 1) // 2 - 1)  # letters that start every unit of the rest
+        late: list[str] = []
         for stream in (TITLE + LATIN, ALIAS + LATIN):
-            precise.append(_starts_with(plan.conn, stream, q[:mid - 1]))
-            tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 5)))
-            if n - mid - 1 >= _LAST_FROM:
-                tail = f"({tail}) AND ({_last_syllable(stream, q)})"
-            # The letter after the first three (most typos): the unit starts with them too.
-            # Only a letter among them needs the tail alone, read up to a smaller cap: a
-            # common tail (shengh…) no longer fills the candidates before 最低生活 is read.
-            precise.append(f'"{gram_token(stream, 1, q[:LATIN_GRAM])}" AND ({tail})')
-            broad.append(tail)
+            late.append(_starts_with(plan.conn, stream, q[:head]))
+            if head > LATIN_LONG:  # the letter after the sixth but before the middle
+                late.append(f'"{long_token(stream, 1, q[:LATIN_LONG])}" AND '
+                            f"({_near_tail(stream, q)})")
+        groups = [late, [_starts_with(plan.conn, stream, v)
+                         for stream, v in near_variants(plan.conn, q)]]
+    _register_near(plan.conn)
     seen = 0
-    for tid, max_pop, best_code, pyc, alias_keys, slot in heapq.merge(
-            _candidates(plan, precise, _TYPO_CANDIDATES),
-            _candidates(plan, broad, _TYPO_BROAD), key=lambda row: row[-1]):
-        if slot == seen:
-            continue  # in both
-        seen = slot
-        if one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
-                                          for key in alias_keys.split("|") if key):
+    for tid, max_pop, best_code, slot in heapq.merge(
+            _candidates(plan, q, groups[0]), _candidates(plan, q, groups[1]),
+            key=lambda row: row[-1]):
+        if slot != seen:  # not in both
+            seen = slot
             yield tid, max_pop, best_code, "similar"
 
 
-def _candidates(plan: _Plan, options: list[str], cap: int) -> Iterator[tuple]:
-    """The first `cap` units (in ranking order) that one of the FTS5 queries matches."""
+def _near_tail(stream: int, q: str) -> str:
+    """The units holding the letters after the query's middle from a syllable start (one of
+    the six positions after it; from nine letters after it, also one near the end)."""
+    n = len(q)
+    mid = (n + 1) // 2
+    start = min(mid + 1, max(1, n - 8))
+    tail = _syllable_at(stream, q, range(start, min(start + LATIN_LONG, n - 5)))
+    if n - mid - 1 >= _LAST_FROM:
+        tail = f"({tail}) AND ({_last_syllable(stream, q)})"
+    return tail
+
+
+def _candidates(plan: _Plan, q: str, options: list[str]) -> Iterator[tuple]:
+    """The units (in ranking order) among the first _TYPO_CANDIDATES that one of the FTS5
+    queries matches whose key starts with `q` one letter off, checked in SQL (a unit that
+    fails costs no Python: ~2.5 µs, most of it the two lookups of its rows)."""
     match = " OR ".join(f"({o})" for o in options if o)
     if not match:
         return iter(())
+    # The cap as a rowid bound, which FTS5 applies while it reads (a LIMIT in a subquery
+    # would make SQLite materialise all of it first): the last of the first
+    # _TYPO_CANDIDATES, from the doclists alone (~0.3 µs a unit).
+    last = plan.conn.execute(
+        "SELECT rowid FROM search_gram WHERE search_gram MATCH ? ORDER BY rowid "
+        "LIMIT 1 OFFSET ?", (match, _TYPO_CANDIDATES - 1)).fetchone()
     return plan.conn.execute(
-        "SELECT r.id, r.max_pop, r.best_code, t.pyc, t.alias_keys, search_gram.rowid "
-        "FROM search_gram JOIN search_rank r ON r.slot = search_gram.rowid "
-        "JOIN search_term t ON t.id = r.id "
-        f"WHERE search_gram MATCH ?{plan.dept_sql.format(a='r.')} ORDER BY search_gram.rowid "
-        "LIMIT ?", (match, *plan.dept_params, cap))
+        "SELECT r.id, r.max_pop, r.best_code, search_gram.rowid FROM search_gram "
+        "JOIN search_rank r ON r.slot = search_gram.rowid JOIN search_term t ON t.id = r.id "
+        f"WHERE search_gram MATCH ? AND search_gram.rowid <= ? "
+        f"AND {_NEAR}(?, t.pyc, t.alias_keys){plan.dept_sql.format(a='r.')} "
+        "ORDER BY search_gram.rowid", (match, last[0] if last else (1 << 63) - 1, q,
+                                        *plan.dept_params))
+
+
+_NEAR = "kiosk_near_key"  # SQL function: near_key
+
+
+def near_key(q: str, pyc: str, alias_keys: str) -> bool:
+    """Whether a unit's title pinyin or one of its alias keys starts with `q` one letter
+    off (or with `q`)."""
+    return one_edit_prefix(q, pyc) or any(one_edit_prefix(q, key)
+                                          for key in alias_keys.split("|") if key)
+
+
+def _register_near(conn: sqlite3.Connection) -> None:
+    conn.create_function(_NEAR, 3, near_key, deterministic=True)
 
 
 def _near_short(conn: sqlite3.Connection, q: str) -> list[str]:

@@ -19,11 +19,17 @@ _VOCAB = "temp.search_gram_vocab"
 _MAX_TOKENS = 400  # an OR of more phrases costs more to open than the prefix merge saves
 
 
+def vocab_table(conn: sqlite3.Connection) -> str:
+    """The name of the index's vocabulary table (term, doc, cnt), created on first use."""
+    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_VOCAB} "
+                 "USING fts5vocab(main, 'search_gram', 'row')")
+    return _VOCAB
+
+
 def token_range(conn: sqlite3.Connection, prefixes: list[str]) -> list[str] | None:
     """Every token of search_gram that starts with one of `prefixes` (tokens are [0-9a-z]
     runs), or None when there are more than _MAX_TOKENS (the caller queries by prefix)."""
-    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_VOCAB} "
-                 "USING fts5vocab(main, 'search_gram', 'row')")
+    vocab_table(conn)
     tokens: list[str] = []
     for prefix in prefixes:
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # the first string after the prefix's

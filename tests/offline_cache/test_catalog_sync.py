@@ -13,7 +13,7 @@ import pytest
 from common.errors import KioskError
 from hall_server.catalog_import import import_catalog
 from hall_server.synthetic import generate_catalog
-from offline_cache import catalog_doc, catalog_snapshot
+from offline_cache import catalog_doc, catalog_snapshot, search_near
 from offline_cache.catalog import INDEX_PENDING_META, Catalog, apply_page
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
@@ -163,4 +163,23 @@ def test_later_pulls_apply_pages_with_the_index(tmp_path, client, hall):
         assert catalog.count() == N - 1
     finally:
         import_catalog(hall.database, _lines(generate_catalog(N, seed=5)))
+        store.close()
+
+
+def test_a_pull_that_changed_the_index_builds_the_guess_dictionary(
+        tmp_path, client, monkeypatch):
+    # The did-you-mean starts (search_near) are rebuilt by the pull, not by the first typo a
+    # citizen searches after it: searching a typo right after the pull builds nothing.
+    store = _store(tmp_path)
+    try:
+        catalog = Catalog(store)
+        assert catalog.pull(client, page_size=150) == N
+
+        def built_during_a_search(conn):
+            raise AssertionError("the pull left the dictionary to the first guess")
+
+        monkeypatch.setattr(search_near, "_build", built_during_a_search)
+        catalog.search("yingyezhizhap")  # one letter off: a guess, from the warm dictionary
+        assert catalog.pull(client, page_size=150) == 0  # nothing changed: nothing rebuilt
+    finally:
         store.close()

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from offline_cache import search_query
+from offline_cache import search_near, search_query
 from offline_cache.catalog import Catalog
-from offline_cache.search_text import char_readings, one_edit_prefix
+from offline_cache.search_index import LATIN
+from offline_cache.search_text import TITLE, char_readings, one_edit_prefix
 from offline_cache.store import LocalStore
 from tests.offline_cache.search_reference import apply, make_item
 
@@ -85,11 +86,51 @@ def test_one_edit_prefix(q: str, key: str, near: bool) -> None:
 
 def test_a_typo_after_the_first_three_letters_is_not_crowded_out(
         store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    # 40 units holding shenghuo rank before 最低生活保障; zuidgshenghuo (i → g) keeps zui and
-    # the tail: the units starting with zui and holding the tail are read apart from those
-    # holding the tail only (capped, here at 10).
-    monkeypatch.setattr(search_query, "_TYPO_BROAD", 10)
+    # 40 units holding shenghuo rank before 最低生活保障; zuidgshenghuo (i → g): the units
+    # starting one edit away from zuidgs (zuidis) are read apart from the others (capped, here
+    # at 10).
+    monkeypatch.setattr(search_query, "_TYPO_CANDIDATES", 10)
     apply(store, [make_item(f"A-{i:03d}", f"居民生活补贴（情形{i}）", popularity=100 + i)
                   for i in range(40)] + [make_item("MZ-1", "最低生活保障金申领")])
     results = Catalog(store).search("zuidgshenghuo")
     assert [(r.code, r.matched) for r in results] == [("MZ-1", "similar")]
+
+
+# A wrong letter among the first six of a short query: the intact part after it is too short
+# to find the unit by (dijiu… is no syllable start of yidijiu…), and on the code before
+# search_near these found nothing. The units meant start with a key start one edit away.
+EARLY = [make_item("YB-1", "异地就医备案", popularity=1)] + [
+    make_item(f"JY-{i:03d}", f"就业登记（情形{i}）", popularity=100 + i) for i in range(30)]
+
+
+@pytest.mark.parametrize("q", ["xidijiu", "yxdijiu", "yiaijiu", "yidxjiuy", "yidiaiuyi",
+                               "yidijauyib", "yidjiuyibei", "yiddijiuyi", "iydijiuyi",
+                               "yidijuiyibei"])
+def test_a_wrong_letter_among_the_first_six(store: LocalStore, q: str) -> None:
+    apply(store, EARLY)
+    results = Catalog(store).search(q)
+    assert [(r.code, r.matched) for r in results] == [("YB-1", "similar")], q
+
+
+def test_near_variants_are_the_query_typed_right(store: LocalStore) -> None:
+    apply(store, EARLY)
+    title = TITLE + LATIN
+    with store.reading() as conn:
+        assert (title, "yidijiu") in search_near.near_variants(conn, "yxdijiu")  # wrong
+        assert (title, "yidijiuyi") in search_near.near_variants(conn, "yidjiuyi")  # missing
+        assert (title, "yidijiuyi") in search_near.near_variants(conn, "yiddijiuyi")  # extra
+        assert (title, "yidijiuyi") in search_near.near_variants(conn, "iydijiuyi")  # swapped
+        # The query's own first six are not a near start: those units are read apart.
+        assert search_near.near_variants(conn, "yidijiuxx") == []
+        with pytest.raises(ValueError):
+            search_near.near_variants(conn, "yidiji")
+
+
+def test_near_starts_follow_the_index(store: LocalStore) -> None:
+    apply(store, EARLY[1:])
+    catalog = Catalog(store)
+    assert catalog.search("yxdijiu") == []  # builds the starts without 异地就医
+    apply(store, EARLY[:1])
+    assert [r.code for r in catalog.search("yxdijiu")] == ["YB-1"]
+    apply(store, deleted=["YB-1"])
+    assert catalog.search("yxdijiu") == []
