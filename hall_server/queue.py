@@ -63,6 +63,7 @@ from hall_server.schema import (
     queue_services,
     service_days,
     tickets,
+    waiting_counts,
 )
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,25 @@ _AHEAD_COUNTS = Prepared(select(
     _t.status == WAITING,
     _t.pk != bindparam("pk"),
 ))
+_WAITING_BY_CLASS = Prepared(select(waiting_counts.c.priority, waiting_counts.c.n).where(
+    waiting_counts.c.service == bindparam("service"),
+    waiting_counts.c.business_date == bindparam("day"),
+))
+_NOT_BEFORE = or_(
+    _t.queued_at > bindparam("queued_at"),
+    and_(_t.queued_at == bindparam("queued_at"), _t.pk > bindparam("pk")),
+)
+_BEHIND = {  # another waiting ticket of the class queued after this one? (an index seek)
+    is_priority: Prepared(select(_t.pk).where(
+        _t.service == bindparam("service"),
+        _t.business_date == bindparam("day"),
+        _t.status == WAITING,
+        _IS_PRIO if is_priority else ~_IS_PRIO,
+        _t.pk != bindparam("pk"),
+        _NOT_BEFORE,
+    ).limit(1))
+    for is_priority in (False, True)
+}
 _PRIORITY_RUN = Prepared(select(service_days.c.priority_run).where(
     service_days.c.service == bindparam("service"), service_days.c.business_date == bindparam("day")
 ))
@@ -379,6 +399,7 @@ def issue_ticket(
         priority=priority is not None,
         limit=priority_run,
         run=run,
+        new=True,
     )
     log.info("ticket %s %s issued%s", number, ticket_id, " (offline)" if offline else "")
     return ticket_dict(values, service, ahead, base_url)
@@ -446,17 +467,39 @@ def people_ahead(
     priority: bool,
     limit: int = PRIORITY_RUN,
     run: int | None = None,
+    new: bool = False,
 ) -> int:
     """Calls before this waiting ticket; `run`: the service's run of priority calls, when the
-    caller already has it."""
+    caller already has it; `new`: the ticket was inserted in this transaction (issue_ticket)."""
     params = {"service": service, "day": day, "pk": pk, "queued_at": queued_at}
-    p_before, p_all, n_before, n_all = (int(v) for v in _AHEAD_COUNTS.one(conn, params))
+    counts = _counts_of_last(conn, params, priority) if new else None
+    if counts is None:
+        counts = tuple(int(v) for v in _AHEAD_COUNTS.one(conn, params))
+    p_before, p_all, n_before, n_all = counts
     if run is None:
         found = _PRIORITY_RUN.first(conn, {"service": service, "day": day})
         run = found[0] if found else 0
     if priority:
         return _ahead_of_priority(p_before, n_all, run, limit)
     return _ahead_of_normal(n_before, p_all, run, limit)
+
+
+def _counts_of_last(
+    conn: Connection, params: dict[str, Any], priority: bool
+) -> tuple[int, int, int, int] | None:
+    """_AHEAD_COUNTS of a ticket that came last in its class (the usual new ticket: everyone of
+    its class waiting is before it), from waiting_counts instead of counting the line; None
+    when it did not come last (an offline ticket, a clock set back) or was not counted."""
+    by_class = {bool(cls): int(n) for cls, n in _WAITING_BY_CLASS.execute(conn, params)}
+    if by_class.get(priority, 0) < 1:  # its own insert was not counted: no triggers here
+        return None
+    if _BEHIND[priority].first(conn, params) is not None:
+        return None
+    p_all = by_class.get(True, 0) - (1 if priority else 0)
+    n_all = by_class.get(False, 0) - (0 if priority else 1)
+    # for a priority ticket every other priority ticket is before it, and the formula reads
+    # only n_all of the normal ones; for a normal ticket the same the other way round
+    return (p_all, p_all, n_all, n_all) if priority else (0, p_all, n_all, n_all)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -142,6 +142,17 @@ service_days = Table(
     Column("priority_run", Integer, nullable=False),
 )
 
+# Tickets waiting per service, day and class, kept by triggers on `tickets`
+# (hall_server.waiting_counts): people_ahead of a new ticket without counting the line.
+waiting_counts = Table(
+    "waiting_counts",
+    metadata,
+    Column("service", String(32), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("priority", Boolean, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
 # Real-name tickets per holder hash per business date (the anti-scalper limit), as an atomic
 # counter so two kiosks cannot both pass the check.
 holder_days = Table(
@@ -310,3 +321,6 @@ rate_hits = Table(
 
 # Fleet operations' and staff tables live in their own modules, on this same metadata.
 from hall_server import schema_fleet, schema_notify, schema_staff, schema_usage  # noqa: E402,F401
+from hall_server.waiting_counts import install_on_create  # noqa: E402
+
+install_on_create(metadata)

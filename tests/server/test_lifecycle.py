@@ -45,6 +45,30 @@ def events(hall) -> list:
         return conn.execute(select(ticket_events).order_by(ticket_events.c.pk)).all()
 
 
+def assert_waiting_counts_match(hall) -> None:
+    """The trigger-kept counts (hall_server.waiting_counts) equal a count of the tickets."""
+    from sqlalchemy import func
+
+    from hall_server.schema import tickets, waiting_counts
+
+    t = tickets.c
+    with hall.database.read() as conn:
+        kept = {
+            (r.service, r.business_date, bool(r.priority)): r.n
+            for r in conn.execute(select(waiting_counts))
+            if r.n
+        }
+        counted = {
+            (r[0], r[1], bool(r[2])): r[3]
+            for r in conn.execute(
+                select(t.service, t.business_date, t.priority.is_not(None), func.count())
+                .where(t.status == "waiting")
+                .group_by(t.service, t.business_date, t.priority.is_not(None))
+            )
+        }
+    assert kept == counted
+
+
 def status(public, ticket) -> dict:
     return ok(public.get(f"/queue/tickets/{ticket['id']}"))
 
@@ -395,13 +419,16 @@ def test_a_replayed_day_leaves_events_consistent_with_tickets(hall, kiosk, count
         hall.clock.advance(rng.uniform(5, 60))
         roll = rng.random()
         if roll < 0.3:
-            ids.append(
-                take(
-                    kiosk,
-                    rng.choice(["ZH", "GJJ", "SB"]),
-                    **({"priority": "elderly"} if rng.random() < 0.2 else {}),
-                )["id"]
+            ticket = take(
+                kiosk,
+                rng.choice(["ZH", "GJJ", "SB"]),
+                **({"priority": "elderly"} if rng.random() < 0.2 else {}),
             )
+            ids.append(ticket["id"])
+            # the new ticket's place from the kept counts = the line counted (the status route)
+            assert ticket["people_ahead"] == ok(kiosk.get(f"/queue/tickets/{ticket['id']}"))[
+                "people_ahead"]
+            assert_waiting_counts_match(hall)
             continue
         code = rng.choice(counters)
         base = f"/queue/counters/{code}"
@@ -434,8 +461,10 @@ def test_a_replayed_day_leaves_events_consistent_with_tickets(hall, kiosk, count
             body = {"service": rng.choice(others)} if action == "transfer" else None
             resp = counter.post(f"{base}/{action}", body)
             assert resp.status_code in (200, 404, 409, 422), resp.text
+    assert_waiting_counts_match(hall)
     hall.clock.advance(24 * 3600)
     hall.ctx.background.sweep()
+    assert_waiting_counts_match(hall)
     rows = assert_events_match_tickets(hall)
     kinds = {(e.from_state, e.to_state) for e in rows}
     for pair in [
