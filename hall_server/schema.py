@@ -323,4 +323,4 @@ rate_hits = Table(
 from hall_server import schema_fleet, schema_notify, schema_staff, schema_usage  # noqa: E402,F401
 from hall_server.waiting_counts import install_on_create  # noqa: E402
 
-install_on_create(metadata)
+install_on_create(tickets)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DDL, MetaData, event
+from sqlalchemy import DDL, Table, event
 
 SQLITE_TRIGGERS = (
     """CREATE TRIGGER tr_tickets_waiting_ins AFTER INSERT ON tickets
@@ -92,14 +92,14 @@ def drops(dialect: str) -> tuple[str, ...]:
     return SQLITE_DROP if dialect == "sqlite" else PG_DROP
 
 
-def install_on_create(metadata: MetaData) -> None:
-    """`metadata.create_all` makes the triggers too (after every table exists)."""
+def install_on_create(tickets: Table) -> None:
+    """Creating `tickets` (`metadata.create_all`) makes its triggers too; their bodies name
+    waiting_counts only when they run."""
     for dialect in ("sqlite", "postgresql"):
         for statement in triggers(dialect):
-            event.listen(metadata, "after_create", DDL(statement).execute_if(dialect=dialect))
-    for dialect in ("sqlite", "postgresql"):
+            event.listen(tickets, "after_create", DDL(statement).execute_if(dialect=dialect))
         for statement in drops(dialect):
-            event.listen(metadata, "before_drop", DDL(statement).execute_if(dialect=dialect))
+            event.listen(tickets, "before_drop", DDL(statement).execute_if(dialect=dialect))
 
 
 def run_all(bind: Any, statements: tuple[str, ...]) -> None:
