@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -111,23 +111,40 @@ _AHEAD_COUNTS = Prepared(select(
     _t.status == WAITING,
     _t.pk != bindparam("pk"),
 ))
-_WAITING_BY_CLASS = Prepared(select(waiting_counts.c.priority, waiting_counts.c.n).where(
-    waiting_counts.c.service == bindparam("service"),
-    waiting_counts.c.business_date == bindparam("day"),
-))
+_wc = waiting_counts.c
+
+
+def _kept_count(is_priority: bool) -> Any:
+    return (
+        select(func.coalesce(func.max(_wc.n), 0))
+        .where(
+            _wc.service == bindparam("service"),
+            _wc.business_date == bindparam("day"),
+            _wc.priority.is_(is_priority),
+        )
+        .scalar_subquery()
+    )
+
+
 _NOT_BEFORE = or_(
     _t.queued_at > bindparam("queued_at"),
     and_(_t.queued_at == bindparam("queued_at"), _t.pk > bindparam("pk")),
 )
-_BEHIND = {  # another waiting ticket of the class queued after this one? (an index seek)
-    is_priority: Prepared(select(_t.pk).where(
-        _t.service == bindparam("service"),
-        _t.business_date == bindparam("day"),
-        _t.status == WAITING,
-        _IS_PRIO if is_priority else ~_IS_PRIO,
-        _t.pk != bindparam("pk"),
-        _NOT_BEFORE,
-    ).limit(1))
+# (kept priority count, kept normal count, another waiting ticket of the class queued after
+# this one?) in one statement: one round trip, like the count it replaces
+_LAST_IN_CLASS = {
+    is_priority: Prepared(select(
+        _kept_count(True),
+        _kept_count(False),
+        exists().where(
+            _t.service == bindparam("service"),
+            _t.business_date == bindparam("day"),
+            _t.status == WAITING,
+            _IS_PRIO if is_priority else ~_IS_PRIO,
+            _t.pk != bindparam("pk"),
+            _NOT_BEFORE,
+        ),
+    ))
     for is_priority in (False, True)
 }
 _PRIORITY_RUN = Prepared(select(service_days.c.priority_run).where(
@@ -490,13 +507,13 @@ def _counts_of_last(
     """_AHEAD_COUNTS of a ticket that came last in its class (the usual new ticket: everyone of
     its class waiting is before it), from waiting_counts instead of counting the line; None
     when it did not come last (an offline ticket, a clock set back) or was not counted."""
-    by_class = {bool(cls): int(n) for cls, n in _WAITING_BY_CLASS.execute(conn, params)}
-    if by_class.get(priority, 0) < 1:  # its own insert was not counted: no triggers here
+    kept_p, kept_n, behind = _LAST_IN_CLASS[priority].one(conn, params)
+    if (kept_p if priority else kept_n) < 1:  # its own insert was not counted: no triggers
         return None
-    if _BEHIND[priority].first(conn, params) is not None:
+    if behind:
         return None
-    p_all = by_class.get(True, 0) - (1 if priority else 0)
-    n_all = by_class.get(False, 0) - (0 if priority else 1)
+    p_all = int(kept_p) - (1 if priority else 0)
+    n_all = int(kept_n) - (0 if priority else 1)
     # for a priority ticket every other priority ticket is before it, and the formula reads
     # only n_all of the normal ones; for a normal ticket the same the other way round
     return (p_all, p_all, n_all, n_all) if priority else (0, p_all, n_all, n_all)
