@@ -126,9 +126,11 @@ def _kept_count(is_priority: bool) -> Any:
     )
 
 
-_NOT_BEFORE = or_(
-    _t.queued_at > bindparam("queued_at"),
-    and_(_t.queued_at == bindparam("queued_at"), _t.pk > bindparam("pk")),
+# queued after (queued_at, pk); the `>=` bound lets the index seek to the end of the line
+# (with the OR alone PostgreSQL's generic plan walked the whole line)
+_NOT_BEFORE = and_(
+    _t.queued_at >= bindparam("queued_at"),
+    or_(_t.queued_at > bindparam("queued_at"), _t.pk > bindparam("pk")),
 )
 # (kept priority count, kept normal count, another waiting ticket of the class queued after
 # this one?) in one statement: one round trip, like the count it replaces
