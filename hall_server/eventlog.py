@@ -33,6 +33,7 @@ _PENDING = "hall_pending_events"
 _MARKS = "hall_event_marks"
 COMMITTED = "hall_events_committed"  # on the connection's info: the rows a flush wrote
 TICKET = "ticket"  # in a recorded row: (number, priority) of its ticket, or None
+COUNTER_INFO = "counter_info"  # in a recorded row: (name, area) of its counter, or None
 _EVENT_COLUMNS = (
     "pk", "ticket_id", "from_state", "to_state", "at", "counter", "actor_kind", "actor_id",
     "service", "target_service", "reason",
@@ -56,10 +57,12 @@ def add(
     reason: str | None = None,
     number: str | None = None,
     priority: str | None = None,
+    counter_info: tuple[str, str] | None = None,
 ) -> None:
     """Record one transition in the caller's transaction (written at commit). `number` and
-    `priority` (the ticket's, when the caller has them at hand): this process's event hub
-    then takes the committed event as it is instead of reading it back (hall_server.live)."""
+    `priority` (the ticket's, when the caller has them at hand), and for an event at a counter
+    `counter_info` (its name and area): this process's event hub then takes the committed
+    event as it is instead of reading it back (hall_server.live)."""
     conn.info.setdefault(_PENDING, []).append(
         {
             "ticket_id": ticket_id,
@@ -73,6 +76,7 @@ def add(
             "target_service": target_service,
             "reason": reason,
             TICKET: None if number is None else (number, priority),
+            COUNTER_INFO: counter_info,
         }
     )
 

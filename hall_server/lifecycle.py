@@ -176,6 +176,7 @@ def _move(
     at_counter: str | None,
     reason: str | None = None,
     target_service: str | None = None,
+    counter_info: tuple[str, str] | None = None,
     **values: Any,
 ) -> Any:
     """Change one ticket's state (guarded by its current state), record the event and return
@@ -199,6 +200,10 @@ def _move(
         actor_kind=actor.kind,
         actor_id=actor.id,
         reason=reason,
+        # the hub then takes the event as it is (no read back) when nothing is left to look up
+        number=moved.number if at_counter is None or counter_info else None,
+        priority=moved.priority,
+        counter_info=counter_info,
     )
     return moved
 
@@ -294,15 +299,19 @@ def _choose(conn: Connection, codes: list[str], day: date, hall: Hall) -> tuple[
     return chosen, runs[chosen.service]
 
 
-def _finish_previous(conn: Connection, counter: str, actor: Actor, hall: Hall) -> None:
+def _finish_previous(
+    conn: Connection, counter: str, actor: Actor, hall: Hall, info: tuple[str, str]
+) -> None:
     """The counter's previous ticket ends as the next one is called: serving → served,
-    called → no_show (reason next_called), one of a past day → expired."""
+    called → no_show (reason next_called), one of a past day → expired. `info`: the counter's
+    name and area, for its events."""
     previous = _current(conn, counter)
     if previous is None:
         return
     now = hall.now
     if previous.business_date < hall.today:
-        _move(conn, previous, EXPIRED, actor=actor, at=now, at_counter=counter, reason=DAY_ENDED)
+        _move(conn, previous, EXPIRED, actor=actor, at=now, at_counter=counter,
+              reason=DAY_ENDED, counter_info=info)
         return
     to_state = SERVED if previous.status == SERVING else NO_SHOW
     _move(
@@ -313,6 +322,7 @@ def _finish_previous(conn: Connection, counter: str, actor: Actor, hall: Hall) -
         at=now,
         at_counter=counter,
         reason=NEXT_CALLED,
+        counter_info=info,
         finished_at=now,
     )
 
@@ -341,7 +351,8 @@ def call_next(
     chosen, run = _choose(conn, sorted(rows), day, hall)
     if chosen is None:
         raise KioskError(NOTHING_WAITING, counter)
-    _finish_previous(conn, counter, actor, hall)
+    info = (crow.name, crow.area)
+    _finish_previous(conn, counter, actor, hall, info)
     called = _move(
         conn,
         chosen,
@@ -349,6 +360,7 @@ def call_next(
         actor=actor,
         at=now,
         at_counter=counter,
+        counter_info=info,
         counter=counter,
         called_at=now,
         started_at=None,

@@ -96,10 +96,17 @@ def payload(row: Any) -> dict:
 
 def own_payload(row: dict) -> dict | None:
     """The public event of a row this process just committed (eventlog.add's dict), when it
-    carries its ticket's number (a ticket issue: no counter to look up); None: read it."""
+    carries its ticket's number and, at a counter, the counter's name and area (a ticket
+    issue, a call-next); None: read it."""
     ticket = row.get(eventlog.TICKET)
-    if ticket is None or row["counter"] is not None:
+    if ticket is None:
         return None
+    counter_name = area = None
+    if row["counter"] is not None:
+        info = row.get(eventlog.COUNTER_INFO)
+        if info is None:
+            return None
+        counter_name, area = info
     number, priority = ticket
     return {
         "id": int(row["pk"]),
@@ -109,9 +116,9 @@ def own_payload(row: dict) -> dict | None:
         "target_service": row["target_service"],
         "from": row["from_state"],
         "to": row["to_state"],
-        "counter": None,
-        "counter_name": None,
-        "area": None,
+        "counter": row["counter"],
+        "counter_name": counter_name,
+        "area": area,
         "at": iso_utc(row["at"]),
         "reason": row["reason"],
         "priority": priority,

@@ -161,3 +161,22 @@ def test_an_idle_stream_gets_keep_alive_comments(tmp_path):
         assert sse.comments[0] == "connected"
         assert sse.comments.count("keep-alive") >= 2
         assert sse.drain(0.1) == []
+
+
+def test_events_the_hub_makes_itself_equal_the_table(hall, kiosk, counter):
+    """Ticket issues and call-next's events are taken by this process's hub as committed (no
+    read back, issue 11); what streams get must be what a reader of the table gets."""
+    hub = hall.ctx.background.hub
+    start = hub.last_id
+    for service in ("ZH", "ZH", "GJJ"):
+        take(kiosk, service)
+    for _ in range(2):
+        post_ok(counter, "/queue/counters/01/call-next")  # finishes the previous one too
+    post_ok(counter, "/queue/counters/01/start")
+    deadline = time.monotonic() + 5
+    while hub.last_id < start + 7 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    live = hub.since(start)
+    assert live is not None and len(live) == 7  # 3 issues, 2 calls, a no-show, a start
+    assert [f.event for f in live] == [f.event for f in hub.read(start)]
+    assert {f.event["counter_name"] for f in live if f.event["counter"]} == {"01号窗口"}
