@@ -48,6 +48,9 @@ RING_SIZE = 2000  # recent events kept in memory; an older resume point reads th
 BATCH = 500
 POLL_SECONDS = 2.0
 SWEEP_CHECK_SECONDS = 30.0  # how often the background loop checks for a new business day
+# PostgreSQL delivers our own commit's NOTIFY at COMMIT, often before the committing thread
+# has handed its rows over (committed()): wait this long before reading them back instead
+OWN_COMMIT_GRACE_S = 0.005
 
 _e = ticket_events.c
 _READ = (
@@ -249,6 +252,8 @@ class EventHub:
                 must = self._read_needed.is_set()
                 if must:
                     self._read_needed.clear()
+                elif self._notified > self._last:
+                    self._stop.wait(OWN_COMMIT_GRACE_S)
                 if must or self._notified > self._last:
                     self._load()
                 self._wake_all()
