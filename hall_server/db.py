@@ -10,6 +10,7 @@ lock: counters there are atomic upserts with row locks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -82,7 +83,7 @@ class Database:
             self.is_file_sqlite = bool(database) and database != ":memory:" and (
                 "mode=memory" not in url
             )
-            if database and database != ":memory:" and not database.startswith("file:"):
+            if self.is_file_sqlite and not database.startswith("file:"):
                 make_private(Path(database))  # personal data: owner only, whatever the umask
             self.engine = create_engine(
                 url,
@@ -164,18 +165,12 @@ class Database:
         last = conn.execute(stmt).scalar_one()
         return range(last - count + 1, last + 1)
 
-    def batched_write(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in a write transaction shared with other callers waiting at the same
-        time (group commit), each in its own savepoint; returns after COMMIT, like write().
-        For small independent writes arriving in bursts (200 kiosks' heartbeats after a
-        power cut): one transaction and one fsync for the burst, not one per kiosk, so they
-        queue far less on the write lock in front of tickets."""
-        return self._batcher.submit(work)
-
     def transact(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a write transaction and return its result once committed, like
         write(), grouped with the writes waiting at the same moment (hall_server.group_commit:
-        one COMMIT and one fsync for all, a savepoint each)."""
+        one COMMIT and one fsync for all, a savepoint each). For tickets, calls and the small
+        writes that come in bursts (200 kiosks' heartbeats after a power cut): they queue
+        far less on the write lock than one transaction each."""
         try:
             return self._batcher.submit(work)
         except DBAPIError as exc:
@@ -191,9 +186,7 @@ class Database:
         except DBAPIError as exc:
             if not lost_deadlock(exc):
                 raise
-        from starlette.concurrency import run_in_threadpool
-
-        return await run_in_threadpool(self._write_alone, work)
+        return await asyncio.to_thread(self._write_alone, work)
 
     def _write_alone(self, work: Callable[[Connection], T]) -> T:
         log.warning("grouped write lost a deadlock; running it on its own")

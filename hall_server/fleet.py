@@ -87,8 +87,8 @@ def store_heartbeats(
     ctx: HallContext, records: list[SyncRecord], device: Device
 ) -> list[dict]:
     """Heartbeat records of one push, written by group commit with other kiosks' heartbeats
-    (Database.batched_write): a burst of 200 is one transaction, not 200 in the ticket line."""
-    return ctx.database.batched_write(
+    (Database.transact): a burst of 200 is one transaction, not 200 in the ticket line."""
+    return ctx.database.transact(
         lambda conn: [store_heartbeat(ctx, conn, record, device) for record in records]
     )
 

@@ -8,6 +8,7 @@ must never jam a kiosk's outbox).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -18,7 +19,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from starlette.concurrency import run_in_threadpool
 
 from common.errors import (
     AUTH_FORBIDDEN,
@@ -290,9 +290,7 @@ async def submit_with_token_async(
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
-    return await run_in_threadpool(
-        submit_with_token, ctx, kind_name, body, token, key, base_url
-    )
+    return await asyncio.to_thread(submit_with_token, ctx, kind_name, body, token, key, base_url)
 
 
 def _checked_once(
