@@ -40,6 +40,7 @@ SERVICES = "".join(
 )
 KIOSK_TOKENS = 8  # devices enrolled; connections take turns with their tokens
 TARGET_RATIO, TARGET_P99_MS = 0.8, 50.0
+RUNS = frozenset({"closed", "open", "mix", "workers"})
 
 
 def loadavg() -> str:
@@ -159,7 +160,8 @@ def _fmt(r: loadgen.Result) -> str:
     return f"{r.rate:.0f}/s p50 {r.p50_ms:.1f} p99 {r.p99_ms:.1f} ms{cpu}"
 
 
-def run_target(target: Target, seconds: float, rows: list[list[str]]) -> None:
+def run_target(target: Target, seconds: float, rows: list[list[str]],
+               only: frozenset[str] = RUNS) -> None:
     url_b, url_o = target.baseline.url, target.ours.url
     pid_b, pid_o = target.baseline.proc.pid, target.ours.proc.pid
     checks: list[str] = []
@@ -173,7 +175,7 @@ def run_target(target: Target, seconds: float, rows: list[list[str]]) -> None:
         print("  " + " | ".join(rows[-1]), flush=True)
         checks.append(dups)
 
-    for kiosks in (8, 50, 200):
+    for kiosks in (8, 50, 200) if "closed" in only else ():
         load = loadavg()
         base = measured(pid_b, loadgen.closed_loop, url_b, target.tokens, kiosks, seconds)
         ours = measured(pid_o, loadgen.closed_loop, url_o, target.tokens, kiosks, seconds)
@@ -181,12 +183,14 @@ def run_target(target: Target, seconds: float, rows: list[list[str]]) -> None:
         cpu = base.extra["cpu_ms"] / ours.extra["cpu_ms"] if ours.extra["cpu_ms"] else 0
         record(f"closed, {kiosks} kiosks", base, ours, f"{ratio:.2f}x thr, {cpu:.2f}x CPU",
                load)
-    for rate in (100, 200):
+    for rate in (100, 200) if "open" in only else ():
         load = loadavg()
         base = measured(pid_b, loadgen.open_loop, url_b, target.tokens, rate, seconds)
         ours = measured(pid_o, loadgen.open_loop, url_o, target.tokens, rate, seconds)
         ratio = ours.p99_ms / base.p99_ms if base.p99_ms else 0
         record(f"open, {rate}/s, 200 kiosks", base, ours, f"{ratio:.1f}x p99", load)
+    if "mix" not in only:
+        return
     load = loadavg()
     ours = loadgen.open_loop(url_o, target.tokens, 200, seconds, background=True)
     e = ours.extra
@@ -221,7 +225,10 @@ def main() -> None:
                         help="PostgreSQL URL (a bench_server_<pid>_* database is made there)")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--pg-only", action="store_true")
+    parser.add_argument("--only", action="append", choices=sorted(RUNS),
+                        help="run only these kinds of run (repeatable); all by default")
     args = parser.parse_args()
+    only = frozenset(args.only or RUNS)
     if missing := loadgen.wrk_missing():
         sys.exit(missing)
     rows: list[list[str]] = []
@@ -234,10 +241,10 @@ def main() -> None:
             print(f"{name} …", flush=True)
             target = Target(name, tmp / name, url)
             try:
-                run_target(target, args.seconds, rows)
+                run_target(target, args.seconds, rows, only)
             finally:
                 target.close()
-        if args.pg and not args.sqlite_only:
+        if args.pg and not args.sqlite_only and "workers" in only:
             run_workers(args.pg, tmp, args.seconds, rows)
     head = ["database", "run", "baseline", "ours", "ratio", "dups b/o", "errors b/o", "load",
             "note"]

@@ -82,6 +82,11 @@ class ServerSettings(Section):
                                        "SQLite server's WAL checkpoints, run by a thread "
                                        "beside the writes (0: SQLite's own, inside the "
                                        "write that fills the WAL, holding up the queue)")
+    housekeeping_concurrency: int = Field(ge=1, le=64, description="Kiosk housekeeping "
+                                          "requests (heartbeat pushes, catalog polls) a "
+                                          "server process handles at once; the rest wait "
+                                          "their turn so tickets and calls are not held up "
+                                          "when a hall's kiosks send them all together")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 
 from common import __version__
 from common.wire import API_PREFIX
-from hall_server import hot_routes, http_errors, openapi, pages
+from hall_server import hot_routes, housekeeping, http_errors, openapi, pages
 from hall_server.api import (
     applications,
     bookings,
@@ -27,6 +27,7 @@ from hall_server.api import (
     events,
     fleet,
     public,
+    push_lane,  # heartbeats' fast lane (issue 17)
     queue,
     reports,
     sync,
@@ -110,5 +111,15 @@ def create_app(ctx: HallContext) -> FastAPI:
     app.include_router(notify_api.router, prefix=API_PREFIX)  # /notify/phones
     pages.install(app)  # /counter, /staff/login|logout, /static
     openapi.install(app)
-    hot_routes.install(app, ticket_lane.lanes())  # last: after every route
+    hot_routes.install(app, _lanes())  # last: after every route
     return app
+
+
+def _lanes() -> dict[tuple[str, str], hot_routes.Lane]:
+    """The hot routes' own handling: tickets by their lane; heartbeats by theirs, taking turns
+    with catalog polls (hall_server/housekeeping.py)."""
+    return {
+        **ticket_lane.lanes(),
+        **push_lane.lanes(),
+        ("GET", f"{API_PREFIX}/catalog/changes"): housekeeping.taking_turns,
+    }

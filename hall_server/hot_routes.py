@@ -57,10 +57,11 @@ def _first_full(router: Router, method: str, path: str) -> tuple[BaseRoute, Scop
 
 
 def install(app: FastAPI, lanes: dict[tuple[str, str], Lane] | None = None) -> None:
-    """Call after every route is added. `lanes`: a route's own fast handling (ticket_lane)."""
+    """Call after every route is added. `lanes`: a route's own fast handling (ticket_lane,
+    push_lane, housekeeping turns); their routes are hot too."""
     router = app.router
     routes = {}
-    for method, path in HOT:
+    for method, path in dict.fromkeys([*HOT, *(lanes or {})]):
         found = _first_full(router, method, path)
         if found is not None:
             route, child_scope = found

@@ -413,12 +413,15 @@ def push(ctx: HallContext, records: list[SyncRecord], device: Device, base_url: 
         stored = store_heartbeats(ctx, [records[i] for i in beats], device)
         for i, result in zip(beats, stored, strict=True):
             results[i] = result
-    created = sum(1 for r in results if r["status"] == 201)
+    log_push(results)
+    return results
+
+
+def log_push(results: list[dict]) -> None:
     log.info(
         "sync push: %d records, %d created, %d replayed, %d refused",
         len(results),
-        created,
+        sum(1 for r in results if r["status"] == 201),
         sum(1 for r in results if r["status"] == 200),
         sum(1 for r in results if r["status"] >= 400),
     )
-    return results
