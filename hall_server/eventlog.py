@@ -124,6 +124,13 @@ def flush(conn: Connection) -> int | None:
     return ids[-1]
 
 
+def drop_since(conn: Connection, mark: int) -> None:
+    """A savepoint not made by SQLAlchemy (group_commit) rolled back: forget the events
+    recorded after `mark` (pending() when it was made)."""
+    if _PENDING in conn.info:
+        del conn.info[_PENDING][mark:]
+
+
 def discard(conn: Connection) -> None:
     """The transaction rolled back: forget what it recorded."""
     if conn.invalidated:  # the connection was lost (its info went with it): nothing to do

@@ -7,13 +7,15 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, update
 
+from hall_server import eventlog
 from hall_server.db import Database
-from hall_server.schema import hall_settings, metadata
+from hall_server.schema import counters, hall_settings, metadata, ticket_events
 from hall_server.wal_checkpoint import FALLBACK_PAGES, WalCheckpointer
 
 
@@ -80,6 +82,45 @@ def test_waiting_writes_share_one_commit_and_a_failure_fails_alone(any_database)
     with database.read() as conn:
         keys = set(conn.execute(select(hall_settings.c.key)).scalars())
     assert keys == {"first"} | {f"k{i}" for i in range(10)}  # "doomed" rolled back alone
+
+
+def test_a_failed_write_in_the_middle_leaves_no_event_and_no_gap(tmp_path, db_url):
+    """The group's own savepoints (not SQLAlchemy's): a write that fails between others
+    takes its rows and its recorded events with it; the ids stay gapless."""
+    database = Database(db_url or f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    metadata.create_all(database.engine, tables=[hall_settings, ticket_events, counters])
+    gate = threading.Event()
+
+    def with_event(key: str, fail: bool = False):
+        def work(conn):
+            _put(key)(conn)
+            eventlog.add(conn, ticket_id=key, from_state=None, to_state="waiting",
+                         at=datetime.now(UTC), service="S", actor_kind="device", actor_id="d")
+            if fail:
+                raise ValueError("refused")
+            return key
+
+        return work
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            first = pool.submit(database.transact, lambda conn: gate.wait(10))
+            time.sleep(0.2)
+            order = ["a", "b", "bad", "c", "d"]
+            futures = [pool.submit(database.transact, with_event(k, k == "bad")) for k in order]
+            time.sleep(0.3)
+            gate.set()
+            first.result(10)
+            assert [f.result(10) for f in futures if f is not futures[2]] == ["a", "b", "c", "d"]
+            with pytest.raises(ValueError):
+                futures[2].result(10)
+        with database.read() as conn:
+            rows = conn.execute(select(ticket_events.c.pk, ticket_events.c.ticket_id)).all()
+            keys = set(conn.execute(select(hall_settings.c.key)).scalars())
+    finally:
+        database.dispose()
+    assert sorted(t for _pk, t in rows) == ["a", "b", "c", "d"] and "bad" not in keys
+    assert sorted(pk for pk, _t in rows) == [1, 2, 3, 4]
 
 
 class _Abort(BaseException):
