@@ -136,7 +136,7 @@ class GroupCommit:
 
     def _begin(self, conn: Connection) -> None:
         if not self._database.is_sqlite:  # SQLite: the write transaction is the lock
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({GROUP_LOCK})")
+            run_sql(conn, f"SELECT pg_advisory_xact_lock({GROUP_LOCK})")
 
     def _commit_one(self, work: Work, sink: Sink) -> tuple[Sink, Any, BaseException | None]:
         try:

@@ -21,6 +21,8 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
+_KEPT_CURSOR = "rawsql_cursor"
+
 
 @dataclass(frozen=True)
 class _Compiled:
@@ -87,8 +89,23 @@ def run_sql(conn: Connection, sql: str) -> None:
     _run(conn, sql, (), many=False)
 
 
+def _cursor(conn: Connection) -> Any:
+    """The connection's DB-API cursor. psycopg's: one kept per connection and used again (a
+    new one was ~8 % of the group-commit thread's CPU, issue 17); what a statement returns
+    is read before the next one runs, as every caller here does. sqlite3's cursors are
+    cheap, and one kept there could hold an unfinished statement."""
+    fairy = conn.connection
+    dbapi = fairy.dbapi_connection
+    if conn.dialect.name != "postgresql":
+        return dbapi.cursor()  # type: ignore[union-attr]
+    kept = fairy.info.get(_KEPT_CURSOR)  # the pool clears info with the DB-API connection
+    if kept is None or kept.closed or kept.connection is not dbapi:
+        kept = fairy.info[_KEPT_CURSOR] = dbapi.cursor()  # type: ignore[union-attr]
+    return kept
+
+
 def _run(conn: Connection, sql: str, args: Any, *, many: bool) -> Any:
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = _cursor(conn)
     try:
         if many:
             cursor.executemany(sql, args)
@@ -97,6 +114,6 @@ def _run(conn: Connection, sql: str, args: Any, *, many: bool) -> Any:
     except conn.dialect.loaded_dbapi.Error as exc:
         # SQLAlchemy's own error path: the same exception classes as conn.execute, the
         # handle_error hooks, and pool invalidation on a lost connection. Private API,
-        # pinned with sqlalchemy in pyproject.toml; tests/server/test_rawsql.py covers it.
+        # pinned with sqlalchemy in pyproject.toml; tests/server/test_rawsql.py and test_pg_recovery.py cover it.
         conn._handle_dbapi_exception(exc, sql, args, cursor, None)  # noqa: SLF001
     return cursor
