@@ -239,17 +239,19 @@ def term_grams(term: Term) -> dict[tuple[int, str], int]:
     return grams
 
 
-def long_grams(term: Term) -> dict[str, int]:
-    """The 4–6 letters from each syllable start of a title/alias's pinyin and initials: a query
-    of 4+ letters finds its terms by one such token (or token prefix), not by verifying every
-    term that shares its first three letters."""
-    grams: dict[str, int] = {}
+def long_grams(term: Term) -> list[tuple[str, int]]:
+    """(gram, first) for the 4–6 letters from each syllable start of a title/alias's pinyin and
+    initials: a query of 4+ letters finds its terms by one such token (or token prefix), not by
+    verifying every term that shares its first three letters. A gram that starts a key and
+    recurs later has both tokens (layout v4): a contains tier reads only the terms holding
+    its first letters later ("4d"), not every term that starts with them."""
+    grams: dict[str, set[int]] = {}
     for key_text, starts in ascii_keys(term.pinyin, term.initials):
         for b in starts:
             gram = key_text[b:b + LATIN_LONG]
-            if len(gram) > LATIN_GRAM and (b == 0 or gram not in grams):
-                grams[gram] = 1 if b == 0 else grams.get(gram, 0)
-    return grams
+            if len(gram) > LATIN_GRAM:
+                grams.setdefault(gram, set()).add(b == 0)
+    return [(gram, first) for gram, firsts in grams.items() for first in (1, 0) if first in firsts]
 
 
 def long_token(stream: int, first: int, gram: str) -> str:
@@ -293,7 +295,7 @@ def _string_tokens(term: Term) -> tuple[str, ...]:
         # send the alias tiers walking every unit to find the few that hold "shebaoka".
         tokens += [prefix_token(term.kind, term.text[:k])
                    for k in range(PREFIX_MIN, min(PREFIX_MAX, len(term.text)) + 1)]
-        tokens += [long_token(latin, first, gram) for gram, first in long_grams(term).items()]
+        tokens += [long_token(latin, first, gram) for gram, first in long_grams(term)]
         if term.pinyin:
             tokens.append(exact_token(latin, term.pinyin.replace(" ", "")))
         if term.initials:

@@ -45,6 +45,7 @@ _AFTER_SET = " WHERE (s.max_pop < ? OR s.max_pop = ? AND (s.best_code, s.id) > (
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
 _LAST_FROM = 9  # query letters from which the last syllable start is required too
 _BUDGET = 50  # candidates of a streamed superset checked before its costly exact query
+_KEYS = 32  # whole keys starting with 7+ letters named one by one, at most (_long_prefix)
 
 # (term or body set id, popularity of its best item, that item's code, label): the best item
 # is the first in ranking order, so sources in (-max_pop, best_code) order are in the order of
@@ -270,9 +271,6 @@ class _Plan:
         # by one of its grams and verified.
         self.gram_len = LATIN_GRAM if self.latin else 2
         self.short = len(self.q) <= self.gram_len
-        # field → (FTS5 query, units it matched that only contain the query): what the prefix
-        # tier of long pinyin read to its end (_long_prefix)
-        self._read: dict[int, tuple[str, list[tuple[int, int, int, str]]]] = {}
 
     def tiers(self) -> list[tuple[str, Callable[[], Iterator[Source]], str]]:
         p = self.postings
@@ -331,53 +329,32 @@ class _Plan:
             # doclist before handing over the first row (qing*: 79,000 units, 31 ms).
             # The 3-letter token streams: its units are checked until the budget runs out.
             cheap = _match(stream, firsts, self.q[:LATIN_GRAM], prefix=False)
-            precise = [long_token(stream, first, self.q) for first in firsts]
+            precise = [long_token(stream, first, self.q) for first in firsts[:1]]
             return self._budgeted(cheap, precise, self._verify(field, mode, always=True))
-        elif self.latin and mode == "prefix":  # the first 6 letters, from the key start
-            return self._long_prefix(field, _pinyin_match(stream, self.q, firsts))
-        elif self.latin:  # the first 6 letters, from a syllable start
-            return self._long_contains(field, _pinyin_match(stream, self.q, firsts))
+        elif self.latin and mode == "prefix":
+            return self._long_prefix(stream, verify)
+        elif self.latin:  # the first 6 letters from a later syllable start ("d" only: the
+            # prefix tier, read to its end, took the units that start with the query)
+            match = _pinyin_match(stream, self.q, (0,))
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
         else:
             match = self._pairs(stream)
         return self._ranked(match, verify)
 
-    def _long_prefix(self, field: int, match: str) -> Iterator[Source]:
-        """The prefix tier of 7+ letter pinyin. Its units are checked for the contains tier
-        too, and those that only contain the query are kept for it: the contains tier then
-        reads from FTS5 only the units this one did not (a typo such as jidongchr read the
-        2,605 units starting with jidong twice, failing each both times)."""
-        _, prefix, prefix_extra = self._verify(field, "prefix")
-        _, contains, contains_extra = self._verify(field, "contains")  # holds `prefix`
-        rows = self.conn.execute(
-            f"SELECT r.id, r.max_pop, r.best_code, search_gram.rowid, (1{prefix}) "
-            "FROM search_gram JOIN search_rank r ON r.slot = search_gram.rowid "
-            "JOIN search_term t ON t.id = r.id "
-            f"WHERE search_gram MATCH ?{self.dept_sql.format(a='r.')}{contains} "
-            "ORDER BY search_gram.rowid",
-            (*prefix_extra, match, *self.dept_params, *contains_extra))
-        contained: list[tuple[int, int, int, str]] = []
-        for tid, max_pop, best_code, rowid, starts in rows:
-            if starts:
-                yield tid, max_pop, best_code, ""
-            else:
-                contained.append((rowid, tid, max_pop, best_code))
-        # Read to the end: every unit it yielded had all its items taken (the tier was not
-        # full), so the contains tier need not offer them again.
-        self._read[field] = (match, contained)
-
-    def _long_contains(self, field: int, match: str) -> Iterator[Source]:
-        """The contains tier of 7+ letter pinyin: the units the prefix tier kept for it, and
-        those it did not read (FTS5's NOT), merged in rowid (ranking) order."""
-        verify = self._verify(field, "contains")
-        read = self._read.get(field)
-        if read is None:  # the prefix tier stopped early (or did not run)
-            return self._ranked(match, verify)
-        prefix_match, contained = read
-        rest = self._ranked(f"({match}) NOT ({prefix_match})", verify, rowid=True)
-        return ((tid, max_pop, best_code, "") for _, tid, max_pop, best_code
-                in heapq.merge(contained, rest))
+    def _long_prefix(self, stream: int, verify: tuple[bool, str, list]) -> Iterator[Source]:
+        """Terms whose pinyin or initials start with 7+ letters: the units of the whole-key
+        tokens (exact_token) that start with them, named from the vocabulary — exact, no term
+        read to check, and none at all for a typo (jidongchr checked the 2,605 units starting
+        with jidong). Past _KEYS such keys, the units of the first six letters and later
+        syllables, checked (most of them start with the query)."""
+        keys = token_range(self.conn, [exact_token(stream, self.q),
+                                       exact_token(stream, self.q, initials=True)], cap=_KEYS)
+        if keys is None:
+            return self._ranked(_pinyin_match(stream, self.q, (1,)), verify)
+        if not keys:
+            return iter(())
+        return self._ranked(" OR ".join(f'"{key}"' for key in keys), (False, "", []))
 
     def _pairs(self, stream: int) -> str:
         """Terms holding every other character pair of a long Chinese query, and its last
@@ -414,8 +391,8 @@ class _Plan:
             return needed, " AND substr(t.text, 1, ?) = ?", [n, q]
         return needed, " AND instr(t.text, ?) > 0", [q]
 
-    def _ranked(self, match: str, verify: tuple[bool, str, list], *, after: int | None = None,
-                rowid: bool = False) -> Iterator[tuple]:
+    def _ranked(self, match: str, verify: tuple[bool, str, list], *, after: int | None = None
+                ) -> Iterator[Source]:
         """The units an FTS5 query matches, best first, checked on their text when the query
         says more than the tokens: FTS5 hands them over in rowid order, which is ranking
         order (search_index.unit_slot), so the tier reads only as many as it takes."""
@@ -423,10 +400,7 @@ class _Plan:
         if not needed:
             cond, extra = "", []
         join = " JOIN search_term t ON t.id = r.id" if cond else ""
-        # (rowid, id, max_pop, best_code) to merge by rowid, or a Source
-        columns = ("search_gram.rowid, r.id, r.max_pop, r.best_code" if rowid
-                   else "r.id, r.max_pop, r.best_code, ''")
-        sql = (f"SELECT {columns} FROM search_gram "
+        sql = ("SELECT r.id, r.max_pop, r.best_code, '' FROM search_gram "
                f"JOIN search_rank r ON r.slot = search_gram.rowid{join} "
                f"WHERE search_gram MATCH ?{self.dept_sql.format(a='r.')}{cond}"
                f"{'' if after is None else ' AND search_gram.rowid > ?'} "

@@ -101,6 +101,9 @@ def one_edit_prefix(q: str, key: str) -> bool:
     """Whether `key` starts with `q` typed with one letter wrong, missing, extra or swapped
     (or with `q` itself)."""
     n = len(q)
+    if key[:1] != q[:1] and q[2:4] not in key[1:5]:
+        return False  # the edit is at the first letter, and the two after the second do not
+        # follow within a place of theirs (cheap: most keys a candidate unit holds fail here)
     i = 0
     end = min(n, len(key))
     while i < end and q[i] == key[i]:
