@@ -8,8 +8,9 @@ import sqlite3
 
 import pytest
 
-from offline_cache import search_query, search_vocab
+from offline_cache import search_index, search_query, search_vocab
 from offline_cache.catalog import Catalog
+from offline_cache.search_text import item_names
 from offline_cache.store import LocalStore
 from tests.offline_cache.search_reference import apply, make_item, reference_search
 
@@ -111,16 +112,19 @@ def test_four_letters_whose_three_letter_run_mostly_goes_on_otherwise(
 
 
 def test_long_pinyin_contains_tier_takes_what_the_prefix_tier_read(store: LocalStore) -> None:
-    # jidongche: 机动机动车… starts with jidong (its only jidong token, a key-start one) and
-    # holds jidongche from a later syllable; the prefix tier reads it and keeps it for the
-    # contains tier, which reads from FTS5 only the units the prefix tier did not (二手机动车…),
-    # merged in ranking order.
+    # jidongche: the prefix tier reads the whole keys that start with it (机动车登记); the
+    # contains tier the units holding jidong from a later syllable start: 机动机动车… starts
+    # with jidong and holds it again later (both tokens, index v4), 二手机动车… only later;
+    # 机动船检验 (jidong at its start only) is not read by the contains tier.
     items = [make_item("A-0001", "机动车登记", popularity=10),
              make_item("A-0002", "机动机动车登记", popularity=50),
              make_item("A-0003", "二手机动车过户", popularity=60),
              make_item("A-0004", "二手机动车转籍", popularity=40),
              make_item("A-0005", "机动船检验", popularity=90),
              make_item("A-0006", "机动机动船", popularity=70)]
+    tokens = search_index.term_tokens(item_names(items[1])).split()
+    assert {"4cjidong", "4djidong"} <= set(tokens)
+    assert "4djidong" not in search_index.term_tokens(item_names(items[4])).split()
     apply(store, items)
     catalog = Catalog(store)
     assert codes(catalog, "jidongche") == ["A-0001", "A-0003", "A-0002", "A-0004"]
