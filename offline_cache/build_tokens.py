@@ -95,15 +95,16 @@ def _latin_grams(stream: int, keys: tuple[tuple[str, tuple[int, ...]], ...]) -> 
 
 
 def _long_grams(stream: int, keys: tuple[tuple[str, tuple[int, ...]], ...]) -> list[str]:
-    """search_index.long_grams as long_token strings: 4–6 letters from each syllable start,
-    "c" when they start a key and "d" when they follow a later one (both when both)."""
+    """search_index.long_grams as long_token strings: 4–6 letters from each syllable start
+    ("c" when they start a key), then "d" for those of them that recur later."""
     order: dict[str, None] = {}
-    firsts, laters = set(), set()
+    firsts = set()
     for key, starts in keys:
         for b in starts:
             gram = key[b:b + ix.LATIN_LONG]
             if len(gram) > ix.LATIN_GRAM:
                 order[gram] = None
-                (laters if b else firsts).add(gram)
-    return [f"{stream}{kind}{g}" for g in order
-            for kind, held in (("c", firsts), ("d", laters)) if g in held]
+                if b == 0:
+                    firsts.add(gram)
+    tokens = [f"{stream}{'c' if g in firsts else 'd'}{g}" for g in order]
+    return tokens + [f"{stream}d{g}" for g in ix.recurring(keys, firsts)]
