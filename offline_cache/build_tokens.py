@@ -95,7 +95,8 @@ def _latin_grams(stream: int, keys: tuple[tuple[str, tuple[int, ...]], ...]) -> 
 
 
 def _long_grams(stream: int, keys: tuple[tuple[str, tuple[int, ...]], ...]) -> list[str]:
-    """search_index.long_grams as long_token strings: 4–6 letters from each syllable start."""
+    """search_index.long_grams as long_token strings: 4–6 letters from each syllable start
+    ("c" when they start a key), then "d" for those of them that recur later."""
     order: dict[str, None] = {}
     firsts = set()
     for key, starts in keys:
@@ -105,4 +106,5 @@ def _long_grams(stream: int, keys: tuple[tuple[str, tuple[int, ...]], ...]) -> l
                 order[gram] = None
                 if b == 0:
                     firsts.add(gram)
-    return [f"{stream}{'c' if g in firsts else 'd'}{g}" for g in order]
+    tokens = [f"{stream}{'c' if g in firsts else 'd'}{g}" for g in order]
+    return tokens + [f"{stream}d{g}" for g in ix.recurring(keys, firsts)]

@@ -239,17 +239,33 @@ def term_grams(term: Term) -> dict[tuple[int, str], int]:
     return grams
 
 
-def long_grams(term: Term) -> dict[str, int]:
-    """The 4–6 letters from each syllable start of a title/alias's pinyin and initials: a query
-    of 4+ letters finds its terms by one such token (or token prefix), not by verifying every
-    term that shares its first three letters."""
+def long_grams(term: Term) -> list[tuple[str, int]]:
+    """(gram, first) for the 4–6 letters from each syllable start of a title/alias's pinyin and
+    initials: a query of 4+ letters finds its terms by one such token (or token prefix), not by
+    verifying every term that shares its first three letters."""
+    keys = ascii_keys(term.pinyin, term.initials)
     grams: dict[str, int] = {}
-    for key_text, starts in ascii_keys(term.pinyin, term.initials):
+    for key_text, starts in keys:
         for b in starts:
             gram = key_text[b:b + LATIN_LONG]
             if len(gram) > LATIN_GRAM and (b == 0 or gram not in grams):
                 grams[gram] = 1 if b == 0 else grams.get(gram, 0)
-    return grams
+    firsts = {key_text[:LATIN_LONG] for key_text, _ in keys if len(key_text) > LATIN_GRAM}
+    return [*grams.items(), *((gram, 0) for gram in recurring(keys, firsts))]
+
+
+def recurring(keys: tuple[tuple[str, tuple[int, ...]], ...], firsts: Iterable[str]) -> list[str]:
+    """The key-start grams that also follow a later syllable start, sorted (layout v4: they get
+    that token too, so a contains tier reads only the terms holding the query's first letters
+    later, not every term that starts with them). Rare: nearly every key fails the find()."""
+    again = []
+    for gram in firsts:
+        for key_text, starts in keys:
+            if key_text.find(gram, 1) > 0 and any(key_text[b:b + LATIN_LONG] == gram
+                                                  for b in starts[1:]):
+                again.append(gram)
+                break
+    return sorted(again)
 
 
 def long_token(stream: int, first: int, gram: str) -> str:
@@ -293,7 +309,7 @@ def _string_tokens(term: Term) -> tuple[str, ...]:
         # send the alias tiers walking every unit to find the few that hold "shebaoka".
         tokens += [prefix_token(term.kind, term.text[:k])
                    for k in range(PREFIX_MIN, min(PREFIX_MAX, len(term.text)) + 1)]
-        tokens += [long_token(latin, first, gram) for gram, first in long_grams(term).items()]
+        tokens += [long_token(latin, first, gram) for gram, first in long_grams(term)]
         if term.pinyin:
             tokens.append(exact_token(latin, term.pinyin.replace(" ", "")))
         if term.initials:

@@ -45,6 +45,7 @@ _AFTER_SET = " WHERE (s.max_pop < ? OR s.max_pop = ? AND (s.best_code, s.id) > (
 _FIRST_PAGE = 48  # candidate terms handed over first (a tier mostly needs ~20)
 _LAST_FROM = 9  # query letters from which the last syllable start is required too
 _BUDGET = 50  # candidates of a streamed superset checked before its costly exact query
+_KEYS = 32  # whole keys starting with 7+ letters named one by one, at most (_long_prefix)
 
 # (term or body set id, popularity of its best item, that item's code, label): the best item
 # is the first in ranking order, so sources in (-max_pop, best_code) order are in the order of
@@ -328,15 +329,32 @@ class _Plan:
             # doclist before handing over the first row (qing*: 79,000 units, 31 ms).
             # The 3-letter token streams: its units are checked until the budget runs out.
             cheap = _match(stream, firsts, self.q[:LATIN_GRAM], prefix=False)
-            precise = [long_token(stream, first, self.q) for first in firsts]
+            precise = [long_token(stream, first, self.q) for first in firsts[:1]]
             return self._budgeted(cheap, precise, self._verify(field, mode, always=True))
-        elif self.latin:  # the first 6 letters, from a syllable start
-            match = _pinyin_match(stream, self.q, firsts)
+        elif self.latin and mode == "prefix":
+            return self._long_prefix(stream, verify)
+        elif self.latin:  # the first 6 letters from a later syllable start ("d" only: the
+            # prefix tier, read to its end, took the units that start with the query)
+            match = _pinyin_match(stream, self.q, (0,))
         elif mode == "prefix":  # starts with the first 3–6 characters
             match = f'"{prefix_token(stream, self.q[:PREFIX_MAX])}"'
         else:
             match = self._pairs(stream)
         return self._ranked(match, verify)
+
+    def _long_prefix(self, stream: int, verify: tuple[bool, str, list]) -> Iterator[Source]:
+        """Terms whose pinyin or initials start with 7+ letters: the units of the whole-key
+        tokens (exact_token) that start with them, named from the vocabulary — exact, no term
+        read to check, and none at all for a typo (jidongchr checked the 2,605 units starting
+        with jidong). Past _KEYS such keys, the units of the first six letters and later
+        syllables, checked (most of them start with the query)."""
+        keys = token_range(self.conn, [exact_token(stream, self.q),
+                                       exact_token(stream, self.q, initials=True)], cap=_KEYS)
+        if keys is None:
+            return self._ranked(_pinyin_match(stream, self.q, (1,)), verify)
+        if not keys:
+            return iter(())
+        return self._ranked(" OR ".join(f'"{key}"' for key in keys), (False, "", []))
 
     def _pairs(self, stream: int) -> str:
         """Terms holding every other character pair of a long Chinese query, and its last

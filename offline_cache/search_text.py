@@ -101,6 +101,13 @@ def one_edit_prefix(q: str, key: str) -> bool:
     """Whether `key` starts with `q` typed with one letter wrong, missing, extra or swapped
     (or with `q` itself)."""
     n = len(q)
+    # Two cheap rejections (most keys of a candidate unit fail one): an edit before the last
+    # three letters leaves the last two within a place of theirs, and an edit at the first
+    # letter leaves the third and fourth within a place of theirs.
+    if n >= 4 and q[-2:] not in key[n - 3:n + 1] and not key.startswith(q[:n - 3]):
+        return False
+    if key[:1] != q[:1] and q[2:4] not in key[1:5]:
+        return False
     i = 0
     end = min(n, len(key))
     while i < end and q[i] == key[i]:

@@ -26,16 +26,19 @@ def vocab_table(conn: sqlite3.Connection) -> str:
     return _VOCAB
 
 
-def token_range(conn: sqlite3.Connection, prefixes: list[str]) -> list[str] | None:
+def token_range(conn: sqlite3.Connection, prefixes: list[str], cap: int | None = None
+                ) -> list[str] | None:
     """Every token of search_gram that starts with one of `prefixes` (tokens are [0-9a-z]
-    runs), or None when there are more than _MAX_TOKENS (the caller queries by prefix)."""
+    runs), or None when there are more than `cap` (_MAX_TOKENS; the caller queries another
+    way)."""
+    cap = _MAX_TOKENS if cap is None else cap
     vocab_table(conn)
     tokens: list[str] = []
     for prefix in prefixes:
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # the first string after the prefix's
         tokens += [t for (t,) in conn.execute(
             f"SELECT term FROM {_VOCAB} WHERE term >= ? AND term < ? LIMIT ?",
-            (prefix, end, _MAX_TOKENS + 1))]
-        if len(tokens) > _MAX_TOKENS:
+            (prefix, end, cap + 1))]
+        if len(tokens) > cap:
             return None
     return tokens

@@ -162,6 +162,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 7 → 8: item documents stored as zstd frames against a dictionary trained on the catalog
     # (catalog_doc.py): 4.5 KB an item → under 2 KB (issue 17)
     catalog_doc.migrate,
+    # 8 → 9: search index v4 — a key's 4–6 letter run that starts it and recurs later has a
+    # later-syllable token too, so a contains tier of 4+ letter pinyin skips the terms that
+    # only start with it (issue 17); the index is made again from the mirror
+    search_index.remake,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,10 +8,11 @@ import sqlite3
 
 import pytest
 
-from offline_cache import search_query, search_vocab
+from offline_cache import search_index, search_query, search_vocab
 from offline_cache.catalog import Catalog
+from offline_cache.search_text import item_names
 from offline_cache.store import LocalStore
-from tests.offline_cache.search_reference import apply, make_item
+from tests.offline_cache.search_reference import apply, make_item, reference_search
 
 ITEMS = [
     make_item("SCJG-0001", "营业执照变更", popularity=900, aliases=["执照变更"]),
@@ -108,3 +109,28 @@ def test_four_letters_whose_three_letter_run_mostly_goes_on_otherwise(
     # too many tokens to name: the same units by prefix query
     monkeypatch.setattr(search_vocab, "_MAX_TOKENS", 0)
     assert codes(catalog, "xuke") == ["B-0002", "B-0001", "B-0003"]
+
+
+def test_long_pinyin_contains_tier_takes_what_the_prefix_tier_read(store: LocalStore) -> None:
+    # jidongche: the prefix tier reads the whole keys that start with it (机动车登记); the
+    # contains tier the units holding jidong from a later syllable start: 机动机动车… starts
+    # with jidong and holds it again later (both tokens, index v4), 二手机动车… only later;
+    # 机动船检验 (jidong at its start only) is not read by the contains tier.
+    items = [make_item("A-0001", "机动车登记", popularity=10),
+             make_item("A-0002", "机动机动车登记", popularity=50),
+             make_item("A-0003", "二手机动车过户", popularity=60),
+             make_item("A-0004", "二手机动车转籍", popularity=40),
+             make_item("A-0005", "机动船检验", popularity=90),
+             make_item("A-0006", "机动机动船", popularity=70)]
+    tokens = search_index.term_tokens(item_names(items[1])).split()
+    assert {"4cjidong", "4djidong"} <= set(tokens)
+    assert "4djidong" not in search_index.term_tokens(item_names(items[4])).split()
+    apply(store, items)
+    catalog = Catalog(store)
+    assert codes(catalog, "jidongche") == ["A-0001", "A-0003", "A-0002", "A-0004"]
+    with store.reading() as conn:
+        for limit in (1, 2, 3, 10):
+            got = [(h.code, h.tier) for h in search_query.search(conn, "jidongche", limit=limit)]
+            assert got == reference_search(items, "jidongche", limit=limit)
+    # a typo: nothing starts with or contains it
+    assert {r.matched for r in catalog.search("jidongchr")} <= {"similar"}

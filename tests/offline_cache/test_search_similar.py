@@ -4,6 +4,8 @@ with one letter wrong, missing, extra or swapped. Exact matches never make way f
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from offline_cache import search_near, search_query
@@ -134,3 +136,29 @@ def test_near_starts_follow_the_index(store: LocalStore) -> None:
     assert [r.code for r in catalog.search("yxdijiu")] == ["YB-1"]
     apply(store, deleted=["YB-1"])
     assert catalog.search("yxdijiu") == []
+
+
+def _one_edit_variants(q: str, alphabet: str) -> set[str]:
+    """q, and q with one letter wrong, left out, put in or two neighbours swapped."""
+    out = {q}
+    for i in range(len(q) + 1):
+        out |= {q[:i] + c + q[i:] for c in alphabet}  # a letter the citizen missed
+        if i < len(q):
+            out |= {q[:i] + c + q[i + 1:] for c in alphabet}  # a wrong letter
+            out.add(q[:i] + q[i + 1:])  # a letter too many
+        if i + 1 < len(q):
+            out.add(q[:i] + q[i + 1] + q[i] + q[i + 2:])  # two letters swapped
+    return out
+
+
+def test_one_edit_prefix_against_every_variant() -> None:
+    # Its quick rejections (an edit leaves the last two letters, or the third and fourth,
+    # within a place of theirs) must never reject a key one edit away.
+    rng = random.Random(5)
+    for _ in range(20_000):
+        q = "".join(rng.choice("abc") for _ in range(rng.randint(1, 8)))
+        key = "".join(rng.choice("abc") for _ in range(rng.randint(0, 10)))
+        if rng.random() < 0.5:  # mostly keys near q
+            key = rng.choice(sorted(_one_edit_variants(q, "abc"))) + key[:rng.randint(0, 3)]
+        expected = any(key.startswith(v) for v in _one_edit_variants(q, "abc"))
+        assert one_edit_prefix(q, key) is expected, (q, key)
