@@ -83,7 +83,8 @@ class ServerSettings(Section):
                                        "beside the writes (0: SQLite's own, inside the "
                                        "write that fills the WAL, holding up the queue)")
     housekeeping_concurrency: int = Field(ge=1, le=64, description="Kiosk housekeeping "
-                                          "requests (heartbeat pushes, catalog polls) a "
+                                          "requests (sync pushes: heartbeats and the "
+                                          "outbox; catalog polls) a "
                                           "server process handles at once; the rest wait "
                                           "their turn so tickets and calls are not held up "
                                           "when a hall's kiosks send them all together")

@@ -1,8 +1,8 @@
 """Kiosk housekeeping requests take turns (issue 17).
 
-Heartbeat pushes and catalog polls are each kiosk's background chatter; after a hall's power
-comes back, or when kiosks switched on together keep in step, 200 of them arrive within a
-second. Handled all at once they hold the event loop and the GIL for hundreds of
+Sync pushes (heartbeats, the outbox drain) and catalog polls are each kiosk's background
+work; after a hall's power comes back, or when kiosks switched on together keep in step, 200
+of them arrive within a second. Handled all at once they hold the event loop and the GIL for hundreds of
 milliseconds, and every ticket that arrives meanwhile waits behind them. A server process
 takes at most `server.housekeeping_concurrency` at a time; the others wait on the event loop
 (costing nothing), and tickets and calls, which never wait here, pass between them.
