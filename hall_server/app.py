@@ -116,8 +116,8 @@ def create_app(ctx: HallContext) -> FastAPI:
 
 
 def _lanes() -> dict[tuple[str, str], hot_routes.Lane]:
-    """The hot routes' own handling: tickets by their lane; heartbeats by theirs, taking turns
-    with catalog polls (hall_server/housekeeping.py)."""
+    """The hot routes' own handling: tickets by their lane; sync pushes (heartbeats by their
+    lane) and catalog polls taking turns (hall_server/housekeeping.py)."""
     return {
         **ticket_lane.lanes(),
         **push_lane.lanes(),

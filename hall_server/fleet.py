@@ -98,9 +98,14 @@ def store_heartbeats(
 ) -> list[dict]:
     """Heartbeat records of one push, written by group commit with other kiosks' heartbeats
     (Database.transact): a burst of 200 is one transaction, not 200 in the ticket line."""
-    return ctx.database.transact(
-        lambda conn: [store_heartbeat(ctx, conn, record, device) for record in records]
-    )
+    return ctx.database.transact(lambda conn: store_all(ctx, conn, records, device))
+
+
+def store_all(
+    ctx: HallContext, conn: Connection, records: list[SyncRecord], device: Device
+) -> list[dict]:
+    """Heartbeat records of one push, in the caller's write (their results in order)."""
+    return [store_heartbeat(ctx, conn, record, device) for record in records]
 
 
 def store_audit(ctx: HallContext, conn: Connection, record: SyncRecord, device: Device) -> dict:

@@ -2,8 +2,9 @@
 
 Starlette matches a request against every route in order (in FastAPI 0.165 an included
 router is one route whose match walks its own routes): the ticket route (POST
-/api/v1/queue/tickets), a hall's busiest, came after the system and catalog routers. `install` puts an exact (method, path) lookup in front of the router; the route it
-maps to is the one the table itself picks for that request (found at start), so answers are
+/api/v1/queue/tickets), a hall's busiest, came after the system and catalog routers.
+`install` puts an exact (method, path) lookup in front of the router for the routes that have
+a lane of their own; the route it maps to is the one the table itself picks for that request (found at start), so answers are
 the same and the route table (and the OpenAPI document, made from it) keeps its order.
 Anything else, and a hot path behind a root_path, goes through the router as before.
 """
@@ -17,9 +18,6 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from common.wire import API_PREFIX
-
-HOT = (("POST", f"{API_PREFIX}/queue/tickets"),)
 Lane = Callable[[ASGIApp], ASGIApp]  # the route's handle → what to call instead
 Hot = tuple[BaseRoute, ASGIApp, Scope]  # the route, what handles it, its match's child scope
 
@@ -56,16 +54,14 @@ def _first_full(router: Router, method: str, path: str) -> tuple[BaseRoute, Scop
     return None
 
 
-def install(app: FastAPI, lanes: dict[tuple[str, str], Lane] | None = None) -> None:
-    """Call after every route is added. `lanes`: a route's own fast handling (ticket_lane,
-    push_lane, housekeeping turns); their routes are hot too."""
+def install(app: FastAPI, lanes: dict[tuple[str, str], Lane]) -> None:
+    """Call after every route is added. `lanes`: (method, path) → the route's own fast
+    handling (ticket_lane, push_lane, housekeeping turns)."""
     router = app.router
     routes = {}
-    for method, path in dict.fromkeys([*HOT, *(lanes or {})]):
+    for (method, path), lane in lanes.items():
         found = _first_full(router, method, path)
         if found is not None:
             route, child_scope = found
-            lane = (lanes or {}).get((method, path))
-            handle = lane(route.handle) if lane else route.handle
-            routes[(method, path)] = (route, handle, child_scope)
+            routes[(method, path)] = (route, lane(route.handle), child_scope)
     router.middleware_stack = HotRoutes(router.middleware_stack, router, routes)

@@ -114,6 +114,7 @@ def _run(conn: Connection, sql: str, args: Any, *, many: bool) -> Any:
     except conn.dialect.loaded_dbapi.Error as exc:
         # SQLAlchemy's own error path: the same exception classes as conn.execute, the
         # handle_error hooks, and pool invalidation on a lost connection. Private API,
-        # pinned with sqlalchemy in pyproject.toml; tests/server/test_rawsql.py and test_pg_recovery.py cover it.
+        # pinned with sqlalchemy in pyproject.toml; tests/server/test_rawsql.py and
+        # test_pg_recovery.py cover it.
         conn._handle_dbapi_exception(exc, sql, args, cursor, None)  # noqa: SLF001
     return cursor

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp
 
 from common.wire import API_PREFIX, SyncPushRequest
 from hall_server import housekeeping
@@ -23,7 +24,7 @@ from hall_server.api.fast_lane import Headers, Lane
 from hall_server.context import HallContext
 from hall_server.device_auth import DeviceToken, NeedsBinding, token_device
 from hall_server.devices import ROLES
-from hall_server.fleet import store_heartbeat
+from hall_server.fleet import store_all
 from hall_server.submissions import log_push
 
 ANY_ROLE = frozenset(ROLES)  # the route's AnyDevice
@@ -34,8 +35,7 @@ def _heartbeats_only(body: SyncPushRequest) -> bool:
 
 
 def _stored(ctx: HallContext, conn: Connection, body: SyncPushRequest, token: DeviceToken) -> list:
-    device = token_device(ctx, conn, token, ANY_ROLE)
-    return [store_heartbeat(ctx, conn, record, device) for record in body.records]
+    return store_all(ctx, conn, body.records, token_device(ctx, conn, token, ANY_ROLE))
 
 
 async def _push(
@@ -57,5 +57,9 @@ async def _push(
 def lanes() -> dict[tuple[str, str], Lane]:
     """For hot_routes.install: (method, path) → lane."""
     lane = Lane(SyncPushRequest, _push, _heartbeats_only)
-    # The turn comes first: 200 bodies read and parsed at once were themselves a burst.
-    return {("POST", f"{API_PREFIX}/sync/push"): lambda route: housekeeping.taking_turns(lane(route))}
+
+    def taking_turns(route: ASGIApp) -> ASGIApp:
+        # The turn comes first: 200 bodies read and parsed at once were themselves a burst.
+        return housekeeping.taking_turns(lane(route))
+
+    return {("POST", f"{API_PREFIX}/sync/push"): taking_turns}
