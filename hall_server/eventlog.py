@@ -39,7 +39,6 @@ _EVENT_COLUMNS = (
     "service", "target_service", "reason",
 )  # fmt: skip
 _INSERT = Prepared(ticket_events.insert().values({c: bindparam(c) for c in _EVENT_COLUMNS}))
-_NOTIFY = Prepared(text("SELECT pg_notify(:channel, :payload)"))
 
 
 def add(
@@ -105,12 +104,34 @@ def _take_ids(conn: Connection, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
-def flush(conn: Connection) -> int | None:
-    """Write the recorded events (call last in the transaction); returns the last id."""
-    rows = conn.info.pop(_PENDING, None)
-    conn.info.pop(_MARKS, None)
-    if not rows:
-        return None
+# PostgreSQL: the ids taken, the rows written and the NOTIFY sent in one statement, sent with
+# the COMMIT: one round trip instead of four at the end of a write transaction (issue 17; the
+# group-commit thread runs its statements one round trip at a time). The rows go as one array
+# a column, numbered by their place.
+_PG_FLUSH = Prepared(text(
+    "WITH ids AS (INSERT INTO counters (name, n) VALUES (:name, :count) "
+    "ON CONFLICT (name) DO UPDATE SET n = counters.n + :count RETURNING n), "
+    "written AS (INSERT INTO ticket_events (" + ", ".join(_EVENT_COLUMNS) + ") "
+    "SELECT ids.n - :count + r.ord, r.ticket_id, r.from_state, r.to_state, r.at, r.counter, "
+    "r.actor_kind, r.actor_id, r.service, r.target_service, r.reason FROM ids, unnest("
+    "CAST(:ticket_id AS varchar[]), CAST(:from_state AS varchar[]), "
+    "CAST(:to_state AS varchar[]), CAST(:at AS timestamptz[]), CAST(:counter AS varchar[]), "
+    "CAST(:actor_kind AS varchar[]), CAST(:actor_id AS varchar[]), "
+    "CAST(:service AS varchar[]), CAST(:target_service AS varchar[]), "
+    "CAST(:reason AS varchar[])) WITH ORDINALITY AS r(ticket_id, from_state, to_state, at, "
+    "counter, actor_kind, actor_id, service, target_service, reason, ord)) "
+    "SELECT n, pg_notify(:channel, CAST(n AS text)) FROM ids"
+))
+
+
+def _pg_flush(conn: Connection, rows: list[dict[str, Any]]) -> range:
+    params: dict[str, Any] = {c: [row[c] for row in rows] for c in _EVENT_COLUMNS[1:]}
+    params.update(name=SEQUENCE, count=len(rows), channel=CHANNEL)
+    last = _PG_FLUSH.one_then_commit(conn, params)[0]
+    return range(last - len(rows) + 1, last + 1)
+
+
+def _flush_rows(conn: Connection, rows: list[dict[str, Any]]) -> range:
     ids = _take_ids(conn, len(rows))
     for pk, row in zip(ids, rows, strict=True):
         row["pk"] = pk
@@ -118,8 +139,22 @@ def flush(conn: Connection) -> int | None:
         _INSERT.execute(conn, rows[0])
     else:
         _INSERT.execute_many(conn, rows)
+    return ids
+
+
+def flush(conn: Connection) -> int | None:
+    """Write the recorded events (call last in the transaction); returns the last id. On
+    PostgreSQL this also commits (Database.write calls it just before COMMIT)."""
+    rows = conn.info.pop(_PENDING, None)
+    conn.info.pop(_MARKS, None)
+    if not rows:
+        return None
     if conn.dialect.name == "postgresql":
-        _NOTIFY.execute(conn, {"channel": CHANNEL, "payload": str(ids[-1])})
+        ids = _pg_flush(conn, rows)
+        for pk, row in zip(ids, rows, strict=True):
+            row["pk"] = pk
+    else:
+        ids = _flush_rows(conn, rows)
     conn.info[COMMITTED] = rows  # each with its "pk"
     return ids[-1]
 

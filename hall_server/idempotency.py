@@ -158,7 +158,26 @@ def run_in_transaction(
     reconcile: Reconcile | None = None,
 ) -> tuple[int, dict]:
     """Inside an open write transaction (or savepoint): replay, or claim the key and work."""
-    row = find(conn, device_id, key)
+    return run_after_find(
+        conn, find(conn, device_id, key), device_id=device_id, key=key, kind=kind,
+        hashed=hashed, now=now, work=work, reconcile=reconcile,
+    )
+
+
+def run_after_find(
+    conn: Connection,
+    row: KeyRow | None,
+    *,
+    device_id: str,
+    key: str,
+    kind: str,
+    hashed: str,
+    now: datetime,
+    work: Callable[[Connection], dict],
+    reconcile: Reconcile | None = None,
+) -> tuple[int, dict]:
+    """run_in_transaction with the key's row already read (`find`'s answer) in this
+    transaction."""
     if row is not None:
         return resolve(conn, row, kind, hashed, reconcile)
     # The key is claimed with its reply after the work, in one INSERT (one statement less in

@@ -31,7 +31,18 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -266,6 +277,32 @@ def _service_for_ticket(conn: Connection, code: str) -> _Service:
     return _Service(*row)
 
 
+# PostgreSQL: the service read and its day's counter taken in one statement (one round trip
+# less a ticket in the group-commit thread, issue 17); no row for an unknown service.
+_PG_SERVICE_COUNTED = Prepared(text(
+    "WITH s AS (SELECT prefix, name, name_en, open, daily_cap FROM queue_services "
+    "WHERE code = :service), "
+    "b AS (INSERT INTO service_days (service, business_date, n, offline, priority_run) "
+    "SELECT :service, CAST(:day AS date), 1, 0, 0 FROM s "
+    "ON CONFLICT (service, business_date) DO UPDATE SET n = service_days.n + 1 "
+    "RETURNING n, priority_run) "
+    "SELECT s.prefix, s.name, s.name_en, s.open, s.daily_cap, b.n, b.priority_run "
+    "FROM s CROSS JOIN b"
+))
+
+
+def _service_counted(conn: Connection, code: str, day: date) -> tuple[_Service, int, int]:
+    """An online ticket's service, its number in the day (counted now; a rule refused later
+    rolls it back with the write) and the service's run of priority calls."""
+    if conn.dialect.name != "postgresql":
+        service = _service_for_ticket(conn, code)
+        return (service, *_bump_day(conn, code, day, offline=False))
+    row = _PG_SERVICE_COUNTED.first(conn, {"service": code, "day": day})
+    if row is None:
+        raise KioskError(SERVICE_UNKNOWN, code)
+    return _Service(*row[:5]), row[5], row[6]
+
+
 @dataclass(frozen=True)
 class CheckinWindow:
     """How long before and after a booked slot's start its check-in is accepted."""
@@ -341,8 +378,13 @@ def issue_ticket(
     """Issue one ticket inside the caller's write transaction; raises KioskError on a rule.
     `device_tag`: the tag the sending device may use in offline numbers."""
     now = clock()
-    service = _service_for_ticket(conn, req.service)
     offline = req.offline_number is not None
+    counted: tuple[int, int] | None = None  # online: (number in the day, priority run)
+    if offline:
+        service = _service_for_ticket(conn, req.service)
+    else:
+        service, n, run = _service_counted(conn, req.service, business_date(now, zone))
+        counted = (n, run)
     issued_at = now
     if offline:
         check_offline_number(
@@ -362,7 +404,7 @@ def issue_ticket(
             raise KioskError(HOLDER_LIMIT_REACHED)
     if req.holder and not offline:
         _one_waiting(conn, req, day)
-    n, run = _bump_day(conn, req.service, day, offline=offline)
+    n, run = counted or _bump_day(conn, req.service, day, offline=True)
     if not offline:
         # Read the time again now that this service's counter row is ours (PostgreSQL may
         # have waited on it): arrival order then always equals number order.

@@ -74,6 +74,26 @@ class Prepared:
         c = self.compiled(conn.dialect)
         _run(conn, c.sql, [self._args(c, row) for row in rows], many=True)
 
+    def one_then_commit(self, conn: Connection, params: dict[str, Any]) -> tuple:
+        """PostgreSQL: the transaction's last statement and its COMMIT sent together (pipeline
+        mode), one round trip instead of two (issue 17); the row is returned once COMMIT has
+        answered, so a caller still learns of nothing before it is durable. The caller's
+        own commit then finds the transaction closed and sends nothing."""
+        c = self.compiled(conn.dialect)
+        args = self._args(c, params)
+        dbapi = conn.connection.dbapi_connection
+        cursor = _cursor(conn)
+        try:
+            with dbapi.pipeline():  # type: ignore[union-attr]
+                cursor.execute(c.sql, args)
+                dbapi.cursor().execute("COMMIT")  # type: ignore[union-attr]
+            row = cursor.fetchone()
+        except conn.dialect.loaded_dbapi.Error as exc:  # as in _run
+            conn._handle_dbapi_exception(exc, c.sql, args, cursor, None)  # noqa: SLF001
+        if row is None:
+            raise LookupError("statement returned no row")
+        return row
+
     def first(self, conn: Connection, params: dict[str, Any] | None = None) -> tuple | None:
         return self.execute(conn, params).fetchone()
 
@@ -87,6 +107,17 @@ class Prepared:
 def run_sql(conn: Connection, sql: str) -> None:
     """A statement without parameters (BEGIN IMMEDIATE) on the DB-API cursor."""
     _run(conn, sql, (), many=False)
+
+
+def run_first_sql(conn: Connection, sql: str) -> None:
+    """The transaction's first statement (no parameters). On PostgreSQL psycopg's own BEGIN
+    goes with it in one round trip (pipeline mode) instead of one of its own: the group-commit
+    thread runs its statements one round trip at a time (issue 17)."""
+    if conn.dialect.name != "postgresql":
+        run_sql(conn, sql)
+        return
+    with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+        run_sql(conn, sql)
 
 
 def _cursor(conn: Connection) -> Any:

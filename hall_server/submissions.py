@@ -41,7 +41,7 @@ from common.wire import (
 from hall_server import bookings, estimate, idempotency, notify_hooks
 from hall_server.applications import create_application, flag_receipt_missing
 from hall_server.context import HallContext
-from hall_server.device_auth import DeviceToken, NeedsBinding, bind_or_refuse, token_device
+from hall_server.device_auth import DeviceToken, NeedsBinding, bind_or_refuse, token_device_and_key
 from hall_server.devices import Device
 from hall_server.evaluations import create_evaluation
 from hall_server.fleet import TELEMETRY_KINDS, store_heartbeats
@@ -304,9 +304,10 @@ def _checked_once(
     base_url: str,
 ) -> tuple[int, dict]:
     """The token check, then the key's replay or its claim and work, in one transaction."""
-    device = token_device(ctx, conn, token, kind.roles)
-    return idempotency.run_in_transaction(
+    device, used = token_device_and_key(ctx, conn, token, kind.roles, key)
+    return idempotency.run_after_find(
         conn,
+        used,
         device_id=device.id,
         key=key,
         kind=kind.name,
