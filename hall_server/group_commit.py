@@ -4,9 +4,11 @@ Every write with ticket events ends by locking the event-id row until its COMMIT
 (hall_server.eventlog), and SQLite has one writer anyway, so such writes commit one after
 the other. One slow fsync (tens of ms on a busy disk) then held up a queue of writers each
 waiting for its own; on PostgreSQL most of a ticket's time was that wait (issue 11). Here one
-thread takes everything queued when it wakes, runs each write in its own savepoint (one that
-fails fails alone: its rows and events are rolled back) and commits them together. Callers
-get their results only after that COMMIT, so durability is what a write of its own gives.
+thread takes everything queued when it wakes, runs the writes one after the other and commits
+them together. When one of them fails, the group is rolled back and run again with each write
+in its own savepoint (one that fails fails alone: its rows and events are rolled back); the
+usual group, where none fails, saves the savepoints' round trips. Callers get their results
+only after that COMMIT, so durability is what a write of its own gives.
 
 Threads wait on a concurrent Future; coroutines on an asyncio Future, and their event loop is
 woken once per group with the results of all its requests (no worker thread per request).
@@ -45,6 +47,10 @@ GROUP_LOCK = 0x68616C6C  # the advisory lock key of a group ("hall")
 T = TypeVar("T")
 Sink = Future | asyncio.Future
 Work = Callable[[Connection], Any]
+
+
+class _OneFailed(Exception):
+    """A write of a group run without savepoints failed."""
 
 
 def lost_deadlock(exc: DBAPIError) -> bool:
@@ -102,6 +108,33 @@ class GroupCommit:
     def _commit(self, batch: list[tuple[Work, Sink]]) -> list[tuple[Sink, Any, BaseException | None]]:
         if len(batch) == 1:  # alone: no savepoint (two statements less)
             return [self._commit_one(*batch[0])]
+        try:
+            return self._commit_together(batch)
+        except _OneFailed:  # rolled back: again, each write in its savepoint
+            return self._commit_each(batch)
+        except BaseException as exc:  # noqa: BLE001 - as in _commit_each
+            return [(sink, None, exc) for _work, sink in batch]
+
+    def _commit_together(
+        self, batch: list[tuple[Work, Sink]]
+    ) -> list[tuple[Sink, Any, BaseException | None]]:
+        """The usual group, where no write fails: no savepoints, a round trip less a write on
+        PostgreSQL (issue 17). A write that fails rolls the whole group back (_OneFailed) and
+        _commit_each runs it again; what a write does outside its transaction must bear
+        being done twice (logs; after-commit hooks only run for the committed)."""
+        outcomes: list[tuple[Sink, Any, BaseException | None]] = []
+        with self._database.write() as conn:
+            self._begin(conn)
+            for work, sink in batch:
+                try:
+                    outcomes.append((sink, work(conn), None))
+                except Exception as exc:
+                    raise _OneFailed from exc
+        return outcomes
+
+    def _commit_each(
+        self, batch: list[tuple[Work, Sink]]
+    ) -> list[tuple[Sink, Any, BaseException | None]]:
         outcomes: list[tuple[Sink, Any, BaseException | None]] = []
         try:
             with self._database.write() as conn:

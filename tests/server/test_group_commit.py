@@ -184,10 +184,11 @@ def test_no_checkpoint_thread_when_disabled(database):
 
 
 @pytest.mark.postgres
-def test_a_grouped_write_that_loses_a_deadlock_runs_again_alone(pg_url):
+def test_a_grouped_write_that_loses_a_deadlock_runs_again(pg_url):
     """Another server process's transaction locks Y then X while a group holds X and waits
-    for Y: PostgreSQL aborts the grouped write (its deadlock_timeout is the shorter), which
-    then runs on its own once the group has committed."""
+    for Y: PostgreSQL aborts the grouped write (its deadlock_timeout is the shorter). The
+    group, run without savepoints, rolls back (the rival then commits) and runs again, each
+    write in its savepoint: both writes are done, after the rival's."""
     ours, other = _database(pg_url), Database(pg_url)
     try:
         with ours.write() as conn:
@@ -229,7 +230,7 @@ def test_a_grouped_write_that_loses_a_deadlock_runs_again_alone(pg_url):
             rival.result(15)
         with ours.read() as conn:
             values = dict(conn.execute(select(hall_settings.c.key, hall_settings.c.value)).all())
-        assert values == {"X": "other", "Y": "group"}  # the rival after the group; Y retried
+        assert values == {"X": "group", "Y": "group"}  # the group again, after the rival
     finally:
         ours.dispose()
         other.dispose()
