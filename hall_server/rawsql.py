@@ -104,6 +104,29 @@ class Prepared:
         return row
 
 
+def first_rows(
+    conn: Connection, statements: Sequence[tuple[Prepared, dict[str, Any]]]
+) -> list[tuple | None]:
+    """Each statement's first row (None: none), the statements run in order. On PostgreSQL they are sent
+    together (pipeline mode): one round trip for all (issue 17). A later statement can read
+    what an earlier one wrote, not its result: pass nothing from one to the next."""
+    if conn.dialect.name != "postgresql":
+        return [prepared.first(conn, params) for prepared, params in statements]
+    dbapi = conn.connection.dbapi_connection
+    cursors = [_cursor(conn)] + [dbapi.cursor() for _ in statements[1:]]  # type: ignore[union-attr]
+    sql, args = "", None
+    try:
+        with dbapi.pipeline():  # type: ignore[union-attr]
+            for cursor, (prepared, params) in zip(cursors, statements, strict=True):
+                c = prepared.compiled(conn.dialect)
+                sql, args = c.sql, prepared._args(c, params)  # noqa: SLF001
+                cursor.execute(sql, args)
+        return [cursor.fetchone() if cursor.description else None for cursor in cursors]
+    except conn.dialect.loaded_dbapi.Error as exc:  # as in _run
+        conn._handle_dbapi_exception(exc, sql, args, cursors[0], None)  # noqa: SLF001
+        raise  # not reached: SQLAlchemy raised its own
+
+
 def run_sql(conn: Connection, sql: str) -> None:
     """A statement without parameters (BEGIN IMMEDIATE) on the DB-API cursor."""
     _run(conn, sql, (), many=False)

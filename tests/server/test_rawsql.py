@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 
 from hall_server.db import Database
-from hall_server.rawsql import Prepared, run_first_sql, run_sql
+from hall_server.rawsql import Prepared, first_rows, run_first_sql, run_sql
 from hall_server.schema import hall_settings, metadata
 
 _PUT = Prepared(hall_settings.insert().values(key=bindparam("key"), value=bindparam("value")))
@@ -104,3 +104,22 @@ def test_a_failure_at_the_commit_is_sqlalchemys_and_keeps_nothing(pg_database):
     with pg_database.write() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM deferred_once").scalar_one() == 0
         conn.exec_driver_sql("DROP TABLE deferred_once")
+
+
+def test_statements_sent_together_read_what_the_earlier_wrote(database):
+    with database.write() as conn:
+        rows = first_rows(conn, [
+            (_PUT, {"key": "a", "value": "1"}),
+            (_GET, {"key": "a"}),
+            (_GET, {"key": "none"}),
+        ])
+    assert rows[1:] == [("1",), None]
+
+
+def test_an_error_among_statements_sent_together_is_sqlalchemys(database):
+    with database.write() as conn:
+        _PUT.execute(conn, {"key": "a", "value": "1"})
+    with pytest.raises(IntegrityError), database.write() as conn:
+        first_rows(conn, [(_PUT, {"key": "b", "value": "2"}), (_PUT, {"key": "a", "value": "3"})])
+    with database.write() as conn:  # rolled back, and the connection goes on
+        assert first_rows(conn, [(_GET, {"key": "a"}), (_GET, {"key": "b"})]) == [("1",), None]
