@@ -104,10 +104,10 @@ def _take_ids(conn: Connection, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
-# PostgreSQL: the ids taken, the rows written and the NOTIFY sent in one statement, sent with
-# the COMMIT: one round trip instead of four at the end of a write transaction (issue 17; the
-# group-commit thread runs its statements one round trip at a time). The rows go as one array
-# a column, numbered by their place.
+# PostgreSQL: the ids taken, the rows written and the NOTIFY sent in one statement, one round
+# trip instead of three at the end of a write transaction (issue 17: the group-commit thread
+# runs its statements one round trip at a time). The rows go as one array a column, numbered
+# by their place.
 _PG_FLUSH = Prepared(text(
     "WITH ids AS (INSERT INTO counters (name, n) VALUES (:name, :count) "
     "ON CONFLICT (name) DO UPDATE SET n = counters.n + :count RETURNING n), "
@@ -127,7 +127,7 @@ _PG_FLUSH = Prepared(text(
 def _pg_flush(conn: Connection, rows: list[dict[str, Any]]) -> range:
     params: dict[str, Any] = {c: [row[c] for row in rows] for c in _EVENT_COLUMNS[1:]}
     params.update(name=SEQUENCE, count=len(rows), channel=CHANNEL)
-    last = _PG_FLUSH.one_then_commit(conn, params)[0]
+    last = _PG_FLUSH.one(conn, params)[0]
     return range(last - len(rows) + 1, last + 1)
 
 
@@ -143,8 +143,7 @@ def _flush_rows(conn: Connection, rows: list[dict[str, Any]]) -> range:
 
 
 def flush(conn: Connection) -> int | None:
-    """Write the recorded events (call last in the transaction); returns the last id. On
-    PostgreSQL this also commits (Database.write calls it just before COMMIT)."""
+    """Write the recorded events (call last in the transaction); returns the last id."""
     rows = conn.info.pop(_PENDING, None)
     conn.info.pop(_MARKS, None)
     if not rows:

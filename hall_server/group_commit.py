@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from hall_server import eventlog
-from hall_server.rawsql import run_first_sql, run_sql
+from hall_server.rawsql import run_sql
 
 if TYPE_CHECKING:
     from hall_server.db import Database
@@ -169,7 +169,7 @@ class GroupCommit:
 
     def _begin(self, conn: Connection) -> None:
         if not self._database.is_sqlite:  # SQLite: the write transaction is the lock
-            run_first_sql(conn, f"SELECT pg_advisory_xact_lock({GROUP_LOCK})")
+            run_sql(conn, f"SELECT pg_advisory_xact_lock({GROUP_LOCK})")
 
     def _commit_one(self, work: Work, sink: Sink) -> tuple[Sink, Any, BaseException | None]:
         try:

@@ -66,7 +66,7 @@ from common.errors import (
 from common.wire import TicketRequest
 from hall_server import eventlog
 from hall_server.clock import as_utc, business_date, iso_utc
-from hall_server.rawsql import Prepared, first_rows
+from hall_server.rawsql import Prepared
 from hall_server.schema import (
     appointments,
     devices,
@@ -139,17 +139,14 @@ def _kept_count(is_priority: bool) -> Any:
 
 # queued after (queued_at, pk); the `>=` bound lets the index seek to the end of the line
 # (with the OR alone PostgreSQL's generic plan walked the whole line)
-def _not_before(pk: Any) -> Any:
-    return and_(
-        _t.queued_at >= bindparam("queued_at"),
-        or_(_t.queued_at > bindparam("queued_at"), _t.pk > pk),
-    )
-
-
-def _last_in_class(is_priority: bool, pk: Any) -> Prepared:
-    """(kept priority count, kept normal count, another waiting ticket of the class queued
-    after this one?) in one statement: one round trip, like the count it replaces."""
-    return Prepared(select(
+_NOT_BEFORE = and_(
+    _t.queued_at >= bindparam("queued_at"),
+    or_(_t.queued_at > bindparam("queued_at"), _t.pk > bindparam("pk")),
+)
+# (kept priority count, kept normal count, another waiting ticket of the class queued after
+# this one?) in one statement: one round trip, like the count it replaces
+_LAST_IN_CLASS = {
+    is_priority: Prepared(select(
         _kept_count(True),
         _kept_count(False),
         exists().where(
@@ -157,19 +154,12 @@ def _last_in_class(is_priority: bool, pk: Any) -> Prepared:
             _t.business_date == bindparam("day"),
             _t.status == WAITING,
             _IS_PRIO if is_priority else ~_IS_PRIO,
-            _t.pk != pk,
-            _not_before(pk),
+            _t.pk != bindparam("pk"),
+            _NOT_BEFORE,
         ),
     ))
-
-
-# queued after (queued_at, pk); the `>=` bound lets the index seek to the end of the line
-# (with the OR alone PostgreSQL's generic plan walked the whole line)
-_LAST_IN_CLASS = {p: _last_in_class(p, bindparam("pk")) for p in (False, True)}
-# PostgreSQL: the same for the ticket this connection inserted last (its pk by currval), sent
-# with that INSERT in one round trip (rawsql.first_rows, issue 17)
-_JUST_INSERTED = select(func.currval(func.pg_get_serial_sequence("tickets", "pk"))).scalar_subquery()
-_LAST_IN_CLASS_PG = {p: _last_in_class(p, _JUST_INSERTED) for p in (False, True)}
+    for is_priority in (False, True)
+}
 _PRIORITY_RUN = Prepared(select(service_days.c.priority_run).where(
     service_days.c.service == bindparam("service"), service_days.c.business_date == bindparam("day")
 ))
@@ -447,9 +437,8 @@ def issue_ticket(
                 pk = _INSERT_TICKET.one(conn, values)[0]
         except IntegrityError:
             raise KioskError(OFFLINE_NUMBER_TAKEN, number) from None
-        last = None
     else:
-        pk, last = _insert_counted(conn, values, priority is not None)
+        pk = _INSERT_TICKET.one(conn, values)[0]
     eventlog.add(
         conn,
         ticket_id=ticket_id,
@@ -472,26 +461,9 @@ def issue_ticket(
         limit=priority_run,
         run=run,
         new=True,
-        last=last,
     )
     log.info("ticket %s %s issued%s", number, ticket_id, " (offline)" if offline else "")
     return ticket_dict(values, service, ahead, base_url)
-
-
-def _insert_counted(
-    conn: Connection, values: dict[str, Any], priority: bool
-) -> tuple[int, tuple | None]:
-    """INSERT an online ticket: its pk, and on PostgreSQL its class's _LAST_IN_CLASS row read
-    in the same round trip (None: people_ahead reads it)."""
-    if conn.dialect.name != "postgresql":
-        return _INSERT_TICKET.one(conn, values)[0], None
-    params = {"service": values["service"], "day": values["business_date"],
-              "queued_at": values["queued_at"]}
-    inserted, last = first_rows(
-        conn, [(_INSERT_TICKET, values), (_LAST_IN_CLASS_PG[priority], params)]
-    )
-    assert inserted is not None  # noqa: S101 - INSERT … RETURNING gives its row
-    return inserted[0], last
 
 
 def adopt_offline_number(
@@ -557,13 +529,11 @@ def people_ahead(
     limit: int = PRIORITY_RUN,
     run: int | None = None,
     new: bool = False,
-    last: tuple | None = None,
 ) -> int:
     """Calls before this waiting ticket; `run`: the service's run of priority calls, when the
-    caller already has it; `new`: the ticket was inserted in this transaction (issue_ticket);
-    `last`: its _LAST_IN_CLASS row, when the caller read it already."""
+    caller already has it; `new`: the ticket was inserted in this transaction (issue_ticket)."""
     params = {"service": service, "day": day, "pk": pk, "queued_at": queued_at}
-    counts = _counts_of_last(conn, params, priority, last) if new else None
+    counts = _counts_of_last(conn, params, priority) if new else None
     if counts is None:
         counts = tuple(int(v) for v in _AHEAD_COUNTS.one(conn, params))
     p_before, p_all, n_before, n_all = counts
@@ -576,12 +546,12 @@ def people_ahead(
 
 
 def _counts_of_last(
-    conn: Connection, params: dict[str, Any], priority: bool, last: tuple | None = None
+    conn: Connection, params: dict[str, Any], priority: bool
 ) -> tuple[int, int, int, int] | None:
     """_AHEAD_COUNTS of a ticket that came last in its class (the usual new ticket: everyone of
     its class waiting is before it), from waiting_counts instead of counting the line; None
     when it did not come last (an offline ticket, a clock set back) or was not counted."""
-    kept_p, kept_n, behind = last or _LAST_IN_CLASS[priority].one(conn, params)
+    kept_p, kept_n, behind = _LAST_IN_CLASS[priority].one(conn, params)
     if (kept_p if priority else kept_n) < 1:  # its own insert was not counted: no triggers
         return None
     if behind:

@@ -74,26 +74,6 @@ class Prepared:
         c = self.compiled(conn.dialect)
         _run(conn, c.sql, [self._args(c, row) for row in rows], many=True)
 
-    def one_then_commit(self, conn: Connection, params: dict[str, Any]) -> tuple:
-        """PostgreSQL: the transaction's last statement and its COMMIT sent together (pipeline
-        mode), one round trip instead of two (issue 17); the row is returned once COMMIT has
-        answered, so a caller still learns of nothing before it is durable. The caller's
-        own commit then finds the transaction closed and sends nothing."""
-        c = self.compiled(conn.dialect)
-        args = self._args(c, params)
-        dbapi = conn.connection.dbapi_connection
-        cursor = _cursor(conn)
-        try:
-            with dbapi.pipeline():  # type: ignore[union-attr]
-                cursor.execute(c.sql, args)
-                dbapi.cursor().execute("COMMIT")  # type: ignore[union-attr]
-            row = cursor.fetchone()
-        except conn.dialect.loaded_dbapi.Error as exc:  # as in _run
-            conn._handle_dbapi_exception(exc, c.sql, args, cursor, None)  # noqa: SLF001
-        if row is None:
-            raise LookupError("statement returned no row")
-        return row
-
     def first(self, conn: Connection, params: dict[str, Any] | None = None) -> tuple | None:
         return self.execute(conn, params).fetchone()
 
@@ -104,43 +84,9 @@ class Prepared:
         return row
 
 
-def first_rows(
-    conn: Connection, statements: Sequence[tuple[Prepared, dict[str, Any]]]
-) -> list[tuple | None]:
-    """Each statement's first row (None: none), the statements run in order. On PostgreSQL they are sent
-    together (pipeline mode): one round trip for all (issue 17). A later statement can read
-    what an earlier one wrote, not its result: pass nothing from one to the next."""
-    if conn.dialect.name != "postgresql":
-        return [prepared.first(conn, params) for prepared, params in statements]
-    dbapi = conn.connection.dbapi_connection
-    cursors = [_cursor(conn)] + [dbapi.cursor() for _ in statements[1:]]  # type: ignore[union-attr]
-    sql, args = "", None
-    try:
-        with dbapi.pipeline():  # type: ignore[union-attr]
-            for cursor, (prepared, params) in zip(cursors, statements, strict=True):
-                c = prepared.compiled(conn.dialect)
-                sql, args = c.sql, prepared._args(c, params)  # noqa: SLF001
-                cursor.execute(sql, args)
-        return [cursor.fetchone() if cursor.description else None for cursor in cursors]
-    except conn.dialect.loaded_dbapi.Error as exc:  # as in _run
-        conn._handle_dbapi_exception(exc, sql, args, cursors[0], None)  # noqa: SLF001
-        raise  # not reached: SQLAlchemy raised its own
-
-
 def run_sql(conn: Connection, sql: str) -> None:
     """A statement without parameters (BEGIN IMMEDIATE) on the DB-API cursor."""
     _run(conn, sql, (), many=False)
-
-
-def run_first_sql(conn: Connection, sql: str) -> None:
-    """The transaction's first statement (no parameters). On PostgreSQL psycopg's own BEGIN
-    goes with it in one round trip (pipeline mode) instead of one of its own: the group-commit
-    thread runs its statements one round trip at a time (issue 17)."""
-    if conn.dialect.name != "postgresql":
-        run_sql(conn, sql)
-        return
-    with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
-        run_sql(conn, sql)
 
 
 def _cursor(conn: Connection) -> Any:
