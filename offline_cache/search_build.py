@@ -28,11 +28,10 @@ import logging
 import sqlite3
 from array import array
 from collections.abc import Iterable, Sequence
-from functools import partial
 from types import SimpleNamespace
 from typing import Any, cast
 
-from offline_cache import build_tokens, bulk_writer, catalog_doc
+from offline_cache import build_tokens, catalog_doc
 from offline_cache import search_index as ix
 from offline_cache.search_text import (
     ALIAS,
@@ -310,44 +309,32 @@ class Builder:
                        ix.unit_slot((neg_pop, code), label))
 
 
-GRAM_CHUNK = 256  # units whose tokens one writer job inserts
-
-
 def _write_grams(conn: sqlite3.Connection) -> None:
     """Every term's tokens into search_gram in ascending rowid order (FTS5 flushes its pending
     segment at every rowid that is not larger than the last): body segments first (-id),
-    then units by slot. The tokens of a chunk of units are made while a second thread inserts
-    those of the chunk before (SQLite lets go of the GIL in FTS5's inserts: ~0.8 of the ~2 s
-    of this pass overlap where a core is free)."""
+    then units by slot."""
     rows = conn.execute(
         "SELECT r.slot, t.kind, t.label, t.text, t.pinyin, t.initials, t.alias_json "
         "FROM search_rank r JOIN search_term t ON t.id = r.id ORDER BY r.slot")
     made = build_tokens.Tokens()  # search_index.term_tokens, faster for a whole catalog
+
+    def tokens() -> Iterable[tuple[int, str]]:
+        for slot, kind, label, text, pinyin, initials, aliases in rows:
+            term = Term(kind, label, text, pinyin, initials)
+            if kind == TITLE:
+                unit = Names(term, tuple(Term(ALIAS, "alias", *a) for a in json.loads(aliases)))
+                yield slot, made.of(unit)
+            else:
+                yield slot, made.of(term)
+
     # FTS5 flushes what it holds as a segment every 'hashsize' bytes, merging segments as they
     # pile up: 1 MiB (its default) spends 2.5x the time of 16 MiB on 100,000 items (4.0 s
     # against 1.6 s). Set back after: a delta's pages are small.
     conn.execute("INSERT INTO search_gram(search_gram, rank) VALUES ('hashsize', ?)",
                  (BUILD_HASHSIZE,))
-    with bulk_writer.Writer() as writer:
-        with writer.lock:
-            chunk = rows.fetchmany(GRAM_CHUNK)
-        while chunk:
-            grams = [(row[0], made.of(_stored_unit(*row[1:]))) for row in chunk]
-            with writer.lock:  # the connection is the writer's while a job runs
-                chunk = rows.fetchmany(GRAM_CHUNK)
-            writer.submit(partial(conn.executemany,
-                                  "INSERT INTO search_gram(rowid, grams) VALUES (?, ?)", grams))
+    conn.executemany("INSERT INTO search_gram(rowid, grams) VALUES (?, ?)", tokens())
     conn.execute("INSERT INTO search_gram(search_gram, rank) VALUES ('hashsize', ?)",
                  (FTS5_HASHSIZE,))
-
-
-def _stored_unit(kind: int, label: str, text: str, pinyin: str, initials: str,
-                 aliases: str) -> Names | Term:
-    """A search_term row as the unit it holds."""
-    term = Term(kind, label, text, pinyin, initials)
-    if kind != TITLE:
-        return term
-    return Names(term, tuple(Term(ALIAS, "alias", *a) for a in json.loads(aliases)))
 
 
 def rebuild(conn: sqlite3.Connection, *, batch: int = 1000) -> int:
