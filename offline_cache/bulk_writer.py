@@ -29,10 +29,7 @@ class Writer:
     def submit(self, job: Job) -> None:
         """Queue `job` (blocks while `depth` jobs wait); raises a failed job's error."""
         self._raise()
-        import time
-        t = time.perf_counter()
         self._jobs.put(job)
-        self.waited = getattr(self, "waited", 0) + time.perf_counter() - t
 
     def close(self) -> None:
         """Wait for the queued jobs; raises the first job's error."""
@@ -41,26 +38,13 @@ class Writer:
         self._raise()
 
     def _run(self) -> None:
-        import os, sys, time
-        c0, w0, busy = time.thread_time(), time.perf_counter(), 0.0
-        try:
-            self._run2()
-        finally:
-            if os.environ.get("S14_STATS"):
-                print(f"writer {self._thread.name}: cpu {time.thread_time() - c0:.2f} wall {time.perf_counter() - w0:.2f} busy {self.busy:.2f} caller waited {getattr(self, 'waited', 0):.2f}", file=sys.stderr)
-
-    def _run2(self) -> None:
-        import time
-        self.busy = 0.0
         while (job := self._jobs.get()) is not None:
-            t = time.perf_counter()
             if self._error is not None:
                 continue  # drained, not run: the caller sees the first error
             try:
                 job()
             except BaseException as exc:  # handed to the caller's thread
                 self._error = exc
-            self.busy += time.perf_counter() - t
 
     def _raise(self) -> None:
         if self._error is not None:

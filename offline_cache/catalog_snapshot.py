@@ -129,14 +129,14 @@ def _batch(store: LocalStore, batch: list[bytes], digest: hashlib._Hash, seen: s
         items = [_Mirrored.model_validate_json(line) for line in batch]
     except ValidationError as exc:
         raise _invalid(str(exc)[:300]) from exc
-    for line in batch:
-        digest.update(line)
-        digest.update(b"\n")
     seen.update(i.code for i in items)
     writes = prepare(items, batch)
     resume = json.dumps({"upto": cursor, "after": max(i.code for i in items)})
 
     def commit() -> None:
+        for line in batch:  # hashed here: hashlib lets go of the GIL for each line
+            digest.update(line)
+            digest.update(b"\n")
         with store.transaction() as conn:  # the batch and where to resume after it, together
             writes(conn)
             store.set_meta(conn, SNAPSHOT_META, resume)
