@@ -69,14 +69,8 @@ _UPSERT = (f"INSERT INTO catalog_item({', '.join(_COLUMNS)}) VALUES "
 def write_items(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[str | bytes]
                 ) -> None:
     """Upsert mirror rows: the items' columns and their JSON documents, stored compressed."""
-    write_columns(conn, [_columns(i) for i in items], docs)
-
-
-def write_columns(conn: sqlite3.Connection, columns: Sequence[tuple],
-                  docs: Sequence[str | bytes]) -> None:
-    """write_items with the items' columns made before (_columns)."""
     stored = catalog_doc.encode_many(conn, docs)
-    conn.executemany(_UPSERT, [(*c, d) for c, d in zip(columns, stored, strict=True)])
+    conn.executemany(_UPSERT, [(*_columns(i), d) for i, d in zip(items, stored, strict=True)])
 
 
 def mirror_page(conn: sqlite3.Connection, page: wire.CatalogChanges) -> None:
@@ -173,20 +167,14 @@ class Catalog:
                 with self.store.transaction() as conn:
                     builder.append(search_build.Builder(conn, count))
 
-        def prepare(items: Sequence[Any], docs: Sequence[bytes]
-                    ) -> Callable[[sqlite3.Connection], None]:
-            columns = [_columns(i) for i in items]  # made here: the writes run in a thread
-            rows = builder[0].prepare(items) if builder else None
-
-            def write(conn: sqlite3.Connection) -> None:
-                write_columns(conn, columns, docs)
-                self.store.set_meta(conn, INDEX_PENDING_META, "1")
-                if rows is not None:
-                    search_build.write_rows(conn, rows)
-            return write
+        def write(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[bytes]) -> None:
+            write_items(conn, items, docs)
+            self.store.set_meta(conn, INDEX_PENDING_META, "1")
+            if builder:
+                builder[0].add(conn, items)
 
         try:
-            loaded, cursor = catalog_snapshot.load(self.store, client, prepare, progress, start)
+            loaded, cursor = catalog_snapshot.load(self.store, client, write, progress, start)
         except KioskError as exc:
             if getattr(exc, "http_status", None) != catalog_snapshot.NOT_OFFERED:
                 raise

@@ -70,12 +70,7 @@ def encode_many(conn: sqlite3.Connection, docs: Sequence[str | bytes]) -> list[b
     transaction (it may store a dictionary)."""
     raw = [d if isinstance(d, bytes) else d.encode() for d in docs]
     compressor = _compressor(conn, _current(conn, raw))
-    if len(raw) < 2 or not hasattr(compressor, "multi_compress_to_buffer"):  # C backend only
-        return [compressor.compress(d) for d in raw]
-    # the same frames as compress(), made in one call that lets go of the GIL once, not once
-    # a document: a first sync compresses in its writer thread (bulk_writer.py)
-    frames = compressor.multi_compress_to_buffer(raw)
-    return [frames[i].tobytes() for i in range(len(frames))]
+    return [compressor.compress(d) for d in raw]
 
 
 def decode(conn: sqlite3.Connection, stored: bytes | str) -> str:

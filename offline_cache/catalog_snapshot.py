@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from typing_extensions import TypedDict  # pydantic wants it on Python < 3.12 (its own dependency)
 
 from common import errors, wire
 from common.errors import KioskError
-from offline_cache import bulk_writer
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
 
@@ -31,7 +28,6 @@ from offline_cache.store import LocalStore
 # 100,000-item sync (40 commits, not 100) and a cut snapshot still resumes after its last batch
 BATCH = 2500
 SNAPSHOT_META = "catalog_snapshot"  # {"upto", "after"}: where a cut snapshot resumes
-Prepare = Callable[[list[Any], list[bytes]], Callable[[sqlite3.Connection], None]]
 NOT_OFFERED = 404  # a server from before snapshots: the kiosk follows the feed from the start
 
 
@@ -67,17 +63,13 @@ def _invalid(detail: str) -> KioskError:
     return KioskError(errors.SERVER_REPLY_INVALID, f"GET /catalog/snapshot: {detail}")
 
 
-def load(store: LocalStore, client: HallClient, prepare: Prepare,
+def load(store: LocalStore, client: HallClient, write: Callable[..., None],
          progress: Callable[[int], None] | None = None,
          start: Callable[[int, str], None] | None = None) -> tuple[int, str]:
-    """Mirror the snapshot's item lines, resuming a cut one: `prepare(items, lines)` makes a
-    batch's writes, a function of the connection run in the batch's transaction; (items, the
-    head's cursor). `start(count, after)` is called once the head is read: the items to come,
-    after the code `after` ("" unless resuming). Raises SERVER_REPLY_INVALID on a bad line,
-    count or checksum.
-
-    A batch is written and committed in a second thread (bulk_writer.py) while the next is
-    read, checked and prepared here: SQLite lets go of the GIL while it writes and syncs."""
+    """Mirror the snapshot's item lines with `write(conn, items, docs)`, resuming a cut one;
+    (items, the head's cursor). `start(count, after)` is called once the head is read: the
+    items to come, after the code `after` ("" unless resuming). Raises SERVER_REPLY_INVALID on
+    a bad line, count or checksum."""
     state = json.loads(store.get_meta(SNAPSHOT_META) or "{}")
     after = str(state.get("after", ""))
     lines = client.catalog_snapshot(state.get("upto"), after)
@@ -92,18 +84,17 @@ def load(store: LocalStore, client: HallClient, prepare: Prepare,
     seen: set[str] = set()
     batch: list[bytes] = []
     held: bytes | None = None  # the last line is the trailer, not an item
-    with bulk_writer.Writer() as writer:
-        for line in lines:
-            if held is not None:
-                batch.append(held)
-                if len(batch) >= BATCH:
-                    writer.submit(_batch(store, batch, digest, seen, prepare, cursor))
-                    batch = []
-                    if progress:
-                        progress(len(seen))
-            held = line
-        if batch:
-            writer.submit(_batch(store, batch, digest, seen, prepare, cursor))
+    for line in lines:
+        if held is not None:
+            batch.append(held)
+            if len(batch) >= BATCH:
+                _write_batch(store, batch, digest, seen, write, cursor)
+                batch = []
+                if progress:
+                    progress(len(seen))
+        held = line
+    if batch:
+        _write_batch(store, batch, digest, seen, write, cursor)
     try:
         trailer = json.loads(held or b"")
         ok = trailer["count"] == len(seen) == count and trailer["sha256"] == digest.hexdigest()
@@ -122,22 +113,17 @@ def load(store: LocalStore, client: HallClient, prepare: Prepare,
     return len(seen), cursor
 
 
-def _batch(store: LocalStore, batch: list[bytes], digest: hashlib._Hash, seen: set[str],
-           prepare: Prepare, cursor: str) -> Callable[[], None]:
-    """A batch checked and prepared; what writes it (the writer thread runs it)."""
+def _write_batch(store: LocalStore, batch: list[bytes], digest: hashlib._Hash,
+                 seen: set[str], write: Callable[..., None], cursor: str) -> None:
     try:
         items = [_Mirrored.model_validate_json(line) for line in batch]
     except ValidationError as exc:
         raise _invalid(str(exc)[:300]) from exc
+    for line in batch:
+        digest.update(line)
+        digest.update(b"\n")
     seen.update(i.code for i in items)
-    writes = prepare(items, batch)
-    resume = json.dumps({"upto": cursor, "after": max(i.code for i in items)})
-
-    def commit() -> None:
-        for line in batch:  # hashed here: hashlib lets go of the GIL for each line
-            digest.update(line)
-            digest.update(b"\n")
-        with store.transaction() as conn:  # the batch and where to resume after it, together
-            writes(conn)
-            store.set_meta(conn, SNAPSHOT_META, resume)
-    return commit
+    with store.transaction() as conn:  # the batch and where to resume after it, together
+        write(conn, items, batch)
+        store.set_meta(conn, SNAPSHOT_META, json.dumps(
+            {"upto": cursor, "after": max(i.code for i in items)}))

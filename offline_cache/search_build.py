@@ -90,54 +90,6 @@ def _remember(cache: dict, raw: object, found: int, limit: int = RAW_MAX) -> Non
     cache[raw] = found
 
 
-class _NewIds:
-    """Stands for the connection where search_index._Known inserts a new facet or department:
-    the INSERT is kept to run with its batch (write_rows), and the id given now is the one
-    SQLite gives it then (rowid max + 1: these tables grow only by these INSERTs, in order), so
-    a batch's rows are made without touching the connection."""
-
-    def __init__(self, known: ix._Known) -> None:
-        self.rows: list[tuple[str, tuple, int]] = []
-        self.last = {"search_facet": max(known.facets.values(), default=0),
-                     "search_dept": max(known.depts.values(), default=0)}
-        self.lastrowid = 0
-
-    def execute(self, sql: str, params: tuple) -> _NewIds:
-        table = sql.split()[2].partition("(")[0]  # "INSERT INTO search_facet(...) ..."
-        self.lastrowid = self.last[table] = self.last[table] + 1
-        self.rows.append((sql, params, self.lastrowid))
-        return self
-
-
-class Rows:
-    """One batch's index rows (Builder.prepare), written by write_rows."""
-
-    def __init__(self) -> None:
-        self.inserts: list[tuple[str, tuple, int]] = []  # new facets and departments, ids
-        self.terms: list[tuple] = []
-        self.sets: list[tuple] = []
-        self.members: list[tuple] = []
-        self.docs: list[tuple] = []
-        self.posts: list[tuple] = []
-
-
-def write_rows(conn: sqlite3.Connection, rows: Rows) -> None:
-    for sql, params, rowid in rows.inserts:
-        if conn.execute(sql, params).lastrowid != rowid:
-            raise RuntimeError(f"search index build: {sql} gave another id than {rowid}")
-    conn.executemany("INSERT INTO search_term(id, hkey, kind, label, text, pinyin, pyc, "
-                     "pysfx, initials, aliases, alias_keys, alias_latin, alias_json) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.terms)
-    conn.executemany("INSERT INTO search_body_set(id, hkey, segs, max_pop, best_code) "
-                     "VALUES (?, ?, ?, ?, ?)", rows.sets)
-    conn.executemany("INSERT INTO search_body_member(term, body_set) VALUES (?, ?)",
-                     rows.members)
-    conn.executemany("INSERT INTO search_doc(code, facet, neg_pop, terms, body_set, crank) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", rows.docs)
-    conn.executemany("INSERT INTO search_posting(term, neg_pop, code, facet) "
-                     "VALUES (?, ?, ?, ?)", rows.posts)
-
-
 def item_label(ordinal: int, count: int) -> int:
     """The label of the ordinal-th code (0-based) of `count` in code order: evenly spaced over
     half the label space as search_index._relabel spaces them, room left for codes to come."""
@@ -156,7 +108,6 @@ class Builder:
         self.last_code = ""
         self.in_order = True  # False: an item came out of code order; rebuild from the mirror
         self.known = ix._Known(conn)  # facets and departments only
-        self.ids = _NewIds(self.known)
         self.unit_of: dict[bytes, int] = {}  # digest of a Names unit → term id
         self.seg_of: dict[bytes, int] = {}  # digest of a body segment → term id
         self.set_of: dict[bytes, int] = {}  # a body set's segment ids (int64s) → set id
@@ -176,35 +127,36 @@ class Builder:
 
     def add(self, conn: sqlite3.Connection, items: Iterable[Any]) -> None:
         """Index items (wire.CatalogItem or anything with its searchable fields)."""
-        rows = self.prepare(items)
-        if rows is not None:
-            write_rows(conn, rows)
-
-    def prepare(self, items: Iterable[Any]) -> Rows | None:
-        """The rows `add` writes for items, made without the connection (a first sync writes
-        them in another thread while the next batch is read); None once out of code order."""
         if not self.in_order:
-            return None
-        rows = Rows()
+            return
+        docs, posts, terms, sets, members = [], [], [], [], []
         for item in items:
             code = item.code
             if code <= self.last_code or self.added >= self.count:
                 self.in_order = False
-                return None
+                return
             self.last_code = code
             label = item_label(self.added, self.count)
             self.added += 1
-            neg_pop, facet = -item.popularity, self.known.facet(cast(Any, self.ids), item)
-            dept = self.known.dept(cast(Any, self.ids), item.department)
-            tid = self._unit(item, rows.terms)
+            neg_pop, facet = -item.popularity, self.known.facet(conn, item)
+            dept = self.known.dept(conn, item.department)
+            tid = self._unit(item, terms)
             self._join(tid, neg_pop, code, label, dept)
-            sid = self._body_set(item, neg_pop, code, rows.terms, rows.sets, rows.members)
-            rows.docs.append((code, facet, neg_pop, str(tid), sid, label))
-            rows.posts.append((tid, neg_pop, code, facet))
-        rows.inserts, self.ids.rows = self.ids.rows, []
-        rows.members.sort()
-        rows.posts.sort()
-        return rows
+            sid = self._body_set(item, neg_pop, code, terms, sets, members)
+            docs.append((code, facet, neg_pop, str(tid), sid, label))
+            posts.append((tid, neg_pop, code, facet))
+        conn.executemany("INSERT INTO search_term(id, hkey, kind, label, text, pinyin, pyc, "
+                         "pysfx, initials, aliases, alias_keys, alias_latin, alias_json) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", terms)
+        conn.executemany("INSERT INTO search_body_set(id, hkey, segs, max_pop, best_code) "
+                         "VALUES (?, ?, ?, ?, ?)", sets)
+        members.sort()
+        conn.executemany("INSERT INTO search_body_member(term, body_set) VALUES (?, ?)", members)
+        conn.executemany("INSERT INTO search_doc(code, facet, neg_pop, terms, body_set, crank) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", docs)
+        posts.sort()
+        conn.executemany("INSERT INTO search_posting(term, neg_pop, code, facet) "
+                         "VALUES (?, ?, ?, ?)", posts)
 
     def _new_term(self, unit: Names | Term, rows: list[tuple]) -> int:
         tid = len(self.best)

@@ -97,7 +97,6 @@ def _missing_extra(exc: BaseException) -> KioskError | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kiosk.ops import malloc_arenas
     from kiosk.ops.logs import setup_logging
 
     argv = sys.argv[1:] if argv is None else argv
@@ -106,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         setup_logging(args.log_level or "warning")
         set_role("server" if args.command in SERVER_COMMANDS else "kiosk")
-        if args.command not in SERVER_COMMANDS:  # the server's threads keep their arenas
-            malloc_arenas.limit(1)
         result = args.handler(args)
         emit(result, getattr(args, "json", False))
         return 0

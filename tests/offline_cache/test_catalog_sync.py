@@ -7,7 +7,6 @@ from __future__ import annotations
 import gc
 import itertools
 import json
-import sqlite3
 
 import pytest
 
@@ -127,32 +126,6 @@ def test_an_interrupted_first_sync_finishes_its_index_on_the_next_pull(tmp_path,
         assert catalog.pull(client) == N - 249  # resumed after the last code stored
         assert catalog.count() == N and store.get_meta(INDEX_PENDING_META) == "0"
         assert len(catalog.search("证", limit=N)) > 200  # every item indexed, not just the last
-    finally:
-        store.close()
-
-
-def test_a_store_error_in_a_later_batch_keeps_the_batches_before_and_the_next_pull_finishes(
-        tmp_path, client, monkeypatch):
-    """Batches are written in a second thread while the next is read (bulk_writer.py): a batch
-    that fails there stops the sync with its error, the batches committed before it stay, and
-    the store takes the next pull, which resumes after them."""
-    monkeypatch.setattr(catalog_snapshot, "BATCH", 100)
-    codes = [json.loads(line)["code"] for line in list(client.catalog_snapshot())[1:-1]]
-    store = _store(tmp_path)
-    try:
-        store.conn.execute(  # the 250th item cannot be stored (as a full disk would refuse it)
-            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON catalog_item "
-            f"WHEN NEW.code = '{codes[249]}' BEGIN SELECT RAISE(ABORT, 'refused'); END")
-        catalog = Catalog(store)
-        with pytest.raises(sqlite3.IntegrityError, match="refused"):
-            catalog.pull(client)
-        assert gc.isenabled()
-        assert catalog.count() == 200 and store.get_meta(INDEX_PENDING_META) == "1"
-        assert catalog.cursor() is None
-        store.conn.execute("DROP TRIGGER temp.refuse")
-        assert catalog.pull(client) == N - 200
-        assert catalog.count() == N and store.get_meta(INDEX_PENDING_META) == "0"
-        assert len(catalog.search("证", limit=N)) > 200
     finally:
         store.close()
 
