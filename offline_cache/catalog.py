@@ -66,11 +66,10 @@ _UPSERT = (f"INSERT INTO catalog_item({', '.join(_COLUMNS)}) VALUES "
            + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "code"))
 
 
-def write_items(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[str | bytes],
-                stored: Sequence[bytes] | None = None) -> None:
-    """Upsert mirror rows: the items' columns and their JSON documents, stored compressed
-    (`stored`: compressed already, catalog_doc.compress_all)."""
-    stored = stored if stored is not None else catalog_doc.encode_many(conn, docs)
+def write_items(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[str | bytes]
+                ) -> None:
+    """Upsert mirror rows: the items' columns and their JSON documents, stored compressed."""
+    stored = catalog_doc.encode_many(conn, docs)
     conn.executemany(_UPSERT, [(*_columns(i), d) for i, d in zip(items, stored, strict=True)])
 
 
@@ -168,9 +167,8 @@ class Catalog:
                 with self.store.transaction() as conn:
                     builder.append(search_build.Builder(conn, count))
 
-        def write(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[bytes],
-                  stored: Sequence[bytes] | None) -> None:
-            write_items(conn, items, docs, stored)
+        def write(conn: sqlite3.Connection, items: Sequence[Any], docs: Sequence[bytes]) -> None:
+            write_items(conn, items, docs)
             self.store.set_meta(conn, INDEX_PENDING_META, "1")
             if builder:
                 builder[0].add(conn, items)

@@ -73,23 +73,6 @@ def encode_many(conn: sqlite3.Connection, docs: Sequence[str | bytes]) -> list[b
     return [compressor.compress(d) for d in raw]
 
 
-def own_compressor(conn: sqlite3.Connection) -> zstandard.ZstdCompressor | None:
-    """A compressor with the store's dictionary for another thread (one is not thread-safe);
-    None while the store has no dictionary (encode_many trains it in a transaction)."""
-    row = conn.execute("SELECT id FROM catalog_dict ORDER BY rowid DESC LIMIT 1").fetchone()
-    if row is None:
-        return None
-    return zstandard.ZstdCompressor(level=LEVEL, write_checksum=True,
-                                    dict_data=_dictionary(conn, row[0]))
-
-
-def compress_all(compressor: zstandard.ZstdCompressor, docs: Sequence[bytes]) -> list[bytes]:
-    """compressor.compress of each document (the same frames), in one call that lets go of
-    the GIL once, not once a document (a first sync compresses in a second thread)."""
-    frames = compressor.multi_compress_to_buffer(list(docs))
-    return [frames[i].tobytes() for i in range(len(frames))]
-
-
 def decode(conn: sqlite3.Connection, stored: bytes | str) -> str:
     """A stored document as JSON text (ValueError when it is damaged)."""
     if isinstance(stored, str):

@@ -15,15 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
-import zstandard
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from typing_extensions import TypedDict  # pydantic wants it on Python < 3.12 (its own dependency)
 
 from common import errors, wire
 from common.errors import KioskError
-from offline_cache import catalog_doc
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
 
@@ -69,8 +66,7 @@ def _invalid(detail: str) -> KioskError:
 def load(store: LocalStore, client: HallClient, write: Callable[..., None],
          progress: Callable[[int], None] | None = None,
          start: Callable[[int, str], None] | None = None) -> tuple[int, str]:
-    """Mirror the snapshot's item lines with `write(conn, items, docs, stored)` (`stored`:
-    the documents compressed already, or None), resuming a cut one;
+    """Mirror the snapshot's item lines with `write(conn, items, docs)`, resuming a cut one;
     (items, the head's cursor). `start(count, after)` is called once the head is read: the
     items to come, after the code `after` ("" unless resuming). Raises SERVER_REPLY_INVALID on
     a bad line, count or checksum."""
@@ -88,18 +84,17 @@ def load(store: LocalStore, client: HallClient, write: Callable[..., None],
     seen: set[str] = set()
     batch: list[bytes] = []
     held: bytes | None = None  # the last line is the trailer, not an item
-    with _Ahead(store) as zstd:
-        for line in lines:
-            if held is not None:
-                batch.append(held)
-                if len(batch) >= BATCH:
-                    _write_batch(store, batch, digest, seen, write, cursor, zstd)
-                    batch = []
-                    if progress:
-                        progress(len(seen))
-            held = line
-        if batch:
-            _write_batch(store, batch, digest, seen, write, cursor, zstd)
+    for line in lines:
+        if held is not None:
+            batch.append(held)
+            if len(batch) >= BATCH:
+                _write_batch(store, batch, digest, seen, write, cursor)
+                batch = []
+                if progress:
+                    progress(len(seen))
+        held = line
+    if batch:
+        _write_batch(store, batch, digest, seen, write, cursor)
     try:
         trailer = json.loads(held or b"")
         ok = trailer["count"] == len(seen) == count and trailer["sha256"] == digest.hexdigest()
@@ -118,36 +113,8 @@ def load(store: LocalStore, client: HallClient, write: Callable[..., None],
     return len(seen), cursor
 
 
-class _Ahead:
-    """A batch's documents compressed in a second thread while its lines are checked in this
-    one (zstd lets go of the GIL: ~1 CPU s of a 100,000-item sync moves to the second core),
-    with a compressor of its own, once the store has its dictionary (trained in the first
-    batch's transaction: that batch compresses in it)."""
-
-    def __init__(self, store: LocalStore) -> None:
-        self.store = store
-        self.compressor: zstandard.ZstdCompressor | None = None
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="snapshot-zstd")
-
-    def start(self, docs: list[bytes]) -> Future[list[bytes]] | None:
-        if self.compressor is None:
-            with self.store.reading() as conn:
-                self.compressor = catalog_doc.own_compressor(conn)
-        if self.compressor is None:
-            return None
-        return self.pool.submit(catalog_doc.compress_all, self.compressor, docs)
-
-    def __enter__(self) -> _Ahead:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True)  # a batch that failed its checks: its frames awaited
-
-
 def _write_batch(store: LocalStore, batch: list[bytes], digest: hashlib._Hash,
-                 seen: set[str], write: Callable[..., None], cursor: str,
-                 zstd: _Ahead) -> None:
-    frames = zstd.start(batch)
+                 seen: set[str], write: Callable[..., None], cursor: str) -> None:
     try:
         items = [_Mirrored.model_validate_json(line) for line in batch]
     except ValidationError as exc:
@@ -157,6 +124,6 @@ def _write_batch(store: LocalStore, batch: list[bytes], digest: hashlib._Hash,
         digest.update(b"\n")
     seen.update(i.code for i in items)
     with store.transaction() as conn:  # the batch and where to resume after it, together
-        write(conn, items, batch, frames.result() if frames else None)
+        write(conn, items, batch)
         store.set_meta(conn, SNAPSHOT_META, json.dumps(
             {"upto": cursor, "after": max(i.code for i in items)}))
