@@ -23,13 +23,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hall_server.rawsql import Prepared
-from hall_server.schema import counters, ticket_events
+from hall_server.schema import counters, idempotency, ticket_events
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "hall_events"  # PostgreSQL LISTEN/NOTIFY channel; payload: the last event id
 SEQUENCE = "ticket_events"  # the row in `counters`
 _PENDING = "hall_pending_events"
+_CLAIMS = "hall_deferred_claims"  # Idempotency-Key claims written by flush (defer_claims)
 _MARKS = "hall_event_marks"
 COMMITTED = "hall_events_committed"  # on the connection's info: the rows a flush wrote
 TICKET = "ticket"  # in a recorded row: (number, priority) of its ticket, or None
@@ -104,11 +105,37 @@ def _take_ids(conn: Connection, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
+_CLAIM_COLUMNS = ("device_id", "key", "kind", "body_hash", "status", "created_at", "response")
+_CLAIM_TYPES = ("varchar", "varchar", "varchar", "varchar", "int", "timestamptz", "varchar")
+_CLAIM = Prepared(idempotency.insert().values({c: bindparam(c) for c in _CLAIM_COLUMNS}))
+_PG_CLAIMS = (  # a data-modifying WITH item: the deferred claims, one array a column
+    ", claimed AS (INSERT INTO idempotency (" + ", ".join(_CLAIM_COLUMNS) + ") SELECT * FROM "
+    "unnest(" + ", ".join(f"CAST(:c_{c} AS {t}[])" for c, t in zip(
+        _CLAIM_COLUMNS, _CLAIM_TYPES, strict=True)) + ")) "
+)
+
+
+def defer_claims(conn: Connection) -> None:
+    """From now on in this transaction, idempotency.claim leaves its row to flush (PostgreSQL:
+    written by the transaction's last statement, a round trip less a request, issue 17). A
+    key used meanwhile then fails flush with IntegrityError, not the request's own claim."""
+    conn.info[_CLAIMS] = []
+
+
+def defer_claim(conn: Connection, row: dict[str, Any]) -> bool:
+    """Keep a claim for flush if the transaction defers claims (True), else False."""
+    claims = conn.info.get(_CLAIMS)
+    if claims is None:
+        return False
+    claims.append(row)
+    return True
+
+
 # PostgreSQL: the ids taken, the rows written and the NOTIFY sent in one statement, one round
 # trip instead of three at the end of a write transaction (issue 17: the group-commit thread
-# runs its statements one round trip at a time). The rows go as one array a column, numbered
-# by their place.
-_PG_FLUSH = Prepared(text(
+# runs its statements one round trip at a time); with the deferred claims, when there are. The
+# rows go as one array a column, numbered by their place.
+_PG_FLUSH_SQL = (
     "WITH ids AS (INSERT INTO counters (name, n) VALUES (:name, :count) "
     "ON CONFLICT (name) DO UPDATE SET n = counters.n + :count RETURNING n), "
     "written AS (INSERT INTO ticket_events (" + ", ".join(_EVENT_COLUMNS) + ") "
@@ -120,14 +147,19 @@ _PG_FLUSH = Prepared(text(
     "CAST(:service AS varchar[]), CAST(:target_service AS varchar[]), "
     "CAST(:reason AS varchar[])) WITH ORDINALITY AS r(ticket_id, from_state, to_state, at, "
     "counter, actor_kind, actor_id, service, target_service, reason, ord)) "
-    "SELECT n, pg_notify(:channel, CAST(n AS text)) FROM ids"
-))
+    "{claims}SELECT n, pg_notify(:channel, CAST(n AS text)) FROM ids"
+)
+_PG_FLUSH = {
+    False: Prepared(text(_PG_FLUSH_SQL.format(claims=""))),
+    True: Prepared(text(_PG_FLUSH_SQL.format(claims=_PG_CLAIMS))),
+}
 
 
-def _pg_flush(conn: Connection, rows: list[dict[str, Any]]) -> range:
+def _pg_flush(conn: Connection, rows: list[dict[str, Any]], claims: list[dict]) -> range:
     params: dict[str, Any] = {c: [row[c] for row in rows] for c in _EVENT_COLUMNS[1:]}
+    params.update({f"c_{c}": [claim[c] for claim in claims] for c in _CLAIM_COLUMNS})
     params.update(name=SEQUENCE, count=len(rows), channel=CHANNEL)
-    last = _PG_FLUSH.one(conn, params)[0]
+    last = _PG_FLUSH[bool(claims)].one(conn, params)[0]
     return range(last - len(rows) + 1, last + 1)
 
 
@@ -145,14 +177,19 @@ def _flush_rows(conn: Connection, rows: list[dict[str, Any]]) -> range:
 def flush(conn: Connection) -> int | None:
     """Write the recorded events (call last in the transaction); returns the last id."""
     rows = conn.info.pop(_PENDING, None)
+    claims = conn.info.pop(_CLAIMS, None) or []
     conn.info.pop(_MARKS, None)
     if not rows:
+        if claims:
+            _CLAIM.execute_many(conn, claims)
         return None
     if conn.dialect.name == "postgresql":
-        ids = _pg_flush(conn, rows)
+        ids = _pg_flush(conn, rows, claims)
         for pk, row in zip(ids, rows, strict=True):
             row["pk"] = pk
     else:
+        if claims:
+            _CLAIM.execute_many(conn, claims)
         ids = _flush_rows(conn, rows)
     conn.info[COMMITTED] = rows  # each with its "pk"
     return ids[-1]
@@ -170,6 +207,7 @@ def discard(conn: Connection) -> None:
     if conn.invalidated:  # the connection was lost (its info went with it): nothing to do
         return
     conn.info.pop(_PENDING, None)
+    conn.info.pop(_CLAIMS, None)
     conn.info.pop(_MARKS, None)
     conn.info.pop(COMMITTED, None)
 

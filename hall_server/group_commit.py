@@ -30,7 +30,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hall_server import eventlog
 from hall_server.rawsql import run_sql
@@ -50,7 +50,11 @@ Work = Callable[[Connection], Any]
 
 
 class _OneFailed(Exception):
-    """A write of a group run without savepoints failed."""
+    """A write of a group run without savepoints failed (its exception is the cause)."""
+
+
+class _ClaimFailed(Exception):
+    """The claims deferred to a group's last statement found a key used meanwhile."""
 
 
 def lost_deadlock(exc: DBAPIError) -> bool:
@@ -110,26 +114,36 @@ class GroupCommit:
             return [self._commit_one(*batch[0])]
         try:
             return self._commit_together(batch)
-        except _OneFailed:  # rolled back: again, each write in its savepoint
+        except (_OneFailed, _ClaimFailed):  # rolled back: again, each write in its savepoint
             return self._commit_each(batch)
         except BaseException as exc:  # noqa: BLE001 - as in _commit_each
             return [(sink, None, exc) for _work, sink in batch]
 
     def _commit_together(
-        self, batch: list[tuple[Work, Sink]]
+        self, batch: list[tuple[Work, Sink]], *, defer: bool = True
     ) -> list[tuple[Sink, Any, BaseException | None]]:
-        """The usual group, where no write fails: no savepoints, a round trip less a write on
-        PostgreSQL (issue 17). A write that fails rolls the whole group back (_OneFailed) and
-        _commit_each runs it again; what a write does outside its transaction must bear
-        being done twice (logs; after-commit hooks only run for the committed)."""
+        """The usual group, where no write fails: no savepoints, and on PostgreSQL the keys'
+        claims written with the events (eventlog.defer_claims), two round trips less a write
+        (issue 17). A write that fails rolls the whole group back (_OneFailed), and so does a
+        claimed key used meanwhile (_ClaimFailed): the caller runs the writes again. What a
+        write does outside its transaction must bear being done twice (logs; after-commit
+        hooks only run for what is committed)."""
         outcomes: list[tuple[Sink, Any, BaseException | None]] = []
-        with self._database.write() as conn:
-            self._begin(conn)
-            for work, sink in batch:
-                try:
-                    outcomes.append((sink, work(conn), None))
-                except Exception as exc:
-                    raise _OneFailed from exc
+        defer = defer and not self._database.is_sqlite
+        try:
+            with self._database.write() as conn:
+                self._begin(conn)
+                if defer:
+                    eventlog.defer_claims(conn)
+                for work, sink in batch:
+                    try:
+                        outcomes.append((sink, work(conn), None))
+                    except Exception as exc:
+                        raise _OneFailed from exc
+        except IntegrityError as exc:  # not a write's own: the deferred claims' (eventlog.flush)
+            if not defer:
+                raise
+            raise _ClaimFailed from exc
         return outcomes
 
     def _commit_each(
@@ -173,9 +187,12 @@ class GroupCommit:
 
     def _commit_one(self, work: Work, sink: Sink) -> tuple[Sink, Any, BaseException | None]:
         try:
-            with self._database.write() as conn:
-                self._begin(conn)
-                return sink, work(conn), None
+            try:
+                return self._commit_together([(work, sink)])[0]
+            except _ClaimFailed:  # its key was used meanwhile: claimed at once, KeyTaken
+                return self._commit_together([(work, sink)], defer=False)[0]
+        except _OneFailed as failed:  # alone, its failure is its answer
+            return sink, None, failed.__cause__
         except BaseException as exc:  # noqa: BLE001 - the caller gets it, whatever it is
             return sink, None, exc
 

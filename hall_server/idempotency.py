@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from common.errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_MISSING, VALIDATION, KioskError
+from hall_server import eventlog
 from hall_server.db import Database
 from hall_server.rawsql import Prepared
 from hall_server.schema import idempotency
@@ -129,19 +130,22 @@ def claim(
     now: datetime,
     response: dict | None = None,
 ) -> None:
+    """Claim the key with its reply: now, or with the transaction's last statement when the
+    transaction defers claims (eventlog.defer_claims: a used key then fails that statement,
+    and the group-commit thread runs its writes again, each claiming at once)."""
+    row = {
+        "device_id": device_id,
+        "key": key,
+        "kind": kind,
+        "body_hash": hashed,
+        "status": 201,
+        "created_at": now,
+        "response": None if response is None else _dumps(response),
+    }
+    if eventlog.defer_claim(conn, row):
+        return
     try:
-        _CLAIM.execute(
-            conn,
-            {
-                "device_id": device_id,
-                "key": key,
-                "kind": kind,
-                "body_hash": hashed,
-                "status": 201,
-                "created_at": now,
-                "response": None if response is None else _dumps(response),
-            },
-        )
+        _CLAIM.execute(conn, row)
     except IntegrityError as exc:
         raise KeyTaken from exc
 

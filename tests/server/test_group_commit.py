@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import event, select, update
 
 from hall_server import eventlog
+from hall_server import idempotency as idempotency_rules
 from hall_server.db import Database
-from hall_server.schema import counters, hall_settings, metadata, ticket_events
+from hall_server.schema import counters, hall_settings, idempotency, metadata, ticket_events
 from hall_server.wal_checkpoint import FALLBACK_PAGES, WalCheckpointer
 
 
@@ -231,6 +232,56 @@ def test_a_grouped_write_that_loses_a_deadlock_runs_again(pg_url):
         with ours.read() as conn:
             values = dict(conn.execute(select(hall_settings.c.key, hall_settings.c.value)).all())
         assert values == {"X": "group", "Y": "group"}  # the group again, after the rival
+    finally:
+        ours.dispose()
+        other.dispose()
+
+
+@pytest.mark.postgres
+def test_a_key_claimed_meanwhile_fails_its_write_alone_and_the_group_goes_on(pg_url):
+    """On PostgreSQL a group writes its keys' claims with its last statement. A rival
+    transaction commits the same key after the group's write claimed it but before that
+    statement: the group runs again, that write fails alone with KeyTaken (the route then
+    replays the key), and the rival's row is the key's only one."""
+    ours, other = _database(pg_url), Database(pg_url)
+    metadata.create_all(ours.engine, tables=[idempotency])
+    now = datetime.now(UTC)
+    try:
+        gate, rival_done = threading.Event(), threading.Event()
+
+        def blocker(conn):
+            gate.wait(10)
+
+        def claim(conn):
+            idempotency_rules.claim(conn, device_id="d", key="k", kind="ticket", hashed="h",
+                                    now=now, response={"n": 1})
+            return "claimed"
+
+        def after_the_rival(conn):
+            rival_done.wait(10)
+            return "after"
+
+        def rival():
+            with other.write() as conn:
+                idempotency_rules.claim(conn, device_id="d", key="k", kind="ticket",
+                                        hashed="h", now=now, response={"n": 2})
+            rival_done.set()
+
+        with ThreadPoolExecutor(4) as pool:
+            first = pool.submit(ours.transact, blocker)
+            time.sleep(0.2)
+            claimed = pool.submit(ours.transact, claim)
+            after = pool.submit(ours.transact, after_the_rival)
+            time.sleep(0.2)
+            gate.set()
+            time.sleep(0.3)  # the group is waiting in after_the_rival, its claim not written
+            pool.submit(rival).result(15)
+            assert first.result(15) is None and after.result(15) == "after"
+            with pytest.raises(idempotency_rules.KeyTaken):
+                claimed.result(15)
+        with ours.read() as conn:
+            rows = conn.execute(select(idempotency.c.response)).scalars().all()
+        assert rows == ['{"n":2}']
     finally:
         ours.dispose()
         other.dispose()
