@@ -217,8 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search-mmap-mib", type=int,
                         default=_kiosk_default("search_mmap_mib"),
                         help="searches run as the running kiosk's: on a connection of their own "
-                             "with this much of the store mapped (kiosk.search_mmap_mib, default "
-                             "the kiosk's); 0: on the store's connection, as the CLI searches")
+                             "with the store mapped, this many MiB of it resident at most "
+                             "(kiosk.search_mmap_mib, default the kiosk's); 0: on the store's "
+                             "connection, as the CLI searches")
     parser.add_argument("--reuse", action="store_true",
                         help="with --dir: search the stores a previous run synced (same items "
                              "and seed) instead of syncing again (query-side work only)")

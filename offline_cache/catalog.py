@@ -91,11 +91,12 @@ class Catalog:
         self.store = store
         self.reader: SearchReader | None = None  # the running kiosk's (open_reader)
 
-    def open_reader(self, mmap_bytes: int) -> None:
-        """Search on a connection of its own with the store mapped (search_reader.py): the
-        running kiosk; the CLI and the sync keep the store's connection. 0: stay on it."""
-        if mmap_bytes > 0 and self.reader is None:
-            self.reader = SearchReader(self.store.path, mmap_bytes)
+    def open_reader(self, budget: int) -> None:
+        """Search on a connection of its own with the store mapped, up to `budget` bytes of
+        it resident (search_reader.py): the running kiosk; the CLI and the sync keep the
+        store's connection. 0: stay on it."""
+        if budget > 0 and self.reader is None:
+            self.reader = SearchReader(self.store.path, budget)
 
     def warm_search(self) -> None:
         """Build what the did-you-mean guesses keep per index version on the connection

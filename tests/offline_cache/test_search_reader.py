@@ -12,6 +12,7 @@ import pytest
 from common import wire
 from offline_cache import search_near
 from offline_cache.catalog import Catalog, apply_page
+from offline_cache.search_reader import CHECK_EVERY, MAP_BYTES
 from offline_cache.store import LocalStore
 from tests.offline_cache.search_reference import apply, make_item
 
@@ -42,13 +43,29 @@ def test_the_mapped_connection_answers_as_the_store_does(catalog: Catalog) -> No
     catalog.open_reader(64 * MIB)
     try:
         assert catalog.reader is not None
-        assert catalog.reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == 64 * MIB
+        assert catalog.reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == MAP_BYTES
         assert catalog.store.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
         assert _answers(catalog) == on_store
         assert ("SCJG-2", "similar") in _answers(catalog)[QUERIES.index("营业职照")]
     finally:
         catalog.close_reader()
     assert catalog.reader is None
+
+
+def test_the_mapped_pages_are_dropped_beyond_the_budget(catalog: Catalog) -> None:
+    """A byte of budget: every look finds the mapping over it, drops it and maps again, and
+    the answers stay the same."""
+    catalog.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # pages still in the WAL
+    on_store = _answers(catalog)  # are read from it, not from the mapping
+    catalog.open_reader(1)
+    try:
+        assert catalog.reader is not None
+        for _ in range(CHECK_EVERY // len(QUERIES) + 1):
+            assert _answers(catalog) == on_store
+        assert catalog.reader.remapped >= 1
+        assert catalog.reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == MAP_BYTES
+    finally:
+        catalog.close_reader()
 
 
 def test_zero_keeps_search_on_the_store_connection(catalog: Catalog) -> None:
@@ -106,8 +123,8 @@ def test_the_running_kiosk_opens_it_and_the_cli_does_not(tmp_path: Path) -> None
         core.start_background()  # `kiosk run`
         reader = core.catalog.reader
         assert reader is not None
-        mapped = reader.conn.execute("PRAGMA mmap_size").fetchone()[0]
-        assert mapped == core.settings.kiosk.search_mmap_mib * MIB > 0
+        assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == MAP_BYTES
+        assert reader.budget == core.settings.kiosk.search_mmap_mib * MIB > 0
         assert core.store.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
     finally:
         core.close()
