@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -34,7 +35,8 @@ from bench import naive_search  # noqa: E402
 from bench.bench_search import _helpers, pct, sample_queries, strings, sync_full  # noqa: E402
 from bench.search_shapes import SHAPES, shaped_catalog  # noqa: E402
 from common import wire  # noqa: E402
-from offline_cache import search_index, search_near  # noqa: E402
+from common.paths import config_dir  # noqa: E402
+from offline_cache import search_index  # noqa: E402
 from offline_cache.catalog import Catalog  # noqa: E402
 from offline_cache.search_text import fold  # noqa: E402
 from offline_cache.store import LocalStore  # noqa: E402
@@ -42,6 +44,11 @@ from offline_cache.store import LocalStore  # noqa: E402
 TARGET_P99_MS = 2.0
 TARGET_TYPO_P99_MS = 10.0
 SIMILAR = "similar"  # ItemSummary.matched of a typo fallback hit
+
+
+def _kiosk_default(key: str) -> int:
+    """A [kiosk] setting as default.toml ships it (what a kiosk runs with)."""
+    return tomllib.loads((config_dir() / "default.toml").read_text())["kiosk"][key]
 
 
 def build(shape: str, n: int, seed: int) -> list[wire.CatalogItem]:
@@ -133,13 +140,14 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[tuple]:
         f"(built {built:.0f} s, synced {full:.1f} s), load average {os.getloadavg()[0]:.2f}\n")
 
     catalog = Catalog(store)
+    catalog.open_reader(args.search_mmap_mib * 2**20)  # as the running kiosk searches
     queries = sample_queries(items, args.queries, args.seed + 1)
     typos = typo_queries(items, args.queries, args.seed + 2)
     for q in queries["2 chars"][:30]:  # warm both page caches the same way
         catalog.search(q)
         naive_search.naive_search(naive, q)
-    with store.reading() as conn:  # what Catalog.pull builds after a sync that changed the
-        search_near.warm(conn)  # index (the did-you-mean starts; sync_full does not pull)
+    catalog.warm_search()  # what the kiosk builds at start and after a sync that changed the
+    # index (the did-you-mean starts; sync_full does not pull)
     rows = []
     for kind, qs in [*queries.items(), *((k, [q for q, _ in v]) for k, v in typos.items())]:
         ours = [timed(catalog.search, q) for q in qs]
@@ -176,6 +184,7 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[tuple]:
     out(f"recall of Chinese substrings ({3 * args.recall_queries} queries, all results vs a "
         f"brute-force scan): {found_n}/{truth_n} = {100 * found_n / max(truth_n, 1):.2f} %\n")
     print_rows(rows)
+    catalog.close_reader()
     naive.close()
     store.close()
     return rows
@@ -205,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, help="keep the databases here")
     parser.add_argument("--slowest", type=int, default=0,
                         help="print the N slowest queries (ms) of each kind")
+    parser.add_argument("--search-mmap-mib", type=int,
+                        default=_kiosk_default("search_mmap_mib"),
+                        help="searches run as the running kiosk's: on a connection of their own "
+                             "with the store mapped, this many MiB of it resident at most "
+                             "(kiosk.search_mmap_mib, default the kiosk's); 0: on the store's "
+                             "connection, as the CLI searches")
     parser.add_argument("--reuse", action="store_true",
                         help="with --dir: search the stores a previous run synced (same items "
                              "and seed) instead of syncing again (query-side work only)")

@@ -223,6 +223,35 @@ def child_kiosk(spawned: float, home: Path, keystrokes: int, walk: bool) -> None
 
 
 # --- parent ----------------------------------------------------------------------------------
+def with_big_catalog(kiosk_db: Path, catalog_store: Path) -> None:
+    """Replace the enrolled kiosk's store with a copy of `catalog_store` holding the kiosk's
+    own rows (outbox, services, meta…) but no catalog cursor: the kiosk's first sync pass then
+    follows the server's feed from the start, the demo items indexed beside the big catalog."""
+    import sqlite3
+
+    big = kiosk_db.with_name("big.db")
+    src = sqlite3.connect(f"file:{catalog_store}?mode=ro", uri=True)
+    conn = sqlite3.connect(big, isolation_level=None)
+    src.backup(conn)  # a consistent copy, nothing written to the source
+    src.close()
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("ATTACH ? AS k", (str(kiosk_db),))
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM k.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
+        "AND name NOT LIKE 'catalog%' AND name NOT LIKE 'search%'")]
+    conn.execute("BEGIN")
+    for table in tables:
+        conn.execute(f"DELETE FROM main.{table}")
+        conn.execute(f"INSERT INTO main.{table} SELECT * FROM k.{table}")
+    conn.execute("DELETE FROM main.meta WHERE key LIKE 'catalog%'")
+    conn.execute("COMMIT")
+    conn.execute("DETACH k")
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{kiosk_db}{suffix}").unlink(missing_ok=True)
+    big.replace(kiosk_db)
+
+
 def run_child(args: list[str], env: dict[str, str]) -> dict:
     spawned = time.time()
     proc = subprocess.run(
@@ -251,6 +280,12 @@ def main() -> None:
     parser.add_argument("--child", choices=["baseline", "kiosk", "kiosk-walk"])
     parser.add_argument("--spawned", type=float)
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--catalog-store", type=Path,
+                        help="a store synced by bench/bench_search_shapes.py --dir (e.g. its "
+                             "zhengzhou.db): the kiosk starts with that catalog and its search "
+                             "index, the demo catalog synced on top by its first pass")
+    parser.add_argument("--search-mmap-mib", type=int,
+                        help="kiosk.search_mmap_mib for the kiosk (default: default.toml's)")
     args = parser.parse_args()
     if args.child == "baseline":
         child_baseline(args.spawned, args.home)
@@ -265,7 +300,11 @@ def main() -> None:
     hall = start_hall(tmp / "hall")
     try:
         kiosk = make_kiosk_home(hall, tmp / "k1", name="BENCH-UI-K1")
+        if args.catalog_store:
+            with_big_catalog(kiosk.home / "kiosk.db", args.catalog_store)
         env = dict(kiosk.env)
+        if args.search_mmap_mib is not None:
+            env["KIOSK_KIOSK_SEARCH_MMAP_MIB"] = str(args.search_mmap_mib)
         home = ["--home", str(kiosk.home)]
         base = [run_child(["baseline", *home], env) for _ in range(args.runs)]
         starts = [run_child(["kiosk", *home, "--keystrokes", "0"], env) for _ in range(args.runs)]

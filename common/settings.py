@@ -129,6 +129,12 @@ class KioskSettings(Section):
                                    "its end: the hall server books only slots that start after "
                                    "now (E-QUE-23), so set it to the booked service's slot "
                                    "length")
+    search_mmap_mib: int = Field(ge=0, le=2047, description="The running kiosk searches the "
+                                 "guide on a connection of its own with the local store "
+                                 "memory-mapped (cold searches read pages in place); the mapped "
+                                 "pages it touched, counted in the process's RSS, are dropped "
+                                 "once they exceed this many MiB; 0: search on the store's "
+                                 "connection, nothing mapped")
 
 
 class QueueSettings(Section):

@@ -105,7 +105,12 @@ class KioskCore:
 
     def start_background(self, interval: float = 1.0) -> None:
         """Start the syncer thread (the running kiosk; the CLI syncs in the foreground), with
-        the heartbeat and remote-configuration checks after each pass (kiosk/ops/hook.py)."""
+        the heartbeat and remote-configuration checks after each pass (kiosk/ops/hook.py).
+        Guide search moves to its own mapped connection (offline_cache/search_reader.py),
+        its did-you-mean starts built on a worker, off the caller's (the UI's) thread."""
+        self.catalog.open_reader(self.settings.kiosk.search_mmap_mib * 2**20)
+        if self.catalog.reader is not None:
+            self.run_async(self.catalog.warm_search)
         if self.syncer:
             from kiosk.ops.hook import OpsHook
 
@@ -133,6 +138,7 @@ class KioskCore:
             self._voice.close()
         if self.client:
             self.client.close()
+        self.catalog.close_reader()
         self.store.close()
 
     # --- events and async ----------------------------------------------------------------------
