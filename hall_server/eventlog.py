@@ -15,22 +15,25 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, event, func, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from hall_server import idempotency
 from hall_server.rawsql import Prepared
-from hall_server.schema import counters, idempotency, ticket_events
+from hall_server.schema import counters, ticket_events
+from hall_server.schema import idempotency as idempotency_table
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "hall_events"  # PostgreSQL LISTEN/NOTIFY channel; payload: the last event id
 SEQUENCE = "ticket_events"  # the row in `counters`
 _PENDING = "hall_pending_events"
-_CLAIMS = "hall_deferred_claims"  # Idempotency-Key claims written by flush (defer_claims)
 _MARKS = "hall_event_marks"
 COMMITTED = "hall_events_committed"  # on the connection's info: the rows a flush wrote
 TICKET = "ticket"  # in a recorded row: (number, priority) of its ticket, or None
@@ -105,30 +108,17 @@ def _take_ids(conn: Connection, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
-_CLAIM_COLUMNS = ("device_id", "key", "kind", "body_hash", "status", "created_at", "response")
-_CLAIM_TYPES = ("varchar", "varchar", "varchar", "varchar", "int", "timestamptz", "varchar")
-_CLAIM = Prepared(idempotency.insert().values({c: bindparam(c) for c in _CLAIM_COLUMNS}))
-_PG_CLAIMS = (  # a data-modifying WITH item: the deferred claims, one array a column
-    ", claimed AS (INSERT INTO idempotency (" + ", ".join(_CLAIM_COLUMNS) + ") SELECT * FROM "
-    "unnest(" + ", ".join(f"CAST(:c_{c} AS {t}[])" for c, t in zip(
-        _CLAIM_COLUMNS, _CLAIM_TYPES, strict=True)) + ")) "
-)
-
-
-def defer_claims(conn: Connection) -> None:
-    """From now on in this transaction, idempotency.claim leaves its row to flush (PostgreSQL:
-    written by the transaction's last statement, a round trip less a request, issue 17). A
-    key used meanwhile then fails flush with IntegrityError, not the request's own claim."""
-    conn.info[_CLAIMS] = []
-
-
-def defer_claim(conn: Connection, row: dict[str, Any]) -> bool:
-    """Keep a claim for flush if the transaction defers claims (True), else False."""
-    claims = conn.info.get(_CLAIMS)
-    if claims is None:
-        return False
-    claims.append(row)
-    return True
+def _unnest(table: Any, columns: Sequence[str], prefix: str = "") -> str:
+    """unnest(CAST(:<prefix><column> AS <its type>[]), …): rows sent as one array a column.
+    Strings are cast without their length: a cast to varchar(n) cuts a longer value short
+    silently, where the column itself refuses it."""
+    casts = []
+    for column in columns:
+        kind = table.c[column].type
+        if getattr(kind, "length", None):
+            kind = type(kind)()
+        casts.append(f"CAST(:{prefix}{column} AS {kind.compile(dialect=postgresql.dialect())}[])")
+    return "unnest(" + ", ".join(casts) + ")"
 
 
 # PostgreSQL: the ids taken, the rows written and the NOTIFY sent in one statement, one round
@@ -139,15 +129,14 @@ _PG_FLUSH_SQL = (
     "WITH ids AS (INSERT INTO counters (name, n) VALUES (:name, :count) "
     "ON CONFLICT (name) DO UPDATE SET n = counters.n + :count RETURNING n), "
     "written AS (INSERT INTO ticket_events (" + ", ".join(_EVENT_COLUMNS) + ") "
-    "SELECT ids.n - :count + r.ord, r.ticket_id, r.from_state, r.to_state, r.at, r.counter, "
-    "r.actor_kind, r.actor_id, r.service, r.target_service, r.reason FROM ids, unnest("
-    "CAST(:ticket_id AS varchar[]), CAST(:from_state AS varchar[]), "
-    "CAST(:to_state AS varchar[]), CAST(:at AS timestamptz[]), CAST(:counter AS varchar[]), "
-    "CAST(:actor_kind AS varchar[]), CAST(:actor_id AS varchar[]), "
-    "CAST(:service AS varchar[]), CAST(:target_service AS varchar[]), "
-    "CAST(:reason AS varchar[])) WITH ORDINALITY AS r(ticket_id, from_state, to_state, at, "
-    "counter, actor_kind, actor_id, service, target_service, reason, ord)) "
+    "SELECT ids.n - :count + r.ord, r." + ", r.".join(_EVENT_COLUMNS[1:]) + " FROM ids, "
+    + _unnest(ticket_events, _EVENT_COLUMNS[1:]) + " WITH ORDINALITY AS r("
+    + ", ".join(_EVENT_COLUMNS[1:]) + ", ord)) "
     "{claims}SELECT n, pg_notify(:channel, CAST(n AS text)) FROM ids"
+)
+_PG_CLAIMS = (  # a data-modifying WITH item: the deferred claims (idempotency.defer_claims)
+    ", claimed AS (INSERT INTO idempotency (" + ", ".join(idempotency.CLAIM_COLUMNS) + ") "
+    "SELECT * FROM " + _unnest(idempotency_table, idempotency.CLAIM_COLUMNS, "c_") + ") "
 )
 _PG_FLUSH = {
     False: Prepared(text(_PG_FLUSH_SQL.format(claims=""))),
@@ -157,16 +146,14 @@ _PG_FLUSH = {
 
 def _pg_flush(conn: Connection, rows: list[dict[str, Any]], claims: list[dict]) -> range:
     params: dict[str, Any] = {c: [row[c] for row in rows] for c in _EVENT_COLUMNS[1:]}
-    params.update({f"c_{c}": [claim[c] for claim in claims] for c in _CLAIM_COLUMNS})
+    params.update({f"c_{c}": [claim[c] for claim in claims] for c in idempotency.CLAIM_COLUMNS})
     params.update(name=SEQUENCE, count=len(rows), channel=CHANNEL)
     last = _PG_FLUSH[bool(claims)].one(conn, params)[0]
-    return range(last - len(rows) + 1, last + 1)
+    return _numbered(rows, range(last - len(rows) + 1, last + 1))
 
 
 def _flush_rows(conn: Connection, rows: list[dict[str, Any]]) -> range:
-    ids = _take_ids(conn, len(rows))
-    for pk, row in zip(ids, rows, strict=True):
-        row["pk"] = pk
+    ids = _numbered(rows, _take_ids(conn, len(rows)))
     if len(rows) == 1:  # the usual case: one transition, one ticket
         _INSERT.execute(conn, rows[0])
     else:
@@ -174,23 +161,25 @@ def _flush_rows(conn: Connection, rows: list[dict[str, Any]]) -> range:
     return ids
 
 
+def _numbered(rows: list[dict[str, Any]], ids: range) -> range:
+    for pk, row in zip(ids, rows, strict=True):
+        row["pk"] = pk
+    return ids
+
+
 def flush(conn: Connection) -> int | None:
-    """Write the recorded events (call last in the transaction); returns the last id."""
+    """Write the recorded events (call last in the transaction), and the Idempotency-Key
+    claims deferred to here (on PostgreSQL in the same statement); returns the last id."""
     rows = conn.info.pop(_PENDING, None)
-    claims = conn.info.pop(_CLAIMS, None) or []
+    claims = idempotency.take_deferred(conn)
     conn.info.pop(_MARKS, None)
+    postgres = conn.dialect.name == "postgresql"
+    if claims and not (rows and postgres):
+        idempotency.write_claims(conn, claims)
+        claims = []
     if not rows:
-        if claims:
-            _CLAIM.execute_many(conn, claims)
         return None
-    if conn.dialect.name == "postgresql":
-        ids = _pg_flush(conn, rows, claims)
-        for pk, row in zip(ids, rows, strict=True):
-            row["pk"] = pk
-    else:
-        if claims:
-            _CLAIM.execute_many(conn, claims)
-        ids = _flush_rows(conn, rows)
+    ids = _pg_flush(conn, rows, claims) if postgres else _flush_rows(conn, rows)
     conn.info[COMMITTED] = rows  # each with its "pk"
     return ids[-1]
 
@@ -207,7 +196,7 @@ def discard(conn: Connection) -> None:
     if conn.invalidated:  # the connection was lost (its info went with it): nothing to do
         return
     conn.info.pop(_PENDING, None)
-    conn.info.pop(_CLAIMS, None)
+    idempotency.take_deferred(conn)
     conn.info.pop(_MARKS, None)
     conn.info.pop(COMMITTED, None)
 

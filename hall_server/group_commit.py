@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from hall_server import eventlog
+from hall_server import eventlog, idempotency
 from hall_server.rawsql import run_sql
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class GroupCommit:
             _deliver(self._commit(batch))
 
     def _commit(self, batch: list[tuple[Work, Sink]]) -> list[tuple[Sink, Any, BaseException | None]]:
-        if len(batch) == 1:  # alone: no savepoint (two statements less)
+        if len(batch) == 1:  # alone: its failure is its answer, not run again
             return [self._commit_one(*batch[0])]
         try:
             return self._commit_together(batch)
@@ -123,7 +123,7 @@ class GroupCommit:
         self, batch: list[tuple[Work, Sink]], *, defer: bool = True
     ) -> list[tuple[Sink, Any, BaseException | None]]:
         """The usual group, where no write fails: no savepoints, and on PostgreSQL the keys'
-        claims written with the events (eventlog.defer_claims), two round trips less a write
+        claims written with the events (idempotency.defer_claims), two round trips less a write
         (issue 17). A write that fails rolls the whole group back (_OneFailed), and so does a
         claimed key used meanwhile (_ClaimFailed): the caller runs the writes again. What a
         write does outside its transaction must bear being done twice (logs; after-commit
@@ -134,7 +134,7 @@ class GroupCommit:
             with self._database.write() as conn:
                 self._begin(conn)
                 if defer:
-                    eventlog.defer_claims(conn)
+                    idempotency.defer_claims(conn)
                 for work, sink in batch:
                     try:
                         outcomes.append((sink, work(conn), None))

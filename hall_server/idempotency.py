@@ -13,17 +13,18 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from common.errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_MISSING, VALIDATION, KioskError
-from hall_server import eventlog
-from hall_server.db import Database
 from hall_server.rawsql import Prepared
 from hall_server.schema import idempotency
+
+if TYPE_CHECKING:  # db imports eventlog, which writes deferred claims (write_claims)
+    from hall_server.db import Database
 
 MAX_KEY_LENGTH = 128
 
@@ -65,8 +66,9 @@ _FIND = Prepared(
         idempotency.c.device_id == bindparam("device_id"), idempotency.c.key == bindparam("key")
     )
 )
-_CLAIM_COLUMNS = ("device_id", "key", "kind", "body_hash", "status", "created_at", "response")
-_CLAIM = Prepared(idempotency.insert().values({c: bindparam(c) for c in _CLAIM_COLUMNS}))
+CLAIM_COLUMNS = ("device_id", "key", "kind", "body_hash", "status", "created_at", "response")
+_CLAIM = Prepared(idempotency.insert().values({c: bindparam(c) for c in CLAIM_COLUMNS}))
+_DEFERRED = "idempotency_deferred_claims"  # on the connection's info (defer_claims)
 
 
 class KeyRow(NamedTuple):
@@ -131,8 +133,8 @@ def claim(
     response: dict | None = None,
 ) -> None:
     """Claim the key with its reply: now, or with the transaction's last statement when the
-    transaction defers claims (eventlog.defer_claims: a used key then fails that statement,
-    and the group-commit thread runs its writes again, each claiming at once)."""
+    transaction defers claims (defer_claims: a used key then fails that statement, and the
+    group-commit thread runs its writes again, each claiming at once)."""
     row = {
         "device_id": device_id,
         "key": key,
@@ -142,7 +144,9 @@ def claim(
         "created_at": now,
         "response": None if response is None else _dumps(response),
     }
-    if eventlog.defer_claim(conn, row):
+    deferred = conn.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.append(row)
         return
     try:
         _CLAIM.execute(conn, row)
@@ -150,25 +154,23 @@ def claim(
         raise KeyTaken from exc
 
 
+def defer_claims(conn: Connection) -> None:
+    """From now on in this transaction, claim leaves its row to the transaction's last
+    statement (eventlog.flush; on PostgreSQL a round trip less a request, issue 17). A key
+    used meanwhile then fails that statement with IntegrityError, not the request's claim."""
+    conn.info[_DEFERRED] = []
+
+
+def take_deferred(conn: Connection) -> list[dict[str, Any]]:
+    """The claims deferred so far (each a row of CLAIM_COLUMNS), no longer kept."""
+    return conn.info.pop(_DEFERRED, None) or []
+
+
+def write_claims(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    _CLAIM.execute_many(conn, rows)
+
+
 def run_in_transaction(
-    conn: Connection,
-    *,
-    device_id: str,
-    key: str,
-    kind: str,
-    hashed: str,
-    now: datetime,
-    work: Callable[[Connection], dict],
-    reconcile: Reconcile | None = None,
-) -> tuple[int, dict]:
-    """Inside an open write transaction (or savepoint): replay, or claim the key and work."""
-    return run_after_find(
-        conn, find(conn, device_id, key), device_id=device_id, key=key, kind=kind,
-        hashed=hashed, now=now, work=work, reconcile=reconcile,
-    )
-
-
-def run_after_find(
     conn: Connection,
     row: KeyRow | None,
     *,
@@ -180,8 +182,8 @@ def run_after_find(
     work: Callable[[Connection], dict],
     reconcile: Reconcile | None = None,
 ) -> tuple[int, dict]:
-    """run_in_transaction with the key's row already read (`find`'s answer) in this
-    transaction."""
+    """Inside an open write transaction (or savepoint): replay, or claim the key and work.
+    `row`: the key's row read in this transaction (find), None when it is unused."""
     if row is not None:
         return resolve(conn, row, kind, hashed, reconcile)
     # The key is claimed with its reply after the work, in one INSERT (one statement less in
@@ -213,6 +215,7 @@ def run_once(
         return database.transact(
             lambda conn: run_in_transaction(
                 conn,
+                find(conn, device_id, key),
                 device_id=device_id,
                 key=key,
                 kind=kind,

@@ -305,7 +305,7 @@ def _checked_once(
 ) -> tuple[int, dict]:
     """The token check, then the key's replay or its claim and work, in one transaction."""
     device, used = token_device_and_key(ctx, conn, token, kind.roles, key)
-    return idempotency.run_after_find(
+    return idempotency.run_in_transaction(
         conn,
         used,
         device_id=device.id,
@@ -364,6 +364,7 @@ def _one(
         with conn.begin_nested():
             status, reply = idempotency.run_in_transaction(
                 conn,
+                idempotency.find(conn, device.id, record.key),
                 device_id=device.id,
                 key=record.key,
                 kind=kind.name,
