@@ -285,3 +285,45 @@ def test_a_key_claimed_meanwhile_fails_its_write_alone_and_the_group_goes_on(pg_
     finally:
         ours.dispose()
         other.dispose()
+
+
+@pytest.mark.postgres
+def test_the_next_group_begins_while_one_commits_and_takes_what_waits_by_then(pg_url):
+    """On PostgreSQL a second group thread begins as soon as the group before has written
+    its events, and waits on the group lock in the server while that group COMMITs. It takes
+    its writes once the lock is granted: the five that queued meanwhile share one COMMIT."""
+    ours, probe = _database(pg_url), Database(pg_url)
+    committing, release = threading.Event(), threading.Event()
+    commits: list[int] = []
+
+    def slow_first_commit(_conn) -> None:
+        commits.append(1)
+        if len(commits) == 1:
+            committing.set()
+            release.wait(10)
+
+    event.listen(ours.engine, "commit", slow_first_commit)
+
+    def waiting_on_the_group_lock() -> bool:
+        with probe.read() as conn:
+            return bool(conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            ).scalar_one())
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            first = pool.submit(ours.transact, _put("first"))
+            assert committing.wait(10)
+            rest = [pool.submit(ours.transact, _put(f"k{i}")) for i in range(5)]
+            deadline = time.monotonic() + 5
+            while not waiting_on_the_group_lock():
+                assert time.monotonic() < deadline, "no group waits on the lock"
+                time.sleep(0.02)
+            release.set()
+            assert first.result(10) == "first"
+            assert [f.result(10) for f in rest] == [f"k{i}" for i in range(5)]
+        assert len(commits) == 2
+    finally:
+        release.set()
+        ours.dispose()
+        probe.dispose()
