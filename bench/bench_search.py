@@ -37,7 +37,7 @@ from common import wire  # noqa: E402
 from hall_server.search_helpers import search_helpers  # noqa: E402
 from hall_server.synthetic import generate_catalog  # noqa: E402
 from offline_cache import catalog as catalog_mod  # noqa: E402
-from offline_cache import search_index  # noqa: E402
+from offline_cache import catalog_doc, search_index  # noqa: E402
 from offline_cache.catalog import Catalog, apply_page  # noqa: E402
 from offline_cache.search_text import fold  # noqa: E402
 from offline_cache.store import LocalStore  # noqa: E402
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     # Searches run on the synced catalog (deltas applied); the naive baseline gets the same.
     current = {}
     for row in store.conn.execute("SELECT doc FROM catalog_item"):
-        item = wire.CatalogItem.model_validate_json(row[0])
+        item = wire.CatalogItem.model_validate_json(catalog_doc.decode(store.conn, row[0]))
         current[item.code] = item
     now = list(current.values())
     naive = sqlite3.connect(work / "naive.db", isolation_level=None)
