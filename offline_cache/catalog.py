@@ -22,6 +22,7 @@ from common.views import ItemSummary
 from offline_cache import (
     catalog_doc,
     catalog_snapshot,
+    catalog_store,
     search_build,
     search_index,
     search_near,
@@ -118,7 +119,9 @@ class Catalog:
              progress: Callable[[int], None] | None = None) -> int:
         """Follow the changes feed to its end; returns how many items/tombstones applied.
 
-        Into an empty mirror (a fresh kiosk) the server's snapshot is loaded first
+        Into an empty mirror (a fresh kiosk) the server-built store is copied when the server
+        has one for this kiosk's layout (catalog_store.py), then the feed follows from its
+        cursor. Otherwise the server's snapshot is loaded first
         (catalog_snapshot.py) and the search index is built as it streams, each row written
         once (search_build.py): per page, ~half of a 100,000-item sync went to moving units
         whose best item arrived in a later page and relabelling codes that came out of code
@@ -129,11 +132,18 @@ class Catalog:
         bulk = empty or self.store.get_meta(INDEX_PENDING_META) == "1"
         if not bulk:
             return self._warmed(self._follow(client, page_size, progress, 0, bulk=False))
+        copied = catalog_store.fetch(self.store, client, (CURSOR_META, INDEX_PENDING_META)
+                                     ) if empty else None
+        if copied is not None:  # the server-built store: the feed from its cursor, per page
+            items = copied[0]
+            if progress:
+                progress(items)
+            return self._warmed(self._follow(client, page_size, progress, items, bulk=False))
         cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
         self.store.conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
         try:
             with _collector_paused():
-                applied, built = self._load_snapshot(client, progress)
+                applied, built = self.load_snapshot(client, progress)
                 applied = self._follow(client, page_size, progress, applied, bulk=not built)
                 if not built:
                     with self.store.transaction() as conn:
@@ -177,7 +187,7 @@ class Catalog:
                 search_index.compact(conn)
         return applied
 
-    def _load_snapshot(self, client: HallClient,
+    def load_snapshot(self, client: HallClient,
                        progress: Callable[[int], None] | None) -> tuple[int, bool]:
         """The server's snapshot into the mirror, its cursor taken: (items loaded, whether the
         search index was built with them); 0 when the server has none to offer (the feed then
