@@ -69,12 +69,12 @@ class CatalogStores:
         return built if self.path(built).exists() else None
 
     def wanted(self) -> Built | None:
-        """The current file, a build started first when the catalog moved past it and none
-        started within `rebuild_s`."""
+        """The current file; a build is started first when there is none or the catalog moved
+        past it, and none started within `rebuild_s`."""
         built = self.current()
         with self.database.read() as conn:
             seq, _count = catalog.snapshot_head(conn, None, "")
-        if built is None or (built.seq != seq and self._due()):
+        if (built is None or built.seq != seq) and self._due():  # a failed build waits too
             self.start_build()
         return built
 

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common import wire
 from common.errors import KioskError
@@ -28,9 +28,11 @@ from offline_cache import (
     search_near,
     search_query,
 )
-from offline_cache.client import HallClient
 from offline_cache.search_reader import SearchReader
 from offline_cache.store import LocalStore
+
+if TYPE_CHECKING:  # the server-side builder runs without the HTTP client's stack
+    from offline_cache.client import HallClient
 
 log = logging.getLogger(__name__)
 
@@ -132,26 +134,32 @@ class Catalog:
         bulk = empty or self.store.get_meta(INDEX_PENDING_META) == "1"
         if not bulk:
             return self._warmed(self._follow(client, page_size, progress, 0, bulk=False))
-        copied = catalog_store.fetch(self.store, client, (CURSOR_META, INDEX_PENDING_META)
-                                     ) if empty else None
-        if copied is not None:  # the server-built store: the feed from its cursor, per page
-            items = copied[0]
-            if progress:
-                progress(items)
-            return self._warmed(self._follow(client, page_size, progress, items, bulk=False))
         cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
         self.store.conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
         try:
-            with _collector_paused():
-                applied, built = self.load_snapshot(client, progress)
-                applied = self._follow(client, page_size, progress, applied, bulk=not built)
-                if not built:
-                    with self.store.transaction() as conn:
-                        search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at end
-                        self.store.set_meta(conn, INDEX_PENDING_META, "0")
+            copied = catalog_store.fetch(self.store, client, (CURSOR_META, INDEX_PENDING_META)
+                                         ) if empty else None
+            if copied is not None:  # the server-built store: the feed from its cursor
+                if progress:
+                    progress(copied[0])
+                applied = self._follow(client, page_size, progress, copied[0], bulk=False)
+            else:
+                applied = self._bulk_load(client, page_size, progress)
         finally:
             self.store.conn.execute(f"PRAGMA cache_size={cache}")
         return self._warmed(applied)
+
+    def _bulk_load(self, client: HallClient, page_size: int,
+                   progress: Callable[[int], None] | None) -> int:
+        """The snapshot (or the feed) into the mirror, the search index built in one go."""
+        with _collector_paused():
+            applied, built = self.load_snapshot(client, progress)
+            applied = self._follow(client, page_size, progress, applied, bulk=not built)
+            if not built:
+                with self.store.transaction() as conn:
+                    search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at end
+                    self.store.set_meta(conn, INDEX_PENDING_META, "0")
+        return applied
 
     def _warmed(self, applied: int) -> int:
         """`applied`, once what the search keeps per index version is rebuilt when the pull

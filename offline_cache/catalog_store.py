@@ -23,12 +23,14 @@ import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from common.errors import SERVER_REPLY_INVALID, KioskError
 from offline_cache import search_index
-from offline_cache.client import HallClient
 from offline_cache.store import SCHEMA_VERSION, LocalStore
+
+if TYPE_CHECKING:  # the server-side builder runs without the HTTP client's stack
+    from offline_cache.client import HallClient
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def build(out: Path, lines: Iterator[bytes]) -> dict[str, Any]:
     store = LocalStore(out)
     try:
         catalog = Catalog(store)
-        loaded, built = catalog.load_snapshot(cast(HallClient, _Lines(lines)), None)
+        loaded, built = catalog.load_snapshot(cast("HallClient", _Lines(lines)), None)
         if not built:
             raise KioskError(SERVER_REPLY_INVALID, "snapshot items out of code order")
         with store.transaction() as conn:
