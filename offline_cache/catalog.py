@@ -141,8 +141,8 @@ class Catalog:
                                          ) if empty else None
             if copied is not None:  # the server-built store: the feed from its cursor
                 if progress:
-                    progress(copied[0])
-                applied = self._follow(client, page_size, progress, copied[0], bulk=False)
+                    progress(copied)
+                applied = self._follow(client, page_size, progress, copied, bulk=False)
             else:
                 applied = self._bulk_load(client, page_size, progress)
         finally:

@@ -105,9 +105,9 @@ def _shadow_tables(conn: sqlite3.Connection, schema: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def copy_into(conn: sqlite3.Connection, snap: str, meta_keys: Sequence[str]) -> tuple[int, str]:
-    """The attached file's catalog into the main store, in the caller's transaction (the main
-    store's catalog is empty: a fresh kiosk): (items, the file's cursor)."""
+def copy_into(conn: sqlite3.Connection, snap: str, meta_keys: Sequence[str]) -> int:
+    """The attached file's catalog and its `meta_keys` rows into the main store, in the
+    caller's transaction (the main store's catalog is empty: a fresh kiosk); its items."""
     for table in PLAIN_TABLES:
         conn.execute(f"DELETE FROM main.{table}")
         conn.execute(f"INSERT INTO main.{table} SELECT * FROM {snap}.{table}")
@@ -123,18 +123,16 @@ def copy_into(conn: sqlite3.Connection, snap: str, meta_keys: Sequence[str]) -> 
     conn.execute(f"INSERT INTO main.meta(key, value) SELECT key, value FROM {snap}.meta "
                  "WHERE key IN (SELECT value FROM json_each(?)) "
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (json.dumps(meta_keys),))
-    meta = dict(conn.execute(f"SELECT key, value FROM {snap}.meta WHERE key IN (?, ?)",
-                             ("catalog_cursor", ITEMS_META)).fetchall())
-    return int(meta.get(ITEMS_META, 0)), meta.get("catalog_cursor", "")
+    row = conn.execute(f"SELECT value FROM {snap}.meta WHERE key = ?", (ITEMS_META,)).fetchone()
+    return int(row[0]) if row else 0
 
 
-def fetch(store: LocalStore, client: HallClient, meta_keys: Sequence[str]
-          ) -> tuple[int, str] | None:
-    """The server-built catalog copied into a fresh kiosk's store: (items, its cursor), the
-    changes feed to follow from there; None (logged) when it cannot be had or used — the
-    caller then loads the JSON Lines snapshot. The file's `meta_keys` (the cursor, …) are
-    copied with the catalog, in its transaction. The download goes to a file next to the store
-    (streamed: memory stays flat) and is removed afterwards."""
+def fetch(store: LocalStore, client: HallClient, meta_keys: Sequence[str]) -> int | None:
+    """The server-built catalog copied into a fresh kiosk's store: its items; the file's
+    `meta_keys` rows (the cursor the changes feed follows from, …) are copied in the same
+    transaction. None (logged) when it cannot be had or used: the caller then loads the JSON
+    Lines snapshot. The download goes to a file next to the store (streamed: memory stays
+    flat) and is removed afterwards."""
     tmp = store.path.with_name(store.path.name + ".catalog-store")
     try:
         digest, etag, cursor = client.catalog_store(LAYOUT, tmp)
@@ -146,10 +144,9 @@ def fetch(store: LocalStore, client: HallClient, meta_keys: Sequence[str]
             if why:
                 raise KioskError(SERVER_REPLY_INVALID, why)
             with store.transaction():
-                items, built_at = copy_into(conn, "snap", meta_keys)
-        log.info("catalog store copied from the server: %d items at cursor %s (%s)",
-                 items, built_at, cursor)
-        return items, built_at
+                items = copy_into(conn, "snap", meta_keys)
+        log.info("catalog store copied from the server: %d items at cursor %s", items, cursor)
+        return items
     except (KioskError, sqlite3.Error, OSError) as exc:
         status = getattr(exc, "http_status", None)
         if status in (404, 409):
