@@ -137,8 +137,8 @@ class Catalog:
         cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
         self.store.conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
         try:
-            copied = catalog_store.fetch(self.store, client, (CURSOR_META, INDEX_PENDING_META)
-                                         ) if empty else None
+            copied = catalog_store.fetch(self.store, client, (
+                CURSOR_META, INDEX_PENDING_META, catalog_snapshot.SNAPSHOT_META)) if empty else None
             if copied is not None:  # the server-built store: the feed from its cursor
                 if progress:
                     progress(copied)

@@ -14,7 +14,7 @@ from hall_server import catalog as server_catalog
 from hall_server.catalog_import import import_catalog
 from hall_server.catalog_store import INDEX, CatalogStores
 from hall_server.synthetic import generate_catalog
-from offline_cache import catalog_doc, catalog_store
+from offline_cache import catalog_doc, catalog_snapshot, catalog_store
 from offline_cache.catalog import CURSOR_META, INDEX_PENDING_META, Catalog
 from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
@@ -105,6 +105,7 @@ def test_a_kiosk_synced_from_the_store_equals_one_that_built_its_own(tmp_path, h
         assert "catalog store copied from the server: 400 items" in caplog.text
         assert catalog.count() == N and store.get_meta(INDEX_PENDING_META) == "0"
         assert store.get_meta(CURSOR_META) == ref_store.get_meta(CURSOR_META)
+        assert store.get_meta(catalog_snapshot.SNAPSHOT_META) == ""  # no snapshot to resume
         assert _items(store) == _items(ref_store)
         for table in TABLES:  # search_state holds a per-store token: not compared
             assert _rows(store, table) == _rows(ref_store, table), table
