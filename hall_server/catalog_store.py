@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from hall_server import catalog
 
@@ -142,14 +142,14 @@ class CatalogStores:
         """The kiosk package's builder fed the snapshot lines up to `seq`."""
         proc = subprocess.Popen([*BUILDER, "build", str(out)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE)
-        assert proc.stdin is not None and proc.stdout is not None  # PIPEs were asked for
+        stdin, stdout = cast(IO[bytes], proc.stdin), cast(IO[bytes], proc.stdout)  # PIPEs
         try:
             for chunk in catalog.snapshot_lines(self.database, seq, count, ""):
-                proc.stdin.write(chunk)
-            proc.stdin.close()
+                stdin.write(chunk)
+            stdin.close()
         except BrokenPipeError:
             pass  # the builder failed: its exit status says so
-        out_text = proc.stdout.read()
+        out_text = stdout.read()
         if proc.wait() != 0:
             raise RuntimeError(f"catalog store builder exited with {proc.returncode}")
         return json.loads(out_text)
