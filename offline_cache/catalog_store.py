@@ -145,6 +145,8 @@ def fetch(store: LocalStore, client: HallClient, meta_keys: Sequence[str]) -> in
                 raise KioskError(SERVER_REPLY_INVALID, why)
             with store.transaction():
                 items = copy_into(conn, "snap", meta_keys)
+            # the one transaction left a WAL as large as the catalog: its disk back now
+            conn.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
         log.info("catalog store copied from the server: %d items at cursor %s", items, cursor)
         return items
     except (KioskError, sqlite3.Error, OSError) as exc:
