@@ -2,7 +2,10 @@
 server (`kiosk serve` in its own process, loopback HTTP) holding a generated catalog.
 
 Measured: wall time and peak RSS (ru_maxrss from wait4) of the `kiosk sync` process, and the
-store's size (kiosk.db bytes ÷ items). Then a 100-change delta (90 items changed, 10 removed,
+store's size (kiosk.db bytes ÷ items), for both first syncs: the JSON Lines snapshot (the
+server builds no catalog store: the kiosk validates, compresses and indexes every item) and
+the server-built catalog store (GET /catalog/store: downloaded, checked, copied; the server's
+build is timed apart — once per catalog version, shared by every kiosk of the hall). Then a 100-change delta (90 items changed, 10 removed,
 re-imported on the server) pulled in-process, as the running kiosk's syncer does.
 
 Baseline, same run: a plain Python process that downloads the same feed pages with requests and
@@ -24,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -97,6 +102,24 @@ def store_bytes(home: Path) -> int:
     return (home / "kiosk.db").stat().st_size
 
 
+def server_build(server: ServerProcess) -> tuple[float, dict]:
+    """Ask for the catalog store until the server has built it: (seconds from the first ask,
+    the server's record of the build: its own wall time, items, …)."""
+    from offline_cache.catalog_store import LAYOUT
+
+    url = f"{server.url}/api/v1/catalog/store"
+    t0 = time.perf_counter()
+    while True:
+        with requests.get(url, params={"layout": LAYOUT}, stream=True, timeout=30) as resp:
+            if resp.status_code == 200:
+                break
+            if resp.status_code != 404 or time.perf_counter() - t0 > 600:
+                raise SystemExit(f"GET /catalog/store: {resp.status_code} {resp.text[:300]}")
+        time.sleep(0.2)
+    waited = time.perf_counter() - t0
+    return waited, json.loads((server.data_dir / "catalog-store" / "current.json").read_text())
+
+
 def delta_ms(home: Path, url: str) -> tuple[float, int]:
     """The running kiosk's catalog pull for a small change, in-process (no interpreter start)."""
     from offline_cache.catalog import Catalog
@@ -112,6 +135,14 @@ def delta_ms(home: Path, url: str) -> tuple[float, int]:
     finally:
         client.close()
         store.close()
+
+
+def first_sync(env: dict[str, str], count: int) -> tuple[float, float, str, float]:
+    sync = run_rss([sys.executable, "-m", "kiosk", "sync", "--json"], env=env)
+    result = json.loads(sync[2])
+    if result["error"] or result["pulled"] != count:
+        raise SystemExit(f"kiosk sync: {result}")
+    return sync
 
 
 def main() -> int:
@@ -139,12 +170,18 @@ def main() -> int:
         base = run_rss([sys.executable, "-c", BASELINE, server.url, str(base_db),
                         str(args.page)])
         base_bytes = base_db.stat().st_size
+        copied_home = tmp / "copied"
+        shutil.copytree(fresh, copied_home)
         env = {**cli.env, "KIOSK_HOME": str(cli.home)}
-        sync = run_rss([sys.executable, "-m", "kiosk", "sync", "--json"], env=env)
-        result = json.loads(sync[2])
-        if result["error"] or result["pulled"] != args.count:
-            raise SystemExit(f"kiosk sync: {result}")
+        sync = first_sync(env, args.count)  # the JSON Lines snapshot (no store built)
         kiosk_bytes = store_bytes(cli.home)
+
+        server.env["KIOSK_SERVER_CATALOG_STORE_BUILD"] = "true"
+        server.restart()  # same port and data, now building the catalog store
+        waited, built = server_build(server)
+        copied = first_sync({**env, "KIOSK_HOME": str(copied_home)}, args.count)
+        copied_bytes = store_bytes(copied_home)
+        file_bytes = (server.data_dir / "catalog-store" / built["name"]).stat().st_size
         if args.profile:
             out = Path(args.profile) / "bench_sync.svg"
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -167,10 +204,19 @@ def main() -> int:
     print(f"{'run':<46}{'seconds':>9}{'CPU s':>8}{'peak RSS MiB':>14}{'bytes/item':>12}")
     print(f"{'baseline: requests + json + sqlite3 (code, doc)':<46}{base[0]:>9.2f}{base[3]:>8.2f}"
           f"{base[1]:>14.0f}{base_bytes / n:>12.0f}")
-    print(f"{'kiosk sync (fresh kiosk)':<46}{sync[0]:>9.2f}{sync[3]:>8.2f}{sync[1]:>14.0f}"
+    print(f"{'kiosk sync, JSON Lines (fresh kiosk)':<46}{sync[0]:>9.2f}{sync[3]:>8.2f}{sync[1]:>14.0f}"
           f"{kiosk_bytes / n:>12.0f}")
     print(f"{'ratio kiosk ÷ baseline':<46}{sync[0] / base[0]:>9.2f}{sync[3] / base[3]:>8.2f}"
           f"{sync[1] / base[1]:>14.2f}{kiosk_bytes / base_bytes:>12.2f}")
+    print(f"{'kiosk sync, server-built store (fresh kiosk)':<46}{copied[0]:>9.2f}"
+          f"{copied[3]:>8.2f}{copied[1]:>14.0f}{copied_bytes / n:>12.0f}")
+    print(f"{'ratio store ÷ baseline':<46}{copied[0] / base[0]:>9.2f}{copied[3] / base[3]:>8.2f}"
+          f"{copied[1] / base[1]:>14.2f}{copied_bytes / base_bytes:>12.2f}")
+    print(f"{'ratio store ÷ JSON Lines':<46}{copied[0] / sync[0]:>9.2f}{copied[3] / sync[3]:>8.2f}"
+          f"{copied[1] / sync[1]:>14.2f}{copied_bytes / kiosk_bytes:>12.2f}")
+    print(f"server build (once per catalog version): {built['seconds']:.2f} s wall in the server "
+          f"(first ask to file served {waited:.2f} s), {built['items']} items, file "
+          f"{file_bytes / 2**20:.0f} MiB ({file_bytes / n:.0f} bytes/item)")
     print(f"delta: {applied} changes pulled in {ms:.0f} ms (in-process Catalog.pull)")
     return 0
 

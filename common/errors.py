@@ -169,6 +169,13 @@ IDEMPOTENCY_KEY_MISSING = define("E-API-05", 8, "Idempotency-Key header is requi
                                  http_status=400)
 METHOD_NOT_ALLOWED = define("E-API-06", 6, "Method not allowed on this route", "请求方式有误",
                             "See docs/api.md for the route's method", http_status=405)
+CATALOG_STORE_NOT_READY = define("E-API-07", 6, "No server-built catalog store for that "
+                                 "layout yet (one is being built)", "目录数据准备中",
+                                 "Load GET /catalog/snapshot instead", http_status=404)
+CATALOG_STORE_LAYOUT = define("E-API-08", 6, "The server builds the catalog store in another "
+                              "layout than the one asked for", "目录数据版本不符",
+                              "Load GET /catalog/snapshot instead (or update the kiosk or "
+                              "the server)", http_status=409)
 
 # --- queue (E-QUE) ---------------------------------------------------------------------------
 SERVICE_UNKNOWN = define("E-QUE-01", 6, "No such queue service", "没有该业务", "List services first",

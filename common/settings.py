@@ -88,6 +88,14 @@ class ServerSettings(Section):
                                           "server process handles at once; the rest wait "
                                           "their turn so tickets and calls are not held up "
                                           "when a hall's kiosks send them all together")
+    catalog_store_rebuild_s: float = Field(ge=0, le=7 * 24 * 3600, description="Seconds "
+                                           "at least between two builds of the catalog store "
+                                           "fresh kiosks copy (GET /catalog/store), made "
+                                           "again once the catalog changed; kiosks apply the "
+                                           "changes since from the feed")
+    catalog_store_build: bool = Field(description="Build the catalog store fresh kiosks "
+                                      "copy (GET /catalog/store); false: they load the JSON "
+                                      "Lines snapshot and build their search index themselves")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

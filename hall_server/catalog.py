@@ -12,6 +12,8 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -122,3 +124,22 @@ def snapshot_chunk(conn: Connection, last: int, after: str, limit: int = SNAPSHO
         .order_by(catalog_items.c.code)
         .limit(limit)
     ).all()
+
+
+def snapshot_lines(database: Any, last: int, count: int, after: str) -> Iterator[bytes]:
+    """The snapshot's JSON Lines (GET /catalog/snapshot; the server-built catalog store is made
+    from the same lines): head, items after the code `after` with seq <= `last`, trailer."""
+    yield (json.dumps({"cursor": encode_cursor(last), "count": count}) + "\n").encode()
+    digest = hashlib.sha256()
+    sent = 0
+    while True:
+        with database.read() as conn:  # short reads: a long stream holds no transaction
+            rows = snapshot_chunk(conn, last, after)
+        if not rows:
+            break
+        chunk = "".join(f"{r.data}\n" for r in rows).encode()
+        digest.update(chunk)
+        sent += len(rows)
+        after = rows[-1].code
+        yield chunk
+    yield (json.dumps({"count": sent, "sha256": digest.hexdigest()}) + "\n").encode()

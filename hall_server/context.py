@@ -49,6 +49,7 @@ class HallContext:
     _forms_loaded: bool = field(init=False, default=False)
     _forms_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _page_key: str | None = field(init=False, default=None)
+    catalog_stores: Any = field(init=False, default=None)  # hall_server.catalog_store.of
 
     estimator: WaitEstimator = field(init=False, default_factory=WaitEstimator)
 

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common import wire
 from common.errors import KioskError
@@ -22,14 +22,17 @@ from common.views import ItemSummary
 from offline_cache import (
     catalog_doc,
     catalog_snapshot,
+    catalog_store,
     search_build,
     search_index,
     search_near,
     search_query,
 )
-from offline_cache.client import HallClient
 from offline_cache.search_reader import SearchReader
 from offline_cache.store import LocalStore
+
+if TYPE_CHECKING:  # the server-side builder runs without the HTTP client's stack
+    from offline_cache.client import HallClient
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +121,9 @@ class Catalog:
              progress: Callable[[int], None] | None = None) -> int:
         """Follow the changes feed to its end; returns how many items/tombstones applied.
 
-        Into an empty mirror (a fresh kiosk) the server's snapshot is loaded first
+        Into an empty mirror (a fresh kiosk) the server-built store is copied when the server
+        has one for this kiosk's layout (catalog_store.py), then the feed follows from its
+        cursor. Otherwise the server's snapshot is loaded first
         (catalog_snapshot.py) and the search index is built as it streams, each row written
         once (search_build.py): per page, ~half of a 100,000-item sync went to moving units
         whose best item arrived in a later page and relabelling codes that came out of code
@@ -132,16 +137,29 @@ class Catalog:
         cache = self.store.query("PRAGMA cache_size")[0]["cache_size"]
         self.store.conn.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
         try:
-            with _collector_paused():
-                applied, built = self._load_snapshot(client, progress)
-                applied = self._follow(client, page_size, progress, applied, bulk=not built)
-                if not built:
-                    with self.store.transaction() as conn:
-                        search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at end
-                        self.store.set_meta(conn, INDEX_PENDING_META, "0")
+            copied = catalog_store.fetch(self.store, client, (
+                CURSOR_META, INDEX_PENDING_META, catalog_snapshot.SNAPSHOT_META)) if empty else None
+            if copied is not None:  # the server-built store: the feed from its cursor
+                if progress:
+                    progress(copied)
+                applied = self._follow(client, page_size, progress, copied, bulk=False)
+            else:
+                applied = self._bulk_load(client, page_size, progress)
         finally:
             self.store.conn.execute(f"PRAGMA cache_size={cache}")
         return self._warmed(applied)
+
+    def _bulk_load(self, client: HallClient, page_size: int,
+                   progress: Callable[[int], None] | None) -> int:
+        """The snapshot (or the feed) into the mirror, the search index built in one go."""
+        with _collector_paused():
+            applied, built = self.load_snapshot(client, progress)
+            applied = self._follow(client, page_size, progress, applied, bulk=not built)
+            if not built:
+                with self.store.transaction() as conn:
+                    search_index.rebuild(conn, batch=BULK_INDEX_BATCH)  # compacts at end
+                    self.store.set_meta(conn, INDEX_PENDING_META, "0")
+        return applied
 
     def _warmed(self, applied: int) -> int:
         """`applied`, once what the search keeps per index version is rebuilt when the pull
@@ -177,7 +195,7 @@ class Catalog:
                 search_index.compact(conn)
         return applied
 
-    def _load_snapshot(self, client: HallClient,
+    def load_snapshot(self, client: HallClient,
                        progress: Callable[[int], None] | None) -> tuple[int, bool]:
         """The server's snapshot into the mirror, its cursor taken: (items loaded, whether the
         search index was built with them); 0 when the server has none to offer (the feed then

@@ -15,14 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from typing_extensions import TypedDict  # pydantic wants it on Python < 3.12 (its own dependency)
 
 from common import errors, wire
 from common.errors import KioskError
-from offline_cache.client import HallClient
 from offline_cache.store import LocalStore
+
+if TYPE_CHECKING:  # the server-side builder runs without the HTTP client's stack
+    from offline_cache.client import HallClient
 
 # item lines per transaction: each commit syncs the WAL; 2,500 instead of 1,000 took ~5 % off a
 # 100,000-item sync (40 commits, not 100) and a cut snapshot still resumes after its last batch

@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
@@ -234,6 +236,25 @@ class HallClient:
                              f"GET /catalog/snapshot: {type(exc).__name__}") from exc
         finally:
             resp.close()
+
+    def catalog_store(self, layout: int, dest: Path) -> tuple[str, str, str]:
+        """The server-built catalog store for `layout` (GET /catalog/store) streamed into
+        `dest`: (the SHA-256 of what arrived, the ETag, X-Catalog-Cursor); the caller compares
+        the first two. 404/409 (none for this layout yet) raise with `http_status`."""
+        resp = self._request("GET", "/catalog/store", params={"layout": layout}, stream=True)
+        digest = hashlib.sha256()
+        try:
+            with open(dest, "wb") as out:
+                for chunk in resp.iter_content(chunk_size=1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise KioskError(errors.SERVER_UNREACHABLE,
+                             f"GET /catalog/store: {type(exc).__name__}") from exc
+        finally:
+            resp.close()
+        etag = resp.headers.get("ETag", "").removeprefix("W/").strip('"')
+        return digest.hexdigest(), etag, resp.headers.get("X-Catalog-Cursor", "")
 
     def queue_services(self) -> wire.QueueServices:
         return self._parse(self._request("GET", "/queue/services"), wire.QueueServices)

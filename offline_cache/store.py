@@ -276,6 +276,17 @@ class LocalStore:
                 raise KioskError(STORE_FAILED, str(exc)) from exc
 
     @contextmanager
+    def attached(self, path: Path, name: str) -> Iterator[sqlite3.Connection]:
+        """Another database file attached as `name` (no transaction may be open: SQLite
+        attaches only outside one), detached afterwards, under the store lock."""
+        with self._lock:
+            self.conn.execute("ATTACH DATABASE ? AS " + name, (str(path),))
+            try:
+                yield self.conn
+            finally:
+                self.conn.execute("DETACH DATABASE " + name)
+
+    @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """Several reads that see one snapshot (a deferred read transaction), under the lock."""
         with self._lock:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
+from common.errors import CATALOG_STORE_LAYOUT, CATALOG_STORE_NOT_READY, KioskError
 from common.wire import CatalogChanges, CatalogItem
-from hall_server import catalog
+from hall_server import catalog, catalog_store
 from hall_server.api.deps import get_ctx
-from hall_server.db import Database
 
 router = APIRouter(tags=["catalog"])
 
@@ -62,22 +59,33 @@ def snapshot(
     etag = catalog.snapshot_etag(last, count, after)
     if if_none_match == etag:
         return Response(status_code=304, headers={"ETag": etag})
-    return StreamingResponse(_snapshot_lines(database, last, count, after),
+    return StreamingResponse(catalog.snapshot_lines(database, last, count, after),
                              media_type="application/x-ndjson", headers={"ETag": etag})
 
 
-def _snapshot_lines(database: Database, last: int, count: int, after: str) -> Iterator[bytes]:
-    yield (json.dumps({"cursor": catalog.encode_cursor(last), "count": count}) + "\n").encode()
-    digest = hashlib.sha256()
-    sent = 0
-    while True:
-        with database.read() as conn:  # short reads: a long stream holds no transaction
-            rows = catalog.snapshot_chunk(conn, last, after)
-        if not rows:
-            break
-        chunk = "".join(f"{r.data}\n" for r in rows).encode()
-        digest.update(chunk)
-        sent += len(rows)
-        after = rows[-1].code
-        yield chunk
-    yield (json.dumps({"count": sent, "sha256": digest.hexdigest()}) + "\n").encode()
+@router.get(
+    "/catalog/store",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/vnd.sqlite3": {}},
+                     "description": "the catalog part of a kiosk store, built by the server"},
+               404: {"description": "none built for this server yet (one is being built)"},
+               409: {"description": "built in another layout than `layout`"}},
+)
+def store(
+    request: Request,
+    layout: Annotated[int, Query(ge=1, description="the kiosk store's layout version")],
+) -> Response:
+    """A fresh kiosk's catalog as a SQLite file it copies into its store: item documents
+    compressed, the search index built, at the catalog version `X-Catalog-Cursor` (continue
+    with `/catalog/changes?since=` it). The ETag is the file's SHA-256: the kiosk checks it.
+    404 while none is built (one is then started), 409 when the server's kiosk code builds
+    another layout; the kiosk loads `/catalog/snapshot` instead. Range requests resume."""
+    stores = catalog_store.of(get_ctx(request))
+    built = stores.wanted() if stores else None
+    if stores is None or built is None:
+        raise KioskError(CATALOG_STORE_NOT_READY, f"layout {layout}")
+    if built.layout != layout:
+        raise KioskError(CATALOG_STORE_LAYOUT, f"built {built.layout}, asked {layout}")
+    return FileResponse(stores.path(built), media_type="application/vnd.sqlite3",
+                        headers={"ETag": f'"{built.sha256}"', "X-Catalog-Cursor": built.cursor,
+                                 "Cache-Control": "no-cache"})

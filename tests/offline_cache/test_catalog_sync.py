@@ -113,6 +113,9 @@ def test_an_interrupted_first_sync_finishes_its_index_on_the_next_pull(tmp_path,
         def catalog_changes(self, since, limit=500):
             return client.catalog_changes(since, limit)
 
+        def catalog_store(self, layout, dest):
+            return client.catalog_store(layout, dest)
+
     monkeypatch.setattr(catalog_snapshot, "BATCH", 100)
     store = _store(tmp_path)
     try:

@@ -199,8 +199,11 @@ def start_server_process(
 
 # Suites run at any hour: servers they start take tickets around the clock unless a test
 # asks for the hall's opening hours (tests/server/test_hall_rules.py does).
-TEST_HOURS_ENV = {"KIOSK_QUEUE_ENFORCE_HOURS": "false"}
-TEST_HOURS = {"queue": {"enforce_hours": False}}
+# They build no catalog store for fresh kiosks either (a process per catalog version) unless a
+# test asks for it (tests/offline_cache/test_catalog_store.py): the suites sync the JSON Lines way.
+TEST_HOURS_ENV = {"KIOSK_QUEUE_ENFORCE_HOURS": "false",
+                  "KIOSK_SERVER_CATALOG_STORE_BUILD": "false"}
+TEST_HOURS = {"queue": {"enforce_hours": False}, "server": {"catalog_store_build": False}}
 
 
 def isolated_settings(tmp_path: Path, overrides: dict[str, dict[str, Any]] | None = None):

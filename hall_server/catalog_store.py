@@ -1,0 +1,183 @@
+"""The catalog store fresh kiosks copy (GET /catalog/store, issue 17): the catalog part of a
+kiosk store — documents compressed, the whole search index — built once per catalog version
+and shared by every kiosk of the hall, instead of ~13 CPU s of building on each kiosk.
+
+The server imports nothing of the kiosk: the build is the kiosk package's own program
+(`python -m offline_cache.catalog_store build OUT`), fed the JSON Lines snapshot on stdin, in a
+process of its own (its CPU stays off the request threads). Files live in the data dir under
+catalog-store/, named by layout and SHA-256, moved in place by rename; `current.json` names the
+one to serve (written last, by rename). A build starts when a kiosk asks and the catalog moved
+past the file's version, at most once per `server.catalog_store_rebuild_s`; meanwhile the older
+file is served (the kiosk applies the changes after its cursor). One build at a time per data
+dir (a lock file: several server processes share it).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+from hall_server import catalog
+
+log = logging.getLogger(__name__)
+
+BUILDER = [sys.executable, "-m", "offline_cache.catalog_store"]
+INDEX = "current.json"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A built file: what the route serves and its headers."""
+
+    name: str
+    layout: int
+    sha256: str
+    cursor: str
+    seq: int
+    items: int
+    seconds: float  # the build's wall time
+
+
+class CatalogStores:
+    def __init__(self, database: Any, data_dir: Path, rebuild_s: float) -> None:
+        self.database = database
+        self.dir = data_dir / "catalog-store"
+        self.rebuild_s = rebuild_s
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._started = -float("inf")  # monotonic time the last build started
+
+    def path(self, built: Built) -> Path:
+        return self.dir / built.name
+
+    def current(self) -> Built | None:
+        """The file to serve, if one was built (and is still there)."""
+        try:
+            built = Built(**json.loads((self.dir / INDEX).read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        return built if self.path(built).exists() else None
+
+    def wanted(self) -> Built | None:
+        """The current file; a build is started first when there is none or the catalog moved
+        past it, and none started within `rebuild_s`."""
+        built = self.current()
+        with self.database.read() as conn:
+            seq, _count = catalog.snapshot_head(conn, None, "")
+        if (built is None or built.seq != seq) and self._due():  # a failed build waits too
+            self.start_build()
+        return built
+
+    def _due(self) -> bool:
+        return time.monotonic() - self._started >= self.rebuild_s
+
+    def start_build(self) -> bool:
+        """A build in a background thread unless one runs; whether one was started."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return False
+            self._started = time.monotonic()
+            self._thread = threading.Thread(target=self._build_logged, daemon=True,
+                                            name="catalog-store-build")
+            self._thread.start()
+            return True
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Until the running build (if any) ends (tests, the bench)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _build_logged(self) -> None:
+        try:
+            self.build()
+        except Exception:  # a background thread: logged, the snapshot route still serves
+            log.exception("catalog store build failed")
+
+    def build(self) -> Built | None:
+        """Build the store of the catalog as it is now (None: another process is building)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            return self._build_locked()
+
+    def _build_locked(self) -> Built:
+        self._started = started = time.monotonic()
+        with self.database.read() as conn:
+            seq, count = catalog.snapshot_head(conn, None, "")
+        tmp = self.dir / f".build-{os.getpid()}-{seq}.sqlite"
+        tmp.unlink(missing_ok=True)
+        try:
+            result = self._run_builder(tmp, seq, count)
+            sha = _sha256(tmp)
+            name = f"catalog-store-L{result['layout']}-{sha[:16]}.sqlite"
+            os.replace(tmp, self.dir / name)
+        finally:
+            tmp.unlink(missing_ok=True)
+        built = Built(name=name, layout=int(result["layout"]), sha256=sha,
+                      cursor=str(result["cursor"]), seq=seq, items=int(result["items"]),
+                      seconds=round(time.monotonic() - started, 3))
+        index = self.dir / f".{INDEX}.tmp"
+        index.write_text(json.dumps(asdict(built)))
+        os.replace(index, self.dir / INDEX)
+        self._remove_others(name)
+        log.info("catalog store built: %d items at seq %d, layout %d, %.1f s",
+                 built.items, seq, built.layout, built.seconds)
+        return built
+
+    def _run_builder(self, out: Path, seq: int, count: int) -> dict[str, Any]:
+        """The kiosk package's builder fed the snapshot lines up to `seq`."""
+        proc = subprocess.Popen([*BUILDER, "build", str(out)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+        stdin, stdout = cast(IO[bytes], proc.stdin), cast(IO[bytes], proc.stdout)  # PIPEs
+        try:
+            for chunk in catalog.snapshot_lines(self.database, seq, count, ""):
+                stdin.write(chunk)
+            stdin.close()
+        except BrokenPipeError:
+            pass  # the builder failed: its exit status says so
+        out_text = stdout.read()
+        if proc.wait() != 0:
+            raise RuntimeError(f"catalog store builder exited with {proc.returncode}")
+        return json.loads(out_text)
+
+    def _remove_others(self, keep: str) -> None:
+        """Older files (a download under way keeps its open file: POSIX unlink)."""
+        for old in self.dir.glob("catalog-store-L*.sqlite"):
+            if old.name != keep:
+                old.unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+_made = threading.Lock()
+
+
+def of(ctx: Any) -> CatalogStores | None:
+    """The server's catalog stores (None: not built here, or no data dir to keep them in)."""
+    if not ctx.settings.server.catalog_store_build:
+        return None
+    with _made:
+        if ctx.catalog_stores is None and ctx.data_dir is not None:
+            ctx.catalog_stores = CatalogStores(ctx.database, Path(ctx.data_dir),
+                                               ctx.settings.server.catalog_store_rebuild_s)
+        return ctx.catalog_stores
