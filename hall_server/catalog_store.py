@@ -6,7 +6,8 @@ The server imports nothing of the kiosk: the build is the kiosk package's own pr
 (`python -m offline_cache.catalog_store build OUT`), fed the JSON Lines snapshot on stdin, in a
 process of its own (its CPU stays off the request threads). Files live in the data dir under
 catalog-store/, named by layout and SHA-256, moved in place by rename; `current.json` names the
-one to serve (written last, by rename). A build starts when a kiosk asks and the catalog moved
+one to serve (written last, by rename). A build starts at server start when no file holds the
+catalog's version (`CatalogStores.warm`), and when a kiosk asks and the catalog moved
 past the file's version, at most once per `server.catalog_store_rebuild_s`; meanwhile the older
 file is served (the kiosk applies the changes after its cursor). One build at a time per data
 dir (a lock file: several server processes share it).
@@ -77,6 +78,17 @@ class CatalogStores:
         if (built is None or built.seq != seq) and self._due():  # a failed build waits too
             self.start_build()
         return built
+
+    def warm(self) -> bool:
+        """At server start: a build when the catalog has items and no file holds its version,
+        so that the first fresh kiosk after an import or an upgrade finds one; whether one
+        was started."""
+        built = self.current()
+        with self.database.read() as conn:
+            seq, count = catalog.snapshot_head(conn, None, "")
+        if count == 0 or (built is not None and built.seq == seq):
+            return False
+        return self.start_build()
 
     def _due(self) -> bool:
         return time.monotonic() - self._started >= self.rebuild_s

@@ -22,6 +22,7 @@ from typing import Any
 import uvicorn
 
 from common.errors import SERVER_UNREACHABLE, USAGE, KioskError
+from hall_server import catalog_store
 from hall_server.admin import open_database
 from hall_server.app import build_context, create_app
 from hall_server.clock import Clock
@@ -163,6 +164,9 @@ def serve(prepared: PreparedServer, *, retention: bool = True) -> None:
     loop = RetentionLoop(prepared.ctx) if prepared.demo is None and retention else None
     if loop:
         loop.start()
+    stores = catalog_store.of(prepared.ctx) if retention else None  # one process of several
+    if stores:
+        stores.warm()
     try:
         prepared.server.run(sockets=[prepared.sock])
     finally:

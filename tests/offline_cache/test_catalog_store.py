@@ -224,3 +224,22 @@ def test_a_server_that_builds_none_answers_404(tmp_path):
         client.close()
     finally:
         server.stop()
+
+
+def test_a_server_starting_with_a_catalog_builds_its_store_once(tmp_path, hall):
+    """`kiosk serve` warms the file at start (runner.serve): the first fresh kiosk after an
+    import or an upgrade finds one instead of a 404; at the catalog's version, no new build;
+    an empty catalog, none at all."""
+    stores = _stores(hall)
+    assert stores.current() is None
+    assert stores.warm()
+    stores.wait(120)
+    built = stores.current()
+    assert built is not None and built.items == N
+    assert not stores.warm()  # the file holds the catalog's version
+    empty = start_server_thread(tmp_path / "empty", overrides={"server": {
+        "catalog_store_build": True, "catalog_store_rebuild_s": 0}})
+    try:
+        assert not _stores(empty).warm()
+    finally:
+        empty.stop()
