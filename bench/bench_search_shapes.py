@@ -38,6 +38,7 @@ from common import wire  # noqa: E402
 from common.paths import config_dir  # noqa: E402
 from offline_cache import search_index  # noqa: E402
 from offline_cache.catalog import Catalog  # noqa: E402
+from offline_cache.search_reader import file_resident  # noqa: E402
 from offline_cache.search_text import fold  # noqa: E402
 from offline_cache.store import LocalStore  # noqa: E402
 
@@ -184,6 +185,11 @@ def run_shape(shape: str, args: argparse.Namespace, work: Path) -> list[tuple]:
     out(f"recall of Chinese substrings ({3 * args.recall_queries} queries, all results vs a "
         f"brute-force scan): {found_n}/{truth_n} = {100 * found_n / max(truth_n, 1):.2f} %\n")
     print_rows(rows)
+    reader = catalog.reader
+    if reader is not None:  # what the mapping left in the RSS, how often it was dropped
+        out(f"RssFile at the end {file_resident() / 2**20:.0f} MiB, mapping dropped "
+            f"{reader.remapped} times when quiet, "
+            f"{getattr(reader, 'remapped_busy', 'n/a')} between searches\n")
     catalog.close_reader()
     naive.close()
     store.close()

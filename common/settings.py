@@ -141,8 +141,9 @@ class KioskSettings(Section):
                                  "guide on a connection of its own with the local store "
                                  "memory-mapped (cold searches read pages in place); the mapped "
                                  "pages it touched, counted in the process's RSS, are dropped "
-                                 "once they exceed this many MiB; 0: search on the store's "
-                                 "connection, nothing mapped")
+                                 "once they exceed this many MiB, when no search ran for 2 s "
+                                 "(in a burst without a pause: beyond 4 times this); 0: "
+                                 "search on the store's connection, nothing mapped")
 
 
 class QueueSettings(Section):

@@ -5,6 +5,7 @@ a sync page being written, and the store's own connection (the sync's) never map
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from common import wire
 from offline_cache import search_near
 from offline_cache.catalog import Catalog, apply_page
-from offline_cache.search_reader import CHECK_EVERY, MAP_BYTES
+from offline_cache.search_reader import CHECK_EVERY, MAP_BYTES, SearchReader, file_resident
 from offline_cache.store import LocalStore
 from tests.offline_cache.search_reference import apply, make_item
 
@@ -52,18 +53,54 @@ def test_the_mapped_connection_answers_as_the_store_does(catalog: Catalog) -> No
     assert catalog.reader is None
 
 
-def test_the_mapped_pages_are_dropped_beyond_the_budget(catalog: Catalog) -> None:
-    """A byte of budget: every look finds the mapping over it, drops it and maps again, and
-    the answers stay the same."""
+def _mapped_reader(catalog: Catalog, budget: int, **kw: float) -> SearchReader:
+    """The reader as open_reader makes it, with the quiet interval and ceiling given."""
     catalog.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # pages still in the WAL
-    on_store = _answers(catalog)  # are read from it, not from the mapping
-    catalog.open_reader(1)
+    catalog.reader = SearchReader(catalog.store.path, budget, **kw)  # are read from it
+    return catalog.reader
+
+
+def test_searches_never_remap_below_the_ceiling(catalog: Catalog) -> None:
+    """A byte of budget, searches back to back (never quiet): the mapping is over the budget
+    the whole time and still no search drops it."""
+    on_store = _answers(catalog)
+    reader = _mapped_reader(catalog, 1, quiet_s=60, ceiling=2**40)
     try:
-        assert catalog.reader is not None
+        for _ in range(2 * CHECK_EVERY // len(QUERIES) + 1):
+            assert _answers(catalog) == on_store
+        assert file_resident() - reader._base > reader.budget
+        assert (reader.remapped, reader.remapped_busy) == (0, 0)
+    finally:
+        catalog.close_reader()
+
+
+def test_the_mapping_is_dropped_once_the_kiosk_is_quiet(catalog: Catalog) -> None:
+    """Beyond the budget, the trimmer re-maps after a quiet interval; answers stay the same."""
+    on_store = _answers(catalog)
+    reader = _mapped_reader(catalog, 1, quiet_s=0.05, ceiling=2**40)
+    try:
+        assert _answers(catalog) == on_store
+        deadline = time.monotonic() + 5
+        while reader.remapped == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reader.remapped >= 1 and reader.remapped_busy == 0
+        assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == MAP_BYTES
+        assert _answers(catalog) == on_store
+    finally:
+        catalog.close_reader()
+    assert not reader._trimmer.is_alive()
+
+
+def test_a_burst_beyond_the_ceiling_remaps_between_searches(catalog: Catalog) -> None:
+    """Never quiet, over ceiling × budget: a search drops the mapping before it starts, so the
+    RSS stays bounded however long the burst."""
+    on_store = _answers(catalog)
+    reader = _mapped_reader(catalog, 1, quiet_s=60, ceiling=1)
+    try:
         for _ in range(CHECK_EVERY // len(QUERIES) + 1):
             assert _answers(catalog) == on_store
-        assert catalog.reader.remapped >= 1
-        assert catalog.reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == MAP_BYTES
+        assert reader.remapped_busy >= 1 and reader.remapped == 0
+        assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == MAP_BYTES
     finally:
         catalog.close_reader()
 
