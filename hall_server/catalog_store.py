@@ -7,7 +7,8 @@ The server imports nothing of the kiosk: the build is the kiosk package's own pr
 process of its own (its CPU stays off the request threads). Files live in the data dir under
 catalog-store/, named by layout and SHA-256, moved in place by rename; `current.json` names the
 one to serve (written last, by rename). A build starts at server start when no file holds the
-catalog's version (`CatalogStores.warm`), and when a kiosk asks and the catalog moved
+catalog's version, then whenever it moved on (`CatalogStores.follow`, every `rebuild_s`), and
+when a kiosk asks and the catalog moved
 past the file's version, at most once per `server.catalog_store_rebuild_s`; meanwhile the older
 file is served (the kiosk applies the changes after its cursor). One build at a time per data
 dir (a lock file: several server processes share it).
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 BUILDER = [sys.executable, "-m", "offline_cache.catalog_store"]
 INDEX = "current.json"
+FOLLOW_MIN_S = 1.0  # the shortest interval between two looks at the catalog's version
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class CatalogStores:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._started = -float("inf")  # monotonic time the last build started
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
 
     def path(self, built: Built) -> Path:
         return self.dir / built.name
@@ -89,6 +93,26 @@ class CatalogStores:
         if count == 0 or (built is not None and built.seq == seq):
             return False
         return self.start_build()
+
+    def follow(self) -> None:
+        """warm() now and then every `rebuild_s` (at least FOLLOW_MIN_S), on a daemon thread
+        until stop(): a catalog imported into a running server (`kiosk admin import-catalog`,
+        another process) is built without waiting for a fresh kiosk to ask."""
+        self._follower = threading.Thread(target=self._follow, daemon=True,
+                                          name="catalog-store-follow")
+        self._follower.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _follow(self) -> None:
+        while True:
+            try:
+                self.warm()
+            except Exception:  # a database hiccup: tried again at the next turn
+                log.exception("catalog store check failed")
+            if self._stop.wait(max(self.rebuild_s, FOLLOW_MIN_S)):
+                return
 
     def _due(self) -> bool:
         return time.monotonic() - self._started >= self.rebuild_s

@@ -166,13 +166,15 @@ def serve(prepared: PreparedServer, *, retention: bool = True) -> None:
         loop.start()
     stores = catalog_store.of(prepared.ctx) if retention else None  # one process of several
     if stores:
-        stores.warm()
+        stores.follow()
     try:
         prepared.server.run(sockets=[prepared.sock])
     finally:
         prepared.ctx.background.stop()
         if loop:
             loop.stop()
+        if stores:
+            stores.stop()
         prepared.sock.close()
         prepared.database.dispose()
 

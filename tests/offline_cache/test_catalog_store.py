@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 
@@ -243,3 +244,26 @@ def test_a_server_starting_with_a_catalog_builds_its_store_once(tmp_path, hall):
         assert not _stores(empty).warm()
     finally:
         empty.stop()
+
+
+def test_a_catalog_imported_into_a_running_server_is_built_without_a_kiosk_asking(
+        tmp_path, hall):
+    """`kiosk serve` follows the catalog (CatalogStores.follow, every rebuild_s): the file is
+    built at start, and again once an import moved the catalog on, with no request."""
+    stores = _stores(hall)
+    stores.follow()
+    try:
+        deadline = time.monotonic() + 60
+        while (built := stores.current()) is None:
+            assert time.monotonic() < deadline, "no file built at start"
+            time.sleep(0.1)
+        assert built.items == N
+        items = list(generate_catalog(N, seed=5))  # what _start imported, and 20 more
+        more = [{**item, "code": item["code"] + "X"} for item in items[:20]]
+        import_catalog(hall.database, _lines(items + more))
+        while (built := stores.current()) is None or built.items != N + 20:
+            assert time.monotonic() < deadline, "the import was not built"
+            time.sleep(0.1)
+    finally:
+        stores.stop()
+        stores.wait(60)
