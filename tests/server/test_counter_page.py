@@ -269,3 +269,36 @@ def test_wrong_passwords_lock_the_sign_in(hall):
         assert "E-QUE-12" in text(page, "#choose-error")
         page.click("text=退出")  # sign out (a form post carrying the CSRF token)
         page.wait_for_selector("#signin-submit")
+
+
+def test_a_row_button_is_disabled_while_an_action_is_under_way(hall):
+    """The no-show reaches the list through the event stream before the page has the answer
+    to its own POST. While that answer is held back, the row's requeue button is disabled: a
+    click then would be dropped unseen (the page acts once at a time). Once the answer is in,
+    the button is enabled and a click requeues the ticket."""
+    kiosk = hall.api("kiosk", "K-1")
+    held = []
+
+    def hold(route) -> None:
+        held.append((route, route.fetch()))  # the server has the no-show; the page waits
+
+    with chromium() as browser:
+        page = new_page(browser, SIZES["hd"])
+        sign_in(page, hall.url, DEMO_CLERK["login"], DEMO_CLERK["password"], "01")
+        assert kiosk.ticket("ZHSL").status_code == 201
+        wait_text(page, "#waiting-total", "1")
+        press(page, "n")
+        wait_text(page, "#cur-number", "A001")
+        page.route("**/no-show", hold)
+        press(page, "x")
+        wait_contains(page, "#no-shows", "A001")  # by the event stream
+        assert len(held) == 1 and ticket_row(hall, "A001").status == "no_show"
+        requeue = "#no-shows button[data-row-action='requeue']"
+        assert page.is_disabled(requeue)
+        route, response = held[0]
+        route.fulfill(response=response)
+        page.wait_for_selector(f"{requeue}:not([disabled])")
+        with page.expect_response(lambda r: r.url.endswith("/requeue")):
+            page.click(requeue)
+        wait_contains(page, "#no-shows", "A001", present=False)
+    assert ticket_row(hall, "A001").status == "waiting"

@@ -125,6 +125,10 @@
     for (const button of document.querySelectorAll("button[data-action]")) {
       button.disabled = busy || !enabled[button.dataset.action];
     }
+    // a row's button too: a click while an action is under way would be dropped unseen
+    for (const button of document.querySelectorAll("button[data-row-action]")) {
+      button.disabled = busy;
+    }
   }
 
   function render() {
@@ -228,6 +232,7 @@
       say(`${err.code || ""} ${ERRORS[err.code] || err.message}`.trim(), true);
     } finally {
       busy = false;
+      renderState();
       await refresh();
     }
   }
