@@ -10,6 +10,7 @@ structured data is masked by key (`redact_mapping`).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -86,3 +87,16 @@ def redact_mapping(data: Any) -> Any:
     if isinstance(data, str):
         return redact(data)
     return data
+
+
+class RedactingFilter(logging.Filter):
+    """Masks personal data in the final message and in any `extra={"data": ...}` payload
+    (every log handler of ours has it: kiosk/ops/logs.py, the catalog store builder)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        data = getattr(record, "data", None)
+        if data is not None:
+            record.data = redact_mapping(data)
+        return True

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -157,15 +158,15 @@ class CatalogStores:
         tmp = self.dir / f".build-{os.getpid()}-{seq}.sqlite"
         tmp.unlink(missing_ok=True)
         try:
-            result = self._run_builder(tmp, seq, count)
+            self._run_builder(tmp, seq, count)
+            layout = _layout(tmp)
             sha = _sha256(tmp)
-            name = f"catalog-store-L{result['layout']}-{sha[:16]}.sqlite"
+            name = f"catalog-store-L{layout}-{sha[:16]}.sqlite"
             os.replace(tmp, self.dir / name)
         finally:
             tmp.unlink(missing_ok=True)
-        built = Built(name=name, layout=int(result["layout"]), sha256=sha,
-                      cursor=str(result["cursor"]), seq=seq, items=int(result["items"]),
-                      seconds=round(time.monotonic() - started, 3))
+        built = Built(name=name, layout=layout, sha256=sha, cursor=catalog.encode_cursor(seq),
+                      seq=seq, items=count, seconds=round(time.monotonic() - started, 3))
         index = self.dir / f".{INDEX}.tmp"
         index.write_text(json.dumps(asdict(built)))
         os.replace(index, self.dir / INDEX)
@@ -174,27 +175,34 @@ class CatalogStores:
                  built.items, seq, built.layout, built.seconds)
         return built
 
-    def _run_builder(self, out: Path, seq: int, count: int) -> dict[str, Any]:
-        """The kiosk package's builder fed the snapshot lines up to `seq`."""
-        proc = subprocess.Popen([*BUILDER, "build", str(out)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE)
-        stdin, stdout = cast(IO[bytes], proc.stdin), cast(IO[bytes], proc.stdout)  # PIPEs
+    def _run_builder(self, out: Path, seq: int, count: int) -> None:
+        """The kiosk package's builder fed the snapshot lines up to `seq` (it checks their
+        count and SHA-256 trailer: exit status 0 means `out` holds them all)."""
+        proc = subprocess.Popen([*BUILDER, "build", str(out)], stdin=subprocess.PIPE)
+        stdin = cast(IO[bytes], proc.stdin)  # a PIPE
         try:
             for chunk in catalog.snapshot_lines(self.database, seq, count, ""):
                 stdin.write(chunk)
             stdin.close()
         except BrokenPipeError:
             pass  # the builder failed: its exit status says so
-        out_text = stdout.read()
         if proc.wait() != 0:
             raise RuntimeError(f"catalog store builder exited with {proc.returncode}")
-        return json.loads(out_text)
 
     def _remove_others(self, keep: str) -> None:
         """Older files (a download under way keeps its open file: POSIX unlink)."""
         for old in self.dir.glob("catalog-store-L*.sqlite"):
             if old.name != keep:
                 old.unlink(missing_ok=True)
+
+
+def _layout(path: Path) -> int:
+    """The built file's layout: the kiosk store's schema version, its SQLite user_version."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def _sha256(path: Path) -> str:

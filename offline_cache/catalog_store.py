@@ -16,6 +16,7 @@ Lines snapshot. The copy is one transaction: never a half-copied catalog.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -23,9 +24,10 @@ import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from common.errors import SERVER_REPLY_INVALID, KioskError
+from common.redact import RedactingFilter
 from offline_cache import search_index
 from offline_cache.store import SCHEMA_VERSION, LocalStore
 
@@ -52,10 +54,10 @@ class _Lines:
         return self.lines
 
 
-def build(out: Path, lines: Iterator[bytes]) -> dict[str, Any]:
+def build(out: Path, lines: Iterator[bytes]) -> int:
     """A store at `out` holding the catalog of the JSON Lines snapshot `lines` (head, items,
     trailer), made as a kiosk's first sync makes it; its WAL folded in, so that the one file
-    is the whole store. Returns {"layout", "cursor", "items"}."""
+    is the whole store. Returns its items (the head's count: the load checks the trailer)."""
     from offline_cache.catalog import Catalog  # it imports this module
 
     store = LocalStore(out)
@@ -66,13 +68,12 @@ def build(out: Path, lines: Iterator[bytes]) -> dict[str, Any]:
             raise KioskError(SERVER_REPLY_INVALID, "snapshot items out of code order")
         with store.transaction() as conn:
             store.set_meta(conn, ITEMS_META, str(loaded))
-        cursor = catalog.cursor() or ""
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         store.conn.execute("PRAGMA journal_mode=DELETE")
     finally:
         store.close()
     os.chmod(out, 0o644)  # public data, served as it is
-    return {"layout": LAYOUT, "cursor": cursor, "items": loaded}
+    return loaded
 
 
 def readable(snap: str, conn: sqlite3.Connection) -> str | None:
@@ -162,16 +163,22 @@ def fetch(store: LocalStore, client: HallClient, meta_keys: Sequence[str]) -> in
 
 
 def _main(argv: list[str]) -> int:
-    """`build OUT`: the JSON Lines snapshot on stdin → a built store at OUT; prints the result
-    as one JSON line. `layout`: prints LAYOUT."""
-    if argv[:1] == ["layout"]:
-        print(LAYOUT)
-        return 0
-    if len(argv) != 2 or argv[0] != "build":
-        print("usage: python -m offline_cache.catalog_store build OUT | layout", file=sys.stderr)
-        return 2
-    result = build(Path(argv[1]), (line.rstrip(b"\n") for line in sys.stdin.buffer))
-    print(json.dumps(result))
+    """`build OUT`: the JSON Lines snapshot on stdin → a built store at OUT. The exit status is
+    the answer (the server reads the layout from the file's user_version; the cursor and the
+    count are those of the snapshot it sent); a failure is logged on stderr."""
+    parser = argparse.ArgumentParser(prog="python -m offline_cache.catalog_store")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="build a catalog store from a snapshot on stdin") \
+        .add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler()  # stderr, which the server's own log receives
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    try:
+        build(args.out, (line.rstrip(b"\n") for line in sys.stdin.buffer))
+    except (KioskError, sqlite3.Error, OSError) as exc:
+        log.error("catalog store not built: %s", exc)
+        return 1
     return 0
 
 

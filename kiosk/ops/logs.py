@@ -8,19 +8,9 @@ import os
 import sys
 import time
 
-from common.redact import redact, redact_mapping
+from common.redact import RedactingFilter, redact
 
-
-class RedactingFilter(logging.Filter):
-    """Masks personal data in the final message and in any `extra={"data": ...}` payload."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        data = getattr(record, "data", None)
-        if data is not None:
-            record.data = redact_mapping(data)
-        return True
+__all__ = ["JournalFormatter", "JsonFormatter", "RedactingFilter", "setup_logging"]
 
 
 class JsonFormatter(logging.Formatter):
